@@ -1,0 +1,42 @@
+import CXXHash
+
+/// Streaming XXH3-128 through libxxhash (seed 0), the digest `xxhsum -H2` prints.
+public struct XXH3Hasher: ~Copyable {
+  private let state: OpaquePointer
+
+  /// Starts a new digest.
+  public init() {
+    guard let state = XXH3_createState() else { fatalError("XXH3_createState: out of memory") }
+    XXH3_128bits_reset(state)
+    self.state = state
+  }
+
+  /// Adds bytes to the digest.
+  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+    XXH3_128bits_update(state, base, bytes.count)
+  }
+
+  /// Finishes and returns the canonical (big-endian) 128-bit digest as 32 hex digits.
+  public consuming func finalizeHex() -> String {
+    let digest = XXH3_128bits_digest(state)
+    return Self.canonicalHex(digest)
+  }
+
+  deinit {
+    XXH3_freeState(state)
+  }
+
+  /// The XXH3-128 of `bytes`, in canonical hex.
+  public static func hex(of bytes: UnsafeRawBufferPointer) -> String {
+    let digest = XXH3_128bits(bytes.baseAddress, bytes.count)
+    return canonicalHex(digest)
+  }
+
+  private static func canonicalHex(_ digest: XXH128_hash_t) -> String {
+    var canonical = XXH128_canonical_t()
+    XXH128_canonicalFromHash(&canonical, digest)
+    let bytes = withUnsafeBytes(of: canonical.digest) { Array($0) }
+    return hexString(bytes)
+  }
+}

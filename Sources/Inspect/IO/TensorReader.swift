@@ -1,0 +1,170 @@
+import Synchronization
+
+/// Reads tensor bytes from the files of a checkpoint, on demand.
+///
+/// Files are memory-mapped once and shared. Bytes are always handed out as the tensor's dense,
+/// C-ordered, little-endian representation, whatever the container: a strided PyTorch view is
+/// gathered and a big-endian storage is byte-swapped, so the same tensor gives the same bytes
+/// (and the same digest) from a `.bin`, a safetensors file or a conversion.
+public final class TensorReader: Sendable {
+  private let mappings = Mutex<[String: MappedFile]>([:])
+
+  /// The default chunk size handed to ``forEachChunk(of:maxChunk:_:)``: 8 MiB.
+  public static let defaultChunk = 8 << 20
+
+  /// Creates a reader with no files mapped yet.
+  public init() {}
+
+  /// The mapping of `path`, created on first use.
+  public func mapping(for path: String) throws(CheckpointError) -> MappedFile {
+    if let existing = mappings.withLock({ $0[path] }) { return existing }
+    let mapped = try MappedFile(path: path)
+    return mappings.withLock { table in
+      if let existing = table[path] { return existing }
+      table[path] = mapped
+      return mapped
+    }
+  }
+
+  /// Calls `body` with successive chunks (at most `maxChunk` bytes each, except that a single
+  /// element is never split) of the tensor's dense little-endian bytes, in order.
+  ///
+  /// - Throws: ``CheckpointError`` when the bytes cannot be read, or whatever `body` throws.
+  public func forEachChunk(
+    of tensor: TensorInfo, maxChunk: Int = TensorReader.defaultChunk,
+    _ body: (UnsafeRawBufferPointer) throws -> Void
+  ) throws {
+    let file = try mapping(for: tensor.file)
+    switch tensor.layout {
+    case .contiguous(let offset, let length):
+      guard offset >= 0, length >= 0, offset <= file.count, length <= file.count - offset else {
+        throw (CheckpointError(
+          .malformed, file: tensor.file, offset: UInt64(max(0, offset)), tensor: tensor.name,
+          reason: "tensor bytes lie outside the file"))
+      }
+      let step = max(1, maxChunk)
+      var start = offset
+      let end = offset + length
+      if length == 0 { return }
+      while start < end {
+        let stop = min(end, start + step)
+        try body(UnsafeRawBufferPointer(rebasing: file.bytes[start..<stop]))
+        start = stop
+      }
+    case .strided(let storageOffset, let storageLength, let elementOffset, let strides, let bigEndian):
+      guard let elementSize = tensor.dtype.bytesPerElement else {
+        throw (CheckpointError(
+          .unsupported, file: tensor.file, tensor: tensor.name,
+          reason: "strided views of sub-byte dtypes are not supported"))
+      }
+      guard storageOffset >= 0, storageLength >= 0, storageOffset <= file.count,
+        storageLength <= file.count - storageOffset
+      else {
+        throw (CheckpointError(
+          .malformed, file: tensor.file, offset: UInt64(max(0, storageOffset)), tensor: tensor.name,
+          reason: "storage lies outside the file"))
+      }
+      let storage = UnsafeRawBufferPointer(rebasing: file.bytes[storageOffset..<storageOffset + storageLength])
+      try Self.gather(
+        storage: storage, elementSize: elementSize, shape: tensor.shape, strides: strides,
+        elementOffset: elementOffset, bigEndian: bigEndian, maxChunk: maxChunk, tensor: tensor, body)
+    }
+  }
+
+  /// The tensor's dense little-endian bytes, in one array. Meant for small tensors (vocab maps,
+  /// norms); large tensors should be streamed with ``forEachChunk(of:maxChunk:_:)``.
+  public func bytes(of tensor: TensorInfo) throws(CheckpointError) -> [UInt8] {
+    var out = [UInt8]()
+    out.reserveCapacity(tensor.byteCount)
+    do {
+      try forEachChunk(of: tensor) { out.append(contentsOf: $0) }
+    } catch let error as CheckpointError {
+      throw error
+    } catch {
+      throw CheckpointError(.io, file: tensor.file, tensor: tensor.name, reason: "\(error)")
+    }
+    return out
+  }
+
+  private static func gather(
+    storage: UnsafeRawBufferPointer, elementSize: Int, shape: [Int], strides: [Int],
+    elementOffset: Int, bigEndian: Bool, maxChunk: Int, tensor: TensorInfo,
+    _ body: (UnsafeRawBufferPointer) throws -> Void
+  ) throws {
+    let total = tensor.elementCount
+    if total == 0 { return }
+    // Bounds: the furthest element reachable must lie inside the storage.
+    var furthest = elementOffset
+    for (dim, stride) in zip(shape, strides) {
+      guard stride >= 0 else {
+        throw (CheckpointError(.unsupported, file: tensor.file, tensor: tensor.name, reason: "negative stride"))
+      }
+      let (span, o1) = (dim - 1).multipliedReportingOverflow(by: stride)
+      let (sum, o2) = furthest.addingReportingOverflow(span)
+      guard !o1, !o2 else {
+        throw (CheckpointError(.malformed, file: tensor.file, tensor: tensor.name, reason: "view extent overflows"))
+      }
+      furthest = sum
+    }
+    guard elementOffset >= 0, (furthest + 1).multipliedReportingOverflow(by: elementSize).partialValue <= storage.count
+    else {
+      throw (CheckpointError(
+        .malformed, file: tensor.file, tensor: tensor.name, reason: "view reaches outside its storage"))
+    }
+    let rank = shape.count
+    let innerCount = rank == 0 ? 1 : shape[rank - 1]
+    let innerStride = rank == 0 ? 1 : strides[rank - 1]
+    let elementsPerChunk = max(innerCount, (max(maxChunk, elementSize) / elementSize) / max(innerCount, 1) * innerCount)
+    var buffer = [UInt8](repeating: 0, count: elementsPerChunk * elementSize)
+    var index = [Int](repeating: 0, count: max(rank - 1, 0))
+    var produced = 0
+    var filled = 0
+    while produced < total {
+      // Storage element of the first inner element at the current outer index.
+      var base = elementOffset
+      for axis in 0..<index.count { base += index[axis] * strides[axis] }
+      buffer.withUnsafeMutableBytes { destination in
+        if innerStride == 1 {
+          let source = UnsafeRawBufferPointer(rebasing: storage[(base * elementSize)..<((base + innerCount) * elementSize)])
+          UnsafeMutableRawBufferPointer(rebasing: destination[(filled * elementSize)...]).copyMemory(from: source)
+        } else {
+          for inner in 0..<innerCount {
+            let from = (base + inner * innerStride) * elementSize
+            let to = (filled + inner) * elementSize
+            UnsafeMutableRawBufferPointer(rebasing: destination[to..<to + elementSize])
+              .copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[from..<from + elementSize]))
+          }
+        }
+        if bigEndian && elementSize > 1 {
+          for inner in 0..<innerCount {
+            let at = (filled + inner) * elementSize
+            var low = at
+            var high = at + elementSize - 1
+            while low < high {
+              destination.swapAt(low, high)
+              low += 1
+              high -= 1
+            }
+          }
+        }
+      }
+      filled += innerCount
+      produced += innerCount
+      if filled + innerCount > elementsPerChunk || produced >= total {
+        try buffer.withUnsafeBytes { all in
+          try body(UnsafeRawBufferPointer(rebasing: all[0..<(filled * elementSize)]))
+        }
+        filled = 0
+      }
+      // Advance the outer index (odometer).
+      var axis = index.count - 1
+      while axis >= 0 {
+        index[axis] += 1
+        if index[axis] < shape[axis] { break }
+        index[axis] = 0
+        axis -= 1
+      }
+    }
+  }
+}
+

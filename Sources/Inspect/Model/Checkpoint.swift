@@ -1,0 +1,55 @@
+/// A checkpoint as read from disk: its files, its `config.json`, and the catalog of its tensors.
+///
+/// Opening a checkpoint (``CheckpointReader/open(_:)``) reads headers only: safetensors JSON
+/// headers, zip central directories and pickles, index files and `config.json`. Tensor bytes are
+/// read later, on demand, through ``TensorReader``.
+public struct Checkpoint: Sendable {
+  /// The path as the user gave it.
+  public var location: String
+  /// The directory holding the checkpoint (the parent directory for a single file).
+  public var directory: String
+  /// Every file that makes up the checkpoint: weights, indexes, configs.
+  public var files: [CheckpointFile]
+  /// The parsed `config.json`, if one was found next to the weights.
+  public var config: JSONValue?
+  /// safetensors `__metadata__` per weights file name (absent for files without it).
+  public var metadata: [String: [String: String]]
+  /// All tensors, sorted by name.
+  public var tensors: [TensorInfo]
+
+  /// Creates a checkpoint description. Tensors are sorted by name.
+  public init(
+    location: String, directory: String, files: [CheckpointFile], config: JSONValue?,
+    metadata: [String: [String: String]] = [:], tensors: [TensorInfo]
+  ) {
+    self.location = location
+    self.directory = directory
+    self.files = files
+    self.config = config
+    self.metadata = metadata
+    self.tensors = tensors.sorted { $0.name < $1.name }
+    self.index = Dictionary(self.tensors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  private var index: [String: Int]
+
+  /// The tensor named `name`, if present.
+  public func tensor(named name: String) -> TensorInfo? {
+    index[name].map { tensors[$0] }
+  }
+
+  /// The weights files (safetensors or torch zips) in the order they were listed.
+  public var weightFiles: [CheckpointFile] {
+    files.filter { $0.kind == .safetensors || $0.kind == .torchZip }
+  }
+
+  /// Total bytes of tensor data.
+  public var totalTensorBytes: Int {
+    tensors.reduce(0) { $0 + $1.byteCount }
+  }
+
+  /// Total number of elements over all tensors.
+  public var totalParameters: Int {
+    tensors.reduce(0) { $0 + $1.elementCount }
+  }
+}
