@@ -35,9 +35,9 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "InspectTests", dependencies: ["Inspect"], resources: []),
+    .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
     .testTarget(name: "ValidateTests", dependencies: ["Validate", "Inspect"]),
     .testTarget(name: "ConvertTests", dependencies: ["Convert", "Validate", "Inspect"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["Inspect"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect"]),
   ]
 )

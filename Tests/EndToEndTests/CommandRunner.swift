@@ -1,0 +1,77 @@
+import Foundation
+
+/// The result of running the built `speculators` binary.
+struct CommandResult {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+}
+
+/// Paths of the repository and of the built binary, for end-to-end tests.
+enum TestPaths {
+  /// The package root (the directory holding Package.swift).
+  static let packageRoot: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    while url.path != "/" {
+      url.deleteLastPathComponent()
+      if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+        return url
+      }
+    }
+    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+  }()
+
+  /// `Fixtures/` at the package root.
+  static var fixtures: URL { packageRoot.appendingPathComponent("Fixtures") }
+
+  /// The `speculators` executable next to the running test bundle.
+  static let binary: URL = {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = exe.deletingLastPathComponent()
+    // On Linux the test runner is `<products>/<package>PackageTests.xctest`.
+    for _ in 0..<3 {
+      let candidate = directory.appendingPathComponent("speculators")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      directory.deleteLastPathComponent()
+    }
+    return packageRoot.appendingPathComponent(".build/debug/speculators")
+  }()
+
+  /// A fresh, empty temporary directory.
+  static func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+      .appendingPathComponent("speculators-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+}
+
+/// Runs the built binary with `arguments` and an environment without `NO_COLOR` surprises.
+func runSpeculators(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+  let process = Process()
+  process.executableURL = TestPaths.binary
+  process.arguments = arguments
+  var env = ProcessInfo.processInfo.environment
+  for (key, value) in environment { env[key] = value }
+  process.environment = env
+  let out = Pipe()
+  let err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  // Read both pipes concurrently so a full pipe never blocks the child.
+  nonisolated(unsafe) var errData = Data()
+  let group = DispatchGroup()
+  group.enter()
+  DispatchQueue.global().async {
+    errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.leave()
+  }
+  let outData = out.fileHandleForReading.readDataToEndOfFile()
+  group.wait()
+  process.waitUntilExit()
+  return CommandResult(
+    status: process.terminationStatus,
+    stdout: String(decoding: outData, as: UTF8.self),
+    stderr: String(decoding: errData, as: UTF8.self))
+}
