@@ -1,0 +1,119 @@
+import Inspect
+
+/// `speculators verify`: turns every known cause of a draft that loads but is never accepted
+/// into an explicit finding (DESIGN.md §6, catalogue in `docs/checks.md`).
+///
+/// Header and config checks read no tensor data. `scanContent` adds value checks,
+/// `manifest` re-hashes against the audit manifest, and a resolvable verifier adds the
+/// compatibility checks; checks that cannot run are reported as skipped, never as passed.
+///
+/// ```swift
+/// let report = try Verifier.verify(path: "converted", options: VerifyOptions(verifier: "Llama-3.1-8B"))
+/// if report.hasErrors { ... }
+/// ```
+public enum Verifier {
+  /// Opens the checkpoint at `path` (headers only) and verifies it.
+  ///
+  /// - Throws: ``CheckpointError`` for input errors: an unreadable checkpoint, verifier or
+  ///   manifest, or a checkpoint that is no recognisable draft.
+  public static func verify(path: String, options: VerifyOptions = VerifyOptions()) throws(CheckpointError)
+    -> VerifyReport
+  {
+    try verify(checkpoint: CheckpointReader.open(path), options: options)
+  }
+
+  /// Verifies an opened checkpoint.
+  public static func verify(
+    checkpoint: Checkpoint, options: VerifyOptions = VerifyOptions()
+  ) throws(CheckpointError) -> VerifyReport {
+    let run = VerificationRun(checkpoint: checkpoint, options: options)
+    let hasConfig = ConfigChecks.checkPresence(run)
+    guard let classification = DraftClassification.classify(checkpoint, model: run.model) else {
+      throw CheckpointError(
+        .unsupported, file: checkpoint.location,
+        reason: "not a recognised draft: config.json has no speculators_model_type and the tensors match "
+          + "no EAGLE layout (fc.weight with layers.N.* or midlayer.*)")
+    }
+
+    var table: ExpectedTensors.TensorSet?
+    var noTable = "no config.json"
+    switch classification {
+    case .speculators(let type):
+      ConfigChecks.checkSpeculators(run, type: type)
+      if let config = run.config {
+        do {
+          table = try ExpectedTensors.speculators(config: config)
+        } catch {
+          noTable = "no tensor table: \(error.reason)"
+        }
+      }
+    case .speculatorsUntyped:
+      if hasConfig { ConfigChecks.checkSpeculators(run, type: nil) }
+      noTable = "speculators_model_type is missing, so the model class is unknown"
+    case .source(let layout):
+      run.skip(ConfigChecks.speculatorsIDs, "raw \(layout.rawValue) draft: no Speculators config")
+      if let config = run.config {
+        do {
+          table = try ExpectedTensors.source(layout, config: config)
+        } catch {
+          noTable = "no tensor table: \(error.reason)"
+        }
+      }
+    }
+    run.expected = table
+
+    let tensorIDs: [CheckID] = [.layersCount, .tensorsMissing, .tensorsUnexpected, .tensorsShape, .tensorsDType]
+    if let table {
+      let layers = TensorChecks.check(run, table: table)
+      FlagChecks.check(run, table: table, absentLayers: layers.absent)
+      VocabMapChecks.checkHeaders(run, table: table)
+    } else {
+      run.skip(tensorIDs + FlagChecks.allIDs + VocabMapChecks.headerIDs + VocabMapChecks.contentIDs, noTable)
+    }
+    DTypeChecks.check(run)
+    try ShardIndexChecks.check(run)
+
+    var verifierUsed: VerifyReport.VerifierUsed?
+    var resolved: ResolvedVerifier?
+    if let table {
+      switch try VerifierResolution.resolve(run) {
+      case .resolved(let verifier):
+        resolved = verifier
+        verifierUsed = VerifyReport.VerifierUsed(
+          given: verifier.given, directory: verifier.directory, source: verifier.source)
+        VerifierCompatibilityChecks.check(run, table: table, verifier: verifier)
+      case .unavailable(let reason):
+        run.skip(VerifierCompatibilityChecks.allIDs, reason)
+      }
+    } else {
+      run.skip(VerifierCompatibilityChecks.allIDs, noTable)
+    }
+
+    if options.scanContent {
+      try ContentChecks.check(run)
+      if let table { try VocabMapChecks.checkContent(run, table: table) }
+      if let resolved { try VerifierCompatibilityChecks.checkEmbeddingValues(run, verifier: resolved) }
+    } else {
+      run.skip(
+        ContentChecks.ids + VocabMapChecks.contentIDs + [.verifierEmbeddingsMatch],
+        "tensor values not read (pass --content)")
+    }
+
+    let manifestPath = ManifestChecks.manifestPath(run)
+    if let manifestPath {
+      try ManifestChecks.check(run, manifestPath: manifestPath)
+    } else {
+      let present = FileSystem.kind(of: joinPath(checkpoint.directory, ManifestChecks.fileName)) == .file
+      run.skip(
+        ManifestChecks.ids,
+        present
+          ? "\(ManifestChecks.fileName) present but not requested (pass --manifest)"
+          : "no manifest requested (pass --manifest [FILE])")
+    }
+
+    return VerifyReport(
+      location: checkpoint.location, layout: table?.layout, verifier: verifierUsed,
+      contentScanned: options.scanContent, manifest: manifestPath, findings: run.orderedFindings,
+      skipped: run.orderedSkips, checksRun: run.checksRun)
+  }
+}

@@ -1,0 +1,96 @@
+import Inspect
+
+/// The outcome of `verify`: every finding, every check that ran, and every check that was
+/// skipped with its reason.
+public struct VerifyReport: Sendable {
+  /// The verifier the compatibility checks used.
+  public struct VerifierUsed: Sendable, Hashable {
+    /// The path as given (option or config value).
+    public var given: String
+    /// The directory holding the verifier's `config.json`.
+    public var directory: String
+    /// Where it came from: `"option"` (`--verifier`) or `"config"`
+    /// (`speculators_config.verifier.name_or_path`).
+    public var source: String
+  }
+
+  /// The checkpoint path as given.
+  public var location: String
+  /// The layout the checkpoint was checked as (`nil` when no tensor table applied).
+  public var layout: ExpectedTensors.Layout?
+  /// The verifier used, if one was resolved.
+  public var verifier: VerifierUsed?
+  /// Whether tensor bytes were scanned (`--content`).
+  public var contentScanned: Bool
+  /// The manifest compared against, if any.
+  public var manifest: String?
+  /// Every finding, errors first, then by check id.
+  public var findings: [Finding]
+  /// Checks that could not run, with reasons.
+  public var skipped: [SkippedCheck]
+  /// Every check that ran (with or without findings), in catalogue order.
+  public var checksRun: [CheckID]
+
+  /// Creates a report.
+  public init(
+    location: String, layout: ExpectedTensors.Layout?, verifier: VerifierUsed?, contentScanned: Bool,
+    manifest: String?, findings: [Finding], skipped: [SkippedCheck], checksRun: [CheckID]
+  ) {
+    self.location = location
+    self.layout = layout
+    self.verifier = verifier
+    self.contentScanned = contentScanned
+    self.manifest = manifest
+    self.findings = findings
+    self.skipped = skipped
+    self.checksRun = checksRun
+  }
+
+  /// Number of error findings.
+  public var errorCount: Int { findings.count { $0.severity == .error } }
+  /// Number of warning findings.
+  public var warningCount: Int { findings.count { $0.severity == .warning } }
+  /// Whether any finding is an error (`verify` then exits 1).
+  public var hasErrors: Bool { errorCount > 0 }
+
+  /// Checks that ran and found nothing.
+  public var passed: [CheckID] {
+    let flagged = Set(findings.map(\.check))
+    return checksRun.filter { !flagged.contains($0) }
+  }
+
+  /// Findings of one check.
+  public func findings(_ id: CheckID) -> [Finding] {
+    findings.filter { $0.check == id }
+  }
+
+  /// The report as JSON (`schemas/verify-report.schema.json`).
+  public func json() -> JSONValue {
+    let verifierJSON: JSONValue =
+      verifier.map {
+        ["given": .string($0.given), "directory": .string($0.directory), "source": .string($0.source)]
+      } ?? .null
+    return .object([
+      ("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]),
+      ("path", .string(location)),
+      ("layout", layout.map { .string($0.rawValue) } ?? .null),
+      ("verifier", verifierJSON),
+      ("content_scanned", .bool(contentScanned)),
+      ("manifest", manifest.map(JSONValue.string) ?? .null),
+      (
+        "summary",
+        [
+          "errors": .int(Int64(errorCount)), "warnings": .int(Int64(warningCount)),
+          "checks_run": .int(Int64(checksRun.count)), "passed": .int(Int64(passed.count)),
+          "skipped": .int(Int64(skipped.count)),
+        ]
+      ),
+      ("findings", .array(findings.map { $0.json() })),
+      ("passed", .array(passed.map { .string($0.rawValue) })),
+      (
+        "skipped",
+        .array(skipped.map { ["id": .string($0.check.rawValue), "reason": .string($0.reason)] })
+      ),
+    ])
+  }
+}
