@@ -112,7 +112,7 @@ enum ConfigChecks {
     guard let config = run.checkpoint.config else {
       run.report(
         .configPresent, .error, file: "config.json", expected: "a config.json next to the weights",
-        found: "absent", "config.json: expected next to the weights, found none")
+        found: "absent", "config.json: expected next to the weights, found absent")
       return false
     }
     guard config.objectMembers != nil else {

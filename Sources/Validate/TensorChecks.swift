@@ -22,7 +22,7 @@ enum TensorChecks {
       let shape = formatShape(tensor.shapes[0])
       run.report(
         .tensorsMissing, .error, tensor: tensor.name, expected: shape, found: "absent",
-        "tensor '\(tensor.name)': expected \(shape) \(tensor.rule), found absent")
+        "tensor '\(tensor.name)': expected \(shape) = \(tensor.rule), found absent")
     }
   }
 
@@ -62,7 +62,7 @@ enum TensorChecks {
       let found = formatShape(tensor.shape)
       run.report(
         .tensorsShape, .error, tensor: expected.name, expected: wanted, found: found,
-        "tensor '\(expected.name)': shape expected \(wanted) \(expected.rule), found \(found)"
+        "tensor '\(expected.name)': shape expected \(wanted) = \(expected.rule), found \(found)"
           + geometryNote(expected.name, table: table))
     }
   }

@@ -81,7 +81,7 @@ extension ExpectedTensors {
       Tensor(name: "embed_tokens.weight", shapes: [[g.vocabSize, h]], presence: .optional, rule: "[V, H]"),
       Tensor(
         name: "fc.weight", shapes: [[h, a * g.targetHiddenSize], [h, a * h]],
-        rule: "[H, A·TH] with A = \(a) aux hidden states\(g.auxStateCountIsExplicit ? "" : " (ids absent: 3)")"),
+        rule: "[H, A·TH] with A = \(a) aux hidden states\(g.auxStateCountIsExplicit ? "" : " (eagle_aux_hidden_state_layer_ids absent)")"),
       norm("norm.weight", g, .required),
       Tensor(name: "lm_head.weight", shapes: [[g.draftVocabSize, h]], rule: "[DV, H]"),
       Tensor(name: "d2t", shapes: [[g.draftVocabSize]], kind: .int64, presence: .vocabMap, rule: "[DV] int64"),
