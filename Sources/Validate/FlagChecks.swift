@@ -24,7 +24,7 @@ enum FlagChecks {
   /// `layers.count` already.
   static func check(_ run: VerificationRun, table: ExpectedTensors.TensorSet, absentLayers: Set<Int>) {
     guard table.layout.isSpeculators else {
-      run.skip(allIDs, "raw drafts carry no feature flags")
+      run.notApplicable(allIDs)  // raw drafts carry no feature flags
       return
     }
     for flag in ExpectedTensors.Flag.allCases {
@@ -34,7 +34,7 @@ enum FlagChecks {
       }
       let checkID = id(for: flag)
       guard !governed.isEmpty else {
-        run.skip([checkID], "\(table.layout.rawValue) has no tensors governed by \(flag.configKey)")
+        run.notApplicable([checkID])
         continue
       }
       run.ran(checkID)

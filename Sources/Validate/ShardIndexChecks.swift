@@ -6,7 +6,7 @@ enum ShardIndexChecks {
   static func check(_ run: VerificationRun) throws(CheckpointError) {
     let indexes = run.checkpoint.files.filter { $0.kind == .index }
     guard !indexes.isEmpty else {
-      run.skip([.shardsIndex], "not sharded (no *.index.json)")
+      run.notApplicable([.shardsIndex])
       return
     }
     run.ran(.shardsIndex)

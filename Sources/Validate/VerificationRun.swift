@@ -18,6 +18,7 @@ final class VerificationRun {
   private(set) var findings: [Finding] = []
   private(set) var skipped: [SkippedCheck] = []
   private var ran: Set<CheckID> = []
+  private var inapplicable: Set<CheckID> = []
 
   init(checkpoint: Checkpoint, options: VerifyOptions) {
     self.checkpoint = checkpoint
@@ -48,11 +49,26 @@ final class VerificationRun {
         expected: expected, found: found))
   }
 
-  /// Records that checks could not run.
+  /// Records that checks could not run although they apply (no verifier, no `--content`, ...).
   func skip(_ ids: [CheckID], _ reason: String) {
-    for id in ids where !ran.contains(id) && !skipped.contains(where: { $0.check == id }) {
+    for id in ids
+    where !ran.contains(id) && !inapplicable.contains(id) && !skipped.contains(where: { $0.check == id }) {
       skipped.append(SkippedCheck(check: id, reason: reason))
     }
+  }
+
+  /// Records that checks do not apply to this checkpoint (a flag the layout does not have, a
+  /// checkpoint that is not sharded, ...): neither passed nor skipped.
+  func notApplicable(_ ids: [CheckID]) {
+    for id in ids where !ran.contains(id) {
+      inapplicable.insert(id)
+      skipped.removeAll { $0.check == id }
+    }
+  }
+
+  /// Checks that do not apply, in catalogue order.
+  var notApplicableChecks: [CheckID] {
+    CheckCatalogue.ids.filter { inapplicable.contains($0) }
   }
 
   /// Whether a tensor exists.

@@ -51,7 +51,7 @@ public enum Verifier {
       if hasConfig { ConfigChecks.checkSpeculators(run, type: nil) }
       noTable = "speculators_model_type is missing, so the model class is unknown"
     case .source(let layout):
-      run.skip(ConfigChecks.speculatorsIDs, "raw \(layout.rawValue) draft: no Speculators config")
+      run.notApplicable(ConfigChecks.speculatorsIDs)
       if let config = run.config {
         do {
           table = try ExpectedTensors.source(layout, config: config)
@@ -75,6 +75,7 @@ public enum Verifier {
 
     var verifierUsed: VerifyReport.VerifierUsed?
     var resolved: ResolvedVerifier?
+    if !run.has("embed_tokens.weight") { run.notApplicable([.verifierEmbeddingsMatch]) }
     if let table {
       switch try VerifierResolution.resolve(run) {
       case .resolved(let verifier):
@@ -90,9 +91,13 @@ public enum Verifier {
     }
 
     if options.scanContent {
-      try ContentChecks.check(run)
+      // An embedding equal to the verifier's is trusted even if it looks like an init draw.
+      var matchingVerifier: Set<String> = []
+      if let resolved, try VerifierCompatibilityChecks.checkEmbeddingValues(run, verifier: resolved) {
+        matchingVerifier.insert("embed_tokens.weight")
+      }
+      try ContentChecks.check(run, matchingVerifier: matchingVerifier)
       if let table { try VocabMapChecks.checkContent(run, table: table) }
-      if let resolved { try VerifierCompatibilityChecks.checkEmbeddingValues(run, verifier: resolved) }
     } else {
       run.skip(
         ContentChecks.ids + VocabMapChecks.contentIDs + [.verifierEmbeddingsMatch],
@@ -114,6 +119,6 @@ public enum Verifier {
     return VerifyReport(
       location: checkpoint.location, layout: table?.layout, verifier: verifierUsed,
       contentScanned: options.scanContent, manifest: manifestPath, findings: run.orderedFindings,
-      skipped: run.orderedSkips, checksRun: run.checksRun)
+      skipped: run.orderedSkips, notApplicable: run.notApplicableChecks, checksRun: run.checksRun)
   }
 }

@@ -106,7 +106,7 @@ enum VerifierCompatibilityChecks {
     _ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier
   ) {
     guard table.layout.isEagle3 else {
-      run.skip([.verifierAuxLayerIDs], "eagle drafts read only the verifier's last hidden state")
+      run.notApplicable([.verifierAuxLayerIDs])  // eagle drafts read only the last hidden state
       return
     }
     let key = table.layout.isSpeculators ? "eagle_aux_hidden_state_layer_ids" : "eagle_config.eagle_aux_hidden_state_layer_ids"
@@ -158,25 +158,30 @@ enum VerifierCompatibilityChecks {
 
   /// `verifier.embeddings-match`: compares the draft's `embed_tokens.weight` with the verifier's
   /// embedding (content). Same dtype: XXH3 digests; F32 vs BF16: the F32 side rounded to BF16.
-  static func checkEmbeddingValues(_ run: VerificationRun, verifier: ResolvedVerifier) throws(CheckpointError) {
+  ///
+  /// - Returns: whether the embeddings were compared and are equal.
+  @discardableResult
+  static func checkEmbeddingValues(_ run: VerificationRun, verifier: ResolvedVerifier) throws(CheckpointError)
+    -> Bool
+  {
     guard let draft = run.checkpoint.tensor(named: "embed_tokens.weight") else {
-      run.skip([.verifierEmbeddingsMatch], "the draft has no embed_tokens.weight")
-      return
+      run.notApplicable([.verifierEmbeddingsMatch])  // the draft has no embed_tokens.weight
+      return false
     }
     let target: Checkpoint
     do {
       target = try CheckpointReader.open(verifier.directory)
     } catch {
       run.skip([.verifierEmbeddingsMatch], "verifier weights unreadable: \(error.description)")
-      return
+      return false
     }
     guard let embedding = embeddingNames.lazy.compactMap({ target.tensor(named: $0) }).first else {
       run.skip([.verifierEmbeddingsMatch], "verifier \(verifier.given) has no embed_tokens tensor")
-      return
+      return false
     }
     guard embedding.shape == draft.shape else {
       run.skip([.verifierEmbeddingsMatch], "shapes differ (see verifier.embeddings-shape)")
-      return
+      return false
     }
     let pair = (draft.dtype, embedding.dtype)
     let comparable = draft.dtype == embedding.dtype || pair == (.F32, .BF16) || pair == (.BF16, .F32)
@@ -184,7 +189,7 @@ enum VerifierCompatibilityChecks {
       run.skip(
         [.verifierEmbeddingsMatch],
         "dtypes \(draft.dtype.rawValue) and \(embedding.dtype.rawValue) cannot be compared exactly")
-      return
+      return false
     }
     run.ran(.verifierEmbeddingsMatch)
     let verifierReader = TensorReader()
@@ -196,7 +201,9 @@ enum VerifierCompatibilityChecks {
         found: "different values",
         "tensor 'embed_tokens.weight': expected the verifier's '\(embedding.name)' values, found different "
           + "values (a random or stale embedding loads silently; vLLM may use the draft's copy)")
+      return false
     }
+    return true
   }
 
   private static func formatList(_ names: [String]) -> String {

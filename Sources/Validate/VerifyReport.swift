@@ -26,15 +26,18 @@ public struct VerifyReport: Sendable {
   public var manifest: String?
   /// Every finding, errors first, then by check id.
   public var findings: [Finding]
-  /// Checks that could not run, with reasons.
+  /// Checks that could not run, with reasons (they apply but were not run; not passed).
   public var skipped: [SkippedCheck]
+  /// Checks that do not apply to this checkpoint (a flag its layout lacks, no sharding, ...).
+  public var notApplicable: [CheckID]
   /// Every check that ran (with or without findings), in catalogue order.
   public var checksRun: [CheckID]
 
   /// Creates a report.
   public init(
     location: String, layout: ExpectedTensors.Layout?, verifier: VerifierUsed?, contentScanned: Bool,
-    manifest: String?, findings: [Finding], skipped: [SkippedCheck], checksRun: [CheckID]
+    manifest: String?, findings: [Finding], skipped: [SkippedCheck], notApplicable: [CheckID] = [],
+    checksRun: [CheckID]
   ) {
     self.location = location
     self.layout = layout
@@ -43,6 +46,7 @@ public struct VerifyReport: Sendable {
     self.manifest = manifest
     self.findings = findings
     self.skipped = skipped
+    self.notApplicable = notApplicable
     self.checksRun = checksRun
   }
 
@@ -91,6 +95,7 @@ public struct VerifyReport: Sendable {
         "skipped",
         .array(skipped.map { ["id": .string($0.check.rawValue), "reason": .string($0.reason)] })
       ),
+      ("not_applicable", .array(notApplicable.map { .string($0.rawValue) })),
     ])
   }
 }

@@ -18,7 +18,7 @@ enum VocabMapChecks {
   /// Header checks.
   static func checkHeaders(_ run: VerificationRun, table: ExpectedTensors.TensorSet) {
     guard table.layout.isEagle3 else {
-      run.skip(headerIDs + contentIDs, "eagle drafts use the verifier's vocabulary (no d2t/t2d)")
+      run.notApplicable(headerIDs + contentIDs)  // eagle drafts use the verifier's vocabulary
       return
     }
     run.ran(headerIDs)
@@ -155,7 +155,7 @@ enum VocabMapChecks {
             + "\(d2t[nonzero]) (SafeAILab drops the maps in this case while vLLM applies them)")
       }
     } else {
-      run.skip([.vocabIdentityMap], "draft_vocab_size < vocab_size (a real map is expected)")
+      run.notApplicable([.vocabIdentityMap])  // draft_vocab_size < vocab_size: a real map is expected
     }
     guard let t2d else {
       run.skip([.vocabT2DAgrees], unusable)

@@ -75,6 +75,9 @@ struct VerifyCommandTests {
     let ids = report["findings"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
     let isEagle = name.hasPrefix("eagle1") || name.hasPrefix("eagle-") || name.hasPrefix("hass")
     #expect(ids == (isEagle ? ["config.vllm-support"] : []))
+    let notApplicable = report["not_applicable"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    #expect(notApplicable.contains(isEagle ? "flags.fc-norm" : "flags.fusion-bias"))
+    #expect(notApplicable.contains("shards.index"))
     #expect(report["verifier"]?["source"] == "option")
     #expect(try VerifyE2E.schemaErrors(result.stdout, schema: "verify-report.schema.json") == "")
   }
@@ -89,6 +92,8 @@ struct VerifyCommandTests {
     let report = try StrictJSONParser.parse(Array(result.stdout.utf8))
     let findings = report["findings"]?.arrayValue ?? []
     #expect(findings.allSatisfy { $0["id"] == "content.uninitialised" && $0["severity"] == "warning" })
+    #expect(!findings.isEmpty)
+    #expect(!findings.contains { $0["tensor"] == "embed_tokens.weight" })  // equal to the verifier's
     let passed = report["passed"]?.arrayValue?.compactMap(\.stringValue) ?? []
     for id in ["content.nan-inf", "vocab.t2d-popcount", "vocab.d2t-range", "vocab.t2d-agrees", "verifier.embeddings-match"] {
       #expect(passed.contains(id), "\(id) did not pass")

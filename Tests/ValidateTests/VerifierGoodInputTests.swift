@@ -68,6 +68,9 @@ import Testing
     #expect(reason.contains("meta-llama/Llama-3.1-8B-Instruct"))
     #expect(reason.contains("--verifier"))
     #expect(skipped.contains(.contentNaNInf))
+    #expect(report.notApplicable.contains(.flagsFusionBias))
+    #expect(!skipped.contains(.flagsFusionBias))
+    #expect(report.notApplicable.contains(.shardsIndex))
     #expect(skipped.contains(.manifestFileDigest))
   }
 
