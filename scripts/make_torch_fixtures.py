@@ -188,7 +188,10 @@ def write_big_endian(source, target, state):
             elif name.startswith(f"{prefix}/data/"):
                 size = element_size_by_key[name.rsplit("/", 1)[1]]
                 data = b"".join(data[i:i + size][::-1] for i in range(0, len(data), size))
-            out.writestr(name.replace(prefix + "/", "bigendian/", 1), data)
+            # A fixed timestamp keeps the file byte-identical from run to run.
+            info = zipfile.ZipInfo(name.replace(prefix + "/", "bigendian/", 1), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            out.writestr(info, data)
 
 
 def check_round_trip(path, entries):
