@@ -151,7 +151,7 @@ func readTorch(_ builder: ZipFixtureBuilder) throws -> [TensorInfo] {
     ("int key", torchArchive(P.proto() + P.emptyDict + P.int(1) + P.tensor() + P.op(.setItem) + P.stop),
      .unsupported, "state dict has a non-string key 1"),
     ("view outside storage", torchArchive(P.stateDict([("w", P.tensor(offset: 1, size: [2], stride: [5]))])),
-     .malformed, "view (offset 1, size [2], stride [5]) reaches element 6 of storage '0', which has 6 elements"),
+     .malformed, "view (offset 1, size [2], stride [5]) reaches element 6 of storage '0', which has 6"),
     ("empty view past end", torchArchive(P.stateDict([("w", P.tensor(offset: 7, size: [0], stride: [1]))])),
      .malformed, "starts past the end of storage '0' (6 elements)"),
     ("byteorder", torchArchive(P.stateDict([]), byteorder: "middle"),
