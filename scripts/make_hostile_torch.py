@@ -192,6 +192,13 @@ def main():
     expect("reduce_storage_class.pt", "refused",
            "forbidden call: torch.FloatStorage may only appear inside a persistent id")
 
+    # REDUCE whose callable is not a global at all (a memoised string).
+    p = Pickle().op("EMPTY_DICT").op("MARK").string("w").string("os.system").put(1).op("EMPTY_TUPLE")
+    at = p.offset
+    p.op("REDUCE").op("SETITEMS").op("STOP")
+    write_archive("reduce_on_string.pt", p.bytes())
+    expect("reduce_on_string.pt", "refused", f"data.pkl offset {hex(at)}: forbidden call: REDUCE on a str")
+
     write_archive("reduce_ordered_dict_args.pt", state_dict([
         ("w", lambda p: p.global_("collections", "OrderedDict").string("x").op("TUPLE1").op("REDUCE")),
     ]).bytes())
@@ -221,6 +228,15 @@ def main():
     expect("build_state.pt", "refused",
            f"data.pkl offset {hex(at)}: forbidden call: BUILD state must be {{'_metadata': dict}}; "
            "found a dict with keys {'__class__'}")
+
+    p = Pickle().ordered_dict().op("MARK").string("w").tensor().op("SETITEMS")
+    p.string("__setstate__").string("payload").op("TUPLE2")
+    at = p.offset
+    p.op("BUILD").op("STOP")
+    write_archive("build_tuple_state.pt", p.bytes())
+    expect("build_tuple_state.pt", "refused",
+           f"data.pkl offset {hex(at)}: forbidden call: BUILD state must be {{'_metadata': dict}}; "
+           "found (str, str)")
 
     p = Pickle().ordered_dict().string("x").op("TUPLE1").op("EMPTY_DICT")
     at = p.offset

@@ -44,7 +44,11 @@ public enum TorchZipReader {
     try checkMagic(file)
     let archive = try ZipArchive(file)
     let layout = try ArchiveLayout(archive)
-    if layout.pickle.size > ZipArchive.Limits().checksumSizeLimit {
+    // Small entries were checked when the archive was opened; an oversized pickle is refused
+    // by the interpreter's size limit before anything reads it.
+    if layout.pickle.size > ZipArchive.Limits().checksumSizeLimit,
+      layout.pickle.size <= PickleMachine.Limits().maxPickleBytes
+    {
       try archive.verifyChecksum(of: layout.pickle)
     }
     let context = PickleMachine.Context(
