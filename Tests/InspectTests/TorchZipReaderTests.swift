@@ -198,3 +198,63 @@ func readTorch(_ builder: ZipFixtureBuilder) throws -> [TensorInfo] {
     #expect(TorchZipReader.isContiguous(shape: [], strides: []))
   }
 }
+
+/// The draft checkpoints of the shared fixtures (scripts/make_fixtures.py) that are torch.save
+/// zips, checked against their `Fixtures/expected/<case>.json` digests.
+@Suite struct TorchZipSharedFixtureTests {
+  struct Expected: Decodable, Sendable {
+    struct Tensor: Decodable, Sendable {
+      var dtype: String
+      var shape: [Int]
+      var file: String
+      var sha256: String
+    }
+    var tensors: [String: Tensor]
+  }
+
+  /// (case, weights file) for every weights file that starts with a zip local header.
+  static let zipFiles: [String] = {
+    let root = TorchFixtures.packageRoot.appendingPathComponent("Fixtures")
+    let expected = root.appendingPathComponent("expected")
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: expected.path) else { return [] }
+    var out: [String] = []
+    for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix("_") {
+      let caseName = String(name.dropLast(5))
+      let directory = root.appendingPathComponent(caseName)
+      for file in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] {
+        let path = directory.appendingPathComponent(file).path
+        guard let handle = FileHandle(forReadingAtPath: path) else { continue }
+        let magic = handle.readData(ofLength: 4)
+        try? handle.close()
+        if magic == Data([0x50, 0x4B, 0x03, 0x04]) { out.append(caseName + "/" + file) }
+      }
+    }
+    return out.sorted()
+  }()
+
+  @Test func theSharedFixturesHaveTorchZips() {
+    #expect(Self.zipFiles.contains("eagle1-bin/pytorch_model.bin"))
+    #expect(Self.zipFiles.contains("eagle3-bin/pytorch_model.bin"))
+  }
+
+  @Test(arguments: zipFiles)
+  func readsTheSharedDraftFixtures(relativePath: String) throws {
+    let root = TorchFixtures.packageRoot.appendingPathComponent("Fixtures")
+    let caseName = String(relativePath.prefix { $0 != "/" })
+    let fileName = String(relativePath.dropFirst(caseName.count + 1))
+    let data = try Data(contentsOf: root.appendingPathComponent("expected/\(caseName).json"))
+    let expected = try JSONDecoder().decode(Expected.self, from: data).tensors
+      .filter { $0.value.file == fileName }
+    let path = root.appendingPathComponent(relativePath).path
+    let tensors = try TorchZipReader.readTensors(from: try MappedFile(path: path))
+    #expect(Set(tensors.map(\.name)) == Set(expected.keys))
+    let reader = TensorReader()
+    for tensor in tensors {
+      let want = try #require(expected[tensor.name])
+      #expect(tensor.dtype.rawValue == want.dtype, "\(relativePath) \(tensor.name)")
+      #expect(tensor.shape == want.shape, "\(relativePath) \(tensor.name)")
+      let digest = try reader.bytes(of: tensor).withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+      #expect(digest == want.sha256, "\(relativePath) \(tensor.name)")
+    }
+  }
+}
