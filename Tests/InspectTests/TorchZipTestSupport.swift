@@ -19,6 +19,9 @@ struct ZipFixtureBuilder {
     var declaredSize: Int?
     /// Name written to the local header; `nil` means `name`.
     var localName: String?
+    /// Writes the sizes and local header offset as ZIP64 sentinels plus a ZIP64 extra field
+    /// (as writers do for entries at or beyond 4 GiB).
+    var zip64Extra = false
   }
 
   var entries: [Entry] = []
@@ -47,9 +50,12 @@ struct ZipFixtureBuilder {
       out += le32(0) + le32(0) + le32(0) + le16(localName.count) + le16(0) + localName
       out += entry.data
       out += le32(0x0807_4B50) + le32(crc) + le32(size) + le32(size)
+      let extra = entry.zip64Extra ? le16(1) + le16(24) + le64(size) + le64(size) + le64(offset) : []
+      let size32 = entry.zip64Extra ? 0xFFFF_FFFF : size
+      let offset32 = entry.zip64Extra ? 0xFFFF_FFFF : offset
       central += le32(0x0201_4B50) + le16(0) + le16(0) + le16(entry.flags) + le16(entry.method)
-      central += le16(0) + le16(0) + le32(crc) + le32(size) + le32(size) + le16(name.count)
-      central += le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + name
+      central += le16(0) + le16(0) + le32(crc) + le32(size32) + le32(size32) + le16(name.count)
+      central += le16(extra.count) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset32) + name + extra
     }
     let directoryOffset = out.count + directoryOffsetDelta
     out += central

@@ -94,6 +94,18 @@ import Testing
     #expect(error?.file == file.path)
   }
 
+  @Test func readsZip64ExtraFields() throws {
+    var builder = ZipFixtureBuilder()
+    builder.add("a/data.pkl", "hello")
+    builder.add("a/data/0", [1, 2, 3, 4])
+    builder.entries[1].zip64Extra = true
+    let archive = try ZipArchive(try mappedTemporaryFile(builder.bytes()))
+    let entry = try #require(archive.entry(named: "a/data/0"))
+    #expect(entry.size == 4)
+    #expect(entry.localHeaderOffset == 30 + 10 + 5 + 16)
+    #expect(Array(archive.data(of: entry)) == [1, 2, 3, 4])
+  }
+
   @Test func zeroCRCMeansChecksumsWereDisabled() throws {
     var builder = ZipFixtureBuilder()
     builder.add("a/data.pkl", "hello")
