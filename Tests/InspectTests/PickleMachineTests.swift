@@ -4,7 +4,7 @@ import Testing
 @testable import Inspect
 
 /// A tiny pickle assembler: each helper returns the bytes of one opcode with its operand.
-enum P {
+enum Pkl {
   static func op(_ opcode: PickleOpcode) -> [UInt8] { [opcode.rawValue] }
   static func proto(_ version: UInt8 = 2) -> [UInt8] { [PickleOpcode.proto.rawValue, version] }
   static func global(_ module: String, _ name: String) -> [UInt8] {
@@ -12,11 +12,11 @@ enum P {
   }
   static func string(_ text: String) -> [UInt8] {
     let bytes = Array(text.utf8)
-    return op(.binUnicode) + le32(bytes.count) + bytes
+    return op(.binUnicode) + u32le(bytes.count) + bytes
   }
   static func int(_ value: Int) -> [UInt8] {
     if (0...255).contains(value) { return op(.binInt1) + [UInt8(value)] }
-    return op(.binInt) + le32(value)
+    return op(.binInt) + u32le(value)
   }
   static func put(_ index: UInt8) -> [UInt8] { op(.binPut) + [index] }
   static func get(_ index: UInt8) -> [UInt8] { op(.binGet) + [index] }
@@ -67,6 +67,9 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
 }
 
 @Suite struct PickleMachineTests {
+  /// Short name for the pickle assembler inside this suite.
+  private typealias P = Pkl
+
   @Test func interpretsAStateDict() throws {
     let root = try runPickle(P.stateDict([
       ("w", P.tensor()), ("col", P.tensor(storage: P.storage(), offset: 1, size: [2], stride: [3])),
@@ -105,8 +108,8 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
 
   @Test func readsScalarOperandsExactly() throws {
     let pickle = P.proto() + P.mark
-      + P.op(.binInt) + le32(-2) + P.op(.binInt2) + le16(0xBEEF)
-      + P.op(.long1) + [0] + P.op(.long1) + [1, 0xFF] + P.op(.long1) + [8] + le64(Int(Int64.min))
+      + P.op(.binInt) + u32le(-2) + P.op(.binInt2) + u16le(0xBEEF)
+      + P.op(.long1) + [0] + P.op(.long1) + [1, 0xFF] + P.op(.long1) + [8] + u64le(Int(Int64.min))
       + P.op(.long1) + [5, 0, 0, 0, 0, 2]
       + P.op(.binFloat) + [0x3F, 0xF8, 0, 0, 0, 0, 0, 0]
       + P.op(.shortBinString) + [2] + Array("hi".utf8)
@@ -141,7 +144,7 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
   @Test func bytesNeedTheOptionalCodecsForm() throws {
     let pickle = P.proto() + P.global("_codecs", "encode") + P.string("\u{FF}A") + P.string("latin1")
       + P.op(.tuple2) + P.reduce + P.stop
-    let error = checkpointError { _ = try runPickle(pickle) }
+    let error = caughtError { _ = try runPickle(pickle) }
     #expect(error?.reason
       == "refused: GLOBAL _codecs.encode at data.pkl offset 0x2 (not in the allowlist; unknown import)")
     var context = PickleMachine.Context(file: "t.pt")
@@ -188,7 +191,7 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
     ("open mark", P.proto() + P.mark + P.emptyDict + P.stop, .malformed, "STOP with 1 MARK(s) still open"),
     ("empty stop", P.proto() + P.stop, .malformed, "STOP with 0 values"),
     ("binget unset", P.proto() + P.get(7) + P.stop, .malformed, "BINGET of memo index 7, which was never set"),
-    ("long binget unset", P.proto() + P.op(.longBinGet) + le32(70000) + P.stop,
+    ("long binget unset", P.proto() + P.op(.longBinGet) + u32le(70000) + P.stop,
      .malformed, "LONG_BINGET of memo index 70000, which was never set"),
     ("binput empty", P.proto() + P.put(0) + P.stop, .malformed, "BINPUT with an empty stack"),
     ("underflow", P.proto() + P.op(.tuple2) + P.stop, .malformed, "TUPLE2 needs 2 value(s)"),
@@ -245,7 +248,7 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
     ("numel mismatch", P.proto() + P.storage(numel: 100) + P.stop,
      .malformed, "storage '0' declares 100 elements of F32 but record 't/data/0' holds 24 bytes"),
     ("numel overflow", P.proto() + P.mark + P.string("storage") + P.global("torch", "DoubleStorage")
-       + P.string("0") + P.string("cpu") + P.op(.long1) + [8] + le64(Int.max) + P.op(.tuple) + P.op(.binPersID)
+       + P.string("0") + P.string("cpu") + P.op(.long1) + [8] + u64le(Int.max) + P.op(.tuple) + P.op(.binPersID)
        + P.stop, .malformed, "declares 9223372036854775807 elements of F64"),
     ("pid disagreement",
      P.proto() + P.storage(numel: 6) + P.storage("ByteStorage", numel: 24) + P.op(.tuple2) + P.stop,
@@ -261,15 +264,15 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
      .refused, "BUILD state must be {'_metadata': dict}; found a dict with keys {'__dict__'}"),
     ("build list state", P.proto() + P.orderedDict + P.emptyList + P.op(.build) + P.stop,
      .refused, "BUILD state must be {'_metadata': dict}; found a list"),
-    ("invalid utf8", P.proto() + P.op(.binUnicode) + le32(2) + [0xC3, 0x28] + P.stop,
+    ("invalid utf8", P.proto() + P.op(.binUnicode) + u32le(2) + [0xC3, 0x28] + P.stop,
      .malformed, "BINUNICODE is not valid UTF-8"),
-    ("lone surrogate", P.proto() + P.op(.binUnicode) + le32(3) + [0xED, 0xA0, 0x80] + P.stop,
+    ("lone surrogate", P.proto() + P.op(.binUnicode) + u32le(3) + [0xED, 0xA0, 0x80] + P.stop,
      .malformed, "BINUNICODE is not valid UTF-8"),
-    ("short string", P.proto() + P.op(.binUnicode) + le32(100) + [0x41] + P.stop,
+    ("short string", P.proto() + P.op(.binUnicode) + u32le(100) + [0x41] + P.stop,
      .malformed, "BINUNICODE operand runs past the end of the pickle"),
     ("long1 too long", P.proto() + P.op(.long1) + [9] + Array(repeating: 1, count: 9) + P.stop,
      .unsupported, "LONG1 of 9 bytes does not fit in 64 bits"),
-    ("long4", P.proto() + P.op(.long4) + le32(1) + [1] + P.stop,
+    ("long4", P.proto() + P.op(.long4) + u32le(1) + [1] + P.stop,
      .refused, "opcode LONG4 (0x8b) is not allowed"),
     ("global newline", P.proto() + P.op(.global) + Array("os".utf8),
      .malformed, "GLOBAL operand runs past the end"),
@@ -280,7 +283,7 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
   @Test(arguments: refusals.indices)
   func refusesHostilePickles(index: Int) {
     let (label, pickle, kind, message) = Self.refusals[index]
-    let error = checkpointError { _ = try runPickle(pickle) }
+    let error = caughtError { _ = try runPickle(pickle) }
     #expect(error?.kind == kind, "\(label): \(String(describing: error))")
     #expect(error?.reason.contains(message) == true, "\(label): \(String(describing: error))")
     #expect(error?.file == "test.pt")
@@ -311,15 +314,15 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
     let (label, pickle, adjust, message) = Self.limitCases[index]
     var limits = PickleMachine.Limits()
     adjust(&limits)
-    let error = checkpointError { _ = try runPickle(pickle, limits: limits) }
+    let error = caughtError { _ = try runPickle(pickle, limits: limits) }
     #expect(error?.kind == .limitExceeded, "\(label): \(String(describing: error))")
     #expect(error?.reason.contains(message) == true, "\(label): \(String(describing: error))")
   }
 
   @Test func memoIndexesAreSparse() throws {
     // A huge memo index must not allocate anything proportional to it.
-    let pickle = P.proto() + P.op(.none) + P.op(.longBinPut) + le32(0xFFFF_FFF0) + P.op(.longBinGet)
-      + le32(0xFFFF_FFF0) + P.op(.tuple2) + P.stop
+    let pickle = P.proto() + P.op(.none) + P.op(.longBinPut) + u32le(0xFFFF_FFF0) + P.op(.longBinGet)
+      + u32le(0xFFFF_FFF0) + P.op(.tuple2) + P.stop
     guard case .tuple(let tuple) = try runPickle(pickle) else {
       Issue.record("expected a tuple")
       return
@@ -332,7 +335,7 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
     // never a crash.
     for byte in 0...255 {
       let pickle = P.proto() + [UInt8(byte)] + [0x01, 0x00, 0x00, 0x00, 0x41, 0x0A, 0x41, 0x0A] + P.stop
-      let error = checkpointError { _ = try runPickle(pickle) }
+      let error = caughtError { _ = try runPickle(pickle) }
       if let opcode = PickleOpcode(rawValue: UInt8(byte)), !opcode.isAllowed {
         #expect(error?.reason.contains("opcode \(opcode.name)") == true, "byte \(byte)")
       }

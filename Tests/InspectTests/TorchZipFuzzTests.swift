@@ -4,7 +4,7 @@ import Testing
 @testable import Inspect
 
 /// SplitMix64: a tiny seedable generator so mutation tests are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
+struct SplitMix64: RandomNumberGenerator {
   var state: UInt64
 
   mutating func next() -> UInt64 {
@@ -17,7 +17,7 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// Mutates `bytes` in one of a few ways real corruption and crafted files take.
-func mutate(_ bytes: [UInt8], using generator: inout SeededGenerator) -> [UInt8] {
+func mutateBytes(_ bytes: [UInt8], using generator: inout SplitMix64) -> [UInt8] {
   var out = bytes
   guard !out.isEmpty else { return out }
   switch Int.random(in: 0..<5, using: &generator) {
@@ -50,12 +50,12 @@ func mutate(_ bytes: [UInt8], using generator: inout SeededGenerator) -> [UInt8]
   @Test(arguments: ["golden-ex.pt", "module.pt", "views.pt"])
   func corruptedArchivesNeverCrash(fixture: String) throws {
     let original = Array(try Data(contentsOf: URL(fileURLWithPath: TorchFixtures.path(fixture))))
-    var generator = SeededGenerator(state: 0x5EED_0000 &+ UInt64(fixture.utf8.count))
+    var generator = SplitMix64(state: 0x5EED_0000 &+ UInt64(fixture.utf8.count))
     let reader = TensorReader()
     var refused = 0
     for _ in 0..<300 {
-      let bytes = mutate(original, using: &generator)
-      let file = try mappedTemporaryFile(bytes)
+      let bytes = mutateBytes(original, using: &generator)
+      let file = try mapTempFile(bytes)
       defer { try? FileManager.default.removeItem(atPath: file.path) }
       let tensors: [TensorInfo]
       do {
@@ -84,10 +84,10 @@ func mutate(_ bytes: [UInt8], using generator: inout SeededGenerator) -> [UInt8]
       records[key] = PickleStorageRecord(entryName: entry.name, offset: entry.dataOffset, length: entry.size)
     }
     let context = PickleMachine.Context(file: fixture, storageRecords: records)
-    var generator = SeededGenerator(state: 0xF00D &+ UInt64(original.count))
+    var generator = SplitMix64(state: 0xF00D &+ UInt64(original.count))
     var accepted = 0
     for _ in 0..<1_000 {
-      let bytes = mutate(original, using: &generator)
+      let bytes = mutateBytes(original, using: &generator)
       do {
         let root = try bytes.withUnsafeBytes { buffer throws(CheckpointError) in
           try PickleMachine.run(buffer, context: context)

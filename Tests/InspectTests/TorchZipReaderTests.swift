@@ -106,10 +106,13 @@ func torchArchive(
 }
 
 func readTorch(_ builder: ZipFixtureBuilder) throws -> [TensorInfo] {
-  try TorchZipReader.readTensors(from: try mappedTemporaryFile(builder.bytes()))
+  try TorchZipReader.readTensors(from: try mapTempFile(builder.bytes()))
 }
 
 @Suite struct TorchZipStructureTests {
+  /// Short name for the pickle assembler inside this suite.
+  private typealias P = Pkl
+
   @Test func namesComeFromTheRootDictAndIgnoreOtherValues() throws {
     let pickle = P.stateDict([("w", P.tensor()), ("step", P.int(3)), ("note", P.string("x"))])
     let tensors = try readTorch(torchArchive(pickle))
@@ -168,14 +171,14 @@ func readTorch(_ builder: ZipFixtureBuilder) throws -> [TensorInfo] {
   @Test(arguments: refusals.indices)
   func refusesBadStructure(index: Int) throws {
     let (label, builder, kind, message) = Self.refusals[index]
-    let error = checkpointError { _ = try readTorch(builder) }
+    let error = caughtError { _ = try readTorch(builder) }
     #expect(error?.kind == kind, "\(label): \(String(describing: error))")
     #expect(error?.reason.contains(message) == true, "\(label): \(String(describing: error))")
   }
 
   @Test func viewErrorsNameTheTensor() throws {
     let builder = torchArchive(P.stateDict([("bad", P.tensor(size: [3, 3]))]))
-    let error = checkpointError { _ = try readTorch(builder) }
+    let error = caughtError { _ = try readTorch(builder) }
     #expect(error?.tensor == "bad")
     #expect(error?.reason.contains("(data.pkl offset 0x") == true)
   }
@@ -183,10 +186,10 @@ func readTorch(_ builder: ZipFixtureBuilder) throws -> [TensorInfo] {
   @Test func missingPickleAndMissingFolderAreReported() throws {
     var noPickle = ZipFixtureBuilder()
     noPickle.add("t/data/0", [1])
-    #expect(checkpointError { _ = try readTorch(noPickle) }?.reason == "zip archive has no 't/data.pkl' record")
+    #expect(caughtError { _ = try readTorch(noPickle) }?.reason == "zip archive has no 't/data.pkl' record")
     var noFolder = ZipFixtureBuilder()
     noFolder.add("data.pkl", P.stateDict([]))
-    let error = checkpointError { _ = try readTorch(noFolder) }
+    let error = caughtError { _ = try readTorch(noFolder) }
     #expect(error?.reason.contains("is not inside a top-level folder") == true)
   }
 

@@ -46,27 +46,27 @@ struct ZipFixtureBuilder {
       let size = entry.declaredSize ?? entry.data.count
       let localName = Array((entry.localName ?? entry.name).utf8)
       let name = Array(entry.name.utf8)
-      out += le32(0x0403_4B50) + le16(0) + le16(entry.flags) + le16(entry.method) + le16(0) + le16(0)
-      out += le32(0) + le32(0) + le32(0) + le16(localName.count) + le16(0) + localName
+      out += u32le(0x0403_4B50) + u16le(0) + u16le(entry.flags) + u16le(entry.method) + u16le(0) + u16le(0)
+      out += u32le(0) + u32le(0) + u32le(0) + u16le(localName.count) + u16le(0) + localName
       out += entry.data
-      out += le32(0x0807_4B50) + le32(crc) + le32(size) + le32(size)
-      let extra = entry.zip64Extra ? le16(1) + le16(24) + le64(size) + le64(size) + le64(offset) : []
+      out += u32le(0x0807_4B50) + u32le(crc) + u32le(size) + u32le(size)
+      let extra = entry.zip64Extra ? u16le(1) + u16le(24) + u64le(size) + u64le(size) + u64le(offset) : []
       let size32 = entry.zip64Extra ? 0xFFFF_FFFF : size
       let offset32 = entry.zip64Extra ? 0xFFFF_FFFF : offset
-      central += le32(0x0201_4B50) + le16(0) + le16(0) + le16(entry.flags) + le16(entry.method)
-      central += le16(0) + le16(0) + le32(crc) + le32(size32) + le32(size32) + le16(name.count)
-      central += le16(extra.count) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset32) + name + extra
+      central += u32le(0x0201_4B50) + u16le(0) + u16le(0) + u16le(entry.flags) + u16le(entry.method)
+      central += u16le(0) + u16le(0) + u32le(crc) + u32le(size32) + u32le(size32) + u16le(name.count)
+      central += u16le(extra.count) + u16le(0) + u16le(0) + u16le(0) + u32le(0) + u32le(offset32) + name + extra
     }
     let directoryOffset = out.count + directoryOffsetDelta
     out += central
     if zip64 {
       let zip64Offset = out.count
-      out += le32(0x0606_4B50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0)
-      out += le64(entries.count) + le64(entries.count) + le64(central.count) + le64(directoryOffset)
-      out += le32(0x0706_4B50) + le32(0) + le64(zip64Offset) + le32(1)
+      out += u32le(0x0606_4B50) + u64le(44) + u16le(45) + u16le(45) + u32le(0) + u32le(0)
+      out += u64le(entries.count) + u64le(entries.count) + u64le(central.count) + u64le(directoryOffset)
+      out += u32le(0x0706_4B50) + u32le(0) + u64le(zip64Offset) + u32le(1)
     }
-    out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(entries.count) + le16(entries.count)
-    out += le32(central.count) + le32(directoryOffset) + le16(0)
+    out += u32le(0x0605_4B50) + u16le(0) + u16le(0) + u16le(entries.count) + u16le(entries.count)
+    out += u32le(central.count) + u32le(directoryOffset) + u16le(0)
     return out
   }
 
@@ -75,16 +75,16 @@ struct ZipFixtureBuilder {
   }
 }
 
-func le16(_ value: Int) -> [UInt8] { le16(UInt16(truncatingIfNeeded: value)) }
-func le16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
-func le32(_ value: Int) -> [UInt8] { le32(UInt32(truncatingIfNeeded: value)) }
-func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
-func le64(_ value: Int) -> [UInt8] {
+func u16le(_ value: Int) -> [UInt8] { u16le(UInt16(truncatingIfNeeded: value)) }
+func u16le(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
+func u32le(_ value: Int) -> [UInt8] { u32le(UInt32(truncatingIfNeeded: value)) }
+func u32le(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+func u64le(_ value: Int) -> [UInt8] {
   (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(value)) >> (8 * $0)) }
 }
 
 /// Writes `bytes` to a fresh temporary file and maps it.
-func mappedTemporaryFile(_ bytes: [UInt8], name: String = "archive.pt") throws -> MappedFile {
+func mapTempFile(_ bytes: [UInt8], name: String = "archive.pt") throws -> MappedFile {
   let directory = FileManager.default.temporaryDirectory
     .appendingPathComponent("speculators-torch-tests-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -94,7 +94,7 @@ func mappedTemporaryFile(_ bytes: [UInt8], name: String = "archive.pt") throws -
 }
 
 /// Runs `body` and returns the ``CheckpointError`` it throws, or `nil`.
-func checkpointError(_ body: () throws -> Void) -> CheckpointError? {
+func caughtError(_ body: () throws -> Void) -> CheckpointError? {
   do {
     try body()
     return nil

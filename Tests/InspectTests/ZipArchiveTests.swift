@@ -51,7 +51,7 @@ import Testing
     builder.add("a/data.pkl", "hello")
     builder.add("a/data/0", [1, 2, 3, 4])
     builder.add("a/empty", [])
-    let archive = try ZipArchive(try mappedTemporaryFile(builder.bytes()))
+    let archive = try ZipArchive(try mapTempFile(builder.bytes()))
     #expect(archive.entries.map(\.name) == ["a/data.pkl", "a/data/0", "a/empty"])
     #expect(archive.entries.map(\.size) == [5, 4, 0])
     #expect(archive.entry(named: "a/data/0").map { Array(archive.data(of: $0)) } == [1, 2, 3, 4])
@@ -87,8 +87,8 @@ import Testing
     builder.add("a/data.pkl", "hello")
     builder.add("a/data/0", [1, 2, 3, 4])
     breakIt(&builder)
-    let file = try mappedTemporaryFile(builder.bytes())
-    let error = checkpointError { _ = try ZipArchive(file) }
+    let file = try mapTempFile(builder.bytes())
+    let error = caughtError { _ = try ZipArchive(file) }
     #expect(error?.kind == kind, "\(label)")
     #expect(error?.reason.contains(message) == true, "\(label): \(String(describing: error))")
     #expect(error?.file == file.path)
@@ -99,7 +99,7 @@ import Testing
     builder.add("a/data.pkl", "hello")
     builder.add("a/data/0", [1, 2, 3, 4])
     builder.entries[1].zip64Extra = true
-    let archive = try ZipArchive(try mappedTemporaryFile(builder.bytes()))
+    let archive = try ZipArchive(try mapTempFile(builder.bytes()))
     let entry = try #require(archive.entry(named: "a/data/0"))
     #expect(entry.size == 4)
     #expect(entry.localHeaderOffset == 30 + 10 + 5 + 16)
@@ -110,7 +110,7 @@ import Testing
     var builder = ZipFixtureBuilder()
     builder.add("a/data.pkl", "hello")
     builder.entries[0].crc = 0
-    let archive = try ZipArchive(try mappedTemporaryFile(builder.bytes()))
+    let archive = try ZipArchive(try mapTempFile(builder.bytes()))
     #expect(archive.entries[0].crc32 == 0)
   }
 
@@ -118,7 +118,7 @@ import Testing
     var builder = ZipFixtureBuilder()
     builder.add("a/data.pkl", "hello")
     let bytes = builder.bytes()
-    let error = checkpointError { _ = try ZipArchive(try mappedTemporaryFile(Array(bytes.dropLast(30)))) }
+    let error = caughtError { _ = try ZipArchive(try mapTempFile(Array(bytes.dropLast(30)))) }
     #expect(error?.kind == .malformed)
     #expect(error?.reason.contains("no zip end-of-central-directory record") == true)
   }
@@ -128,8 +128,8 @@ import Testing
     for index in 0..<5 { builder.add("a/\(index)", [UInt8(index)]) }
     var limits = ZipArchive.Limits()
     limits.maxEntries = 4
-    let file = try mappedTemporaryFile(builder.bytes())
-    let error = checkpointError { _ = try ZipArchive(file, limits: limits) }
+    let file = try mapTempFile(builder.bytes())
+    let error = caughtError { _ = try ZipArchive(file, limits: limits) }
     #expect(error?.kind == .limitExceeded)
     #expect(error?.reason == "zip declares 5 entries; the limit is 4")
   }
@@ -140,8 +140,8 @@ import Testing
     builder.entries[0].crc = 0xDEAD_BEEF
     var limits = ZipArchive.Limits()
     limits.checksumSizeLimit = 16
-    let archive = try ZipArchive(try mappedTemporaryFile(builder.bytes()), limits: limits)
-    let error = checkpointError { try archive.verifyChecksum(of: archive.entries[0]) }
+    let archive = try ZipArchive(try mapTempFile(builder.bytes()), limits: limits)
+    let error = caughtError { try archive.verifyChecksum(of: archive.entries[0]) }
     #expect(error?.reason.contains("fails its CRC-32 check (recorded 0xdeadbeef") == true)
   }
 }
