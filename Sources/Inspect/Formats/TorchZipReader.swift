@@ -11,7 +11,9 @@
 ///    opening (header-only), so their CRCs are not checked here.
 /// 2. **Pickle.** ``PickleMachine`` interprets `data.pkl` over an allowlist of opcodes and
 ///    globals; persistent ids must name existing `<prefix>/data/<key>` records whose length is
-///    exactly `numel × element size`.
+///    exactly `numel × element size`. Dtypes: every legacy typed storage except complex128 and
+///    the quantized ones, plus any whole-byte dtype (float8 variants, uint16/32/64) through
+///    `_rebuild_tensor_v3`. `bytes` values (`_codecs.encode`) are off by default.
 /// 3. **Tensors.** The pickle's root must be a dict (or `OrderedDict`) with string keys. Its
 ///    tensor values become the tensors, named by their keys; other values (numbers, strings,
 ///    `None`) are ignored. If the root holds no tensors itself, one wrapper — the value under
