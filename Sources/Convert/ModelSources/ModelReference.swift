@@ -56,7 +56,12 @@ public enum ModelReference: Sendable, Equatable {
 
   private static func hubReference(_ text: String, given: String) throws(CheckpointError) -> ModelReference {
     let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-    let repository = try HubRepository(String(parts[0]))
+    let repository: HubRepository
+    do {
+      repository = try HubRepository(String(parts[0]))
+    } catch {
+      throw CheckpointError(error.kind, file: given, reason: error.reason)
+    }
     guard parts.count == 2 else { return .hub(repository, revision: nil) }
     let revision = String(parts[1])
     try HubRepository.validateRevision(revision, given: given)
