@@ -109,5 +109,9 @@ struct HubAccessTests {
     }
     #expect(error?.description.hasPrefix("org/model: config.json: cannot reach http://127.0.0.1:9: ") == true)
     #expect(error?.description.hasSuffix("(use --offline or HF_HUB_OFFLINE=1 to read only the cache)") == true)
+    let listingError = #expect(throws: CheckpointError.self) {
+      try SourceResolver.resolve("org/model", need: .checkpoint, options: options)
+    }
+    #expect(listingError?.description.hasPrefix("org/model: cannot reach http://127.0.0.1:9: ") == true)
   }
 }

@@ -71,7 +71,14 @@ struct HubClient {
     guard let url = URL(string: text) else {
       throw CheckpointError(.invalidArgument, file: options.endpoint, reason: "not a valid Hub endpoint URL")
     }
-    let (head, body) = try http.fetchSmall(url: url, limit: 64 << 20, label: repository.id)
+    let collector = MemorySink(limit: 64 << 20, label: repository.id)
+    let head: HTTPResponseHead
+    switch http.send(method: "GET", url: url, sink: collector, redirects: .sameOrigin) {
+    case .completed(let received): head = received
+    case .transportFailed(_, let reason): throw unreachable(reason, label: repository.id)
+    case .aborted(let error): throw error
+    }
+    let body = collector.bytes
     guard head.status == 200 else {
       throw statusError(head, repository: repository, revision: revision, file: nil)
     }

@@ -66,19 +66,6 @@ struct SourceHTTPClient: Sendable {
     else { return nil }
     return target
   }
-
-  /// Sends a GET and collects a small body (at most `limit` bytes) in memory.
-  func fetchSmall(url: URL, limit: Int, label: String) throws(CheckpointError) -> (HTTPResponseHead, [UInt8]) {
-    let collector = MemorySink(limit: limit, label: label)
-    switch send(method: "GET", url: url, sink: collector, redirects: .all) {
-    case .completed(let head):
-      return (head, collector.bytes)
-    case .transportFailed(_, let reason):
-      throw CheckpointError(.io, file: label, reason: "cannot reach \(url.host ?? url.absoluteString): \(reason)")
-    case .aborted(let error):
-      throw error
-    }
-  }
 }
 
 /// Collects a bounded response body in memory (API answers, error pages).
