@@ -51,6 +51,9 @@ struct HTTPTransport: Sendable {
   /// Sent as `User-Agent`.
   var userAgent = "speculators/\(ToolInfo.version)"
 
+  /// Body chunks that may wait for the sink before the network side stops reading.
+  static let pendingCallbacks = 256
+
   /// Sends one request and blocks until it ends.
   func send(method: String, url: URL, headers: [String: String], sink: HTTPBodySink?) -> HTTPOutcome {
     var request = URLRequest(url: url)
@@ -66,11 +69,38 @@ struct HTTPTransport: Sendable {
     configuration.httpShouldSetCookies = false
     configuration.httpCookieAcceptPolicy = .never
     let delegate = TransferDelegate(sink: sink)
-    let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
+    let queue = BoundedOperationQueue(capacity: Self.pendingCallbacks)
+    let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
     session.dataTask(with: request).resume()
     delegate.done.wait()
     session.finishTasksAndInvalidate()
     return delegate.outcome()
+  }
+}
+
+/// A serial delegate queue that makes its producer wait while `capacity` callbacks are pending.
+///
+/// FoundationNetworking hands every received chunk to the delegate queue with
+/// `addOperation(_:)` and keeps reading the socket; when hashing and writing are slower than the
+/// network, chunks would pile up in memory without bound. Blocking the producer here stops
+/// libcurl from reading, so TCP flow control slows the sender and memory stays at about
+/// `capacity` chunks. (Delegate callbacks never wait for the producer: `cancel()` is
+/// asynchronous, so this cannot deadlock.)
+final class BoundedOperationQueue: OperationQueue, @unchecked Sendable {
+  private let slots: DispatchSemaphore
+
+  init(capacity: Int) {
+    slots = DispatchSemaphore(value: capacity)
+    super.init()
+    maxConcurrentOperationCount = 1
+  }
+
+  override func addOperation(_ block: @Sendable @escaping () -> Void) {
+    slots.wait()
+    super.addOperation { [slots] in
+      block()
+      slots.signal()
+    }
   }
 }
 
