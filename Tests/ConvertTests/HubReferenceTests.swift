@@ -17,6 +17,7 @@ struct HubReferenceTests {
       ("./org/name", "local ./org/name"),
       ("some/deep/path", "local some/deep/path"),
       ("model.safetensors", "local model.safetensors"),
+      ("drafts/model.safetensors", "local drafts/model.safetensors"),
       ("exists/here", "local exists/here"),
     ])
   func parse(text: String, expected: String) throws {

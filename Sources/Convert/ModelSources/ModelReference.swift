@@ -48,9 +48,12 @@ public enum ModelReference: Sendable, Equatable {
     return try hubReference(text, given: text)
   }
 
-  /// Whether `text` has the shape `org/name` or `org/name@revision`.
+  /// Whether `text` has the shape `org/name` or `org/name@revision` (and does not end like a
+  /// file name, so a mistyped `drafts/model.safetensors` is reported as a missing file).
   static func looksLikeHubID(_ text: String) -> Bool {
     let id = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    let fileSuffixes = [".safetensors", ".bin", ".pt", ".pth", ".json", ".gguf"]
+    guard !fileSuffixes.contains(where: { id.lowercased().hasSuffix($0) }) else { return false }
     return (try? HubRepository(String(id))) != nil
   }
 
