@@ -142,6 +142,25 @@ struct HubDownloadTests {
     #expect(!FileManager.default.fileExists(atPath: repoDir + "/refs/main"))
   }
 
+  @Test("a repository without config.json: config-only is an error, a checkpoint is cached with a .no_exist marker")
+  func noConfig() throws {
+    let weightsOnly = ["model.safetensors": fakeWeights(1000, seed: 9)]
+    let hub = try HubEmulator(repos: ["org/bare": weightsOnly])
+    let error = #expect(throws: CheckpointError.self) {
+      try SourceResolver.resolve("org/bare", need: .configOnly, options: hub.options())
+    }
+    #expect(error?.description == "org/bare: config.json: the repository has no config.json at revision 'main'")
+
+    let source = try SourceResolver.resolve("org/bare", need: .checkpoint, options: hub.options())
+    #expect(source.files.map(\.name) == ["model.safetensors"])
+    let commit = try #require(source.revision)
+    let marker = hub.cacheDirectory + "/models--org--bare/.no_exist/\(commit)/config.json"
+    #expect(FileManager.default.fileExists(atPath: marker))
+    hub.clearLog()
+    _ = try SourceResolver.resolve("org/bare", need: .checkpoint, options: hub.options())
+    #expect(try hub.requests().isEmpty)
+  }
+
   /// Every file name under the repository's snapshots.
   private func snapshotNames(_ repoDir: String) throws -> Set<String> {
     let snapshots = repoDir + "/snapshots"

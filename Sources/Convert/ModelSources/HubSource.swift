@@ -63,12 +63,14 @@ struct HubSource {
   private func download(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource {
     let client = HubClient(options: options, http: SourceHTTPClient(options: options))
     var fetched: [SourceFile] = []
-    var commit: String
+    let commit: String
     if need.weights == .none {
       // Config only: one HEAD tells the commit; no file list needed.
       guard need.config else { throw CheckpointError(.invalidArgument, file: given, reason: "nothing to fetch") }
       guard let metadata = try client.metadata(repository, revision: requestedRevision, file: "config.json") else {
-        throw try missingConfig(client)
+        throw CheckpointError(
+          .notFound, file: "\(repository.id): config.json",
+          reason: "the repository has no config.json at revision '\(requestedRevision)'")
       }
       commit = metadata.commit
       fetched.append(try fetch("config.json", metadata: metadata, client: client))
@@ -110,12 +112,6 @@ struct HubSource {
     }
     try cache.writeReference(repository, revision: requestedRevision, commit: commit)
     return result(commit: commit, files: fetched)
-  }
-
-  private func missingConfig(_ client: HubClient) throws(CheckpointError) -> CheckpointError {
-    CheckpointError(
-      .notFound, file: "\(repository.id): config.json",
-      reason: "the repository has no config.json at revision '\(requestedRevision)'")
   }
 
   /// Fetches `name` at the pinned `commit`.
