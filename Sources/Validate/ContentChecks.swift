@@ -13,9 +13,10 @@ enum ContentChecks {
   static func check(_ run: VerificationRun, matchingVerifier: Set<String> = []) throws(CheckpointError) {
     let floats = run.checkpoint.tensors.filter { FloatDecoding.supports($0.dtype) }
     let reader = run.reader
+    let progress = run.progress
     let statistics = try ConcurrentWork.map(count: floats.count, cost: { floats[$0].byteCount }) {
       (index) throws(CheckpointError) -> TensorStatistics in
-      try TensorStatistics.compute(floats[index], reader: reader)
+      try TensorStatistics.compute(floats[index], reader: reader, progress: progress)
     }
     run.ran(ids)
     let range = initializerRange(run)

@@ -44,7 +44,7 @@ enum ManifestChecks {
           found: "absent", "file '\(file.name)': expected present as listed in the manifest, found absent")
       }
     }
-    let digests = try CheckpointHasher.fileDigests(present.map(\.1))
+    let digests = try CheckpointHasher.fileDigests(present.map(\.1), progress: run.progress)
     for (file, path) in present {
       let size = FileSystem.size(of: path)
       if let expected = file.size, expected != size {
@@ -74,7 +74,7 @@ enum ManifestChecks {
   }
 
   private static func checkTensors(_ run: VerificationRun, _ manifest: ManifestDocument) throws(CheckpointError) {
-    let digests = try CheckpointHasher.tensorDigests(run.checkpoint, reader: run.reader)
+    let digests = try CheckpointHasher.tensorDigests(run.checkpoint, reader: run.reader, progress: run.progress)
     var listed = Set<String>()
     for entry in manifest.tensors {
       listed.insert(entry.name)

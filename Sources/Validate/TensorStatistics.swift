@@ -15,7 +15,9 @@ struct TensorStatistics: Sendable {
   var sumFourth: Double = 0
 
   /// Streams `tensor` through `reader` and accumulates its statistics.
-  static func compute(_ tensor: TensorInfo, reader: TensorReader) throws(CheckpointError) -> TensorStatistics {
+  static func compute(
+    _ tensor: TensorInfo, reader: TensorReader, progress: ByteProgress? = nil
+  ) throws(CheckpointError) -> TensorStatistics {
     var stats = TensorStatistics()
     var index = 0
     let dtype = tensor.dtype
@@ -26,6 +28,7 @@ struct TensorStatistics: Sendable {
           stats.add(value, at: position)
         }
         index += chunk.count / size
+        progress?.advance(by: chunk.count)
       }
     } catch let error as CheckpointError {
       throw error

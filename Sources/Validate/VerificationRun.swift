@@ -12,6 +12,9 @@ final class VerificationRun {
   /// Tensor bytes, mapped on demand (content and manifest checks).
   let reader = TensorReader()
 
+  /// Bytes-read progress for content and manifest checks, when the caller asked for it.
+  var progress: ByteProgress?
+
   /// The tensor table the checks compare against, once built.
   var expected: ExpectedTensors.TensorSet?
 

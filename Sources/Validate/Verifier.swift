@@ -16,17 +16,25 @@ public enum Verifier {
   ///
   /// - Throws: ``CheckpointError`` for input errors: an unreadable checkpoint, verifier or
   ///   manifest, or a checkpoint that is no recognisable draft.
-  public static func verify(path: String, options: VerifyOptions = VerifyOptions()) throws(CheckpointError)
-    -> VerifyReport
-  {
-    try verify(checkpoint: CheckpointReader.open(path), options: options)
+  ///
+  /// - Parameter progress: called with (bytes read, bytes to read) while `--content` and
+  ///   `--manifest` read tensor and file bytes, from worker threads.
+  public static func verify(
+    path: String, options: VerifyOptions = VerifyOptions(),
+    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+  ) throws(CheckpointError) -> VerifyReport {
+    try verify(checkpoint: CheckpointReader.open(path), options: options, progress: progress)
   }
 
   /// Verifies an opened checkpoint.
   public static func verify(
-    checkpoint: Checkpoint, options: VerifyOptions = VerifyOptions()
+    checkpoint: Checkpoint, options: VerifyOptions = VerifyOptions(),
+    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
   ) throws(CheckpointError) -> VerifyReport {
     let run = VerificationRun(checkpoint: checkpoint, options: options)
+    if let progress {
+      run.progress = ByteProgress(total: bytesToRead(checkpoint, options), handler: progress)
+    }
     let hasConfig = ConfigChecks.checkPresence(run)
     guard let classification = DraftClassification.classify(checkpoint, model: run.model) else {
       throw CheckpointError(
@@ -120,5 +128,18 @@ public enum Verifier {
       location: checkpoint.location, layout: table?.layout, verifier: verifierUsed,
       contentScanned: options.scanContent, manifest: manifestPath, findings: run.orderedFindings,
       skipped: run.orderedSkips, notApplicable: run.notApplicableChecks, checksRun: run.checksRun)
+  }
+
+  /// The bytes `--content` and `--manifest` will read, for progress reporting.
+  static func bytesToRead(_ checkpoint: Checkpoint, _ options: VerifyOptions) -> Int {
+    var total = 0
+    if options.scanContent {
+      total += checkpoint.tensors.filter { FloatDecoding.supports($0.dtype) }.reduce(0) { $0 + $1.byteCount }
+    }
+    if options.manifest != .none {
+      total += checkpoint.files.filter { $0.kind != .manifest }.reduce(0) { $0 + $1.size }
+      total += checkpoint.totalTensorBytes
+    }
+    return total
   }
 }

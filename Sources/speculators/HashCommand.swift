@@ -26,7 +26,9 @@ struct HashCommand: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
-      let report = try HashReport.compute(path: path)
+      let progress = ProgressLine("hashing")
+      defer { progress.finish() }
+      let report = try HashReport.compute(path: path, progress: progress.handler)
       if json {
         printJSON(report.json())
       } else {

@@ -64,8 +64,14 @@ struct VerifyCommand: ParsableCommand {
         case ""?: .checkpointDirectory
         case let file?: .file(file)
         }
-      let report = try Verifier.verify(
-        path: path, options: VerifyOptions(verifier: verifier, manifest: manifestSource, scanContent: content))
+      let progress = ProgressLine("reading")
+      let report: VerifyReport
+      do {
+        defer { progress.finish() }
+        report = try Verifier.verify(
+          path: path, options: VerifyOptions(verifier: verifier, manifest: manifestSource, scanContent: content),
+          progress: progress.handler)
+      }
       if json {
         printJSON(report.json())
       } else {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Inspect
@@ -128,6 +129,20 @@ import Testing
     let (status, output) = try HashingTestSupport.run("/usr/bin/sha256sum", ["-c", sums.path], in: copy)
     #expect(status == 1)
     #expect(output.contains("model.safetensors: FAILED"))
+  }
+
+  @Test func progressCountsEveryFileAndTensorByteOnce() throws {
+    let directory = HashingTestSupport.fixtures.appendingPathComponent("verifier")
+    let checkpoint = try HashingTestSupport.checkpoint(directory: directory)
+    let seen = Mutex<(calls: Int, last: Int, total: Int)>((0, 0, 0))
+    _ = try HashReport.compute(checkpoint: checkpoint) { done, total in
+      seen.withLock { $0 = ($0.calls + 1, max($0.last, done), total) }
+    }
+    let fileBytes = checkpoint.files.reduce(0) { $0 + $1.size }
+    let (calls, last, total) = seen.withLock { $0 }
+    #expect(total == fileBytes + checkpoint.totalTensorBytes)
+    #expect(last == total)
+    #expect(calls >= checkpoint.files.count + checkpoint.tensors.count)
   }
 
   @Test func jsonListsFilesAndTensorsSortedWithDigests() throws {

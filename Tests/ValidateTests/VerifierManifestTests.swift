@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Inspect
@@ -42,6 +43,21 @@ import Testing
     #expect(report.findings.isEmpty)
     #expect(report.manifest == audited.manifest.path)
     for id in ManifestChecks.ids { #expect(report.passed.contains(id)) }
+  }
+
+  @Test func progressCoversTheContentScanAndTheReHash() throws {
+    let audited = try Audited()
+    defer { audited.cleanUp() }
+    let last = Mutex<(done: Int, total: Int)>((0, 0))
+    let options = VerifyOptions(manifest: .checkpointDirectory, scanContent: true)
+    _ = try Verifier.verify(checkpoint: audited.written.checkpoint, options: options) { done, total in
+      last.withLock { $0 = (max($0.done, done), total) }
+    }
+    let checkpoint = audited.written.checkpoint
+    let floatBytes = checkpoint.tensors.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.byteCount }
+    let expected = floatBytes + checkpoint.files.reduce(0) { $0 + $1.size } + checkpoint.totalTensorBytes
+    #expect(last.withLock { $0.total } == expected)
+    #expect(last.withLock { $0.done } == expected)
   }
 
   @Test func flippedByteInATensorIsCaughtByFileAndTensorDigest() throws {

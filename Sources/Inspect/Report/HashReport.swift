@@ -40,17 +40,24 @@ public struct HashReport: Sendable {
 
   /// Opens the checkpoint at `path` (headers only) and hashes its files and tensors.
   ///
+  /// - Parameter progress: called with (bytes hashed, bytes to hash) as work advances, from
+  ///   worker threads.
   /// - Throws: ``CheckpointError`` when the checkpoint cannot be read.
-  public static func compute(path: String) throws(CheckpointError) -> HashReport {
-    try compute(checkpoint: CheckpointReader.open(path))
+  public static func compute(
+    path: String, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+  ) throws(CheckpointError) -> HashReport {
+    try compute(checkpoint: CheckpointReader.open(path), progress: progress)
   }
 
   /// Hashes the files and tensors of an opened checkpoint, in parallel.
   public static func compute(
-    checkpoint: Checkpoint, reader: TensorReader = TensorReader()
+    checkpoint: Checkpoint, reader: TensorReader = TensorReader(),
+    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
   ) throws(CheckpointError) -> HashReport {
-    let fileDigests = try CheckpointHasher.fileDigests(checkpoint.files.map(\.path))
-    let tensorDigests = try CheckpointHasher.tensorDigests(checkpoint, reader: reader)
+    let total = checkpoint.files.reduce(0) { $0 + CheckpointHasher.fileSize($1.path) } + checkpoint.totalTensorBytes
+    let counter = progress.map { ByteProgress(total: total, handler: $0) }
+    let fileDigests = try CheckpointHasher.fileDigests(checkpoint.files.map(\.path), progress: counter)
+    let tensorDigests = try CheckpointHasher.tensorDigests(checkpoint, reader: reader, progress: counter)
     var names: [String: String] = [:]
     for file in checkpoint.files { names[file.path] = file.name }
     let files = checkpoint.files.map { file in
