@@ -51,9 +51,8 @@ enum ContentChecks {
   ) -> (found: String, message: String)? {
     let n = stats.count
     guard n > 1 else { return nil }
-    let components = tensor.name.split(separator: ".")
-    let module = components.count >= 2 ? components[components.count - 2] : ""
-    if module.contains("norm") && tensor.shape.count == 1 && stats.onesCount == n {
+    let modules = tensor.name.split(separator: ".").dropLast()
+    if modules.contains(where: { $0.contains("norm") }) && tensor.shape.count == 1 && stats.onesCount == n {
       return (
         "all \(n) values 1.0",
         "all \(n) values exactly 1.0 (the RMSNorm initial value: the weight was probably never loaded)"

@@ -52,7 +52,7 @@ public enum Verifier {
         do {
           table = try ExpectedTensors.speculators(config: config)
         } catch {
-          noTable = "no tensor table: \(error.reason)"
+          noTable = error.reason
         }
       }
     case .speculatorsUntyped:
@@ -64,7 +64,7 @@ public enum Verifier {
         do {
           table = try ExpectedTensors.source(layout, config: config)
         } catch {
-          noTable = "no tensor table: \(error.reason)"
+          noTable = error.reason
         }
       }
     }

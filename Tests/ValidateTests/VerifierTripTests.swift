@@ -253,6 +253,14 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       name: "all-ones norm", id: .contentUninitialised, severity: .warning, mentions: ["'layers.0.hidden_norm.weight'", "exactly 1.0", "never loaded"],
       mutate: { $0.setValues("layers.0.hidden_norm.weight", .floats([Float](repeating: 1, count: 64))) }, content: true),
     Trip(
+      name: "all-ones fc_norm (per-aux-state norm)", id: .contentUninitialised, severity: .warning,
+      mentions: ["'fc_norm.1.weight'", "exactly 1.0"],
+      mutate: { spec in
+        spec.setConfig("fc_norm", true)
+        for j in 0..<3 { spec.add(DraftFixtures.norm("fc_norm.\(j).weight")) }
+        spec.setValues("fc_norm.1.weight", .floats([Float](repeating: 1, count: 64)))
+      }, content: true),
+    Trip(
       name: "normal(0, 0.02) initialised decoder weight", id: .contentUninitialised, severity: .warning,
       mentions: ["'layers.0.mlp.down_proj.weight'", "normal(0, 0.02)", "never loaded"],
       mutate: { spec in
