@@ -14,6 +14,11 @@ enum ConfigChecks {
     case bool
     case optionalPositiveInt
     case optionalIntArray
+    case nonEmptyString
+    case positiveNumber
+    case number
+    case optionalObject
+    case oneOf([String])
 
     var text: String {
       switch self {
@@ -25,6 +30,11 @@ enum ConfigChecks {
       case .bool: return "a boolean"
       case .optionalPositiveInt: return "a positive integer or null"
       case .optionalIntArray: return "an array of integers or null"
+      case .nonEmptyString: return "a non-empty string"
+      case .positiveNumber: return "a positive number"
+      case .number: return "a number"
+      case .optionalObject: return "an object or null"
+      case .oneOf(let values): return "one of " + values.joined(separator: ", ")
       }
     }
 
@@ -45,6 +55,11 @@ enum ConfigChecks {
       case .optionalIntArray:
         if value.isNull { return true }
         return value.arrayValue?.allSatisfy { if case .int = $0 { return true } else { return false } } ?? false
+      case .nonEmptyString: return !(value.stringValue?.isEmpty ?? true)
+      case .positiveNumber: return (value.doubleValue ?? 0) > 0
+      case .number: return value.doubleValue != nil
+      case .optionalObject: return value.isNull || value.objectMembers != nil
+      case .oneOf(let values): return value.stringValue.map(values.contains) ?? false
       }
     }
   }
@@ -64,11 +79,11 @@ enum ConfigChecks {
     ("speculators_config", .object),
     ("speculators_config.algorithm", .string),
     ("speculators_config.proposal_methods", .nonEmptyArray),
-    ("speculators_config.proposal_methods[0].proposal_type", .string),
+    ("speculators_config.proposal_methods[0].proposal_type", .oneOf(proposalTypes)),
     ("speculators_config.proposal_methods[0].speculative_tokens", .positiveInt),
     ("speculators_config.default_proposal_method", .string),
     ("speculators_config.verifier", .object),
-    ("speculators_config.verifier.name_or_path", .string),
+    ("speculators_config.verifier.name_or_path", .nonEmptyString),
     ("speculators_config.verifier.architectures", .stringArray),
     ("transformer_layer_config", .object),
     ("transformer_layer_config.hidden_size", .positiveInt),
@@ -80,7 +95,13 @@ enum ConfigChecks {
 
   /// Keys that may be absent but must have the right type when present.
   static let typedOptionalKeys: [(String, Requirement)] = [
+    ("speculators_config.proposal_methods[0].verifier_accept_k", .positiveInt),
+    ("speculators_config.proposal_methods[0].accept_tolerance", .number),
     ("transformer_layer_config.model_type", .string),
+    ("transformer_layer_config.max_position_embeddings", .positiveInt),
+    ("transformer_layer_config.rms_norm_eps", .positiveNumber),
+    ("transformer_layer_config.rope_theta", .positiveNumber),
+    ("transformer_layer_config.rope_scaling", .optionalObject),
     ("transformer_layer_config.num_key_value_heads", .positiveInt),
     ("transformer_layer_config.head_dim", .positiveInt),
     ("transformer_layer_config.attention_bias", .bool),
@@ -94,7 +115,11 @@ enum ConfigChecks {
   static let eagle3OptionalKeys: [(String, Requirement)] = [
     ("norm_before_residual", .bool), ("norm_before_fc", .bool), ("fc_norm", .bool), ("norm_output", .bool),
     ("target_hidden_size", .optionalPositiveInt), ("eagle_aux_hidden_state_layer_ids", .optionalIntArray),
+    ("embed_requires_grad", .bool),
   ]
+
+  /// Proposal types speculators registers (v0.1.0; HEAD keeps only greedy).
+  static let proposalTypes = ["greedy", "sampling", "static_tree", "dynamic_tree"]
 
   /// Every check that applies to Speculators configs only.
   static let speculatorsIDs: [CheckID] = [

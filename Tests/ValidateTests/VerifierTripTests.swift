@@ -62,7 +62,7 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
     Trip(
       name: "config.json absent", id: .configPresent, severity: .error, mentions: ["config.json", "absent"],
       mutate: { $0.config = nil }),
-    .config("verifier.name_or_path removed", .configRequiredKeys, ["speculators_config.verifier.name_or_path", "a string", "absent"]) {
+    .config("verifier.name_or_path removed", .configRequiredKeys, ["speculators_config.verifier.name_or_path", "a non-empty string", "absent"]) {
       $0.setConfig("speculators_config.verifier.name_or_path", nil)
     },
     .config("speculative_tokens removed", .configRequiredKeys, ["proposal_methods[0].speculative_tokens", "absent"]) {
@@ -73,6 +73,12 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
     },
     .config("norm_before_residual is a string", .configKeyTypes, ["norm_before_residual", "a boolean", "\"yes\""]) {
       $0.setConfig("norm_before_residual", "yes")
+    },
+    .config("unknown proposal type", .configKeyTypes, ["proposal_methods[0].proposal_type", "one of greedy", "\"beam\""]) {
+      $0.setConfig("speculators_config.proposal_methods", [["proposal_type": "beam", "speculative_tokens": 3]])
+    },
+    .config("rope_theta negative", .configKeyTypes, ["transformer_layer_config.rope_theta", "a positive number", "-1.0"]) {
+      $0.setConfig("transformer_layer_config.rope_theta", -1.0)
     },
     .config("top-level model_type", .configTopLevelModelType, ["model_type", "absent", "\"llama\""]) {
       $0.setConfig("model_type", "llama")
