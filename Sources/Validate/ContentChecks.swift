@@ -11,7 +11,7 @@ enum ContentChecks {
   /// Scans every decodable float tensor. Tensors in `matchingVerifier` (equal to the
   /// verifier's copy) are not judged as "looks uninitialised".
   static func check(_ run: VerificationRun, matchingVerifier: Set<String> = []) throws(CheckpointError) {
-    let floats = run.checkpoint.tensors.filter { FloatDecoding.supports($0.dtype) }
+    let floats = run.view.tensors.filter { FloatDecoding.supports($0.dtype) }
     let reader = run.reader
     let progress = run.progress
     let statistics = try ConcurrentWork.map(count: floats.count, cost: { floats[$0].byteCount }) {

@@ -6,14 +6,14 @@ enum DTypeChecks {
   static func check(_ run: VerificationRun) {
     run.ran(.dtypeConsistency)
     var counts: [DType: Int] = [:]
-    for tensor in run.checkpoint.tensors where tensor.dtype.isFloatingPoint {
+    for tensor in run.view.tensors where tensor.dtype.isFloatingPoint {
       counts[tensor.dtype, default: 0] += 1
     }
     guard !counts.isEmpty else { return }
     let ranked = counts.sorted { ($0.value, $1.key.rawValue) > ($1.value, $0.key.rawValue) }
     let summary = ranked.map { "\($0.key.rawValue) ×\($0.value)" }.joined(separator: ", ")
     if ranked.count > 1 {
-      let odd = run.checkpoint.tensors.first { $0.dtype.isFloatingPoint && $0.dtype != ranked[0].key }
+      let odd = run.view.tensors.first { $0.dtype.isFloatingPoint && $0.dtype != ranked[0].key }
       run.report(
         .dtypeConsistency, .warning, tensor: odd?.name, expected: "one float dtype", found: summary,
         "float tensors: expected one dtype, found \(summary)"

@@ -30,7 +30,7 @@ enum TensorChecks {
     _ run: VerificationRun, table: ExpectedTensors.TensorSet, extraLayers: Set<Int>
   ) {
     run.ran(.tensorsUnexpected)
-    for tensor in run.checkpoint.tensors where table.tensor(named: tensor.name) == nil {
+    for tensor in run.view.tensors where table.tensor(named: tensor.name) == nil {
       if let layer = table.layerIndex(of: tensor.name), extraLayers.contains(layer) { continue }
       let found = "\(tensor.dtype.rawValue) \(formatShape(tensor.shape))"
       run.report(
@@ -56,7 +56,7 @@ enum TensorChecks {
   private static func checkShapes(_ run: VerificationRun, table: ExpectedTensors.TensorSet) {
     run.ran(.tensorsShape)
     for expected in table.tensors where expected.presence != .vocabMap {
-      guard let tensor = run.checkpoint.tensor(named: expected.name), !expected.shapes.contains(tensor.shape)
+      guard let tensor = run.view.tensor(named: expected.name), !expected.shapes.contains(tensor.shape)
       else { continue }
       let wanted = expected.shapes.map(formatShape).joined(separator: " or ")
       let found = formatShape(tensor.shape)
@@ -81,7 +81,7 @@ enum TensorChecks {
   private static func checkDTypes(_ run: VerificationRun, table: ExpectedTensors.TensorSet) {
     run.ran(.tensorsDType)
     for expected in table.tensors where expected.kind == .float {
-      guard let tensor = run.checkpoint.tensor(named: expected.name), !tensor.dtype.isFloatingPoint else {
+      guard let tensor = run.view.tensor(named: expected.name), !tensor.dtype.isFloatingPoint else {
         continue
       }
       run.report(
@@ -115,7 +115,7 @@ enum LayerCount {
       return Result()
     }
     var present: [Int: Int] = [:]
-    for tensor in run.checkpoint.tensors {
+    for tensor in run.view.tensors {
       if let index = table.layerIndex(of: tensor.name) { present[index, default: 0] += 1 }
     }
     let expected = Set(0..<declared)

@@ -3,7 +3,13 @@ import Inspect
 /// The state of one `verify` run: the checkpoint, its config, and the findings, skips and
 /// executed checks recorded so far. Checks are functions over a run.
 final class VerificationRun {
+  /// The checkpoint as read (manifest, shard-index and file checks use its names).
   let checkpoint: Checkpoint
+  /// The checkpoint the tensor-table checks read: ``checkpoint`` with a wrapper prefix
+  /// (`model.`) removed from tensor names when one was stripped, else the same.
+  var view: Checkpoint
+  /// The prefix removed from tensor names in ``view``.
+  var strippedPrefix: String?
   let options: VerifyOptions
   /// The config when it is a JSON object.
   let config: JSONValue?
@@ -25,6 +31,7 @@ final class VerificationRun {
 
   init(checkpoint: Checkpoint, options: VerifyOptions) {
     self.checkpoint = checkpoint
+    self.view = checkpoint
     self.options = options
     if let config = checkpoint.config, config.objectMembers != nil {
       self.config = config
@@ -76,7 +83,7 @@ final class VerificationRun {
 
   /// Whether a tensor exists.
   func has(_ name: String) -> Bool {
-    checkpoint.tensor(named: name) != nil
+    view.tensor(named: name) != nil
   }
 
   /// The checkpoint-relative name of a file path.

@@ -36,12 +36,15 @@ public enum Verifier {
       run.progress = ByteProgress(total: bytesToRead(checkpoint, options), handler: progress)
     }
     let hasConfig = ConfigChecks.checkPresence(run)
-    guard let classification = DraftClassification.classify(checkpoint, model: run.model) else {
+    guard let (classification, view, strippedPrefix) = DraftClassification.classify(checkpoint, model: run.model)
+    else {
       throw CheckpointError(
         .unsupported, file: checkpoint.location,
         reason: "not a recognised draft: config.json has no speculators_model_type and the tensors match "
           + "no EAGLE layout (fc.weight with layers.N.* or midlayer.*)")
     }
+    run.view = view
+    run.strippedPrefix = strippedPrefix
 
     var table: ExpectedTensors.TensorSet?
     var noTable = "no config.json"
@@ -125,7 +128,7 @@ public enum Verifier {
     }
 
     return VerifyReport(
-      location: checkpoint.location, layout: table?.layout, verifier: verifierUsed,
+      location: checkpoint.location, layout: table?.layout, strippedPrefix: strippedPrefix, verifier: verifierUsed,
       contentScanned: options.scanContent, manifest: manifestPath, findings: run.orderedFindings,
       skipped: run.orderedSkips, notApplicable: run.notApplicableChecks, checksRun: run.checksRun)
   }

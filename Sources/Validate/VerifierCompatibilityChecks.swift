@@ -68,7 +68,7 @@ enum VerifierCompatibilityChecks {
 
     // fc input width.
     let fcName = table.layout == .speculatorsEagle ? "fusion_fc.weight" : "fc.weight"
-    if let hv = target.hiddenSize, let fc = run.checkpoint.tensor(named: fcName), fc.shape.count == 2 {
+    if let hv = target.hiddenSize, let fc = run.view.tensor(named: fcName), fc.shape.count == 2 {
       run.ran(.verifierFCWidth)
       let multiplier = table.layout.isEagle3 ? g.auxStateCount : 2
       let expected = multiplier * hv
@@ -139,7 +139,7 @@ enum VerifierCompatibilityChecks {
     }
     run.ran(.verifierEmbeddingsShape)
     let h = table.geometry.hiddenSize
-    if let embed = run.checkpoint.tensor(named: "embed_tokens.weight") {
+    if let embed = run.view.tensor(named: "embed_tokens.weight") {
       if embed.shape != [vv, h] {
         run.report(
           .verifierEmbeddingsShape, .error, tensor: embed.name, expected: formatShape([vv, h]),
@@ -164,7 +164,7 @@ enum VerifierCompatibilityChecks {
   static func checkEmbeddingValues(_ run: VerificationRun, verifier: ResolvedVerifier) throws(CheckpointError)
     -> Bool
   {
-    guard let draft = run.checkpoint.tensor(named: "embed_tokens.weight") else {
+    guard let draft = run.view.tensor(named: "embed_tokens.weight") else {
       run.notApplicable([.verifierEmbeddingsMatch])  // the draft has no embed_tokens.weight
       return false
     }

@@ -18,6 +18,9 @@ public struct VerifyReport: Sendable {
   public var location: String
   /// The layout the checkpoint was checked as (`nil` when no tensor table applied).
   public var layout: ExpectedTensors.Layout?
+  /// A wrapper prefix (`model.`) removed from tensor names before the tensor checks; findings
+  /// name tensors without it.
+  public var strippedPrefix: String?
   /// The verifier used, if one was resolved.
   public var verifier: VerifierUsed?
   /// Whether tensor bytes were scanned (`--content`).
@@ -35,12 +38,14 @@ public struct VerifyReport: Sendable {
 
   /// Creates a report.
   public init(
-    location: String, layout: ExpectedTensors.Layout?, verifier: VerifierUsed?, contentScanned: Bool,
+    location: String, layout: ExpectedTensors.Layout?, strippedPrefix: String? = nil, verifier: VerifierUsed?,
+    contentScanned: Bool,
     manifest: String?, findings: [Finding], skipped: [SkippedCheck], notApplicable: [CheckID] = [],
     checksRun: [CheckID]
   ) {
     self.location = location
     self.layout = layout
+    self.strippedPrefix = strippedPrefix
     self.verifier = verifier
     self.contentScanned = contentScanned
     self.manifest = manifest
@@ -70,32 +75,33 @@ public struct VerifyReport: Sendable {
 
   /// The report as JSON (`schemas/verify-report.schema.json`).
   public func json() -> JSONValue {
-    let verifierJSON: JSONValue =
-      verifier.map {
-        ["given": .string($0.given), "directory": .string($0.directory), "source": .string($0.source)]
-      } ?? .null
-    return .object([
-      ("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]),
-      ("path", .string(location)),
-      ("layout", layout.map { .string($0.rawValue) } ?? .null),
-      ("verifier", verifierJSON),
-      ("content_scanned", .bool(contentScanned)),
-      ("manifest", manifest.map(JSONValue.string) ?? .null),
-      (
-        "summary",
-        [
-          "errors": .int(Int64(errorCount)), "warnings": .int(Int64(warningCount)),
-          "checks_run": .int(Int64(checksRun.count)), "passed": .int(Int64(passed.count)),
-          "skipped": .int(Int64(skipped.count)),
-        ]
-      ),
-      ("findings", .array(findings.map { $0.json() })),
-      ("passed", .array(passed.map { .string($0.rawValue) })),
-      (
-        "skipped",
-        .array(skipped.map { ["id": .string($0.check.rawValue), "reason": .string($0.reason)] })
-      ),
-      ("not_applicable", .array(notApplicable.map { .string($0.rawValue) })),
-    ])
+    func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    var verifierJSON = JSONValue.null
+    if let verifier {
+      verifierJSON = [
+        "given": .string(verifier.given), "directory": .string(verifier.directory),
+        "source": .string(verifier.source),
+      ]
+    }
+    let summary: JSONValue = [
+      "errors": .int(Int64(errorCount)), "warnings": .int(Int64(warningCount)),
+      "checks_run": .int(Int64(checksRun.count)), "passed": .int(Int64(passed.count)),
+      "skipped": .int(Int64(skipped.count)),
+    ]
+    let skippedJSON: [JSONValue] = skipped.map { ["id": .string($0.check.rawValue), "reason": .string($0.reason)] }
+    var members: [(key: String, value: JSONValue)] = []
+    members.append(("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]))
+    members.append(("path", .string(location)))
+    members.append(("layout", optional(layout?.rawValue)))
+    members.append(("stripped_prefix", optional(strippedPrefix)))
+    members.append(("verifier", verifierJSON))
+    members.append(("content_scanned", .bool(contentScanned)))
+    members.append(("manifest", optional(manifest)))
+    members.append(("summary", summary))
+    members.append(("findings", .array(findings.map { $0.json() })))
+    members.append(("passed", .array(passed.map { .string($0.rawValue) })))
+    members.append(("skipped", .array(skippedJSON)))
+    members.append(("not_applicable", .array(notApplicable.map { .string($0.rawValue) })))
+    return .object(members)
   }
 }

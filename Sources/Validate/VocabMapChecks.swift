@@ -30,8 +30,8 @@ enum VocabMapChecks {
         .vocabDraftSize, .error, key: "draft_vocab_size", expected: "<= \(v) (\(vKey))", found: String(dv),
         "draft_vocab_size: expected at most \(vKey) = \(v), found \(dv)")
     }
-    let d2t = run.checkpoint.tensor(named: "d2t")
-    let t2d = run.checkpoint.tensor(named: "t2d")
+    let d2t = run.view.tensor(named: "d2t")
+    let t2d = run.view.tensor(named: "t2d")
     switch (d2t != nil, t2d != nil) {
     case (true, false):
       let severity: Severity = table.layout.isSpeculators ? .error : .warning
@@ -67,7 +67,7 @@ enum VocabMapChecks {
     if dv == v {
       var evidence: [String] = []
       if let t2d, t2d.shape.count == 1, t2d.shape[0] > v { evidence.append("t2d covers \(t2d.shape[0]) target ids") }
-      if let embed = run.checkpoint.tensor(named: "embed_tokens.weight"), embed.shape.count == 2, embed.shape[0] > v {
+      if let embed = run.view.tensor(named: "embed_tokens.weight"), embed.shape.count == 2, embed.shape[0] > v {
         evidence.append("embed_tokens.weight has \(embed.shape[0]) rows")
       }
       if let first = evidence.first {
@@ -94,8 +94,8 @@ enum VocabMapChecks {
     guard table.layout.isEagle3 else { return }
     let v = table.geometry.vocabSize
     let dv = table.geometry.draftVocabSize
-    let d2tInfo = run.checkpoint.tensor(named: "d2t")
-    let t2dInfo = run.checkpoint.tensor(named: "t2d")
+    let d2tInfo = run.view.tensor(named: "d2t")
+    let t2dInfo = run.view.tensor(named: "t2d")
     var d2t: [Int64]?
     var t2d: [Bool]?
     if let info = d2tInfo, info.dtype == .I64, info.shape.count == 1 {

@@ -87,6 +87,7 @@ enum VerifyRendering {
   static func text(_ report: VerifyReport) -> String {
     var out = "verify \(report.location)"
     if let layout = report.layout { out += " (\(layout.rawValue))" }
+    if let prefix = report.strippedPrefix { out += ", tensor names read without the '\(prefix)' prefix" }
     out += "\n"
     if let verifier = report.verifier {
       let source = verifier.source == "option" ? "--verifier" : "speculators_config.verifier.name_or_path"

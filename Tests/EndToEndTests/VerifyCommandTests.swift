@@ -116,7 +116,7 @@ struct VerifyCommandTests {
     #expect(result.stdout.contains("verifier.fc-width"))
   }
 
-  @Test(arguments: ["eagle3-embed", "eagle3-2layer", "eagle-safetensors", "modelopt-v2"])
+  @Test(arguments: ["eagle3-embed", "eagle3-2layer", "eagle-safetensors", "modelopt-v2", "eagle3-prefixed"])
   func rawDraftsAreCheckedAgainstTheVerifierBeforeConversion(case name: String) throws {
     let result = try runSpeculators(["verify", VerifyE2E.fixture(name), "--verifier", VerifyE2E.verifier])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")

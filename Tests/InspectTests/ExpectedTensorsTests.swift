@@ -52,11 +52,21 @@ import Testing
     ("eagle1-bin", ExpectedTensors.Layout.eagle1Source), ("eagle-safetensors", .eagle1Source),
     ("hass-layernorms", .eagle1Source), ("hass-bias", .eagle1Source), ("eagle3-bin", .eagle3MidlayerSource),
     ("eagle3-embed", .eagle3MidlayerSource), ("modelopt-v1", .eagle3MidlayerSource), ("eagle3-2layer", .eagle3Source),
-    ("modelopt-v2", .eagle3Source),
+    ("modelopt-v2", .eagle3Source), ("pickle-named-safetensors", .eagle3ResearchSource),
   ])
   func rawSourcesMatchTheirLayoutTable(case name: String, layout: ExpectedTensors.Layout) throws {
     let table = try ExpectedTensors.source(layout, config: Self.json("\(name)/config.json"))
     Self.expectMatches(table, try Self.fixtureTensors(name), name)
+  }
+
+  @Test func nemoPrefixedDraftMatchesTheLayersTableOnceTheWrapperPrefixIsStripped() throws {
+    let table = try ExpectedTensors.source(.eagle3Source, config: Self.json("eagle3-prefixed/config.json"))
+    var tensors: [String: [Int]] = [:]
+    for (name, shape) in try Self.fixtureTensors("eagle3-prefixed") {
+      tensors[name.hasPrefix("model.") ? String(name.dropFirst(6)) : name] = shape
+    }
+    Self.expectMatches(table, tensors, "eagle3-prefixed")
+    #expect(tensors["lm_head.weight"] == [512, 64])  // full-vocab head: DV = V
   }
 
   @Test func trainedMultiLayerEagle3LayoutFeedsLaterLayersH() throws {

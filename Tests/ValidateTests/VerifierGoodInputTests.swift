@@ -43,6 +43,44 @@ import Testing
     #expect(report.checksRun.contains(.verifierFCWidth))
   }
 
+  @Test func wrapperPrefixIsStrippedForRawDrafts() throws {
+    let root = try SafetensorsFixture.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    var spec = DraftFixtures.rawEagle3()
+    for tensor in spec.tensors where tensor.name != "lm_head.weight" {
+      spec.rename(tensor.name, to: "model." + tensor.name)
+    }
+    let verifier = try DraftFixtures.writeVerifier(in: root)
+    let written = try spec.write(to: root.appendingPathComponent("draft"))
+    _ = try ManifestFixture.write(for: written)
+    let report = try Verifier.verify(
+      checkpoint: written.checkpoint,
+      options: VerifyOptions(verifier: verifier.path, manifest: .checkpointDirectory, scanContent: true))
+    #expect(report.strippedPrefix == "model.")
+    #expect(report.layout == .eagle3MidlayerSource)
+    #expect(report.findings.isEmpty, "\(report.findings.map(\.message))")
+    #expect(report.passed.contains(.manifestTensorDigest))  // the manifest keeps the stored names
+  }
+
+  @Test func researchLayoutWithoutItsVocabMapsIsAnError() throws {
+    let root = try SafetensorsFixture.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    var spec = DraftFixtures.rawEagle3()
+    spec.rename("midlayer.hidden_norm.weight", to: "hidden_norm.weight")
+    spec.rename("midlayer.input_layernorm.weight", to: "input_layernorm.weight")
+    spec.rename("norm.weight", to: "lm_head_layernorm.weight")
+    for tensor in spec.tensors where tensor.name.hasPrefix("midlayer.") {
+      spec.rename(tensor.name, to: "layers.0." + tensor.name.dropFirst("midlayer.".count))
+    }
+    spec.remove("d2t")
+    spec.remove("t2d")
+    let written = try spec.write(to: root.appendingPathComponent("draft"))
+    let report = try Verifier.verify(checkpoint: written.checkpoint)
+    #expect(report.layout == .eagle3ResearchSource)
+    #expect(report.findings.map(\.check) == [.vocabMapsPresence])
+    #expect(report.findings.first?.severity == .error)
+  }
+
   @Test func eagleConversionWarnsOnlyThatVLLMDoesNotServeIt() throws {
     let root = try SafetensorsFixture.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }

@@ -169,4 +169,28 @@ extension ExpectedTensors {
       layout: layout, geometry: g, flags: [:], tensors: tensors, layerPrefix: midlayer ? "midlayer." : "layers.",
       indexedLayers: !midlayer)
   }
+
+  /// Raw output of Speculators `research/eagle3` (source-formats.md §7): the decoder's norms sit
+  /// at the top level (`hidden_norm`, `input_layernorm`; `lm_head_layernorm` is the final
+  /// norm) and `layers.0` has no input norm.
+  static func eagle3ResearchTable(geometry g: Geometry) -> TensorSet {
+    let h = g.hiddenSize
+    var tensors: [Tensor] = [
+      Tensor(name: "embed_tokens.weight", shapes: [[g.vocabSize, h]], presence: .optional, rule: "[V, H]"),
+      Tensor(
+        name: "fc.weight", shapes: [[h, g.auxStateCount * g.targetHiddenSize], [h, g.auxStateCount * h]],
+        rule: "[H, A·TH] with A = \(g.auxStateCount) aux hidden states"),
+      norm("hidden_norm.weight", g, .required),
+      norm("input_layernorm.weight", g, .required),
+      norm("lm_head_layernorm.weight", g, .required),
+      Tensor(name: "lm_head.weight", shapes: [[g.draftVocabSize, h]], rule: "[DV, H]"),
+      Tensor(name: "d2t", shapes: [[g.draftVocabSize]], kind: .int64, presence: .vocabMap, rule: "[DV] int64"),
+      Tensor(name: "t2d", shapes: [[g.vocabSize]], kind: .bool, presence: .vocabMap, rule: "[V] bool"),
+    ]
+    tensors += decoderLayer(
+      prefix: "layers.0.", layer: 0, inputWidth: 2 * h, inputRule: "2H", geometry: g, policy: .source)
+    return TensorSet(
+      layout: .eagle3ResearchSource, geometry: g, flags: [:], tensors: tensors, layerPrefix: "layers.",
+      indexedLayers: true)
+  }
 }

@@ -62,6 +62,7 @@ public enum ExpectedTensors {
     switch layout {
     case .eagle1Source: return eagle1SourceTable(geometry: geometry)
     case .eagle3Source, .eagle3MidlayerSource: return eagle3SourceTable(geometry: geometry, layout: layout)
+    case .eagle3ResearchSource: return eagle3ResearchTable(geometry: geometry)
     case .speculatorsEagle: return eagleTable(geometry: geometry, flags: [:])
     case .speculatorsEagle3: return eagle3Table(geometry: geometry, flags: [:])
     }
@@ -88,13 +89,17 @@ extension ExpectedTensors {
     case eagle1Source = "eagle1-source"
     /// Raw EAGLE-3 draft with the `midlayer.*` decoder (SafeAILab, SpecForge, ModelOpt v1).
     case eagle3MidlayerSource = "eagle3-midlayer-source"
-    /// Raw EAGLE-3 draft with `layers.N.*` decoders (ModelOpt v2, Speculators configs lost).
+    /// Raw EAGLE-3 draft with `layers.N.*` decoders (ModelOpt v2, NeMo after its `model.`
+    /// prefix, Speculators configs lost).
     case eagle3Source = "eagle3-source"
+    /// Raw output of Speculators `research/eagle3`: top-level `hidden_norm`, `input_layernorm`,
+    /// `lm_head_layernorm` and a `layers.0.*` decoder without its input norm.
+    case eagle3ResearchSource = "eagle3-research-source"
 
     /// Whether this is an EAGLE-3 layout.
     public var isEagle3: Bool {
       switch self {
-      case .speculatorsEagle3, .eagle3Source, .eagle3MidlayerSource: return true
+      case .speculatorsEagle3, .eagle3Source, .eagle3MidlayerSource, .eagle3ResearchSource: return true
       case .speculatorsEagle, .eagle1Source: return false
       }
     }
