@@ -97,7 +97,8 @@ extension FormatDetector {
     if declared { evidence.append("config model_type \"mlp_speculator\"") }
     if let scope {
       evidence.append(
-        "tensors \(scope)emb.0.weight, \(scope)proj.0.weight, \(scope)head.0.weight (fms-extras MLP speculator)")
+        "tensors \(scope)emb.0.weight, \(scope)proj.0.weight, \(scope)head.0.weight (fms-extras MLP speculator)"
+      )
     }
     if let heads = context.config?.int("n_predict") { evidence.append("config n_predict \(heads)") }
     var facts = DetectedFacts.derive(from: context, family: .other)
@@ -109,7 +110,8 @@ extension FormatDetector {
       format: .mlpSpeculator, confidence: 0.95,
       signature: declared ? "config model_type \"mlp_speculator\"" : "emb.N / proj.N / head.N tensors",
       evidence: evidence, facts: facts,
-      conversion: .none(reason: "an MLP speculator has no EAGLE equivalent; it does not convert to eagle or eagle3"),
+      conversion: .none(
+        reason: "an MLP speculator has no EAGLE equivalent; it does not convert to eagle or eagle3"),
       strippedPrefix: scope.flatMap { $0.isEmpty ? nil : $0 })
   }
 
@@ -125,14 +127,17 @@ extension FormatDetector {
     }
     let headNames = context.names.filter(isMedusaHeadName)
     if !headNames.isEmpty {
-      evidence.append("\(headNames.count) tensors named {head}.{layer}.linear.weight, e.g. \(context.described(headNames[0]))")
+      evidence.append(
+        "\(headNames.count) tensors named {head}.{layer}.linear.weight, e.g. \(context.described(headNames[0]))"
+      )
     }
     guard !evidence.isEmpty else { return nil }
     var facts = DetectedFacts.derive(from: context, family: .other)
     facts.hiddenSize = headNames.first.flatMap(context.rows) ?? facts.hiddenSize
     return Detection(
       format: .medusa, confidence: 0.95, signature: evidence[0], evidence: evidence, facts: facts,
-      conversion: .none(reason: "Medusa heads have no EAGLE equivalent; they do not convert to eagle or eagle3"))
+      conversion: .none(
+        reason: "Medusa heads have no EAGLE equivalent; they do not convert to eagle or eagle3"))
   }
 
   /// `^\d+\.\d+\.linear\.weight$`.

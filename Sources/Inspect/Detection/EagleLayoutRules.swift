@@ -42,7 +42,9 @@ extension FormatDetector {
       evidence[0] = "post_embedding_layernorm.weight present (alias of embed_layernorm; no known producer)"
       confidence = 0.6
     } else if present.count < norms.count {
-      notes.append("missing \(norms.filter { !context.has($0) }.joined(separator: ", ")); research/hass writes all three")
+      notes.append(
+        "missing \(norms.filter { !context.has($0) }.joined(separator: ", ")); research/hass writes all three"
+      )
       confidence = 0.75
     }
     if context.has("layers.0.input_layernorm.weight") {
@@ -110,11 +112,13 @@ extension FormatDetector {
 
     let facts = DetectedFacts.derive(from: context, family: .eagle)
     if facts.embeddingsPresent {
-      evidence.append("\(context.described("embed_tokens.weight")) present (official releases ship the embedding)")
+      evidence.append(
+        "\(context.described("embed_tokens.weight")) present (official releases ship the embedding)")
     }
     if let declared = context.config?.bool("bias"), declared != facts.fusionBias {
       notes.append(
-        "config bias \(declared) but fc.bias is \(facts.fusionBias ? "present" : "absent"); trusting the tensors")
+        "config bias \(declared) but fc.bias is \(facts.fusionBias ? "present" : "absent"); trusting the tensors"
+      )
     }
 
     // EAGLE-1 vs official HASS: same tensors. HASS trains with a fusion bias and releases fp32.
@@ -136,7 +140,10 @@ extension FormatDetector {
       } else {
         confidence = min(confidence, 0.75)
         alternatives = [.hassFusionBias]
-        notes.append("fc.bias is also what official HASS has; \(facts.weightsDType?.rawValue ?? "this") storage points to EAGLE")
+        notes.append(
+          "fc.bias is also what official HASS has; "
+            + "\(facts.weightsDType?.rawValue ?? "this") storage points to EAGLE"
+        )
       }
     }
     let signature =

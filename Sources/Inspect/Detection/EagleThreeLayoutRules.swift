@@ -9,6 +9,9 @@ extension FormatDetector {
     "eagle_aux_hidden_state_layer_ids", "use_aux_hidden_state",
   ]
 
+  /// Label confidence by the SafeAILab-vs-SpecForge score margin (0, 1, 2, 3, 4 or more).
+  static let producerConfidence = [0.5, 0.55, 0.6, 0.7, 0.8]
+
   /// A producer label for an EAGLE-3 layout, with the signals behind it.
   struct ProducerVerdict {
     var format: SourceFormat
@@ -64,7 +67,9 @@ extension FormatDetector {
       return Detection(
         format: .speculatorsEagle3, confidence: 0.7,
         signature: "layers.0.hidden_norm.weight with Speculators config keys",
-        evidence: layout + ["config has \(speculatorsKeys.joined(separator: ", ")) but no speculators_model_type"],
+        evidence: layout + [
+          "config has \(speculatorsKeys.joined(separator: ", ")) but no speculators_model_type"
+        ],
         notes: ["config.json lacks speculators_model_type, which speculators and vLLM require"],
         facts: facts,
         conversion: .none(
@@ -77,7 +82,8 @@ extension FormatDetector {
         evidence: ["no t2d and no embed_tokens.weight (ModelOpt exports write neither)"],
         alternatives: [.eagle3Layers])
       if context.config?.architectures?.contains("LlamaForCausalLMEagle3") == true {
-        producer.evidence.append("config architectures \(context.architecturesText ?? "") (ModelOpt's export name)")
+        producer.evidence.append(
+          "config architectures \(context.architecturesText ?? "") (ModelOpt's export name)")
         producer.confidence = 0.7
       }
     } else {
@@ -116,7 +122,9 @@ extension FormatDetector {
       evidence.append("\(disguised.name) is a torch zip despite its name (the research trainer's torch.save)")
     }
     var notes: [String] = []
-    if !facts.d2tPresent { notes.append("no d2t/t2d: the research trainer keeps them in separate .npy files") }
+    if !facts.d2tPresent {
+      notes.append("no d2t/t2d: the research trainer keeps them in separate .npy files")
+    }
     return Detection(
       format: .eagle3SpeculatorsResearch, confidence: 0.9,
       signature: "top-level hidden_norm and lm_head_layernorm, \(fcText(context, hidden: hidden))",
@@ -163,10 +171,12 @@ extension FormatDetector {
     if !modelOptKeys.isEmpty || numbered.count > 1 {
       var verdict = ProducerVerdict(format: .eagle3ModelOptV1, confidence: 0.8, evidence: [])
       if !modelOptKeys.isEmpty {
-        verdict.evidence.append("config eagle_config has ModelOpt keys: \(modelOptKeys.joined(separator: ", "))")
+        verdict.evidence.append(
+          "config eagle_config has ModelOpt keys: \(modelOptKeys.joined(separator: ", "))")
       }
       if numbered.count > 1 {
-        verdict.evidence.append("numbered midlayer.N.* layers (\(numbered.count)): ModelOpt's Dec 2025 multi-layer export")
+        verdict.evidence.append(
+          "numbered midlayer.N.* layers (\(numbered.count)): ModelOpt's Dec 2025 multi-layer export")
       }
       if facts.t2dPresent {
         verdict.notes.append("t2d present although ModelOpt exports never write it")
@@ -177,14 +187,18 @@ extension FormatDetector {
     if haveTensors && !facts.t2dPresent && !facts.embeddingsPresent && !context.hasTorchZipWeights {
       var verdict = ProducerVerdict(
         format: .eagle3ModelOptV1, confidence: 0.6,
-        evidence: ["no t2d and no embed_tokens.weight in safetensors (ModelOpt exports write neither; "
-          + "SafeAILab and SpecForge write t2d)"],
+        evidence: [
+          "no t2d and no embed_tokens.weight in safetensors (ModelOpt exports write neither; "
+            + "SafeAILab and SpecForge write t2d)"
+        ],
         alternatives: [.eagle3SafeAILab, .eagle3SpecForge])
       if eagle3Architecture {
-        verdict.evidence.append("config architectures \(context.architecturesText ?? "") (ModelOpt's export name)")
+        verdict.evidence.append(
+          "config architectures \(context.architecturesText ?? "") (ModelOpt's export name)")
         verdict.confidence = 0.65
       } else if plainArchitecture {
-        verdict.notes.append("config architectures \(context.architecturesText ?? "") is SafeAILab's name, not ModelOpt's")
+        verdict.notes.append(
+          "config architectures \(context.architecturesText ?? "") is SafeAILab's name, not ModelOpt's")
         verdict.confidence = 0.5
       }
       return verdict
@@ -195,7 +209,8 @@ extension FormatDetector {
     var evidence: [String] = []
     if plainArchitecture {
       safeAILab += 2
-      evidence.append("config architectures \(context.architecturesText ?? "") (SafeAILab keeps the plain Llama name)")
+      evidence.append(
+        "config architectures \(context.architecturesText ?? "") (SafeAILab keeps the plain Llama name)")
     }
     if eagle3Architecture {
       specForge += 2
@@ -203,7 +218,8 @@ extension FormatDetector {
     }
     if context.hasTorchZipWeights {
       safeAILab += 2
-      evidence.append("weights in a torch zip (.bin): SafeAILab releases are .bin, SpecForge writes safetensors")
+      evidence.append(
+        "weights in a torch zip (.bin): SafeAILab releases are .bin, SpecForge writes safetensors")
     } else if context.hasSafetensorsWeights {
       specForge += 1
       evidence.append("weights in safetensors: SpecForge writes safetensors (SafeAILab releases are .bin)")
@@ -213,7 +229,8 @@ extension FormatDetector {
         specForge += 2
         evidence.append("embed_tokens.weight present: SpecForge before Aug 2025 saved it; SafeAILab does not")
       } else {
-        evidence.append("embed_tokens.weight present with target_hidden_size in config (both producers then ship it)")
+        evidence.append(
+          "embed_tokens.weight present with target_hidden_size in config (both producers then ship it)")
       }
     }
     let fcNorms = context.names(hasPrefix: "fc_norm.")
@@ -235,7 +252,8 @@ extension FormatDetector {
     let winner: SourceFormat = specForge > safeAILab ? .eagle3SpecForge : .eagle3SafeAILab
     let margin = abs(specForge - safeAILab)
     var verdict = ProducerVerdict(
-      format: winner, confidence: min(0.8, 0.5 + 0.075 * Double(margin)), evidence: evidence,
+      format: winner, confidence: producerConfidence[min(margin, producerConfidence.count - 1)],
+      evidence: evidence,
       alternatives: [winner == .eagle3SafeAILab ? .eagle3SpecForge : .eagle3SafeAILab])
     if margin == 0 {
       verdict.notes.append("SafeAILab and SpecForge write the same tensors and nothing here tells them apart")
@@ -261,7 +279,8 @@ extension FormatDetector {
       } else if let headRows, let vocab = facts.vocabSize, headRows == vocab {
         notes.append("no d2t/t2d: the head covers the full vocabulary (\(vocab)), so none are needed")
       } else {
-        notes.append("no d2t/t2d and the target vocabulary is unknown: check lm_head rows against the verifier")
+        notes.append(
+          "no d2t/t2d and the target vocabulary is unknown: check lm_head rows against the verifier")
       }
     } else if facts.d2tPresent && !facts.t2dPresent {
       notes.append("d2t without t2d: runtimes do not need t2d, and it can be derived from d2t")

@@ -27,7 +27,8 @@ extension DetectedFacts {
 
     facts.d2tPresent = context.has("d2t")
     facts.t2dPresent = context.has("t2d")
-    let embedName = context.has("embed_tokens.weight")
+    let embedName =
+      context.has("embed_tokens.weight")
       ? "embed_tokens.weight" : context.names.first(where: { $0.hasSuffix(".embed_tokens.weight") })
     facts.embeddingsPresent = embedName != nil
     facts.vocabSize =

@@ -55,11 +55,14 @@ public enum FormatDetector {
     guard let geometry = context.geometryConfig else { return [] }
     var notes: [String] = []
     if let declared = geometry.hiddenSize, let hidden = facts.hiddenSize, declared != hidden {
-      notes.append("config hidden_size \(declared) disagrees with the tensors (hidden \(hidden)); trusting tensors")
+      notes.append(
+        "config hidden_size \(declared) disagrees with the tensors (hidden \(hidden)); trusting tensors")
     }
     if let declared = geometry.numHiddenLayers, facts.decoderLayers > 0, declared != facts.decoderLayers {
       notes.append(
-        "config num_hidden_layers \(declared) disagrees with the \(facts.decoderLayers) decoder layer(s) in the tensors")
+        "config num_hidden_layers \(declared) disagrees with the \(facts.decoderLayers) decoder layer(s) "
+          + "in the tensors"
+      )
     }
     return notes
   }
@@ -93,13 +96,18 @@ public enum FormatDetector {
     if let layerCount, layerCount > 1, architectures.contains(where: { $0.hasSuffix("ForCausalLM") }) {
       return Detection(
         format: .hfCausalLM, confidence: 0.6,
-        signature: "config architectures \(context.architecturesText ?? "") with \(layerCount) layers, no tensors",
-        evidence: [noWeights, "config architectures \(context.architecturesText ?? "")",
-          "config num_hidden_layers \(layerCount)"],
+        signature:
+          "config architectures \(context.architecturesText ?? "") with \(layerCount) layers, no tensors",
+        evidence: [
+          noWeights, "config architectures \(context.architecturesText ?? "")",
+          "config num_hidden_layers \(layerCount)",
+        ],
         facts: facts, conversion: .none(reason: notADraftReason))
     }
     if layerCount == 1, architectures.contains(where: { $0.hasSuffix("ForCausalLM") }) {
-      var evidence = [noWeights, "config architectures \(context.architecturesText ?? ""), num_hidden_layers 1"]
+      var evidence = [
+        noWeights, "config architectures \(context.architecturesText ?? ""), num_hidden_layers 1",
+      ]
       if config.json["bias"] != nil { evidence.append("config has the EAGLE-1 key \"bias\"") }
       return Detection(
         format: .eagle1, confidence: config.json["bias"] != nil ? 0.5 : 0.4,
@@ -118,14 +126,17 @@ public enum FormatDetector {
       evidence.append("no tensors found")
     } else {
       let shown = context.names.prefix(6).map { context.described($0) }.joined(separator: ", ")
-      evidence.append("\(context.names.count) tensors, none matching a known signature: \(shown)"
-        + (context.names.count > 6 ? ", …" : ""))
+      evidence.append(
+        "\(context.names.count) tensors, none matching a known signature: \(shown)"
+          + (context.names.count > 6 ? ", …" : ""))
     }
     if let config = context.config {
       var keys: [String] = []
       if let type = config.modelType { keys.append("model_type \"\(type)\"") }
       if let text = context.architecturesText { keys.append("architectures \(text)") }
-      evidence.append(keys.isEmpty ? "config.json has no model_type or architectures" : "config " + keys.joined(separator: ", "))
+      evidence.append(
+        keys.isEmpty
+          ? "config.json has no model_type or architectures" : "config " + keys.joined(separator: ", "))
     } else {
       evidence.append("no config.json")
     }
