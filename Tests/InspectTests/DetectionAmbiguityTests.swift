@@ -64,6 +64,7 @@ import Testing
     let detection = FormatDetector.detect(S.checkpoint(tensors))
     #expect(detection.format == .eagle1)
     #expect(detection.confidence == 0.7)
+    #expect(detection.signature == "fc.weight [64, 128] = 2×hidden, layers.0.q_proj in 64")
     #expect(
       detection.notes.contains(
         "layers.0.input_layernorm.weight present; EAGLE skips the first layer's input norm"))
@@ -375,6 +376,15 @@ import Testing
     #expect(detection.conversion == .algorithm(.eagle3))
     #expect(detection.facts.draftVocabSize == 128)
     #expect(detection.facts.hiddenSize == 64)
+  }
+
+  @Test func configOnlyModelOptCannotTellTheGeneration() {
+    let config = S.draftConfig(
+      architectures: ["LlamaForCausalLMEagle3"], draftVocabSize: S.draftVocab,
+      extra: [("eagle_config", S.modelOptEagleConfig)])
+    let detection = FormatDetector.detect(S.checkpoint([], config: config, files: []))
+    #expect(detection.format == .eagle3ModelOptV1)
+    #expect(detection.alternatives == [.eagle3ModelOptV2])
   }
 
   @Test func configOnlyVerifierGuess() {

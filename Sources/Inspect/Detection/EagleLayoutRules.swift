@@ -146,8 +146,10 @@ extension FormatDetector {
         )
       }
     }
-    let signature =
-      "\(fcText(context, hidden: hidden)), \(layer)q_proj in \(hidden), no \(layer)input_layernorm"
+    let firstNorm =
+      context.has(layer + "input_layernorm.weight")
+      ? "" : ", no \(layer)input_layernorm"
+    let signature = "\(fcText(context, hidden: hidden)), \(layer)q_proj in \(hidden)" + firstNorm
     return Detection(
       format: format, confidence: confidence, signature: signature, evidence: evidence,
       notes: notes + configAgreementNotes(context, facts: facts), alternatives: alternatives,

@@ -91,7 +91,8 @@ public enum FormatDetector {
         format: producer.format, confidence: confidence,
         signature: "config draft_vocab_size / EAGLE-3 architectures, no tensors",
         evidence: evidence + producer.evidence, notes: producer.notes,
-        alternatives: producer.alternatives, facts: eagle3Facts, conversion: .algorithm(.eagle3))
+        alternatives: producer.format == .eagle3ModelOptV1 ? [.eagle3ModelOptV2] : producer.alternatives,
+        facts: eagle3Facts, conversion: .algorithm(.eagle3))
     }
     if let layerCount, layerCount > 1, architectures.contains(where: { $0.hasSuffix("ForCausalLM") }) {
       return Detection(
