@@ -343,6 +343,26 @@ import Testing
     #expect(detection.evidence == ["no tensors found", "no config.json"])
   }
 
+  @Test func hostileNamesAndHugeShapesDoNotTrap() {
+    let huge = Int.max / 2 + 1
+    let tensors = [
+      S.tensor("fc.weight", [huge, 1]),
+      S.tensor("layers..self_attn.q_proj.weight", [1, huge]),
+      S.tensor("layers.99999999999999999999999.input_layernorm.weight", [1]),
+      S.tensor("layers.-1.mlp.up_proj.weight", [1, 1]),
+      S.tensor("midlayer", [0]),
+      S.tensor(".", []),
+      S.tensor("", [3]),
+    ]
+    let config: JSONValue = ["hidden_size": .int(Int64.max), "target_hidden_size": 0, "vocab_size": -1]
+    let detection = FormatDetector.detect(S.checkpoint(tensors, config: config))
+    #expect(detection.format == .unknown)
+    #expect(detection.facts.hiddenSize == huge)
+    #expect(detection.facts.fcInputWidth == 1)
+    #expect(detection.facts.decoderLayers == 0)
+    #expect(!detection.humanLines.isEmpty)
+  }
+
   @Test func everyFormatHasAStableIdAndTitle() {
     let ids = SourceFormat.allCases.map(\.rawValue)
     #expect(Set(ids).count == ids.count)

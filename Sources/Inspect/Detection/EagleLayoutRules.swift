@@ -21,7 +21,8 @@ extension FormatDetector {
 
   /// The EAGLE-1 shape test: `fc.weight` is [H, 2H], and returns H.
   static func eagle1FusionHidden(_ context: DetectionContext) -> Int? {
-    guard let shape = context.shape("fc.weight"), shape.count == 2, shape[0] > 0, shape[1] == 2 * shape[0]
+    guard let shape = context.shape("fc.weight"), shape.count == 2,
+      isMultiple(shape[1], of: shape[0], by: 2)
     else { return nil }
     return shape[0]
   }

@@ -42,7 +42,7 @@ extension FormatDetector {
     guard context.has("layers.0.hidden_norm.weight") else { return nil }
     let facts = DetectedFacts.derive(from: context, family: .eagle3)
     if let hidden = facts.hiddenSize, let inputs = context.columns("layers.0.self_attn.q_proj.weight"),
-      inputs != 2 * hidden
+      !isMultiple(inputs, of: hidden, by: 2)
     {
       return nil
     }
@@ -107,7 +107,7 @@ extension FormatDetector {
   static func eagle3SpeculatorsResearch(_ context: DetectionContext) -> Detection? {
     guard context.has("hidden_norm.weight"), context.has("lm_head_layernorm.weight"),
       let hidden = context.rows("fc.weight"), hidden > 0,
-      let inputs = context.columns("fc.weight"), inputs >= 3 * hidden, inputs % hidden == 0
+      let inputs = context.columns("fc.weight"), inputs % hidden == 0, inputs / hidden >= 3
     else { return nil }
     var facts = DetectedFacts.derive(from: context, family: .eagle3)
     facts.hiddenSize = hidden
@@ -147,7 +147,9 @@ extension FormatDetector {
       evidence.append(text + " (tapped verifier states)")
     }
     let query = layerPrefix + "self_attn.q_proj.weight"
-    if let inputs = context.columns(query), let hidden = facts.hiddenSize, inputs == 2 * hidden {
+    if let inputs = context.columns(query), let hidden = facts.hiddenSize,
+      isMultiple(inputs, of: hidden, by: 2)
+    {
       evidence.append("\(context.described(query)): q_proj takes 2×hidden (embedding ⊕ fused state)")
     }
     for name in ["lm_head.weight", "d2t", "t2d", "embed_tokens.weight"] where context.has(name) {

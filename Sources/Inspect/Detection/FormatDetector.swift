@@ -37,6 +37,12 @@ public enum FormatDetector {
       ?? causalLanguageModel(context)
   }
 
+  /// Whether `value == factor × base` for a positive `base`, without overflowing on sizes that
+  /// come from a file.
+  static func isMultiple(_ value: Int, of base: Int, by factor: Int) -> Bool {
+    base > 0 && value % base == 0 && value / base == factor
+  }
+
   // MARK: Shared wording
 
   /// `fc.weight [64, 192] = 3×hidden` (or without the ratio when it is not a whole multiple).
