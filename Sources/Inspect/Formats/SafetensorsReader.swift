@@ -303,13 +303,7 @@ public enum SafetensorsReader {
   }
 
   private static func describe(_ value: JSONValue) -> String {
-    switch value {
-    case .int(let number): return "\(number)"
-    case .double(let number): return JSONWriter.formatDouble(number)
-    case .null: return "null"
-    case .array, .object: return "an \(value.typeName)"
-    default: return "a \(value.typeName)"
-    }
+    JSONDescription.describe(value)
   }
 
   // MARK: - JSON errors

@@ -1,0 +1,146 @@
+/// A Hugging Face sharded-checkpoint index (`model.safetensors.index.json`,
+/// `pytorch_model.bin.index.json`): which shard file holds each tensor.
+///
+/// Shard names come from the file and are untrusted: ``parse(_:path:)`` accepts only plain file
+/// names in the index's own directory (no absolute paths, no `..`, no separators of either
+/// kind, nothing empty). ``verify(tensorsByShard:)`` then checks the index against what the
+/// shards really hold, in both directions.
+public struct ShardIndex: Sendable {
+  /// The path of the index file.
+  public var path: String
+  /// Tensor name → shard file name, from `weight_map`.
+  public var weightMap: [String: String]
+  /// The distinct shard file names, sorted (the order loaders open them in).
+  public var shards: [String]
+  /// The index's `metadata` object (for example `total_size`), if present; not interpreted.
+  public var metadata: JSONValue?
+
+  /// The largest index file accepted: 64 MiB.
+  public static let maximumFileSize = 64 << 20
+
+  /// Reads and parses the index at `path`.
+  ///
+  /// - Throws: ``CheckpointError`` when the file cannot be read, is over
+  ///   ``maximumFileSize``, is not strict JSON, or breaks a rule of ``parse(_:path:)``.
+  public static func read(path: String) throws(CheckpointError) -> ShardIndex {
+    let file = try MappedFile(path: path)
+    guard file.count <= maximumFileSize else {
+      throw CheckpointError(
+        .limitExceeded, file: path,
+        reason: "index is \(file.count) bytes, over the \(maximumFileSize)-byte limit")
+    }
+    return try parse(file.bytes, path: path)
+  }
+
+  /// Parses index JSON `bytes`, reporting errors against `path`.
+  public static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
+    let root: JSONValue
+    do throws(StrictJSONParser.Failure) {
+      root = try StrictJSONParser.parse(bytes)
+    } catch {
+      throw CheckpointError(
+        .malformed, file: path, offset: UInt64(error.offset), reason: "index is not valid JSON: \(error.reason)")
+    }
+    guard case .object = root else {
+      throw CheckpointError(.malformed, file: path, reason: "index is \(JSONDescription.typeWithArticle(root)), not an object")
+    }
+    guard let weightMapValue = root["weight_map"] else {
+      throw CheckpointError(.malformed, file: path, reason: "index has no 'weight_map'")
+    }
+    guard case .object(let members) = weightMapValue else {
+      throw CheckpointError(
+        .malformed, file: path, reason: "'weight_map' is \(JSONDescription.typeWithArticle(weightMapValue)), not an object")
+    }
+    guard !members.isEmpty else {
+      throw CheckpointError(.malformed, file: path, reason: "'weight_map' lists no tensors")
+    }
+    var weightMap: [String: String] = [:]
+    weightMap.reserveCapacity(members.count)
+    var shardSet = Set<String>()
+    for member in members {
+      guard case .string(let shard) = member.value else {
+        throw CheckpointError(
+          .malformed, file: path, tensor: member.key,
+          reason: "shard name is \(JSONDescription.typeWithArticle(member.value)), not a string")
+      }
+      if !shardSet.contains(shard) {
+        try validateShardName(shard, index: path, tensor: member.key)
+        shardSet.insert(shard)
+      }
+      weightMap[member.key] = shard
+    }
+    return ShardIndex(path: path, weightMap: weightMap, shards: shardSet.sorted(), metadata: root["metadata"])
+  }
+
+  /// Checks that `name` is a plain file name that stays in the index's directory.
+  ///
+  /// - Throws: ``CheckpointError`` (`.malformed`) naming the index, the tensor that listed the
+  ///   shard, and what is wrong with the name.
+  public static func validateShardName(_ name: String, index: String, tensor: String? = nil) throws(CheckpointError) {
+    func reject(_ reason: String) -> CheckpointError {
+      CheckpointError(.malformed, file: index, tensor: tensor, reason: reason)
+    }
+    let shown = JSONWriter.quote(name)
+    if name.isEmpty { throw reject("empty shard name") }
+    if name.hasPrefix("/") { throw reject("shard name \(shown) is an absolute path") }
+    if name.utf8.contains(0x5C) { throw reject("shard name \(shown) contains a backslash") }
+    if name.split(separator: "/", omittingEmptySubsequences: false).contains("..") || name == ".." {
+      throw reject("shard name \(shown) contains a '..' component")
+    }
+    if name.contains("/") { throw reject("shard name \(shown) contains a path separator") }
+    if name == "." { throw reject("shard name \(shown) is not a file name") }
+    if name.utf8.contains(0) { throw reject("shard name \(shown) contains a NUL byte") }
+    if name.utf8.count > 255 { throw reject("shard name \(shown) is longer than 255 bytes") }
+  }
+
+  /// Checks the index against the tensors each shard really holds (keys are shard file names
+  /// as listed in ``shards``).
+  ///
+  /// Every indexed tensor must be in exactly the shard the index names, and every tensor found
+  /// in a shard must be in the index. A tensor stored in two shards is an error too.
+  ///
+  /// - Parameter shardPaths: the path of each shard, used to name the shard in errors.
+  /// - Throws: ``CheckpointError`` (`.malformed`) naming the shard or index and the tensor.
+  public func verify(
+    tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]
+  ) throws(CheckpointError) {
+    var foundIn: [String: String] = [:]
+    foundIn.reserveCapacity(weightMap.count)
+    for shard in shards {
+      for tensor in tensorsByShard[shard] ?? [] {
+        if let other = foundIn[tensor.name] {
+          throw CheckpointError(
+            .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
+            reason: "tensor is stored in both '\(other)' and '\(shard)'")
+        }
+        foundIn[tensor.name] = shard
+      }
+    }
+    for shard in shards {
+      for tensor in tensorsByShard[shard] ?? [] {
+        guard let listed = weightMap[tensor.name] else {
+          throw CheckpointError(
+            .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
+            reason: "tensor is in shard '\(shard)' but missing from the index \(Self.fileName(path))")
+        }
+        guard listed == shard else {
+          throw CheckpointError(
+            .malformed, file: path, tensor: tensor.name,
+            reason: "index places the tensor in '\(listed)' but it is stored in '\(shard)'")
+        }
+      }
+    }
+    if foundIn.count != weightMap.count {
+      for name in weightMap.keys.sorted() where foundIn[name] == nil {
+        let shard = weightMap[name] ?? ""
+        throw CheckpointError(
+          .malformed, file: path, tensor: name,
+          reason: "index places the tensor in '\(shard)' but that shard does not contain it")
+      }
+    }
+  }
+
+  private static func fileName(_ path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? path
+  }
+}
