@@ -175,7 +175,7 @@ func safetensorsError(_ bytes: [UInt8]) throws -> CheckpointError? {
         reason: "header is an array, not an object", offset: 9),
       HostileCase(
         label: "duplicate name", bytes: file([one, tensor("a", "F32", "[1]", 0, 4)], data: 4),
-        reason: "duplicate tensor name 'a'", tensor: "a"),
+        reason: "duplicate tensor name 'a'", offset: dataStartOne),
       HostileCase(
         label: "duplicate field",
         bytes: SafetensorsBytes.make(json: #"{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataCount: 4),
@@ -250,7 +250,7 @@ func safetensorsError(_ bytes: [UInt8]) throws -> CheckpointError? {
         reason: "shape [3] of F4 is 12 bits, not a whole number of bytes", tensor: "a"),
       HostileCase(
         label: "trailing bytes", bytes: SafetensorsBytes.make(json: oneJSON, dataCount: 5),
-        reason: "1 trailing bytes after the tensor data, which ends at byte \(dataStartOne + 4) of \(dataStartOne + 5)",
+        reason: "1 trailing byte after the tensor data, which ends at byte \(dataStartOne + 4) of \(dataStartOne + 5)",
         offset: dataStartOne + 4),
       HostileCase(
         label: "truncated data", bytes: SafetensorsBytes.make(json: oneJSON, dataCount: 3),

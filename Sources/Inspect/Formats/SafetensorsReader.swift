@@ -169,8 +169,8 @@ public enum SafetensorsReader {
     if dataEnd < bytes.count {
       throw failure(
         dataEnd,
-        "\(bytes.count - dataEnd) trailing bytes after the tensor data, which ends at byte \(dataEnd) "
-          + "of \(bytes.count)")
+        "\(bytes.count - dataEnd) trailing byte\(bytes.count - dataEnd == 1 ? "" : "s") after the tensor data, "
+          + "which ends at byte \(dataEnd) of \(bytes.count)")
     }
     return Header(tensors: tensors, metadata: metadata, headerLength: headerLength)
   }
@@ -317,7 +317,7 @@ public enum SafetensorsReader {
       let key = JSONKeyLocator.string(at: error.offset, in: header)
     {
       let reason = key == "__metadata__" ? "duplicate '__metadata__' entry" : "duplicate tensor name '\(key)'"
-      return CheckpointError(.malformed, file: path, offset: offset, tensor: key == "__metadata__" ? nil : key, reason: reason)
+      return CheckpointError(.malformed, file: path, offset: offset, reason: reason)
     }
     if error.reason.hasPrefix("trailing characters"), error.offset < header.count,
       header[error.offset...].allSatisfy({ $0 == 0 || isJSONWhitespace($0) })
