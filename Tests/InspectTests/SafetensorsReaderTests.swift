@@ -311,3 +311,77 @@ func safetensorsError(_ bytes: [UInt8]) throws -> CheckpointError? {
     #expect(found == expected)
   }
 }
+
+@Suite struct SafetensorsFastPathTests {
+  /// Headers that probe the edges of the fast scanner; each must get the same answer from both
+  /// paths.
+  static let probes: [String] = [
+    #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+    #"  {"a" : { "data_offsets" : [ 0 , 4 ] , "shape" : [ 1 ] , "dtype" : "F32" } }  "#,
+    #"{"__metadata__":null,"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+    #"{"__metadata__":{},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+    #"{"__metadata__":{"k":"v","k":"w"}}"#,
+    #"{"__metadata__":{"dtype":"F32"}}"#,
+    #"{"__metadata__":nul}"#,
+    #"{"__metadata__":null,"__metadata__":null}"#,
+    #"{"a\u00e9":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+    #"{"é":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+    #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":null}}"#,
+    #"{"a":{"dtype":"F32","shape":[1]}}"#,
+    #"{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+    #"{"a":{"dtype":"F32","shape":[01],"data_offsets":[0,4]}}"#,
+    #"{"a":{"dtype":"F32","shape":[1e0],"data_offsets":[0,4]}}"#,
+    #"{"a":{"dtype":"F32","shape":[-0],"data_offsets":[0,4]}}"#,
+    #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,]}}"#,
+    #"{"a":{"dtype":"F32","shape":[9223372036854775808],"data_offsets":[0,4]}}"#,
+    #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},}"#,
+    #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}} x"#,
+    #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+    #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[0],"data_offsets":[4,4]}}"#,
+    #"{"a":{"dtype":"f32","shape":[1],"data_offsets":[0,4]}}"#,
+    "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\u{0}",
+    "{\"a\t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+    "{}",
+    "",
+  ]
+
+  static func outcome(_ bytes: [UInt8], fast: Bool) -> String {
+    bytes.withUnsafeBytes { raw in
+      do throws(CheckpointError) {
+        let header = try SafetensorsReader.readHeader(bytes: raw, path: "p", allowFastPath: fast)
+        return "ok \(header.headerLength) \(header.tensors) \(String(describing: header.metadata))"
+      } catch {
+        return "error \(error.kind) \(error.description)"
+      }
+    }
+  }
+
+  @Test(arguments: probes)
+  func bothPathsAgreeOnProbe(json: String) {
+    let bytes = SafetensorsBytes.make(json: json, dataCount: 4)
+    #expect(Self.outcome(bytes, fast: true) == Self.outcome(bytes, fast: false))
+  }
+
+  @Test(arguments: SafetensorsReaderTests.hostileCases)
+  func bothPathsAgreeOnHostileCase(_ hostile: SafetensorsReaderTests.HostileCase) {
+    #expect(Self.outcome(hostile.bytes, fast: true) == Self.outcome(hostile.bytes, fast: false))
+  }
+
+  @Test func bothPathsAgreeOnTheWorkedExample() {
+    let fast = Self.outcome(SafetensorsReaderTests.workedExample, fast: true)
+    #expect(fast.hasPrefix("ok 144 "))
+    #expect(fast == Self.outcome(SafetensorsReaderTests.workedExample, fast: false))
+  }
+
+  @Test func scannerTakesTheUsualLayoutAndDeclinesTheRest() {
+    func scans(_ json: String) -> Bool {
+      Array(json.utf8).withUnsafeBytes {
+        SafetensorsHeaderScanner.scan($0, maximumTensorCount: 10, maximumNameLength: 100) != nil
+      }
+    }
+    #expect(scans(#"{"__metadata__":{"format":"pt"},"a":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,12]}}  "#))
+    #expect(!scans(#"{"a\"":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,12]}}"#))
+    #expect(!scans(#"{"a":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,12],"extra":1}}"#))
+    #expect(!scans(#"{"a":{"dtype":"BF16","shape":[2.0,3],"data_offsets":[0,12]}}"#))
+  }
+}

@@ -112,3 +112,67 @@ func tensor(_ name: String, in file: String) -> TensorInfo {
     #expect(error.reason.contains(reason), "got: \(error.description)")
   }
 }
+
+@Suite struct ShardIndexFastPathTests {
+  static let probes: [String] = [
+    ShardIndexTests.twoShards,
+    #"{"weight_map":{"a":"s.safetensors"}}"#,
+    #"{"metadata":null,"weight_map":{"a":"s.safetensors"},"x":[1,{"y":"}"}],"z":"\"q"}"#,
+    #"{"metadata":{"total_size":1,"total_size":2},"weight_map":{"a":"s.safetensors"}}"#,
+    #"{"metadata":{},"metadata":{},"weight_map":{"a":"s.safetensors"}}"#,
+    #"{"weight_map":{"a":"s.safetensors","a":"t.safetensors"}}"#,
+    #"{"weight_map":{"a":"s.safetensors","b":"../t.safetensors","c":"/abs"}}"#,
+    #"{"weight_map":{"a\u0041":"s.safetensors"}}"#,
+    #"{"weight_map":{"a":"s.safetensors"}} x"#,
+    #"{"weight_map":{"a":"s.safetensors",}}"#,
+    #"{"weight_map":{}}"#,
+    #"{"weight_map":{"a":""}}"#,
+    #"{"weight_map":{"a":"s","b":"","c":"s"}}"#,
+    #"{"weight_map":{"a":1}}"#,
+    #"{"weight_map":[]}"#,
+    #"{"metadata":{"total_size":01},"weight_map":{"a":"s.safetensors"}}"#,
+    #"{"metadata":tru,"weight_map":{"a":"s.safetensors"}}"#,
+    #"{"metadata":"#,
+    "{}",
+    "",
+    "{\"weight_map\":{\"a\":\"s\u{1}\"}}",
+    "{\"weight_map\":{\"\u{E9}\":\"s.safetensors\"}}",
+    String(repeating: "[", count: 127) + String(repeating: "]", count: 127),
+    #"{"m":"# + String(repeating: "[", count: 127) + String(repeating: "]", count: 127) + #","weight_map":{"a":"s"}}"#,
+    #"{"m":"# + String(repeating: "[", count: 128) + String(repeating: "]", count: 128) + #","weight_map":{"a":"s"}}"#,
+  ]
+
+  static func outcome(_ text: String, fast: Bool) -> String {
+    Array(text.utf8).withUnsafeBytes { raw in
+      do throws(CheckpointError) {
+        let index = try ShardIndex.parse(raw, path: "i.json", allowFastPath: fast)
+        return "ok \(index.weightMap.sorted { $0.key < $1.key }) \(index.shards) \(String(describing: index.metadata))"
+      } catch {
+        return "error \(error.kind) \(error.description)"
+      }
+    }
+  }
+
+  @Test(arguments: probes)
+  func bothPathsAgree(text: String) {
+    #expect(Self.outcome(text, fast: true) == Self.outcome(text, fast: false))
+  }
+
+  @Test func invalidUTF8InANameIsRejectedByBothPaths() {
+    var bytes = Array(#"{"weight_map":{"ab":"s.safetensors"}}"#.utf8)
+    bytes[16] = 0xFF
+    for fast in [true, false] {
+      let outcome = bytes.withUnsafeBytes { raw in
+        Result { () throws(CheckpointError) in try ShardIndex.parse(raw, path: "i.json", allowFastPath: fast) }
+      }
+      #expect(throws: CheckpointError.self) { try outcome.get() }
+    }
+  }
+
+  @Test func scannerTakesTheUsualLayout() {
+    let scanned = Array(ShardIndexTests.twoShards.utf8).withUnsafeBytes { ShardIndexScanner.scan($0) }
+    #expect(scanned?.weightMap.count == 3)
+    #expect(scanned?.shards == ["model-00002-of-00002.safetensors", "model-00001-of-00002.safetensors"])
+    #expect(scanned?.metadata?["total_size"] == 12)
+  }
+}

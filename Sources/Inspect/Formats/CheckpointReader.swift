@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Opens checkpoints: a directory, a single weights file, or a sharded index.
 ///
 /// Only headers are read: safetensors JSON headers, zip directories and pickles, the index, and
@@ -128,9 +131,8 @@ public enum CheckpointReader {
         shardPaths[shard] = shardPath
       }
       var tensorsByShard: [String: [TensorInfo]] = [:]
-      for shard in index.shards {
-        let shardPath = shardPaths[shard] ?? shard
-        let contents = try readWeights(path: shardPath)
+      let contentsByShard = try readWeightsConcurrently(paths: index.shards.map { shardPaths[$0] ?? $0 })
+      for (shard, contents) in zip(index.shards, contentsByShard) {
         kinds[shard] = contents.kind
         if let fileMetadata = contents.metadata { metadata[shard] = fileMetadata }
         tensorsByShard[shard] = contents.tensors
@@ -144,7 +146,8 @@ public enum CheckpointReader {
         let contents = try readWeights(path: ReaderFileSystem.join(directory, name))
         kinds[name] = contents.kind
         if let fileMetadata = contents.metadata { metadata[name] = fileMetadata }
-        for tensor in contents.tensors {
+        // Names are unique within a file; only several files can clash.
+        for tensor in contents.tensors where names.count > 1 {
           if let other = owner[tensor.name] {
             throw CheckpointError(
               .malformed, file: tensor.file, tensor: tensor.name,
@@ -176,10 +179,29 @@ public enum CheckpointReader {
       tensors: tensors)
   }
 
-  private struct WeightsContents {
+  private struct WeightsContents: Sendable {
     var kind: CheckpointFileKind
     var tensors: [TensorInfo]
     var metadata: [String: String]?
+  }
+
+  /// Reads several weights files in parallel; the first error in `paths` order wins.
+  private static func readWeightsConcurrently(paths: [String]) throws(CheckpointError) -> [WeightsContents] {
+    let results = Mutex<[Result<WeightsContents, CheckpointError>?]>(Array(repeating: nil, count: paths.count))
+    DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+      let result = Result { () throws(CheckpointError) -> WeightsContents in try readWeights(path: paths[index]) }
+      results.withLock { $0[index] = result }
+    }
+    var contents: [WeightsContents] = []
+    contents.reserveCapacity(paths.count)
+    for result in results.withLock({ $0 }) {
+      switch result {
+      case .success(let value): contents.append(value)
+      case .failure(let error): throw error
+      case nil: throw CheckpointError(.io, file: paths.first ?? "", reason: "internal error: a shard was not read")
+      }
+    }
+    return contents
   }
 
   /// Reads one weights file, choosing the parser from its first bytes.

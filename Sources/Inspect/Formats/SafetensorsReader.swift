@@ -38,6 +38,13 @@ public enum SafetensorsReader {
   /// Reads and validates a safetensors header from `bytes` (a whole file), reporting errors
   /// against `path`.
   public static func readHeader(bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> Header {
+    try readHeader(bytes: bytes, path: path, allowFastPath: true)
+  }
+
+  /// `allowFastPath: false` forces the general JSON path (tests compare the two).
+  static func readHeader(
+    bytes: UnsafeRawBufferPointer, path: String, allowFastPath: Bool
+  ) throws(CheckpointError) -> Header {
     let failure = FailureFactory(path: path)
 
     // 1. Room for the length prefix.
@@ -61,37 +68,18 @@ public enum SafetensorsReader {
     if let bad = UTF8Validation.firstInvalidByte(in: headerBytes) {
       throw failure(8 + bad, "header is not valid UTF-8")
     }
-    // 5. Strict JSON.
-    let root: JSONValue
-    do throws(StrictJSONParser.Failure) {
-      root = try StrictJSONParser.parse(headerBytes)
-    } catch {
-      throw jsonFailure(error, header: headerBytes, path: path)
-    }
-    guard case .object(let members) = root else {
-      let start = headerBytes.firstIndex { !Self.isJSONWhitespace($0) } ?? 0
-      throw failure(8 + start, "header is \(describe(root)), not an object")
-    }
-    var metadata: [String: String]?
-    var entries: [Entry] = []
-    entries.reserveCapacity(members.count)
-    for member in members {
-      if member.key == "__metadata__" {
-        do throws(CheckpointError) {
-          metadata = try parseMetadata(member.value, path: path)
-        } catch {
-          throw located(error, key: member.key, header: headerBytes)
-        }
-        continue
-      }
-      guard entries.count < maximumTensorCount else {
-        throw failure(8, kind: .limitExceeded, "header declares more than \(maximumTensorCount) tensors")
-      }
-      do throws(CheckpointError) {
-        entries.append(try parseEntry(name: member.key, value: member.value, path: path))
-      } catch {
-        throw located(error, key: member.key, header: headerBytes)
-      }
+    // 5. Strict JSON into typed entries: the fast scanner for the usual layout, else the
+    // general parser, which is also what reports every error.
+    var entries: [Entry]
+    let metadata: [String: String]?
+    if allowFastPath,
+      let scanned = SafetensorsHeaderScanner.scan(
+        headerBytes, maximumTensorCount: maximumTensorCount, maximumNameLength: maximumNameLength)
+    {
+      entries = scanned.entries
+      metadata = scanned.metadata
+    } else {
+      (entries, metadata) = try parseEntries(headerBytes, path: path)
     }
 
     // 6. Offsets: sorted, contiguous from 0, each span the size its shape and dtype need.
@@ -102,7 +90,7 @@ public enum SafetensorsReader {
     var tensors: [TensorInfo] = []
     tensors.reserveCapacity(entries.count)
     for entry in entries {
-      let offsets = "data_offsets [\(entry.begin), \(entry.end)]"
+      var offsets: String { "data_offsets [\(entry.begin), \(entry.end)]" }
       if entry.begin > expectedBegin {
         throw failure(
           absolute(dataStart, expectedBegin), tensor: entry.name,
@@ -119,7 +107,7 @@ public enum SafetensorsReader {
           absolute(dataStart, entry.begin), tensor: entry.name,
           "\(offsets) end before they begin")
       }
-      let shapeText = "shape \(entry.shape) of \(entry.dtype.rawValue)"
+      var shapeText: String { "shape \(entry.shape) of \(entry.dtype.rawValue)" }
       var elements = 1
       for dimension in entry.shape {
         let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
@@ -177,6 +165,47 @@ public enum SafetensorsReader {
 
   // MARK: - Header entries
 
+  private typealias Entry = SafetensorsHeaderEntry
+
+  /// The general path: strict JSON into a tree, then typed checks with precise messages.
+  private static func parseEntries(
+    _ headerBytes: UnsafeRawBufferPointer, path: String
+  ) throws(CheckpointError) -> ([Entry], [String: String]?) {
+    let failure = FailureFactory(path: path)
+    let root: JSONValue
+    do throws(StrictJSONParser.Failure) {
+      root = try StrictJSONParser.parse(headerBytes)
+    } catch {
+      throw jsonFailure(error, header: headerBytes, path: path)
+    }
+    guard case .object(let members) = root else {
+      let start = headerBytes.firstIndex { !Self.isJSONWhitespace($0) } ?? 0
+      throw failure(8 + start, "header is \(describe(root)), not an object")
+    }
+    var metadata: [String: String]?
+    var entries: [Entry] = []
+    entries.reserveCapacity(members.count)
+    for member in members {
+      if member.key == "__metadata__" {
+        do throws(CheckpointError) {
+          metadata = try parseMetadata(member.value, path: path)
+        } catch {
+          throw located(error, key: member.key, header: headerBytes)
+        }
+        continue
+      }
+      guard entries.count < maximumTensorCount else {
+        throw failure(8, kind: .limitExceeded, "header declares more than \(maximumTensorCount) tensors")
+      }
+      do throws(CheckpointError) {
+        entries.append(try parseEntry(name: member.key, value: member.value, path: path))
+      } catch {
+        throw located(error, key: member.key, header: headerBytes)
+      }
+    }
+    return (entries, metadata)
+  }
+
   /// Builds errors about one file.
   private struct FailureFactory {
     let path: String
@@ -188,13 +217,6 @@ public enum SafetensorsReader {
     }
   }
 
-  private struct Entry {
-    var name: String
-    var dtype: DType
-    var shape: [Int]
-    var begin: Int
-    var end: Int
-  }
 
   /// `error` with its offset moved to where `key` sits in the header (absolute).
   private static func located(

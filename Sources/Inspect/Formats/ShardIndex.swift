@@ -34,6 +34,44 @@ public struct ShardIndex: Sendable {
 
   /// Parses index JSON `bytes`, reporting errors against `path`.
   public static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
+    try parse(bytes, path: path, allowFastPath: true)
+  }
+
+  /// `allowFastPath: false` forces the general JSON path (tests compare the two).
+  static func parse(
+    _ bytes: UnsafeRawBufferPointer, path: String, allowFastPath: Bool
+  ) throws(CheckpointError) -> ShardIndex {
+    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes) {
+      // Names are checked in the order the general path would meet them.
+      for shard in scanned.shards {
+        if let firstTensor = firstTensor(in: bytes, listing: shard, weightMap: scanned.weightMap) {
+          try validateShardName(shard, index: path, tensor: firstTensor)
+        } else {
+          try validateShardName(shard, index: path)
+        }
+      }
+      return ShardIndex(
+        path: path, weightMap: scanned.weightMap, shards: scanned.shards.sorted(), metadata: scanned.metadata)
+    }
+    return try parseGeneral(bytes, path: path)
+  }
+
+  /// The first tensor (in document order) that the weight map assigns to `shard`; only
+  /// computed when the name is about to be checked, and cheap when it is fine.
+  private static func firstTensor(
+    in bytes: UnsafeRawBufferPointer, listing shard: String, weightMap: [String: String]
+  ) -> String? {
+    do throws(CheckpointError) {
+      try validateShardName(shard, index: "")
+      return nil
+    } catch {
+      // Only on the error path: find the first tensor mapped to this shard.
+      guard let members = (try? StrictJSONParser.parse(bytes))?["weight_map"]?.objectMembers else { return nil }
+      return members.first { $0.value.stringValue == shard }?.key
+    }
+  }
+
+  private static func parseGeneral(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
     let root: JSONValue
     do throws(StrictJSONParser.Failure) {
       root = try StrictJSONParser.parse(bytes)
@@ -104,34 +142,34 @@ public struct ShardIndex: Sendable {
   public func verify(
     tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]
   ) throws(CheckpointError) {
-    var foundIn: [String: String] = [:]
-    foundIn.reserveCapacity(weightMap.count)
+    // Happy path without extra hashing: every tensor found sits in the shard the index names
+    // (so no tensor is in two shards), and as many were found as the index lists.
+    var found = 0
     for shard in shards {
       for tensor in tensorsByShard[shard] ?? [] {
-        if let other = foundIn[tensor.name] {
-          throw CheckpointError(
-            .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
-            reason: "tensor is stored in both '\(other)' and '\(shard)'")
-        }
-        foundIn[tensor.name] = shard
-      }
-    }
-    for shard in shards {
-      for tensor in tensorsByShard[shard] ?? [] {
+        found += 1
         guard let listed = weightMap[tensor.name] else {
           throw CheckpointError(
             .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
             reason: "tensor is in shard '\(shard)' but missing from the index \(Self.fileName(path))")
         }
         guard listed == shard else {
+          if tensorsByShard[listed]?.contains(where: { $0.name == tensor.name }) == true {
+            let (first, second) = listed < shard ? (listed, shard) : (shard, listed)
+            throw CheckpointError(
+              .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
+              reason: "tensor is stored in both '\(first)' and '\(second)'")
+          }
           throw CheckpointError(
             .malformed, file: path, tensor: tensor.name,
             reason: "index places the tensor in '\(listed)' but it is stored in '\(shard)'")
         }
       }
     }
-    if foundIn.count != weightMap.count {
-      for name in weightMap.keys.sorted() where foundIn[name] == nil {
+    if found != weightMap.count {
+      var present = Set<String>()
+      for shard in shards { for tensor in tensorsByShard[shard] ?? [] { present.insert(tensor.name) } }
+      for name in weightMap.keys.sorted() where !present.contains(name) {
         let shard = weightMap[name] ?? ""
         throw CheckpointError(
           .malformed, file: path, tensor: name,

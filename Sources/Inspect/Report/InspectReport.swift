@@ -108,6 +108,19 @@ public struct InspectReport: Sendable {
     public var parameters: Int
     /// Their total size in bytes.
     public var bytes: Int
+
+    /// Creates totals.
+    public init(tensors: Int, parameters: Int, bytes: Int) {
+      self.tensors = tensors
+      self.parameters = parameters
+      self.bytes = bytes
+    }
+
+    mutating func add(_ tensor: Tensor) {
+      tensors += 1
+      parameters += tensor.parameters
+      bytes += tensor.bytes
+    }
   }
 
   /// Sums over the tensors of one dtype.
@@ -151,20 +164,15 @@ public struct InspectReport: Sendable {
         name: info.name, dtype: info.dtype, shape: info.shape, parameters: info.elementCount,
         bytes: info.byteCount, file: names[info.file] ?? info.file)
     }
-    totals = Self.sum(tensors)
-    dtypes = Dictionary(grouping: tensors, by: \.dtype)
-      .map { DTypeTotals(dtype: $0.key, totals: Self.sum($0.value)) }
-      .sorted { $0.dtype.rawValue < $1.dtype.rawValue }
-    detection = nil
-  }
-
-  private static func sum(_ tensors: [Tensor]) -> Totals {
-    var totals = Totals(tensors: tensors.count, parameters: 0, bytes: 0)
+    var overall = Totals(tensors: 0, parameters: 0, bytes: 0)
+    var byDType: [DType: Totals] = [:]
     for tensor in tensors {
-      totals.parameters += tensor.parameters
-      totals.bytes += tensor.bytes
+      overall.add(tensor)
+      byDType[tensor.dtype, default: Totals(tensors: 0, parameters: 0, bytes: 0)].add(tensor)
     }
-    return totals
+    totals = overall
+    dtypes = byDType.map { DTypeTotals(dtype: $0.key, totals: $0.value) }.sorted { $0.dtype.rawValue < $1.dtype.rawValue }
+    detection = nil
   }
 
   /// The `--json` document.

@@ -48,10 +48,11 @@ public struct TextTable: Sendable {
   /// (as far as the flexible column can shrink).
   public func render(width: Int?) -> String {
     let gap = 2
-    var widths = columns.map { $0.title.count }
-    for row in rows {
-      for (index, cell) in row.enumerated() where index < widths.count {
-        widths[index] = max(widths[index], cell.count)
+    let cellWidths = rows.map { $0.map(Self.displayWidth) }
+    var widths = columns.map { Self.displayWidth($0.title) }
+    for row in cellWidths {
+      for (index, cellWidth) in row.enumerated() where index < widths.count {
+        widths[index] = max(widths[index], cellWidth)
       }
     }
     if let width, let flexible = columns.firstIndex(where: \.flexible) {
@@ -59,22 +60,41 @@ public struct TextTable: Sendable {
       let available = width - indent - others - gap * (columns.count - 1)
       widths[flexible] = min(widths[flexible], max(minimumFlexibleWidth, available))
     }
-    func line(_ cells: [String]) -> String {
-      var out = String(repeating: " ", count: indent)
+    var out: [UInt8] = []
+    out.reserveCapacity((rows.count + 1) * (widths.reduce(indent, +) + gap * columns.count + 1))
+    func spaces(_ count: Int) {
+      if count > 0 { out.append(contentsOf: repeatElement(0x20, count: count)) }
+    }
+    func line(_ cells: [String], _ measured: [Int]) {
+      spaces(indent)
       for (index, column) in columns.enumerated() {
         var cell = index < cells.count ? cells[index] : ""
-        if cell.count > widths[index] { cell = Self.shorten(cell, to: widths[index]) }
-        let pad = String(repeating: " ", count: widths[index] - cell.count)
-        let isLast = index == columns.count - 1
-        switch column.alignment {
-        case .left: out += cell + (isLast ? "" : pad)
-        case .right: out += pad + cell
+        var cellWidth = index < measured.count ? measured[index] : 0
+        if cellWidth > widths[index] {
+          cell = Self.shorten(cell, to: widths[index])
+          cellWidth = Self.displayWidth(cell)
         }
-        if !isLast { out += String(repeating: " ", count: gap) }
+        let pad = widths[index] - cellWidth
+        let isLast = index == columns.count - 1
+        if column.alignment == .right { spaces(pad) }
+        out.append(contentsOf: cell.utf8)
+        if column.alignment == .left, !isLast { spaces(pad) }
+        if !isLast { spaces(gap) }
       }
-      return out
     }
-    return ([line(columns.map(\.title))] + rows.map(line)).joined(separator: "\n")
+    line(columns.map(\.title), columns.map { Self.displayWidth($0.title) })
+    for (row, measured) in zip(rows, cellWidths) {
+      out.append(0x0A)
+      line(row, measured)
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// How many terminal columns `text` takes, counting characters (bytes for ASCII).
+  static func displayWidth(_ text: String) -> Int {
+    let bytes = text.utf8.count
+    if text.utf8.allSatisfy({ $0 < 0x80 }) { return bytes }
+    return text.count
   }
 
   /// `text` cut to `width` characters by replacing its middle with `…`.
