@@ -194,6 +194,55 @@ enum SchemaValidator {
   }
 }
 
+/// `speculators inspect` on the real fixtures (written by torch / safetensors / transformers).
+@Suite struct InspectFixturesTests {
+  /// Fixture directories whose weights are safetensors (readable without the torch reader).
+  static let safetensorsCases = [
+    "verifier", "eagle-safetensors", "eagle3-embed", "eagle3-2layer", "eagle3-prefixed", "modelopt-v1",
+    "modelopt-v2", "medusa", "mlp-speculator", "speculators-eagle", "speculators-eagle3", "reference/eagle3-bin",
+  ]
+
+  @Test func showsTheShardedVerifier() throws {
+    let result = try runSpeculators(["inspect", TestPaths.fixtures.appendingPathComponent("verifier").path])
+    #expect(result.status == 0)
+    #expect(result.stderr.isEmpty)
+    #expect(result.stdout.contains("\n  5 files, 39 tensors, 213,568 parameters (213.6K), 417.1 KiB\n"))
+    #expect(result.stdout.contains("  model.safetensors.index.json      index                3.2 KiB\n"))
+    #expect(result.stdout.contains("  num_hidden_layers    4\n"))
+    let embed = result.stdout.split(separator: "\n").first { $0.hasPrefix("  model.embed_tokens.weight ") }
+    #expect(embed?.split(separator: " ") == [
+      "model.embed_tokens.weight", "BF16", "[512,", "64]", "32.8K", "64.0", "KiB", "model-00001-of-00002.safetensors",
+    ])
+  }
+
+  @Test(arguments: safetensorsCases)
+  func jsonMatchesTheGroundTruth(name: String) throws {
+    let directory = TestPaths.fixtures.appendingPathComponent(name)
+    let result = try runSpeculators(["inspect", directory.path, "--json"])
+    #expect(result.status == 0)
+    let report = try StrictJSONParser.parse(Array(result.stdout.utf8))
+    let truthData = try #require(
+      FileManager.default.contents(atPath: TestPaths.fixtures.appendingPathComponent("expected/\(name).json").path))
+    let truth = try StrictJSONParser.parse(Array(truthData))
+    let tensors = try #require(report["tensors"]?.arrayValue)
+    #expect(tensors.count == truth["tensor_count"]?.intValue)
+    for tensor in tensors {
+      let tensorName = try #require(tensor["name"]?.stringValue)
+      let expected = try #require(truth["tensors"]?[tensorName], "\(tensorName)")
+      #expect(tensor["dtype"] == expected["dtype"])
+      #expect(tensor["shape"] == expected["shape"])
+      #expect(tensor["bytes"] == expected["byte_count"])
+      #expect(tensor["file"] == expected["file"])
+    }
+    #expect(report["files"]?.arrayValue?.compactMap { $0["size"]?.intValue }
+      == truth["files"]?.arrayValue?.compactMap { $0["size"]?.intValue })
+    if SchemaValidator.available {
+      let problems = try SchemaValidator.problems(result.stdout, schema: "inspect-report.schema.json")
+      #expect(problems == nil, "\(problems ?? "")")
+    }
+  }
+}
+
 /// Every committed hostile fixture through the CLI: exit 2, nothing on stdout, one line on
 /// stderr naming the file and carrying the expected reason.
 @Suite struct InspectHostileFixturesTests {
