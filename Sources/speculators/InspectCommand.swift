@@ -37,10 +37,22 @@ struct InspectCommand: ParsableCommand {
     try runReportingErrors {
       let report = try Inspector.inspect(path: path)
       if json {
-        printJSON(report.json())
+        report.writeJSON(writeStandardOutput)
       } else {
         print(report.text(width: terminalWidth()), terminator: "")
       }
+    }
+  }
+
+  /// Writes `buffer` to stdout unbuffered (large JSON documents are streamed in chunks).
+  private func writeStandardOutput(_ buffer: UnsafeRawBufferPointer) {
+    guard let base = buffer.baseAddress else { return }
+    var offset = 0
+    while offset < buffer.count {
+      let written = write(STDOUT_FILENO, base + offset, buffer.count - offset)
+      if written < 0 && errno == EINTR { continue }
+      if written <= 0 { return }
+      offset += written
     }
   }
 

@@ -121,3 +121,25 @@ import Testing
     #expect(HumanUnits.grouped(value) == text)
   }
 }
+
+@Suite struct InspectReportJSONTextTests {
+  @Test func jsonTextIsThePrettyRenderingOfJSON() {
+    var report = Inspector.report(for: InspectReportTests.checkpoint(config: [
+      "model_type": "llama", "architectures": [], "hidden_size": 64, "torch_dtype": "bfloat16",
+    ]))
+    report.detection = [
+      "format": "eagle3", "confidence": 0.75, "evidence": ["a \"quoted\" name", "é", [:], []], "nested": ["x": nil],
+    ]
+    report.tensors.append(
+      .init(name: "scalar\\tab\u{1}é", dtype: .F32, shape: [], parameters: 1, bytes: 4, file: "a.safetensors"))
+    report.tensors.append(
+      .init(name: "big", dtype: .U8, shape: [10, 123_456_789, 0], parameters: 0, bytes: 0, file: "b.safetensors"))
+    #expect(report.jsonText() == JSONWriter.pretty(report.json(), sortKeys: false))
+  }
+
+  @Test func emptyReportsMatchToo() {
+    let empty = Inspector.report(for: Checkpoint(location: "x", directory: ".", files: [], config: nil, tensors: []))
+    #expect(empty.jsonText() == JSONWriter.pretty(empty.json(), sortKeys: false))
+    #expect(empty.jsonText().contains(#""tensors": [],"#))
+  }
+}

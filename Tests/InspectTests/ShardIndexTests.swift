@@ -171,7 +171,7 @@ func tensor(_ name: String, in file: String) -> TensorInfo {
 
   @Test func scannerTakesTheUsualLayout() {
     let scanned = Array(ShardIndexTests.twoShards.utf8).withUnsafeBytes { ShardIndexScanner.scan($0) }
-    #expect(scanned?.weightMap.count == 3)
+    #expect(scanned?.entries.count == 3)
     #expect(scanned?.shards == ["model-00002-of-00002.safetensors", "model-00001-of-00002.safetensors"])
     #expect(scanned?.metadata?["total_size"] == 12)
   }

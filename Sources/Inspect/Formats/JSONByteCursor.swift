@@ -55,6 +55,31 @@ struct JSONByteCursor {
     return nil
   }
 
+  /// Consumes the string literal `"text"` (no escapes) if it is next, byte for byte.
+  mutating func consumePlainString(equalTo text: String) -> Bool {
+    var text = text
+    return text.withUTF8 { expected in
+      let end = position + expected.count + 2
+      guard end <= bytes.count, bytes[position] == 0x22, bytes[end - 1] == 0x22,
+        UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<(end - 1)]).elementsEqual(expected)
+      else { return false }
+      position = end
+      return true
+    }
+  }
+
+  /// Consumes the string literal `"text"` if it is next, byte for byte.
+  mutating func consumePlainString(equalTo text: StaticString) -> Bool {
+    text.withUTF8Buffer { expected in
+      let end = position + expected.count + 2
+      guard end <= bytes.count, bytes[position] == 0x22, bytes[end - 1] == 0x22,
+        UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<(end - 1)]).elementsEqual(expected)
+      else { return false }
+      position = end
+      return true
+    }
+  }
+
   /// A non-negative integer literal without leading zeros, fraction or exponent, fitting `Int`.
   mutating func scanNonNegativeInteger() -> Int? {
     let start = position

@@ -85,6 +85,10 @@ struct SafetensorsHeaderScanner {
     return Result(entries: entries, metadata: metadata)
   }
 
+  private enum Field {
+    case dtype, shape, dataOffsets
+  }
+
   /// `{"dtype": "...", "shape": [...], "data_offsets": [b, e]}` in any order, nothing else.
   private mutating func scanTensor() -> SafetensorsHeaderEntry? {
     guard consume(0x7B) else { return nil }
@@ -93,22 +97,30 @@ struct SafetensorsHeaderScanner {
     var offsets: (Int, Int)?
     for index in 0..<3 {
       skipWhitespace()
-      guard let field = scanPlainString() else { return nil }
+      // Field names are matched as bytes: no string is made for them.
+      let field: Field
+      if cursor.consumePlainString(equalTo: "dtype") {
+        field = .dtype
+      } else if cursor.consumePlainString(equalTo: "shape") {
+        field = .shape
+      } else if cursor.consumePlainString(equalTo: "data_offsets") {
+        field = .dataOffsets
+      } else {
+        return nil
+      }
       skipWhitespace()
       guard consume(0x3A) else { return nil }
       skipWhitespace()
       switch field {
-      case "dtype":
+      case .dtype:
         guard dtype == nil, let name = scanPlainString(), let value = DType(rawValue: name) else { return nil }
         dtype = value
-      case "shape":
+      case .shape:
         guard shape == nil, let dimensions = scanIntegerArray() else { return nil }
         shape = dimensions
-      case "data_offsets":
+      case .dataOffsets:
         guard offsets == nil, let pair = scanIntegerArray(), pair.count == 2 else { return nil }
         offsets = (pair[0], pair[1])
-      default:
-        return nil
       }
       skipWhitespace()
       guard consume(index < 2 ? 0x2C : 0x7D) else { return nil }

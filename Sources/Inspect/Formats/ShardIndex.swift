@@ -6,14 +6,43 @@
 /// kind, nothing empty). ``verify(tensorsByShard:)`` then checks the index against what the
 /// shards really hold, in both directions.
 public struct ShardIndex: Sendable {
+  /// One `weight_map` entry.
+  public struct Entry: Sendable, Hashable {
+    /// The tensor name.
+    public var tensor: String
+    /// The shard file name (a plain file name in the index's directory).
+    public var shard: String
+  }
+
   /// The path of the index file.
   public var path: String
-  /// Tensor name → shard file name, from `weight_map`.
-  public var weightMap: [String: String]
+  /// The `weight_map` entries, sorted by tensor name (names are unique).
+  public var entries: [Entry]
   /// The distinct shard file names, sorted (the order loaders open them in).
   public var shards: [String]
   /// The index's `metadata` object (for example `total_size`), if present; not interpreted.
   public var metadata: JSONValue?
+
+  /// Tensor name → shard file name.
+  public var weightMap: [String: String] {
+    Dictionary(entries.map { ($0.tensor, $0.shard) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  /// The shard the index names for `tensor`, if it lists it.
+  public func shard(of tensor: String) -> String? {
+    position(of: tensor).map { entries[$0].shard }
+  }
+
+  /// Sorts `entries` by tensor name (cheap when already sorted, as Hugging Face writes them)
+  /// and returns `nil` if a name repeats.
+  static func sortedUnique(_ entries: [Entry]) -> [Entry]? {
+    var sorted = entries
+    if !zip(sorted, sorted.dropFirst()).allSatisfy({ $0.tensor < $1.tensor }) {
+      sorted.sort { $0.tensor < $1.tensor }
+      for (previous, next) in zip(sorted, sorted.dropFirst()) where previous.tensor == next.tensor { return nil }
+    }
+    return sorted
+  }
 
   /// The largest index file accepted: 64 MiB.
   public static let maximumFileSize = 64 << 20
@@ -41,26 +70,23 @@ public struct ShardIndex: Sendable {
   static func parse(
     _ bytes: UnsafeRawBufferPointer, path: String, allowFastPath: Bool
   ) throws(CheckpointError) -> ShardIndex {
-    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes) {
+    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes), let entries = sortedUnique(scanned.entries) {
       // Names are checked in the order the general path would meet them.
       for shard in scanned.shards {
-        if let firstTensor = firstTensor(in: bytes, listing: shard, weightMap: scanned.weightMap) {
+        if let firstTensor = firstTensor(in: bytes, listing: shard) {
           try validateShardName(shard, index: path, tensor: firstTensor)
         } else {
           try validateShardName(shard, index: path)
         }
       }
-      return ShardIndex(
-        path: path, weightMap: scanned.weightMap, shards: scanned.shards.sorted(), metadata: scanned.metadata)
+      return ShardIndex(path: path, entries: entries, shards: scanned.shards.sorted(), metadata: scanned.metadata)
     }
     return try parseGeneral(bytes, path: path)
   }
 
   /// The first tensor (in document order) that the weight map assigns to `shard`; only
   /// computed when the name is about to be checked, and cheap when it is fine.
-  private static func firstTensor(
-    in bytes: UnsafeRawBufferPointer, listing shard: String, weightMap: [String: String]
-  ) -> String? {
+  private static func firstTensor(in bytes: UnsafeRawBufferPointer, listing shard: String) -> String? {
     do throws(CheckpointError) {
       try validateShardName(shard, index: "")
       return nil
@@ -92,8 +118,8 @@ public struct ShardIndex: Sendable {
     guard !members.isEmpty else {
       throw CheckpointError(.malformed, file: path, reason: "'weight_map' lists no tensors")
     }
-    var weightMap: [String: String] = [:]
-    weightMap.reserveCapacity(members.count)
+    var entries: [Entry] = []
+    entries.reserveCapacity(members.count)
     var shardSet = Set<String>()
     for member in members {
       guard case .string(let shard) = member.value else {
@@ -105,9 +131,11 @@ public struct ShardIndex: Sendable {
         try validateShardName(shard, index: path, tensor: member.key)
         shardSet.insert(shard)
       }
-      weightMap[member.key] = shard
+      entries.append(Entry(tensor: member.key, shard: shard))
     }
-    return ShardIndex(path: path, weightMap: weightMap, shards: shardSet.sorted(), metadata: root["metadata"])
+    // The strict parser has already rejected duplicate names.
+    let sorted = sortedUnique(entries) ?? entries.sorted { $0.tensor < $1.tensor }
+    return ShardIndex(path: path, entries: sorted, shards: shardSet.sorted(), metadata: root["metadata"])
   }
 
   /// Checks that `name` is a plain file name that stays in the index's directory.
@@ -142,19 +170,26 @@ public struct ShardIndex: Sendable {
   public func verify(
     tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]
   ) throws(CheckpointError) {
-    // Happy path without extra hashing: every tensor found sits in the shard the index names
-    // (so no tensor is in two shards), and as many were found as the index lists.
-    var found = 0
+    var seen = [Bool](repeating: false, count: entries.count)
     for shard in shards {
+      // A shard's tensors are usually a run of consecutive index entries: try the entry after
+      // the previous hit before searching.
+      var hint = 0
       for tensor in tensorsByShard[shard] ?? [] {
-        found += 1
-        guard let listed = weightMap[tensor.name] else {
+        let position: Int
+        if hint < entries.count, entries[hint].tensor == tensor.name {
+          position = hint
+        } else if let found = self.position(of: tensor.name) {
+          position = found
+        } else {
           throw CheckpointError(
             .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
             reason: "tensor is in shard '\(shard)' but missing from the index \(Self.fileName(path))")
         }
-        guard listed == shard else {
-          if tensorsByShard[listed]?.contains(where: { $0.name == tensor.name }) == true {
+        hint = position + 1
+        let listed = entries[position].shard
+        if seen[position] || listed != shard {
+          if seen[position] || tensorsByShard[listed]?.contains(where: { $0.name == tensor.name }) == true {
             let (first, second) = listed < shard ? (listed, shard) : (shard, listed)
             throw CheckpointError(
               .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
@@ -164,18 +199,25 @@ public struct ShardIndex: Sendable {
             .malformed, file: path, tensor: tensor.name,
             reason: "index places the tensor in '\(listed)' but it is stored in '\(shard)'")
         }
+        seen[position] = true
       }
     }
-    if found != weightMap.count {
-      var present = Set<String>()
-      for shard in shards { for tensor in tensorsByShard[shard] ?? [] { present.insert(tensor.name) } }
-      for name in weightMap.keys.sorted() where !present.contains(name) {
-        let shard = weightMap[name] ?? ""
-        throw CheckpointError(
-          .malformed, file: path, tensor: name,
-          reason: "index places the tensor in '\(shard)' but that shard does not contain it")
-      }
+    if let missing = seen.firstIndex(of: false) {
+      throw CheckpointError(
+        .malformed, file: path, tensor: entries[missing].tensor,
+        reason: "index places the tensor in '\(entries[missing].shard)' but that shard does not contain it")
     }
+  }
+
+  /// The position of `tensor` in ``entries``, by binary search.
+  private func position(of tensor: String) -> Int? {
+    var low = 0
+    var high = entries.count
+    while low < high {
+      let middle = (low + high) / 2
+      if entries[middle].tensor < tensor { low = middle + 1 } else { high = middle }
+    }
+    return low < entries.count && entries[low].tensor == tensor ? low : nil
   }
 
   private static func fileName(_ path: String) -> String {

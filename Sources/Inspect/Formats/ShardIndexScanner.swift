@@ -8,7 +8,8 @@
 struct ShardIndexScanner {
   /// What the scan found.
   struct Result {
-    var weightMap: [String: String]
+    /// The entries in document order (not yet checked for repeated names).
+    var entries: [ShardIndex.Entry]
     /// Shard names in first-seen order, without repeats.
     var shards: [String]
     var metadata: JSONValue?
@@ -52,8 +53,8 @@ struct ShardIndexScanner {
 
   private static func scanWeightMap(_ cursor: inout JSONByteCursor) -> Result? {
     guard cursor.consume(0x7B) else { return nil }
-    var weightMap: [String: String] = [:]
-    weightMap.reserveCapacity(cursor.bytes.count / 64)
+    var entries: [ShardIndex.Entry] = []
+    entries.reserveCapacity(cursor.bytes.count / 64)
     var shards: [String] = []
     var lastShard: String?
     cursor.skipWhitespace()
@@ -64,17 +65,22 @@ struct ShardIndexScanner {
       cursor.skipWhitespace()
       guard cursor.consume(0x3A) else { return nil }
       cursor.skipWhitespace()
-      guard let shard = cursor.scanPlainString(validateUTF8: true),
-        weightMap.updateValue(shard, forKey: tensor) == nil
-      else { return nil }
-      // Consecutive tensors usually share a shard: skip the linear search then.
-      if shard != lastShard, !shards.contains(shard) { shards.append(shard) }
-      lastShard = shard
+      // Consecutive tensors usually share a shard: reuse its string instead of decoding anew.
+      let shard: String
+      if let lastShard, cursor.consumePlainString(equalTo: lastShard) {
+        shard = lastShard
+      } else {
+        guard let scanned = cursor.scanPlainString(validateUTF8: true) else { return nil }
+        shard = scanned
+        if !shards.contains(shard) { shards.append(shard) }
+        lastShard = shard
+      }
+      entries.append(ShardIndex.Entry(tensor: tensor, shard: shard))
       cursor.skipWhitespace()
       if cursor.consume(0x2C) { continue }
       if cursor.consume(0x7D) { break }
       return nil
     }
-    return Result(weightMap: weightMap, shards: shards, metadata: nil)
+    return Result(entries: entries, shards: shards, metadata: nil)
   }
 }

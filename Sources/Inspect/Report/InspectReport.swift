@@ -159,10 +159,17 @@ public struct InspectReport: Sendable {
     config = checkpoint.config.map(ConfigSummary.init(config:))
     metadata = checkpoint.metadata
     let names = Dictionary(checkpoint.files.map { ($0.path, $0.name) }, uniquingKeysWith: { first, _ in first })
+    var lastPath = ""
+    var lastName = ""
     tensors = checkpoint.tensors.map { info in
-      Tensor(
+      // Neighbouring tensors mostly share a file: skip the lookup then.
+      if info.file != lastPath {
+        lastPath = info.file
+        lastName = names[info.file] ?? info.file
+      }
+      return Tensor(
         name: info.name, dtype: info.dtype, shape: info.shape, parameters: info.elementCount,
-        bytes: info.byteCount, file: names[info.file] ?? info.file)
+        bytes: info.byteCount, file: lastName)
     }
     var overall = Totals(tensors: 0, parameters: 0, bytes: 0)
     var byDType: [DType: Totals] = [:]
@@ -177,6 +184,12 @@ public struct InspectReport: Sendable {
 
   /// The `--json` document.
   public func json() -> JSONValue {
+    json(includingTensors: true)
+  }
+
+  /// The document, with an empty `tensors` list unless `includingTensors` (``jsonText()``
+  /// writes that list itself).
+  func json(includingTensors: Bool) -> JSONValue {
     func number(_ value: Int) -> JSONValue { .int(Int64(value)) }
     func totalsJSON(_ totals: Totals) -> [(key: String, value: JSONValue)] {
       [("tensors", number(totals.tensors)), ("parameters", number(totals.parameters)), ("bytes", number(totals.bytes))]
@@ -184,7 +197,7 @@ public struct InspectReport: Sendable {
     let fileList: [JSONValue] = files.map {
       .object([("name", .string($0.name)), ("size", number($0.size)), ("kind", .string($0.kind.rawValue))])
     }
-    let tensorList: [JSONValue] = tensors.map {
+    let tensorList: [JSONValue] = !includingTensors ? [] : tensors.map {
       .object([
         ("name", .string($0.name)), ("dtype", .string($0.dtype.rawValue)),
         ("shape", .array($0.shape.map(number))), ("parameters", number($0.parameters)),
