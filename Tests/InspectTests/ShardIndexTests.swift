@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Inspect
@@ -174,5 +175,28 @@ func tensor(_ name: String, in file: String) -> TensorInfo {
     #expect(scanned?.entries.count == 3)
     #expect(scanned?.shards == ["model-00002-of-00002.safetensors", "model-00001-of-00002.safetensors"])
     #expect(scanned?.metadata?["total_size"] == 12)
+  }
+}
+
+@Suite struct ShardIndexLookupTests {
+  @Test func looksUpShardsByTensorName() throws {
+    let index = try parseIndex(ShardIndexTests.twoShards)
+    #expect(index.entries.map(\.tensor) == ["a", "b", "c"])
+    #expect(index.shard(of: "b") == "model-00002-of-00002.safetensors")
+    #expect(index.shard(of: "a") == "model-00001-of-00002.safetensors")
+    #expect(index.shard(of: "0") == nil)
+    #expect(index.shard(of: "z") == nil)
+  }
+
+  @Test func anOversizedIndexIsRefusedBeforeParsing() throws {
+    let scratch = try ScratchDirectory()
+    let path = try scratch.write("model.safetensors.index.json", text: "{")
+    // Sparse: no disk space is used.
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try handle.truncate(atOffset: UInt64(ShardIndex.maximumFileSize + 1))
+    try handle.close()
+    let error = try #require(throws: CheckpointError.self) { _ = try ShardIndex.read(path: path) }
+    #expect(error.kind == .limitExceeded)
+    #expect(error.reason == "index is 67108865 bytes, over the 67108864-byte limit")
   }
 }

@@ -5,7 +5,10 @@
 public struct TextTable: Sendable {
   /// How a column's cells are aligned.
   public enum Alignment: Sendable {
-    case left, right
+    /// Cells start at the column's left edge (text).
+    case left
+    /// Cells end at the column's right edge (numbers).
+    case right
   }
 
   /// One column.
