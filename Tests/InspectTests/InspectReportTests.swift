@@ -29,7 +29,7 @@ import Testing
     #expect(report.dtypes.map(\.dtype) == [.BF16, .I64])
     #expect(report.dtypes.map(\.totals) == [.init(tensors: 2, parameters: 2080, bytes: 4160), .init(tensors: 1, parameters: 4, bytes: 32)])
     #expect(report.config == nil)
-    #expect(report.detection == nil)
+    #expect(report.detection.format == .unknown)
   }
 
   @Test func configSummaryReadsSpeculatorsAndMultimodalLayouts() {
@@ -63,15 +63,15 @@ import Testing
   }
 
   @Test func jsonHasEveryKeyInOrder() {
-    var report = Inspector.report(for: Self.checkpoint(config: ["model_type": "llama"]))
-    report.detection = ["format": "eagle3", "confidence": "high"]
+    let report = Inspector.report(for: Self.checkpoint(config: ["model_type": "llama"]))
     let json = report.json()
     #expect(json.objectMembers?.map(\.key) == [
       "location", "directory", "files", "config", "detection", "metadata", "tensors", "totals", "dtypes",
     ])
     #expect(json["config"]?["model_type"] == "llama")
     #expect(json["config"]?["hidden_size"] == .null)
-    #expect(json["detection"]?["format"] == "eagle3")
+    #expect(json["detection"] == report.detection.json())
+    #expect(json["detection"]?["format"]?.stringValue == report.detection.format.rawValue)
     #expect(json["metadata"] == ["a.safetensors": ["format": "pt"]])
     #expect(json["tensors"]?.arrayValue?.first == [
       "name": "d2t", "dtype": "I64", "shape": [4], "parameters": 4, "bytes": 32, "file": "b.safetensors",
@@ -80,12 +80,12 @@ import Testing
   }
 
   @Test func textShowsSectionsAndFitsTheWidth() {
-    var report = Inspector.report(for: Self.checkpoint(config: ["model_type": "llama", "architectures": ["A", "B"]]))
-    report.detection = ["format": "eagle3", "evidence": ["midlayer.*"]]
+    let report = Inspector.report(for: Self.checkpoint(config: ["model_type": "llama", "architectures": ["A", "B"]]))
     let text = report.text(width: 60)
     #expect(text.hasPrefix("/m/\n  3 files, 3 tensors, 2,084 parameters (2.1K), 4.1 KiB\n\nFiles\n"))
     #expect(text.contains("Config (config.json)\n  model_type     llama\n  architectures  A, B\n\n"))
-    #expect(text.contains("Detection\n  format    eagle3\n  evidence  midlayer.*\n"))
+    #expect(text.contains("Detection\n  format:     \(report.detection.format.rawValue)"))
+    #expect(text.contains("  evidence:\n"))
     #expect(text.contains("  a.safetensors: format=pt\n"))
     #expect(text.contains("  w     BF16   [64, 32]    2.0K  4.0 KiB  a.safetensors\n"))
     #expect(text.contains("By dtype\n  dtype  tensors  params     size\n  BF16         2    2.1K  4.1 KiB\n"))
@@ -127,9 +127,6 @@ import Testing
     var report = Inspector.report(for: InspectReportTests.checkpoint(config: [
       "model_type": "llama", "architectures": [], "hidden_size": 64, "torch_dtype": "bfloat16",
     ]))
-    report.detection = [
-      "format": "eagle3", "confidence": 0.75, "evidence": ["a \"quoted\" name", "é", [:], []], "nested": ["x": nil],
-    ]
     report.tensors.append(
       .init(name: "scalar\\tab\u{1}é", dtype: .F32, shape: [], parameters: 1, bytes: 4, file: "a.safetensors"))
     report.tensors.append(

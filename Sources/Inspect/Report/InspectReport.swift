@@ -147,11 +147,11 @@ public struct InspectReport: Sendable {
   public var totals: Totals
   /// Sums per dtype, sorted by dtype name.
   public var dtypes: [DTypeTotals]
-  /// The source format and producer detected, with evidence and confidence. Left `nil` by
-  /// ``Inspector/report(for:)``; filled by the caller that runs detection.
-  public var detection: JSONValue?
+  /// The source format and producer detected from headers and config, with evidence and
+  /// confidence.
+  public var detection: Detection
 
-  /// Builds the report of an opened checkpoint (no detection).
+  /// Builds the report of an opened checkpoint, running format detection on it.
   public init(checkpoint: Checkpoint) {
     location = checkpoint.location
     directory = checkpoint.directory
@@ -179,7 +179,7 @@ public struct InspectReport: Sendable {
     }
     totals = overall
     dtypes = byDType.map { DTypeTotals(dtype: $0.key, totals: $0.value) }.sorted { $0.dtype.rawValue < $1.dtype.rawValue }
-    detection = nil
+    detection = FormatDetector.detect(checkpoint)
   }
 
   /// The `--json` document.
@@ -214,7 +214,7 @@ public struct InspectReport: Sendable {
       ("directory", .string(directory)),
       ("files", .array(fileList)),
       ("config", config.map { .object($0.fields) } ?? .null),
-      ("detection", detection ?? .null),
+      ("detection", detection.json()),
       ("metadata", metadataJSON),
       ("tensors", .array(tensorList)),
       ("totals", .object(totalsJSON(totals))),

@@ -29,16 +29,8 @@ extension InspectReport {
       sections.append("Config\n  no config.json")
     }
 
-    if let detection {
-      var lines = ["Detection"]
-      if let members = detection.objectMembers {
-        let keyWidth = members.map(\.key.count).max() ?? 0
-        for member in members { lines.append("  " + member.key.padding(to: keyWidth) + "  " + Self.plain(member.value)) }
-      } else {
-        lines.append("  " + Self.plain(detection))
-      }
-      sections.append(lines.joined(separator: "\n"))
-    }
+    let detectionLines = detection.humanLines.flatMap { Self.wrap("  " + $0, width: width) }
+    sections.append((["Detection"] + detectionLines).joined(separator: "\n"))
 
     if !metadata.isEmpty {
       var lines = ["Metadata (safetensors __metadata__)"]
@@ -82,6 +74,45 @@ extension InspectReport {
   }
 
   /// A JSON value without quotes around plain strings, arrays as comma lists.
+  /// Splits `line` at spaces so no piece is wider than `width`, keeping the line's own spacing;
+  /// continuation lines are indented two more than the line. A word wider than the room left is
+  /// shortened in the middle.
+  static func wrap(_ line: String, width: Int?) -> [String] {
+    guard let width, TextTable.displayWidth(line) > width else { return [line] }
+    let indentCount = line.prefix { $0 == " " || $0 == "-" }.count
+    let continuation = String(repeating: " ", count: indentCount + 2)
+    var lines: [String] = []
+    var rest = Substring(line)
+    var prefix = ""
+    while !rest.isEmpty {
+      let room = width - prefix.count
+      let chars = Array(rest)
+      if chars.count <= room {
+        lines.append(prefix + String(rest))
+        break
+      }
+      // The last space inside the room that is not part of the leading indentation.
+      let lowest = prefix.isEmpty ? indentCount + 1 : 1
+      var cut = -1
+      var index = min(room, chars.count - 1)
+      while index >= lowest {
+        if chars[index] == " " { cut = index; break }
+        index -= 1
+      }
+      if cut < 0 {
+        let end = chars.firstIndex(of: " ") ?? chars.count
+        let word = String(chars[..<end])
+        lines.append(prefix + TextTable.shorten(word, to: max(4, room)))
+        rest = Substring(String(chars[end...]).drop { $0 == " " })
+      } else {
+        lines.append(prefix + String(chars[..<cut]))
+        rest = Substring(String(chars[cut...]).drop { $0 == " " })
+      }
+      prefix = continuation
+    }
+    return lines
+  }
+
   private static func plain(_ value: JSONValue) -> String {
     switch value {
     case .string(let text): return text

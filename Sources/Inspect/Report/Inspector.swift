@@ -1,10 +1,7 @@
 /// The library entry point behind `speculators inspect`.
 public enum Inspector {
   /// Opens the checkpoint at `path` (a directory, a weights file or an index) reading headers
-  /// only, and reports its files, config summary, tensors and totals.
-  ///
-  /// The report's ``InspectReport/detection`` is left empty for the caller that runs format
-  /// detection.
+  /// only, and reports its files, config summary, detected source format, tensors and totals.
   ///
   /// - Throws: ``CheckpointError`` from ``CheckpointReader/open(_:)``.
   public static func inspect(path: String) throws(CheckpointError) -> InspectReport {
