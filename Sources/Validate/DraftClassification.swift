@@ -1,74 +1,79 @@
 import Inspect
 
 /// What kind of draft a checkpoint is, as far as `verify` needs to know: a Speculators
-/// checkpoint (by its config) or a raw EAGLE-family draft (by tensor names).
-///
-/// The tensor-name rules are the simple subset of `reference/source-formats.md` §8.1 that
-/// separates the layouts ``ExpectedTensors`` has tables for (including a wrapper prefix such as
-/// NeMo's `model.`); producer labels are the detection module's job.
-enum DraftClassification: Equatable {
-  /// `speculators_model_type` is present; its value.
-  case speculators(type: String)
-  /// A Speculators config without `speculators_model_type`; the layout the tensors suggest.
-  case speculatorsUntyped(ExpectedTensors.Layout?)
-  /// A raw draft in one of the known layouts.
-  case source(ExpectedTensors.Layout)
-
-  /// Wrapper prefixes some producers put in front of every draft tensor name.
-  static let wrapperPrefixes = ["model.", "eagle_module.", "draft_model.", "speculator."]
-
-  /// Classifies `checkpoint`; `nil` when it is neither a Speculators checkpoint nor a known
-  /// raw EAGLE layout. `view` is the checkpoint with a wrapper prefix removed from tensor
-  /// names when that is what made the layout recognisable.
-  static func classify(
-    _ checkpoint: Checkpoint, model: ModelConfig?
-  ) -> (classification: DraftClassification, view: Checkpoint, strippedPrefix: String?)? {
-    if let type = model?.speculatorsModelType {
-      return (.speculators(type: type), checkpoint, nil)
-    }
-    let layout = layout(of: checkpoint)
-    let looksSpeculators =
-      model?.json["speculators_config"] != nil || model?.json["transformer_layer_config"] != nil
-    if looksSpeculators {
-      switch layout {
-      case .eagle3Source?, .eagle3MidlayerSource?: return (.speculatorsUntyped(.speculatorsEagle3), checkpoint, nil)
-      case .eagle1Source?: return (.speculatorsUntyped(.speculatorsEagle), checkpoint, nil)
-      default: return (.speculatorsUntyped(layout), checkpoint, nil)
-      }
-    }
-    if let layout { return (.source(layout), checkpoint, nil) }
-    for prefix in wrapperPrefixes {
-      let prefixed = checkpoint.tensors.filter { $0.name.hasPrefix(prefix) }.count
-      guard prefixed * 2 > checkpoint.tensors.count else { continue }
-      let stripped = Checkpoint(
-        location: checkpoint.location, directory: checkpoint.directory, files: checkpoint.files,
-        config: checkpoint.config, metadata: checkpoint.metadata,
-        tensors: checkpoint.tensors.map { tensor in
-          var renamed = tensor
-          if tensor.name.hasPrefix(prefix) { renamed.name = String(tensor.name.dropFirst(prefix.count)) }
-          return renamed
-        })
-      guard Set(stripped.tensors.map(\.name)).count == stripped.tensors.count else { continue }
-      if let layout = self.layout(of: stripped) { return (.source(layout), stripped, prefix) }
-    }
-    return nil
+/// checkpoint (by its config) or a raw EAGLE-family draft (by ``FormatDetector``), and which
+/// ``ExpectedTensors`` layout its tensors follow.
+struct DraftClassification {
+  /// How the checkpoint is checked.
+  enum Kind: Equatable {
+    /// `speculators_model_type` is present; its value.
+    case speculators(type: String)
+    /// A Speculators config without `speculators_model_type`.
+    case speculatorsUntyped
+    /// A raw draft in one of the known layouts.
+    case source(ExpectedTensors.Layout)
   }
 
-  /// The layout suggested by tensor names alone.
-  static func layout(of checkpoint: Checkpoint) -> ExpectedTensors.Layout? {
-    let names = checkpoint.tensors.map(\.name)
-    func has(_ name: String) -> Bool { checkpoint.tensor(named: name) != nil }
-    if has("fusion_fc.weight") { return .speculatorsEagle }
-    if names.contains(where: { $0.hasPrefix("midlayer.") }) { return .eagle3MidlayerSource }
-    let hasLayers = names.contains(where: { $0.hasPrefix("layers.") })
-    if has("layers.0.hidden_norm.weight") { return .eagle3Source }
-    if has("fc.weight") && has("hidden_norm.weight") && has("lm_head_layernorm.weight") {
+  /// How the checkpoint is checked.
+  var kind: Kind
+  /// What the detector concluded (producer label, evidence).
+  var detection: Detection
+  /// The checkpoint the tensor checks read: the stored one, or its names without the wrapper
+  /// prefix the detector stripped.
+  var view: Checkpoint
+
+  /// Classifies `checkpoint`.
+  ///
+  /// - Throws: ``CheckpointError`` (`.unsupported`) when it is neither a Speculators checkpoint
+  ///   nor an EAGLE-family draft, naming what it was detected as.
+  static func classify(_ checkpoint: Checkpoint, model: ModelConfig?) throws(CheckpointError) -> DraftClassification {
+    let detection = FormatDetector.detect(checkpoint)
+    if let type = model?.speculatorsModelType {
+      return DraftClassification(kind: .speculators(type: type), detection: detection, view: checkpoint)
+    }
+    if model?.json["speculators_config"] != nil || model?.json["transformer_layer_config"] != nil {
+      return DraftClassification(kind: .speculatorsUntyped, detection: detection, view: checkpoint)
+    }
+    let view = stripping(detection.strippedPrefix, from: checkpoint)
+    guard let layout = layout(for: detection.format, view: view) else {
+      throw CheckpointError(
+        .unsupported, file: checkpoint.location,
+        reason: "not an EAGLE draft verify can check: detected \(detection.format.title) "
+          + "(\(detection.signature))")
+    }
+    return DraftClassification(kind: .source(layout), detection: detection, view: view)
+  }
+
+  /// The tensor layout of a detected raw format; `nil` for formats without a table.
+  static func layout(for format: SourceFormat, view: Checkpoint) -> ExpectedTensors.Layout? {
+    let midlayer = view.tensors.contains { $0.name.hasPrefix("midlayer.") }
+    switch format {
+    case .eagle1, .hassFusionBias, .hassLayernorms:
+      return .eagle1Source
+    case .eagle3SafeAILab, .eagle3SpecForge, .eagle3ModelOptV1, .eagle3ModelOptV2, .eagle3NeMo, .eagle3Layers:
+      return midlayer ? .eagle3MidlayerSource : .eagle3Source
+    case .eagle3SpeculatorsResearch:
       return .eagle3ResearchSource
+    case .speculatorsEagle:
+      return .speculatorsEagle
+    case .speculatorsEagle3:
+      return .speculatorsEagle3
+    case .speculatorsUnsupported, .modelOptTraining, .vllmLegacyEagle, .medusa, .mlpSpeculator, .hfCausalLM,
+      .unknown:
+      return nil
     }
-    if has("fc.weight") && hasLayers && (has("d2t") || has("t2d") || has("lm_head.weight") || has("norm.weight")) {
-      return .eagle3Source
+  }
+
+  /// `checkpoint` with `prefix` removed from the tensor names that carry it.
+  static func stripping(_ prefix: String?, from checkpoint: Checkpoint) -> Checkpoint {
+    guard let prefix, !prefix.isEmpty else { return checkpoint }
+    let tensors = checkpoint.tensors.map { tensor in
+      var renamed = tensor
+      if tensor.name.hasPrefix(prefix) { renamed.name = String(tensor.name.dropFirst(prefix.count)) }
+      return renamed
     }
-    if has("fc.weight") && hasLayers { return .eagle1Source }
-    return nil
+    return Checkpoint(
+      location: checkpoint.location, directory: checkpoint.directory, files: checkpoint.files,
+      config: checkpoint.config, metadata: checkpoint.metadata, tensors: tensors)
   }
 }

@@ -36,19 +36,14 @@ public enum Verifier {
       run.progress = ByteProgress(total: bytesToRead(checkpoint, options), handler: progress)
     }
     let hasConfig = ConfigChecks.checkPresence(run)
-    guard let (classification, view, strippedPrefix) = DraftClassification.classify(checkpoint, model: run.model)
-    else {
-      throw CheckpointError(
-        .unsupported, file: checkpoint.location,
-        reason: "not a recognised draft: config.json has no speculators_model_type and the tensors match "
-          + "no EAGLE layout (fc.weight with layers.N.* or midlayer.*)")
-    }
-    run.view = view
-    run.strippedPrefix = strippedPrefix
+    let classification = try DraftClassification.classify(checkpoint, model: run.model)
+    run.view = classification.view
+    var strippedPrefix: String?
+    if case .source = classification.kind { strippedPrefix = classification.detection.strippedPrefix }
 
     var table: ExpectedTensors.TensorSet?
     var noTable = "no config.json"
-    switch classification {
+    switch classification.kind {
     case .speculators(let type):
       ConfigChecks.checkSpeculators(run, type: type)
       if let config = run.config {
@@ -128,7 +123,8 @@ public enum Verifier {
     }
 
     return VerifyReport(
-      location: checkpoint.location, layout: table?.layout, strippedPrefix: strippedPrefix, verifier: verifierUsed,
+      location: checkpoint.location, layout: table?.layout, detectedFormat: classification.detection.format.rawValue,
+      strippedPrefix: strippedPrefix, verifier: verifierUsed,
       contentScanned: options.scanContent, manifest: manifestPath, findings: run.orderedFindings,
       skipped: run.orderedSkips, notApplicable: run.notApplicableChecks, checksRun: run.checksRun)
   }

@@ -18,6 +18,9 @@ public struct VerifyReport: Sendable {
   public var location: String
   /// The layout the checkpoint was checked as (`nil` when no tensor table applied).
   public var layout: ExpectedTensors.Layout?
+  /// The source format ``FormatDetector`` recognised (`eagle3-safeailab`, `speculators-eagle3`,
+  /// ...), a label; ``layout`` decides the checks.
+  public var detectedFormat: String?
   /// A wrapper prefix (`model.`) removed from tensor names before the tensor checks; findings
   /// name tensors without it.
   public var strippedPrefix: String?
@@ -38,13 +41,15 @@ public struct VerifyReport: Sendable {
 
   /// Creates a report.
   public init(
-    location: String, layout: ExpectedTensors.Layout?, strippedPrefix: String? = nil, verifier: VerifierUsed?,
+    location: String, layout: ExpectedTensors.Layout?, detectedFormat: String? = nil, strippedPrefix: String? = nil,
+    verifier: VerifierUsed?,
     contentScanned: Bool,
     manifest: String?, findings: [Finding], skipped: [SkippedCheck], notApplicable: [CheckID] = [],
     checksRun: [CheckID]
   ) {
     self.location = location
     self.layout = layout
+    self.detectedFormat = detectedFormat
     self.strippedPrefix = strippedPrefix
     self.verifier = verifier
     self.contentScanned = contentScanned
@@ -93,6 +98,7 @@ public struct VerifyReport: Sendable {
     members.append(("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]))
     members.append(("path", .string(location)))
     members.append(("layout", optional(layout?.rawValue)))
+    members.append(("detected_format", optional(detectedFormat)))
     members.append(("stripped_prefix", optional(strippedPrefix)))
     members.append(("verifier", verifierJSON))
     members.append(("content_scanned", .bool(contentScanned)))

@@ -86,7 +86,10 @@ struct VerifyCommand: ParsableCommand {
 enum VerifyRendering {
   static func text(_ report: VerifyReport) -> String {
     var out = "verify \(report.location)"
-    if let layout = report.layout { out += " (\(layout.rawValue))" }
+    if let layout = report.layout {
+      let detected = report.detectedFormat.map { $0 == layout.rawValue ? "" : "detected \($0), " } ?? ""
+      out += " (\(detected)checked as \(layout.rawValue))"
+    }
     if let prefix = report.strippedPrefix { out += ", tensor names read without the '\(prefix)' prefix" }
     out += "\n"
     if let verifier = report.verifier {

@@ -173,7 +173,7 @@ struct VerifyCommandTests {
     (["verify", "/nonexistent/draft"], "/nonexistent/draft"),
     (["verify", "Fixtures/reference/eagle3-bin", "--verifier", "/nonexistent/verifier"], "/nonexistent/verifier"),
     (["verify", "Fixtures/reference/eagle3-bin", "--manifest"], "speculators-manifest.json"),
-    (["verify", "Fixtures/medusa"], "not a recognised draft"),
+    (["verify", "Fixtures/medusa"], "not an EAGLE draft verify can check: detected Medusa heads"),
     (["verify"], "missing PATH"),
   ])
   func inputErrorsExitTwoWithOneLine(arguments: [String], mention: String) throws {
