@@ -54,7 +54,8 @@ enum ConfigChecks {
         return false
       case .optionalIntArray:
         if value.isNull { return true }
-        return value.arrayValue?.allSatisfy { if case .int = $0 { return true } else { return false } } ?? false
+        return value.arrayValue?.allSatisfy { if case .int = $0 { return true } else { return false } }
+          ?? false
       case .nonEmptyString: return !(value.stringValue?.isEmpty ?? true)
       case .positiveNumber: return (value.doubleValue ?? 0) > 0
       case .number: return value.doubleValue != nil
@@ -123,7 +124,8 @@ enum ConfigChecks {
 
   /// Every check that applies to Speculators configs only.
   static let speculatorsIDs: [CheckID] = [
-    .configRequiredKeys, .configKeyTypes, .configTopLevelModelType, .configModelType, .configModelTypeAlgorithm,
+    .configRequiredKeys, .configKeyTypes, .configTopLevelModelType, .configModelType,
+    .configModelTypeAlgorithm,
     .configVLLMSupport, .configLayerModelType, .configDefaultProposal, .configNormBeforeResidualMissing,
     .configFlagExclusive, .configAuxLayerIDs, .configVerifierPath,
   ]
@@ -207,7 +209,9 @@ enum ConfigChecks {
     }
   }
 
-  private static func reportType(_ run: VerificationRun, _ path: String, _ requirement: Requirement, _ value: JSONValue) {
+  private static func reportType(
+    _ run: VerificationRun, _ path: String, _ requirement: Requirement, _ value: JSONValue
+  ) {
     run.report(
       .configKeyTypes, .error, key: path, expected: requirement.text, found: describe(value),
       "\(path): expected \(requirement.text), found \(describe(value))")

@@ -26,7 +26,9 @@ struct DraftClassification {
   ///
   /// - Throws: ``CheckpointError`` (`.unsupported`) when it is neither a Speculators checkpoint
   ///   nor an EAGLE-family draft, naming what it was detected as.
-  static func classify(_ checkpoint: Checkpoint, model: ModelConfig?) throws(CheckpointError) -> DraftClassification {
+  static func classify(_ checkpoint: Checkpoint, model: ModelConfig?) throws(CheckpointError)
+    -> DraftClassification
+  {
     let detection = FormatDetector.detect(checkpoint)
     if let type = model?.speculatorsModelType {
       return DraftClassification(kind: .speculators(type: type), detection: detection, view: checkpoint)

@@ -68,7 +68,9 @@ enum FloatDecoding {
     let mantissa = Float(byte & 0x07)
     if exponent == 0x0F && byte & 0x07 == 0x07 { return .nan }
     let magnitude: Float =
-      exponent == 0 ? mantissa / 8 * 0x1p-6 : (1 + mantissa / 8) * Float(sign: .plus, exponent: exponent - 7, significand: 1)
+      exponent == 0
+      ? mantissa / 8 * 0x1p-6
+      : (1 + mantissa / 8) * Float(sign: .plus, exponent: exponent - 7, significand: 1)
     return negative ? -magnitude : magnitude
   }
 }

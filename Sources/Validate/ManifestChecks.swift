@@ -31,7 +31,8 @@ enum ManifestChecks {
     try checkTensors(run, manifest)
   }
 
-  private static func checkFiles(_ run: VerificationRun, _ manifest: ManifestDocument) throws(CheckpointError) {
+  private static func checkFiles(_ run: VerificationRun, _ manifest: ManifestDocument) throws(CheckpointError)
+  {
     let directory = run.checkpoint.directory
     var present: [(ManifestDocument.File, String)] = []
     for file in manifest.files {
@@ -40,7 +41,8 @@ enum ManifestChecks {
         present.append((file, path))
       } else {
         run.report(
-          .manifestMissingFile, .error, file: file.name, expected: "present (sha256 \(file.sha256.prefix(12))…)",
+          .manifestMissingFile, .error, file: file.name,
+          expected: "present (sha256 \(file.sha256.prefix(12))…)",
           found: "absent", "file '\(file.name)': expected present as listed in the manifest, found absent")
       }
     }
@@ -73,8 +75,11 @@ enum ManifestChecks {
     }
   }
 
-  private static func checkTensors(_ run: VerificationRun, _ manifest: ManifestDocument) throws(CheckpointError) {
-    let digests = try CheckpointHasher.tensorDigests(run.checkpoint, reader: run.reader, progress: run.progress)
+  private static func checkTensors(_ run: VerificationRun, _ manifest: ManifestDocument)
+    throws(CheckpointError)
+  {
+    let digests = try CheckpointHasher.tensorDigests(
+      run.checkpoint, reader: run.reader, progress: run.progress)
     var listed = Set<String>()
     for entry in manifest.tensors {
       listed.insert(entry.name)
@@ -87,12 +92,16 @@ enum ManifestChecks {
         continue
       }
       var differences: [(String, String, String)] = []
-      if tensor.dtype.rawValue != entry.dtype { differences.append(("dtype", entry.dtype, tensor.dtype.rawValue)) }
+      if tensor.dtype.rawValue != entry.dtype {
+        differences.append(("dtype", entry.dtype, tensor.dtype.rawValue))
+      }
       if tensor.shape != entry.shape {
         differences.append(("shape", formatShape(entry.shape), formatShape(tensor.shape)))
       }
       let file = run.relativeName(of: tensor.file)
-      if let expectedFile = entry.file, expectedFile != file { differences.append(("file", expectedFile, file)) }
+      if let expectedFile = entry.file, expectedFile != file {
+        differences.append(("file", expectedFile, file))
+      }
       for (what, expected, found) in differences {
         run.report(
           .manifestTensorDescriptor, .error, tensor: entry.name, expected: expected, found: found,

@@ -52,7 +52,9 @@ struct ManifestDocument {
       }
       var size: Int?
       if let value = entry["size"], !value.isNull {
-        guard let int = value.intValue, int >= 0 else { throw fail("\(at).size: expected a non-negative integer") }
+        guard let int = value.intValue, int >= 0 else {
+          throw fail("\(at).size: expected a non-negative integer")
+        }
         size = int
       }
       files.append(File(name: name, size: size, sha256: sha))
@@ -77,11 +79,13 @@ struct ManifestDocument {
   }
 
   private static func isHex(_ text: String, count: Int) -> Bool {
-    text.utf8.count == count && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    text.utf8.count == count
+      && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
   }
 
   /// A manifest file name must stay inside the checkpoint directory.
   static func isSafeRelativePath(_ name: String) -> Bool {
-    !name.isEmpty && !name.hasPrefix("/") && !name.split(separator: "/").contains("..") && !name.contains("\0")
+    !name.isEmpty && !name.hasPrefix("/") && !name.split(separator: "/").contains("..")
+      && !name.contains("\0")
   }
 }

@@ -29,7 +29,8 @@ enum ShardIndexChecks {
         }
         guard let tensor = run.checkpoint.tensor(named: name) else {
           run.report(
-            .shardsIndex, .error, tensor: name, file: index.name, expected: "held by \(shard)", found: "absent",
+            .shardsIndex, .error, tensor: name, file: index.name, expected: "held by \(shard)",
+            found: "absent",
             "\(index.name): tensor '\(name)' expected in shard '\(shard)', found in no shard")
           continue
         }

@@ -15,7 +15,9 @@ enum TensorChecks {
     return layers
   }
 
-  private static func checkMissing(_ run: VerificationRun, table: ExpectedTensors.TensorSet, absentLayers: Set<Int>) {
+  private static func checkMissing(
+    _ run: VerificationRun, table: ExpectedTensors.TensorSet, absentLayers: Set<Int>
+  ) {
     run.ran(.tensorsMissing)
     for tensor in table.tensors where tensor.presence == .required && !run.has(tensor.name) {
       if let layer = tensor.layer, absentLayers.contains(layer) { continue }  // layers.count reports it
@@ -127,14 +129,17 @@ enum LayerCount {
     var detail: [String] = []
     if !result.absent.isEmpty {
       let names = result.absent.sorted().map { "\(table.layerPrefix)\($0).*" }
-      detail.append("no tensors for " + names.joined(separator: ", ") + " (those layers would run with random weights)")
+      detail.append(
+        "no tensors for " + names.joined(separator: ", ") + " (those layers would run with random weights)")
     }
     if !result.extra.isEmpty {
       let names = result.extra.sorted().map { "\(table.layerPrefix)\($0).* (\(present[$0] ?? 0) tensors)" }
-      detail.append("tensors beyond the declared layers: " + names.joined(separator: ", ") + " (never loaded)")
+      detail.append(
+        "tensors beyond the declared layers: " + names.joined(separator: ", ") + " (never loaded)")
     }
     run.report(
-      .layersCount, .error, key: key, expected: "layers 0..<\(declared)", found: "layers \(formatShape(found))",
+      .layersCount, .error, key: key, expected: "layers 0..<\(declared)",
+      found: "layers \(formatShape(found))",
       "\(key) = \(declared): expected decoder layers \(formatShape(Array(0..<declared))), found "
         + "\(formatShape(found)); " + detail.joined(separator: "; "))
     return result

@@ -68,7 +68,9 @@ public enum Verifier {
     }
     run.expected = table
 
-    let tensorIDs: [CheckID] = [.layersCount, .tensorsMissing, .tensorsUnexpected, .tensorsShape, .tensorsDType]
+    let tensorIDs: [CheckID] = [
+      .layersCount, .tensorsMissing, .tensorsUnexpected, .tensorsShape, .tensorsDType,
+    ]
     if let table {
       let layers = TensorChecks.check(run, table: table)
       FlagChecks.check(run, table: table, absentLayers: layers.absent)
@@ -123,7 +125,8 @@ public enum Verifier {
     }
 
     return VerifyReport(
-      location: checkpoint.location, layout: table?.layout, detectedFormat: classification.detection.format.rawValue,
+      location: checkpoint.location, layout: table?.layout,
+      detectedFormat: classification.detection.format.rawValue,
       strippedPrefix: strippedPrefix, verifier: verifierUsed,
       contentScanned: options.scanContent, manifest: manifestPath, findings: run.orderedFindings,
       skipped: run.orderedSkips, notApplicable: run.notApplicableChecks, checksRun: run.checksRun)

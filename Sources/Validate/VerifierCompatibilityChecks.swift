@@ -75,7 +75,8 @@ enum VerifierCompatibilityChecks {
       if fc.shape[1] != expected {
         let rule =
           table.layout.isEagle3
-          ? "\(multiplier) aux hidden states × verifier hidden \(hv)" : "embedding ⊕ verifier hidden: 2 × \(hv)"
+          ? "\(multiplier) aux hidden states × verifier hidden \(hv)"
+          : "embedding ⊕ verifier hidden: 2 × \(hv)"
         run.report(
           .verifierFCWidth, .error, tensor: fcName, expected: "[\(g.hiddenSize), \(expected)]",
           found: formatShape(fc.shape),
@@ -109,8 +110,12 @@ enum VerifierCompatibilityChecks {
       run.notApplicable([.verifierAuxLayerIDs])  // eagle drafts read only the last hidden state
       return
     }
-    let key = table.layout.isSpeculators ? "eagle_aux_hidden_state_layer_ids" : "eagle_config.eagle_aux_hidden_state_layer_ids"
-    let raw = run.config?["eagle_aux_hidden_state_layer_ids"] ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
+    let key =
+      table.layout.isSpeculators
+      ? "eagle_aux_hidden_state_layer_ids" : "eagle_config.eagle_aux_hidden_state_layer_ids"
+    let raw =
+      run.config?["eagle_aux_hidden_state_layer_ids"]
+      ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
     guard let ids = raw?.arrayValue?.compactMap(\.intValue), !ids.isEmpty else {
       run.skip([.verifierAuxLayerIDs], "no eagle_aux_hidden_state_layer_ids (vLLM picks its default taps)")
       return
@@ -132,7 +137,8 @@ enum VerifierCompatibilityChecks {
   private static func checkEmbeddingShape(
     _ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier
   ) {
-    guard let hv = verifier.config.hiddenSize, let vv = verifier.config.vocabSize ?? verifier.config.anyVocabSize
+    guard let hv = verifier.config.hiddenSize,
+      let vv = verifier.config.vocabSize ?? verifier.config.anyVocabSize
     else {
       run.skip([.verifierEmbeddingsShape], "verifier \(verifier.given) lacks hidden_size or vocab_size")
       return
@@ -194,10 +200,12 @@ enum VerifierCompatibilityChecks {
     run.ran(.verifierEmbeddingsMatch)
     let verifierReader = TensorReader()
     let draftDigest = try EmbeddingDigest.digest(draft, reader: run.reader, asBF16: pair == (.F32, .BF16))
-    let targetDigest = try EmbeddingDigest.digest(embedding, reader: verifierReader, asBF16: pair == (.BF16, .F32))
+    let targetDigest = try EmbeddingDigest.digest(
+      embedding, reader: verifierReader, asBF16: pair == (.BF16, .F32))
     if draftDigest != targetDigest {
       run.report(
-        .verifierEmbeddingsMatch, .warning, tensor: draft.name, expected: "equal to verifier '\(embedding.name)'",
+        .verifierEmbeddingsMatch, .warning, tensor: draft.name,
+        expected: "equal to verifier '\(embedding.name)'",
         found: "different values",
         "tensor 'embed_tokens.weight': expected the verifier's '\(embedding.name)' values, found different "
           + "values (a random or stale embedding loads silently; vLLM may use the draft's copy)")
@@ -215,7 +223,9 @@ enum VerifierCompatibilityChecks {
 enum EmbeddingDigest {
   /// XXH3-128 of the tensor's bytes; with `asBF16` an F32 tensor is first rounded to BF16
   /// (round to nearest even), so a BF16 table widened to F32 digests like the original.
-  static func digest(_ tensor: TensorInfo, reader: TensorReader, asBF16: Bool) throws(CheckpointError) -> String {
+  static func digest(_ tensor: TensorInfo, reader: TensorReader, asBF16: Bool) throws(CheckpointError)
+    -> String
+  {
     guard asBF16 else { return try CheckpointHasher.xxh3(of: tensor, reader: reader) }
     var hasher = XXH3Hasher()
     var buffer: [UInt8] = []

@@ -48,11 +48,14 @@ enum VerifierResolution {
     guard let name = run.config?["speculators_config"]?["verifier"]?["name_or_path"]?.stringValue,
       !name.isEmpty
     else {
-      let what = run.model?.speculatorsModelType == nil ? "a raw draft names no verifier" : "the config names no verifier"
+      let what =
+        run.model?.speculatorsModelType == nil
+        ? "a raw draft names no verifier" : "the config names no verifier"
       return .unavailable("no verifier: \(what); pass --verifier DIR")
     }
     for candidate in candidatePaths(for: name, run: run) {
-      let configPath = FileSystem.kind(of: candidate) == .directory ? joinPath(candidate, "config.json") : candidate
+      let configPath =
+        FileSystem.kind(of: candidate) == .directory ? joinPath(candidate, "config.json") : candidate
       guard FileSystem.kind(of: configPath) == .file, configPath.hasSuffix(".json") else { continue }
       return .resolved(
         ResolvedVerifier(
@@ -72,7 +75,9 @@ enum VerifierResolution {
       name = String(cString: home) + String(name.dropFirst())
     }
     if name.hasPrefix("/") { return [name] }
-    return [FileSystem.resolve(name, against: workingDirectory(run)), joinPath(run.checkpoint.directory, name)]
+    return [
+      FileSystem.resolve(name, against: workingDirectory(run)), joinPath(run.checkpoint.directory, name),
+    ]
   }
 
   private static func workingDirectory(_ run: VerificationRun) -> String {
@@ -110,7 +115,8 @@ enum VerifierResolution {
     do {
       return try StrictJSONParser.parse(file.bytes)
     } catch {
-      throw CheckpointError(.malformed, file: path, offset: UInt64(max(0, error.offset)), reason: error.reason)
+      throw CheckpointError(
+        .malformed, file: path, offset: UInt64(max(0, error.offset)), reason: error.reason)
     }
   }
 

@@ -41,7 +41,8 @@ public struct VerifyReport: Sendable {
 
   /// Creates a report.
   public init(
-    location: String, layout: ExpectedTensors.Layout?, detectedFormat: String? = nil, strippedPrefix: String? = nil,
+    location: String, layout: ExpectedTensors.Layout?, detectedFormat: String? = nil,
+    strippedPrefix: String? = nil,
     verifier: VerifierUsed?,
     contentScanned: Bool,
     manifest: String?, findings: [Finding], skipped: [SkippedCheck], notApplicable: [CheckID] = [],
@@ -93,7 +94,9 @@ public struct VerifyReport: Sendable {
       "checks_run": .int(Int64(checksRun.count)), "passed": .int(Int64(passed.count)),
       "skipped": .int(Int64(skipped.count)),
     ]
-    let skippedJSON: [JSONValue] = skipped.map { ["id": .string($0.check.rawValue), "reason": .string($0.reason)] }
+    let skippedJSON: [JSONValue] = skipped.map {
+      ["id": .string($0.check.rawValue), "reason": .string($0.reason)]
+    }
     var members: [(key: String, value: JSONValue)] = []
     members.append(("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]))
     members.append(("path", .string(location)))

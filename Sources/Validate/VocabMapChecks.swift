@@ -43,7 +43,8 @@ enum VocabMapChecks {
     case (false, true):
       run.report(
         .vocabMapsPresence, .error, tensor: "d2t", expected: "present (t2d is present)", found: "absent",
-        "tensor 'd2t': expected present alongside t2d, found absent (without d2t draft id i becomes target id i)")
+        "tensor 'd2t': expected present alongside t2d, found absent "
+          + "(without d2t draft id i becomes target id i)")
     case (false, false) where dv < v:
       run.report(
         .vocabMapsPresence, .error, tensor: "d2t", expected: "d2t and t2d (draft_vocab_size \(dv) < \(v))",
@@ -66,8 +67,11 @@ enum VocabMapChecks {
     }
     if dv == v {
       var evidence: [String] = []
-      if let t2d, t2d.shape.count == 1, t2d.shape[0] > v { evidence.append("t2d covers \(t2d.shape[0]) target ids") }
-      if let embed = run.view.tensor(named: "embed_tokens.weight"), embed.shape.count == 2, embed.shape[0] > v {
+      if let t2d, t2d.shape.count == 1, t2d.shape[0] > v {
+        evidence.append("t2d covers \(t2d.shape[0]) target ids")
+      }
+      if let embed = run.view.tensor(named: "embed_tokens.weight"), embed.shape.count == 2, embed.shape[0] > v
+      {
         evidence.append("embed_tokens.weight has \(embed.shape[0]) rows")
       }
       if let first = evidence.first {
@@ -174,11 +178,16 @@ enum VocabMapChecks {
     let unmapped = t2d.indices.filter { t2d[$0] && !mapped[$0] }
     if !notMarked.isEmpty || !unmapped.isEmpty || duplicates > 0 {
       var parts: [String] = []
-      if let first = notMarked.first { parts.append("\(notMarked.count) mapped target id(s) false in t2d (first \(first))") }
-      if let first = unmapped.first { parts.append("\(unmapped.count) t2d entries no draft id maps to (first \(first))") }
+      if let first = notMarked.first {
+        parts.append("\(notMarked.count) mapped target id(s) false in t2d (first \(first))")
+      }
+      if let first = unmapped.first {
+        parts.append("\(unmapped.count) t2d entries no draft id maps to (first \(first))")
+      }
       if duplicates > 0 { parts.append("\(duplicates) duplicate target id(s) in d2t") }
       run.report(
-        .vocabT2DAgrees, .error, tensor: "t2d", expected: "t2d == {i + d2t[i]}", found: parts.joined(separator: "; "),
+        .vocabT2DAgrees, .error, tensor: "t2d", expected: "t2d == {i + d2t[i]}",
+        found: parts.joined(separator: "; "),
         "tensor 't2d': expected exactly the target ids i + d2t[i] marked true, found "
           + parts.joined(separator: "; "))
     }

@@ -69,7 +69,8 @@ struct VerifyCommand: ParsableCommand {
       do {
         defer { progress.finish() }
         report = try Verifier.verify(
-          path: path, options: VerifyOptions(verifier: verifier, manifest: manifestSource, scanContent: content),
+          path: path,
+          options: VerifyOptions(verifier: verifier, manifest: manifestSource, scanContent: content),
           progress: progress.handler)
       }
       if json {
@@ -116,8 +117,11 @@ enum VerifyRendering {
     let errors = report.errorCount
     let warnings = report.warningCount
     let verdict =
-      errors > 0 ? colored("FAILED", "31") : (warnings > 0 ? colored("passed with warnings", "33") : colored("passed", "32"))
-    out += "\(verdict): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"); "
+      errors > 0
+      ? colored("FAILED", "31")
+      : (warnings > 0 ? colored("passed with warnings", "33") : colored("passed", "32"))
+    out +=
+      "\(verdict): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"); "
     out += "\(report.passed.count) checks passed, \(report.skipped.count) skipped\n"
     return out
   }

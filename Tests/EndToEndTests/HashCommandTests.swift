@@ -18,7 +18,9 @@ struct HashCommandTests {
 
     let expected = try StrictJSONParser.parse(
       Array(Data(contentsOf: TestPaths.fixtures.appendingPathComponent("expected/\(name).json"))))
-    let tensorLines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("# ") && !$0.hasPrefix("# XXH3") }
+    let tensorLines = result.stdout.split(separator: "\n").filter {
+      $0.hasPrefix("# ") && !$0.hasPrefix("# XXH3")
+    }
     let table = expected["tensors"]?.objectMembers ?? []
     #expect(tensorLines.count == table.count)
     for (tensor, entry) in table {
@@ -59,5 +61,6 @@ func runTool(_ tool: String, _ arguments: [String], in directory: URL) throws ->
   try process.run()
   let data = out.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  return CommandResult(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "")
+  return CommandResult(
+    status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "")
 }

@@ -66,7 +66,9 @@ enum VerifyE2E {
 struct VerifyCommandTests {
   /// Python speculators 0.1.0 conversions pass: exit 0; the eagle ones carry only the
   /// "vLLM does not serve eagle" warning.
-  @Test(arguments: ["eagle1-bin", "eagle-safetensors", "hass-layernorms", "eagle3-bin", "eagle3-embed", "eagle3-2layer"])
+  @Test(arguments: [
+    "eagle1-bin", "eagle-safetensors", "hass-layernorms", "eagle3-bin", "eagle3-embed", "eagle3-2layer",
+  ])
   func referenceConversionPassesClean(case name: String) throws {
     let result = try runSpeculators(
       ["verify", VerifyE2E.fixture("reference/\(name)"), "--verifier", VerifyE2E.verifier, "--json"])
@@ -87,7 +89,10 @@ struct VerifyCommandTests {
   /// (randn × 0.02, Fixtures/README.md); the embedding copied from the verifier matches it.
   @Test func contentScanOfAReferenceConversionWarnsOnlyAboutInitLikeFixtureWeights() throws {
     let result = try runSpeculators(
-      ["verify", VerifyE2E.fixture("reference/eagle3-bin"), "--verifier", VerifyE2E.verifier, "--content", "--json"])
+      [
+        "verify", VerifyE2E.fixture("reference/eagle3-bin"), "--verifier", VerifyE2E.verifier, "--content",
+        "--json",
+      ])
     #expect(result.status == 0, "\(result.stderr)")
     let report = try StrictJSONParser.parse(Array(result.stdout.utf8))
     let findings = report["findings"]?.arrayValue ?? []
@@ -95,7 +100,10 @@ struct VerifyCommandTests {
     #expect(!findings.isEmpty)
     #expect(!findings.contains { $0["tensor"] == "embed_tokens.weight" })  // equal to the verifier's
     let passed = report["passed"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    for id in ["content.nan-inf", "vocab.t2d-popcount", "vocab.d2t-range", "vocab.t2d-agrees", "verifier.embeddings-match"] {
+    for id in [
+      "content.nan-inf", "vocab.t2d-popcount", "vocab.d2t-range", "vocab.t2d-agrees",
+      "verifier.embeddings-match",
+    ] {
       #expect(passed.contains(id), "\(id) did not pass")
     }
   }
@@ -104,7 +112,8 @@ struct VerifyCommandTests {
     // reference configs name "Fixtures/verifier", relative to the repository root.
     let result = try runSpeculatorsIn(TestPaths.packageRoot, ["verify", "Fixtures/reference/eagle3-bin"])
     #expect(result.status == 0, "\(result.stderr)")
-    #expect(result.stdout.contains("verifier: Fixtures/verifier (from speculators_config.verifier.name_or_path)"))
+    #expect(
+      result.stdout.contains("verifier: Fixtures/verifier (from speculators_config.verifier.name_or_path)"))
     #expect(!result.stdout.contains("verifier.hidden-size"))  // ran and passed, so not listed as skipped
   }
 
@@ -112,7 +121,9 @@ struct VerifyCommandTests {
     let copy = try VerifyE2E.copy("reference/eagle3-bin")
     let result = try runSpeculatorsIn(copy.deletingLastPathComponent(), ["verify", copy.path])
     #expect(result.status == 0)
-    #expect(result.stdout.contains("skipped  verifier 'Fixtures/verifier' from speculators_config.verifier.name_or_path"))
+    #expect(
+      result.stdout.contains(
+        "skipped  verifier 'Fixtures/verifier' from speculators_config.verifier.name_or_path"))
     #expect(result.stdout.contains("verifier.fc-width"))
   }
 
@@ -136,7 +147,8 @@ struct VerifyCommandTests {
 
   @Test func renamedTensorFailsAsMissingAndUnexpected() throws {
     let copy = try VerifyE2E.copy("reference/eagle3-bin")
-    try VerifyE2E.renameTensor(in: copy.appendingPathComponent("model.safetensors"), "norm.weight", "nrom.weight")
+    try VerifyE2E.renameTensor(
+      in: copy.appendingPathComponent("model.safetensors"), "norm.weight", "nrom.weight")
     let result = try runSpeculators(["verify", copy.path, "--verifier", VerifyE2E.verifier, "--json"])
     #expect(result.status == 1)
     let report = try StrictJSONParser.parse(Array(result.stdout.utf8))
@@ -154,7 +166,8 @@ struct VerifyCommandTests {
       "manifest_version": 1, "tool": ["name": "speculators", "version": "0.1.0"],
       "files": digests["files"] ?? [], "tensors": digests["tensors"] ?? [],
     ]
-    try Data(JSONWriter.pretty(manifest).utf8).write(to: copy.appendingPathComponent("speculators-manifest.json"))
+    try Data(JSONWriter.pretty(manifest).utf8).write(
+      to: copy.appendingPathComponent("speculators-manifest.json"))
     let clean = try runSpeculators(["verify", copy.path, "--verifier", VerifyE2E.verifier, "--manifest"])
     #expect(clean.status == 0, "\(clean.stdout)")
 
@@ -162,7 +175,9 @@ struct VerifyCommandTests {
     var bytes = try Data(contentsOf: weights)
     bytes[bytes.count - 4000] ^= 0x10
     try bytes.write(to: weights)
-    let result = try runSpeculators(["verify", copy.path, "--verifier", VerifyE2E.verifier, "--manifest", "--json"])
+    let result = try runSpeculators([
+      "verify", copy.path, "--verifier", VerifyE2E.verifier, "--manifest", "--json",
+    ])
     #expect(result.status == 1)
     let report = try StrictJSONParser.parse(Array(result.stdout.utf8))
     let ids = Set(report["findings"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [])
@@ -171,7 +186,10 @@ struct VerifyCommandTests {
 
   @Test(arguments: [
     (["verify", "/nonexistent/draft"], "/nonexistent/draft"),
-    (["verify", "Fixtures/reference/eagle3-bin", "--verifier", "/nonexistent/verifier"], "/nonexistent/verifier"),
+    (
+      ["verify", "Fixtures/reference/eagle3-bin", "--verifier", "/nonexistent/verifier"],
+      "/nonexistent/verifier"
+    ),
     (["verify", "Fixtures/reference/eagle3-bin", "--manifest"], "speculators-manifest.json"),
     (["verify", "Fixtures/medusa"], "not an EAGLE draft verify can check: detected Medusa heads"),
     (["verify"], "missing PATH"),
@@ -186,7 +204,9 @@ struct VerifyCommandTests {
   }
 
   @Test func humanOutputHasNoColourOutsideATerminal() throws {
-    let result = try runSpeculators(["verify", VerifyE2E.fixture("reference/eagle1-bin"), "--verifier", VerifyE2E.verifier])
+    let result = try runSpeculators([
+      "verify", VerifyE2E.fixture("reference/eagle1-bin"), "--verifier", VerifyE2E.verifier,
+    ])
     #expect(result.status == 0)
     #expect(!result.stdout.contains("\u{1B}["))
     #expect(result.stdout.contains("warning  config.vllm-support"))

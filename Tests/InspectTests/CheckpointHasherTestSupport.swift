@@ -32,8 +32,11 @@ enum HashingTestSupport {
       let file = url.appendingPathComponent(name)
       let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
       let kind: CheckpointFileKind =
-        name.hasSuffix(".safetensors") ? .safetensors : name == "config.json" ? .config
-        : name.hasSuffix(".index.json") ? .index : .other
+        name.hasSuffix(".safetensors")
+        ? .safetensors
+        : name == "config.json"
+          ? .config
+          : name.hasSuffix(".index.json") ? .index : .other
       files.append(CheckpointFile(path: file.path, name: name, size: size, kind: kind))
       if kind == .safetensors { tensors += try self.tensors(ofSafetensors: file) }
     }

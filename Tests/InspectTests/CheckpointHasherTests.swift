@@ -83,14 +83,16 @@ import Testing
     try bytes.write(to: url)
     let view = TensorInfo(
       name: "t", dtype: .F16, shape: [4, 3], file: url.path,
-      layout: .strided(storageOffset: 0, storageLength: 24, elementOffset: 0, strides: [1, 4], bigEndian: false))
+      layout: .strided(
+        storageOffset: 0, storageLength: 24, elementOffset: 0, strides: [1, 4], bigEndian: false))
     var dense = Data()
     for row in 0..<4 {
       for column in 0..<3 {
         withUnsafeBytes(of: storage[column * 4 + row].littleEndian) { dense.append(contentsOf: $0) }
       }
     }
-    #expect(try CheckpointHasher.xxh3(of: view, reader: TensorReader()) == HashingTestSupport.xxhsum128(dense))
+    #expect(
+      try CheckpointHasher.xxh3(of: view, reader: TensorReader()) == HashingTestSupport.xxhsum128(dense))
   }
 }
 
@@ -111,14 +113,17 @@ import Testing
     let expected = try StrictJSONParser.parse(
       Array(Data(contentsOf: HashingTestSupport.fixtures.appendingPathComponent("expected/verifier.json"))))
     #expect(report.tensors.count == expected["tensor_count"]?.intValue)
-    #expect(report.sha256sumText.split(separator: "\n").filter { $0.hasPrefix("# ") }.count == report.tensors.count + 1)
+    #expect(
+      report.sha256sumText.split(separator: "\n").filter { $0.hasPrefix("# ") }.count == report.tensors.count
+        + 1)
   }
 
   @Test func sha256sumRejectsTheOutputAfterAByteFlip() throws {
     let scratch = try HashingTestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: scratch) }
     let copy = scratch.appendingPathComponent("draft")
-    try FileManager.default.copyItem(at: HashingTestSupport.fixtures.appendingPathComponent("eagle3-embed"), to: copy)
+    try FileManager.default.copyItem(
+      at: HashingTestSupport.fixtures.appendingPathComponent("eagle3-embed"), to: copy)
     let report = try HashReport.compute(checkpoint: HashingTestSupport.checkpoint(directory: copy))
     let sums = scratch.appendingPathComponent("SHA256SUMS")
     try Data(report.sha256sumText.utf8).write(to: sums)
@@ -151,7 +156,9 @@ import Testing
     let json = report.json()
     let files = try #require(json["files"]?.arrayValue)
     #expect(files.compactMap { $0["name"]?.stringValue } == ["config.json", "model.safetensors"])
-    #expect(files.last?["sha256"]?.stringValue == "576984ac852e69efab26b018e6e8ee32d811edfa9b7180439dac2f394c1af269")
+    #expect(
+      files.last?["sha256"]?.stringValue == "576984ac852e69efab26b018e6e8ee32d811edfa9b7180439dac2f394c1af269"
+    )
     let tensors = try #require(json["tensors"]?.arrayValue)
     let names = tensors.compactMap { $0["name"]?.stringValue }
     #expect(names == names.sorted())

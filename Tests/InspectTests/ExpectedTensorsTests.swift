@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct ExpectedTensorsTests {
   static func json(_ relative: String) throws -> JSONValue {
-    try StrictJSONParser.parse(Array(Data(contentsOf: HashingTestSupport.fixtures.appendingPathComponent(relative))))
+    try StrictJSONParser.parse(
+      Array(Data(contentsOf: HashingTestSupport.fixtures.appendingPathComponent(relative))))
   }
 
   /// Names and shapes of a fixture's tensors from `expected/<case>.json`.
@@ -32,7 +33,8 @@ import Testing
     for (name, shape) in tensors {
       let expected = table.tensor(named: name)
       #expect(expected != nil, "\(label): \(name) not in the table")
-      #expect(expected?.shapes.contains(shape) == true, "\(label): \(name) \(shape) vs \(expected?.shapes ?? [])")
+      #expect(
+        expected?.shapes.contains(shape) == true, "\(label): \(name) \(shape) vs \(expected?.shapes ?? [])")
     }
     for name in mandatory(table) {
       #expect(tensors[name] != nil, "\(label): required \(name) absent from the fixture")
@@ -40,7 +42,9 @@ import Testing
   }
 
   /// What Python speculators 0.1.0 wrote is exactly what the table of its own config expects.
-  @Test(arguments: ["eagle1-bin", "eagle-safetensors", "hass-layernorms", "eagle3-bin", "eagle3-embed", "eagle3-2layer"])
+  @Test(arguments: [
+    "eagle1-bin", "eagle-safetensors", "hass-layernorms", "eagle3-bin", "eagle3-embed", "eagle3-2layer",
+  ])
   func referenceConversionsMatchTheirConfigsTable(case name: String) throws {
     let table = try ExpectedTensors.speculators(config: Self.json("reference/\(name)/config.json"))
     let tensors = try Self.fixtureTensors("reference/\(name)")
@@ -51,7 +55,8 @@ import Testing
   @Test(arguments: [
     ("eagle1-bin", ExpectedTensors.Layout.eagle1Source), ("eagle-safetensors", .eagle1Source),
     ("hass-layernorms", .eagle1Source), ("hass-bias", .eagle1Source), ("eagle3-bin", .eagle3MidlayerSource),
-    ("eagle3-embed", .eagle3MidlayerSource), ("modelopt-v1", .eagle3MidlayerSource), ("eagle3-2layer", .eagle3Source),
+    ("eagle3-embed", .eagle3MidlayerSource), ("modelopt-v1", .eagle3MidlayerSource),
+    ("eagle3-2layer", .eagle3Source),
     ("modelopt-v2", .eagle3Source), ("pickle-named-safetensors", .eagle3ResearchSource),
   ])
   func rawSourcesMatchTheirLayoutTable(case name: String, layout: ExpectedTensors.Layout) throws {
@@ -86,15 +91,20 @@ import Testing
 
   @Test func flagsAndAuxCountShapeTheTable() throws {
     let base = try Self.json("reference/eagle3-bin/config.json")
-    let config = base.setting("fc_norm", to: true).setting("eagle_aux_hidden_state_layer_ids", to: [1, 2, 3, 4])
-      .setting("transformer_layer_config", to: (base["transformer_layer_config"] ?? [:]).setting("model_type", to: "qwen3"))
+    let config = base.setting("fc_norm", to: true).setting(
+      "eagle_aux_hidden_state_layer_ids", to: [1, 2, 3, 4]
+    )
+    .setting(
+      "transformer_layer_config",
+      to: (base["transformer_layer_config"] ?? [:]).setting("model_type", to: "qwen3"))
     let table = try ExpectedTensors.speculators(config: config)
     #expect(table.geometry.auxStateCount == 4)
     #expect(table.tensor(named: "fc.weight")?.shapes == [[64, 256]])
     #expect(table.tensor(named: "fc_norm.3.weight")?.presence == .flag(.fcNorm, enabled: true))
     #expect(table.tensor(named: "input_norm.weight")?.presence == .flag(.normBeforeFC, enabled: false))
     #expect(table.tensor(named: "layers.0.self_attn.q_norm.weight")?.shapes == [[16]])
-    #expect(table.tensor(named: "layers.0.self_attn.q_norm.weight")?.presence == .flag(.qkNorm, enabled: true))
+    #expect(
+      table.tensor(named: "layers.0.self_attn.q_norm.weight")?.presence == .flag(.qkNorm, enabled: true))
   }
 
   @Test func targetHiddenSizeWidensFc() throws {
@@ -108,7 +118,8 @@ import Testing
     let config = try Self.json("reference/eagle3-bin/config.json")
     let layer = try #require(config["transformer_layer_config"])
     #expect {
-      try ExpectedTensors.speculators(config: config.setting("transformer_layer_config", to: layer.removing("hidden_size")))
+      try ExpectedTensors.speculators(
+        config: config.setting("transformer_layer_config", to: layer.removing("hidden_size")))
     } throws: { ($0 as? ExpectedTensors.Unavailable)?.keys == ["transformer_layer_config.hidden_size"] }
     #expect {
       try ExpectedTensors.speculators(config: config.setting("speculators_model_type", to: "mtp"))

@@ -8,7 +8,9 @@ import Testing
     var url = URL(fileURLWithPath: #filePath)
     while url.path != "/" {
       url.deleteLastPathComponent()
-      if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+      if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+        return url
+      }
     }
     return URL(fileURLWithPath: ".")
   }
@@ -39,13 +41,16 @@ import Testing
   }
 
   @Test func docsCatalogueIsTheGeneratedTable() throws {
-    let docs = try String(contentsOf: Self.packageRoot.appendingPathComponent("docs/checks.md"), encoding: .utf8)
-    #expect(docs.contains(CheckCatalogue.markdownTable()), "regenerate docs/checks.md with `verify --list-checks`")
+    let docs = try String(
+      contentsOf: Self.packageRoot.appendingPathComponent("docs/checks.md"), encoding: .utf8)
+    #expect(
+      docs.contains(CheckCatalogue.markdownTable()), "regenerate docs/checks.md with `verify --list-checks`")
   }
 
   /// Each check id has a test that trips it (the trip tables plus the dedicated tests).
   @Test func everyCheckHasATripTest() {
-    let trips = VerifierTripTests.configTrips + VerifierTripTests.tensorTrips + VerifierTripTests.vocabTrips
+    let trips =
+      VerifierTripTests.configTrips + VerifierTripTests.tensorTrips + VerifierTripTests.vocabTrips
       + VerifierTripTests.contentTrips + VerifierTripTests.verifierTrips + VerifierTripTests.shardTrips
     var tripped = Set(trips.map(\.id))
     // Dedicated tests: VerifierTripTests.verifierPathThatDoesNotExistIsAWarning,

@@ -5,7 +5,9 @@ import Testing
 @testable import Validate
 
 enum ConfigSchema {
-  static var url: URL { CheckCatalogueTests.packageRoot.appendingPathComponent("schemas/speculators-config.schema.json") }
+  static var url: URL {
+    CheckCatalogueTests.packageRoot.appendingPathComponent("schemas/speculators-config.schema.json")
+  }
   static var available: Bool { FileManager.default.fileExists(atPath: url.path) }
 }
 
@@ -28,14 +30,20 @@ struct ConfigSchemaAgreementTests {
   static let rejected: [Mutation] = [
     Mutation(name: "no speculators_model_type") { $0.setConfig("speculators_model_type", nil) },
     Mutation(name: "speculators_config null") { $0.setConfig("speculators_config", .null) },
-    Mutation(name: "no proposal_type", schemaCatches: false) { $0.setConfig("speculators_config.proposal_methods", [["speculative_tokens": 3]]) },
+    Mutation(name: "no proposal_type", schemaCatches: false) {
+      $0.setConfig("speculators_config.proposal_methods", [["speculative_tokens": 3]])
+    },
     Mutation(name: "unknown proposal_type", schemaCatches: false) {
-      $0.setConfig("speculators_config.proposal_methods", [["proposal_type": "beam", "speculative_tokens": 3]])
+      $0.setConfig(
+        "speculators_config.proposal_methods", [["proposal_type": "beam", "speculative_tokens": 3]])
     },
     Mutation(name: "speculative_tokens 0", schemaCatches: false) {
-      $0.setConfig("speculators_config.proposal_methods", [["proposal_type": "greedy", "speculative_tokens": 0]])
+      $0.setConfig(
+        "speculators_config.proposal_methods", [["proposal_type": "greedy", "speculative_tokens": 0]])
     },
-    Mutation(name: "no verifier.architectures") { $0.setConfig("speculators_config.verifier.architectures", nil) },
+    Mutation(name: "no verifier.architectures") {
+      $0.setConfig("speculators_config.verifier.architectures", nil)
+    },
     Mutation(name: "empty name_or_path") { $0.setConfig("speculators_config.verifier.name_or_path", "") },
     Mutation(name: "norm_before_residual not a boolean") { $0.setConfig("norm_before_residual", "false") },
     Mutation(name: "draft_vocab_size 0") { $0.setConfig("draft_vocab_size", 0) },
@@ -46,7 +54,9 @@ struct ConfigSchemaAgreementTests {
       $0.setConfig("norm_before_fc", true)
       $0.setConfig("fc_norm", true)
     },
-    Mutation(name: "algorithm differs from the type") { $0.setConfig("speculators_config.algorithm", "eagle") },
+    Mutation(name: "algorithm differs from the type") {
+      $0.setConfig("speculators_config.algorithm", "eagle")
+    },
     Mutation(name: "eagle without layer model_type", base: { DraftFixtures.eagle() }) {
       $0.setConfig("transformer_layer_config.model_type", nil)
     },
@@ -67,20 +77,27 @@ struct ConfigSchemaAgreementTests {
       #expect(try SchemaValidation.errors(config, schema: "speculators-config.schema.json") != "")
     }
     let (report, _) = try runTrip(
-      Trip(name: mutation.name, id: .configRequiredKeys, severity: .error, mentions: [], base: { mutated }, verifier: nil))
+      Trip(
+        name: mutation.name, id: .configRequiredKeys, severity: .error, mentions: [], base: { mutated },
+        verifier: nil))
     let errors = report.findings.filter { Self.configIDs.contains($0.check) && $0.severity == .error }
     #expect(!errors.isEmpty, "\(report.findings.map(\.message))")
   }
 
-  @Test(arguments: ["eagle1-bin", "eagle-safetensors", "hass-layernorms", "eagle3-bin", "eagle3-embed", "eagle3-2layer"])
+  @Test(arguments: [
+    "eagle1-bin", "eagle-safetensors", "hass-layernorms", "eagle3-bin", "eagle3-embed", "eagle3-2layer",
+  ])
   func referenceConfigsPassBoth(case name: String) throws {
     let url = CheckCatalogueTests.packageRoot.appendingPathComponent("Fixtures/reference/\(name)/config.json")
     let config = try StrictJSONParser.parse(Array(Data(contentsOf: url)))
     #expect(try SchemaValidation.errors(config, schema: "speculators-config.schema.json") == "")
     let spec = DraftSpec(config: config, tensors: [])
     let (report, _) = try runTrip(
-      Trip(name: name, id: .configRequiredKeys, severity: .error, mentions: [], base: { spec }, verifier: nil))
-    let configFindings = report.findings.filter { $0.check.rawValue.hasPrefix("config.") && $0.check != .configVLLMSupport }
+      Trip(name: name, id: .configRequiredKeys, severity: .error, mentions: [], base: { spec }, verifier: nil)
+    )
+    let configFindings = report.findings.filter {
+      $0.check.rawValue.hasPrefix("config.") && $0.check != .configVLLMSupport
+    }
     #expect(configFindings.isEmpty, "\(configFindings.map(\.message))")
   }
 }

@@ -9,7 +9,8 @@ import Testing
 enum ReaderAvailability {
   /// Whether the production checkpoint reader can open the shared verifier fixture.
   static var available: Bool {
-    (try? CheckpointReader.open(CheckCatalogueTests.packageRoot.appendingPathComponent("Fixtures/verifier").path))
+    (try? CheckpointReader.open(
+      CheckCatalogueTests.packageRoot.appendingPathComponent("Fixtures/verifier").path))
       != nil
   }
 }
@@ -32,7 +33,8 @@ struct VerifierEmbeddingTests {
     _ = try SafetensorsFixture.write(
       [
         TensorSpec(
-          name: "model.embed_tokens.weight", dtype: .BF16, shape: [DraftFixtures.vocab, DraftFixtures.hidden],
+          name: "model.embed_tokens.weight", dtype: .BF16,
+          shape: [DraftFixtures.vocab, DraftFixtures.hidden],
           values: .floats(verifierEmbedding))
       ], to: verifier.appendingPathComponent("model.safetensors"))
     return try Verifier.verify(
@@ -40,14 +42,16 @@ struct VerifierEmbeddingTests {
   }
 
   @Test func f32CopyOfTheVerifierBF16EmbeddingMatches() throws {
-    let values = Self.bf16Exact(DraftFixtures.weight("embed_tokens.weight", [DraftFixtures.vocab, DraftFixtures.hidden]))
+    let values = Self.bf16Exact(
+      DraftFixtures.weight("embed_tokens.weight", [DraftFixtures.vocab, DraftFixtures.hidden]))
     let report = try verify(draftEmbedding: values, verifierEmbedding: values)
     #expect(report.passed.contains(.verifierEmbeddingsMatch))
     #expect(report.findings.isEmpty)
   }
 
   @Test func differentEmbeddingIsAWarningNamingBothTensors() throws {
-    let values = Self.bf16Exact(DraftFixtures.weight("embed_tokens.weight", [DraftFixtures.vocab, DraftFixtures.hidden]))
+    let values = Self.bf16Exact(
+      DraftFixtures.weight("embed_tokens.weight", [DraftFixtures.vocab, DraftFixtures.hidden]))
     var other = values
     other[1000] += 0.5
     let report = try verify(draftEmbedding: values, verifierEmbedding: other)

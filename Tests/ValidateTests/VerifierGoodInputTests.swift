@@ -116,7 +116,8 @@ import Testing
     let root = try SafetensorsFixture.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: root) }
     _ = try DraftFixtures.writeVerifier(in: root)
-    let written = try DraftFixtures.eagle3(verifier: "../verifier").write(to: root.appendingPathComponent("draft"))
+    let written = try DraftFixtures.eagle3(verifier: "../verifier").write(
+      to: root.appendingPathComponent("draft"))
     let report = try Verifier.verify(
       checkpoint: written.checkpoint, options: VerifyOptions(workingDirectory: "/"))
     #expect(report.verifier?.source == "config")

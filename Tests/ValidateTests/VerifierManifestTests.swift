@@ -120,8 +120,12 @@ import Testing
     let audited = try Audited()
     defer { audited.cleanUp() }
     try audited.tensorEntries { entries in
-      entries + [["name": "ghost.weight", "dtype": "F32", "shape": [4], "file": "model.safetensors",
-                  "xxh3_128": .string(String(repeating: "0", count: 32))]]
+      entries + [
+        [
+          "name": "ghost.weight", "dtype": "F32", "shape": [4], "file": "model.safetensors",
+          "xxh3_128": .string(String(repeating: "0", count: 32)),
+        ]
+      ]
     }
     let finding = try #require(try audited.verify().findings(.manifestMissingTensor).first)
     #expect(finding.tensor == "ghost.weight")
@@ -176,8 +180,14 @@ import Testing
 
   @Test(arguments: [
     (#"{"files": [], "tensors": [{"name": "x"}]}"#, "tensors[0].dtype: expected a string"),
-    (#"{"files": [{"name": "../etc/passwd", "sha256": "00"}], "tensors": []}"#, "files[0].name: expected a relative path"),
-    (#"{"files": [{"name": "a", "sha256": "XYZ"}], "tensors": []}"#, "files[0].sha256: expected 64 lowercase hex"),
+    (
+      #"{"files": [{"name": "../etc/passwd", "sha256": "00"}], "tensors": []}"#,
+      "files[0].name: expected a relative path"
+    ),
+    (
+      #"{"files": [{"name": "a", "sha256": "XYZ"}], "tensors": []}"#,
+      "files[0].sha256: expected 64 lowercase hex"
+    ),
     (#"{"manifest_version": 2, "files": [], "tensors": []}"#, "manifest_version 2 is not supported"),
     (#"{"files": [], "files": []}"#, "duplicate key"),
   ])

@@ -12,7 +12,9 @@ public enum CheckpointHasher {
   /// The SHA-256 of the file at `path`, as 64 lowercase hex digits.
   ///
   /// - Throws: ``CheckpointError`` naming the path when the file cannot be opened or mapped.
-  public static func sha256(ofFile path: String, progress: ByteProgress? = nil) throws(CheckpointError) -> String {
+  public static func sha256(ofFile path: String, progress: ByteProgress? = nil) throws(CheckpointError)
+    -> String
+  {
     let file = try MappedFile(path: path)
     file.adviseSequential()
     var hasher = SHA256Hasher()

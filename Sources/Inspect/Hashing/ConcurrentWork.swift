@@ -39,7 +39,8 @@ public enum ConcurrentWork {
     out.reserveCapacity(count)
     for value in results.withLock({ $0 }) {
       guard let value else {
-        throw CheckpointError(.io, file: "", reason: "internal error: a concurrent work item produced no result")
+        throw CheckpointError(
+          .io, file: "", reason: "internal error: a concurrent work item produced no result")
       }
       out.append(value)
     }

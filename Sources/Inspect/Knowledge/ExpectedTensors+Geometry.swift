@@ -64,7 +64,8 @@ extension ExpectedTensors {
 
     /// The geometry of a raw draft's own config (top level, else `text_config`).
     static func source(_ model: ModelConfig, layout: Layout) throws(Unavailable) -> Geometry {
-      let auxIDs = model.json["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
+      let auxIDs =
+        model.json["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
         ?? model.json["eagle_aux_hidden_state_layer_ids"]
       return try build(
         layer: model, prefix: "", draftVocab: layout.isEagle3 ? model.draftVocabSize : nil,
@@ -87,7 +88,8 @@ extension ExpectedTensors {
       let heads = need("num_attention_heads", layer.numAttentionHeads)
       let vocab = need("vocab_size", layer.vocabSize)
       guard missing.isEmpty else {
-        throw Unavailable(keys: missing, reason: "missing or non-positive: \(missing.joined(separator: ", "))")
+        throw Unavailable(
+          keys: missing, reason: "missing or non-positive: \(missing.joined(separator: ", "))")
       }
       let kvHeads = positiveInt(layer.value("num_key_value_heads")) ?? heads
       let headDim = positiveInt(layer.value("head_dim")) ?? hidden / heads

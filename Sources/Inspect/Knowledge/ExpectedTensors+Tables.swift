@@ -59,7 +59,8 @@ extension ExpectedTensors {
     var tensors: [Tensor] = [
       Tensor(name: "fusion_fc.weight", shapes: [[h, 2 * h]], rule: "[H, 2H]: embedding ⊕ verifier hidden"),
       Tensor(
-        name: "fusion_fc.bias", shapes: [[h]], presence: .flag(.fusionBias, enabled: flags[.fusionBias] ?? false),
+        name: "fusion_fc.bias", shapes: [[h]],
+        presence: .flag(.fusionBias, enabled: flags[.fusionBias] ?? false),
         rule: "[H]"),
       norm("embedding_layernorm.weight", g, layernorms),
       norm("pre_lm_head_layernorm.weight", g, layernorms),
@@ -81,10 +82,12 @@ extension ExpectedTensors {
       Tensor(name: "embed_tokens.weight", shapes: [[g.vocabSize, h]], presence: .optional, rule: "[V, H]"),
       Tensor(
         name: "fc.weight", shapes: [[h, a * g.targetHiddenSize], [h, a * h]],
-        rule: "[H, A·TH] with A = \(a) aux hidden states\(g.auxStateCountIsExplicit ? "" : " (eagle_aux_hidden_state_layer_ids absent)")"),
+        rule: "[H, A·TH] with A = \(a) aux hidden states"
+          + (g.auxStateCountIsExplicit ? "" : " (eagle_aux_hidden_state_layer_ids absent)")),
       norm("norm.weight", g, .required),
       Tensor(name: "lm_head.weight", shapes: [[g.draftVocabSize, h]], rule: "[DV, H]"),
-      Tensor(name: "d2t", shapes: [[g.draftVocabSize]], kind: .int64, presence: .vocabMap, rule: "[DV] int64"),
+      Tensor(
+        name: "d2t", shapes: [[g.draftVocabSize]], kind: .int64, presence: .vocabMap, rule: "[DV] int64"),
       Tensor(name: "t2d", shapes: [[g.vocabSize]], kind: .bool, presence: .vocabMap, rule: "[V] bool"),
       Tensor(
         name: "input_norm.weight", shapes: [[a * h], [a * g.targetHiddenSize]],
@@ -93,7 +96,8 @@ extension ExpectedTensors {
     let fcNorm = Presence.flag(.fcNorm, enabled: flags[.fcNorm] ?? false)
     for j in 0..<a {
       tensors.append(
-        Tensor(name: "fc_norm.\(j).weight", shapes: [[h], [g.targetHiddenSize]], presence: fcNorm, rule: "[H]"))
+        Tensor(
+          name: "fc_norm.\(j).weight", shapes: [[h], [g.targetHiddenSize]], presence: fcNorm, rule: "[H]"))
     }
     for i in 0..<g.layerCount {
       let prefix = "layers.\(i)."
@@ -147,12 +151,15 @@ extension ExpectedTensors {
       norm("norm.weight", g, .required),
       // ModelOpt ships the verifier's head when the draft has none: [V, H].
       Tensor(name: "lm_head.weight", shapes: [[g.draftVocabSize, h], [g.vocabSize, h]], rule: "[DV, H]"),
-      Tensor(name: "d2t", shapes: [[g.draftVocabSize]], kind: .int64, presence: .vocabMap, rule: "[DV] int64"),
+      Tensor(
+        name: "d2t", shapes: [[g.draftVocabSize]], kind: .int64, presence: .vocabMap, rule: "[DV] int64"),
       Tensor(name: "t2d", shapes: [[g.vocabSize]], kind: .bool, presence: .vocabMap, rule: "[V] bool"),
     ]
     for j in 0..<a {
       tensors.append(
-        Tensor(name: "fc_norm.\(j).weight", shapes: [[g.targetHiddenSize], [h]], presence: .optional, rule: "[TH]"))
+        Tensor(
+          name: "fc_norm.\(j).weight", shapes: [[g.targetHiddenSize], [h]], presence: .optional, rule: "[TH]")
+      )
     }
     let midlayer = layout == .eagle3MidlayerSource
     let layers = midlayer ? 1 : g.layerCount
@@ -166,7 +173,8 @@ extension ExpectedTensors {
       if first { tensors.append(norm(prefix + "hidden_norm.weight", g, .required, layer: i)) }
     }
     return TensorSet(
-      layout: layout, geometry: g, flags: [:], tensors: tensors, layerPrefix: midlayer ? "midlayer." : "layers.",
+      layout: layout, geometry: g, flags: [:], tensors: tensors,
+      layerPrefix: midlayer ? "midlayer." : "layers.",
       indexedLayers: !midlayer)
   }
 
@@ -184,7 +192,8 @@ extension ExpectedTensors {
       norm("input_layernorm.weight", g, .required),
       norm("lm_head_layernorm.weight", g, .required),
       Tensor(name: "lm_head.weight", shapes: [[g.draftVocabSize, h]], rule: "[DV, H]"),
-      Tensor(name: "d2t", shapes: [[g.draftVocabSize]], kind: .int64, presence: .vocabMap, rule: "[DV] int64"),
+      Tensor(
+        name: "d2t", shapes: [[g.draftVocabSize]], kind: .int64, presence: .vocabMap, rule: "[DV] int64"),
       Tensor(name: "t2d", shapes: [[g.vocabSize]], kind: .bool, presence: .vocabMap, rule: "[V] bool"),
     ]
     tensors += decoderLayer(

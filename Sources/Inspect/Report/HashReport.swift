@@ -54,7 +54,8 @@ public struct HashReport: Sendable {
     checkpoint: Checkpoint, reader: TensorReader = TensorReader(),
     progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
   ) throws(CheckpointError) -> HashReport {
-    let total = checkpoint.files.reduce(0) { $0 + CheckpointHasher.fileSize($1.path) } + checkpoint.totalTensorBytes
+    let total =
+      checkpoint.files.reduce(0) { $0 + CheckpointHasher.fileSize($1.path) } + checkpoint.totalTensorBytes
     let counter = progress.map { ByteProgress(total: total, handler: $0) }
     let fileDigests = try CheckpointHasher.fileDigests(checkpoint.files.map(\.path), progress: counter)
     let tensorDigests = try CheckpointHasher.tensorDigests(checkpoint, reader: reader, progress: counter)
@@ -97,7 +98,10 @@ public struct HashReport: Sendable {
       ("directory", .string(directory)),
       (
         "files",
-        .array(files.map { ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)] })
+        .array(
+          files.map {
+            ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)]
+          })
       ),
       (
         "tensors",

@@ -66,7 +66,8 @@ struct DraftSpec: Sendable {
 
   /// Writes the spec into `directory`.
   func write(to directory: URL, shards: Int = 1, index: JSONValue? = nil) throws -> WrittenCheckpoint {
-    try SafetensorsFixture.writeCheckpoint(config: config, tensors: tensors, into: directory, shards: shards, index: index)
+    try SafetensorsFixture.writeCheckpoint(
+      config: config, tensors: tensors, into: directory, shards: shards, index: index)
   }
 }
 
@@ -132,7 +133,9 @@ enum DraftFixtures {
   }
 
   /// One decoder layer's attention and MLP tensors plus post-attention norm.
-  static func layer(_ prefix: String, inputWidth: Int, dtype: DType = .F32, qkNorm: Bool = false) -> [TensorSpec] {
+  static func layer(_ prefix: String, inputWidth: Int, dtype: DType = .F32, qkNorm: Bool = false)
+    -> [TensorSpec]
+  {
     var out = [
       weight(prefix + "self_attn.q_proj.weight", [heads * headDim, inputWidth], dtype: dtype),
       weight(prefix + "self_attn.k_proj.weight", [kvHeads * headDim, inputWidth], dtype: dtype),
@@ -144,14 +147,18 @@ enum DraftFixtures {
       norm(prefix + "post_attention_layernorm.weight", dtype: dtype),
     ]
     if qkNorm {
-      out += [norm(prefix + "self_attn.q_norm.weight", headDim, dtype: dtype), norm(prefix + "self_attn.k_norm.weight", headDim, dtype: dtype)]
+      out += [
+        norm(prefix + "self_attn.q_norm.weight", headDim, dtype: dtype),
+        norm(prefix + "self_attn.k_norm.weight", headDim, dtype: dtype),
+      ]
     }
     return out
   }
 
   static func layerConfig(layers: Int, modelType: String = "llama") -> JSONValue {
     [
-      "attention_bias": false, "attention_dropout": 0.0, "head_dim": .int(Int64(headDim)), "hidden_act": "silu",
+      "attention_bias": false, "attention_dropout": 0.0, "head_dim": .int(Int64(headDim)),
+      "hidden_act": "silu",
       "hidden_size": .int(Int64(hidden)), "initializer_range": 0.02,
       "intermediate_size": .int(Int64(intermediate)), "max_position_embeddings": 2048, "mlp_bias": false,
       "model_type": .string(modelType), "num_attention_heads": .int(Int64(heads)),
@@ -171,12 +178,15 @@ enum DraftFixtures {
   }
 
   /// A good Speculators eagle3 checkpoint (converter layout for 1 layer, trained layout above).
-  static func eagle3(layers: Int = 1, qwen3: Bool = false, verifier: String = "meta-llama/Llama-3.1-8B-Instruct")
+  static func eagle3(
+    layers: Int = 1, qwen3: Bool = false, verifier: String = "meta-llama/Llama-3.1-8B-Instruct"
+  )
     -> DraftSpec
   {
     let config: JSONValue = [
       "architectures": ["Eagle3Speculator"], "draft_vocab_size": .int(Int64(draftVocab)),
-      "norm_before_residual": false, "speculators_config": speculatorsConfig(algorithm: "eagle3", verifier: verifier),
+      "norm_before_residual": false,
+      "speculators_config": speculatorsConfig(algorithm: "eagle3", verifier: verifier),
       "speculators_model_type": "eagle3", "speculators_version": "0.1.0", "target_hidden_size": nil,
       "torch_dtype": "float32",
       "transformer_layer_config": layerConfig(layers: layers, modelType: qwen3 ? "qwen3" : "llama"),
@@ -201,9 +211,11 @@ enum DraftFixtures {
   static func eagle(fusionBias: Bool = false, layernorms: Bool = false) -> DraftSpec {
     let config: JSONValue = [
       "architectures": ["EagleSpeculator"], "fusion_bias": .bool(fusionBias), "layernorms": .bool(layernorms),
-      "speculators_config": speculatorsConfig(algorithm: "eagle", verifier: "meta-llama/Llama-3.1-8B-Instruct"),
+      "speculators_config": speculatorsConfig(
+        algorithm: "eagle", verifier: "meta-llama/Llama-3.1-8B-Instruct"),
       "speculators_model_type": "eagle", "speculators_version": "0.1.0", "torch_dtype": "float32",
-      "transformer_layer_architecture": "LlamaDecoderLayer", "transformer_layer_config": layerConfig(layers: 1),
+      "transformer_layer_architecture": "LlamaDecoderLayer",
+      "transformer_layer_config": layerConfig(layers: 1),
     ]
     var tensors = [weight("fusion_fc.weight", [hidden, 2 * hidden])]
     tensors += layer("transformer.", inputWidth: hidden)
@@ -263,7 +275,8 @@ enum DraftFixtures {
   }
 
   /// Writes a verifier directory (config.json only) and returns its path.
-  static func writeVerifier(_ config: JSONValue = verifierConfig(), in parent: URL, name: String = "verifier") throws
+  static func writeVerifier(_ config: JSONValue = verifierConfig(), in parent: URL, name: String = "verifier")
+    throws
     -> URL
   {
     let url = parent.appendingPathComponent(name)

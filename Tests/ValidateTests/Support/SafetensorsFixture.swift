@@ -42,11 +42,15 @@ struct TensorSpec: Sendable {
     case .I64:
       if case .ints(let v) = values { v.forEach { append($0) } } else { floats.forEach { append(Int64($0)) } }
     case .I32:
-      if case .ints(let v) = values { v.forEach { append(Int32(truncatingIfNeeded: $0)) } } else {
+      if case .ints(let v) = values {
+        v.forEach { append(Int32(truncatingIfNeeded: $0)) }
+      } else {
         floats.forEach { append(Int32($0)) }
       }
     case .BOOL:
-      if case .bools(let v) = values { v.forEach { out.append($0 ? 1 : 0) } } else {
+      if case .bools(let v) = values {
+        v.forEach { out.append($0 ? 1 : 0) }
+      } else {
         floats.forEach { out.append($0 != 0 ? 1 : 0) }
       }
     default:
@@ -115,7 +119,8 @@ enum SafetensorsFixture {
     if shards <= 1 {
       let url = directory.appendingPathComponent("model.safetensors")
       infos = try write(tensors, to: url)
-      files.append(CheckpointFile(path: url.path, name: "model.safetensors", size: size(url), kind: .safetensors))
+      files.append(
+        CheckpointFile(path: url.path, name: "model.safetensors", size: size(url), kind: .safetensors))
     } else {
       var weightMap: [(String, JSONValue)] = []
       let perShard = (tensors.count + shards - 1) / shards
@@ -136,7 +141,8 @@ enum SafetensorsFixture {
         ]
       let url = directory.appendingPathComponent("model.safetensors.index.json")
       try Data(JSONWriter.pretty(indexJSON).utf8).write(to: url)
-      files.append(CheckpointFile(path: url.path, name: "model.safetensors.index.json", size: size(url), kind: .index))
+      files.append(
+        CheckpointFile(path: url.path, name: "model.safetensors.index.json", size: size(url), kind: .index))
     }
     for (name, text) in extraFiles {
       let url = directory.appendingPathComponent(name)
@@ -154,7 +160,8 @@ enum SafetensorsFixture {
 
   /// A fresh temporary directory.
   static func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("verify-tests-\(UUID().uuidString)")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "verify-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
   }

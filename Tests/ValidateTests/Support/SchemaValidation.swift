@@ -7,7 +7,8 @@ enum SchemaValidation {
   /// Validation errors (empty when valid).
   static func errors(_ document: JSONValue, schema name: String) throws -> String {
     let root = CheckCatalogueTests.packageRoot
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString).json")
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "schema-\(UUID().uuidString).json")
     defer { try? FileManager.default.removeItem(at: scratch) }
     try Data(JSONWriter.pretty(document).utf8).write(to: scratch)
     let script = """
@@ -19,7 +20,9 @@ enum SchemaValidation {
       """
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, root.appendingPathComponent("schemas/\(name)").path, scratch.path]
+    process.arguments = [
+      "python3", "-c", script, root.appendingPathComponent("schemas/\(name)").path, scratch.path,
+    ]
     let out = Pipe()
     process.standardOutput = out
     process.standardError = out
