@@ -84,24 +84,25 @@ public enum Verifier {
     var verifierUsed: VerifyReport.VerifierUsed?
     var resolved: ResolvedVerifier?
     if !run.has("embed_tokens.weight") { run.notApplicable([.verifierEmbeddingsMatch]) }
-    if let table {
-      switch try VerifierResolution.resolve(run) {
-      case .resolved(let verifier):
-        resolved = verifier
-        verifierUsed = VerifyReport.VerifierUsed(
-          given: verifier.given, directory: verifier.directory, source: verifier.source)
+    // Resolved even without a table, so that a bad --verifier is always an input error.
+    switch try VerifierResolution.resolve(run) {
+    case .resolved(let verifier):
+      resolved = verifier
+      verifierUsed = VerifyReport.VerifierUsed(
+        given: verifier.given, directory: verifier.directory, source: verifier.source)
+      if let table {
         VerifierCompatibilityChecks.check(run, table: table, verifier: verifier)
-      case .unavailable(let reason):
-        run.skip(VerifierCompatibilityChecks.allIDs, reason)
+      } else {
+        run.skip(VerifierCompatibilityChecks.allIDs, noTable)
       }
-    } else {
-      run.skip(VerifierCompatibilityChecks.allIDs, noTable)
+    case .unavailable(let reason):
+      run.skip(VerifierCompatibilityChecks.allIDs, table == nil ? noTable : reason)
     }
 
     if options.scanContent {
       // An embedding equal to the verifier's is trusted even if it looks like an init draw.
       var matchingVerifier: Set<String> = []
-      if let resolved, try VerifierCompatibilityChecks.checkEmbeddingValues(run, verifier: resolved) {
+      if table != nil, let resolved, try VerifierCompatibilityChecks.checkEmbeddingValues(run, verifier: resolved) {
         matchingVerifier.insert("embed_tokens.weight")
       }
       try ContentChecks.check(run, matchingVerifier: matchingVerifier)

@@ -126,3 +126,45 @@ import Testing
     #expect(report.findings.isEmpty)
   }
 }
+
+@Suite struct VerifierInputErrorTests {
+  @Test func unreadableVerifierIsAnInputErrorEvenWithoutATensorTable() throws {
+    let root = try SafetensorsFixture.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    var spec = DraftFixtures.eagle3()
+    spec.config = nil
+    let written = try spec.write(to: root.appendingPathComponent("draft"))
+    #expect {
+      try Verifier.verify(checkpoint: written.checkpoint, options: VerifyOptions(verifier: "/nonexistent/verifier"))
+    } throws: { error in
+      (error as? CheckpointError)?.file == "/nonexistent/verifier"
+        && (error as? CheckpointError)?.kind == .notFound
+    }
+  }
+
+  @Test func malformedVerifierConfigNamesTheFileAndOffset() throws {
+    let root = try SafetensorsFixture.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let verifier = root.appendingPathComponent("verifier")
+    try FileManager.default.createDirectory(at: verifier, withIntermediateDirectories: true)
+    try Data(#"{"hidden_size": 64,}"#.utf8).write(to: verifier.appendingPathComponent("config.json"))
+    let written = try DraftFixtures.eagle3().write(to: root.appendingPathComponent("draft"))
+    #expect {
+      try Verifier.verify(checkpoint: written.checkpoint, options: VerifyOptions(verifier: verifier.path))
+    } throws: { error in
+      guard let error = error as? CheckpointError else { return false }
+      return error.kind == .malformed && error.file.hasSuffix("verifier/config.json") && error.offset != nil
+    }
+  }
+
+  @Test func verifierDirectoryWithoutConfigIsAnInputError() throws {
+    let root = try SafetensorsFixture.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let written = try DraftFixtures.eagle3().write(to: root.appendingPathComponent("draft"))
+    #expect {
+      try Verifier.verify(checkpoint: written.checkpoint, options: VerifyOptions(verifier: root.path))
+    } throws: { error in
+      (error as? CheckpointError)?.reason == "verifier directory has no config.json"
+    }
+  }
+}
