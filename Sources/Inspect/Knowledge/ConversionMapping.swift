@@ -304,22 +304,24 @@ private struct PlanBuilder {
       if kept.contains(name) {
         rename(name, name)
       } else if name == "input_norm.weight" {
-        flags.normBeforeFC = true
         rename(name, name)
       } else if let (_, suffix) = Mapping.layerIndex(of: name, prefix: "fc_norm."), suffix == "weight" {
-        flags.fcNorm = true
         rename(name, name)
       } else if name.hasPrefix("midlayer."), Mapping.decoderSuffixes.contains(String(name.dropFirst(9))) {
-        layers.insert(0)
         rename(name, "layers.0." + name.dropFirst(9))
-      } else if let (index, suffix) = Mapping.layerIndex(of: name), Mapping.decoderSuffixes.contains(suffix) {
-        layers.insert(index)
+      } else if let (_, suffix) = Mapping.layerIndex(of: name), Mapping.decoderSuffixes.contains(suffix) {
         rename(name, name)
       } else {
         unplace(name, "not part of the eagle3 layout")
       }
     }
-    if !names.contains("embed_tokens.weight") || explicitlyAllowed("embed_tokens.weight") {
+    // Flags and layers from what actually reaches the output (a tensor dropped on request
+    // does not turn its feature on).
+    let outputs = renames.map(\.output)
+    flags.normBeforeFC = outputs.contains("input_norm.weight")
+    flags.fcNorm = outputs.contains { Mapping.layerIndex(of: $0, prefix: "fc_norm.") != nil }
+    layers = Set(outputs.compactMap { Mapping.layerIndex(of: $0)?.0 })
+    if !outputs.contains("embed_tokens.weight") {
       verifierTensors.append("embed_tokens.weight")
     }
     flags.layerCount = layers.count
