@@ -94,7 +94,7 @@ public struct AuditManifest: Sendable, Hashable {
     public var revision: String?
     /// The detected source format (for example `eagle3-safeailab`).
     public var format: String
-    /// Every file of the source checkpoint, sorted by name.
+    /// Every file of the source checkpoint (sorted by name on creation).
     public var files: [FileDigest]
 
     /// Creates an entry.
@@ -107,7 +107,7 @@ public struct AuditManifest: Sendable, Hashable {
       self.hubID = hubID
       self.revision = revision
       self.format = format
-      self.files = files
+      self.files = files.sorted { $0.name < $1.name }
     }
   }
 
