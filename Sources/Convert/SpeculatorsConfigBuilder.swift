@@ -42,7 +42,8 @@ enum SpeculatorsConfigBuilder {
     var vocabSize: Int
     var maxPositionEmbeddings: JSONValue
     var modelType: String
-    /// eagle copies bos/eos/pad token ids from the source; eagle3 (like the reference) does not.
+    /// eagle copies bos/eos/pad token ids that differ from Llama's defaults; eagle3 (like the
+    /// reference) never writes them.
     var copyTokenIDs: Bool
   }
 
@@ -77,8 +78,11 @@ enum SpeculatorsConfigBuilder {
       ("vocab_size", .int(Int64(values.vocabSize))),
     ]
     if values.copyTokenIDs {
-      for key in ["bos_token_id", "eos_token_id", "pad_token_id"] {
-        if let value = source.value(key) { members.append((key, value)) }
+      // Written only when they differ from LlamaConfig's defaults (bos 1, eos 2, pad null), as
+      // the reference's diff-dict serialisation does.
+      let defaults: [(String, JSONValue)] = [("bos_token_id", 1), ("eos_token_id", 2), ("pad_token_id", .null)]
+      for (key, fallback) in defaults {
+        if let value = source.value(key), value != fallback { members.append((key, value)) }
       }
     }
     return .object(members)
