@@ -118,16 +118,18 @@ public enum Converter {
     do throws(CheckpointError) {
       let writer = SafetensorsWriter(maxShardSize: request.maxShardSize, chunkSize: chunkSize)
       progress?("writing tensors")
-      let written = try writer.write(draft.tensors.map(\.entry), into: output.temporaryPath, reader: reader)
+      let written = try writer.write(
+        draft.tensors.map(\.entry), into: output.temporaryPath, reader: reader, displayDirectory: output.finalPath)
       let configFile = try SafetensorsWriter.writeText(
-        JSONWriter.pretty(draft.config) + "\n", named: "config.json", in: output.temporaryPath)
+        JSONWriter.pretty(draft.config) + "\n", named: "config.json", in: output.temporaryPath,
+        displayDirectory: output.finalPath)
       progress?("hashing source files")
       let manifest = try makeManifest(
         request: request, algorithm: algorithm, kwargs: kwargs, model: model, checkpoint: checkpoint,
         detection: detection, verifier: verifier, draft: draft, written: written,
         outputFiles: written.files + [configFile])
       let manifestFile = try SafetensorsWriter.writeText(
-        manifest.text(), named: AuditManifest.fileName, in: output.temporaryPath)
+        manifest.text(), named: AuditManifest.fileName, in: output.temporaryPath, displayDirectory: output.finalPath)
       var validation: ConversionReport.Validation?
       if let device = request.validateDevice {
         progress?("validating")

@@ -120,14 +120,16 @@ public struct SafetensorsWriter: Sendable {
     return text.count >= 5 ? text : String(repeating: "0", count: 5 - text.count) + text
   }
 
-  /// Writes `entries` into `directory` (which must exist; the files must not).
+  /// Writes `entries` into `directory` (which must exist; the files must not). Errors name files
+  /// as `displayDirectory/<name>` (the final output path when writing into a temporary one).
   ///
   /// - Throws: ``CheckpointError``: `.invalidArgument` for a duplicate or reserved name, a shape
   ///   that does not match its source, an impossible cast, or a narrowing cast that overflows
   ///   (naming the tensor and the element); `.io` when a file cannot be written.
   public func write(
-    _ entries: [Entry], into directory: String, reader: TensorReader
+    _ entries: [Entry], into directory: String, reader: TensorReader, displayDirectory: String? = nil
   ) throws(CheckpointError) -> Output {
+    let shown = displayDirectory ?? directory
     guard maxShardSize > 0 else {
       throw CheckpointError(.invalidArgument, file: directory, reason: "the maximum shard size must be positive")
     }
@@ -140,7 +142,7 @@ public struct SafetensorsWriter: Sendable {
     var totalSize = 0
     for (index, shard) in shards.enumerated() {
       let name = Self.shardFileName(index, of: shards.count)
-      let (tensors, digest) = try writeShard(shard, named: name, in: directory, reader: reader)
+      let (tensors, digest) = try writeShard(shard, named: name, in: directory, shownAs: shown + "/" + name, reader: reader)
       written += tensors
       files.append(digest)
       for tensor in shard {
@@ -153,16 +155,17 @@ public struct SafetensorsWriter: Sendable {
         "metadata": ["total_size": .int(Int64(totalSize))],
         "weight_map": .object(weightMap),
       ]
-      files.append(try Self.writeText(JSONWriter.pretty(index) + "\n", named: Self.indexFileName, in: directory))
+      files.append(
+        try Self.writeText(JSONWriter.pretty(index) + "\n", named: Self.indexFileName, in: directory, displayDirectory: shown))
     }
     return Output(tensors: written, files: files.sorted { $0.name < $1.name })
   }
 
-  /// Writes a small text file and returns its digest.
-  public static func writeText(_ text: String, named name: String, in directory: String) throws(CheckpointError)
-    -> AuditManifest.FileDigest
-  {
-    let sink = try FileSink(path: directory + "/" + name, displayName: name)
+  /// Writes a small text file and returns its digest; errors name it under `displayDirectory`.
+  public static func writeText(
+    _ text: String, named name: String, in directory: String, displayDirectory: String? = nil
+  ) throws(CheckpointError) -> AuditManifest.FileDigest {
+    let sink = try FileSink(path: directory + "/" + name, displayName: (displayDirectory ?? directory) + "/" + name)
     try sink.write(Array(text.utf8))
     let sha = try sink.finish()
     return AuditManifest.FileDigest(name: name, size: sink.size, sha256: sha)
@@ -226,13 +229,13 @@ public struct SafetensorsWriter: Sendable {
   }
 
   private func writeShard(
-    _ shard: [Entry], named name: String, in directory: String, reader: TensorReader
+    _ shard: [Entry], named name: String, in directory: String, shownAs shown: String, reader: TensorReader
   ) throws(CheckpointError) -> ([WrittenTensor], AuditManifest.FileDigest) {
     let header = Self.header(for: shard)
     guard header.count <= Self.maximumHeaderSize else {
-      throw CheckpointError(.limitExceeded, file: name, reason: "header of \(header.count) bytes exceeds 100 MB")
+      throw CheckpointError(.limitExceeded, file: shown, reason: "header of \(header.count) bytes exceeds 100 MB")
     }
-    let sink = try FileSink(path: directory + "/" + name, displayName: name)
+    let sink = try FileSink(path: directory + "/" + name, displayName: shown)
     let length = UInt64(header.count)
     try sink.write((0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) })
     try sink.write(header)
