@@ -163,7 +163,8 @@ public enum Converter {
       guard let detected = detection.algorithm else {
         throw CheckpointError(
           .invalidArgument, file: location,
-          reason: "cannot choose an algorithm (\(detection.evidence)); pass --algorithm eagle or eagle3")
+          reason: "cannot choose an algorithm: \(detection.format) (\(detection.evidence))"
+            + (detection.noConversionReason.map { ": \($0)" } ?? "") + "; pass --algorithm eagle or eagle3")
       }
       return detected
     case .eagle, .eagle3:
@@ -173,6 +174,12 @@ public enum Converter {
           .invalidArgument, file: location,
           reason: "--algorithm \(chosen.rawValue) does not fit this checkpoint: it has the \(detection.format) layout "
             + "(\(detection.evidence)); use --algorithm \(detected.rawValue) or auto")
+      }
+      if detection.algorithm == nil, detection.format != "unknown", let reason = detection.noConversionReason {
+        throw CheckpointError(
+          .invalidArgument, file: location,
+          reason: "--algorithm \(chosen.rawValue) does not fit this checkpoint: it has the \(detection.format) layout "
+            + "(\(detection.evidence)): \(reason)")
       }
       return chosen
     }

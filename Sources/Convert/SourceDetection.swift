@@ -2,8 +2,15 @@ import Inspect
 
 // TEMPORARY SHIM (convert branch): source-format detection belongs to the detection helper
 // (`FormatDetector.detect(_:)` in Sources/Inspect/Detection, branch `detect`). When it lands,
-// `SourceDetection.detect(_:)` should become a thin adapter over it; nothing else in Convert
-// looks at detection.
+// the body of `SourceDetection.detect(_:)` becomes:
+//
+//   let detection = FormatDetector.detect(checkpoint)
+//   return SourceDetection(
+//     format: detection.format.rawValue, algorithm: detection.conversion.algorithm,
+//     evidence: detection.signature, noConversionReason: detection.conversion.reason)
+//
+// (and Sources/Inspect/Knowledge/ConversionAlgorithmShim.swift is deleted). Nothing else in
+// Convert looks at detection.
 
 /// What the converter needs to know about a source's layout: a format name for the manifest,
 /// the algorithm that fits it (if any), and the evidence, for error messages.
@@ -14,6 +21,8 @@ struct SourceDetection: Sendable, Hashable {
   var algorithm: ConversionAlgorithm?
   /// The tensors or config keys that decided it.
   var evidence: String
+  /// Why no conversion applies, when none does.
+  var noConversionReason: String? = nil
 
   /// Classifies a checkpoint by its tensor names and config.
   static func detect(_ checkpoint: Checkpoint) -> SourceDetection {
@@ -21,10 +30,13 @@ struct SourceDetection: Sendable, Hashable {
     let config = checkpoint.config.map(ModelConfig.init)
     if let type = config?.speculatorsModelType {
       return SourceDetection(
-        format: "speculators-\(type)", algorithm: nil, evidence: "config.json has speculators_model_type '\(type)'")
+        format: "speculators-\(type)", algorithm: nil, evidence: "config.json has speculators_model_type '\(type)'",
+        noConversionReason: "already converted")
     }
     if names.contains("fusion_fc.weight") || names.contains(where: { $0.hasPrefix("transformer.") }) {
-      return SourceDetection(format: "speculators-eagle", algorithm: nil, evidence: "fusion_fc.* / transformer.* tensors")
+      return SourceDetection(
+        format: "speculators-eagle", algorithm: nil, evidence: "fusion_fc.* / transformer.* tensors",
+        noConversionReason: "already converted")
     }
     if names.contains(where: { $0.hasPrefix("midlayer.") }) {
       let specForge = config?.architectures?.contains("LlamaForCausalLMEagle3") ?? false
