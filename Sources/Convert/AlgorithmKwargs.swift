@@ -32,7 +32,11 @@ public struct AlgorithmKwargs: Sendable, Hashable {
   public static func validKeys(for algorithm: ConversionAlgorithm) -> [String] {
     switch algorithm {
     case .eagle: return ["fusion_bias", "layernorms"]
-    case .eagle3: return ["eagle_aux_hidden_state_layer_ids", "fc_norm", "norm_before_fc", "norm_before_residual", "norm_output"]
+    case .eagle3:
+      return [
+        "eagle_aux_hidden_state_layer_ids", "fc_norm", "norm_before_fc", "norm_before_residual",
+        "norm_output",
+      ]
     }
   }
 
@@ -51,7 +55,8 @@ public struct AlgorithmKwargs: Sendable, Hashable {
       parsed = try StrictJSONParser.parse(Array(text.utf8))
     } catch {
       throw CheckpointError(
-        .invalidArgument, file: "--algorithm-kwargs", offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
+        .invalidArgument, file: "--algorithm-kwargs", offset: UInt64(error.offset),
+        reason: "invalid JSON: \(error.reason)")
     }
     try self.init(json: parsed)
   }
@@ -78,13 +83,15 @@ public struct AlgorithmKwargs: Sendable, Hashable {
         if value.isNull { break }
         guard let elements = value.arrayValue, !elements.isEmpty else {
           throw CheckpointError(
-            .invalidArgument, file: "--algorithm-kwargs", reason: "'\(key)' must be a non-empty list of integers")
+            .invalidArgument, file: "--algorithm-kwargs",
+            reason: "'\(key)' must be a non-empty list of integers")
         }
         var ids: [Int] = []
         for element in elements {
           guard case .int(let raw) = element, let id = Int(exactly: raw), id >= 0 else {
             throw CheckpointError(
-              .invalidArgument, file: "--algorithm-kwargs", reason: "'\(key)' must hold non-negative integers")
+              .invalidArgument, file: "--algorithm-kwargs", reason: "'\(key)' must hold non-negative integers"
+            )
           }
           ids.append(id)
         }
@@ -113,7 +120,8 @@ public struct AlgorithmKwargs: Sendable, Hashable {
     if value.isNull { return nil }
     guard let flag = value.boolValue else {
       throw CheckpointError(
-        .invalidArgument, file: "--algorithm-kwargs", reason: "'\(key)' must be true or false, not \(value.typeName)")
+        .invalidArgument, file: "--algorithm-kwargs",
+        reason: "'\(key)' must be true or false, not \(value.typeName)")
     }
     return flag
   }

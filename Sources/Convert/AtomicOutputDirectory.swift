@@ -32,7 +32,9 @@ struct AtomicOutputDirectory {
   ///   directory cannot be created.
   static func create(at outputPath: String, force: Bool) throws(CheckpointError) -> AtomicOutputDirectory {
     let trimmed = Self.trimmingTrailingSlashes(outputPath)
-    guard !trimmed.isEmpty, trimmed != ".", trimmed != "..", !trimmed.hasSuffix("/."), !trimmed.hasSuffix("/..") else {
+    guard !trimmed.isEmpty, trimmed != ".", trimmed != "..", !trimmed.hasSuffix("/."),
+      !trimmed.hasSuffix("/..")
+    else {
       throw CheckpointError(.invalidArgument, file: outputPath, reason: "not a usable output directory name")
     }
     let replaces = try checkExisting(trimmed, force: force)
@@ -43,7 +45,8 @@ struct AtomicOutputDirectory {
     let temporary = (parent == "" ? "" : parent + "/") + ".\(name).tmp-\(getpid())-\(suffix)"
     guard mkdir(temporary, 0o755) == 0 else {
       throw CheckpointError(
-        .io, file: outputPath, reason: "cannot create a temporary directory next to it: \(String(cString: strerror(errno)))")
+        .io, file: outputPath,
+        reason: "cannot create a temporary directory next to it: \(String(cString: strerror(errno)))")
     }
     return AtomicOutputDirectory(finalPath: trimmed, temporaryPath: temporary, replacesExisting: replaces)
   }
@@ -64,19 +67,26 @@ struct AtomicOutputDirectory {
     if replacesExisting {
       var generator = SystemRandomNumberGenerator()
       let (parent, name) = Self.split(finalPath)
-      let aside = (parent == "" ? "" : parent + "/") + ".\(name).old-\(getpid())-\(String(generator.next() as UInt64, radix: 16))"
+      let aside =
+        (parent == "" ? "" : parent + "/")
+        + ".\(name).old-\(getpid())-\(String(generator.next() as UInt64, radix: 16))"
       guard rename(finalPath, aside) == 0 else {
-        throw CheckpointError(.io, file: finalPath, reason: "cannot move the existing output aside: \(String(cString: strerror(errno)))")
+        throw CheckpointError(
+          .io, file: finalPath,
+          reason: "cannot move the existing output aside: \(String(cString: strerror(errno)))")
       }
       guard rename(temporaryPath, finalPath) == 0 else {
         let reason = String(cString: strerror(errno))
         _ = rename(aside, finalPath)
-        throw CheckpointError(.io, file: finalPath, reason: "cannot move the new output into place: \(reason)")
+        throw CheckpointError(
+          .io, file: finalPath, reason: "cannot move the new output into place: \(reason)")
       }
       Self.removeTree(aside)
     } else {
       guard rename(temporaryPath, finalPath) == 0 else {
-        throw CheckpointError(.io, file: finalPath, reason: "cannot move the new output into place: \(String(cString: strerror(errno)))")
+        throw CheckpointError(
+          .io, file: finalPath,
+          reason: "cannot move the new output into place: \(String(cString: strerror(errno)))")
       }
     }
     syncDirectory(Self.split(finalPath).parent.isEmpty ? "." : Self.split(finalPath).parent)
@@ -94,10 +104,12 @@ struct AtomicOutputDirectory {
     var info = stat()
     guard lstat(path, &info) == 0 else {
       if errno == ENOENT { return false }
-      throw CheckpointError(.io, file: path, reason: "cannot inspect the output path: \(String(cString: strerror(errno)))")
+      throw CheckpointError(
+        .io, file: path, reason: "cannot inspect the output path: \(String(cString: strerror(errno)))")
     }
     guard (info.st_mode & S_IFMT) == S_IFDIR else {
-      throw CheckpointError(.invalidArgument, file: path, reason: "the output path exists and is not a directory")
+      throw CheckpointError(
+        .invalidArgument, file: path, reason: "the output path exists and is not a directory")
     }
     if force { return true }
     guard let entries = directoryEntries(path) else {
@@ -105,7 +117,8 @@ struct AtomicOutputDirectory {
     }
     guard entries.isEmpty else {
       throw CheckpointError(
-        .invalidArgument, file: path, reason: "the output directory exists and is not empty (pass --force to replace it)")
+        .invalidArgument, file: path,
+        reason: "the output directory exists and is not empty (pass --force to replace it)")
     }
     return true
   }
@@ -134,7 +147,8 @@ struct AtomicOutputDirectory {
     }
     try makeDirectories(split(path).parent == "/" ? "" : split(path).parent)
     guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
-      throw CheckpointError(.io, file: path, reason: "cannot create the output's parent: \(String(cString: strerror(errno)))")
+      throw CheckpointError(
+        .io, file: path, reason: "cannot create the output's parent: \(String(cString: strerror(errno)))")
     }
   }
 

@@ -65,7 +65,8 @@ struct ConversionInputs: Sendable {
   /// The source tensor behind a planned rename.
   func sourceTensor(_ name: String) throws(CheckpointError) -> TensorInfo {
     guard let tensor = checkpoint.tensor(named: name) else {
-      throw CheckpointError(.notFound, file: checkpoint.location, tensor: name, reason: "tensor missing from the source")
+      throw CheckpointError(
+        .notFound, file: checkpoint.location, tensor: name, reason: "tensor missing from the source")
     }
     return tensor
   }
@@ -83,7 +84,9 @@ struct ConversionInputs: Sendable {
       let source = try sourceTensor(rename.source)
       planned.append(
         PlannedTensor(
-          entry: .init(name: rename.output, dtype: try outputDType(for: source.dtype), shape: source.shape, content: .tensor(source)),
+          entry: .init(
+            name: rename.output, dtype: try outputDType(for: source.dtype), shape: source.shape,
+            content: .tensor(source)),
           origin: .draft, source: source))
     }
     return planned
@@ -93,6 +96,7 @@ struct ConversionInputs: Sendable {
   func mixedDTypeWarning(_ tensors: [PlannedTensor]) -> String? {
     let floats = Set(tensors.map(\.entry.dtype).filter(\.isFloatingPoint))
     guard floats.count > 1 else { return nil }
-    return "the output mixes float dtypes (\(floats.map(\.rawValue).sorted().joined(separator: ", "))); pass --dtype to unify them"
+    return
+      "the output mixes float dtypes (\(floats.map(\.rawValue).sorted().joined(separator: ", "))); pass --dtype to unify them"
   }
 }

@@ -64,25 +64,28 @@ public struct ConversionReport: Sendable {
     func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
     func provenance(_ value: SourceProvenance) -> JSONValue {
       [
-        "given": .string(value.given), "resolved_path": .string(value.resolvedPath), "hub_id": optional(value.hubID),
+        "given": .string(value.given), "resolved_path": .string(value.resolvedPath),
+        "hub_id": optional(value.hubID),
         "revision": optional(value.revision),
       ]
     }
     var sourceObject = provenance(source)
     sourceObject = sourceObject.setting("format", to: .string(sourceFormat))
-    let validationValue: JSONValue = validation.map { check in
-      [
-        "device": .string(check.device), "checks": .array(check.checks.map(JSONValue.string)),
-        "notes": .array(check.notes.map(JSONValue.string)),
-      ]
-    } ?? .null
+    let validationValue: JSONValue =
+      validation.map { check in
+        [
+          "device": .string(check.device), "checks": .array(check.checks.map(JSONValue.string)),
+          "notes": .array(check.notes.map(JSONValue.string)),
+        ]
+      } ?? .null
     return [
       "output_path": .string(outputPath),
       "resolved_output_path": .string(resolvedOutputPath),
       "algorithm": .string(algorithm.rawValue),
       "source": sourceObject,
       "verifier": provenance(verifier),
-      "files": .array(files.map { ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)] }),
+      "files": .array(
+        files.map { ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)] }),
       "tensors": .array(
         tensors.map { tensor in
           [
@@ -93,7 +96,9 @@ public struct ConversionReport: Sendable {
           ]
         }),
       "dropped": .array(
-        dropped.map { ["name": .string($0.name), "reason": .string($0.reason), "requested": .bool($0.requested)] }),
+        dropped.map {
+          ["name": .string($0.name), "reason": .string($0.reason), "requested": .bool($0.requested)]
+        }),
       "flags": .object(flags),
       "warnings": .array(warnings.map(JSONValue.string)),
       "validation": validationValue,
@@ -103,7 +108,9 @@ public struct ConversionReport: Sendable {
   /// The terminal rendering; `styled(text, role)` may colour a role (`heading`, `warning`, `dim`).
   public func humanReadable(styled: (String, String) -> String = { text, _ in text }) -> String {
     var lines: [String] = []
-    lines.append(styled("Converted \(source.given) (\(sourceFormat)) → \(outputPath) [\(algorithm.rawValue)]", "heading"))
+    lines.append(
+      styled("Converted \(source.given) (\(sourceFormat)) → \(outputPath) [\(algorithm.rawValue)]", "heading")
+    )
     lines.append("  verifier: \(verifier.given)")
     let flagText = flags.map { "\($0.key)=\(JSONWriter.compact($0.value))" }.joined(separator: " ")
     if !flagText.isEmpty { lines.append("  flags: \(flagText)") }
@@ -120,7 +127,9 @@ public struct ConversionReport: Sendable {
       case .verifier: from = "← verifier \(tensor.sourceName ?? "?")"
       case .synthesized: from = "(synthesised)"
       }
-      if let sourceDType = tensor.sourceDType, sourceDType != tensor.dtype { from += " cast from \(sourceDType.rawValue)" }
+      if let sourceDType = tensor.sourceDType, sourceDType != tensor.dtype {
+        from += " cast from \(sourceDType.rawValue)"
+      }
       lines.append("  \(tensor.name)  \(tensor.dtype.rawValue) \(shape)  \(from)".trimmingSuffixSpaces())
     }
     if !dropped.isEmpty {

@@ -40,7 +40,8 @@ public struct ConversionRequest: Sendable {
     model: ModelSource, verifier: ModelSource, algorithm: AlgorithmChoice,
     outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
     validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
-    maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [], dropUnknown: Bool = false
+    maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
+    dropUnknown: Bool = false
   ) {
     self.model = model
     self.verifier = verifier
@@ -73,32 +74,39 @@ public enum Converter {
   public static func convert(
     _ request: ConversionRequest, progress: (@Sendable (String) -> Void)? = nil
   ) throws(CheckpointError) -> ConversionReport {
-    try convert(request, open: { path throws(CheckpointError) in try CheckpointReader.open(path) }, progress: progress)
+    try convert(
+      request, open: { path throws(CheckpointError) in try CheckpointReader.open(path) }, progress: progress)
   }
 
   /// The conversion with an injectable checkpoint opener and chunk size (tests).
   static func convert(
-    _ request: ConversionRequest, open: @escaping CheckpointOpener, chunkSize: Int = TensorReader.defaultChunk,
+    _ request: ConversionRequest, open: @escaping CheckpointOpener,
+    chunkSize: Int = TensorReader.defaultChunk,
     progress: (@Sendable (String) -> Void)? = nil
   ) throws(CheckpointError) -> ConversionReport {
     guard request.maxShardSize > 0 else {
-      throw CheckpointError(.invalidArgument, file: "--max-shard-size", reason: "must be a positive number of bytes")
+      throw CheckpointError(
+        .invalidArgument, file: "--max-shard-size", reason: "must be a positive number of bytes")
     }
     if let dtype = request.dtype, !FloatCast.castableTypes.contains(dtype) {
       throw CheckpointError(
-        .invalidArgument, file: "--dtype", reason: "\(dtype.torchName) is not one of float32, float16, bfloat16")
+        .invalidArgument, file: "--dtype",
+        reason: "\(dtype.torchName) is not one of float32, float16, bfloat16")
     }
     let model = try request.model.resolve()
     let verifierSource = try request.verifier.resolve()
-    try checkOutputIsSeparate(request.outputPath, from: [model.provenance.resolvedPath, verifierSource.provenance.resolvedPath])
+    try checkOutputIsSeparate(
+      request.outputPath, from: [model.provenance.resolvedPath, verifierSource.provenance.resolvedPath])
 
     progress?("reading \(model.path)")
     let checkpoint = try open(model.path)
     guard let configJSON = checkpoint.config else {
       throw CheckpointError(
-        .notFound, file: model.path, reason: "no config.json next to the weights (the converter needs the draft's config)")
+        .notFound, file: model.path,
+        reason: "no config.json next to the weights (the converter needs the draft's config)")
     }
-    let configPath = checkpoint.files.first(where: { $0.kind == .config })?.path ?? checkpoint.directory + "/config.json"
+    let configPath =
+      checkpoint.files.first(where: { $0.kind == .config })?.path ?? checkpoint.directory + "/config.json"
     let detection = SourceDetection.detect(checkpoint)
     let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.path)
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
@@ -119,7 +127,8 @@ public enum Converter {
       let writer = SafetensorsWriter(maxShardSize: request.maxShardSize, chunkSize: chunkSize)
       progress?("writing tensors")
       let written = try writer.write(
-        draft.tensors.map(\.entry), into: output.temporaryPath, reader: reader, displayDirectory: output.finalPath)
+        draft.tensors.map(\.entry), into: output.temporaryPath, reader: reader,
+        displayDirectory: output.finalPath)
       let configFile = try SafetensorsWriter.writeText(
         JSONWriter.pretty(draft.config) + "\n", named: "config.json", in: output.temporaryPath,
         displayDirectory: output.finalPath)
@@ -129,11 +138,13 @@ public enum Converter {
         detection: detection, verifier: verifier, draft: draft, written: written,
         outputFiles: written.files + [configFile])
       let manifestFile = try SafetensorsWriter.writeText(
-        manifest.text(), named: AuditManifest.fileName, in: output.temporaryPath, displayDirectory: output.finalPath)
+        manifest.text(), named: AuditManifest.fileName, in: output.temporaryPath,
+        displayDirectory: output.finalPath)
       var validation: ConversionReport.Validation?
       if let device = request.validateDevice {
         progress?("validating")
-        let checks = try OutputValidator.validate(directory: output.temporaryPath, manifest: manifest, open: open)
+        let checks = try OutputValidator.validate(
+          directory: output.temporaryPath, manifest: manifest, open: open)
         let note =
           device == "cpu"
           ? "no forward pass is run: structural and digest checks only"
@@ -142,7 +153,8 @@ public enum Converter {
       }
       try output.commit()
       return makeReport(
-        request: request, algorithm: algorithm, detection: detection, model: model, verifier: verifier, draft: draft,
+        request: request, algorithm: algorithm, detection: detection, model: model, verifier: verifier,
+        draft: draft,
         manifest: manifest, files: manifest.files + [manifestFile], validation: validation)
     } catch {
       output.discard()
@@ -156,7 +168,8 @@ public enum Converter {
   ) throws(CheckpointError) -> ConversionAlgorithm {
     if detection.format.hasPrefix("speculators") {
       throw CheckpointError(
-        .invalidArgument, file: location, reason: "already in the Speculators format (\(detection.evidence)); nothing to convert")
+        .invalidArgument, file: location,
+        reason: "already in the Speculators format (\(detection.evidence)); nothing to convert")
     }
     switch choice {
     case .auto:
@@ -172,13 +185,16 @@ public enum Converter {
       if let detected = detection.algorithm, detected != chosen {
         throw CheckpointError(
           .invalidArgument, file: location,
-          reason: "--algorithm \(chosen.rawValue) does not fit this checkpoint: it has the \(detection.format) layout "
+          reason:
+            "--algorithm \(chosen.rawValue) does not fit this checkpoint: it has the \(detection.format) layout "
             + "(\(detection.evidence)); use --algorithm \(detected.rawValue) or auto")
       }
-      if detection.algorithm == nil, detection.format != "unknown", let reason = detection.noConversionReason {
+      if detection.algorithm == nil, detection.format != "unknown", let reason = detection.noConversionReason
+      {
         throw CheckpointError(
           .invalidArgument, file: location,
-          reason: "--algorithm \(chosen.rawValue) does not fit this checkpoint: it has the \(detection.format) layout "
+          reason:
+            "--algorithm \(chosen.rawValue) does not fit this checkpoint: it has the \(detection.format) layout "
             + "(\(detection.evidence)): \(reason)")
       }
       return chosen
@@ -186,7 +202,9 @@ public enum Converter {
   }
 
   /// Refuses an output directory that is (or contains) the source or the verifier.
-  private static func checkOutputIsSeparate(_ outputPath: String, from inputs: [String]) throws(CheckpointError) {
+  private static func checkOutputIsSeparate(_ outputPath: String, from inputs: [String])
+    throws(CheckpointError)
+  {
     let output = ModelSource.absolutePath(outputPath)
     for input in inputs {
       let directory = input
@@ -198,7 +216,8 @@ public enum Converter {
   }
 
   private static func makeManifest(
-    request: ConversionRequest, algorithm: ConversionAlgorithm, kwargs: AlgorithmKwargs, model: ResolvedSource,
+    request: ConversionRequest, algorithm: ConversionAlgorithm, kwargs: AlgorithmKwargs,
+    model: ResolvedSource,
     checkpoint: Checkpoint, detection: SourceDetection, verifier: VerifierModel, draft: ConversionDraft,
     written: SafetensorsWriter.Output, outputFiles: [AuditManifest.FileDigest]
   ) throws(CheckpointError) -> AuditManifest {
@@ -207,7 +226,8 @@ public enum Converter {
       let (sha, size) = try FileDigests.sha256(ofFile: file.path)
       sourceFiles.append(.init(name: file.name, size: size, sha256: sha))
     }
-    let writtenByName = Dictionary(written.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    let writtenByName = Dictionary(
+      written.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     var tensors: [AuditManifest.Tensor] = []
     for planned in draft.tensors {
       guard let result = writtenByName[planned.entry.name] else { continue }
@@ -221,21 +241,27 @@ public enum Converter {
         }
       case .draft, .verifier:
         source = .init(
-          origin: planned.origin, name: planned.source?.name, dtype: planned.source?.dtype, xxh3: result.sourceXXH3)
+          origin: planned.origin, name: planned.source?.name, dtype: planned.source?.dtype,
+          xxh3: result.sourceXXH3)
       }
       tensors.append(
-        .init(name: result.name, dtype: result.dtype, shape: result.shape, file: result.file, xxh3: result.xxh3, source: source))
+        .init(
+          name: result.name, dtype: result.dtype, shape: result.shape, file: result.file, xxh3: result.xxh3,
+          source: source))
     }
     return AuditManifest(
       options: .init(
         algorithm: algorithm.rawValue, algorithmKwargs: kwargs.json, dtype: request.dtype?.torchName,
-        maxShardSize: request.maxShardSize, validateDevice: request.validateDevice, outputPath: request.outputPath,
+        maxShardSize: request.maxShardSize, validateDevice: request.validateDevice,
+        outputPath: request.outputPath,
         allowDrop: request.allowDrop, dropUnknown: request.dropUnknown),
       source: .init(
-        given: model.provenance.given, resolvedPath: model.provenance.resolvedPath, hubID: model.provenance.hubID,
+        given: model.provenance.given, resolvedPath: model.provenance.resolvedPath,
+        hubID: model.provenance.hubID,
         revision: model.provenance.revision, format: detection.format, files: sourceFiles),
       verifier: .init(
-        given: verifier.given, resolvedPath: verifier.provenance.resolvedPath, configSHA256: verifier.configSHA256,
+        given: verifier.given, resolvedPath: verifier.provenance.resolvedPath,
+        configSHA256: verifier.configSHA256,
         embeddingsFile: draft.embeddingsFile),
       tensors: tensors,
       dropped: draft.dropped.map { .init(name: $0.name, reason: $0.reason) },
@@ -243,18 +269,22 @@ public enum Converter {
   }
 
   private static func makeReport(
-    request: ConversionRequest, algorithm: ConversionAlgorithm, detection: SourceDetection, model: ResolvedSource,
-    verifier: VerifierModel, draft: ConversionDraft, manifest: AuditManifest, files: [AuditManifest.FileDigest],
+    request: ConversionRequest, algorithm: ConversionAlgorithm, detection: SourceDetection,
+    model: ResolvedSource,
+    verifier: VerifierModel, draft: ConversionDraft, manifest: AuditManifest,
+    files: [AuditManifest.FileDigest],
     validation: ConversionReport.Validation?
   ) -> ConversionReport {
     let mapped = manifest.tensors.map { tensor in
       ConversionReport.MappedTensor(
-        name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: tensor.file, origin: tensor.source.origin,
+        name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: tensor.file,
+        origin: tensor.source.origin,
         sourceName: tensor.source.name, sourceDType: tensor.source.dtype)
     }
     return ConversionReport(
       outputPath: request.outputPath, resolvedOutputPath: ModelSource.absolutePath(request.outputPath),
-      algorithm: algorithm, sourceFormat: detection.format, source: model.provenance, verifier: verifier.provenance,
+      algorithm: algorithm, sourceFormat: detection.format, source: model.provenance,
+      verifier: verifier.provenance,
       files: files.sorted { $0.name < $1.name }, tensors: mapped, dropped: draft.dropped, flags: draft.flags,
       warnings: draft.warnings, validation: validation)
   }
@@ -279,7 +309,8 @@ public enum Converter {
 /// - Returns: what was written.
 @discardableResult
 public func convertModel(
-  model: String, algorithm: AlgorithmChoice, verifier: String, outputPath: String = Converter.defaultOutputPath,
+  model: String, algorithm: AlgorithmChoice, verifier: String,
+  outputPath: String = Converter.defaultOutputPath,
   validateDevice: String? = nil, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(), dtype: DType? = nil,
   force: Bool = false, maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
   dropUnknown: Bool = false

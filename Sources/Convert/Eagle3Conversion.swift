@@ -40,15 +40,18 @@ enum Eagle3Conversion {
       throw CheckpointError(.notFound, file: location, reason: "no decoder layer (midlayer.* or layers.0.*)")
     }
     guard let verifierHidden = verifier.hiddenSize else {
-      throw CheckpointError(.malformed, file: verifier.configPath, reason: "the verifier config has no hidden_size")
+      throw CheckpointError(
+        .malformed, file: verifier.configPath, reason: "the verifier config has no hidden_size")
     }
     guard let vocab = verifier.vocabSize else {
-      throw CheckpointError(.malformed, file: verifier.configPath, reason: "the verifier config has no vocab_size")
+      throw CheckpointError(
+        .malformed, file: verifier.configPath, reason: "the verifier config has no vocab_size")
     }
     if let declared = inputs.config.targetHiddenSize, declared != verifierHidden {
       throw CheckpointError(
         .invalidArgument, file: verifier.configPath,
-        reason: "verifier hidden_size \(verifierHidden) does not fit the draft (target_hidden_size \(declared))")
+        reason:
+          "verifier hidden_size \(verifierHidden) does not fit the draft (target_hidden_size \(declared))")
     }
     let targetHidden = inputs.config.targetHiddenSize ?? verifierHidden
     guard fc.entry.shape.count == 2, fc.entry.shape[0] == hidden, fc.entry.shape[1] > 0,
@@ -56,7 +59,8 @@ enum Eagle3Conversion {
     else {
       throw CheckpointError(
         .invalidArgument, file: fc.source?.file ?? location, tensor: "fc.weight",
-        reason: "shape \(fc.entry.shape) does not fit hidden_size \(hidden) and verifier hidden_size \(verifierHidden) "
+        reason:
+          "shape \(fc.entry.shape) does not fit hidden_size \(hidden) and verifier hidden_size \(verifierHidden) "
           + "(expected [\(hidden), k×\(targetHidden)])")
     }
     let auxCount = fc.entry.shape[1] / targetHidden
@@ -67,14 +71,16 @@ enum Eagle3Conversion {
     if let sourceVocab = inputs.config.vocabSize, sourceVocab != vocab {
       warnings.append("the source config says vocab_size \(sourceVocab); the verifier's \(vocab) is written")
     }
-    let draftVocab = try draftVocabulary(inputs, planned: tensors, lmHeadRows: lmHead.entry.shape.first ?? 0, vocab: vocab)
+    let draftVocab = try draftVocabulary(
+      inputs, planned: tensors, lmHeadRows: lmHead.entry.shape.first ?? 0, vocab: vocab)
     guard lmHead.entry.shape == [draftVocab, hidden] else {
       let rows = lmHead.entry.shape.first ?? 0
       throw CheckpointError(
         .invalidArgument, file: lmHead.source?.file ?? location, tensor: "lm_head.weight",
         reason: rows > draftVocab
           ? "\(rows) rows is wider than the draft vocabulary (\(draftVocab))"
-          : "shape \(lmHead.entry.shape) does not match [draft_vocab_size \(draftVocab), hidden_size \(hidden)]")
+          : "shape \(lmHead.entry.shape) does not match [draft_vocab_size \(draftVocab), hidden_size \(hidden)]"
+      )
     }
     try checkVocabularyMaps(inputs, planned: tensors, draftVocab: draftVocab, vocab: vocab)
 
@@ -85,7 +91,9 @@ enum Eagle3Conversion {
       guard embed.entry.shape == [vocab, hidden] else {
         throw CheckpointError(
           .invalidArgument, file: embed.source?.file ?? location, tensor: "embed_tokens.weight",
-          reason: "shape \(embed.entry.shape) does not fit the verifier vocabulary \(vocab) and hidden_size \(hidden)")
+          reason:
+            "shape \(embed.entry.shape) does not fit the verifier vocabulary \(vocab) and hidden_size \(hidden)"
+        )
       }
     } else if plan.verifierTensors.contains("embed_tokens.weight") {
       let (tensor, file) = try verifier.locateEmbeddings(open: inputs.open)
@@ -101,7 +109,8 @@ enum Eagle3Conversion {
       }
       tensors.append(
         PlannedTensor(
-          entry: .init(name: "embed_tokens.weight", dtype: floatType, shape: tensor.shape, content: .tensor(tensor)),
+          entry: .init(
+            name: "embed_tokens.weight", dtype: floatType, shape: tensor.shape, content: .tensor(tensor)),
           origin: .verifier, source: tensor))
       embeddingsFile = file
     }
@@ -132,14 +141,17 @@ enum Eagle3Conversion {
     if plan.flags.normBeforeFC && plan.flags.fcNorm {
       throw CheckpointError(
         .invalidArgument, file: location,
-        reason: "the draft has both input_norm.weight (norm_before_fc) and fc_norm.N.weight (fc_norm), which exclude each other")
+        reason:
+          "the draft has both input_norm.weight (norm_before_fc) and fc_norm.N.weight (fc_norm), which exclude each other"
+      )
     }
     if plan.flags.normBeforeFC { optional.append(("norm_before_fc", true)) }
     if plan.flags.fcNorm { optional.append(("fc_norm", true)) }
     if kwargs.normOutput == true {
       guard planned("norm.weight") != nil else {
         throw CheckpointError(
-          .invalidArgument, file: location, tensor: "norm.weight", reason: "norm_output is requested but the draft has no norm.weight")
+          .invalidArgument, file: location, tensor: "norm.weight",
+          reason: "norm_output is requested but the draft has no norm.weight")
       }
       optional.append(("norm_output", true))
     }
@@ -147,12 +159,16 @@ enum Eagle3Conversion {
       guard ids.count == auxCount else {
         throw CheckpointError(
           .invalidArgument, file: location, tensor: "fc.weight",
-          reason: "eagle_aux_hidden_state_layer_ids has \(ids.count) entries but fc.weight takes \(auxCount) hidden states")
+          reason:
+            "eagle_aux_hidden_state_layer_ids has \(ids.count) entries but fc.weight takes \(auxCount) hidden states"
+        )
       }
       if let layers = verifier.layerCount, let bad = ids.first(where: { $0 >= layers }) {
         throw CheckpointError(
           .invalidArgument, file: verifier.configPath,
-          reason: "eagle_aux_hidden_state_layer_ids entry \(bad) is not below the verifier's num_hidden_layers \(layers)")
+          reason:
+            "eagle_aux_hidden_state_layer_ids entry \(bad) is not below the verifier's num_hidden_layers \(layers)"
+        )
       }
       optional.append(("eagle_aux_hidden_state_layer_ids", .array(ids.map { .int(Int64($0)) })))
     }
@@ -168,7 +184,8 @@ enum Eagle3Conversion {
     guard let intermediate else {
       throw CheckpointError(.malformed, file: inputs.configPath, reason: "'intermediate_size' is missing")
     }
-    let maxPositions = max(inputs.config.int("max_position_embeddings") ?? 4096, verifier.maxPositionEmbeddings ?? 4096)
+    let maxPositions = max(
+      inputs.config.int("max_position_embeddings") ?? 4096, verifier.maxPositionEmbeddings ?? 4096)
     let layer = SpeculatorsConfigBuilder.layerConfig(
       source: inputs.config,
       .init(
@@ -179,7 +196,10 @@ enum Eagle3Conversion {
       ("architectures", ["Eagle3Speculator"]),
       ("draft_vocab_size", .int(Int64(draftVocab))),
       ("norm_before_residual", .bool(normBeforeResidual)),
-      ("speculators_config", SpeculatorsConfigBuilder.speculatorsConfig(algorithm: .eagle3, verifier: verifier)),
+      (
+        "speculators_config",
+        SpeculatorsConfigBuilder.speculatorsConfig(algorithm: .eagle3, verifier: verifier)
+      ),
       ("speculators_model_type", "eagle3"),
       ("speculators_version", .string(ToolInfo.version)),
       ("target_hidden_size", targetHiddenValue),
@@ -208,7 +228,8 @@ enum Eagle3Conversion {
     if d2t == nil && draftVocab < vocab {
       throw CheckpointError(
         .invalidArgument, file: inputs.checkpoint.location, tensor: "d2t",
-        reason: "the draft vocabulary (\(draftVocab)) is smaller than the verifier's (\(vocab)) but there is no d2t "
+        reason:
+          "the draft vocabulary (\(draftVocab)) is smaller than the verifier's (\(vocab)) but there is no d2t "
           + "to map draft tokens to verifier tokens")
     }
     return draftVocab
@@ -225,7 +246,8 @@ enum Eagle3Conversion {
     if let t2d {
       guard t2d.dtype == .BOOL, t2d.shape.count == 1 else {
         throw CheckpointError(
-          .malformed, file: t2d.file, tensor: "t2d", reason: "must be a 1-D BOOL tensor, not \(t2d.dtype.rawValue) \(t2d.shape)")
+          .malformed, file: t2d.file, tensor: "t2d",
+          reason: "must be a 1-D BOOL tensor, not \(t2d.dtype.rawValue) \(t2d.shape)")
       }
       guard t2d.shape[0] == vocab else {
         throw CheckpointError(
@@ -233,6 +255,9 @@ enum Eagle3Conversion {
           reason: "verifier vocab_size \(vocab) does not fit the draft (t2d covers \(t2d.shape[0]) tokens)")
       }
       let bytes = try inputs.reader.bytes(of: t2d)
+      guard bytes.count == vocab else {
+        throw CheckpointError(.malformed, file: t2d.file, tensor: "t2d", reason: "read \(bytes.count) bytes, expected \(vocab)")
+      }
       let popcount = bytes.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
       guard popcount == draftVocab else {
         throw CheckpointError(
@@ -244,9 +269,14 @@ enum Eagle3Conversion {
     if let d2t {
       guard d2t.dtype == .I64, d2t.shape == [draftVocab] else {
         throw CheckpointError(
-          .malformed, file: d2t.file, tensor: "d2t", reason: "must be I64 [\(draftVocab)], not \(d2t.dtype.rawValue) \(d2t.shape)")
+          .malformed, file: d2t.file, tensor: "d2t",
+          reason: "must be I64 [\(draftVocab)], not \(d2t.dtype.rawValue) \(d2t.shape)")
       }
       let bytes = try inputs.reader.bytes(of: d2t)
+      guard bytes.count == draftVocab * 8 else {
+        throw CheckpointError(
+          .malformed, file: d2t.file, tensor: "d2t", reason: "read \(bytes.count) bytes, expected \(draftVocab * 8)")
+      }
       for index in 0..<draftVocab {
         var offset: Int64 = 0
         for byte in (0..<8).reversed() { offset = offset << 8 | Int64(bytes[index * 8 + byte]) }
@@ -254,7 +284,8 @@ enum Eagle3Conversion {
         guard !overflow, target >= 0, target < Int64(vocab) else {
           throw CheckpointError(
             .invalidArgument, file: d2t.file, tensor: "d2t",
-            reason: "entry \(index) maps to token \(index) + \(offset), outside the verifier vocabulary (\(vocab))")
+            reason:
+              "entry \(index) maps to token \(index) + \(offset), outside the verifier vocabulary (\(vocab))")
         }
         if let mask, mask[Int(target)] == 0 {
           throw CheckpointError(
@@ -273,22 +304,27 @@ enum Eagle3Conversion {
     func read(_ value: JSONValue?, _ path: String) throws(CheckpointError) -> [Int]? {
       guard let value, !value.isNull else { return nil }
       guard let elements = value.arrayValue, !elements.isEmpty else {
-        throw CheckpointError(.malformed, file: inputs.configPath, reason: "'\(path)' must be a non-empty list of integers")
+        throw CheckpointError(
+          .malformed, file: inputs.configPath, reason: "'\(path)' must be a non-empty list of integers")
       }
       var ids: [Int] = []
       for element in elements {
         guard let id = element.intValue, id >= 0 else {
-          throw CheckpointError(.malformed, file: inputs.configPath, reason: "'\(path)' must hold non-negative integers")
+          throw CheckpointError(
+            .malformed, file: inputs.configPath, reason: "'\(path)' must hold non-negative integers")
         }
         ids.append(id)
       }
       return ids
     }
-    if let ids = try read(inputs.config.json["eagle_aux_hidden_state_layer_ids"], "eagle_aux_hidden_state_layer_ids") {
+    if let ids = try read(
+      inputs.config.json["eagle_aux_hidden_state_layer_ids"], "eagle_aux_hidden_state_layer_ids")
+    {
       return ids
     }
     if let ids = try read(
-      inputs.config.json["eagle_config"]?["eagle_aux_hidden_state_layer_ids"], "eagle_config.eagle_aux_hidden_state_layer_ids")
+      inputs.config.json["eagle_config"]?["eagle_aux_hidden_state_layer_ids"],
+      "eagle_config.eagle_aux_hidden_state_layer_ids")
     {
       return ids.map { $0 + 1 }
     }

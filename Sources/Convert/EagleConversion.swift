@@ -19,21 +19,26 @@ enum EagleConversion {
     var tensors = try inputs.copies(of: plan)
     guard let fc = tensors.first(where: { $0.entry.name == "fusion_fc.weight" }) else {
       throw CheckpointError(
-        .notFound, file: inputs.checkpoint.location, tensor: "fc.weight", reason: "an EAGLE draft needs its fusion layer")
+        .notFound, file: inputs.checkpoint.location, tensor: "fc.weight",
+        reason: "an EAGLE draft needs its fusion layer")
     }
     guard tensors.contains(where: { $0.entry.name.hasPrefix("transformer.") }) else {
       throw CheckpointError(
-        .notFound, file: inputs.checkpoint.location, reason: "no layers.0.* decoder tensors: not an EAGLE draft")
+        .notFound, file: inputs.checkpoint.location,
+        reason: "no layers.0.* decoder tensors: not an EAGLE draft")
     }
     let hidden = try inputs.requiredInt("hidden_size")
     guard fc.entry.shape == [hidden, 2 * hidden] else {
       throw CheckpointError(
         .malformed, file: fc.source?.file ?? inputs.checkpoint.location, tensor: "fc.weight",
-        reason: "shape \(fc.entry.shape) does not match hidden_size \(hidden) (expected [\(hidden), \(2 * hidden)])")
+        reason:
+          "shape \(fc.entry.shape) does not match hidden_size \(hidden) (expected [\(hidden), \(2 * hidden)])"
+      )
     }
     let verifier = inputs.verifier
     guard let verifierHidden = verifier.hiddenSize else {
-      throw CheckpointError(.malformed, file: verifier.configPath, reason: "the verifier config has no hidden_size")
+      throw CheckpointError(
+        .malformed, file: verifier.configPath, reason: "the verifier config has no hidden_size")
     }
     guard verifierHidden == hidden else {
       throw CheckpointError(
@@ -42,7 +47,8 @@ enum EagleConversion {
           + "an eagle draft concatenates the verifier's hidden state with its embedding")
     }
     guard let verifierVocab = verifier.vocabSize else {
-      throw CheckpointError(.malformed, file: verifier.configPath, reason: "the verifier config has no vocab_size")
+      throw CheckpointError(
+        .malformed, file: verifier.configPath, reason: "the verifier config has no vocab_size")
     }
     let draftVocab = inputs.config.vocabSize ?? verifierVocab
     guard draftVocab == verifierVocab else {
@@ -53,7 +59,8 @@ enum EagleConversion {
     }
     let heads = try inputs.requiredInt("num_attention_heads")
     let intermediate =
-      inputs.config.intermediateSize ?? tensors.first(where: { $0.entry.name == "transformer.mlp.gate_proj.weight" })?.entry.shape.first
+      inputs.config.intermediateSize
+      ?? tensors.first(where: { $0.entry.name == "transformer.mlp.gate_proj.weight" })?.entry.shape.first
     guard let intermediate else {
       throw CheckpointError(.malformed, file: inputs.configPath, reason: "'intermediate_size' is missing")
     }
@@ -62,7 +69,8 @@ enum EagleConversion {
     for synthesis in plan.synthesized {
       tensors.append(
         PlannedTensor(
-          entry: .init(name: synthesis.output, dtype: floatType, shape: [hidden], content: .fill(synthesis.fill)),
+          entry: .init(
+            name: synthesis.output, dtype: floatType, shape: [hidden], content: .fill(synthesis.fill)),
           origin: .synthesized, source: nil))
     }
     var warnings = plan.warnings
@@ -71,7 +79,8 @@ enum EagleConversion {
     let layer = SpeculatorsConfigBuilder.layerConfig(
       source: inputs.config,
       .init(
-        hiddenSize: hidden, intermediateSize: intermediate, attentionHeads: heads, layerCount: 1, vocabSize: draftVocab,
+        hiddenSize: hidden, intermediateSize: intermediate, attentionHeads: heads, layerCount: 1,
+        vocabSize: draftVocab,
         maxPositionEmbeddings: inputs.config.value("max_position_embeddings") ?? 4096, modelType: "llama",
         copyTokenIDs: true))
     let config: JSONValue = [

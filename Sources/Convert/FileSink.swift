@@ -31,7 +31,8 @@ final class FileSink {
     self.displayName = displayName
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
-      throw CheckpointError(.io, file: displayName, reason: "cannot create: \(String(cString: strerror(errno)))")
+      throw CheckpointError(
+        .io, file: displayName, reason: "cannot create: \(String(cString: strerror(errno)))")
     }
     descriptor = fd
     buffer.reserveCapacity(Self.bufferSize)
@@ -64,12 +65,14 @@ final class FileSink {
   func finish() throws(CheckpointError) -> String {
     try flush()
     guard fsync(descriptor) == 0 else {
-      throw CheckpointError(.io, file: displayName, reason: "cannot sync: \(String(cString: strerror(errno)))")
+      throw CheckpointError(
+        .io, file: displayName, reason: "cannot sync: \(String(cString: strerror(errno)))")
     }
     let result = close(descriptor)
     descriptor = -1
     guard result == 0 else {
-      throw CheckpointError(.io, file: displayName, reason: "cannot close: \(String(cString: strerror(errno)))")
+      throw CheckpointError(
+        .io, file: displayName, reason: "cannot close: \(String(cString: strerror(errno)))")
     }
     guard let finished = hasher.take() else {
       throw CheckpointError(.io, file: displayName, reason: "file finished twice")
@@ -90,7 +93,8 @@ final class FileSink {
       let written = systemWrite(descriptor, base + offset, bytes.count - offset)
       if written < 0 {
         if errno == EINTR { continue }
-        throw CheckpointError(.io, file: displayName, reason: "cannot write: \(String(cString: strerror(errno)))")
+        throw CheckpointError(
+          .io, file: displayName, reason: "cannot write: \(String(cString: strerror(errno)))")
       }
       if written == 0 {
         throw CheckpointError(.io, file: displayName, reason: "cannot write: no progress (disk full?)")

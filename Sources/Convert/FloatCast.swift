@@ -25,8 +25,8 @@ public enum FloatCast {
 
   /// Converts whole elements of `input` (dtype `source`) into `output` (dtype `target`).
   ///
-  /// `output` must hold `input.count / size(source) * size(target)` bytes. Reads and writes
-  /// are unaligned-safe and little-endian.
+  /// Converts `min(input.count / size(source), output.count / size(target))` elements (callers
+  /// size `output` for all of them). Reads and writes are unaligned-safe and little-endian.
   @discardableResult
   public static func convert(
     _ input: UnsafeRawBufferPointer, from source: DType, to target: DType,
@@ -34,14 +34,16 @@ public enum FloatCast {
   ) -> Outcome {
     var outcome = Outcome()
     guard let inSize = source.bytesPerElement, let outSize = target.bytesPerElement else { return outcome }
-    let count = input.count / inSize
-    precondition(output.count >= count * outSize, "FloatCast: output buffer too small")
+    let count = min(input.count / inSize, output.count / outSize)
     for index in 0..<count {
       let wide: UInt32
       switch source {
       case .F32: wide = UInt32(littleEndian: input.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
-      case .F16: wide = f16ToF32(UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
-      default: wide = bf16ToF32(UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
+      case .F16:
+        wide = f16ToF32(UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
+      default:
+        wide = bf16ToF32(
+          UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
       }
       switch target {
       case .F32:

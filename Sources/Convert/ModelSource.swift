@@ -42,11 +42,13 @@ public enum ModelSource: Sendable, Hashable {
       var info = stat()
       guard stat(path, &info) == 0 else {
         let code = errno
-        throw CheckpointError(code == ENOENT ? .notFound : .io, file: path, reason: String(cString: strerror(code)))
+        throw CheckpointError(
+          code == ENOENT ? .notFound : .io, file: path, reason: String(cString: strerror(code)))
       }
       return ResolvedSource(
         path: path,
-        provenance: SourceProvenance(given: path, resolvedPath: Self.absolutePath(path), hubID: nil, revision: nil))
+        provenance: SourceProvenance(
+          given: path, resolvedPath: Self.absolutePath(path), hubID: nil, revision: nil))
     }
   }
 

@@ -16,14 +16,21 @@ enum OutputValidator {
     var checks: [String] = []
     let checkpoint = try open(directory)
     guard let config = checkpoint.config else {
-      throw CheckpointError(.malformed, file: directory + "/config.json", reason: "the output has no readable config.json")
+      throw CheckpointError(
+        .malformed, file: directory + "/config.json", reason: "the output has no readable config.json")
     }
-    checks.append("re-opened the output: \(checkpoint.tensors.count) tensors in \(checkpoint.weightFiles.count) file(s)")
+    checks.append(
+      "re-opened the output: \(checkpoint.tensors.count) tensors in \(checkpoint.weightFiles.count) file(s)")
 
     let required: [(String, JSONValue?)] = [
       ("speculators_model_type", config["speculators_model_type"]),
-      ("speculators_config.verifier.name_or_path", config["speculators_config"]?["verifier"]?["name_or_path"]),
-      ("speculators_config.verifier.architectures", config["speculators_config"]?["verifier"]?["architectures"]),
+      (
+        "speculators_config.verifier.name_or_path", config["speculators_config"]?["verifier"]?["name_or_path"]
+      ),
+      (
+        "speculators_config.verifier.architectures",
+        config["speculators_config"]?["verifier"]?["architectures"]
+      ),
       (
         "speculators_config.proposal_methods[0].speculative_tokens",
         config["speculators_config"]?["proposal_methods"]?.arrayValue?.first?["speculative_tokens"]
@@ -35,7 +42,8 @@ enum OutputValidator {
     }
     checks.append("config.json has the keys vLLM requires")
 
-    let written = Dictionary(checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    let written = Dictionary(
+      checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     guard written.count == manifest.tensors.count else {
       throw CheckpointError(
         .malformed, file: directory,
@@ -44,12 +52,16 @@ enum OutputValidator {
     let reader = TensorReader()
     for expected in manifest.tensors {
       guard let tensor = written[expected.name] else {
-        throw CheckpointError(.malformed, file: directory, tensor: expected.name, reason: "listed in the manifest but not written")
+        throw CheckpointError(
+          .malformed, file: directory, tensor: expected.name, reason: "listed in the manifest but not written"
+        )
       }
       guard tensor.dtype == expected.dtype, tensor.shape == expected.shape else {
         throw CheckpointError(
           .malformed, file: tensor.file, tensor: expected.name,
-          reason: "written as \(tensor.dtype.rawValue) \(tensor.shape), manifest says \(expected.dtype.rawValue) \(expected.shape)")
+          reason:
+            "written as \(tensor.dtype.rawValue) \(tensor.shape), manifest says \(expected.dtype.rawValue) \(expected.shape)"
+        )
       }
       var hasher = XXH3Hasher()
       do {
@@ -62,7 +74,8 @@ enum OutputValidator {
       let digest = hasher.finalizeHex()
       guard digest == expected.xxh3 else {
         throw CheckpointError(
-          .malformed, file: tensor.file, tensor: expected.name, reason: "XXH3-128 \(digest) differs from the manifest's \(expected.xxh3)")
+          .malformed, file: tensor.file, tensor: expected.name,
+          reason: "XXH3-128 \(digest) differs from the manifest's \(expected.xxh3)")
       }
     }
     checks.append("\(manifest.tensors.count) tensor digests (XXH3-128) match the manifest")

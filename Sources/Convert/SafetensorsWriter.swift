@@ -80,7 +80,9 @@ public struct SafetensorsWriter: Sendable {
   public var chunkSize: Int
 
   /// Creates a writer.
-  public init(maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, chunkSize: Int = TensorReader.defaultChunk) {
+  public init(
+    maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, chunkSize: Int = TensorReader.defaultChunk
+  ) {
     self.maxShardSize = maxShardSize
     self.chunkSize = chunkSize
   }
@@ -131,7 +133,8 @@ public struct SafetensorsWriter: Sendable {
   ) throws(CheckpointError) -> Output {
     let shown = displayDirectory ?? directory
     guard maxShardSize > 0 else {
-      throw CheckpointError(.invalidArgument, file: directory, reason: "the maximum shard size must be positive")
+      throw CheckpointError(
+        .invalidArgument, file: directory, reason: "the maximum shard size must be positive")
     }
     try validate(entries, directory: directory)
     let ordered = entries.sorted(by: Self.precedes)
@@ -142,7 +145,8 @@ public struct SafetensorsWriter: Sendable {
     var totalSize = 0
     for (index, shard) in shards.enumerated() {
       let name = Self.shardFileName(index, of: shards.count)
-      let (tensors, digest) = try writeShard(shard, named: name, in: directory, shownAs: shown + "/" + name, reader: reader)
+      let (tensors, digest) = try writeShard(
+        shard, named: name, in: directory, shownAs: shown + "/" + name, reader: reader)
       written += tensors
       files.append(digest)
       for tensor in shard {
@@ -156,7 +160,8 @@ public struct SafetensorsWriter: Sendable {
         "weight_map": .object(weightMap),
       ]
       files.append(
-        try Self.writeText(JSONWriter.pretty(index) + "\n", named: Self.indexFileName, in: directory, displayDirectory: shown))
+        try Self.writeText(
+          JSONWriter.pretty(index) + "\n", named: Self.indexFileName, in: directory, displayDirectory: shown))
     }
     return Output(tensors: written, files: files.sorted { $0.name < $1.name })
   }
@@ -165,7 +170,8 @@ public struct SafetensorsWriter: Sendable {
   public static func writeText(
     _ text: String, named name: String, in directory: String, displayDirectory: String? = nil
   ) throws(CheckpointError) -> AuditManifest.FileDigest {
-    let sink = try FileSink(path: directory + "/" + name, displayName: (displayDirectory ?? directory) + "/" + name)
+    let sink = try FileSink(
+      path: directory + "/" + name, displayName: (displayDirectory ?? directory) + "/" + name)
     try sink.write(Array(text.utf8))
     let sha = try sink.finish()
     return AuditManifest.FileDigest(name: name, size: sink.size, sha256: sha)
@@ -175,15 +181,22 @@ public struct SafetensorsWriter: Sendable {
     var seen = Set<String>()
     for entry in entries {
       guard entry.name != "__metadata__", !entry.name.isEmpty else {
-        throw CheckpointError(.invalidArgument, file: directory, tensor: entry.name, reason: "reserved tensor name")
+        throw CheckpointError(
+          .invalidArgument, file: directory, tensor: entry.name, reason: "reserved tensor name")
       }
       guard seen.insert(entry.name).inserted else {
-        throw CheckpointError(.invalidArgument, file: directory, tensor: entry.name, reason: "tensor written twice")
+        throw CheckpointError(
+          .invalidArgument, file: directory, tensor: entry.name, reason: "tensor written twice")
       }
-      guard let size = checkedByteCount(shape: entry.shape, dtype: entry.dtype), entry.dtype.bytesPerElement != nil else {
-        throw CheckpointError(.invalidArgument, file: directory, tensor: entry.name, reason: "tensor size overflows")
+      guard checkedByteCount(shape: entry.shape, dtype: entry.dtype) != nil else {
+        throw CheckpointError(
+          .invalidArgument, file: directory, tensor: entry.name, reason: "tensor size overflows")
       }
-      _ = size
+      guard entry.dtype.bytesPerElement != nil else {
+        throw CheckpointError(
+          .unsupported, file: directory, tensor: entry.name,
+          reason: "sub-byte dtype \(entry.dtype.rawValue) cannot be written")
+      }
       switch entry.content {
       case .tensor(let source):
         guard source.elementCount == entry.shape.reduce(1, *) else {
@@ -233,7 +246,8 @@ public struct SafetensorsWriter: Sendable {
   ) throws(CheckpointError) -> ([WrittenTensor], AuditManifest.FileDigest) {
     let header = Self.header(for: shard)
     guard header.count <= Self.maximumHeaderSize else {
-      throw CheckpointError(.limitExceeded, file: shown, reason: "header of \(header.count) bytes exceeds 100 MB")
+      throw CheckpointError(
+        .limitExceeded, file: shown, reason: "header of \(header.count) bytes exceeds 100 MB")
     }
     let sink = try FileSink(path: directory + "/" + name, displayName: shown)
     let length = UInt64(header.count)
@@ -244,7 +258,8 @@ public struct SafetensorsWriter: Sendable {
       let (digest, sourceDigest) = try writeTensor(entry, to: sink, reader: reader)
       written.append(
         WrittenTensor(
-          name: entry.name, dtype: entry.dtype, shape: entry.shape, file: name, xxh3: digest, sourceXXH3: sourceDigest))
+          name: entry.name, dtype: entry.dtype, shape: entry.shape, file: name, xxh3: digest,
+          sourceXXH3: sourceDigest))
     }
     let sha = try sink.finish()
     return (written, AuditManifest.FileDigest(name: name, size: sink.size, sha256: sha))
@@ -258,7 +273,9 @@ public struct SafetensorsWriter: Sendable {
     switch entry.content {
     case .fill(let fill):
       let pattern = Self.fillPattern(fill, dtype: entry.dtype)
-      let block = Array(repeating: pattern, count: max(1, min(chunkSize, FileSink.bufferSize) / pattern.count)).flatMap { $0 }
+      let block = Array(
+        repeating: pattern, count: max(1, min(chunkSize, FileSink.bufferSize) / pattern.count)
+      ).flatMap { $0 }
       var remaining = expected
       while remaining > 0 {
         let take = min(remaining, block.count)

@@ -30,7 +30,8 @@ struct SourceDetection: Sendable, Hashable {
     let config = checkpoint.config.map(ModelConfig.init)
     if let type = config?.speculatorsModelType {
       return SourceDetection(
-        format: "speculators-\(type)", algorithm: nil, evidence: "config.json has speculators_model_type '\(type)'",
+        format: "speculators-\(type)", algorithm: nil,
+        evidence: "config.json has speculators_model_type '\(type)'",
         noConversionReason: "already converted")
     }
     if names.contains("fusion_fc.weight") || names.contains(where: { $0.hasPrefix("transformer.") }) {
@@ -52,11 +53,14 @@ struct SourceDetection: Sendable, Hashable {
         evidence: eagle3Markers.joined(separator: ", "))
     }
     if names.contains("fc.weight") && layers == [0] {
-      let norms = ["embed_layernorm.weight", "post_embedding_layernorm.weight", "hidden_layernorm.weight",
-        "lm_head_layernorm.weight"].filter(names.contains)
+      let norms = [
+        "embed_layernorm.weight", "post_embedding_layernorm.weight", "hidden_layernorm.weight",
+        "lm_head_layernorm.weight",
+      ].filter(names.contains)
       return SourceDetection(
         format: norms.isEmpty ? "eagle1" : "hass-layernorms", algorithm: .eagle,
-        evidence: "fc.weight with layers.0.* and no EAGLE-3 tensors" + (norms.isEmpty ? "" : ", " + norms.joined(separator: ", ")))
+        evidence: "fc.weight with layers.0.* and no EAGLE-3 tensors"
+          + (norms.isEmpty ? "" : ", " + norms.joined(separator: ", ")))
     }
     return SourceDetection(format: "unknown", algorithm: nil, evidence: "no EAGLE tensor layout recognised")
   }

@@ -54,7 +54,8 @@ enum SpeculatorsConfigBuilder {
       if let value = source.value(key) { return value }
       return fallback
     }
-    let headDim: JSONValue = source.int("head_dim").map { .int(Int64($0)) }
+    let headDim: JSONValue =
+      source.int("head_dim").map { .int(Int64($0)) }
       ?? .int(Int64(values.hiddenSize / max(values.attentionHeads, 1)))
     var members: [(key: String, value: JSONValue)] = [
       ("attention_bias", sourceValue("attention_bias", default: false)),
@@ -69,7 +70,9 @@ enum SpeculatorsConfigBuilder {
       ("model_type", .string(values.modelType)),
       ("num_attention_heads", .int(Int64(values.attentionHeads))),
       ("num_hidden_layers", .int(Int64(values.layerCount))),
-      ("num_key_value_heads", sourceValue("num_key_value_heads", default: .int(Int64(values.attentionHeads)))),
+      (
+        "num_key_value_heads", sourceValue("num_key_value_heads", default: .int(Int64(values.attentionHeads)))
+      ),
       ("pretraining_tp", sourceValue("pretraining_tp", default: 1)),
       ("rms_norm_eps", sourceValue("rms_norm_eps", default: 1e-6)),
       ("rope_scaling", source.json["rope_scaling"] ?? source.json["text_config"]?["rope_scaling"] ?? .null),
@@ -80,7 +83,9 @@ enum SpeculatorsConfigBuilder {
     if values.copyTokenIDs {
       // Written only when they differ from LlamaConfig's defaults (bos 1, eos 2, pad null), as
       // the reference's diff-dict serialisation does.
-      let defaults: [(String, JSONValue)] = [("bos_token_id", 1), ("eos_token_id", 2), ("pad_token_id", .null)]
+      let defaults: [(String, JSONValue)] = [
+        ("bos_token_id", 1), ("eos_token_id", 2), ("pad_token_id", .null),
+      ]
       for (key, fallback) in defaults {
         if let value = source.value(key), value != fallback { members.append((key, value)) }
       }

@@ -80,13 +80,15 @@ struct VerifierModel {
     do {
       json = try StrictJSONParser.parse(mapped.bytes)
     } catch {
-      throw CheckpointError(.malformed, file: configPath, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
+      throw CheckpointError(
+        .malformed, file: configPath, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
     }
     guard json.objectMembers != nil else {
       throw CheckpointError(.malformed, file: configPath, reason: "config.json must hold a JSON object")
     }
     return VerifierModel(
-      given: source.provenance.given, provenance: source.provenance, directory: directory.isEmpty ? "." : directory,
+      given: source.provenance.given, provenance: source.provenance,
+      directory: directory.isEmpty ? "." : directory,
       configPath: configPath, config: ModelConfig(json), configSHA256: SHA256Hasher.hex(of: mapped.bytes))
   }
 
@@ -95,7 +97,8 @@ struct VerifierModel {
   /// - Returns: the tensor and the name of its file (relative to the verifier directory).
   /// - Throws: ``CheckpointError`` (`.notFound`) when the verifier has no weights or no
   ///   embedding under any known name; (`.malformed`) for an unsafe shard name in the index.
-  func locateEmbeddings(open: CheckpointOpener) throws(CheckpointError) -> (tensor: TensorInfo, file: String) {
+  func locateEmbeddings(open: CheckpointOpener) throws(CheckpointError) -> (tensor: TensorInfo, file: String)
+  {
     for indexName in Self.indexNames {
       let indexPath = directory + "/" + indexName
       guard Self.isRegularFile(indexPath) else { continue }
@@ -104,7 +107,8 @@ struct VerifierModel {
       do {
         index = try StrictJSONParser.parse(mapped.bytes)
       } catch {
-        throw CheckpointError(.malformed, file: indexPath, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
+        throw CheckpointError(
+          .malformed, file: indexPath, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
       }
       guard let weightMap = index["weight_map"], weightMap.objectMembers != nil else {
         throw CheckpointError(.malformed, file: indexPath, reason: "no weight_map object")
@@ -112,11 +116,14 @@ struct VerifierModel {
       for name in Self.embeddingNames {
         guard let shardValue = weightMap[name] else { continue }
         guard let shard = shardValue.stringValue, Self.isSafeShardName(shard) else {
-          throw CheckpointError(.malformed, file: indexPath, tensor: name, reason: "unsafe or invalid shard name")
+          throw CheckpointError(
+            .malformed, file: indexPath, tensor: name, reason: "unsafe or invalid shard name")
         }
         let checkpoint = try open(directory + "/" + shard)
         guard let tensor = checkpoint.tensor(named: name) else {
-          throw CheckpointError(.notFound, file: directory + "/" + shard, tensor: name, reason: "the index names this shard but the tensor is not in it")
+          throw CheckpointError(
+            .notFound, file: directory + "/" + shard, tensor: name,
+            reason: "the index names this shard but the tensor is not in it")
         }
         return (tensor, shard)
       }

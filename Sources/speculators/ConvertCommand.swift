@@ -56,7 +56,8 @@ struct ConvertCommand: ParsableCommand {
 
   @Option(
     name: [.customLong("validate-device"), .customLong("validate_device")],
-    help: "Check the output before moving it into place (no forward pass runs; cpu is accepted, others noted).")
+    help:
+      "Check the output before moving it into place (no forward pass runs; cpu is accepted, others noted).")
   var validateDevice: String?
 
   @Option(help: "Write floats as float32, float16 or bfloat16 (default: keep the source dtype).")
@@ -92,20 +93,24 @@ struct ConvertCommand: ParsableCommand {
     signal(SIGXFSZ, SIG_IGN)
     var parsedDType: DType?
     if let dtype {
-      guard let value = DType(torchName: dtype), ["float32", "float16", "bfloat16"].contains(value.torchName) else {
-        throw CheckpointError(.invalidArgument, file: "--dtype", reason: "'\(dtype)' is not one of float32, float16, bfloat16")
+      guard let value = DType(torchName: dtype), ["float32", "float16", "bfloat16"].contains(value.torchName)
+      else {
+        throw CheckpointError(
+          .invalidArgument, file: "--dtype", reason: "'\(dtype)' is not one of float32, float16, bfloat16")
       }
       parsedDType = value
     }
     guard let shardSize = SafetensorsWriter.parseSize(maxShardSize) else {
-      throw CheckpointError(.invalidArgument, file: "--max-shard-size", reason: "'\(maxShardSize)' is not a size")
+      throw CheckpointError(
+        .invalidArgument, file: "--max-shard-size", reason: "'\(maxShardSize)' is not a size")
     }
     var kwargs = AlgorithmKwargs()
     if let algorithmKwargs { kwargs = try AlgorithmKwargs(parsing: algorithmKwargs) }
     let request = ConversionRequest(
       model: ModelSource(argument: model), verifier: ModelSource(argument: verifier), algorithm: algorithm,
       outputPath: outputPath, algorithmKwargs: kwargs, validateDevice: validateDevice,
-      dtype: parsedDType, force: force, maxShardSize: shardSize, allowDrop: allowDrop, dropUnknown: dropUnknown)
+      dtype: parsedDType, force: force, maxShardSize: shardSize, allowDrop: allowDrop,
+      dropUnknown: dropUnknown)
     var progress: (@Sendable (String) -> Void)?
     if isatty(STDERR_FILENO) != 0 && !json {
       progress = { @Sendable line in writeStandardError(line + "…\n") }

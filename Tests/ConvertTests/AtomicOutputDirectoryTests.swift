@@ -26,7 +26,8 @@ struct AtomicOutputDirectoryTests {
   func discard() throws {
     let parent = try makeTemporaryDirectory()
     let output = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
-    try FileManager.default.createDirectory(atPath: output.temporaryFile("sub"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: output.temporaryFile("sub"), withIntermediateDirectories: true)
     try "x".write(toFile: output.temporaryFile("sub/a.txt"), atomically: false, encoding: .utf8)
     output.discard()
     #expect(try entries(parent).isEmpty)
@@ -37,7 +38,9 @@ struct AtomicOutputDirectoryTests {
     let parent = try makeTemporaryDirectory()
     try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: true)
     try "old".write(toFile: parent + "/out/old.txt", atomically: false, encoding: .utf8)
-    let error = #expect(throws: CheckpointError.self) { try AtomicOutputDirectory.create(at: parent + "/out", force: false) }
+    let error = #expect(throws: CheckpointError.self) {
+      try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+    }
     #expect(error?.reason == "the output directory exists and is not empty (pass --force to replace it)")
     #expect(try entries(parent) == ["out"])
     let output = try AtomicOutputDirectory.create(at: parent + "/out", force: true)
@@ -61,7 +64,9 @@ struct AtomicOutputDirectoryTests {
     let parent = try makeTemporaryDirectory()
     try "x".write(toFile: parent + "/out", atomically: false, encoding: .utf8)
     for force in [false, true] {
-      let error = #expect(throws: CheckpointError.self) { try AtomicOutputDirectory.create(at: parent + "/out", force: force) }
+      let error = #expect(throws: CheckpointError.self) {
+        try AtomicOutputDirectory.create(at: parent + "/out", force: force)
+      }
       #expect(error?.reason == "the output path exists and is not a directory")
     }
     #expect(try entries(parent) == ["out"])

@@ -23,7 +23,8 @@ struct ConversionMappingTests {
 
   @Test("eagle HASS: the three norms map as the reference converter maps them")
   func hassNorms() throws {
-    let names = eagleNames + ["embed_layernorm.weight", "hidden_layernorm.weight", "lm_head_layernorm.weight"]
+    let names =
+      eagleNames + ["embed_layernorm.weight", "hidden_layernorm.weight", "lm_head_layernorm.weight"]
     let plan = try ConversionMapping.plan(tensorNames: names, algorithm: .eagle, location: "src")
     #expect(plan.flags.layernorms)
     #expect(plan.outputName(for: "embed_layernorm.weight") == "embedding_layernorm.weight")
@@ -38,7 +39,10 @@ struct ConversionMappingTests {
       tensorNames: eagleNames + ["post_embedding_layernorm.weight"], algorithm: .eagle, location: "src")
     #expect(plan.flags.layernorms)
     #expect(plan.outputName(for: "post_embedding_layernorm.weight") == "embedding_layernorm.weight")
-    #expect(Set(plan.synthesized.map(\.output)) == ["transformer.input_layernorm.weight", "pre_lm_head_layernorm.weight"])
+    #expect(
+      Set(plan.synthesized.map(\.output)) == [
+        "transformer.input_layernorm.weight", "pre_lm_head_layernorm.weight",
+      ])
     #expect(plan.synthesized.allSatisfy { $0.fill == .ones })
   }
 
@@ -46,7 +50,8 @@ struct ConversionMappingTests {
   func forcedFlags() throws {
     let names = eagleNames.filter { $0 != "fc.bias" }
     let forced = try ConversionMapping.plan(
-      tensorNames: names, algorithm: .eagle, options: .init(layernorms: true, fusionBias: true), location: "src")
+      tensorNames: names, algorithm: .eagle, options: .init(layernorms: true, fusionBias: true),
+      location: "src")
     #expect(forced.flags.fusionBias && forced.flags.layernorms)
     #expect(forced.synthesized.first { $0.output == "fusion_fc.bias" }?.fill == .zeros)
     #expect(forced.synthesized.filter { $0.fill == .ones }.count == 3)
@@ -74,16 +79,20 @@ struct ConversionMappingTests {
     #expect(error?.reason.contains("'mystery.weight'") == true)
     #expect(error?.reason.contains("--allow-drop") == true)
     let allowed = try ConversionMapping.plan(
-      tensorNames: names, algorithm: .eagle, options: .init(allowDrop: ["mystery.weight", "layers.1.*"]), location: "d")
-    #expect(allowed.dropped.filter(\.requested).map(\.name) == ["layers.1.mlp.up_proj.weight", "mystery.weight"])
-    let all = try ConversionMapping.plan(tensorNames: names, algorithm: .eagle, options: .init(dropUnknown: true), location: "d")
+      tensorNames: names, algorithm: .eagle, options: .init(allowDrop: ["mystery.weight", "layers.1.*"]),
+      location: "d")
+    #expect(
+      allowed.dropped.filter(\.requested).map(\.name) == ["layers.1.mlp.up_proj.weight", "mystery.weight"])
+    let all = try ConversionMapping.plan(
+      tensorNames: names, algorithm: .eagle, options: .init(dropUnknown: true), location: "d")
     #expect(all.dropped.filter(\.requested).count == 2)
   }
 
   @Test("an --allow-drop pattern that matches nothing is an error")
   func allowDropTypo() {
     let error = #expect(throws: CheckpointError.self) {
-      try ConversionMapping.plan(tensorNames: eagleNames, algorithm: .eagle, options: .init(allowDrop: ["fc.wieght"]), location: "d")
+      try ConversionMapping.plan(
+        tensorNames: eagleNames, algorithm: .eagle, options: .init(allowDrop: ["fc.wieght"]), location: "d")
     }
     #expect(error?.reason == "--allow-drop 'fc.wieght' matches no tensor of the source")
   }
@@ -106,13 +115,18 @@ struct ConversionMappingTests {
 
   @Test("eagle3: every layer of a multi-layer draft is kept; gaps are an error")
   func eagle3Layers() throws {
-    let names = ["layers.0.hidden_norm.weight", "layers.1.mlp.up_proj.weight", "fc.weight", "lm_head.weight", "embed_tokens.weight"]
+    let names = [
+      "layers.0.hidden_norm.weight", "layers.1.mlp.up_proj.weight", "fc.weight", "lm_head.weight",
+      "embed_tokens.weight",
+    ]
     let plan = try ConversionMapping.plan(tensorNames: names, algorithm: .eagle3, location: "src")
     #expect(plan.flags.layerCount == 2)
     #expect(plan.outputName(for: "layers.1.mlp.up_proj.weight") == "layers.1.mlp.up_proj.weight")
     #expect(plan.verifierTensors.isEmpty)
     let gap = #expect(throws: CheckpointError.self) {
-      try ConversionMapping.plan(tensorNames: ["layers.0.hidden_norm.weight", "layers.2.mlp.up_proj.weight"], algorithm: .eagle3, location: "s")
+      try ConversionMapping.plan(
+        tensorNames: ["layers.0.hidden_norm.weight", "layers.2.mlp.up_proj.weight"], algorithm: .eagle3,
+        location: "s")
     }
     #expect(gap?.reason == "decoder layers are not numbered 0..<3: layer 1 missing")
   }
@@ -121,7 +135,8 @@ struct ConversionMappingTests {
   func eagle3Collision() {
     let error = #expect(throws: CheckpointError.self) {
       try ConversionMapping.plan(
-        tensorNames: ["midlayer.hidden_norm.weight", "layers.0.hidden_norm.weight"], algorithm: .eagle3, location: "s")
+        tensorNames: ["midlayer.hidden_norm.weight", "layers.0.hidden_norm.weight"], algorithm: .eagle3,
+        location: "s")
     }
     #expect(error?.tensor == "layers.0.hidden_norm.weight")
     #expect(error?.reason.contains("both") == true)

@@ -18,8 +18,10 @@ enum FixturePaths {
   static func path(_ name: String) -> String { root + "/" + name }
 
   /// `expected/<case>.json` tensors: name → (dtype, shape, xxh3).
-  static func expectedTensors(_ name: String) throws -> [String: (dtype: String, shape: [Int], xxh3: String)] {
-    let json = try StrictJSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: root + "/expected/" + name + ".json"))))
+  static func expectedTensors(_ name: String) throws -> [String: (dtype: String, shape: [Int], xxh3: String)]
+  {
+    let json = try StrictJSONParser.parse(
+      [UInt8](Data(contentsOf: URL(fileURLWithPath: root + "/expected/" + name + ".json"))))
     var result: [String: (dtype: String, shape: [Int], xxh3: String)] = [:]
     for (tensor, info) in json["tensors"]?.objectMembers ?? [] {
       result[tensor] = (
@@ -34,13 +36,15 @@ enum FixturePaths {
 /// Runs the converter with the test opener (safetensors only; the real readers are not needed).
 func convertForTest(
   model: String, algorithm: AlgorithmChoice, verifier: String = FixturePaths.path("verifier"), output: String,
-  kwargs: JSONValue = .object([]), dtype: DType? = nil, force: Bool = false, maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize,
+  kwargs: JSONValue = .object([]), dtype: DType? = nil, force: Bool = false,
+  maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize,
   allowDrop: [String] = [], dropUnknown: Bool = false, validateDevice: String? = nil, chunkSize: Int = 4096
 ) throws(CheckpointError) -> ConversionReport {
   try Converter.convert(
     ConversionRequest(
       model: .localPath(model), verifier: .localPath(verifier), algorithm: algorithm, outputPath: output,
-      algorithmKwargs: try AlgorithmKwargs(json: kwargs), validateDevice: validateDevice, dtype: dtype, force: force,
+      algorithmKwargs: try AlgorithmKwargs(json: kwargs), validateDevice: validateDevice, dtype: dtype,
+      force: force,
       maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown),
     open: { path throws(CheckpointError) in try TestCheckpoints.open(path) }, chunkSize: chunkSize)
 }
@@ -59,10 +63,13 @@ struct ConverterFixtureTests {
   func eagleSafetensors() throws {
     let parent = try makeTemporaryDirectory()
     let output = parent + "/out"
-    let report = try convertForTest(model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: output)
+    let report = try convertForTest(
+      model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: output)
     #expect(listing(output) == ["config.json", "model.safetensors", "speculators-manifest.json"])
     let written = try TestCheckpoints.readSafetensors(output + "/model.safetensors").tensors
-    let reference = try TestCheckpoints.readSafetensors(FixturePaths.path("reference/eagle-safetensors/model.safetensors")).tensors
+    let reference = try TestCheckpoints.readSafetensors(
+      FixturePaths.path("reference/eagle-safetensors/model.safetensors")
+    ).tensors
     #expect(Set(written.map(\.name)) == Set(reference.map(\.name)))
     for tensor in written {
       #expect(tensor.shape == reference.first { $0.name == tensor.name }?.shape)
@@ -82,7 +89,9 @@ struct ConverterFixtureTests {
     #expect(config["model_type"] == nil)
     #expect(config["torch_dtype"] == "bfloat16")
     #expect(config["transformer_layer_config"]?["bos_token_id"] == 500)
-    #expect(config["speculators_config"]?["verifier"]?["name_or_path"]?.stringValue == FixturePaths.path("verifier"))
+    #expect(
+      config["speculators_config"]?["verifier"]?["name_or_path"]?.stringValue == FixturePaths.path("verifier")
+    )
     #expect(config["speculators_config"]?["proposal_methods"]?.arrayValue?.first?["speculative_tokens"] == 3)
   }
 
@@ -136,13 +145,18 @@ struct ConverterFixtureTests {
     #expect(embed.source.origin == .verifier)
     #expect(embed.source.name == "model.embed_tokens.weight")
     #expect(embed.source.dtype == .BF16)
-    #expect(embed.source.xxh3 == (try FixturePaths.expectedTensors("verifier"))["model.embed_tokens.weight"]?.xxh3)
+    #expect(
+      embed.source.xxh3 == (try FixturePaths.expectedTensors("verifier"))["model.embed_tokens.weight"]?.xxh3)
     #expect(report.tensors.first { $0.name == "embed_tokens.weight" }?.origin == .verifier)
     // Values: every F16 element equals the BF16 verifier element rounded once.
     let verifierEmbed = try #require(
-      try TestCheckpoints.readSafetensors(FixturePaths.path("verifier/model-00001-of-00002.safetensors")).tensors
+      try TestCheckpoints.readSafetensors(FixturePaths.path("verifier/model-00001-of-00002.safetensors"))
+        .tensors
         .first { $0.name == "model.embed_tokens.weight" })
-    let written = try #require(try TestCheckpoints.readSafetensors(output + "/model.safetensors").tensors.first { $0.name == "embed_tokens.weight" })
+    let written = try #require(
+      try TestCheckpoints.readSafetensors(output + "/model.safetensors").tensors.first {
+        $0.name == "embed_tokens.weight"
+      })
     let wide = try TestCheckpoints.bytes(of: verifierEmbed)
     let narrow = try TestCheckpoints.bytes(of: written)
     for index in stride(from: 0, to: wide.count / 2, by: 97) {
@@ -157,9 +171,13 @@ struct ConverterFixtureTests {
     // Same input and options (the output path is recorded in the manifest), so convert into the
     // same path twice, moving the first result aside.
     let parent = try makeTemporaryDirectory()
-    _ = try convertForTest(model: FixturePaths.path("eagle3-2layer"), algorithm: .eagle3, output: parent + "/a", maxShardSize: 60_000)
+    _ = try convertForTest(
+      model: FixturePaths.path("eagle3-2layer"), algorithm: .eagle3, output: parent + "/a",
+      maxShardSize: 60_000)
     try FileManager.default.moveItem(atPath: parent + "/a", toPath: parent + "/b")
-    _ = try convertForTest(model: FixturePaths.path("eagle3-2layer"), algorithm: .eagle3, output: parent + "/a", maxShardSize: 60_000)
+    _ = try convertForTest(
+      model: FixturePaths.path("eagle3-2layer"), algorithm: .eagle3, output: parent + "/a",
+      maxShardSize: 60_000)
     let files = listing(parent + "/a")
     #expect(files.contains("model.safetensors.index.json"))
     #expect(files == listing(parent + "/b"))
@@ -185,7 +203,8 @@ struct ConverterFixtureTests {
   @Test("--dtype float32 widens exactly and records the source digests")
   func dtypeWidening() throws {
     let output = try makeTemporaryDirectory() + "/out"
-    _ = try convertForTest(model: FixturePaths.path("eagle3-embed"), algorithm: .eagle3, output: output, dtype: .F32)
+    _ = try convertForTest(
+      model: FixturePaths.path("eagle3-embed"), algorithm: .eagle3, output: output, dtype: .F32)
     let manifest = try AuditManifest(contentsOf: output + "/speculators-manifest.json")
     let source = try FixturePaths.expectedTensors("eagle3-embed")
     for tensor in manifest.tensors {
@@ -199,13 +218,17 @@ struct ConverterFixtureTests {
   func validation() throws {
     let parent = try makeTemporaryDirectory()
     let report = try convertForTest(
-      model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: parent + "/cpu", validateDevice: "cpu")
+      model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: parent + "/cpu",
+      validateDevice: "cpu")
     #expect(report.validation?.checks.count == 4)
     #expect(report.validation?.checks.contains { $0.contains("tensor digests (XXH3-128) match") } == true)
     let cuda = try convertForTest(
-      model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: parent + "/cuda", validateDevice: "cuda:0")
+      model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: parent + "/cuda",
+      validateDevice: "cuda:0")
     #expect(
-      cuda.validation?.notes == ["validation device cuda:0 not applicable: no forward pass is run; structural checks done on cpu"])
+      cuda.validation?.notes == [
+        "validation device cuda:0 not applicable: no forward pass is run; structural checks done on cpu"
+      ])
   }
 }
 
@@ -213,21 +236,25 @@ struct ConverterFixtureTests {
 struct ConverterErrorTests {
   /// Runs a conversion that must fail; checks nothing is at the output and no temporary is left.
   func failure(
-    _ expectedReason: String, model: String, algorithm: AlgorithmChoice = .auto, verifier: String = FixturePaths.path("verifier"),
+    _ expectedReason: String, model: String, algorithm: AlgorithmChoice = .auto,
+    verifier: String = FixturePaths.path("verifier"),
     kwargs: JSONValue = .object([]), prepare: (String) throws -> Void = { _ in }
   ) throws -> CheckpointError? {
     let parent = try makeTemporaryDirectory()
     try prepare(parent)
     let before = listing(parent)
     let error = #expect(throws: CheckpointError.self) {
-      try convertForTest(model: model, algorithm: algorithm, verifier: verifier, output: parent + "/out", kwargs: kwargs)
+      try convertForTest(
+        model: model, algorithm: algorithm, verifier: verifier, output: parent + "/out", kwargs: kwargs)
     }
     #expect(error?.description.contains(expectedReason) == true, "\(error?.description ?? "no error")")
     #expect(listing(parent) == before)
     return error
   }
 
-  func draft(_ tensors: [TestTensor], config: JSONValue = TinyModel.sourceConfig([("draft_vocab_size", 128)])) throws -> String {
+  func draft(_ tensors: [TestTensor], config: JSONValue = TinyModel.sourceConfig([("draft_vocab_size", 128)]))
+    throws -> String
+  {
     let directory = try makeTemporaryDirectory() + "/draft"
     try TinyModel.writeDraft(tensors, config: config, in: directory)
     return directory
@@ -237,31 +264,42 @@ struct ConverterErrorTests {
   func missingConfig() throws {
     let directory = try makeTemporaryDirectory() + "/draft"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    try TestCheckpoints.writeSafetensors(TinyModel.eagleTensors(bias: false), to: directory + "/model.safetensors")
+    try TestCheckpoints.writeSafetensors(
+      TinyModel.eagleTensors(bias: false), to: directory + "/model.safetensors")
     _ = try failure("no config.json next to the weights", model: directory, algorithm: .eagle)
   }
 
   @Test("wrong algorithm for the layout")
   func wrongAlgorithm() throws {
     _ = try failure(
-      "--algorithm eagle does not fit this checkpoint: it has the eagle3-specforge layout", model: FixturePaths.path("eagle3-embed"),
+      "--algorithm eagle does not fit this checkpoint: it has the eagle3-specforge layout",
+      model: FixturePaths.path("eagle3-embed"),
       algorithm: .eagle)
     _ = try failure(
-      "--algorithm eagle3 does not fit this checkpoint: it has the eagle1 layout", model: FixturePaths.path("eagle-safetensors"),
+      "--algorithm eagle3 does not fit this checkpoint: it has the eagle1 layout",
+      model: FixturePaths.path("eagle-safetensors"),
       algorithm: .eagle3)
-    _ = try failure("already in the Speculators format", model: FixturePaths.path("reference/eagle-safetensors"), algorithm: .eagle)
+    _ = try failure(
+      "already in the Speculators format", model: FixturePaths.path("reference/eagle-safetensors"),
+      algorithm: .eagle)
   }
 
   @Test("verifier hidden size or vocabulary that does not fit")
   func verifierMismatch() throws {
     let wide = try makeTemporaryDirectory() + "/verifier"
     try TinyModel.writeVerifier(in: wide, hidden: 96)
-    _ = try failure("verifier hidden_size 96 does not fit the draft", model: FixturePaths.path("eagle-safetensors"), verifier: wide)
+    _ = try failure(
+      "verifier hidden_size 96 does not fit the draft", model: FixturePaths.path("eagle-safetensors"),
+      verifier: wide)
     _ = try failure("fc.weight", model: FixturePaths.path("eagle3-embed"), verifier: wide)
     let bigVocab = try makeTemporaryDirectory() + "/verifier"
     try TinyModel.writeVerifier(in: bigVocab, vocab: 1024)
-    _ = try failure("verifier vocab_size 1024 does not fit the draft", model: FixturePaths.path("eagle-safetensors"), verifier: bigVocab)
-    _ = try failure("verifier vocab_size 1024 does not fit the draft (t2d covers 512 tokens)", model: FixturePaths.path("eagle3-embed"), verifier: bigVocab)
+    _ = try failure(
+      "verifier vocab_size 1024 does not fit the draft", model: FixturePaths.path("eagle-safetensors"),
+      verifier: bigVocab)
+    _ = try failure(
+      "verifier vocab_size 1024 does not fit the draft (t2d covers 512 tokens)",
+      model: FixturePaths.path("eagle3-embed"), verifier: bigVocab)
   }
 
   @Test("aux layer ids at or above the verifier's layer count")
@@ -292,7 +330,8 @@ struct ConverterErrorTests {
   func popcount() throws {
     var tensors = TinyModel.eagle3Tensors(embed: true).filter { $0.name != "t2d" }
     tensors.append(.bool("t2d", (0..<512).map { $0 % 4 == 0 || $0 == 3 }))
-    _ = try failure("tensor 't2d': 129 tokens are marked but the draft vocabulary has 128", model: try draft(tensors))
+    _ = try failure(
+      "tensor 't2d': 129 tokens are marked but the draft vocabulary has 128", model: try draft(tensors))
   }
 
   @Test("unknown tensors without --allow-drop")
@@ -303,7 +342,8 @@ struct ConverterErrorTests {
 
   @Test("an output path that is a file")
   func outputIsFile() throws {
-    _ = try failure("the output path exists and is not a directory", model: FixturePaths.path("eagle3-embed")) { parent in
+    _ = try failure("the output path exists and is not a directory", model: FixturePaths.path("eagle3-embed"))
+    { parent in
       try "x".write(toFile: parent + "/out", atomically: false, encoding: .utf8)
     }
   }
@@ -325,18 +365,28 @@ struct ConverterOptionTests {
     try TinyModel.writeDraft(
       TinyModel.eagle3Tensors(embed: true) + [.random("mystery.weight", [4])],
       config: TinyModel.sourceConfig([("draft_vocab_size", 128)]), in: parent + "/draft")
-    _ = try convertForTest(model: parent + "/draft", algorithm: .eagle3, output: parent + "/out", allowDrop: ["mystery.weight"])
+    _ = try convertForTest(
+      model: parent + "/draft", algorithm: .eagle3, output: parent + "/out", allowDrop: ["mystery.weight"])
     let manifest = try AuditManifest(contentsOf: parent + "/out/speculators-manifest.json")
-    #expect(manifest.dropped == [.init(name: "mystery.weight", reason: "not part of the eagle3 layout; dropped at the user's request (--allow-drop)")])
+    #expect(
+      manifest.dropped == [
+        .init(
+          name: "mystery.weight",
+          reason: "not part of the eagle3 layout; dropped at the user's request (--allow-drop)")
+      ])
   }
 
   @Test("eagle: forcing fusion_bias on a bias-less draft writes a zero bias and the flag")
   func forcedBias() throws {
     let output = try makeTemporaryDirectory() + "/out"
     let report = try convertForTest(
-      model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: output, kwargs: ["fusion_bias": true])
+      model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: output,
+      kwargs: ["fusion_bias": true])
     #expect(try readConfig(output)["fusion_bias"] == true)
-    let bias = try #require(try TestCheckpoints.readSafetensors(output + "/model.safetensors").tensors.first { $0.name == "fusion_fc.bias" })
+    let bias = try #require(
+      try TestCheckpoints.readSafetensors(output + "/model.safetensors").tensors.first {
+        $0.name == "fusion_fc.bias"
+      })
     #expect(try TestCheckpoints.bytes(of: bias).allSatisfy { $0 == 0 })
     #expect(report.tensors.first { $0.name == "fusion_fc.bias" }?.origin == .synthesized)
     #expect(report.warnings.contains { $0.contains("fusion_fc.bias") })
@@ -347,7 +397,8 @@ struct ConverterOptionTests {
     let parent = try makeTemporaryDirectory()
     try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: true)
     try "old".write(toFile: parent + "/out/old.txt", atomically: false, encoding: .utf8)
-    _ = try convertForTest(model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: parent + "/out", force: true)
+    _ = try convertForTest(
+      model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: parent + "/out", force: true)
     #expect(listing(parent + "/out") == ["config.json", "model.safetensors", "speculators-manifest.json"])
     #expect(listing(parent) == ["out"])
   }
@@ -355,7 +406,9 @@ struct ConverterOptionTests {
   @Test("the output may not be an input")
   func outputIsInput() throws {
     let error = #expect(throws: CheckpointError.self) {
-      try convertForTest(model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: FixturePaths.path("eagle-safetensors"), force: true)
+      try convertForTest(
+        model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle,
+        output: FixturePaths.path("eagle-safetensors"), force: true)
     }
     #expect(error?.reason == "the output path is (or contains) an input checkpoint")
     #expect(listing(FixturePaths.path("eagle-safetensors")) == ["config.json", "model.safetensors"])

@@ -25,7 +25,7 @@ struct FloatCastTests {
       var state: UInt64 = 42
       var checked = 0
       for _ in 0..<200_000 {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         let bits = UInt32(truncatingIfNeeded: state >> 17)
         let value = Float(bitPattern: bits)
         guard !value.isNaN else { continue }
@@ -39,15 +39,17 @@ struct FloatCastTests {
     }
   #endif
 
-  @Test("F32 → BF16 rounds to nearest, ties to even", arguments: [
-    (UInt32(0x3F80_0000), UInt16(0x3F80)),  // 1.0
-    (UInt32(0x3F80_8000), UInt16(0x3F80)),  // tie, even stays
-    (UInt32(0x3F81_8000), UInt16(0x3F82)),  // tie, odd rounds up
-    (UInt32(0x3F80_8001), UInt16(0x3F81)),  // above half rounds up
-    (UInt32(0x3F80_7FFF), UInt16(0x3F80)),  // below half rounds down
-    (UInt32(0xBF80_0000), UInt16(0xBF80)),  // -1.0
-    (UInt32(0x7F80_0000), UInt16(0x7F80)),  // +inf stays inf
-  ])
+  @Test(
+    "F32 → BF16 rounds to nearest, ties to even",
+    arguments: [
+      (UInt32(0x3F80_0000), UInt16(0x3F80)),  // 1.0
+      (UInt32(0x3F80_8000), UInt16(0x3F80)),  // tie, even stays
+      (UInt32(0x3F81_8000), UInt16(0x3F82)),  // tie, odd rounds up
+      (UInt32(0x3F80_8001), UInt16(0x3F81)),  // above half rounds up
+      (UInt32(0x3F80_7FFF), UInt16(0x3F80)),  // below half rounds down
+      (UInt32(0xBF80_0000), UInt16(0xBF80)),  // -1.0
+      (UInt32(0x7F80_0000), UInt16(0x7F80)),  // +inf stays inf
+    ])
   func brainRounding(input: UInt32, expected: UInt16) {
     let (result, overflow) = FloatCast.f32ToBF16(input)
     #expect(result == expected)
@@ -79,7 +81,9 @@ struct FloatCastTests {
   func brainToHalf() {
     let input = TestTensor.encode(0.1, as: .BF16)
     var output = [UInt8](repeating: 0, count: 2)
-    _ = input.withUnsafeBytes { raw in output.withUnsafeMutableBytes { FloatCast.convert(raw, from: .BF16, to: .F16, into: $0) } }
+    _ = input.withUnsafeBytes { raw in
+      output.withUnsafeMutableBytes { FloatCast.convert(raw, from: .BF16, to: .F16, into: $0) }
+    }
     let wide = Float(bitPattern: FloatCast.bf16ToF32(UInt16(input[0]) | UInt16(input[1]) << 8))
     let half = Float(bitPattern: FloatCast.f16ToF32(UInt16(output[0]) | UInt16(output[1]) << 8))
     #expect(wide == half)  // a BF16 value near 0.1 is exactly representable in F16

@@ -9,7 +9,9 @@ private let readersAvailable: Bool = {
   (try? CheckpointReader.open(FixturePaths.path("eagle-safetensors"))) != nil
 }()
 
-@Suite("Conversions through the real checkpoint readers", .enabled(if: readersAvailable, "checkpoint readers are not built in this tree"))
+@Suite(
+  "Conversions through the real checkpoint readers",
+  .enabled(if: readersAvailable, "checkpoint readers are not built in this tree"))
 struct RealReaderConversionTests {
   @Test("a sharded source (index + two shards) converts like the single-file one")
   func shardedSource() throws {
@@ -20,13 +22,16 @@ struct RealReaderConversionTests {
     let entries = single.tensors.map {
       SafetensorsWriter.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, content: .tensor($0))
     }
-    let written = try SafetensorsWriter(maxShardSize: 100_000).write(entries, into: draft, reader: TensorReader())
+    let written = try SafetensorsWriter(maxShardSize: 100_000).write(
+      entries, into: draft, reader: TensorReader())
     #expect(written.files.contains { $0.name == "model.safetensors.index.json" })
-    try FileManager.default.copyItem(atPath: FixturePaths.path("eagle3-embed/config.json"), toPath: draft + "/config.json")
+    try FileManager.default.copyItem(
+      atPath: FixturePaths.path("eagle3-embed/config.json"), toPath: draft + "/config.json")
 
     let request = { (model: String, output: String) in
       ConversionRequest(
-        model: .localPath(model), verifier: .localPath(FixturePaths.path("verifier")), algorithm: .eagle3, outputPath: output)
+        model: .localPath(model), verifier: .localPath(FixturePaths.path("verifier")), algorithm: .eagle3,
+        outputPath: output)
     }
     _ = try Converter.convert(request(draft, parent + "/from-shards"))
     _ = try Converter.convert(request(FixturePaths.path("eagle3-embed"), parent + "/from-single"))
@@ -42,7 +47,8 @@ struct RealReaderConversionTests {
     let parent = try makeTemporaryDirectory()
     let report = try Converter.convert(
       ConversionRequest(
-        model: .localPath(FixturePaths.path("eagle1-bin/pytorch_model.bin")), verifier: .localPath(FixturePaths.path("verifier")),
+        model: .localPath(FixturePaths.path("eagle1-bin/pytorch_model.bin")),
+        verifier: .localPath(FixturePaths.path("verifier")),
         algorithm: .auto, outputPath: parent + "/out", validateDevice: "cpu"))
     #expect(report.algorithm == .eagle)
     #expect(report.flags.first { $0.key == "fusion_bias" }?.value == true)
@@ -53,7 +59,9 @@ struct RealReaderConversionTests {
   func embeddingShard() throws {
     let verifier = VerifierModel.self
     let model = try verifier.load(try ModelSource.localPath(FixturePaths.path("verifier")).resolve())
-    let (tensor, file) = try model.locateEmbeddings(open: { path throws(CheckpointError) in try CheckpointReader.open(path) })
+    let (tensor, file) = try model.locateEmbeddings(open: { path throws(CheckpointError) in
+      try CheckpointReader.open(path)
+    })
     #expect(file == "model-00001-of-00002.safetensors")
     #expect(tensor.name == "model.embed_tokens.weight")
     #expect(tensor.file.hasSuffix("/model-00001-of-00002.safetensors"))

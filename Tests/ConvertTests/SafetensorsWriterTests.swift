@@ -43,8 +43,10 @@ struct SafetensorsWriterTests {
     func entry(_ name: String, _ dtype: DType) -> SafetensorsWriter.Entry {
       .init(name: name, dtype: dtype, shape: [1], content: .fill(.zeros))
     }
-    let sorted = [entry("t2d", .BOOL), entry("b", .F16), entry("a", .F16), entry("d2t", .I64), entry("z", .F32)]
-      .sorted(by: SafetensorsWriter.precedes).map(\.name)
+    let sorted = [
+      entry("t2d", .BOOL), entry("b", .F16), entry("a", .F16), entry("d2t", .I64), entry("z", .F32),
+    ]
+    .sorted(by: SafetensorsWriter.precedes).map(\.name)
     #expect(sorted == ["d2t", "z", "a", "b", "t2d"])
   }
 
@@ -55,14 +57,18 @@ struct SafetensorsWriterTests {
     let input = try sources(tensors, in: directory)
     let output = directory + "/out"
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-    let entries = input.values.map { SafetensorsWriter.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, content: .tensor($0)) }
+    let entries = input.values.map {
+      SafetensorsWriter.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, content: .tensor($0))
+    }
     let result = try SafetensorsWriter(maxShardSize: 150).write(entries, into: output, reader: TensorReader())
     #expect(
       result.files.map(\.name) == [
-        "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors",
+        "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+        "model-00003-of-00003.safetensors",
         "model.safetensors.index.json",
       ])
-    let index = try StrictJSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: output + "/model.safetensors.index.json"))))
+    let index = try StrictJSONParser.parse(
+      [UInt8](Data(contentsOf: URL(fileURLWithPath: output + "/model.safetensors.index.json"))))
     #expect(index["metadata"]?["total_size"]?.intValue == 320)
     #expect(index["weight_map"]?["t0"]?.stringValue == "model-00001-of-00003.safetensors")
     #expect(index["weight_map"]?["t2"]?.stringValue == "model-00002-of-00003.safetensors")
@@ -88,8 +94,10 @@ struct SafetensorsWriterTests {
     let output = directory + "/out"
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     let result = try SafetensorsWriter(chunkSize: 10).write(
-      [.init(name: "w", dtype: .F32, shape: [33, 7], content: .tensor(input))], into: output, reader: TensorReader())
-    let written = try #require(try TestCheckpoints.readSafetensors(output + "/model.safetensors").tensors.first)
+      [.init(name: "w", dtype: .F32, shape: [33, 7], content: .tensor(input))], into: output,
+      reader: TensorReader())
+    let written = try #require(
+      try TestCheckpoints.readSafetensors(output + "/model.safetensors").tensors.first)
     #expect(written.dtype == .F32)
     let wide = try TestCheckpoints.bytes(of: written)
     #expect(result.tensors[0].xxh3 == wide.withUnsafeBytes { XXH3Hasher.hex(of: $0) })
@@ -98,8 +106,10 @@ struct SafetensorsWriterTests {
     let roundTrip = directory + "/back"
     try FileManager.default.createDirectory(atPath: roundTrip, withIntermediateDirectories: true)
     _ = try SafetensorsWriter(chunkSize: 12).write(
-      [.init(name: "w", dtype: .F16, shape: [33, 7], content: .tensor(written))], into: roundTrip, reader: TensorReader())
-    let back = try #require(try TestCheckpoints.readSafetensors(roundTrip + "/model.safetensors").tensors.first)
+      [.init(name: "w", dtype: .F16, shape: [33, 7], content: .tensor(written))], into: roundTrip,
+      reader: TensorReader())
+    let back = try #require(
+      try TestCheckpoints.readSafetensors(roundTrip + "/model.safetensors").tensors.first)
     #expect(try TestCheckpoints.bytes(of: back) == tensor.bytes)
   }
 
@@ -111,7 +121,8 @@ struct SafetensorsWriterTests {
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     let error = #expect(throws: CheckpointError.self) {
       try SafetensorsWriter().write(
-        [.init(name: "big", dtype: .F16, shape: [3], content: .tensor(input))], into: output, reader: TensorReader())
+        [.init(name: "big", dtype: .F16, shape: [3], content: .tensor(input))], into: output,
+        reader: TensorReader())
     }
     #expect(error?.tensor == "big")
     #expect(error?.reason.contains("element 1 (100000.0) overflows float16") == true)
@@ -132,9 +143,11 @@ struct SafetensorsWriterTests {
     #expect(try TestCheckpoints.bytes(of: zeros) == [0, 0, 0, 0])
   }
 
-  @Test("shard sizes parse like Hugging Face spells them", arguments: [
-    ("5GB", 5_000_000_000), ("500MB", 500_000_000), ("2GiB", 2 << 30), ("1024", 1024), ("10KB", 10_000),
-  ])
+  @Test(
+    "shard sizes parse like Hugging Face spells them",
+    arguments: [
+      ("5GB", 5_000_000_000), ("500MB", 500_000_000), ("2GiB", 2 << 30), ("1024", 1024), ("10KB", 10_000),
+    ])
   func parseSize(text: String, expected: Int) {
     #expect(SafetensorsWriter.parseSize(text) == expected)
   }

@@ -6,7 +6,9 @@ import Testing
 
 /// Validates JSON documents against `schemas/` with the system `python3 -m jsonschema` style
 /// check (Draft 2020-12). Returns python's exit status and output.
-func validateWithPython(_ pairs: [(schema: String, document: String)]) throws -> (status: Int32, output: String) {
+func validateWithPython(_ pairs: [(schema: String, document: String)]) throws -> (
+  status: Int32, output: String
+) {
   let script = """
     import json, sys, jsonschema
     failures = 0
@@ -51,10 +53,13 @@ struct SchemaConformanceTests {
     for (name, algorithm, kwargs) in cases {
       let output = parent + "/" + name
       let report = try convertForTest(
-        model: FixturePaths.path(name), algorithm: algorithm, output: output, kwargs: kwargs, validateDevice: "cpu")
-      try (JSONWriter.pretty(report.json()) + "\n").write(toFile: parent + "/\(name).report.json", atomically: false, encoding: .utf8)
+        model: FixturePaths.path(name), algorithm: algorithm, output: output, kwargs: kwargs,
+        validateDevice: "cpu")
+      try (JSONWriter.pretty(report.json()) + "\n").write(
+        toFile: parent + "/\(name).report.json", atomically: false, encoding: .utf8)
       pairs.append((SchemaPaths.path("speculators-config.schema.json"), output + "/config.json"))
-      pairs.append((SchemaPaths.path("speculators-manifest.schema.json"), output + "/speculators-manifest.json"))
+      pairs.append(
+        (SchemaPaths.path("speculators-manifest.schema.json"), output + "/speculators-manifest.json"))
       pairs.append((SchemaPaths.path("convert-report.schema.json"), parent + "/\(name).report.json"))
     }
     let result = try validateWithPython(pairs)
@@ -68,7 +73,8 @@ struct SchemaConformanceTests {
     _ = try convertForTest(model: FixturePaths.path("eagle3-embed"), algorithm: .eagle3, output: output)
     let config = try readConfig(output)
     let broken = config.removing("speculators_config")
-    try JSONWriter.pretty(broken).write(toFile: parent + "/broken-config.json", atomically: false, encoding: .utf8)
+    try JSONWriter.pretty(broken).write(
+      toFile: parent + "/broken-config.json", atomically: false, encoding: .utf8)
     let manifest = try AuditManifest(contentsOf: output + "/speculators-manifest.json").json()
     try JSONWriter.pretty(manifest.setting("extra", to: 1)).write(
       toFile: parent + "/broken-manifest.json", atomically: false, encoding: .utf8)

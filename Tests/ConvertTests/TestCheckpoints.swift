@@ -16,7 +16,7 @@ struct TestTensor {
     let count = shape.reduce(1, *)
     var bytes: [UInt8] = []
     for _ in 0..<count {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       let value = Float(Int64(state >> 40) - (1 << 23)) / Float(1 << 23) * 0.5
       bytes += encode(value, as: dtype)
     }
@@ -36,8 +36,12 @@ struct TestTensor {
   }
 
   /// A float tensor with given values.
-  static func floats(_ name: String, _ values: [Float], shape: [Int]? = nil, dtype: DType = .F32) -> TestTensor {
-    TestTensor(name: name, dtype: dtype, shape: shape ?? [values.count], bytes: values.flatMap { encode($0, as: dtype) })
+  static func floats(_ name: String, _ values: [Float], shape: [Int]? = nil, dtype: DType = .F32)
+    -> TestTensor
+  {
+    TestTensor(
+      name: name, dtype: dtype, shape: shape ?? [values.count],
+      bytes: values.flatMap { encode($0, as: dtype) })
   }
 
   static func encode(_ value: Float, as dtype: DType) -> [UInt8] {
@@ -70,10 +74,13 @@ extension String {
 /// under test) and reads them back into `Checkpoint` values.
 enum TestCheckpoints {
   /// Writes a safetensors file with the tensors in the given order.
-  static func writeSafetensors(_ tensors: [TestTensor], to path: String, metadata: [String: String]? = ["format": "pt"]) throws {
+  static func writeSafetensors(
+    _ tensors: [TestTensor], to path: String, metadata: [String: String]? = ["format": "pt"]
+  ) throws {
     var members: [(key: String, value: JSONValue)] = []
     if let metadata {
-      members.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+      members.append(
+        ("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
     }
     var offset = 0
     for tensor in tensors {
@@ -111,7 +118,8 @@ enum TestCheckpoints {
     var metadata: [String: String]?
     for (name, value) in header.objectMembers ?? [] {
       if name == "__metadata__" {
-        metadata = Dictionary(uniqueKeysWithValues: (value.objectMembers ?? []).map { ($0.key, $0.value.stringValue ?? "") })
+        metadata = Dictionary(
+          uniqueKeysWithValues: (value.objectMembers ?? []).map { ($0.key, $0.value.stringValue ?? "") })
         continue
       }
       guard let dtype = value["dtype"]?.stringValue.flatMap(DType.init(rawValue:)),
@@ -136,7 +144,8 @@ enum TestCheckpoints {
       let directory = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
       let weightNames =
         isDirectory.boolValue
-        ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".safetensors") }.sorted()
+        ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".safetensors") }
+          .sorted()
         : [(path as NSString).lastPathComponent]
       var files: [CheckpointFile] = []
       var tensors: [TensorInfo] = []
@@ -149,7 +158,9 @@ enum TestCheckpoints {
       let configPath = directory + "/config.json"
       if FileManager.default.fileExists(atPath: configPath) {
         config = try StrictJSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: configPath))))
-        files.append(CheckpointFile(path: configPath, name: "config.json", size: try fileSize(configPath), kind: .config))
+        files.append(
+          CheckpointFile(path: configPath, name: "config.json", size: try fileSize(configPath), kind: .config)
+        )
       }
       return Checkpoint(location: path, directory: directory, files: files, config: config, tensors: tensors)
     } catch let error as CheckpointError {
@@ -184,15 +195,22 @@ enum TinyModel {
       ("intermediate_size", 128), ("num_attention_heads", 4), ("num_key_value_heads", 2),
       ("num_hidden_layers", 1), ("vocab_size", 512), ("max_position_embeddings", 2048),
       ("rms_norm_eps", 1e-5), ("hidden_act", "silu"), ("pad_token_id", 0), ("bos_token_id", 128000),
-      ("eos_token_id", 128001), ("tie_word_embeddings", false), ("torch_dtype", "float16"), ("rope_theta", 500000.0),
+      ("eos_token_id", 128001), ("tie_word_embeddings", false), ("torch_dtype", "float16"),
+      ("rope_theta", 500000.0),
     ]
     for (key, value) in extra {
-      if let index = members.firstIndex(where: { $0.key == key }) { members[index].value = value } else { members.append((key, value)) }
+      if let index = members.firstIndex(where: { $0.key == key }) {
+        members[index].value = value
+      } else {
+        members.append((key, value))
+      }
     }
     return .object(members)
   }
 
-  static func decoderLayer(prefix: String, inputWidth: Int, dtype: DType, withInputNorm: Bool, hiddenNorm: Bool) -> [TestTensor] {
+  static func decoderLayer(
+    prefix: String, inputWidth: Int, dtype: DType, withInputNorm: Bool, hiddenNorm: Bool
+  ) -> [TestTensor] {
     var tensors: [TestTensor] = [
       .random(prefix + "self_attn.q_proj.weight", [hidden, inputWidth], dtype: dtype),
       .random(prefix + "self_attn.k_proj.weight", [kvRows, inputWidth], dtype: dtype),
@@ -209,8 +227,11 @@ enum TinyModel {
   }
 
   /// EAGLE-1 tensors (optionally with fc.bias, embed_tokens, HASS norms).
-  static func eagleTensors(dtype: DType = .F16, bias: Bool, embed: Bool = true, hassNorms: Bool = false) -> [TestTensor] {
-    var tensors = decoderLayer(prefix: "layers.0.", inputWidth: hidden, dtype: dtype, withInputNorm: false, hiddenNorm: false)
+  static func eagleTensors(dtype: DType = .F16, bias: Bool, embed: Bool = true, hassNorms: Bool = false)
+    -> [TestTensor]
+  {
+    var tensors = decoderLayer(
+      prefix: "layers.0.", inputWidth: hidden, dtype: dtype, withInputNorm: false, hiddenNorm: false)
     tensors.append(.random("fc.weight", [hidden, 2 * hidden], dtype: dtype))
     if bias { tensors.append(.random("fc.bias", [hidden], dtype: dtype)) }
     if embed { tensors.append(.random("embed_tokens.weight", [vocab, hidden], dtype: dtype)) }
@@ -231,7 +252,9 @@ enum TinyModel {
   }
 
   /// EAGLE-3 tensors: `midlayer.*` (or `layers.N.*` for `layers` > 1), fc, norm, lm_head, maps.
-  static func eagle3Tensors(dtype: DType = .F16, embed: Bool, layers: Int = 1, midlayer: Bool = true) -> [TestTensor] {
+  static func eagle3Tensors(dtype: DType = .F16, embed: Bool, layers: Int = 1, midlayer: Bool = true)
+    -> [TestTensor]
+  {
     var tensors: [TestTensor] = []
     for layer in 0..<layers {
       let prefix = midlayer && layers == 1 ? "midlayer." : "layers.\(layer)."
@@ -248,13 +271,16 @@ enum TinyModel {
   }
 
   /// A two-shard BF16 verifier with an index; `model.embed_tokens.weight` in the first shard.
-  static func writeVerifier(in directory: String, hidden: Int = hidden, vocab: Int = vocab, layers: Int = 4) throws {
+  static func writeVerifier(in directory: String, hidden: Int = hidden, vocab: Int = vocab, layers: Int = 4)
+    throws
+  {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     try TestCheckpoints.writeJSON(
       [
         "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": .int(Int64(hidden)),
         "intermediate_size": 128, "num_attention_heads": 4, "num_key_value_heads": 2,
-        "num_hidden_layers": .int(Int64(layers)), "vocab_size": .int(Int64(vocab)), "max_position_embeddings": 131072,
+        "num_hidden_layers": .int(Int64(layers)), "vocab_size": .int(Int64(vocab)),
+        "max_position_embeddings": 131072,
         "rope_theta": 500000.0, "torch_dtype": "bfloat16",
       ], to: directory + "/config.json")
     let embed = TestTensor.random("model.embed_tokens.weight", [vocab, hidden], dtype: .BF16, seed: 7)

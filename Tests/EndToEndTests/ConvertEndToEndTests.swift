@@ -77,25 +77,33 @@ private func sha256(_ url: URL) throws -> String {
 
 @Suite("convert end to end", .enabled(if: readersAvailable, "checkpoint readers are not built in this tree"))
 struct ConvertEndToEndTests {
-  @Test("each fixture kind converts: names and shapes of the reference, source dtype and digests kept", arguments: fixtureCases)
+  @Test(
+    "each fixture kind converts: names and shapes of the reference, source dtype and digests kept",
+    arguments: fixtureCases)
   func fixture(name: String, algorithm: String) throws {
     let parent = try TestPaths.temporaryDirectory()
     let output = parent.appendingPathComponent("out")
     let result = try speculators([
-      "convert", "Fixtures/\(name)", "--algorithm", algorithm, "--verifier", "Fixtures/verifier", "--output-path", output.path,
+      "convert", "Fixtures/\(name)", "--algorithm", algorithm, "--verifier", "Fixtures/verifier",
+      "--output-path", output.path,
     ])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(contents(output) == ["config.json", "model.safetensors", "speculators-manifest.json"])
     let written = try CheckpointReader.open(output.path)
-    let reference = try CheckpointReader.open(TestPaths.fixtures.appendingPathComponent("reference/\(name)").path)
+    let reference = try CheckpointReader.open(
+      TestPaths.fixtures.appendingPathComponent("reference/\(name)").path)
     let extra = Set(written.tensors.map(\.name)).subtracting(reference.tensors.map(\.name))
-    #expect(extra == (name == "eagle3-2layer" ? Set(written.tensors.map(\.name).filter { $0.hasPrefix("layers.1.") }) : []))
+    #expect(
+      extra
+        == (name == "eagle3-2layer"
+          ? Set(written.tensors.map(\.name).filter { $0.hasPrefix("layers.1.") }) : []))
     #expect(Set(reference.tensors.map(\.name)).isSubset(of: written.tensors.map(\.name)))
     for tensor in reference.tensors {
       #expect(written.tensor(named: tensor.name)?.shape == tensor.shape, "\(tensor.name)")
     }
     // Values: digest equality with the source tensor (dtype kept), or the verifier's embedding.
-    let manifest = try AuditManifest(contentsOf: output.appendingPathComponent("speculators-manifest.json").path)
+    let manifest = try AuditManifest(
+      contentsOf: output.appendingPathComponent("speculators-manifest.json").path)
     let source = try expectedTensors(name)
     let verifier = try expectedTensors("verifier")
     let reader = TensorReader()
@@ -120,9 +128,11 @@ struct ConvertEndToEndTests {
     let config = try json(output.appendingPathComponent("config.json"))
     let referenceConfig = try json(TestPaths.fixtures.appendingPathComponent("reference/\(name)/config.json"))
     #expect(config["model_type"] == nil)
-    for key in ["speculators_model_type", "architectures", "layernorms", "fusion_bias", "transformer_layer_architecture",
-      "draft_vocab_size", "norm_before_residual", "target_hidden_size"]
-    {
+    for key in [
+      "speculators_model_type", "architectures", "layernorms", "fusion_bias",
+      "transformer_layer_architecture",
+      "draft_vocab_size", "norm_before_residual", "target_hidden_size",
+    ] {
       #expect(config[key] == referenceConfig[key], "\(key)")
     }
     var referenceLayer = try #require(referenceConfig["transformer_layer_config"])
@@ -140,7 +150,8 @@ struct ConvertEndToEndTests {
     let parent = try TestPaths.temporaryDirectory()
     let output = parent.appendingPathComponent("out")
     let arguments = [
-      "convert", "Fixtures/eagle3-bin", "--algorithm", "auto", "--verifier", "Fixtures/verifier", "--output_path",
+      "convert", "Fixtures/eagle3-bin", "--algorithm", "auto", "--verifier", "Fixtures/verifier",
+      "--output_path",
       output.path, "--max-shard-size", "50KB",
     ]
     #expect(try speculators(arguments).status == 0)
@@ -152,9 +163,11 @@ struct ConvertEndToEndTests {
     #expect(files == contents(first))
     for file in files {
       #expect(
-        try Data(contentsOf: output.appendingPathComponent(file)) == Data(contentsOf: first.appendingPathComponent(file)), "\(file)")
+        try Data(contentsOf: output.appendingPathComponent(file))
+          == Data(contentsOf: first.appendingPathComponent(file)), "\(file)")
     }
-    let manifest = try AuditManifest(contentsOf: output.appendingPathComponent("speculators-manifest.json").path)
+    let manifest = try AuditManifest(
+      contentsOf: output.appendingPathComponent("speculators-manifest.json").path)
     #expect(manifest.files.map(\.name) == files.filter { $0 != "speculators-manifest.json" })
     for file in manifest.files {
       #expect(try sha256(output.appendingPathComponent(file.name)) == file.sha256, "\(file.name)")
@@ -166,7 +179,8 @@ struct ConvertEndToEndTests {
     let parent = try TestPaths.temporaryDirectory()
     let output = parent.appendingPathComponent("out")
     let result = try speculators([
-      "convert", "Fixtures/hass-layernorms", "--algorithm", "eagle", "--verifier", "Fixtures/verifier", "--output-path",
+      "convert", "Fixtures/hass-layernorms", "--algorithm", "eagle", "--verifier", "Fixtures/verifier",
+      "--output-path",
       output.path, "--json", "--validate-device", "cpu",
     ])
     #expect(result.status == 0, "\(result.stderr)")
@@ -186,7 +200,8 @@ struct ConvertEndToEndTests {
           jsonschema.Draft202012Validator(json.load(open(schema))).validate(json.load(open(document)))
       """,
       schemas.appendingPathComponent("convert-report.schema.json").path, report.path,
-      schemas.appendingPathComponent("speculators-config.schema.json").path, output.appendingPathComponent("config.json").path,
+      schemas.appendingPathComponent("speculators-config.schema.json").path,
+      output.appendingPathComponent("config.json").path,
       schemas.appendingPathComponent("speculators-manifest.schema.json").path,
       output.appendingPathComponent("speculators-manifest.json").path,
     ]
@@ -202,7 +217,8 @@ struct ConvertEndToEndTests {
   func human() throws {
     let parent = try TestPaths.temporaryDirectory()
     let result = try speculators([
-      "convert", "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier", "--output-path",
+      "convert", "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier",
+      "--output-path",
       parent.appendingPathComponent("out").path,
     ])
     #expect(result.status == 0)
@@ -216,7 +232,9 @@ struct ConvertEndToEndTests {
   }
 }
 
-@Suite("convert refuses bad input", .enabled(if: readersAvailable, "checkpoint readers are not built in this tree"))
+@Suite(
+  "convert refuses bad input", .enabled(if: readersAvailable, "checkpoint readers are not built in this tree")
+)
 struct ConvertBadInputTests {
   /// Runs a conversion that must fail with exit 2, one line on stderr containing `reason`, and
   /// nothing at the output path (and no temporary directory) afterwards.
@@ -229,7 +247,8 @@ struct ConvertBadInputTests {
     let before = contents(parent)
     let output = parent.appendingPathComponent("out")
     let result = try speculators(
-      ["convert"] + prefix + arguments + ["--output-path", output.path], fileSizeLimitBlocks: fileSizeLimitBlocks)
+      ["convert"] + prefix + arguments + ["--output-path", output.path],
+      fileSizeLimitBlocks: fileSizeLimitBlocks)
     #expect(result.status == 2, "\(result.stderr)")
     let lines = result.stderr.split(separator: "\n")
     #expect(lines.count == 1, "\(result.stderr)")
@@ -240,7 +259,9 @@ struct ConvertBadInputTests {
 
   @Test("missing config.json")
   func missingConfig() throws {
-    try refuses("no config.json next to the weights", ["--algorithm", "eagle", "--verifier", "Fixtures/verifier"]) { parent in
+    try refuses(
+      "no config.json next to the weights", ["--algorithm", "eagle", "--verifier", "Fixtures/verifier"]
+    ) { parent in
       let draft = parent.appendingPathComponent("draft")
       try FileManager.default.createDirectory(at: draft, withIntermediateDirectories: true)
       try FileManager.default.copyItem(
@@ -252,37 +273,52 @@ struct ConvertBadInputTests {
 
   @Test("wrong algorithm for the layout")
   func wrongAlgorithm() throws {
-    try refuses("--algorithm eagle", ["Fixtures/eagle3-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier"])
-    try refuses("--algorithm eagle3", ["Fixtures/eagle1-bin", "--algorithm", "eagle3", "--verifier", "Fixtures/verifier"])
+    try refuses(
+      "--algorithm eagle", ["Fixtures/eagle3-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier"])
+    try refuses(
+      "--algorithm eagle3",
+      ["Fixtures/eagle1-bin", "--algorithm", "eagle3", "--verifier", "Fixtures/verifier"])
   }
 
   @Test("a verifier whose hidden size or vocabulary does not fit")
   func verifierMismatch() throws {
-    for (key, value, reason) in [("hidden_size", "96", "verifier hidden_size 96"), ("vocab_size", "1024", "verifier vocab_size 1024")] {
+    for (key, value, reason) in [
+      ("hidden_size", "96", "verifier hidden_size 96"), ("vocab_size", "1024", "verifier vocab_size 1024"),
+    ] {
       let parent = try TestPaths.temporaryDirectory()
       let verifier = parent.appendingPathComponent("verifier")
       try FileManager.default.createDirectory(at: verifier, withIntermediateDirectories: true)
-      let config = try String(contentsOf: TestPaths.fixtures.appendingPathComponent("verifier/config.json"), encoding: .utf8)
-      let changed = config.replacingOccurrences(of: "\"\(key)\": \(key == "hidden_size" ? "64" : "512")", with: "\"\(key)\": \(value)")
+      let config = try String(
+        contentsOf: TestPaths.fixtures.appendingPathComponent("verifier/config.json"), encoding: .utf8)
+      let changed = config.replacingOccurrences(
+        of: "\"\(key)\": \(key == "hidden_size" ? "64" : "512")", with: "\"\(key)\": \(value)")
       #expect(changed != config)
-      try changed.write(to: verifier.appendingPathComponent("config.json"), atomically: false, encoding: .utf8)
+      try changed.write(
+        to: verifier.appendingPathComponent("config.json"), atomically: false, encoding: .utf8)
       for (draft, algorithm) in [("Fixtures/eagle1-bin", "eagle"), ("Fixtures/eagle3-embed", "eagle3")] {
-        try refuses(key == "hidden_size" && algorithm == "eagle3" ? "fc.weight" : reason, [
-          draft, "--algorithm", algorithm, "--verifier", verifier.path,
-        ])
+        try refuses(
+          key == "hidden_size" && algorithm == "eagle3" ? "fc.weight" : reason,
+          [
+            draft, "--algorithm", algorithm, "--verifier", verifier.path,
+          ])
       }
     }
   }
 
   @Test("unknown kwarg and malformed kwargs")
   func kwargs() throws {
-    try refuses("unknown eagle kwarg 'norm_before_residual' (valid: fusion_bias, layernorms)", [
-      "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier",
-      "--algorithm-kwargs", #"{"norm_before_residual": true}"#,
-    ])
-    try refuses("--algorithm-kwargs: offset", [
-      "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier", "--algorithm-kwargs", "{oops",
-    ])
+    try refuses(
+      "unknown eagle kwarg 'norm_before_residual' (valid: fusion_bias, layernorms)",
+      [
+        "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier",
+        "--algorithm-kwargs", #"{"norm_before_residual": true}"#,
+      ])
+    try refuses(
+      "--algorithm-kwargs: offset",
+      [
+        "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier",
+        "--algorithm-kwargs", "{oops",
+      ])
   }
 
   @Test("the output path is a file")
@@ -291,7 +327,8 @@ struct ConvertBadInputTests {
     let file = parent.appendingPathComponent("out")
     try "x".write(to: file, atomically: false, encoding: .utf8)
     let result = try speculators([
-      "convert", "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier", "--output-path", file.path,
+      "convert", "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier",
+      "--output-path", file.path,
       "--force",
     ])
     #expect(result.status == 2)
@@ -304,13 +341,17 @@ struct ConvertBadInputTests {
   func writeFailure() throws {
     try refuses(
       "model.safetensors: cannot write: File too large",
-      ["Fixtures/eagle3-embed", "--algorithm", "eagle3", "--verifier", "Fixtures/verifier"], fileSizeLimitBlocks: 64)
+      ["Fixtures/eagle3-embed", "--algorithm", "eagle3", "--verifier", "Fixtures/verifier"],
+      fileSizeLimitBlocks: 64)
   }
 
   @Test("an unknown --dtype is refused (overflowing casts: ConvertTests)")
   func unknownDType() throws {
-    try refuses("'float8' is not one of float32, float16, bfloat16", [
-      "Fixtures/hass-layernorms", "--algorithm", "eagle", "--verifier", "Fixtures/verifier", "--dtype", "float8",
-    ])
+    try refuses(
+      "'float8' is not one of float32, float16, bfloat16",
+      [
+        "Fixtures/hass-layernorms", "--algorithm", "eagle", "--verifier", "Fixtures/verifier", "--dtype",
+        "float8",
+      ])
   }
 }

@@ -155,7 +155,9 @@ public struct AuditManifest: Sendable, Hashable {
     public var fill: String?
 
     /// Creates an entry.
-    public init(origin: Origin, name: String? = nil, dtype: DType? = nil, xxh3: String? = nil, fill: String? = nil) {
+    public init(
+      origin: Origin, name: String? = nil, dtype: DType? = nil, xxh3: String? = nil, fill: String? = nil
+    ) {
       self.origin = origin
       self.name = name
       self.dtype = dtype
@@ -223,7 +225,8 @@ public struct AuditManifest: Sendable, Hashable {
 
   /// Creates a manifest; tensors, dropped tensors and files are sorted by name.
   public init(
-    manifestVersion: Int = AuditManifest.currentVersion, tool: Tool = Tool(), options: Options, source: Source,
+    manifestVersion: Int = AuditManifest.currentVersion, tool: Tool = Tool(), options: Options,
+    source: Source,
     verifier: Verifier, tensors: [Tensor], dropped: [DroppedTensor], files: [FileDigest]
   ) {
     self.manifestVersion = manifestVersion
@@ -240,7 +243,8 @@ public struct AuditManifest: Sendable, Hashable {
   public func json() -> JSONValue {
     func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
     func digests(_ list: [FileDigest]) -> JSONValue {
-      .array(list.map { ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)] })
+      .array(
+        list.map { ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)] })
     }
     let tensorValues: [JSONValue] = tensors.map { tensor in
       var source: [(key: String, value: JSONValue)] = [("origin", .string(tensor.source.origin.rawValue))]
@@ -261,7 +265,8 @@ public struct AuditManifest: Sendable, Hashable {
         "algorithm": .string(options.algorithm), "algorithm_kwargs": options.algorithmKwargs,
         "dtype": optional(options.dtype), "max_shard_size": .int(Int64(options.maxShardSize)),
         "validate_device": optional(options.validateDevice), "output_path": .string(options.outputPath),
-        "allow_drop": .array(options.allowDrop.map(JSONValue.string)), "drop_unknown": .bool(options.dropUnknown),
+        "allow_drop": .array(options.allowDrop.map(JSONValue.string)),
+        "drop_unknown": .bool(options.dropUnknown),
       ],
       "source": [
         "given": .string(source.given), "resolved_path": .string(source.resolvedPath),
@@ -291,11 +296,13 @@ public struct AuditManifest: Sendable, Hashable {
     let root = ManifestField(value: json, path: "", file: file)
     let version = try root.member("manifest_version").int()
     guard version == Self.currentVersion else {
-      throw CheckpointError(.unsupported, file: file, reason: "manifest_version \(version) is not supported (expected 1)")
+      throw CheckpointError(
+        .unsupported, file: file, reason: "manifest_version \(version) is not supported (expected 1)")
     }
     manifestVersion = version
     let toolField = try root.member("tool")
-    tool = Tool(name: try toolField.member("name").string(), version: try toolField.member("version").string())
+    tool = Tool(
+      name: try toolField.member("name").string(), version: try toolField.member("version").string())
     let optionsField = try root.member("options")
     let kwargs = try optionsField.member("algorithm_kwargs")
     guard kwargs.value.objectMembers != nil else { throw kwargs.failure("must be an object") }
@@ -362,7 +369,8 @@ public struct AuditManifest: Sendable, Hashable {
     do {
       parsed = try StrictJSONParser.parse(mapped.bytes)
     } catch {
-      throw CheckpointError(.malformed, file: path, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
+      throw CheckpointError(
+        .malformed, file: path, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
     }
     try self.init(json: parsed, file: path)
   }
@@ -371,7 +379,9 @@ public struct AuditManifest: Sendable, Hashable {
     try field.array().map { entry throws(CheckpointError) in
       let size = try entry.member("size").int()
       guard size >= 0 else { throw try entry.member("size").failure("must be non-negative") }
-      return FileDigest(name: try entry.member("name").string(), size: size, sha256: try entry.member("sha256").hex(digits: 64))
+      return FileDigest(
+        name: try entry.member("name").string(), size: size,
+        sha256: try entry.member("sha256").hex(digits: 64))
     }.sorted { $0.name < $1.name }
   }
 }
@@ -393,7 +403,9 @@ private struct ManifestField {
 
   func optionalMember(_ key: String) throws(CheckpointError) -> ManifestField? {
     guard value.objectMembers != nil else { throw failure("must be an object") }
-    return value[key].map { ManifestField(value: $0, path: path.isEmpty ? key : "\(path).\(key)", file: file) }
+    return value[key].map {
+      ManifestField(value: $0, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    }
   }
 
   func string() throws(CheckpointError) -> String {
@@ -430,7 +442,9 @@ private struct ManifestField {
 
   func hex(digits: Int) throws(CheckpointError) -> String {
     let text = try string()
-    guard text.utf8.count == digits, text.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+    guard text.utf8.count == digits,
+      text.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+    else {
       throw failure("must be \(digits) lowercase hex digits")
     }
     return text

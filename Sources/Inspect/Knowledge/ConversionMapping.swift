@@ -160,9 +160,10 @@ public enum ConversionMapping {
       "input_layernorm.weight", "post_attention_layernorm.weight", "hidden_norm.weight",
       "self_attn.q_norm.weight", "self_attn.k_norm.weight",
     ]
-    for projection in ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-      "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
-    {
+    for projection in [
+      "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+      "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
+    ] {
       names.insert(projection + ".weight")
       names.insert(projection + ".bias")
     }
@@ -215,7 +216,8 @@ private struct PlanBuilder {
 
   mutating func rename(_ source: String, _ output: String) {
     if explicitlyAllowed(source) {
-      dropped.append(.init(name: source, reason: "dropped at the user's request (--allow-drop)", requested: true))
+      dropped.append(
+        .init(name: source, reason: "dropped at the user's request (--allow-drop)", requested: true))
     } else {
       renames.append(.init(source: source, output: output))
     }
@@ -227,9 +229,12 @@ private struct PlanBuilder {
 
   mutating func unplace(_ name: String, _ reason: String) {
     if explicitlyAllowed(name) {
-      dropped.append(.init(name: name, reason: "\(reason); dropped at the user's request (--allow-drop)", requested: true))
+      dropped.append(
+        .init(name: name, reason: "\(reason); dropped at the user's request (--allow-drop)", requested: true))
     } else if options.dropUnknown {
-      dropped.append(.init(name: name, reason: "\(reason); dropped at the user's request (--drop-unknown)", requested: true))
+      dropped.append(
+        .init(
+          name: name, reason: "\(reason); dropped at the user's request (--drop-unknown)", requested: true))
     } else {
       unplaced.append((name, reason))
     }
@@ -239,7 +244,8 @@ private struct PlanBuilder {
 
   mutating func mapEagle(_ names: Set<String>) {
     let detectedBias = names.contains("fc.bias")
-    let detectedNorms = names.contains("embed_layernorm.weight") || names.contains("post_embedding_layernorm.weight")
+    let detectedNorms =
+      names.contains("embed_layernorm.weight") || names.contains("post_embedding_layernorm.weight")
     flags.fusionBias = options.fusionBias || detectedBias
     flags.layernorms = options.layernorms || detectedNorms
     flags.layerCount = 1
@@ -258,21 +264,32 @@ private struct PlanBuilder {
         if layernorms {
           rename(name, "transformer.input_layernorm.weight")
         } else {
-          drop(name, "layernorms is off (no embed_layernorm.weight), so the Speculators eagle model has no hidden norm")
-          warnings.append("dropped trained tensor 'hidden_layernorm.weight' (layernorms is off), as the reference converter does")
+          drop(
+            name,
+            "layernorms is off (no embed_layernorm.weight), so the Speculators eagle model has no hidden norm"
+          )
+          warnings.append(
+            "dropped trained tensor 'hidden_layernorm.weight' (layernorms is off), as the reference converter does"
+          )
         }
       case "lm_head_layernorm.weight":
         if layernorms {
           rename(name, "pre_lm_head_layernorm.weight")
         } else {
-          unplace(name, "the eagle layout has no pre-lm_head norm while layernorms is off (pass {\"layernorms\": true} to keep it)")
+          unplace(
+            name,
+            "the eagle layout has no pre-lm_head norm while layernorms is off (pass {\"layernorms\": true} to keep it)"
+          )
         }
       default:
         if let (index, suffix) = Mapping.layerIndex(of: name), index == 0,
           Mapping.decoderSuffixes.contains(suffix), suffix != "hidden_norm.weight"
         {
           if suffix == "input_layernorm.weight" && !layernorms {
-            unplace(name, "the eagle decoder layer has no input norm while layernorms is off (the reference converter drops it)")
+            unplace(
+              name,
+              "the eagle decoder layer has no input norm while layernorms is off (the reference converter drops it)"
+            )
           } else {
             rename(name, "transformer." + suffix)
           }
@@ -283,22 +300,33 @@ private struct PlanBuilder {
     }
     let mapped = Set(renames.map(\.output))
     if layernorms {
-      for output in ["embedding_layernorm.weight", "transformer.input_layernorm.weight", "pre_lm_head_layernorm.weight"]
+      for output in [
+        "embedding_layernorm.weight", "transformer.input_layernorm.weight", "pre_lm_head_layernorm.weight",
+      ]
       where !mapped.contains(output) {
-        synthesized.append(.init(output: output, fill: .ones, reason: "layernorms is on and the source has no such norm"))
-        warnings.append("'\(output)' is not in the source: written as ones (an untrained RMSNorm), as the reference converter saves it")
+        synthesized.append(
+          .init(output: output, fill: .ones, reason: "layernorms is on and the source has no such norm"))
+        warnings.append(
+          "'\(output)' is not in the source: written as ones (an untrained RMSNorm), as the reference converter saves it"
+        )
       }
     }
     if flags.fusionBias && !mapped.contains("fusion_fc.bias") {
-      synthesized.append(.init(output: "fusion_fc.bias", fill: .zeros, reason: "fusion_bias is forced on and the source has no fc.bias"))
-      warnings.append("'fusion_fc.bias' is not in the source: written as zeros (the fusion layer is unchanged)")
+      synthesized.append(
+        .init(
+          output: "fusion_fc.bias", fill: .zeros,
+          reason: "fusion_bias is forced on and the source has no fc.bias"))
+      warnings.append(
+        "'fusion_fc.bias' is not in the source: written as zeros (the fusion layer is unchanged)")
     }
   }
 
   // MARK: eagle3
 
   mutating func mapEagle3(_ names: Set<String>) throws(CheckpointError) {
-    let kept: Set<String> = ["embed_tokens.weight", "fc.weight", "norm.weight", "lm_head.weight", "d2t", "t2d"]
+    let kept: Set<String> = [
+      "embed_tokens.weight", "fc.weight", "norm.weight", "lm_head.weight", "d2t", "t2d",
+    ]
     var layers = Set<Int>()
     for name in names.sorted() {
       if kept.contains(name) {
@@ -336,7 +364,8 @@ private struct PlanBuilder {
   // MARK: finish
 
   mutating func finish(tensorNames: [String]) throws(CheckpointError) -> Mapping.Plan {
-    for pattern in options.allowDrop where !tensorNames.contains(where: { Mapping.matches($0, pattern: pattern) }) {
+    for pattern in options.allowDrop
+    where !tensorNames.contains(where: { Mapping.matches($0, pattern: pattern) }) {
       throw CheckpointError(
         .invalidArgument, file: location, reason: "--allow-drop '\(pattern)' matches no tensor of the source")
     }
@@ -346,7 +375,8 @@ private struct PlanBuilder {
       let noun = unplaced.count == 1 ? "tensor" : "tensors"
       throw CheckpointError(
         .invalidArgument, file: location,
-        reason: "\(unplaced.count) \(noun) cannot be placed in the \(algorithm.rawValue) layout: \(list)\(more); "
+        reason:
+          "\(unplaced.count) \(noun) cannot be placed in the \(algorithm.rawValue) layout: \(list)\(more); "
           + "pass --allow-drop NAME (or --drop-unknown) to drop them")
     }
     var byOutput: [String: String] = [:]
@@ -354,7 +384,8 @@ private struct PlanBuilder {
       if let other = byOutput[rename.output] {
         throw CheckpointError(
           .invalidArgument, file: location, tensor: rename.output,
-          reason: "both '\(other)' and '\(rename.source)' map to this name; pass --allow-drop with one of them")
+          reason:
+            "both '\(other)' and '\(rename.source)' map to this name; pass --allow-drop with one of them")
       }
       byOutput[rename.output] = rename.source
     }
