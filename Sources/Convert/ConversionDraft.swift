@@ -28,6 +28,9 @@ struct ConversionDraft: Sendable {
   var embeddingsFile: String?
 }
 
+/// Finds the verifier's token embedding: the tensor and the name of the file holding it.
+typealias EmbeddingLocator = @Sendable () throws(CheckpointError) -> (tensor: TensorInfo, file: String)
+
 /// The inputs both algorithms read.
 struct ConversionInputs: Sendable {
   /// The opened source.
@@ -46,8 +49,8 @@ struct ConversionInputs: Sendable {
   var allowDrop: [String]
   /// `--drop-unknown`.
   var dropUnknown: Bool
-  /// Opens verifier shards.
-  var open: CheckpointOpener
+  /// Finds the verifier's token embedding (fetching the one shard for Hub and URL verifiers).
+  var locateEmbeddings: EmbeddingLocator
   /// Reads small tensors (vocabulary maps).
   var reader: TensorReader
 

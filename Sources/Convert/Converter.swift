@@ -12,10 +12,13 @@ public enum AlgorithmChoice: String, Sendable, Hashable, CaseIterable {
 
 /// Everything `speculators convert` takes; the CLI fills one of these and calls ``Converter/convert(_:progress:)``.
 public struct ConversionRequest: Sendable {
-  /// The draft checkpoint.
-  public var model: ModelSource
-  /// The verifier the draft attaches to.
-  public var verifier: ModelSource
+  /// The draft: a local directory or weights file, a Hub id (`org/name[@revision]`) or a URL.
+  public var model: String
+  /// The verifier the draft attaches to, in the same forms (written as given to
+  /// `speculators_config.verifier.name_or_path`).
+  public var verifier: String
+  /// Where Hub ids and URLs are fetched from and cached (`--offline`, `--cache-dir`, `--endpoint`).
+  public var sources: HubOptions
   /// The algorithm.
   public var algorithm: AlgorithmChoice
   /// The output directory (default `converted`).
@@ -37,14 +40,15 @@ public struct ConversionRequest: Sendable {
 
   /// Creates a request with the CLI's defaults.
   public init(
-    model: ModelSource, verifier: ModelSource, algorithm: AlgorithmChoice,
+    model: String, verifier: String, algorithm: AlgorithmChoice,
     outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
     validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
     maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
-    dropUnknown: Bool = false
+    dropUnknown: Bool = false, sources: HubOptions = HubOptions.fromEnvironment(progress: .silent)
   ) {
     self.model = model
     self.verifier = verifier
+    self.sources = sources
     self.algorithm = algorithm
     self.outputPath = outputPath
     self.algorithmKwargs = algorithmKwargs
@@ -93,29 +97,36 @@ public enum Converter {
         .invalidArgument, file: "--dtype",
         reason: "\(dtype.torchName) is not one of float32, float16, bfloat16")
     }
-    let model = try request.model.resolve()
-    let verifierSource = try request.verifier.resolve()
-    try checkOutputIsSeparate(
-      request.outputPath, from: [model.provenance.resolvedPath, verifierSource.provenance.resolvedPath])
+    let model = try SourceResolver.resolve(request.model, need: .checkpoint, options: request.sources)
+    let verifierSource = try SourceResolver.resolve(request.verifier, need: .configOnly, options: request.sources)
+    try checkOutputIsSeparate(request.outputPath, from: [model.path, verifierSource.path])
 
-    progress?("reading \(model.path)")
-    let checkpoint = try open(model.path)
+    progress?("reading \(model.openPath)")
+    let checkpoint = try open(model.openPath)
     guard let configJSON = checkpoint.config else {
       throw CheckpointError(
-        .notFound, file: model.path,
+        .notFound, file: model.openPath,
         reason: "no config.json next to the weights (the converter needs the draft's config)")
     }
     let configPath =
       checkpoint.files.first(where: { $0.kind == .config })?.path ?? checkpoint.directory + "/config.json"
     let detection = SourceDetection.detect(checkpoint)
-    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.path)
+    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath)
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
     let verifier = try VerifierModel.load(verifierSource)
+    let sources = request.sources
+    let verifierReference = request.verifier
+    let locateEmbeddings: EmbeddingLocator = { () throws(CheckpointError) in
+      guard verifierSource.origin != .local else { return try verifier.locateEmbeddings(open: open) }
+      // Hub or URL verifier: fetch the index and the one shard holding the embedding, open only it.
+      let withWeights = try SourceResolver.resolve(verifierReference, need: .embeddings, options: sources)
+      return try verifier.locateEmbeddings(in: withWeights, open: open)
+    }
     let reader = TensorReader()
     let inputs = ConversionInputs(
       checkpoint: checkpoint, config: ModelConfig(configJSON), configPath: configPath, verifier: verifier,
       kwargs: kwargs, dtype: request.dtype, allowDrop: request.allowDrop, dropUnknown: request.dropUnknown,
-      open: open, reader: reader)
+      locateEmbeddings: locateEmbeddings, reader: reader)
     let draft: ConversionDraft
     switch algorithm {
     case .eagle: draft = try EagleConversion.build(inputs)
@@ -205,9 +216,9 @@ public enum Converter {
   private static func checkOutputIsSeparate(_ outputPath: String, from inputs: [String])
     throws(CheckpointError)
   {
-    let output = ModelSource.absolutePath(outputPath)
+    let output = canonicalPath(outputPath)
     for input in inputs {
-      let directory = input
+      let directory = canonicalPath(input)
       if output == directory || directory.hasPrefix(output + "/") {
         throw CheckpointError(
           .invalidArgument, file: outputPath, reason: "the output path is (or contains) an input checkpoint")
@@ -256,9 +267,8 @@ public enum Converter {
         outputPath: request.outputPath,
         allowDrop: request.allowDrop, dropUnknown: request.dropUnknown),
       source: .init(
-        given: model.provenance.given, resolvedPath: model.provenance.resolvedPath,
-        hubID: model.provenance.hubID,
-        revision: model.provenance.revision, format: detection.format, files: sourceFiles),
+        given: model.given, resolvedPath: model.path, hubID: model.hubID, revision: model.revision,
+        format: detection.format, files: sourceFiles),
       verifier: .init(
         given: verifier.given, resolvedPath: verifier.provenance.resolvedPath,
         configSHA256: verifier.configSHA256,
@@ -282,8 +292,8 @@ public enum Converter {
         sourceName: tensor.source.name, sourceDType: tensor.source.dtype)
     }
     return ConversionReport(
-      outputPath: request.outputPath, resolvedOutputPath: ModelSource.absolutePath(request.outputPath),
-      algorithm: algorithm, sourceFormat: detection.format, source: model.provenance,
+      outputPath: request.outputPath, resolvedOutputPath: canonicalPath(request.outputPath),
+      algorithm: algorithm, sourceFormat: detection.format, source: SourceProvenance(model),
       verifier: verifier.provenance,
       files: files.sorted { $0.name < $1.name }, tensors: mapped, dropped: draft.dropped, flags: draft.flags,
       warnings: draft.warnings, validation: validation)
@@ -294,10 +304,11 @@ public enum Converter {
 /// (the Python reference's `convert_model`).
 ///
 /// - Parameters:
-///   - model: the draft: a local directory or weights file.
+///   - model: the draft: a local directory or weights file, a Hub id or a URL.
 ///   - algorithm: `eagle`, `eagle3` or `auto`.
-///   - verifier: the verifier: a local directory (its `config.json`, and its weights when the
-///     draft's embeddings must be copied). Written as given to `verifier.name_or_path`.
+///   - verifier: the verifier, in the same forms: its `config.json` is read, and the one weights
+///     file holding its embeddings when an EAGLE-3 draft has none. Written as given to
+///     `verifier.name_or_path`.
 ///   - outputPath: the output directory.
 ///   - validateDevice: when set, the output is checked before being moved into place.
 ///   - algorithmKwargs: the algorithm's options (see ``AlgorithmKwargs``).
@@ -306,6 +317,7 @@ public enum Converter {
 ///   - maxShardSize: bytes of tensor data per shard.
 ///   - allowDrop: tensor names (or `prefix*`) that may be left out.
 ///   - dropUnknown: leave out every tensor the layout does not know.
+///   - sources: where Hub ids and URLs are fetched from and cached.
 /// - Returns: what was written.
 @discardableResult
 public func convertModel(
@@ -313,11 +325,11 @@ public func convertModel(
   outputPath: String = Converter.defaultOutputPath,
   validateDevice: String? = nil, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(), dtype: DType? = nil,
   force: Bool = false, maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
-  dropUnknown: Bool = false
+  dropUnknown: Bool = false, sources: HubOptions = HubOptions.fromEnvironment(progress: .silent)
 ) throws(CheckpointError) -> ConversionReport {
   try Converter.convert(
     ConversionRequest(
-      model: ModelSource(argument: model), verifier: ModelSource(argument: verifier), algorithm: algorithm,
+      model: model, verifier: verifier, algorithm: algorithm,
       outputPath: outputPath, algorithmKwargs: algorithmKwargs, validateDevice: validateDevice, dtype: dtype,
-      force: force, maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown))
+      force: force, maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown, sources: sources))
 }

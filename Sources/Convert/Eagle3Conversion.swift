@@ -96,7 +96,7 @@ enum Eagle3Conversion {
         )
       }
     } else if plan.verifierTensors.contains("embed_tokens.weight") {
-      let (tensor, file) = try verifier.locateEmbeddings(open: inputs.open)
+      let (tensor, file) = try inputs.locateEmbeddings()
       guard tensor.shape == [vocab, hidden] else {
         throw CheckpointError(
           .invalidArgument, file: tensor.file, tensor: tensor.name,

@@ -16,11 +16,9 @@ public typealias CheckpointOpener = @Sendable (String) throws(CheckpointError) -
 /// vocabulary, layer count, architectures) and, for eagle3 drafts without embeddings, the one
 /// weights file holding its `embed_tokens`.
 struct VerifierModel {
-  /// Names under which verifiers store the token embedding, in the order they are tried.
-  static let embeddingNames = [
-    "model.embed_tokens.weight", "embed_tokens.weight", "model.language_model.embed_tokens.weight",
-    "language_model.model.embed_tokens.weight",
-  ]
+  /// Names under which verifiers store the token embedding, in the order they are tried (the
+  /// list the source resolver fetches shards by).
+  static let embeddingNames = SourceNeeds.embeddingTensorNames
   /// Index files that list a sharded verifier's tensors.
   static let indexNames = ["model.safetensors.index.json", "pytorch_model.bin.index.json"]
   /// Single weights files, in the order they are tried.
@@ -53,7 +51,7 @@ struct VerifierModel {
   /// Loads the verifier's `config.json` from a resolved source (a directory, its `config.json`,
   /// or a weights file next to one).
   static func load(_ source: ResolvedSource) throws(CheckpointError) -> VerifierModel {
-    let path = source.path
+    let path = source.openPath
     var info = stat()
     guard stat(path, &info) == 0 else {
       throw CheckpointError(.notFound, file: path, reason: "verifier not found")
@@ -87,7 +85,7 @@ struct VerifierModel {
       throw CheckpointError(.malformed, file: configPath, reason: "config.json must hold a JSON object")
     }
     return VerifierModel(
-      given: source.provenance.given, provenance: source.provenance,
+      given: source.given, provenance: SourceProvenance(source),
       directory: directory.isEmpty ? "." : directory,
       configPath: configPath, config: ModelConfig(json), configSHA256: SHA256Hasher.hex(of: mapped.bytes))
   }
@@ -146,6 +144,23 @@ struct VerifierModel {
       .notFound, file: directory,
       reason: "the draft has no embed_tokens.weight and the verifier has no weights to copy it from "
         + "(looked for \((Self.indexNames + Self.singleWeightNames).joined(separator: ", ")))")
+  }
+
+  /// Finds the token embedding in the weights a Hub or URL resolution fetched for
+  /// ``SourceNeeds/embeddings`` (the one file holding it), opening only those files.
+  func locateEmbeddings(
+    in resolved: ResolvedSource, open: CheckpointOpener
+  ) throws(CheckpointError) -> (tensor: TensorInfo, file: String) {
+    for file in resolved.files where file.name != "config.json" && !file.name.hasSuffix(".index.json") {
+      let checkpoint = try open(file.localPath)
+      for name in Self.embeddingNames {
+        if let tensor = checkpoint.tensor(named: name) { return (tensor, file.name) }
+      }
+    }
+    throw CheckpointError(
+      .notFound, file: resolved.given,
+      reason: "the draft has no embed_tokens.weight and the verifier has no token embedding "
+        + "(\(Self.embeddingNames.joined(separator: ", "))) to copy")
   }
 
   static func isRegularFile(_ path: String) -> Bool {

@@ -32,13 +32,15 @@ struct ConvertCommand: ParsableCommand {
         speculators convert ./draft --algorithm auto --verifier ./verifier --dtype bfloat16 --json
       """)
 
-  @Argument(help: "The draft checkpoint: a directory or a single weights file (.bin or .safetensors).")
+  @Argument(
+    help: "The draft: a directory, a single weights file (.bin or .safetensors), a Hub id (org/name[@revision]) or a URL.")
   var model: String
 
   @Option(help: "eagle (EAGLE v1/v2, HASS), eagle3 (EAGLE-3), or auto (detect from the tensors).")
   var algorithm: AlgorithmChoice
 
-  @Option(help: "The verifier model directory (its config.json; its weights when embeddings must be copied).")
+  @Option(
+    help: "The verifier: a directory, Hub id or URL (its config.json; the one embeddings shard when needed).")
   var verifier: String
 
   @Option(
@@ -84,6 +86,8 @@ struct ConvertCommand: ParsableCommand {
   @Flag(help: "Print the report as one JSON document.")
   var json = false
 
+  @OptionGroup var sources: SourceOptions
+
   func run() throws {
     try runReportingErrors { try execute() }
   }
@@ -107,7 +111,7 @@ struct ConvertCommand: ParsableCommand {
     var kwargs = AlgorithmKwargs()
     if let algorithmKwargs { kwargs = try AlgorithmKwargs(parsing: algorithmKwargs) }
     let request = ConversionRequest(
-      model: ModelSource(argument: model), verifier: ModelSource(argument: verifier), algorithm: algorithm,
+      model: model, verifier: verifier, algorithm: algorithm,
       outputPath: outputPath, algorithmKwargs: kwargs, validateDevice: validateDevice,
       dtype: parsedDType, force: force, maxShardSize: shardSize, allowDrop: allowDrop,
       dropUnknown: dropUnknown)

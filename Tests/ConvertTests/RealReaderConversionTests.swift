@@ -30,7 +30,7 @@ struct RealReaderConversionTests {
 
     let request = { (model: String, output: String) in
       ConversionRequest(
-        model: .localPath(model), verifier: .localPath(FixturePaths.path("verifier")), algorithm: .eagle3,
+        model: model, verifier: FixturePaths.path("verifier"), algorithm: .eagle3,
         outputPath: output)
     }
     _ = try Converter.convert(request(draft, parent + "/from-shards"))
@@ -47,8 +47,8 @@ struct RealReaderConversionTests {
     let parent = try makeTemporaryDirectory()
     let report = try Converter.convert(
       ConversionRequest(
-        model: .localPath(FixturePaths.path("eagle1-bin/pytorch_model.bin")),
-        verifier: .localPath(FixturePaths.path("verifier")),
+        model: FixturePaths.path("eagle1-bin/pytorch_model.bin"),
+        verifier: FixturePaths.path("verifier"),
         algorithm: .auto, outputPath: parent + "/out", validateDevice: "cpu"))
     #expect(report.algorithm == .eagle)
     #expect(report.flags.first { $0.key == "fusion_bias" }?.value == true)
@@ -58,7 +58,8 @@ struct RealReaderConversionTests {
   @Test("the embeddings come from the one verifier shard that holds them")
   func embeddingShard() throws {
     let verifier = VerifierModel.self
-    let model = try verifier.load(try ModelSource.localPath(FixturePaths.path("verifier")).resolve())
+    let model = try verifier.load(
+      try SourceResolver.resolve(FixturePaths.path("verifier"), need: .configOnly, options: HubOptions.fromEnvironment(progress: .silent)))
     let (tensor, file) = try model.locateEmbeddings(open: { path throws(CheckpointError) in
       try CheckpointReader.open(path)
     })
