@@ -220,7 +220,7 @@ struct ConverterFixtureTests {
     let report = try convertForTest(
       model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: parent + "/cpu",
       validateDevice: "cpu")
-    #expect(report.validation?.checks.count == 4)
+    #expect((report.validation?.checks.count ?? 0) >= 4)
     #expect(report.validation?.checks.contains { $0.contains("tensor digests (XXH3-128) match") } == true)
     let cuda = try convertForTest(
       model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle, output: parent + "/cuda",

@@ -52,7 +52,7 @@ struct RealReaderConversionTests {
         algorithm: .auto, outputPath: parent + "/out", validateDevice: "cpu"))
     #expect(report.algorithm == .eagle)
     #expect(report.flags.first { $0.key == "fusion_bias" }?.value == true)
-    #expect(report.validation?.checks.count == 4)
+    #expect((report.validation?.checks.count ?? 0) >= 4)
   }
 
   @Test("the embeddings come from the one verifier shard that holds them")
