@@ -113,6 +113,7 @@ public enum Converter {
     let detection = SourceDetection.detect(checkpoint)
     let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath)
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
+    let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     let verifier = try VerifierModel.load(verifierSource)
     let sources = request.sources
     let verifierReference = request.verifier
@@ -124,13 +125,26 @@ public enum Converter {
     }
     let reader = TensorReader()
     let inputs = ConversionInputs(
-      checkpoint: checkpoint, config: ModelConfig(configJSON), configPath: configPath, verifier: verifier,
+      checkpoint: unwrapped.checkpoint, config: ModelConfig(configJSON), configPath: configPath, verifier: verifier,
       kwargs: kwargs, dtype: request.dtype, allowDrop: request.allowDrop, dropUnknown: request.dropUnknown,
       locateEmbeddings: locateEmbeddings, reader: reader)
-    let draft: ConversionDraft
+    var draft: ConversionDraft
     switch algorithm {
     case .eagle: draft = try EagleConversion.build(inputs)
     case .eagle3: draft = try Eagle3Conversion.build(inputs)
+    }
+    if let prefix = detection.strippedPrefix, !unwrapped.storedNames.isEmpty {
+      // Report and record source tensors under their stored names.
+      for index in draft.tensors.indices where draft.tensors[index].origin == .draft {
+        if let name = draft.tensors[index].source?.name {
+          draft.tensors[index].source?.name = unwrapped.storedName(name)
+        }
+      }
+      for index in draft.dropped.indices {
+        draft.dropped[index].name = unwrapped.storedName(draft.dropped[index].name)
+      }
+      draft.warnings.append(
+        "tensor names carry the wrapper prefix '\(prefix)' (\(detection.format)); it is removed before mapping")
     }
 
     let output = try AtomicOutputDirectory.create(at: request.outputPath, force: request.force)
@@ -185,10 +199,15 @@ public enum Converter {
     switch choice {
     case .auto:
       guard let detected = detection.algorithm else {
+        if let reason = detection.noConversionReason, detection.format != "unknown" {
+          throw CheckpointError(
+            .invalidArgument, file: location,
+            reason: "cannot convert: \(detection.format) (\(detection.evidence)): \(reason)")
+        }
         throw CheckpointError(
           .invalidArgument, file: location,
-          reason: "cannot choose an algorithm: \(detection.format) (\(detection.evidence))"
-            + (detection.noConversionReason.map { ": \($0)" } ?? "") + "; pass --algorithm eagle or eagle3")
+          reason: "cannot choose an algorithm: \(detection.format) (\(detection.evidence)); "
+            + "pass --algorithm eagle or eagle3")
       }
       return detected
     case .eagle, .eagle3:

@@ -355,3 +355,44 @@ struct ConvertBadInputTests {
       ])
   }
 }
+
+@Suite("convert: other producers the detector recognises", .enabled(if: readersAvailable, "checkpoint readers are not built in this tree"))
+struct ConvertOtherProducersTests {
+  @Test(
+    "ModelOpt (d2t only) and NeMo (model.-prefixed, full-vocab head) EAGLE-3 drafts convert",
+    arguments: [
+      ("modelopt-v1", "eagle3-modelopt-v1", 128), ("modelopt-v2", "eagle3-modelopt-v2", 128),
+      ("eagle3-prefixed", "eagle3-nemo", 512),
+    ])
+  func converts(name: String, format: String, draftVocab: Int) throws {
+    let output = try TestPaths.temporaryDirectory().appendingPathComponent("out")
+    let result = try speculators([
+      "convert", "Fixtures/\(name)", "--algorithm", "auto", "--verifier", "Fixtures/verifier", "--output-path",
+      output.path, "--validate-device", "cpu",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let manifest = try AuditManifest(contentsOf: output.appendingPathComponent("speculators-manifest.json").path)
+    #expect(manifest.source.format == format)
+    #expect(manifest.dropped.isEmpty)
+    let source = try expectedTensors(name)
+    for tensor in manifest.tensors where tensor.source.origin == .draft {
+      #expect(tensor.xxh3 == source[tensor.source.name ?? ""]?.xxh3, "\(tensor.name)")
+    }
+    #expect(manifest.tensors.contains { $0.name == "layers.0.hidden_norm.weight" })
+    let config = try json(output.appendingPathComponent("config.json"))
+    #expect(config["draft_vocab_size"]?.intValue == draftVocab)
+    #expect(config["transformer_layer_config"]?["vocab_size"] == 512)
+  }
+
+  @Test("formats with no EAGLE equivalent are refused with the detector's reason")
+  func refused() throws {
+    let parent = try TestPaths.temporaryDirectory()
+    let result = try speculators([
+      "convert", "Fixtures/medusa", "--algorithm", "auto", "--verifier", "Fixtures/verifier", "--output-path",
+      parent.appendingPathComponent("out").path,
+    ])
+    #expect(result.status == 2)
+    #expect(result.stderr.hasPrefix("error: Fixtures/medusa: cannot convert: medusa"))
+    #expect(contents(parent).isEmpty)
+  }
+}
