@@ -171,8 +171,8 @@ public enum CheckCatalogue {
       failure: "lm_head/vocab size mismatches (SafeAILab/EAGLE #249)."),
     Entry(
       id: .vocabMapsPresence, severity: "error/warning", input: .header,
-      catches: "Only one of d2t/t2d, or neither although draft_vocab_size < vocab_size (a raw draft "
-        + "with d2t but no t2d is a warning: runtimes ignore t2d).",
+      catches: "Only one of d2t/t2d, or neither although draft_vocab_size < vocab_size (d2t without "
+        + "t2d is a warning: vLLM ignores t2d, speculators refuses it, t2d is derivable).",
       failure: "Without d2t vLLM maps draft id i to target id i: wrong tokens, acceptance collapses "
         + "(NeMo Automodel PR #2447, vLLM #18909, verl-SpeCo PR #66)."),
     Entry(

@@ -189,19 +189,15 @@ enum VerifierCompatibilityChecks {
       run.skip([.verifierEmbeddingsMatch], "shapes differ (see verifier.embeddings-shape)")
       return false
     }
-    let pair = (draft.dtype, embedding.dtype)
-    let comparable = draft.dtype == embedding.dtype || pair == (.F32, .BF16) || pair == (.BF16, .F32)
-    guard comparable else {
+    guard EmbeddingDigest.castTargets.contains(draft.dtype), FloatDecoding.supports(embedding.dtype) else {
       run.skip(
         [.verifierEmbeddingsMatch],
         "dtypes \(draft.dtype.rawValue) and \(embedding.dtype.rawValue) cannot be compared exactly")
       return false
     }
     run.ran(.verifierEmbeddingsMatch)
-    let verifierReader = TensorReader()
-    let draftDigest = try EmbeddingDigest.digest(draft, reader: run.reader, asBF16: pair == (.F32, .BF16))
-    let targetDigest = try EmbeddingDigest.digest(
-      embedding, reader: verifierReader, asBF16: pair == (.BF16, .F32))
+    let draftDigest = try CheckpointHasher.xxh3(of: draft, reader: run.reader)
+    let targetDigest = try EmbeddingDigest.digest(embedding, castTo: draft.dtype, reader: TensorReader())
     if draftDigest != targetDigest {
       run.report(
         .verifierEmbeddingsMatch, .warning, tensor: draft.name,
@@ -219,24 +215,38 @@ enum VerifierCompatibilityChecks {
   }
 }
 
-/// Digests of embeddings that compare equal across an exact F32 ⇄ BF16 widening.
+/// Digests that compare a draft's embedding with the verifier's after the cast a converter
+/// applies (`tensor.to(draft dtype)`, round to nearest even).
 enum EmbeddingDigest {
-  /// XXH3-128 of the tensor's bytes; with `asBF16` an F32 tensor is first rounded to BF16
-  /// (round to nearest even), so a BF16 table widened to F32 digests like the original.
-  static func digest(_ tensor: TensorInfo, reader: TensorReader, asBF16: Bool) throws(CheckpointError)
+  /// Draft dtypes the verifier's values can be cast to exactly as torch does.
+  static let castTargets: Set<DType> = [.F32, .F16, .BF16]
+
+  /// XXH3-128 of `tensor`'s values cast to `dtype`: its raw bytes when the dtypes agree, else
+  /// every element decoded and re-encoded in `dtype`.
+  static func digest(_ tensor: TensorInfo, castTo dtype: DType, reader: TensorReader) throws(CheckpointError)
     -> String
   {
-    guard asBF16 else { return try CheckpointHasher.xxh3(of: tensor, reader: reader) }
+    guard tensor.dtype != dtype else { return try CheckpointHasher.xxh3(of: tensor, reader: reader) }
     var hasher = XXH3Hasher()
     var buffer: [UInt8] = []
+    let source = tensor.dtype
     do {
       try reader.forEachChunk(of: tensor) { chunk in
         buffer.removeAll(keepingCapacity: true)
-        for i in 0..<(chunk.count / 4) {
-          let bits = UInt32(littleEndian: chunk.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
-          let rounded = bf16(bits)
-          buffer.append(UInt8(truncatingIfNeeded: rounded))
-          buffer.append(UInt8(truncatingIfNeeded: rounded >> 8))
+        FloatDecoding.forEach(chunk, dtype: source, start: 0) { value, _ in
+          switch dtype {
+          case .F32:
+            let bits = value.bitPattern
+            for shift in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(truncatingIfNeeded: bits >> shift)) }
+          case .BF16:
+            let bits = bf16(value)
+            buffer.append(UInt8(truncatingIfNeeded: bits))
+            buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
+          default:
+            let bits = f16(value)
+            buffer.append(UInt8(truncatingIfNeeded: bits))
+            buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
+          }
         }
         buffer.withUnsafeBytes { hasher.update($0) }
       }
@@ -248,10 +258,37 @@ enum EmbeddingDigest {
     return hasher.finalizeHex()
   }
 
-  /// F32 bits to BF16 bits, round to nearest even (NaN kept quiet).
-  static func bf16(_ bits: UInt32) -> UInt16 {
+  /// Float to BF16 bits, round to nearest even (NaN kept quiet).
+  static func bf16(_ value: Float) -> UInt16 {
+    let bits = value.bitPattern
     if bits & 0x7FFF_FFFF > 0x7F80_0000 { return UInt16(bits >> 16) | 0x0040 }
     let rounding = 0x7FFF + ((bits >> 16) & 1)
     return UInt16((bits &+ rounding) >> 16)
+  }
+
+  /// Float to IEEE binary16 bits, round to nearest even; overflow gives infinity.
+  static func f16(_ value: Float) -> UInt16 {
+    let bits = value.bitPattern
+    let sign = UInt16((bits >> 16) & 0x8000)
+    let exponent = Int((bits >> 23) & 0xFF)
+    let mantissa = bits & 0x7F_FFFF
+    if exponent == 0xFF { return sign | 0x7C00 | (mantissa != 0 ? 0x0200 : 0) }
+    let biased = exponent - 127 + 15
+    if biased >= 0x1F { return sign | 0x7C00 }
+    if biased <= 0 {
+      // Subnormal half (or zero): value = (1.m) · 2^(exponent-127) = n · 2^-24.
+      guard biased >= -10 else { return sign }
+      let full = mantissa | 0x80_0000
+      let shift = UInt32(14 - biased)
+      var half = full >> shift
+      let remainder = full & ((1 << shift) - 1)
+      let halfway = UInt32(1) << (shift - 1)
+      if remainder > halfway || (remainder == halfway && half & 1 == 1) { half += 1 }
+      return sign | UInt16(half)
+    }
+    var half = UInt32(biased) << 10 | (mantissa >> 13)
+    let remainder = mantissa & 0x1FFF
+    if remainder > 0x1000 || (remainder == 0x1000 && half & 1 == 1) { half += 1 }  // a carry rounds up a binade
+    return sign | UInt16(half)
   }
 }

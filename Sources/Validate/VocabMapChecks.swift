@@ -34,12 +34,12 @@ enum VocabMapChecks {
     let t2d = run.view.tensor(named: "t2d")
     switch (d2t != nil, t2d != nil) {
     case (true, false):
-      let severity: Severity = table.layout.isSpeculators ? .error : .warning
+      // vLLM never reads t2d, so serving works; speculators v0.3+ refuses one map without the
+      // other, and t2d is derivable from d2t.
       run.report(
-        .vocabMapsPresence, severity, tensor: "t2d", expected: "present (d2t is present)", found: "absent",
-        "tensor 't2d': expected present alongside d2t, found absent"
-          + (table.layout.isSpeculators
-            ? " (speculators requires both or neither)" : " (derivable from d2t; runtimes ignore t2d)"))
+        .vocabMapsPresence, .warning, tensor: "t2d", expected: "present (d2t is present)", found: "absent",
+        "tensor 't2d': expected present alongside d2t, found absent (vLLM ignores t2d, speculators "
+          + "requires both or neither; t2d is derivable from d2t)")
     case (false, true):
       run.report(
         .vocabMapsPresence, .error, tensor: "d2t", expected: "present (t2d is present)", found: "absent",
@@ -112,6 +112,14 @@ enum VocabMapChecks {
     }
     if let info = t2dInfo, info.dtype == .BOOL, info.shape.count == 1 {
       t2d = try run.reader.bytes(of: info).map { $0 != 0 }
+    }
+    if d2tInfo == nil && t2dInfo == nil {
+      if dv == v {
+        run.notApplicable(contentIDs)  // a full-size draft vocabulary needs no maps
+      } else {
+        run.skip(contentIDs, "d2t and t2d absent (see vocab.maps-presence)")
+      }
+      return
     }
     let unusable = "d2t/t2d absent or with the wrong dtype (see vocab.*-dtype-shape)"
     if let t2d {

@@ -108,6 +108,37 @@ struct VerifyCommandTests {
     }
   }
 
+  /// Our own conversions pass every check (verifier, manifest, content). Allowed warnings:
+  /// init-like weights (the fixtures are randn × 0.02), eagle not served by vLLM, and a ModelOpt
+  /// source that never had a t2d.
+  @Test(arguments: [
+    "eagle1-bin", "eagle-safetensors", "hass-layernorms", "eagle3-bin", "eagle3-embed", "eagle3-2layer",
+    "eagle3-prefixed", "modelopt-v1",
+  ])
+  func ourConversionPassesEveryCheck(case name: String) throws {
+    let output = try TestPaths.temporaryDirectory().appendingPathComponent("converted")
+    let convert = try runSpeculators([
+      "convert", VerifyE2E.fixture(name), "--algorithm", "auto", "--verifier", VerifyE2E.verifier,
+      "--output-path", output.path,
+    ])
+    #expect(convert.status == 0, "\(convert.stderr)")
+    let result = try runSpeculators([
+      "verify", output.path, "--verifier", VerifyE2E.verifier, "--manifest", "--content", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stdout)")
+    let report = try StrictJSONParser.parse(Array(result.stdout.utf8))
+    var allowed: Set<String> = ["content.uninitialised", "config.vllm-support"]
+    if name == "modelopt-v1" { allowed.insert("vocab.maps-presence") }
+    for finding in report["findings"]?.arrayValue ?? [] {
+      #expect(finding["severity"] == "warning")
+      #expect(allowed.contains(finding["id"]?.stringValue ?? ""), "\(finding["message"]?.stringValue ?? "")")
+    }
+    let passed = report["passed"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    for id in ["manifest.file-digest", "manifest.tensor-digest", "tensors.missing", "content.nan-inf"] {
+      #expect(passed.contains(id), "\(id)")
+    }
+  }
+
   @Test func verifierNamedInTheConfigIsUsedFromTheWorkingDirectory() throws {
     // reference configs name "Fixtures/verifier", relative to the repository root.
     let result = try runSpeculatorsIn(TestPaths.packageRoot, ["verify", "Fixtures/reference/eagle3-bin"])

@@ -277,7 +277,10 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
     .config("draft vocab larger than target", .vocabDraftSize, ["draft_vocab_size", "512", "1024"]) {
       $0.setConfig("draft_vocab_size", 1024)
     },
-    .config("t2d missing", .vocabMapsPresence, ["'t2d'", "alongside d2t", "absent"]) { $0.remove("t2d") },
+    .config("t2d missing", .vocabMapsPresence, .warning, ["'t2d'", "alongside d2t", "absent"]) {
+      $0.remove("t2d")
+    },
+    .config("d2t missing", .vocabMapsPresence, ["'d2t'", "alongside t2d", "absent"]) { $0.remove("d2t") },
     .config(
       "both maps missing with a reduced vocab", .vocabMapsPresence,
       ["'d2t'/'t2d'", "128 < transformer_layer_config.vocab_size 512", "neither"]
