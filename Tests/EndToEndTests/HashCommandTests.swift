@@ -10,7 +10,9 @@ struct HashCommandTests {
     let result = try runSpeculators(["hash", directory.path])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stderr.isEmpty)  // no progress line outside a terminal
-    let sums = try TestPaths.temporaryDirectory().appendingPathComponent("SHA256SUMS")
+    let scratch = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let sums = scratch.appendingPathComponent("SHA256SUMS")
     try Data(result.stdout.utf8).write(to: sums)
     let check = try runTool("/usr/bin/sha256sum", ["-c", "--strict", sums.path], in: directory)
     #expect(check.status == 0, "\(check.stdout)")

@@ -41,7 +41,9 @@ enum VerifyE2E {
 
   /// Validates a JSON document against a schema with python3 jsonschema; returns the errors.
   static func schemaErrors(_ text: String, schema: String) throws -> String {
-    let scratch = try TestPaths.temporaryDirectory().appendingPathComponent("doc.json")
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let scratch = directory.appendingPathComponent("doc.json")
     try Data(text.utf8).write(to: scratch)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -117,6 +119,7 @@ struct VerifyCommandTests {
   ])
   func ourConversionPassesEveryCheck(case name: String) throws {
     let output = try TestPaths.temporaryDirectory().appendingPathComponent("converted")
+    defer { try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
     let convert = try runSpeculators([
       "convert", VerifyE2E.fixture(name), "--algorithm", "auto", "--verifier", VerifyE2E.verifier,
       "--output-path", output.path,
@@ -150,6 +153,7 @@ struct VerifyCommandTests {
 
   @Test func unresolvableVerifierIsReportedAsSkipped() throws {
     let copy = try VerifyE2E.copy("reference/eagle3-bin")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     let result = try runSpeculatorsIn(copy.deletingLastPathComponent(), ["verify", copy.path])
     #expect(result.status == 0)
     #expect(
@@ -168,6 +172,7 @@ struct VerifyCommandTests {
 
   @Test func missingNormBeforeResidualFails() throws {
     let copy = try VerifyE2E.copy("reference/eagle3-bin")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     try VerifyE2E.editConfig(copy) { $0.removing("norm_before_residual") }
     let result = try runSpeculators(["verify", copy.path, "--verifier", VerifyE2E.verifier])
     #expect(result.status == 1)
@@ -178,6 +183,7 @@ struct VerifyCommandTests {
 
   @Test func renamedTensorFailsAsMissingAndUnexpected() throws {
     let copy = try VerifyE2E.copy("reference/eagle3-bin")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     try VerifyE2E.renameTensor(
       in: copy.appendingPathComponent("model.safetensors"), "norm.weight", "nrom.weight")
     let result = try runSpeculators(["verify", copy.path, "--verifier", VerifyE2E.verifier, "--json"])
@@ -190,6 +196,7 @@ struct VerifyCommandTests {
 
   @Test func flippedByteIsCaughtAgainstAManifestBuiltFromHashOutput() throws {
     let copy = try VerifyE2E.copy("reference/eagle3-bin")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     let hash = try runSpeculators(["hash", copy.path, "--json"])
     #expect(hash.status == 0)
     let digests = try StrictJSONParser.parse(Array(hash.stdout.utf8))
