@@ -29,7 +29,8 @@ public struct ConversionRequest: Sendable {
   public var validateDevice: String?
   /// `--dtype`: the float dtype to write (`F32`, `F16`, `BF16`); `nil` keeps the source's.
   public var dtype: DType?
-  /// `--force`: replace an existing non-empty output directory.
+  /// `--force`: replace an existing non-empty output directory, and convert with an
+  /// `algorithm` that contradicts the detected layout.
   public var force: Bool
   /// `--max-shard-size`, bytes of tensor data per shard.
   public var maxShardSize: Int
@@ -110,8 +111,8 @@ public enum Converter {
     }
     let configPath =
       checkpoint.files.first(where: { $0.kind == .config })?.path ?? checkpoint.directory + "/config.json"
-    let detection = SourceDetection.detect(checkpoint)
-    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath)
+    let detection = FormatDetector.detect(checkpoint)
+    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath, force: request.force)
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     let verifier = try VerifierModel.load(verifierSource)
@@ -144,7 +145,7 @@ public enum Converter {
         draft.dropped[index].name = unwrapped.storedName(draft.dropped[index].name)
       }
       draft.warnings.append(
-        "tensor names carry the wrapper prefix '\(prefix)' (\(detection.format)); it is removed before mapping")
+        "tensor names carry the wrapper prefix '\(prefix)' (\(detection.format.rawValue)); it is removed before mapping")
     }
 
     let output = try AtomicOutputDirectory.create(at: request.outputPath, force: request.force)
@@ -187,45 +188,29 @@ public enum Converter {
     }
   }
 
-  /// Resolves `auto` and refuses an algorithm that contradicts the layout.
+  /// Resolves `auto` and refuses an algorithm that contradicts the detected layout, unless
+  /// `force` (the user knows better than the detector).
   private static func chooseAlgorithm(
-    _ choice: AlgorithmChoice, detection: SourceDetection, location: String
+    _ choice: AlgorithmChoice, detection: Detection, location: String, force: Bool
   ) throws(CheckpointError) -> ConversionAlgorithm {
-    if detection.format.hasPrefix("speculators") {
-      throw CheckpointError(
-        .invalidArgument, file: location,
-        reason: "already in the Speculators format (\(detection.evidence)); nothing to convert")
-    }
     switch choice {
     case .auto:
-      guard let detected = detection.algorithm else {
-        if let reason = detection.noConversionReason, detection.format != "unknown" {
+      guard let detected = detection.conversion.algorithm else {
+        if detection.format != .unknown, let reason = detection.conversion.reason {
           throw CheckpointError(
             .invalidArgument, file: location,
-            reason: "cannot convert: \(detection.format) (\(detection.evidence)): \(reason)")
+            reason: "cannot convert: \(detection.format.rawValue) (\(detection.signature)): \(reason)")
         }
         throw CheckpointError(
           .invalidArgument, file: location,
-          reason: "cannot choose an algorithm: \(detection.format) (\(detection.evidence)); "
+          reason: "cannot choose an algorithm: \(detection.format.rawValue) (\(detection.signature)); "
             + "pass --algorithm eagle or eagle3")
       }
       return detected
     case .eagle, .eagle3:
       let chosen: ConversionAlgorithm = choice == .eagle ? .eagle : .eagle3
-      if let detected = detection.algorithm, detected != chosen {
-        throw CheckpointError(
-          .invalidArgument, file: location,
-          reason:
-            "--algorithm \(chosen.rawValue) does not fit this checkpoint: it has the \(detection.format) layout "
-            + "(\(detection.evidence)); use --algorithm \(detected.rawValue) or auto")
-      }
-      if detection.algorithm == nil, detection.format != "unknown", let reason = detection.noConversionReason
-      {
-        throw CheckpointError(
-          .invalidArgument, file: location,
-          reason:
-            "--algorithm \(chosen.rawValue) does not fit this checkpoint: it has the \(detection.format) layout "
-            + "(\(detection.evidence)): \(reason)")
+      if !force, let conflict = detection.conflict(withRequested: chosen) {
+        throw CheckpointError(.invalidArgument, file: location, reason: conflict + " (--force converts anyway)")
       }
       return chosen
     }
@@ -248,7 +233,7 @@ public enum Converter {
   private static func makeManifest(
     request: ConversionRequest, algorithm: ConversionAlgorithm, kwargs: AlgorithmKwargs,
     model: ResolvedSource,
-    checkpoint: Checkpoint, detection: SourceDetection, verifier: VerifierModel, draft: ConversionDraft,
+    checkpoint: Checkpoint, detection: Detection, verifier: VerifierModel, draft: ConversionDraft,
     written: SafetensorsWriter.Output, outputFiles: [AuditManifest.FileDigest]
   ) throws(CheckpointError) -> AuditManifest {
     var sourceFiles: [AuditManifest.FileDigest] = []
@@ -287,7 +272,7 @@ public enum Converter {
         allowDrop: request.allowDrop, dropUnknown: request.dropUnknown),
       source: .init(
         given: model.given, resolvedPath: model.path, hubID: model.hubID, revision: model.revision,
-        format: detection.format, files: sourceFiles),
+        format: detection.format.rawValue, files: sourceFiles),
       verifier: .init(
         given: verifier.given, resolvedPath: verifier.provenance.resolvedPath,
         configSHA256: verifier.configSHA256,
@@ -298,7 +283,7 @@ public enum Converter {
   }
 
   private static func makeReport(
-    request: ConversionRequest, algorithm: ConversionAlgorithm, detection: SourceDetection,
+    request: ConversionRequest, algorithm: ConversionAlgorithm, detection: Detection,
     model: ResolvedSource,
     verifier: VerifierModel, draft: ConversionDraft, manifest: AuditManifest,
     files: [AuditManifest.FileDigest],
@@ -312,7 +297,7 @@ public enum Converter {
     }
     return ConversionReport(
       outputPath: request.outputPath, resolvedOutputPath: canonicalPath(request.outputPath),
-      algorithm: algorithm, sourceFormat: detection.format, source: SourceProvenance(model),
+      algorithm: algorithm, sourceFormat: detection.format.rawValue, source: SourceProvenance(model),
       verifier: verifier.provenance,
       files: files.sorted { $0.name < $1.name }, tensors: mapped, dropped: draft.dropped, flags: draft.flags,
       warnings: draft.warnings, validation: validation)

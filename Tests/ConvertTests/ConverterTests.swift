@@ -272,16 +272,29 @@ struct ConverterErrorTests {
   @Test("wrong algorithm for the layout")
   func wrongAlgorithm() throws {
     _ = try failure(
-      "--algorithm eagle does not fit this checkpoint: it has the eagle3-specforge layout",
+      "--algorithm eagle contradicts the detected layout eagle3-specforge",
       model: FixturePaths.path("eagle3-embed"),
       algorithm: .eagle)
     _ = try failure(
-      "--algorithm eagle3 does not fit this checkpoint: it has the eagle1 layout",
+      "--algorithm eagle3 contradicts the detected layout eagle1",
       model: FixturePaths.path("eagle-safetensors"),
       algorithm: .eagle3)
     _ = try failure(
       "already in the Speculators format", model: FixturePaths.path("reference/eagle-safetensors"),
       algorithm: .eagle)
+  }
+
+  @Test("--force converts with an algorithm that contradicts the detected layout")
+  func forceOverridesTheDetector() throws {
+    let parent = try makeTemporaryDirectory()
+    // An EAGLE-1 layout forced through eagle3: the detector is overruled, so the failure (if
+    // any) now comes from the mapping itself, not from the contradiction check.
+    let request = ConversionRequest(
+      model: FixturePaths.path("eagle-safetensors"), verifier: FixturePaths.path("verifier"), algorithm: .eagle3,
+      outputPath: parent + "/out", force: true)
+    let error = #expect(throws: CheckpointError.self) { try Converter.convert(request) }
+    #expect(error?.description.contains("contradicts the detected layout") == false)
+    #expect(listing(parent) == [])
   }
 
   @Test("verifier hidden size or vocabulary that does not fit")
