@@ -38,6 +38,8 @@ struct PickleMachine {
     var maxRank = 64
     /// Deepest nesting of containers.
     var maxNesting = 100
+    /// Largest value counted with shared (memo) references expanded.
+    var maxExpandedSize = 10_000_000
   }
 
   /// What the interpreter needs to know about its surroundings.
@@ -347,6 +349,7 @@ struct PickleMachine {
     guard tuple.depth <= limits.maxNesting else {
       throw failure(.limitExceeded, at: start, "values nested deeper than \(limits.maxNesting) levels")
     }
+    try checkExpandedSize(tuple.expandedSize, at: start)
     for item in items { item.freeze() }
     stack.append(.tuple(tuple))
   }
@@ -379,7 +382,11 @@ struct PickleMachine {
     guard depth <= limits.maxNesting else {
       throw failure(.limitExceeded, at: start, "values nested deeper than \(limits.maxNesting) levels")
     }
+    let expanded = PickleValue.expandedSize(of: values, base: list.expandedSize)
+    try checkExpandedSize(expanded, at: start)
     list.depth = max(list.depth, depth)
+    list.expandedSize = expanded
+    list.holdsTensor = list.holdsTensor || values.contains { $0.holdsTensor }
     list.items.append(contentsOf: values)
   }
 
@@ -406,6 +413,8 @@ struct PickleMachine {
     guard depth <= limits.maxNesting else {
       throw failure(.limitExceeded, at: start, "values nested deeper than \(limits.maxNesting) levels")
     }
+    let expanded = PickleValue.expandedSize(of: values, base: dict.expandedSize)
+    try checkExpandedSize(expanded, at: start)
     var index = 0
     while index < values.count {
       let key = values[index]
@@ -416,9 +425,20 @@ struct PickleMachine {
         throw failure(.malformed, at: start, "duplicate dict key \(Self.describe(key))")
       }
       dict.entries.append((key: key, value: values[index + 1]))
+      dict.holdsTensor = dict.holdsTensor || values[index + 1].holdsTensor
       index += 2
     }
     dict.depth = max(dict.depth, depth)
+    dict.expandedSize = expanded
+  }
+
+  /// Refuses values that memo references have made too large to walk ("billion laughs").
+  private func checkExpandedSize(_ size: Int, at start: Int) throws(CheckpointError) {
+    guard size <= limits.maxExpandedSize else {
+      throw failure(
+        .limitExceeded, at: start, "value expands to more than \(limits.maxExpandedSize) items through "
+          + "shared memo references")
+    }
   }
 
   private mutating func put(_ index: UInt32, _ opcode: PickleOpcode, at start: Int) throws(CheckpointError) {

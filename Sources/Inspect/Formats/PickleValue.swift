@@ -33,6 +33,42 @@ indirect enum PickleValue {
     }
   }
 
+  /// Whether the value is a tensor or holds one at any depth. Containers keep this as a flag
+  /// updated as items are added, so asking is O(1): memo references let a few hundred bytes
+  /// of pickle build a value whose tree, walked naively, has 2^90 leaves.
+  var holdsTensor: Bool {
+    switch self {
+    case .tensor: return true
+    case .tuple(let tuple): return tuple.holdsTensor
+    case .list(let list): return list.holdsTensor
+    case .dict(let dict): return dict.holdsTensor
+    default: return false
+    }
+  }
+
+  /// How many values the value would be if every shared reference were copied: 1 for a scalar,
+  /// 1 + the items' sizes for a container (saturating). Bounded by the interpreter so a
+  /// "billion laughs" value is refused rather than handed to anyone who might walk it.
+  var expandedSize: Int {
+    switch self {
+    case .tuple(let tuple): return tuple.expandedSize
+    case .list(let list): return list.expandedSize
+    case .dict(let dict): return dict.expandedSize
+    default: return 1
+    }
+  }
+
+  /// `1 + Σ sizes`, saturating at `Int.max`.
+  static func expandedSize(of values: some Sequence<PickleValue>, base: Int = 1) -> Int {
+    var total = base
+    for value in values {
+      let (sum, overflow) = total.addingReportingOverflow(value.expandedSize)
+      if overflow { return .max }
+      total = sum
+    }
+    return total
+  }
+
   /// Marks a container as nested (immutable from now on); no effect on other values.
   func freeze() {
     switch self {
@@ -74,11 +110,17 @@ struct PickleTuple {
   let items: [PickleValue]
   /// 1 + the deepest item's depth.
   let depth: Int
+  /// Whether an item is or holds a tensor.
+  let holdsTensor: Bool
+  /// See ``PickleValue/expandedSize``.
+  let expandedSize: Int
 
   /// Makes a tuple; the caller checks `depth` against the nesting limit.
   init(_ items: [PickleValue]) {
     self.items = items
     self.depth = 1 + (items.map(\.depth).max() ?? 0)
+    self.holdsTensor = items.contains { $0.holdsTensor }
+    self.expandedSize = PickleValue.expandedSize(of: items)
   }
 }
 
@@ -90,6 +132,10 @@ final class PickleList {
   var isFrozen = false
   /// 1 + the deepest item's depth.
   var depth = 1
+  /// Whether an item is or holds a tensor.
+  var holdsTensor = false
+  /// See ``PickleValue/expandedSize``.
+  var expandedSize = 1
 }
 
 /// A dict key: only the hashable scalar types a state dict can use, compared as Python would
@@ -127,6 +173,10 @@ final class PickleDict {
   var isFrozen = false
   /// 1 + the deepest key's or value's depth.
   var depth = 1
+  /// Whether a key or value is or holds a tensor.
+  var holdsTensor = false
+  /// See ``PickleValue/expandedSize``.
+  var expandedSize = 1
 
   /// An empty dict.
   init(ordered: Bool) {

@@ -213,7 +213,7 @@ public enum TorchZipReader {
       }
       if case .tensor(let tensor) = entry.value {
         tensors.append((name, tensor))
-      } else if containsTensor(entry.value) {
+      } else if entry.value.holdsTensor {
         nested.append(name)
       }
     }
@@ -227,17 +227,6 @@ public enum TorchZipReader {
       .unsupported, file: file,
       reason: "tensors nested under \(shown) are not supported; only a flat "
         + "state dict (optionally wrapped in 'state_dict' or 'model') is read")
-  }
-
-  /// Whether `value` holds a tensor at any depth (depth is bounded by the interpreter).
-  private static func containsTensor(_ value: PickleValue) -> Bool {
-    switch value {
-    case .tensor: return true
-    case .tuple(let tuple): return tuple.items.contains(where: containsTensor)
-    case .list(let list): return list.items.contains(where: containsTensor)
-    case .dict(let dict): return dict.entries.contains { containsTensor($0.key) || containsTensor($0.value) }
-    default: return false
-    }
   }
 
   // MARK: - Views
