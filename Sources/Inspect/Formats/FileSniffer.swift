@@ -70,6 +70,17 @@ public enum FileSniffer {
         .unsupported, file: file.path, offset: 0,
         reason: "a bare pickle stream, not a torch.save zip archive or safetensors file, is not supported")
     case .other:
+      // Older torch formats get the same specific messages as TorchZipReader gives them.
+      if file.bytes.starts(with: Array("PYTORCH1".utf8)) {
+        return CheckpointError(
+          .unsupported, file: file.path, offset: 0,
+          reason: "preview-era PyTorch format (PYTORCH1) is not supported; re-save with torch>=1.6")
+      }
+      if file.count >= 262, file.bytes[257..<262].elementsEqual("ustar".utf8) {
+        return CheckpointError(
+          .unsupported, file: file.path, offset: 0,
+          reason: "tar-based PyTorch format (torch<=0.1) is not supported; re-save with torch>=1.6")
+      }
       let prefix = Array(file.bytes.prefix(8))
       let shown = prefix.isEmpty ? "the file is empty" : "it starts with " + hexString(prefix)
       return CheckpointError(

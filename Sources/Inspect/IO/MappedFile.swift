@@ -24,7 +24,9 @@ public final class MappedFile: @unchecked Sendable {
   /// - Throws: ``CheckpointError`` of kind `.io` or `.notFound` naming the path.
   public init(path: String) throws(CheckpointError) {
     self.path = path
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused below as not a
+    // regular file); the flag changes nothing for regular files.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else {
       let code = errno
       throw CheckpointError(
@@ -53,6 +55,17 @@ public final class MappedFile: @unchecked Sendable {
     mappingBase = base
     mappingLength = length
     bytes = UnsafeRawBufferPointer(start: base, count: length)
+  }
+
+  /// Wraps bytes the caller owns, without copying or mapping anything (fuzz targets and tests
+  /// hand parsers their input this way, so AddressSanitizer sees the input's exact bounds).
+  ///
+  /// The caller must keep `bytes` alive and unchanged for the lifetime of the instance.
+  init(unownedBytes bytes: UnsafeRawBufferPointer, path: String) {
+    self.path = path
+    self.bytes = bytes
+    mappingBase = nil
+    mappingLength = 0
   }
 
   /// Tells the kernel the mapping will be read front to back (more read-ahead).
