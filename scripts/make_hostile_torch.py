@@ -13,6 +13,7 @@ import json
 import os
 import struct
 import zipfile
+import zlib
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "hostile", "torch")
 
@@ -134,6 +135,183 @@ def patch(path, transform):
     data = transform(data)
     with open(path, "wb") as handle:
         handle.write(data)
+
+
+def raw_zip(entries, zip64_end=None):
+    """A hand-built zip (no zipfile module, so sizes, counts and extras can lie).
+
+    Each entry is a dict: name, data, and optionally method (0), crc (computed), central_sizes
+    (compressed, uncompressed; default the data length), zip64 (uncompressed, compressed) for a
+    ZIP64 extra field in the central directory. `zip64_end` = entry count claimed by a ZIP64
+    end record (the classic record then holds 0xFFFF / 0xFFFFFFFF sentinels)."""
+    out = bytearray()
+    central = bytearray()
+    for entry in entries:
+        name = entry["name"].encode()
+        data = entry["data"]
+        method = entry.get("method", 0)
+        crc = entry.get("crc", zlib.crc32(data))
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(data), len(data),
+                           len(name), 0) + name + data
+        compressed, uncompressed = entry.get("central_sizes", (len(data), len(data)))
+        extra = b""
+        if "zip64" in entry:
+            extra = struct.pack("<HHQQ", 1, 16, *entry["zip64"])
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, method, 0, 0x21, crc,
+                               compressed, uncompressed, len(name), len(extra), 0, 0, 0, 0o644 << 16,
+                               offset) + name + extra
+    directory_offset = len(out)
+    out += central
+    count = len(entries)
+    if zip64_end is not None:
+        zip64_offset = len(out)
+        out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, zip64_end, zip64_end, len(central),
+                           directory_offset)
+        out += struct.pack("<IIQI", 0x07064B50, 0, zip64_offset, 1)
+        out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    else:
+        out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(central), directory_offset, 0)
+    return bytes(out)
+
+
+def hardening_cases(expect, write_archive):
+    """Cases added for the hardening work (docs/hardening.md): more dangerous imports, opcodes
+    that build objects, memo tricks, zip bombs and ZIP64 size lies."""
+    def refused_global(name, module, attribute, dangerous=True):
+        p = Pickle()
+        p.op("EMPTY_DICT").op("MARK").string("w").tensor().string("payload")
+        at = p.offset
+        p.global_(module, attribute).string("id").op("TUPLE1").op("REDUCE")
+        p.op("SETITEMS").op("STOP")
+        write_archive(name, p.bytes())
+        hint = "dangerous" if dangerous else "unknown"
+        expect(name, "refused", f"refused: GLOBAL {module}.{attribute} at data.pkl offset {hex(at)} "
+               f"(not in the allowlist; {hint} import)")
+
+    for module, attribute in [
+        ("builtins", "__import__"), ("builtins", "compile"), ("builtins", "open"), ("__builtin__", "eval"),
+        ("nt", "system"), ("os", "popen"), ("os", "execv"), ("subprocess", "check_output"),
+        ("socket", "create_connection"), ("shutil", "rmtree"), ("ctypes", "CDLL"), ("pickle", "loads"),
+        ("torch", "load"), ("torch.serialization", "load"), ("operator", "attrgetter"),
+        ("types", "CodeType"), ("webbrowser", "open"), ("importlib", "import_module"),
+    ]:
+        refused_global(f"{module.strip('_').replace('.', '_')}_{attribute.strip('_').lower()}.pt", module, attribute)
+    # numpy's reconstruction path is not dangerous by name but is not on the allowlist either.
+    refused_global("numpy_reconstruct.pt", "numpy.core.multiarray", "_reconstruct", dangerous=False)
+
+    # Opcodes that construct objects or import by other routes.
+    p = Pickle().op("MARK").string("id")
+    at = p.offset
+    p.raw(b"ios\nsystem\n").op("STOP")
+    write_archive("inst_opcode.pt", p.bytes())
+    expect("inst_opcode.pt", "refused", f"data.pkl offset {hex(at)}: opcode INST (0x69) is not allowed")
+
+    p = Pickle().global_("collections", "OrderedDict").op("EMPTY_TUPLE")
+    at = p.offset
+    p.raw(b"\x81").op("STOP")
+    write_archive("newobj.pt", p.bytes())
+    expect("newobj.pt", "refused", f"data.pkl offset {hex(at)}: opcode NEWOBJ (0x81) is not allowed")
+
+    p = Pickle().op("MARK").global_("os", "system").string("id")
+    at = p.offset
+    p.raw(b"o").op("STOP")
+    write_archive("obj_opcode.pt", p.bytes())
+    expect("obj_opcode.pt", "refused", "refused: GLOBAL os.system at data.pkl offset 0x3 (not in the allowlist; "
+           "dangerous import)")
+
+    p = Pickle().op("EMPTY_DICT")
+    at = p.offset
+    p.raw(b"\x82\x01").op("STOP")
+    write_archive("ext1_opcode.pt", p.bytes())
+    expect("ext1_opcode.pt", "refused", f"data.pkl offset {hex(at)}: opcode EXT1 (0x82) is not allowed")
+
+    # A GLOBAL with control characters in its name: the message must stay one printable line.
+    refused_global("global_escape.pt", "\x1b[2J\x1b]0;owned\x07os", "system", dangerous=False)
+    expected_escape = "refused: GLOBAL \\x1b[2J\\x1b]0;owned\\x07os.system"
+    expect("global_escape.pt", "refused", expected_escape)
+
+    # Persistent ids other than ("storage", ...).
+    p = Pickle().op("EMPTY_DICT").op("MARK").string("w").op("MARK").string("module")
+    p.global_("torch", "FloatStorage").string("0").string("cpu").int(6).op("TUPLE")
+    at = p.offset
+    p.op("BINPERSID").op("SETITEMS").op("STOP")
+    write_archive("persid_not_storage.pt", p.bytes())
+    expect("persid_not_storage.pt", "refused",
+           f"data.pkl offset {hex(at)}: persistent id must be ('storage', storage class, key, location, "
+           "numel); found (str, global torch.FloatStorage, str, str, int)")
+
+    # REDUCE on allowlisted globals that are not callables, or with the wrong argument count.
+    write_archive("reduce_dtype.pt", state_dict([
+        ("w", lambda p: p.global_("torch", "float16").op("EMPTY_TUPLE").op("REDUCE")),
+    ]).bytes())
+    expect("reduce_dtype.pt", "refused",
+           "forbidden call: torch.float16 may only appear inside a persistent id or as a dtype argument")
+
+    write_archive("rebuild_wrong_arity.pt", state_dict([
+        ("w", lambda p: p.global_("torch._utils", "_rebuild_tensor_v2").op("MARK").storage().int(0)
+         .ints((6,)).op("TUPLE").op("REDUCE")),
+    ]).bytes())
+    expect("rebuild_wrong_arity.pt", "refused",
+           "forbidden call: torch._utils._rebuild_tensor_v2 expects (storage, int, tuple of ints, tuple of ints, "
+           "bool, OrderedDict()[, dict]); found (storage, int, tuple[1])")
+
+    # Memo tricks: a huge unset index, a list appended into itself, and shared sub-values whose
+    # logical size doubles at every level (2^90 leaves in a few hundred bytes).
+    p = Pickle().op("EMPTY_DICT").op("MARK").string("w")
+    at = p.offset
+    p.raw(b"j" + struct.pack("<I", 0xFFFFFFFF)).op("SETITEMS").op("STOP")
+    write_archive("long_binget_huge.pt", p.bytes())
+    expect("long_binget_huge.pt", "malformed",
+           f"data.pkl offset {hex(at)}: LONG_BINGET of memo index 4294967295, which was never set")
+
+    p = Pickle().op("EMPTY_DICT").op("MARK").string("w").op("EMPTY_LIST").put(1).get(1)
+    at = p.offset
+    p.op("APPEND").op("SETITEMS").op("STOP")
+    write_archive("memo_cycle.pt", p.bytes())
+    expect("memo_cycle.pt", "refused",
+           f"data.pkl offset {hex(at)}: APPEND on a list that is already nested in another value")
+
+    p = Pickle().op("EMPTY_DICT").op("MARK").string("w").tensor().string("laughs")
+    p.string("lol").op("TUPLE1").put(200)
+    for _ in range(90):
+        p.get(200).op("TUPLE2").put(200)
+    p.op("SETITEMS").op("STOP")
+    write_archive("memo_laughs.pt", p.bytes())
+    expect("memo_laughs.pt", "limitExceeded",
+           "value expands to more than 10000000 items through shared memo references")
+
+    # Zip bombs and size lies.
+    write_archive("zip_bomb.pt", state_dict([("w", lambda p: p.tensor())]).bytes(),
+                  records={"0": bytes(16 << 20)}, compress={"0"})
+    expect("zip_bomb.pt", "refused",
+           "zip entry 'zip_bomb/data/0' is compressed (method 8); torch.save never compresses")
+
+    pickle = state_dict([("w", lambda p: p.tensor())]).bytes()
+
+    def torch_entries(stem, storage_overrides):
+        storage = {"name": f"{stem}/data/0", "data": SIX_FLOATS}
+        storage.update(storage_overrides)
+        return [{"name": f"{stem}/data.pkl", "data": pickle}, {"name": f"{stem}/byteorder", "data": b"little"},
+                storage, {"name": f"{stem}/version", "data": b"3\n"}]
+
+    def write_raw(name, data):
+        with open(os.path.join(OUT, name), "wb") as handle:
+            handle.write(data)
+
+    write_raw("zip64_size_lie.pt", raw_zip(torch_entries("zip64_size_lie", {
+        "central_sizes": (0xFFFFFFFF, 0xFFFFFFFF), "zip64": (1 << 40, 1 << 40)})))
+    expect("zip64_size_lie.pt", "malformed",
+           "zip entry 'zip64_size_lie/data/0' (offset 254, 1099511627776 bytes) lies outside the file")
+
+    write_raw("stored_size_lie.pt", raw_zip(torch_entries("stored_size_lie", {
+        "central_sizes": (24, 0xFFFFFFF0)})))
+    expect("stored_size_lie.pt", "malformed",
+           "stored zip entry 'stored_size_lie/data/0' has compressed size 24 but uncompressed size 4294967280")
+
+    write_raw("zip64_entry_count.pt", raw_zip(torch_entries("zip64_entry_count", {}), zip64_end=1 << 40))
+    expect("zip64_entry_count.pt", "malformed",
+           "zip declares 1099511627776 entries but its central directory has only 286 bytes")
 
 
 def main():
@@ -412,7 +590,11 @@ def main():
 
     with open(os.path.join(OUT, "empty.pt"), "wb") as handle:
         pass
-    expect("empty.pt", "malformed", "not a PyTorch zip archive")
+    # (TorchZipReader: "not a PyTorch zip archive …"; CheckpointReader: "not a safetensors file or
+    # PyTorch zip archive (the file is empty)".)
+    expect("empty.pt", "malformed", "PyTorch zip archive")
+
+    hardening_cases(expect, write_archive)
 
     with open(os.path.join(OUT, "expected.json"), "w") as handle:
         json.dump(expected, handle, indent=2, sort_keys=True, ensure_ascii=False)

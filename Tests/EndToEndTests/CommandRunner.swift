@@ -46,11 +46,15 @@ enum TestPaths {
   }
 }
 
-/// Runs the built binary with `arguments` and an environment without `NO_COLOR` surprises.
-func runSpeculators(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+/// Runs the built binary with `arguments` and an environment without `NO_COLOR` surprises,
+/// optionally in `currentDirectory`.
+func runSpeculators(
+  _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil
+) throws -> CommandResult {
   let process = Process()
   process.executableURL = TestPaths.binary
   process.arguments = arguments
+  if let currentDirectory { process.currentDirectoryURL = currentDirectory }
   var env = ProcessInfo.processInfo.environment
   for (key, value) in environment { env[key] = value }
   process.environment = env

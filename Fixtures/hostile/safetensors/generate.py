@@ -77,6 +77,44 @@ FILES = {
         "legacy (pre-1.6) PyTorch format is not supported; re-save with torch>=1.6"),
 }
 
+# Cases added for the hardening work (docs/hardening.md).
+# A polyglot: a valid safetensors file with a zip (holding a pickle payload) appended.
+POLYGLOT_TAIL = (b"PK\x03\x04" + bytes(26) + b"cos\nsystem\n(S'id'\ntR.")
+A_TENSOR = b'"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}'
+FILES.update({
+    "polyglot-zip.safetensors": (
+        good(["a"]) + POLYGLOT_TAIL, f"{len(POLYGLOT_TAIL)} trailing bytes after the tensor data"),
+    "pickle-in-header.safetensors": (
+        raw(b"{" + A_TENSOR + b"}  cos\nsystem\n(S'id'\ntR.", bytes(4)), "header is not valid JSON"),
+    "metadata-duplicate.safetensors": (
+        raw(b'{"__metadata__":{"format":"pt"},"__metadata__":{"format":"pt"},' + A_TENSOR + b"}", bytes(4)),
+        "duplicate '__metadata__' entry"),
+    "metadata-array.safetensors": (
+        raw(b'{"__metadata__":["format","pt"],' + A_TENSOR + b"}", bytes(4)), "__metadata__ is an array"),
+    "metadata-nested.safetensors": (
+        raw(b'{"__metadata__":{"format":{"pt":"x"}},' + A_TENSOR + b"}", bytes(4)),
+        "__metadata__ value for 'format' is"),
+    "metadata-tensor-shaped.safetensors": (
+        raw(b'{"__metadata__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', bytes(4)),
+        "a tensor may not be named '__metadata__' (the name is reserved for metadata)"),
+    "header-just-over-limit.safetensors": (
+        raw(b"{}", length=100_000_001), "header length 100000001 exceeds the 100000000-byte limit"),
+    "header-length-max.safetensors": (
+        raw(b"{}", length=2**64 - 1), "header length 18446744073709551615 exceeds the 100000000-byte limit"),
+    "shape-bytes-overflow.safetensors": (
+        st([("a", "F64", [2**61], 0, 8)], 8), "shape [2305843009213693952] of F64"),
+    "dimension-beyond-int64.safetensors": (
+        st([("a", "U8", [2**63], 0, 8)], 8), "shape[0] is 9.223372036854776e+18, not a non-negative integer"),
+    "offset-beyond-int64.safetensors": (
+        st([("a", "U8", [4], 0, 2**64 - 1)], 4), "data_offsets[1] is 1.8446744073709552e+19, not a non-negative integer"),
+    "duplicate-field.safetensors": (
+        raw(b'{"a":{"dtype":"F32","dtype":"U8","shape":[4],"data_offsets":[0,4]}}', bytes(4)),
+        'header is not valid JSON: duplicate key "dtype"'),
+    "float-dimension.safetensors": (st([("a", "F32", [1.0], 0, 4)], 4), "shape[0] is 1.0"),
+    "deep-nesting.safetensors": (
+        raw(b'{"__metadata__":' + b"[" * 5000 + b"]" * 5000 + b"}"), "header is not valid JSON: nesting deeper than 128"),
+})
+
 S1 = "model-00001-of-00002.safetensors"
 S2 = "model-00002-of-00002.safetensors"
 DIRECTORIES = {
@@ -96,6 +134,25 @@ DIRECTORIES = {
         {S1: good(["a"]), S2: good(["b", "extra"]), "model.safetensors.index.json": {"a": S1, "b": S2}},
         f"tensor is in shard '{S2}' but missing from the index"),
 }
+DIRECTORIES.update({
+    "shard-backslash": (
+        {S1: good(["a"]), "model.safetensors.index.json": {"a": S1, "b": "..\\outside.safetensors"}},
+        "contains a backslash"),
+    "shard-subdirectory": (
+        {S1: good(["a"]), "model.safetensors.index.json": {"a": S1, "b": "sub/model.safetensors"}},
+        "shard name \"sub/model.safetensors\""),
+    "index-duplicate-tensor": (
+        {S1: good(["a"]), S2: good(["b"]), "model.safetensors.index.json":
+            b'{"weight_map": {"a": "' + S1.encode() + b'", "b": "' + S2.encode() + b'", "a": "' + S2.encode()
+            + b'"}}\n'},
+        'index is not valid JSON: duplicate key "a"'),
+    "index-weight-map-array": (
+        {S1: good(["a"]), "model.safetensors.index.json": b'{"weight_map": [["a", "' + S1.encode() + b'"]]}\n'},
+        "'weight_map' is an array, not an object"),
+    "index-not-utf8": (
+        {S1: good(["a"]), "model.safetensors.index.json": b'{"weight_map": {"\xff": "' + S1.encode() + b'"}}\n'},
+        "index is not valid JSON"),
+})
 
 
 def main():
@@ -112,7 +169,7 @@ def main():
     for name, (files, message) in DIRECTORIES.items():
         os.makedirs(os.path.join(HERE, name))
         for file, content in files.items():
-            if file.endswith(".index.json"):
+            if file.endswith(".index.json") and isinstance(content, dict):
                 content = (json.dumps({"metadata": {"total_size": 0}, "weight_map": content}, indent=2,
                                       sort_keys=True) + "\n").encode()
             with open(os.path.join(HERE, name, file), "wb") as f:
