@@ -12,11 +12,22 @@ import Inspect
 /// (`.<name>.tmp-<pid>-<random>` in the same parent) that is renamed into place only when
 /// everything succeeded.
 ///
-/// - An existing non-empty output is refused unless `force` is set; then it is renamed aside,
-///   the new directory renamed in, and the old one deleted.
+/// - An existing non-empty output is refused unless `force` is set; then the new directory and
+///   the old one swap places in one atomic `renameat2(RENAME_EXCHANGE)` and the old one is
+///   deleted (where the file system cannot exchange, the old one is renamed aside first and put
+///   back if the process dies in between, see below).
 /// - An output path that exists as a file (or anything but a directory) is refused.
 /// - ``discard()`` removes the temporary directory; after a failure nothing is left at the
 ///   output path, and no temporary directory is left in the parent.
+/// - One writer at a time: ``create(at:force:)`` takes an exclusive `flock` on
+///   `<parent>/.<name>.lock` (held until ``commit()`` or ``discard()``, released by the kernel
+///   if the process dies) and refuses while another process holds it. Holding the lock, it also
+///   cleans up after writers that were killed: their `.<name>.tmp-*` directories are deleted,
+///   and a `.<name>.old-*` directory (the previous output, renamed aside) is put back when
+///   nothing is at the output path.
+///
+/// So whatever moment a convert is killed at, the output path holds either its previous
+/// content or the complete new output, never a mixture.
 struct AtomicOutputDirectory {
   /// The output path as given.
   let finalPath: String
@@ -24,6 +35,8 @@ struct AtomicOutputDirectory {
   let temporaryPath: String
   /// Whether the output path already exists (an empty directory, or anything with `force`).
   private let replacesExisting: Bool
+  /// The writer lock, released by ``commit()`` and ``discard()``.
+  private let lock: OutputLock
 
   /// Checks `outputPath` and creates the temporary sibling (and missing parent directories).
   ///
@@ -37,24 +50,34 @@ struct AtomicOutputDirectory {
     else {
       throw CheckpointError(.invalidArgument, file: outputPath, reason: "not a usable output directory name")
     }
-    let replaces = try checkExisting(trimmed, force: force)
     let (parent, name) = split(trimmed)
     try makeDirectories(parent)
+    let lock = try OutputLock.acquire(directory: parent, name: name, outputPath: outputPath)
+    recoverFromKilledWriters(parent: parent, name: name, finalPath: trimmed)
+    let replaces: Bool
+    do throws(CheckpointError) {
+      replaces = try checkExisting(trimmed, force: force)
+    } catch {
+      lock.release()
+      throw error
+    }
     var generator = SystemRandomNumberGenerator()
     let suffix = String(generator.next() as UInt64, radix: 16)
     let temporary = (parent == "" ? "" : parent + "/") + ".\(name).tmp-\(getpid())-\(suffix)"
     guard mkdir(temporary, 0o755) == 0 else {
-      throw CheckpointError(
-        .io, file: outputPath,
-        reason: "cannot create a temporary directory next to it: \(String(cString: strerror(errno)))")
+      let reason = String(cString: strerror(errno))
+      lock.release()
+      throw CheckpointError(.io, file: outputPath, reason: "cannot create a temporary directory next to it: \(reason)")
     }
-    return AtomicOutputDirectory(finalPath: trimmed, temporaryPath: temporary, replacesExisting: replaces)
+    return AtomicOutputDirectory(
+      finalPath: trimmed, temporaryPath: temporary, replacesExisting: replaces, lock: lock)
   }
 
-  private init(finalPath: String, temporaryPath: String, replacesExisting: Bool) {
+  private init(finalPath: String, temporaryPath: String, replacesExisting: Bool, lock: OutputLock) {
     self.finalPath = finalPath
     self.temporaryPath = temporaryPath
     self.replacesExisting = replacesExisting
+    self.lock = lock
   }
 
   /// The path of `name` inside the temporary directory.
@@ -63,25 +86,30 @@ struct AtomicOutputDirectory {
   /// Syncs the temporary directory and renames it into place (replacing the old output when
   /// allowed), then syncs the parent.
   func commit() throws(CheckpointError) {
+    defer { lock.release() }
     syncDirectory(temporaryPath)
-    if replacesExisting {
+    if replacesExisting, Self.exchange(temporaryPath, finalPath) {
+      // The old output now sits at the temporary path.
+      Self.removeTree(temporaryPath)
+    } else if replacesExisting {
       var generator = SystemRandomNumberGenerator()
       let (parent, name) = Self.split(finalPath)
       let aside =
         (parent == "" ? "" : parent + "/")
         + ".\(name).old-\(getpid())-\(String(generator.next() as UInt64, radix: 16))"
-      guard rename(finalPath, aside) == 0 else {
+      let movedAside = rename(finalPath, aside) == 0
+      guard movedAside || errno == ENOENT else {
         throw CheckpointError(
           .io, file: finalPath,
           reason: "cannot move the existing output aside: \(String(cString: strerror(errno)))")
       }
       guard rename(temporaryPath, finalPath) == 0 else {
         let reason = String(cString: strerror(errno))
-        _ = rename(aside, finalPath)
+        if movedAside { _ = rename(aside, finalPath) }
         throw CheckpointError(
           .io, file: finalPath, reason: "cannot move the new output into place: \(reason)")
       }
-      Self.removeTree(aside)
+      if movedAside { Self.removeTree(aside) }
     } else {
       guard rename(temporaryPath, finalPath) == 0 else {
         throw CheckpointError(
@@ -95,6 +123,47 @@ struct AtomicOutputDirectory {
   /// Removes the temporary directory and everything in it.
   func discard() {
     Self.removeTree(temporaryPath)
+    lock.release()
+  }
+
+  /// Swaps two paths atomically (`renameat2(RENAME_EXCHANGE)`, Linux 3.15+); `false` when the
+  /// system or file system cannot (the caller then falls back to two renames).
+  static func exchange(_ first: String, _ second: String) -> Bool {
+    #if os(Linux)
+      guard let renameat2 = renameAt2 else { return false }
+      return renameat2(AT_FDCWD, first, AT_FDCWD, second, 2 /* RENAME_EXCHANGE */) == 0
+    #else
+      return false
+    #endif
+  }
+
+  #if os(Linux)
+    private typealias RenameAt2 =
+      @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    /// glibc's `renameat2` (2.28+), looked up at run time: the Swift Glibc module does not
+    /// export it.
+    private static let renameAt2: RenameAt2? = {
+      guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "renameat2") else { return nil }
+      return unsafeBitCast(symbol, to: RenameAt2.self)
+    }()
+  #endif
+
+  /// Cleans up after writers of the same output that were killed (the caller holds the lock,
+  /// so no live writer owns these): puts a renamed-aside previous output back if nothing is at
+  /// the output path, and deletes leftover temporary and renamed-aside directories.
+  private static func recoverFromKilledWriters(parent: String, name: String, finalPath: String) {
+    let directory = parent.isEmpty ? "." : parent
+    let prefix = parent.isEmpty ? "" : parent + "/"
+    let leftovers = (directoryEntries(directory) ?? []).filter {
+      $0.hasPrefix(".\(name).tmp-") || $0.hasPrefix(".\(name).old-")
+    }.sorted()
+    var info = stat()
+    if lstat(finalPath, &info) != 0, errno == ENOENT,
+      let aside = leftovers.first(where: { $0.hasPrefix(".\(name).old-") })
+    {
+      _ = rename(prefix + aside, finalPath)
+    }
+    for leftover in leftovers { removeTree(prefix + leftover) }
   }
 
   // MARK: helpers
@@ -184,4 +253,64 @@ struct AtomicOutputDirectory {
       unlink(path)
     }
   }
+}
+
+/// An exclusive advisory lock (`flock`) on `<directory>/.<name>.lock`, so two converts cannot
+/// write the same output at once. The lock file is removed when the lock is released; a
+/// process killed while holding it leaves the file, which the next writer reuses.
+final class OutputLock: @unchecked Sendable {
+  /// The lock file's path.
+  let path: String
+  private var descriptor: Int32
+
+  private init(path: String, descriptor: Int32) {
+    self.path = path
+    self.descriptor = descriptor
+  }
+
+  /// Takes the lock without waiting.
+  ///
+  /// - Throws: ``CheckpointError`` (`.io`) naming `outputPath` when another process holds the
+  ///   lock or the lock file cannot be created.
+  static func acquire(directory: String, name: String, outputPath: String) throws(CheckpointError) -> OutputLock {
+    let path = (directory.isEmpty ? "" : directory + "/") + ".\(name).lock"
+    // A releasing holder unlinks the file before unlocking: retry when the locked file is no
+    // longer the one at `path`.
+    for _ in 0..<16 {
+      let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+      guard fd >= 0 else {
+        throw CheckpointError(
+          .io, file: outputPath, reason: "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+      }
+      guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        let code = errno
+        close(fd)
+        if code == EWOULDBLOCK {
+          throw CheckpointError(
+            .io, file: outputPath,
+            reason: "another convert is writing this output (it holds \(path)); try again when it has finished")
+        }
+        throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): \(String(cString: strerror(code)))")
+      }
+      var held = stat()
+      var current = stat()
+      if fstat(fd, &held) == 0, stat(path, &current) == 0, held.st_dev == current.st_dev,
+        held.st_ino == current.st_ino
+      {
+        return OutputLock(path: path, descriptor: fd)
+      }
+      close(fd)
+    }
+    throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): it keeps being replaced")
+  }
+
+  /// Removes the lock file and releases the lock; later calls do nothing.
+  func release() {
+    guard descriptor >= 0 else { return }
+    unlink(path)
+    close(descriptor)
+    descriptor = -1
+  }
+
+  deinit { release() }
 }
