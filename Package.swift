@@ -41,3 +41,15 @@ let package = Package(
     .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect"]),
   ]
 )
+
+// Fuzz targets (libFuzzer + AddressSanitizer, see scripts/fuzz.sh and docs/hardening.md) are
+// declared only when SPECULATORS_FUZZ=1 is set while the manifest is evaluated, so the normal
+// `swift build` / `swift test` never see them.
+if Context.environment["SPECULATORS_FUZZ"] == "1" {
+  package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+  for name in ["FuzzSafetensorsHeader", "FuzzZipArchive", "FuzzPickle", "FuzzShardIndex", "FuzzConfigJSON"] {
+    package.targets.append(
+      .executableTarget(name: name, dependencies: ["Inspect", "FuzzSupport"], path: "Fuzz/\(name)"))
+    package.products.append(.executable(name: name, targets: [name]))
+  }
+}
