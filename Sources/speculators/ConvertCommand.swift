@@ -124,7 +124,8 @@ struct ConvertCommand: ParsableCommand {
       printJSON(report.json())
     } else {
       print(
-        report.humanReadable { text, role in
+        report.humanReadable { raw, role in
+          let text = TerminalText.escaped(raw, keepingLineBreaks: true)
           switch role {
           case "heading": return colored(text, "1")
           case "warning": return colored(text, "33")

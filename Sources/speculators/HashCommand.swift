@@ -36,7 +36,7 @@ struct HashCommand: ParsableCommand {
       if json {
         printJSON(report.json())
       } else {
-        print(report.sha256sumText, terminator: "")
+        print(TerminalText.escaped(report.sha256sumText, keepingLineBreaks: true), terminator: "")
       }
     }
   }

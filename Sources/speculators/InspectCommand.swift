@@ -44,7 +44,8 @@ struct InspectCommand: ParsableCommand {
       if json {
         report.writeJSON(writeStandardOutput)
       } else {
-        print(report.text(width: terminalWidth()), terminator: "")
+        let text = report.text(width: terminalWidth())
+        print(TerminalText.escaped(text, keepingLineBreaks: true), terminator: "")
       }
     }
   }

@@ -93,22 +93,25 @@ struct VerifyCommand: ParsableCommand {
 /// Human rendering of a verify report.
 enum VerifyRendering {
   static func text(_ report: VerifyReport) -> String {
-    var out = "verify \(report.location)"
+    // Locations, prefixes and messages quote names from the checkpoint: escape them (colours
+    // are added around them, so the whole text cannot be escaped afterwards).
+    func safe(_ text: String) -> String { TerminalText.escaped(text) }
+    var out = "verify \(safe(report.location))"
     if let layout = report.layout {
       let detected = report.detectedFormat.map { $0 == layout.rawValue ? "" : "detected \($0), " } ?? ""
       out += " (\(detected)checked as \(layout.rawValue))"
     }
-    if let prefix = report.strippedPrefix { out += ", tensor names read without the '\(prefix)' prefix" }
+    if let prefix = report.strippedPrefix { out += ", tensor names read without the '\(safe(prefix))' prefix" }
     out += "\n"
     if let verifier = report.verifier {
       let source = verifier.source == "option" ? "--verifier" : "speculators_config.verifier.name_or_path"
-      out += "verifier: \(verifier.given) (from \(source))\n"
+      out += "verifier: \(safe(verifier.given)) (from \(source))\n"
     }
     let width = max(24, (report.findings.map(\.check.rawValue.count).max() ?? 0) + 2)
     for finding in report.findings {
       let label =
         finding.severity == .error ? colored("error  ", "31") : colored("warning", "33")
-      out += "\(label)  \(pad(finding.check.rawValue, width))\(finding.message)\n"
+      out += "\(label)  \(pad(finding.check.rawValue, width))\(safe(finding.message))\n"
     }
     var reasons: [(String, [String])] = []
     for skip in report.skipped {
@@ -119,7 +122,7 @@ enum VerifyRendering {
       }
     }
     for (reason, ids) in reasons {
-      out += colored("skipped", "2") + "  \(reason): \(ids.joined(separator: ", "))\n"
+      out += colored("skipped", "2") + "  \(safe(reason)): \(ids.joined(separator: ", "))\n"
     }
     let errors = report.errorCount
     let warnings = report.warningCount

@@ -30,8 +30,8 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
   }()
 }
 
-/// Runs every hostile corpus entry through the real `speculators` binary: `inspect` and
-/// `convert` must refuse it with exit status 2 and one printable line on stderr naming the file
+/// Runs every hostile corpus entry through the real `speculators` binary: `inspect`, `convert`,
+/// `verify` and `hash` must refuse it with exit status 2 and one printable line on stderr naming the file
 /// and saying what is wrong, print nothing on stdout, write nothing (working directory, home,
 /// caches and output path all stay empty) and leave the input exactly as it was.
 @Suite struct HostileCorpusCommandTests {
@@ -68,6 +68,59 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     try expectRefusal(result, hostile)
     #expect(try sandbox.isEmpty(), "convert wrote something")
     #expect(try Snapshot(hostile.path) == before, "the input changed")
+  }
+
+  @Test(arguments: HostileCase.all)
+  func verifyAndHashRefuse(_ hostile: HostileCase) throws {
+    for command in [["verify"], ["hash"]] {
+      let sandbox = try Sandbox()
+      defer { sandbox.remove() }
+      let before = try Snapshot(hostile.path)
+      let result = try runSpeculators(
+        command + [hostile.path], environment: sandbox.environment, currentDirectory: sandbox.workingDirectory)
+      try expectRefusal(result, hostile)
+      #expect(result.stdout.isEmpty, "\(command[0]): \(result.stdout)")
+      #expect(try sandbox.isEmpty(), "\(command[0]) wrote something")
+      #expect(try Snapshot(hostile.path) == before, "the input changed")
+    }
+  }
+
+  @Test("names from a checkpoint cannot drive the terminal: inspect, hash and verify escape them")
+  func controlCharactersInNamesAreEscaped() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.remove() }
+    // The EAGLE-3 fixture plus one extra tensor whose name holds escape sequences.
+    let name = "evil\u{1B}[2J\u{1B}]0;owned\u{07}\u{202E}"
+    let fixture = TestPaths.fixtures.appendingPathComponent("eagle3-embed")
+    let original = try [UInt8](Data(contentsOf: fixture.appendingPathComponent("model.safetensors")))
+    let headerLength = original.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+    let dataLength = original.count - 8 - headerLength
+    let parsed = try StrictJSONParser.parse(Array(original[8..<(8 + headerLength)]))
+    let extra: JSONValue = [
+      "dtype": "U8", "shape": [1], "data_offsets": [.int(Int64(dataLength)), .int(Int64(dataLength + 1))],
+    ]
+    let header = Array(JSONWriter.compact(parsed.setting(name, to: extra)).utf8)
+    var bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header
+    bytes += original[(8 + headerLength)...]
+    bytes.append(0)
+    let draft = sandbox.root.appendingPathComponent("draft")
+    try FileManager.default.createDirectory(at: draft, withIntermediateDirectories: true)
+    try Data(bytes).write(to: draft.appendingPathComponent("model.safetensors"))
+    try FileManager.default.copyItem(
+      at: fixture.appendingPathComponent("config.json"), to: draft.appendingPathComponent("config.json"))
+    let file = draft
+    for command in [["inspect"], ["hash"], ["verify"]] {
+      let result = try runSpeculators(command + [file.path], environment: sandbox.environment)
+      #expect(result.status != 2, "\(command[0]): \(result.stderr)")
+      #expect(result.stdout.contains("evil"), "\(command[0]) does not show the tensor")
+      for text in [result.stdout, result.stderr] {
+        let unsafe = text.unicodeScalars.filter {
+          ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E
+        }
+        #expect(unsafe.isEmpty, "\(command[0]) printed raw control characters: \(text.debugDescription)")
+      }
+      if command == ["inspect"] { #expect(result.stdout.contains("evil\\x1b[2J\\x1b]0;owned\\x07\\u{202E}")) }
+    }
   }
 
   private func expectRefusal(_ result: CommandResult, _ hostile: HostileCase) throws {

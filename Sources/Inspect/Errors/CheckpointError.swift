@@ -47,7 +47,7 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
   /// One line: file, offset, tensor and reason.
   ///
   /// Names in a message come from untrusted files, so control characters and bidirectional
-  /// formatting characters are escaped (``printable(_:)``): the line stays one line and cannot
+  /// formatting characters are escaped (``TerminalText``): the line stays one line and cannot
   /// drive the terminal it is printed on.
   public var description: String {
     var parts = [file]
@@ -56,27 +56,8 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
     return Self.printable(parts.joined(separator: ": ") + ": " + reason)
   }
 
-  /// `text` with C0 controls and DEL escaped as `\xHH`, and C1 controls and bidirectional
-  /// formatting characters (U+200E/F, U+202A–U+202E, U+2066–U+2069) as `\u{HHHH}`.
+  /// `text` as one printable line (``TerminalText/escaped(_:keepingLineBreaks:)``).
   public static func printable(_ text: String) -> String {
-    func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-      switch scalar.value {
-      case 0..<0x20, 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
-      default: return false
-      }
-    }
-    guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
-    var out = ""
-    for scalar in text.unicodeScalars {
-      if !isUnsafe(scalar) {
-        out.unicodeScalars.append(scalar)
-      } else if scalar.value < 0x80 {
-        let hex = String(scalar.value, radix: 16)
-        out += "\\x" + (hex.count < 2 ? "0" : "") + hex
-      } else {
-        out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-      }
-    }
-    return out
+    TerminalText.escaped(text)
   }
 }
