@@ -12,6 +12,6 @@ struct Speculators: ParsableCommand {
       sharded) without Python, and writes the Speculators format that vLLM serves.
       """,
     version: "speculators version: \(ToolInfo.version)",
-    subcommands: []
+    subcommands: [DiffCommand.self]
   )
 }
