@@ -1,6 +1,12 @@
 import ArgumentParser
 import Inspect
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The `speculators` command: convert, inspect, verify, diff and hash speculative-decoding drafts.
 @main
 struct Speculators: ParsableCommand {
@@ -10,8 +16,24 @@ struct Speculators: ParsableCommand {
     discussion: """
       Reads EAGLE v1/v2, HASS and EAGLE-3 drafts (safetensors or PyTorch .bin, single or \
       sharded) without Python, and writes the Speculators format that vLLM serves.
+
+      Exit status: 0 success, 1 the check or diff found problems, 2 usage or input error.
       """,
     version: "speculators version: \(ToolInfo.version)",
     subcommands: [DiffCommand.self]
   )
+
+  /// Parses and runs, mapping usage errors to exit status 2 (the argument parser's default is 64).
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        writeStandardError(fullMessage(for: error) + "\n")
+        Glibc.exit(ExitStatus.inputError.rawValue)
+      }
+      exit(withError: error)
+    }
+  }
 }

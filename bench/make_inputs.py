@@ -1,0 +1,150 @@
+"""Creates the benchmark inputs once (Llama-3.1-8B shapes), with real torch and safetensors.
+
+Usage: python bench/make_inputs.py WORKDIR
+
+Writes, unless already present (a `.done` marker per input):
+  eagle1/      EAGLE-1 draft: config.json + pytorch_model.bin (fp16, ~1.5 GB, with embed_tokens)
+  eagle3/      EAGLE-3 draft: config.json + pytorch_model.bin (fp16, ~0.85 GB, no embed_tokens)
+  verifier/    Llama verifier with 2 decoder layers, bf16, 2 safetensors shards + index (~3 GB)
+  headers/     100,000 tiny tensors across 50 safetensors shards + index (header-bound work)
+"""
+
+import json
+import os
+import sys
+from collections import OrderedDict
+
+import torch
+from safetensors.torch import save_file
+
+H, I, NH, NKV, V, VD, HD = 4096, 14336, 32, 8, 128256, 32000, 128
+torch.manual_seed(0)
+
+
+def rand(*shape, dtype=torch.float16):
+    return (torch.randn(*shape, dtype=torch.float32) * 0.02).to(dtype)
+
+
+def llama_config(**extra):
+    config = {
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": H,
+        "intermediate_size": I, "num_attention_heads": NH, "num_key_value_heads": NKV,
+        "num_hidden_layers": 1, "vocab_size": V, "max_position_embeddings": 2048,
+        "rms_norm_eps": 1e-05, "hidden_act": "silu", "pad_token_id": 0, "bos_token_id": 128000,
+        "eos_token_id": 128001, "tie_word_embeddings": False, "torch_dtype": "float16",
+        "use_cache": True,
+    }
+    config.update(extra)
+    return config
+
+
+def layer(prefix, in_features, dtype, input_norm):
+    tensors = OrderedDict()
+    tensors[f"{prefix}self_attn.q_proj.weight"] = rand(NH * HD, in_features, dtype=dtype)
+    tensors[f"{prefix}self_attn.k_proj.weight"] = rand(NKV * HD, in_features, dtype=dtype)
+    tensors[f"{prefix}self_attn.v_proj.weight"] = rand(NKV * HD, in_features, dtype=dtype)
+    tensors[f"{prefix}self_attn.o_proj.weight"] = rand(H, NH * HD, dtype=dtype)
+    tensors[f"{prefix}mlp.gate_proj.weight"] = rand(I, H, dtype=dtype)
+    tensors[f"{prefix}mlp.up_proj.weight"] = rand(I, H, dtype=dtype)
+    tensors[f"{prefix}mlp.down_proj.weight"] = rand(H, I, dtype=dtype)
+    tensors[f"{prefix}post_attention_layernorm.weight"] = 1 + rand(H, dtype=dtype)
+    if input_norm:
+        tensors[f"{prefix}input_layernorm.weight"] = 1 + rand(H, dtype=dtype)
+    return tensors
+
+
+def done(path):
+    return os.path.exists(os.path.join(path, ".done"))
+
+
+def mark(path):
+    open(os.path.join(path, ".done"), "w").close()
+
+
+def make_eagle1(root):
+    path = os.path.join(root, "eagle1")
+    if done(path):
+        return
+    os.makedirs(path, exist_ok=True)
+    state = OrderedDict()
+    state["embed_tokens.weight"] = rand(V, H)
+    state["fc.weight"] = rand(H, 2 * H)
+    state["fc.bias"] = rand(H)
+    state.update(layer("layers.0.", H, torch.float16, input_norm=False))
+    torch.save(state, os.path.join(path, "pytorch_model.bin"))
+    json.dump(llama_config(bias=True), open(os.path.join(path, "config.json"), "w"), indent=2)
+    mark(path)
+
+
+def make_eagle3(root):
+    path = os.path.join(root, "eagle3")
+    if done(path):
+        return
+    os.makedirs(path, exist_ok=True)
+    state = OrderedDict()
+    state["fc.weight"] = rand(H, 3 * H)
+    state.update(layer("midlayer.", 2 * H, torch.float16, input_norm=True))
+    state["midlayer.hidden_norm.weight"] = 1 + rand(H)
+    state["norm.weight"] = 1 + rand(H)
+    state["lm_head.weight"] = rand(VD, H)
+    ids = torch.sort(torch.randperm(V)[:VD]).values
+    state["d2t"] = ids - torch.arange(VD)
+    t2d = torch.zeros(V, dtype=torch.bool)
+    t2d[ids] = True
+    state["t2d"] = t2d
+    torch.save(state, os.path.join(path, "pytorch_model.bin"))
+    json.dump(llama_config(draft_vocab_size=VD), open(os.path.join(path, "config.json"), "w"), indent=2)
+    mark(path)
+
+
+def make_verifier(root):
+    path = os.path.join(root, "verifier")
+    if done(path):
+        return
+    os.makedirs(path, exist_ok=True)
+    bf16 = torch.bfloat16
+    shard1 = OrderedDict()
+    shard1["model.embed_tokens.weight"] = rand(V, H, dtype=bf16)
+    shard1.update(layer("model.layers.0.", H, bf16, input_norm=True))
+    shard2 = OrderedDict()
+    shard2.update(layer("model.layers.1.", H, bf16, input_norm=True))
+    shard2["model.norm.weight"] = 1 + rand(H, dtype=bf16)
+    shard2["lm_head.weight"] = rand(V, H, dtype=bf16)
+    names = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+    weight_map, total = {}, 0
+    for name, shard in zip(names, [shard1, shard2]):
+        save_file(shard, os.path.join(path, name), metadata={"format": "pt"})
+        for key, tensor in shard.items():
+            weight_map[key] = name
+            total += tensor.numel() * tensor.element_size()
+    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
+    json.dump(index, open(os.path.join(path, "model.safetensors.index.json"), "w"), indent=2)
+    config = llama_config(num_hidden_layers=2, torch_dtype="bfloat16", max_position_embeddings=131072,
+                          rope_theta=500000.0)
+    json.dump(config, open(os.path.join(path, "config.json"), "w"), indent=2)
+    mark(path)
+
+
+def make_headers(root, shards=50, per_shard=2000):
+    path = os.path.join(root, "headers")
+    if done(path):
+        return
+    os.makedirs(path, exist_ok=True)
+    weight_map = {}
+    for s in range(shards):
+        name = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+        shard = {f"model.layers.{s}.block.{t}.weight": torch.zeros(4, dtype=torch.float16)
+                 for t in range(per_shard)}
+        save_file(shard, os.path.join(path, name), metadata={"format": "pt"})
+        weight_map.update({key: name for key in shard})
+    index = {"metadata": {"total_size": shards * per_shard * 8}, "weight_map": dict(sorted(weight_map.items()))}
+    json.dump(index, open(os.path.join(path, "model.safetensors.index.json"), "w"), indent=2)
+    mark(path)
+
+
+if __name__ == "__main__":
+    root = sys.argv[1]
+    os.makedirs(root, exist_ok=True)
+    for make in (make_headers, make_eagle1, make_eagle3, make_verifier):
+        make(root)
+        print(f"ready: {make.__name__[5:]}", flush=True)
