@@ -61,8 +61,8 @@ public enum CheckpointDiffer {
     let manifestDifferences =
       (a.manifestJSON != nil && b.manifestJSON != nil)
       ? ConfigDiff.compare(a.manifestJSON, b.manifestJSON, volatileKeys: manifestVolatileKeys) : []
-    let configsEqual = a.config != nil && b.config != nil && configDifferences.isEmpty
-    let fileDifferences = try FileDiff.compare(a, b, configsEqual: configsEqual)
+    let fileDifferences = try FileDiff.compare(
+      a, b, configsCompared: configNote == nil, configsEqual: configDifferences.isEmpty)
     let pairing = TensorPairing.make(a, b, mode: options.mapping)
     let tensors = try compareAll(pairing.pairs, reader: reader, options: options)
     return DiffReport(

@@ -77,8 +77,11 @@ public enum ConfigDiff {
       }
     case (.array(let elementsA)?, .array(let elementsB)?):
       for index in 0..<max(elementsA.count, elementsB.count) {
+        // (`JSONValue` is nil-literal expressible: spell out "absent" so it is not read as `null`.)
+        let elementA: JSONValue? = index < elementsA.count ? .some(elementsA[index]) : .none
+        let elementB: JSONValue? = index < elementsB.count ? .some(elementsB[index]) : .none
         compare(
-          index < elementsA.count ? elementsA[index] : nil, index < elementsB.count ? elementsB[index] : nil,
+          elementA, elementB,
           path: path + "[\(index)]", volatile: volatile, volatileKeys: volatileKeys, into: &differences)
       }
     case (let a?, let b?):

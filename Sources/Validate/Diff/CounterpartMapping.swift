@@ -46,20 +46,10 @@ enum CounterpartMapping {
         algorithm: algorithm, basis: .rules, targetOfSource: [:], dropped: [:], added: [:],
         description: "eagle renames: fc.* → fusion_fc.*, layers.0.* → transformer.*"
           + (layernorms ? ", HASS layernorms renamed" : "") + "; embed_tokens dropped")
-      // The reference converter iterates names in sorted order and the last tensor written to
-      // a name wins, so earlier claimants of a name are superseded.
-      var claimedBy: [String: String] = [:]
-      for name in sourceNames.sorted() {
+      for name in sourceNames {
         switch eagleTarget(of: name, layernorms: layernorms) {
-        case .dropped(let reason):
-          plan.dropped[name] = reason
-        case .renamed(let target):
-          if let earlier = claimedBy[target] {
-            plan.targetOfSource[earlier] = nil
-            plan.dropped[earlier] = "superseded by \(name), which the converter writes to \(target) last"
-          }
-          claimedBy[target] = name
-          plan.targetOfSource[name] = target
+        case .dropped(let reason): plan.dropped[name] = reason
+        case .renamed(let target): plan.targetOfSource[name] = target
         }
       }
       return plan

@@ -119,7 +119,7 @@ public struct DiffReport: Sendable {
       let counting = fileDifferences.filter(\.isDifference).count
       sections.append(
         "files " + count(fileDifferences.count, "difference")
-          + (counting < fileDifferences.count ? " (\(fileDifferences.count - counting) formatting only)" : ""))
+          + (counting < fileDifferences.count ? " (\(fileDifferences.count - counting) not counted)" : ""))
     }
     let counts = statusCounts
     let parts = TensorComparison.Status.allCases.compactMap { status -> String? in

@@ -26,8 +26,9 @@ public struct FileDifference: Sendable, Equatable {
   public var aSHA256: String?
   /// B's SHA-256, when it was compared.
   public var bSHA256: String?
-  /// Whether this makes the checkpoints different (a `config.json` whose bytes differ but
-  /// whose JSON content is equal does not).
+  /// Whether this makes the checkpoints different. A `config.json` whose bytes differ but
+  /// whose JSON content is equal does not, nor does the size of a weights file (its tensors
+  /// and metadata are compared on their own).
   public var isDifference: Bool
   /// A short explanation.
   public var note: String?
@@ -35,13 +36,17 @@ public struct FileDifference: Sendable, Equatable {
 
 /// Compares the file lists of two sides.
 ///
-/// Files are matched by name. Weights files (safetensors, PyTorch zips) of the same name are
-/// compared by size only: their tensors are compared one by one, and safetensors metadata
+/// Files are matched by name; a file on one side only always counts as a difference. Weights
+/// files (safetensors, PyTorch zips) of the same name are compared by size, and a size change is
+/// reported without counting: their tensors are compared one by one, and safetensors metadata
 /// separately. Every other file present on both sides (configs, indexes, tokenizer files) is
-/// compared by SHA-256 as well. The audit manifest is compared as JSON, in its own section, and
-/// a manifest side does not list itself.
+/// compared by SHA-256 as well, except that `config.json` is compared by content in its own
+/// section (here it only shows when its bytes differ without any content difference). The audit
+/// manifest is compared as JSON, in its own section, and a manifest side does not list itself.
 enum FileDiff {
-  static func compare(_ a: DiffSide, _ b: DiffSide, configsEqual: Bool) throws(CheckpointError) -> [FileDifference] {
+  static func compare(
+    _ a: DiffSide, _ b: DiffSide, configsCompared: Bool, configsEqual: Bool
+  ) throws(CheckpointError) -> [FileDifference] {
     let skipManifest = a.isManifest || b.isManifest
     func listed(_ side: DiffSide) -> [String: DiffSide.File] {
       let files = side.files.filter { !(skipManifest && $0.kind == .manifest) }
@@ -59,24 +64,31 @@ enum FileDiff {
         differences.append(
           FileDifference(name: name, change: .onlyInB, bSize: fileB.size, isDifference: true))
       case (let fileA?, let fileB?):
-        let formattingOnly = fileA.kind == .config && configsEqual
-        let note = formattingOnly ? "same JSON content (formatting differs)" : nil
+        if fileA.kind == .manifest { continue }  // compared as JSON in the manifest section
+        // config.json contents are compared by JSON path in their own section; a byte-level
+        // difference is reported here only when that section found none (formatting). Weights
+        // files hold tensors and metadata, which are compared one by one in their sections.
+        let isComparedConfig = fileA.kind == .config && configsCompared
+        if isComparedConfig && !configsEqual { continue }
+        let isWeights = fileA.kind == .safetensors || fileA.kind == .torchZip
+        let note: String? =
+          isComparedConfig
+          ? "same JSON content (formatting differs)" : (isWeights ? "its tensors and metadata are compared below" : nil)
+        let counts = !isComparedConfig && !isWeights
         if fileA.size != fileB.size {
           differences.append(
             FileDifference(
-              name: name, change: .sizeChanged, aSize: fileA.size, bSize: fileB.size,
-              isDifference: !formattingOnly, note: note))
+              name: name, change: .sizeChanged, aSize: fileA.size, bSize: fileB.size, isDifference: counts, note: note))
           continue
         }
-        let isWeights = fileA.kind == .safetensors || fileA.kind == .torchZip
-        if isWeights || fileA.kind == .manifest { continue }
+        if isWeights { continue }
         let shaA = try sha256(of: fileA)
         let shaB = try sha256(of: fileB)
         if shaA != shaB {
           differences.append(
             FileDifference(
               name: name, change: .contentChanged, aSize: fileA.size, bSize: fileB.size, aSHA256: shaA,
-              bSHA256: shaB, isDifference: !formattingOnly, note: note))
+              bSHA256: shaB, isDifference: counts, note: note))
         }
       case (nil, nil):
         break

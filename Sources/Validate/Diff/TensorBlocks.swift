@@ -45,7 +45,7 @@ struct TensorBlockPlan: Sequence {
     init(shape: [Int], maxElements: Int) {
       self.shape = shape
       finished = shape.contains(0)
-      if shape.isEmpty {
+      if shape.isEmpty || finished {
         axis = 0
         innerCount = 1
         rowsPerBlock = 1

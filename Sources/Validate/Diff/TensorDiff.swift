@@ -240,25 +240,40 @@ final class StreamingDigest {
 final class BlockBuffer {
   private var storage: [UInt8] = []
 
+  /// Calls `body` once with the `count` bytes of `view`.
   func withBytes(
     of view: TensorInfo, count: Int, reader: TensorReader, _ body: (UnsafeRawBufferPointer) throws -> Void
   ) throws {
+    try withBytes(count: count, of: view, from: { try reader.forEachChunk(of: view, maxChunk: max(count, 1), $0) }, body)
+  }
+
+  /// Calls `body` once with the `count` bytes that `produce` hands over in pieces.
+  func withBytes(
+    count: Int, of view: TensorInfo,
+    from produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void,
+    _ body: (UnsafeRawBufferPointer) throws -> Void
+  ) throws {
     var delivered = false
     var filled = 0
-    try reader.forEachChunk(of: view, maxChunk: max(count, 1)) { chunk in
-      if filled == 0 && !delivered && chunk.count == count {
-        delivered = true
-        try body(chunk)
-        return
+    // `produce` calls back synchronously and never stores the closure, so `body` does not
+    // outlive this call.
+    try withoutActuallyEscaping(body) { body in
+      try produce { chunk in
+        if filled == 0 && !delivered && chunk.count == count {
+          delivered = true
+          try body(chunk)
+          return
+        }
+        guard !delivered, chunk.count <= count - filled else {
+          throw CheckpointError(
+            .malformed, file: view.file, tensor: view.name, reason: "tensor holds more bytes than its shape")
+        }
+        if storage.count < count { storage = [UInt8](repeating: 0, count: count) }
+        storage.withUnsafeMutableBytes { destination in
+          UnsafeMutableRawBufferPointer(rebasing: destination[filled..<filled + chunk.count]).copyMemory(from: chunk)
+        }
+        filled += chunk.count
       }
-      guard !delivered, chunk.count <= count - filled else {
-        throw CheckpointError(.malformed, file: view.file, tensor: view.name, reason: "tensor holds more bytes than its shape")
-      }
-      if storage.count < count { storage = [UInt8](repeating: 0, count: count) }
-      storage.withUnsafeMutableBytes { destination in
-        UnsafeMutableRawBufferPointer(rebasing: destination[filled..<filled + chunk.count]).copyMemory(from: chunk)
-      }
-      filled += chunk.count
     }
     if delivered { return }
     guard filled == count else {

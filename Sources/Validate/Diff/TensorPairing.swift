@@ -103,7 +103,10 @@ struct TensorPairing: Sendable {
       let targetName = plan.targetOfSource[tensor.name] ?? tensor.name
       guard var counterpart = target.tensor(named: targetName), !claimed.contains(targetName) else {
         let onlyInSource: TensorPair.Kind = sourceIsA ? .onlyInA : .onlyInB
-        let note = targetName == tensor.name ? nil : "the conversion has no \(targetName)"
+        let note =
+          claimed.contains(targetName)
+          ? "\(targetName) is already paired with another source tensor"
+          : (targetName == tensor.name ? nil : "the conversion has no \(targetName)")
         pairs.append(pair(source: tensor, target: nil, onlyInSource, note: note))
         continue
       }

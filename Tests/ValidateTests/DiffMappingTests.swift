@@ -1,0 +1,251 @@
+import Foundation
+import Inspect
+import Testing
+
+@testable import Validate
+
+/// Source drafts against their conversions, with and without the conversion renames, and
+/// conversions against their audit manifests.
+@Suite struct DiffMappingTests {
+  static let eagle3SourceConfig: JSONValue = [
+    "architectures": ["LlamaForCausalLMEagle3"], "draft_vocab_size": 4, "hidden_size": 8, "torch_dtype": "bfloat16",
+  ]
+
+  /// A SafeAILab-style EAGLE-3 draft in BF16: `midlayer.*`, no embeddings.
+  static func eagle3Source() -> [TestTensor] {
+    [
+      .bf16("fc.weight", [8, 24], exactValues(192)),
+      .bf16("midlayer.mlp.down_proj.weight", [8, 16], exactValues(128, offset: 5)),
+      .bf16("norm.weight", [8], exactValues(8, offset: 11)),
+    ] + DiffScenario.vocabMaps
+  }
+
+  /// What a float32 conversion of ``eagle3Source()`` holds, embeddings copied from a verifier.
+  static func eagle3Conversion() -> [TestTensor] {
+    [
+      .f32("embed_tokens.weight", [16, 8], exactValues(128, offset: 40)),
+      .f32("fc.weight", [8, 24], exactValues(192)),
+      .f32("layers.0.mlp.down_proj.weight", [8, 16], exactValues(128, offset: 5)),
+      .f32("norm.weight", [8], exactValues(8, offset: 11)),
+    ] + DiffScenario.vocabMaps
+  }
+
+  private func write(_ tensors: [TestTensor], config: JSONValue) throws -> Checkpoint {
+    try TestCheckpoints.write([("model.safetensors", tensors)], config: config, in: try TestCheckpoints.directory())
+  }
+
+  @Test func eagle3SourceAgainstItsConversionPairsEveryCounterpart() throws {
+    let source = try write(Self.eagle3Source(), config: Self.eagle3SourceConfig)
+    let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let report = try CheckpointDiffer.diff(source, conversion, options: DiffOptions(values: true))
+    #expect(report.mapping.applied)
+    #expect(report.mapping.algorithm == "eagle3")
+    #expect(report.mapping.sourceSide == "a")
+    #expect(report.mapping.basis == "rules")
+    let pairs = report.tensors.map { "\($0.a?.name ?? "-") => \($0.b?.name ?? "-"): \($0.status.rawValue)" }
+    #expect(
+      pairs == [
+        "d2t => d2t: identical",
+        "- => embed_tokens.weight: added",
+        "fc.weight => fc.weight: equal-values",
+        "midlayer.mlp.down_proj.weight => layers.0.mlp.down_proj.weight: equal-values",
+        "norm.weight => norm.weight: equal-values",
+        "t2d => t2d: identical",
+      ])
+    #expect(report.tensors.allSatisfy { !$0.isDifference(comparingValues: true) })
+    #expect(report.tensors.first { $0.status == .added }?.note == "embeddings copied from the verifier (the draft has none)")
+    // The configs are of different kinds and are reported as they are.
+    #expect(report.result == .different)
+    #expect(report.configDifferences.contains { $0.path == "$.speculators_model_type" && $0.change == .added })
+    #expect(report.renderText().contains("= midlayer.mlp.down_proj.weight -> layers.0.mlp.down_proj.weight  BF16 -> F32 [8, 16]: equal in value"))
+  }
+
+  @Test func theSourceMayBeEitherSide() throws {
+    let source = try write(Self.eagle3Source(), config: Self.eagle3SourceConfig)
+    let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let report = try CheckpointDiffer.diff(conversion, source, options: DiffOptions())
+    #expect(report.mapping.sourceSide == "b")
+    let renamed = try #require(report.tensors.first { $0.b?.name == "midlayer.mlp.down_proj.weight" })
+    #expect(renamed.a?.name == "layers.0.mlp.down_proj.weight")
+    #expect(renamed.status == .equalValues)
+  }
+
+  @Test func withoutMappingTheRenamesShowAsOnlyInAAndB() throws {
+    let source = try write(Self.eagle3Source(), config: Self.eagle3SourceConfig)
+    let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let report = try CheckpointDiffer.diff(source, conversion, options: DiffOptions(mapping: .none))
+    #expect(!report.mapping.applied)
+    #expect(report.tensors.filter { $0.status == .onlyInA }.map(\.name) == ["midlayer.mlp.down_proj.weight"])
+    #expect(
+      report.tensors.filter { $0.status == .onlyInB }.map(\.name)
+        == ["embed_tokens.weight", "layers.0.mlp.down_proj.weight"])
+  }
+
+  @Test func eagleRenamesAndDropsEmbeddings() throws {
+    let source = try write(
+      [
+        .f16("embed_tokens.weight", [16, 8], exactValues(128)),
+        .f16("fc.bias", [8], exactValues(8)),
+        .f16("fc.weight", [8, 16], exactValues(128, offset: 3)),
+        .f16("layers.0.post_attention_layernorm.weight", [8], exactValues(8, offset: 9)),
+        .f16("layers.0.self_attn.q_proj.weight", [8, 8], exactValues(64, offset: 2)),
+      ], config: ["architectures": ["LlamaForCausalLM"], "hidden_size": 8])
+    let conversion = try write(
+      [
+        .f32("fusion_fc.bias", [8], exactValues(8)),
+        .f32("fusion_fc.weight", [8, 16], exactValues(128, offset: 3)),
+        .f32("transformer.post_attention_layernorm.weight", [8], exactValues(8, offset: 9)),
+        .f32("transformer.self_attn.q_proj.weight", [8, 8], exactValues(64, offset: 2)),
+      ], config: ["speculators_model_type": "eagle", "layernorms": false, "fusion_bias": true])
+    let report = try CheckpointDiffer.diff(source, conversion, options: DiffOptions(values: true))
+    #expect(report.mapping.algorithm == "eagle")
+    let dropped = try #require(report.tensors.first { $0.status == .dropped })
+    #expect(dropped.name == "embed_tokens.weight")
+    #expect(dropped.note == "eagle drafts take embeddings from the verifier")
+    let counterparts = report.tensors.filter { $0.a != nil && $0.b != nil }
+    #expect(counterparts.count == 4)
+    #expect(counterparts.allSatisfy { $0.status == .equalValues })
+    #expect(counterparts.map { $0.b?.name ?? "" }.sorted() == [
+      "fusion_fc.bias", "fusion_fc.weight", "transformer.post_attention_layernorm.weight",
+      "transformer.self_attn.q_proj.weight",
+    ])
+  }
+
+  @Test func aSourceTensorTheConversionLacksIsOnlyInTheSource() throws {
+    let source = try write(Self.eagle3Source() + [.bf16("midlayer.extra.weight", [2], [1, 2])], config: Self.eagle3SourceConfig)
+    let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let report = try CheckpointDiffer.diff(source, conversion, options: DiffOptions(values: true))
+    let missing = try #require(report.tensors.first { $0.name == "midlayer.extra.weight" })
+    #expect(missing.status == .onlyInA)
+    #expect(missing.note == "the conversion has no layers.0.extra.weight")
+  }
+
+  // MARK: audit manifests
+
+  /// The audit manifest of `conversion`, converted from `source` (names per eagle3 rules).
+  static func manifest(
+    of conversion: Checkpoint, tensors: [TestTensor], source: [TestTensor], outputPath: String = "converted"
+  ) throws -> JSONValue {
+    let sourceByTarget = Dictionary(
+      source.map { ($0.name.hasPrefix("midlayer.") ? "layers.0." + $0.name.dropFirst(9) : $0.name, $0) },
+      uniquingKeysWith: { first, _ in first })
+    let tensorEntries: [JSONValue] = tensors.map { tensor in
+      let origin: JSONValue
+      if let from = sourceByTarget[tensor.name] {
+        origin = [
+          "origin": "draft", "name": .string(from.name), "dtype": .string(from.dtype.rawValue),
+          "xxh3_128": .string(TestCheckpoints.digest(from)),
+        ]
+      } else {
+        origin = ["origin": "verifier", "name": "model.embed_tokens.weight", "dtype": "F32", "xxh3_128": .string(TestCheckpoints.digest(tensor))]
+      }
+      return [
+        "name": .string(tensor.name), "dtype": .string(tensor.dtype.rawValue),
+        "shape": .array(tensor.shape.map { .int(Int64($0)) }), "file": "model.safetensors",
+        "xxh3_128": .string(TestCheckpoints.digest(tensor)), "source": origin,
+      ]
+    }
+    let files: [JSONValue] = try conversion.files.sorted { $0.name < $1.name }.map { file in
+      let bytes = try Data(contentsOf: URL(fileURLWithPath: file.path))
+      let sha = bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+      return ["name": .string(file.name), "size": .int(Int64(file.size)), "sha256": .string(sha)]
+    }
+    return [
+      "manifest_version": 1,
+      "tool": ["name": "speculators", "version": "0.1.0"],
+      "options": ["algorithm": "eagle3", "output_path": .string(outputPath)],
+      "source": ["given": "draft", "resolved_path": "/somewhere/draft"],
+      "tensors": .array(tensorEntries),
+      "dropped": [],
+      "files": .array(files),
+    ]
+  }
+
+  private func manifestSide(_ json: JSONValue) throws -> DiffSide {
+    let path = try TestCheckpoints.directory().appendingPathComponent("speculators-manifest.json").path
+    try Data(JSONWriter.pretty(json).utf8).write(to: URL(fileURLWithPath: path))
+    return DiffSide(manifest: try ManifestSnapshot(json: json, path: path), json: json)
+  }
+
+  @Test func aConversionMatchesItsManifest() throws {
+    let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let json = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
+    let report = try CheckpointDiffer.diff(
+      try DiffSide(checkpoint: conversion), try manifestSide(json), options: DiffOptions(), reader: TensorReader())
+    #expect(report.b.kind == "manifest")
+    #expect(report.configNote != nil)
+    #expect(report.tensors.count == 6)
+    #expect(report.tensors.allSatisfy { $0.status == .identical })
+    #expect(report.fileDifferences.isEmpty)
+    #expect(report.result == .identical)
+  }
+
+  @Test func aTamperedTensorOrConfigDisagreesWithTheManifest() throws {
+    let original = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let json = try Self.manifest(of: original, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
+    var tensors = Self.eagle3Conversion()
+    tensors[3] = .f32("norm.weight", [8], exactValues(8, offset: 12))
+    let tampered = try write(tensors, config: DiffScenario.config.setting("draft_vocab_size", to: 5))
+    let report = try CheckpointDiffer.diff(
+      try DiffSide(checkpoint: tampered), try manifestSide(json), options: DiffOptions(), reader: TensorReader())
+    let norm = try #require(report.tensors.first { $0.name == "norm.weight" })
+    #expect(norm.status == .different)
+    #expect(norm.note == "digests differ; a manifest holds no values")
+    #expect(report.fileDifferences.map(\.name) == ["config.json"])
+    #expect(report.result == .different)
+  }
+
+  @Test func aSourceMatchesTheDigestsItsConversionsManifestRecorded() throws {
+    let source = try write(Self.eagle3Source(), config: Self.eagle3SourceConfig)
+    let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let json = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
+    let report = try CheckpointDiffer.diff(
+      try DiffSide(checkpoint: source), try manifestSide(json), options: DiffOptions(), reader: TensorReader())
+    #expect(report.mapping.basis == "manifest")
+    let counterparts = report.tensors.filter { $0.a != nil && $0.b != nil }
+    #expect(counterparts.count == 5)
+    #expect(counterparts.allSatisfy { $0.status == .identical })
+    #expect(counterparts.allSatisfy { $0.note == "compared with the manifest's digest of its source tensor" })
+    #expect(report.tensors.first { $0.status == .added }?.name == "embed_tokens.weight")
+  }
+
+  @Test func aManifestInsideTheConversionProvidesTheRenames() throws {
+    let source = try write(Self.eagle3Source(), config: Self.eagle3SourceConfig)
+    let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let json = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
+    let withManifest = try TestCheckpoints.adding(
+      JSONWriter.pretty(json), named: "speculators-manifest.json", kind: .manifest, to: conversion)
+    let report = try CheckpointDiffer.diff(source, withManifest, options: DiffOptions(values: true))
+    #expect(report.mapping.basis == "manifest")
+    #expect(report.tensors.first { $0.a?.name == "midlayer.mlp.down_proj.weight" }?.status == .equalValues)
+    #expect(report.tensors.first { $0.status == .added }?.note == "from the verifier (model.embed_tokens.weight)")
+  }
+
+  @Test func manifestsOfTwoRunsDifferOnlyInVolatilePaths() throws {
+    let first = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let second = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let a = try TestCheckpoints.adding(
+      JSONWriter.pretty(try Self.manifest(of: first, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())),
+      named: "speculators-manifest.json", kind: .manifest, to: first)
+    let b = try TestCheckpoints.adding(
+      JSONWriter.pretty(
+        try Self.manifest(of: second, tensors: Self.eagle3Conversion(), source: Self.eagle3Source(), outputPath: "out2")),
+      named: "speculators-manifest.json", kind: .manifest, to: second)
+    let report = try CheckpointDiffer.diff(a, b, options: DiffOptions())
+    #expect(report.manifestDifferences.map(\.path) == ["$.options.output_path"])
+    #expect(report.manifestDifferences.allSatisfy { $0.isVolatile })
+    #expect(report.result == .equal)
+  }
+
+  @Test func malformedManifestsAreRefusedWithTheirPath() throws {
+    let json: JSONValue = ["manifest_version": 1, "tensors": [["name": "x", "dtype": "F99", "shape": [1], "xxh3_128": "00"]]]
+    #expect(
+      throws: CheckpointError(.malformed, file: "m.json", reason: "manifest: tensors[0].dtype is not a safetensors dtype")
+    ) {
+      try ManifestSnapshot(json: json, path: "m.json")
+    }
+    #expect(throws: CheckpointError(.unsupported, file: "m.json", reason: "manifest_version 2 is not supported")) {
+      try ManifestSnapshot(json: ["manifest_version": 2, "tensors": []], path: "m.json")
+    }
+  }
+}
