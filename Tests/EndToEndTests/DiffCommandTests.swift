@@ -190,7 +190,7 @@ import Testing
     #expect(missing.stderr.hasPrefix("error: /nonexistent/draft: "))
     #expect(missing.stdout.isEmpty)
     let tolerance = try runSpeculators(
-      ["diff", Self.fixture("reference/eagle3-embed"), Self.fixture("reference/eagle3-embed"), "--rtol", "-1"])
+      ["diff", Self.fixture("reference/eagle3-embed"), Self.fixture("reference/eagle3-embed"), "--rtol=-1"])
     #expect(tolerance.status == 2)
     #expect(tolerance.stderr.contains("--rtol must be a finite number >= 0"))
   }

@@ -57,7 +57,8 @@ import Testing
     // The configs are of different kinds and are reported as they are.
     #expect(report.result == .different)
     #expect(report.configDifferences.contains { $0.path == "$.speculators_model_type" && $0.change == .added })
-    #expect(report.renderText().contains("= midlayer.mlp.down_proj.weight -> layers.0.mlp.down_proj.weight  BF16 -> F32 [8, 16]: equal in value"))
+    #expect(
+      report.renderText().contains("= {midlayer => layers.0}.mlp.down_proj.weight  BF16 -> F32 [8, 16]: equal in value"))
   }
 
   @Test func theSourceMayBeEitherSide() throws {

@@ -80,8 +80,18 @@ extension DiffReport {
     lines.append(
       style("Tensors:", .heading) + " \(tensors.count) (\(identical) identical"
         + (a.kind == "manifest" || b.kind == "manifest" ? " by digest" : "") + ")")
+    var shown: [TensorComparison.Status: Int] = [:]
     for tensor in tensors where tensor.status != .identical {
-      lines.append(contentsOf: renderTensor(tensor, style: style))
+      shown[tensor.status, default: 0] += 1
+      if shown[tensor.status, default: 0] <= Self.linesPerStatus {
+        lines.append(contentsOf: renderTensor(tensor, style: style))
+      }
+    }
+    for status in TensorComparison.Status.allCases {
+      let hidden = (shown[status] ?? 0) - Self.linesPerStatus
+      if hidden > 0 {
+        lines.append("  ... \(hidden) more \(Self.phrase(for: status, count: hidden)) (all are listed by --json)")
+      }
     }
 
     lines.append("")
@@ -120,7 +130,9 @@ extension DiffReport {
 
   private func renderTensor(_ tensor: TensorComparison, style: (String, DiffTextStyle) -> String) -> [String] {
     var name = tensor.name
-    if let nameA = tensor.a?.name, let nameB = tensor.b?.name, nameA != nameB { name = "\(nameA) -> \(nameB)" }
+    if let nameA = tensor.a?.name, let nameB = tensor.b?.name, nameA != nameB {
+      name = Self.rename(nameA, nameB)
+    }
     let type = Self.typeDescription(tensor.a, tensor.b)
     let note = tensor.note.map { " (\($0))" } ?? ""
     var lines: [String] = []
@@ -171,6 +183,26 @@ extension DiffReport {
       }
     }
     return lines
+  }
+
+  /// Tensor lines shown per status before the rest are counted.
+  static let linesPerStatus = 20
+
+  /// A rename in git's style, sharing the common dotted suffix:
+  /// `{midlayer => layers.0}.mlp.down_proj.weight`.
+  static func rename(_ a: String, _ b: String) -> String {
+    let partsA = a.split(separator: ".", omittingEmptySubsequences: false)
+    let partsB = b.split(separator: ".", omittingEmptySubsequences: false)
+    var common = 0
+    while common < min(partsA.count, partsB.count) - 1
+      && partsA[partsA.count - 1 - common] == partsB[partsB.count - 1 - common]
+    {
+      common += 1
+    }
+    guard common > 0 else { return "{\(a) => \(b)}" }
+    let headA = partsA.dropLast(common).joined(separator: ".")
+    let headB = partsB.dropLast(common).joined(separator: ".")
+    return "{\(headA) => \(headB)}." + partsA.suffix(common).joined(separator: ".")
   }
 
   private static func describe(_ side: SideSummary) -> String {
