@@ -1,5 +1,6 @@
 import Foundation
 import Inspect
+import Synchronization
 import Testing
 
 @testable import Validate
@@ -271,6 +272,19 @@ enum DiffScenario {
     ) {
       try DiffScenario.diff(a, a, DiffOptions(rtol: -1))
     }
+  }
+
+  @Test func progressReachesTheTotal() throws {
+    let seen = Mutex<[DiffProgress]>([])
+    let a = try DiffScenario.conversion()
+    let b = try DiffScenario.conversion(DiffScenario.tensors(.F16))
+    _ = try CheckpointDiffer.diff(a, b, options: DiffOptions()) { progress in seen.withLock { $0.append(progress) } }
+    let reports = seen.withLock { $0 }
+    #expect(reports.count == 5)
+    let last = try #require(reports.max { $0.pairsDone < $1.pairsDone })
+    #expect(last.pairsDone == 5 && last.pairsTotal == 5)
+    #expect(last.bytesDone == last.bytesTotal)
+    #expect(last.bytesTotal == a.totalTensorBytes + b.totalTensorBytes)
   }
 
   @Test func optionsDefaults() {

@@ -27,24 +27,30 @@ public enum CheckpointDiffer {
   /// - Parameters:
   ///   - a: a checkpoint directory, weights file, sharded index, or `speculators-manifest.json`.
   ///   - b: the same choices.
+  ///   - options: how to compare.
+  ///   - progress: called (from worker threads) each time a tensor pair is done.
   /// - Throws: ``CheckpointError`` when either side cannot be read, or the options are invalid.
-  public static func diff(_ a: String, _ b: String, options: DiffOptions) throws(CheckpointError) -> DiffReport {
+  public static func diff(
+    _ a: String, _ b: String, options: DiffOptions, progress: DiffProgressHandler? = nil
+  ) throws(CheckpointError) -> DiffReport {
     try options.validate()
     let sideA = try DiffSide.open(a)
     let sideB = try DiffSide.open(b)
-    return try diff(sideA, sideB, options: options, reader: TensorReader())
+    return try diff(sideA, sideB, options: options, reader: TensorReader(), progress: progress)
   }
 
   /// Compares two checkpoints already opened.
   public static func diff(
-    _ a: Checkpoint, _ b: Checkpoint, options: DiffOptions, reader: TensorReader = TensorReader()
+    _ a: Checkpoint, _ b: Checkpoint, options: DiffOptions, reader: TensorReader = TensorReader(),
+    progress: DiffProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
     try options.validate()
-    return try diff(DiffSide(checkpoint: a), DiffSide(checkpoint: b), options: options, reader: reader)
+    return try diff(
+      DiffSide(checkpoint: a), DiffSide(checkpoint: b), options: options, reader: reader, progress: progress)
   }
 
   static func diff(
-    _ a: DiffSide, _ b: DiffSide, options: DiffOptions, reader: TensorReader
+    _ a: DiffSide, _ b: DiffSide, options: DiffOptions, reader: TensorReader, progress: DiffProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
     let configNote: String?
     let configDifferences: [ConfigDifference]
@@ -64,7 +70,7 @@ public enum CheckpointDiffer {
     let fileDifferences = try FileDiff.compare(
       a, b, configsCompared: configNote == nil, configsEqual: configDifferences.isEmpty)
     let pairing = TensorPairing.make(a, b, mode: options.mapping)
-    let tensors = try compareAll(pairing.pairs, reader: reader, options: options)
+    let tensors = try compareAll(pairing.pairs, reader: reader, options: options, progress: progress)
     return DiffReport(
       a: summary(of: a), b: summary(of: b), options: options, mapping: pairing.mapping, configNote: configNote,
       configDifferences: configDifferences, metadataDifferences: metadataDifferences,
@@ -77,9 +83,11 @@ public enum CheckpointDiffer {
 
   /// Compares every pair, in parallel, largest first; results in the pairs' order.
   private static func compareAll(
-    _ pairs: [TensorPair], reader: TensorReader, options: DiffOptions
+    _ pairs: [TensorPair], reader: TensorReader, options: DiffOptions, progress: DiffProgressHandler?
   ) throws(CheckpointError) -> [TensorComparison] {
     let order = pairs.indices.sorted { bytes(of: pairs[$0]) > bytes(of: pairs[$1]) }
+    let bytesTotal = pairs.reduce(0) { $0 + bytes(of: $1) }
+    let done = Mutex<DiffProgress>(DiffProgress(pairsDone: 0, pairsTotal: pairs.count, bytesDone: 0, bytesTotal: bytesTotal))
     let results = Mutex<[TensorComparison?]>(Array(repeating: nil, count: pairs.count))
     let failure = Mutex<CheckpointError?>(nil)
     let next = Atomic<Int>(0)
@@ -92,6 +100,14 @@ public enum CheckpointDiffer {
         do throws(CheckpointError) {
           let comparison = try TensorDiff.compare(pairs[index], reader: reader, options: options)
           results.withLock { $0[index] = comparison }
+          if let progress {
+            let now = done.withLock { state in
+              state.pairsDone += 1
+              state.bytesDone += bytes(of: pairs[index])
+              return state
+            }
+            progress(now)
+          }
         } catch {
           failure.withLock { if $0 == nil { $0 = error } }
         }
@@ -101,8 +117,10 @@ public enum CheckpointDiffer {
     return results.withLock { $0.compactMap { $0 } }
   }
 
+  /// The tensor bytes a pair reads at least once (both sides; nothing for a manifest side).
   private static func bytes(of pair: TensorPair) -> Int {
-    max(pair.a?.info?.byteCount ?? 0, pair.b?.info?.byteCount ?? 0)
+    guard pair.kind == .counterpart else { return 0 }
+    return (pair.a?.info?.byteCount ?? 0) + (pair.b?.info?.byteCount ?? 0)
   }
 
   private static func metadataJSON(_ metadata: [String: [String: String]]) -> JSONValue? {

@@ -246,8 +246,8 @@ extension DiffReport {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  /// A byte count in binary units.
-  static func size(_ bytes: Int) -> String {
+  /// A byte count in binary units (`512 B`, `1.5 KiB`, `3.0 GiB`).
+  public static func size(_ bytes: Int) -> String {
     if bytes < 1024 { return "\(bytes) B" }
     var value = Double(bytes)
     for unit in ["KiB", "MiB", "GiB", "TiB"] {
