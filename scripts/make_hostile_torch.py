@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""Writes the hostile PyTorch corpus in Fixtures/hostile/torch/ and its expected.json
+(file -> error kind and message substring the Swift TorchZipReader must report).
+
+Pickles are assembled opcode by opcode and zips written with zipfile.ZIP_STORED (then patched
+where a test needs a broken container). Nothing here is ever unpickled or passed to torch:
+several files would run commands if they were. Needs only the Python standard library.
+
+    python3 scripts/make_hostile_torch.py
+"""
+
+import json
+import os
+import struct
+import zipfile
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "hostile", "torch")
+
+SIX_FLOATS = struct.pack("<6f", 1, 2, 3, 4, 5, 6)
+
+
+class Pickle:
+    """Emits protocol-2 pickle opcodes; `offset` is where the next opcode will start."""
+
+    def __init__(self, proto=True):
+        self.data = bytearray()
+        if proto:
+            self.raw(b"\x80\x02")
+
+    @property
+    def offset(self):
+        return len(self.data)
+
+    def raw(self, data):
+        self.data += data
+        return self
+
+    def op(self, name):
+        codes = {
+            "MARK": b"(", "STOP": b".", "TUPLE": b"t", "TUPLE1": b"\x85", "TUPLE2": b"\x86",
+            "EMPTY_TUPLE": b")", "EMPTY_DICT": b"}", "EMPTY_LIST": b"]", "SETITEM": b"s",
+            "SETITEMS": b"u", "APPEND": b"a", "REDUCE": b"R", "BUILD": b"b", "BINPERSID": b"Q",
+            "NEWFALSE": b"\x89", "NEWTRUE": b"\x88", "NONE": b"N", "STACK_GLOBAL": b"\x93",
+            "MEMOIZE": b"\x94",
+        }
+        return self.raw(codes[name])
+
+    def proto(self, version=2):
+        return self.raw(bytes([0x80, version]))
+
+    def global_(self, module, name):
+        return self.raw(b"c" + module.encode() + b"\n" + name.encode() + b"\n")
+
+    def string(self, text):
+        encoded = text.encode()
+        return self.raw(b"X" + struct.pack("<I", len(encoded)) + encoded)
+
+    def int(self, value):
+        if 0 <= value < 256:
+            return self.raw(b"K" + bytes([value]))
+        return self.raw(b"J" + struct.pack("<i", value))
+
+    def put(self, index):
+        return self.raw(b"q" + bytes([index]))
+
+    def get(self, index):
+        return self.raw(b"h" + bytes([index]))
+
+    def ordered_dict(self):
+        return self.global_("collections", "OrderedDict").op("EMPTY_TUPLE").op("REDUCE")
+
+    def storage(self, storage_class="FloatStorage", key="0", numel=6, module="torch"):
+        self.op("MARK").string("storage").global_(module, storage_class).string(key).string("cpu")
+        return self.int(numel).op("TUPLE").op("BINPERSID")
+
+    def ints(self, values):
+        self.op("MARK")
+        for value in values:
+            self.int(value)
+        return self.op("TUPLE")
+
+    def tensor(self, offset=0, size=(2, 3), stride=(3, 1), metadata=None, **storage):
+        """_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict()[, metadata])."""
+        self.global_("torch._utils", "_rebuild_tensor_v2").op("MARK").storage(**storage)
+        self.int(offset).ints(size).ints(stride).op("NEWFALSE").ordered_dict()
+        if metadata is not None:
+            metadata(self)
+        return self.op("TUPLE").op("REDUCE")
+
+    def bytes(self):
+        return bytes(self.data)
+
+
+def state_dict(items, ordered=False):
+    """A root dict {name: value-writer} ending in STOP."""
+    p = Pickle()
+    if ordered:
+        p.ordered_dict()
+    else:
+        p.op("EMPTY_DICT")
+    p.op("MARK")
+    for name, write in items:
+        p.string(name)
+        write(p)
+    return p.op("SETITEMS").op("STOP")
+
+
+def write_archive(name, pickle, records=None, extra=None, compress=()):
+    """A torch.save-shaped zip: <stem>/data.pkl, byteorder, data/<key>, version."""
+    stem = name.rsplit(".", 1)[0]
+    records = {"0": SIX_FLOATS} if records is None else records
+    path = os.path.join(OUT, name)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        def add(entry, data, method=zipfile.ZIP_STORED):
+            # A fixed timestamp keeps the corpus byte-identical from run to run.
+            info = zipfile.ZipInfo(entry, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+
+        add(f"{stem}/data.pkl", pickle)
+        add(f"{stem}/byteorder", b"little")
+        for key, data in records.items():
+            add(f"{stem}/data/{key}", data, zipfile.ZIP_DEFLATED if key in compress else zipfile.ZIP_STORED)
+        for entry, data in (extra or {}).items():
+            add(f"{stem}/{entry}", data)
+        add(f"{stem}/version", b"3\n")
+    return path
+
+
+def patch(path, transform):
+    with open(path, "rb") as handle:
+        data = bytearray(handle.read())
+    data = transform(data)
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for stale in os.listdir(OUT):
+        os.remove(os.path.join(OUT, stale))
+    expected = {}
+
+    def expect(name, kind, message):
+        expected[name] = {"kind": kind, "message": message}
+
+    def one_tensor(name, **arguments):
+        """An archive whose state dict holds one tensor 'w' built with these arguments."""
+        return write_archive(name, state_dict([("w", lambda p: p.tensor(**arguments))]).bytes())
+
+    def refused_global(name, module, attribute, dangerous=True):
+        """A state dict whose second value is module.attribute("payload")."""
+        p = Pickle()
+        p.op("EMPTY_DICT").op("MARK").string("w").tensor().string("payload")
+        at = p.offset
+        p.global_(module, attribute).string("id").op("TUPLE1").op("REDUCE")
+        p.op("SETITEMS").op("STOP")
+        write_archive(name, p.bytes())
+        hint = "dangerous" if dangerous else "unknown"
+        expect(name, "refused", f"refused: GLOBAL {module}.{attribute} at data.pkl offset {hex(at)} "
+               f"(not in the allowlist; {hint} import)")
+
+    refused_global("os_system.pt", "os", "system")
+    refused_global("posix_system.pt", "posix", "system")
+    refused_global("builtins_eval.pt", "builtins", "eval")
+    refused_global("builtins_exec.pt", "builtins", "exec")
+    refused_global("builtins_getattr.pt", "builtins", "getattr")
+    refused_global("subprocess_popen.pt", "subprocess", "Popen")
+    refused_global("runpy_run_path.pt", "runpy", "run_path")
+    refused_global("functools_partial.pt", "functools", "partial")
+    refused_global("unknown_module.pt", "mypackage.layers", "Factory", dangerous=False)
+
+    # STACK_GLOBAL with string operands (protocol 4 style) inside a protocol-2 stream.
+    p = Pickle().string("os").string("system")
+    at = p.offset
+    p.op("STACK_GLOBAL").string("id").op("TUPLE1").op("REDUCE").op("STOP")
+    write_archive("stack_global.pt", p.bytes())
+    expect("stack_global.pt", "refused",
+           f"data.pkl offset {hex(at)}: opcode STACK_GLOBAL (0x93) is not allowed")
+
+    p = Pickle().op("EMPTY_DICT")
+    at = p.offset
+    p.op("MEMOIZE").op("STOP")
+    write_archive("memoize.pt", p.bytes())
+    expect("memoize.pt", "refused", f"data.pkl offset {hex(at)}: opcode MEMOIZE (0x94) is not allowed")
+
+    # An allowlisted global called in a way torch.save never writes.
+    write_archive("reduce_storage_class.pt", state_dict([
+        ("w", lambda p: p.global_("torch", "FloatStorage").op("EMPTY_TUPLE").op("REDUCE")),
+    ]).bytes())
+    expect("reduce_storage_class.pt", "refused",
+           "forbidden call: torch.FloatStorage may only appear inside a persistent id")
+
+    # REDUCE whose callable is not a global at all (a memoised string).
+    p = Pickle().op("EMPTY_DICT").op("MARK").string("w").string("os.system").put(1).op("EMPTY_TUPLE")
+    at = p.offset
+    p.op("REDUCE").op("SETITEMS").op("STOP")
+    write_archive("reduce_on_string.pt", p.bytes())
+    expect("reduce_on_string.pt", "refused", f"data.pkl offset {hex(at)}: forbidden call: REDUCE on a str")
+
+    write_archive("reduce_ordered_dict_args.pt", state_dict([
+        ("w", lambda p: p.global_("collections", "OrderedDict").string("x").op("TUPLE1").op("REDUCE")),
+    ]).bytes())
+    expect("reduce_ordered_dict_args.pt", "refused",
+           "forbidden call: collections.OrderedDict expects (); found (str,)")
+
+    write_archive("rebuild_parameter_state.pt", state_dict([
+        ("w", lambda p: p.global_("torch._utils", "_rebuild_parameter_with_state")),
+    ]).bytes())
+    expect("rebuild_parameter_state.pt", "unsupported",
+           "GLOBAL torch._utils._rebuild_parameter_with_state")
+
+    write_archive("tensor_subclass.pt", state_dict([
+        ("w", lambda p: p.global_("torch._tensor", "_rebuild_from_type_v2")),
+    ]).bytes())
+    expect("tensor_subclass.pt", "unsupported", "GLOBAL torch._tensor._rebuild_from_type_v2")
+
+    one_tensor("quantized_storage.pt", storage_class="QInt8Storage", numel=24)
+    expect("quantized_storage.pt", "unsupported", "quantized storages are not supported")
+
+    # BUILD whose state is not {"_metadata": dict}: __setstate__-style payloads.
+    p = Pickle().ordered_dict().op("MARK").string("w").tensor().op("SETITEMS")
+    p.op("EMPTY_DICT").op("MARK").string("__class__").string("os.system").op("SETITEMS")
+    at = p.offset
+    p.op("BUILD").op("STOP")
+    write_archive("build_state.pt", p.bytes())
+    expect("build_state.pt", "refused",
+           f"data.pkl offset {hex(at)}: forbidden call: BUILD state must be {{'_metadata': dict}}; "
+           "found a dict with keys {'__class__'}")
+
+    p = Pickle().ordered_dict().op("MARK").string("w").tensor().op("SETITEMS")
+    p.string("__setstate__").string("payload").op("TUPLE2")
+    at = p.offset
+    p.op("BUILD").op("STOP")
+    write_archive("build_tuple_state.pt", p.bytes())
+    expect("build_tuple_state.pt", "refused",
+           f"data.pkl offset {hex(at)}: forbidden call: BUILD state must be {{'_metadata': dict}}; "
+           "found (str, str)")
+
+    p = Pickle().ordered_dict().string("x").op("TUPLE1").op("EMPTY_DICT")
+    at = p.offset
+    p.op("BUILD").op("STOP")
+    write_archive("build_non_dict.pt", p.bytes())
+    expect("build_non_dict.pt", "refused", f"data.pkl offset {hex(at)}: forbidden call: BUILD on a tuple[1]")
+
+    # SETITEM on a tensor (CVE-2026-24747 part 1).
+    p = Pickle().op("EMPTY_DICT").string("w").tensor().string("storage").op("NONE")
+    at = p.offset
+    p.op("SETITEM").op("SETITEM").op("STOP")
+    write_archive("setitem_on_tensor.pt", p.bytes())
+    expect("setitem_on_tensor.pt", "refused",
+           f"data.pkl offset {hex(at)}: forbidden call: SETITEM on a tensor (only dicts accept SETITEM)")
+
+    p = Pickle().op("EMPTY_LIST").string("k").int(1)
+    at = p.offset
+    p.op("SETITEM").op("STOP")
+    write_archive("setitem_on_list.pt", p.bytes())
+    expect("setitem_on_list.pt", "refused", f"data.pkl offset {hex(at)}: forbidden call: SETITEM on a list")
+
+    p = Pickle().op("EMPTY_DICT").op("MARK").string("w")
+    at = p.offset
+    p.get(9).op("SETITEMS").op("STOP")
+    write_archive("binget_unset.pt", p.bytes())
+    expect("binget_unset.pt", "malformed",
+           f"data.pkl offset {hex(at)}: BINGET of memo index 9, which was never set")
+
+    p = Pickle().op("EMPTY_DICT").raw(b"(" * 20000).op("STOP")
+    write_archive("deep_mark.pt", p.bytes())
+    expect("deep_mark.pt", "limitExceeded", "more than 10000 nested MARKs")
+
+    p = Pickle().op("EMPTY_TUPLE").raw(b"\x85" * 5000).op("STOP")
+    write_archive("deep_tuple.pt", p.bytes())
+    expect("deep_tuple.pt", "limitExceeded", "values nested deeper than 100 levels")
+
+    p = Pickle().op("EMPTY_DICT").proto().op("STOP")
+    write_archive("second_proto.pt", p.bytes())
+    expect("second_proto.pt", "malformed", "data.pkl offset 0x3: PROTO is only allowed at offset 0")
+
+    # Stacked pickles: a clean state dict, then a payload after STOP.
+    clean = state_dict([("w", lambda p: p.tensor())]).bytes()
+    payload = Pickle().global_("os", "system").string("id").op("TUPLE1").op("REDUCE").op("STOP").bytes()
+    write_archive("trailing_pickle.pt", clean + payload)
+    expect("trailing_pickle.pt", "malformed",
+           f"data.pkl offset {hex(len(clean))}: {len(payload)} trailing bytes after STOP")
+
+    write_archive("no_stop.pt", state_dict([("w", lambda p: p.tensor())]).bytes()[:-1])
+    expect("no_stop.pt", "malformed", "pickle ends without STOP")
+
+    write_archive("duplicate_key.pt",
+                  state_dict([("w", lambda p: p.tensor()), ("w", lambda p: p.tensor())]).bytes())
+    expect("duplicate_key.pt", "malformed", "duplicate dict key 'w'")
+
+    # Storage numel disagreeing with the record size (CVE-2026-24747 part 2).
+    one_tensor("numel_mismatch.pt", numel=1000)
+    expect("numel_mismatch.pt", "malformed",
+           "storage '0' declares 1000 elements of F32 but record 'numel_mismatch/data/0' holds 24 bytes")
+
+    one_tensor("storage_key_missing.pt", key="7")
+    expect("storage_key_missing.pt", "malformed",
+           "persistent id names storage '7' but the archive has no such data record")
+
+    one_tensor("storage_key_traversal.pt", key="../../etc/passwd")
+    expect("storage_key_traversal.pt", "malformed", "persistent id names storage '../../etc/passwd'")
+
+    write_archive("storage_redeclared.pt", state_dict([
+        ("a", lambda p: p.tensor()),
+        ("b", lambda p: p.tensor(storage_class="IntStorage", size=(6,), stride=(1,))),
+    ]).bytes())
+    expect("storage_redeclared.pt", "malformed", "storage '0' is declared as 6 × F32 and again as 6 × I32")
+
+    # Views reaching outside their storage.
+    one_tensor("stride_outside.pt", size=(2, 3), stride=(3, 2))
+    expect("stride_outside.pt", "malformed",
+           "view (offset 0, size [2, 3], stride [3, 2]) reaches element 7 of storage '0', "
+           "which has 6 elements")
+
+    one_tensor("offset_outside.pt", offset=5, size=(2,), stride=(1,))
+    expect("offset_outside.pt", "malformed", "reaches element 6 of storage '0', which has 6 elements")
+
+    one_tensor("huge_size.pt", size=(2**31 - 1,) * 3, stride=(0, 0, 0))
+    expect("huge_size.pt", "malformed", "more bytes than fit in 64 bits")
+
+    one_tensor("negative_stride.pt", size=(6,), stride=(-1,))
+    expect("negative_stride.pt", "unsupported", "negative stride")
+
+    one_tensor("conj_bit.pt",
+               metadata=lambda q: q.op("EMPTY_DICT").string("conj").op("NEWTRUE").op("SETITEM"))
+    expect("conj_bit.pt", "unsupported", "tensor metadata {'conj'} is not supported")
+
+    write_archive("backward_hooks.pt", state_dict([
+        ("w", lambda p: p.global_("torch._utils", "_rebuild_tensor_v2").op("MARK").storage().int(0)
+         .ints((6,)).ints((1,)).op("NEWFALSE").ordered_dict().string("hook").op("NONE").op("SETITEM")
+         .op("TUPLE").op("REDUCE")),
+    ]).bytes())
+    expect("backward_hooks.pt", "refused",
+           "backward_hooks must be an empty OrderedDict; found an OrderedDict of 1 entries")
+
+    # Container attacks.
+    write_archive("deflated_storage.pt", state_dict([("w", lambda p: p.tensor())]).bytes(),
+                  records={"0": bytes(24)}, compress={"0"})
+    expect("deflated_storage.pt", "refused",
+           "zip entry 'deflated_storage/data/0' is compressed (method 8); torch.save never compresses")
+
+    write_archive("torchscript.pt", state_dict([]).bytes(),
+                  extra={"constants.pkl": Pickle().op("EMPTY_TUPLE").op("STOP").bytes(),
+                         "code/__torch__.py": b"def forward(self): pass\n"})
+    expect("torchscript.pt", "unsupported",
+           "TorchScript archive (torch.jit.save; has 'torchscript/constants.pkl') is not supported")
+
+    write_archive("second_pickle.pt", state_dict([]).bytes(),
+                  extra={"payload.pkl": payload})
+    expect("second_pickle.pt", "refused", "unexpected pickle 'second_pickle/payload.pkl'")
+
+    path = write_archive("crc_mismatch.pt", state_dict([("w", lambda p: p.tensor())]).bytes())
+
+    def flip_storage_byte(data):
+        at = bytes(data).index(SIX_FLOATS)
+        data[at] ^= 0xFF
+        return data
+    patch(path, flip_storage_byte)
+    expect("crc_mismatch.pt", "malformed", "zip entry 'crc_mismatch/data/0' fails its CRC-32 check")
+
+    path = write_archive("local_name_mismatch.pt", state_dict([("w", lambda p: p.tensor())]).bytes())
+    patch(path, lambda data: bytearray(
+        bytes(data).replace(b"local_name_mismatch/data/0", b"local_name_mismatch/data/9", 1)))
+    expect("local_name_mismatch.pt", "malformed",
+           "local header names 'local_name_mismatch/data/9' but the central directory names "
+           "'local_name_mismatch/data/0'")
+
+    path = write_archive("path_traversal.pt", state_dict([]).bytes(), extra={"../../evil": b"x"})
+    expect("path_traversal.pt", "malformed",
+           "zip entry name 'path_traversal/../../evil' contains a '..' component")
+
+    path = write_archive("truncated.pt", state_dict([("w", lambda p: p.tensor())]).bytes())
+    patch(path, lambda data: data[: len(data) // 2])
+    expect("truncated.pt", "malformed",
+           "no zip end-of-central-directory record (truncated file or not a zip archive)")
+
+    def move_directory_past_end(data):
+        end = bytes(data).rindex(b"PK\x05\x06")
+        data[end + 16:end + 20] = struct.pack("<I", 0x7FFF0000)
+        return data
+    path = write_archive("directory_past_eof.pt", state_dict([("w", lambda p: p.tensor())]).bytes())
+    patch(path, move_directory_past_end)
+    expect("directory_past_eof.pt", "malformed", "central directory (offset 2147418112,")
+
+    def claim_many_entries(data):
+        end = bytes(data).rindex(b"PK\x05\x06")
+        data[end + 8:end + 12] = struct.pack("<HH", 0xFFFF, 0xFFFF)
+        return data
+    path = write_archive("entry_count.pt", state_dict([]).bytes())
+    patch(path, claim_many_entries)
+    expect("entry_count.pt", "malformed", "zip declares 65535 entries but its central directory has only")
+
+    # Non-zip formats.
+    legacy = (bytes.fromhex("80028a0a6cfc9c46f9206aa850192e")  # PROTO 2, LONG1 magic, STOP
+              + bytes.fromhex("80024de9032e")                   # protocol version 1001
+              + Pickle().op("EMPTY_DICT").op("STOP").bytes())
+    with open(os.path.join(OUT, "legacy.pt"), "wb") as handle:
+        handle.write(legacy)
+    expect("legacy.pt", "unsupported",
+           "legacy (pre-1.6) PyTorch format is not supported; re-save with torch>=1.6")
+
+    with open(os.path.join(OUT, "bare_pickle.pt"), "wb") as handle:
+        handle.write(payload)
+    expect("bare_pickle.pt", "unsupported", "a bare pickle stream")
+
+    with open(os.path.join(OUT, "pytorch1.pt"), "wb") as handle:
+        handle.write(b"PYTORCH1" + bytes(32))
+    expect("pytorch1.pt", "unsupported", "preview-era PyTorch format (PYTORCH1) is not supported")
+
+    with open(os.path.join(OUT, "empty.pt"), "wb") as handle:
+        pass
+    expect("empty.pt", "malformed", "not a PyTorch zip archive")
+
+    with open(os.path.join(OUT, "expected.json"), "w") as handle:
+        json.dump(expected, handle, indent=2, sort_keys=True, ensure_ascii=False)
+        handle.write("\n")
+    print(f"wrote {len(expected)} hostile files to {os.path.normpath(OUT)}")
+
+
+if __name__ == "__main__":
+    main()
