@@ -159,9 +159,14 @@ enum TensorDiff {
       throw CheckpointError(.notFound, file: tensor.file, tensor: tensor.name, reason: "no bytes to hash")
     }
     let hasher = StreamingDigest()
+    let file = try reader.mapping(for: info.file)
     try rethrowingAsCheckpointError(info) {
-      try reader.forEachChunk(of: info) { hasher.update($0) }
+      try reader.forEachChunk(of: info) { chunk in
+        hasher.update(chunk)
+        PageRelease.release(chunk, in: file)
+      }
     }
+    PageRelease.release(info, reader: reader)
     return hasher.finish()
   }
 
@@ -173,7 +178,8 @@ enum TensorDiff {
 
   /// Streams both tensors block by block (the same element ranges on both sides, whatever their
   /// dtypes and layouts), decodes each block to `Double` and accumulates the statistics. Memory:
-  /// two blocks of ``blockElements`` doubles, plus at most one block of bytes per side.
+  /// two blocks of ``blockElements`` doubles, plus at most one block of bytes per side; mapped
+  /// pages are released as blocks are consumed (``PageRelease``).
   static func valuePass(
     _ a: TensorInfo, _ b: TensorInfo, reader: TensorReader, options: DiffOptions, hashing: Bool
   ) throws(CheckpointError) -> ValuePassOutcome {
@@ -187,6 +193,12 @@ enum TensorDiff {
     var valuesB = [Double](repeating: 0, count: blockElements)
     let carryA = BlockBuffer()
     let carryB = BlockBuffer()
+    let fileA = try reader.mapping(for: a.file)
+    let fileB = try reader.mapping(for: b.file)
+    defer {
+      PageRelease.release(a, reader: reader)
+      PageRelease.release(b, reader: reader)
+    }
     for block in TensorBlockPlan(shape: a.shape, maxElements: blockElements) {
       let viewA = try a.view(of: block)
       let viewB = try b.view(of: block)
@@ -194,9 +206,11 @@ enum TensorDiff {
         try carryA.withBytes(of: viewA, count: block.count * sizeA, reader: reader) { bytesA in
           hasherA?.update(bytesA)
           valuesA.withUnsafeMutableBufferPointer { _ = ElementDecoder.decode(bytesA, as: a.dtype, into: $0) }
+          PageRelease.release(bytesA, in: fileA)
           try carryB.withBytes(of: viewB, count: block.count * sizeB, reader: reader) { bytesB in
             hasherB?.update(bytesB)
             valuesB.withUnsafeMutableBufferPointer { _ = ElementDecoder.decode(bytesB, as: b.dtype, into: $0) }
+            PageRelease.release(bytesB, in: fileB)
           }
         }
       }
