@@ -157,8 +157,14 @@ import Testing
     try Self.expectValidAgainstSchema(result.stdout)
   }
 
-  @Test(arguments: [("eagle3-embed", 16, 0), ("eagle-safetensors", 9, 1)])
-  func aSourceAgainstItsConversionPairsEveryCounterpart(source: String, counterparts: Int, dropped: Int) throws {
+  // (source case, counterparts, dropped by the conversion, added by the conversion)
+  @Test(arguments: [
+    ("eagle3-embed", 16, 0, 0), ("eagle-safetensors", 9, 1, 0), ("eagle3-bin", 15, 0, 1), ("eagle1-bin", 10, 1, 0),
+    ("hass-layernorms", 12, 1, 0),
+  ])
+  func aSourceAgainstItsConversionPairsEveryCounterpart(source: String, counterparts: Int, dropped: Int, added: Int)
+    throws
+  {
     let result = try runSpeculators(
       ["diff", Self.fixture(source), Self.fixture("reference/\(source)"), "--values", "--json"])
     #expect(result.status == 1, "configs differ: \(result.stderr)")
@@ -169,11 +175,23 @@ import Testing
     #expect(paired.count == counterparts)
     #expect(paired.allSatisfy { ["identical", "equal-values"].contains($0["status"] as? String ?? "") })
     #expect(tensors.filter { $0["status"] as? String == "dropped" }.count == dropped)
-    #expect(tensors.count == counterparts + dropped)
+    #expect(tensors.filter { $0["status"] as? String == "added" }.count == added)
+    #expect(tensors.count == counterparts + dropped + added)
     try Self.expectValidAgainstSchema(result.stdout)
     let text = try runSpeculators(["diff", Self.fixture(source), Self.fixture("reference/\(source)")])
     #expect(text.stdout.contains("Pairing: "))
     #expect(text.stdout.contains("(A is the source)"))
+  }
+
+  @Test func theReferenceConvertersDroppedSecondLayerShowsAsOnlyInTheSource() throws {
+    // speculators 0.1.0 keeps one decoder layer: every layers.1.* tensor of the source is lost.
+    let result = try runSpeculators(
+      ["diff", Self.fixture("eagle3-2layer"), Self.fixture("reference/eagle3-2layer"), "--values", "--json"])
+    let tensors = Self.tensors(try Self.json(result))
+    let onlyInA = tensors.filter { $0["status"] as? String == "only-in-a" }.compactMap { $0["name"] as? String }
+    #expect(onlyInA.count == 9)
+    #expect(onlyInA.allSatisfy { $0.hasPrefix("layers.1.") })
+    #expect(tensors.filter { $0["a"] is [String: Any] && $0["b"] is [String: Any] }.count == 16)
   }
 
   @Test func withoutMappingSourceNamesAreOnlyInA() throws {

@@ -53,7 +53,7 @@ import Testing
         "t2d => t2d: identical",
       ])
     #expect(report.tensors.allSatisfy { !$0.isDifference(comparingValues: true) })
-    #expect(report.tensors.first { $0.status == .added }?.note == "embeddings copied from the verifier (the draft has none)")
+    #expect(report.tensors.first { $0.status == .added }?.note == "embeddings copied from the verifier: the draft has none")
     // The configs are of different kinds and are reported as they are.
     #expect(report.result == .different)
     #expect(report.configDifferences.contains { $0.path == "$.speculators_model_type" && $0.change == .added })

@@ -56,7 +56,7 @@ enum CounterpartMapping {
     case "eagle3":
       var plan = CounterpartPlan(
         algorithm: algorithm, basis: .rules, targetOfSource: [:], dropped: [:],
-        added: ["embed_tokens.weight": "embeddings copied from the verifier (the draft has none)"],
+        added: ["embed_tokens.weight": "embeddings copied from the verifier: the draft has none"],
         description: "eagle3 renames: midlayer.* → layers.0.*")
       for name in sourceNames {
         plan.targetOfSource[name] = name.hasPrefix("midlayer.") ? "layers.0." + name.dropFirst("midlayer.".count) : name
