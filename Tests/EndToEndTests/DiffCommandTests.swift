@@ -202,6 +202,74 @@ import Testing
     #expect(onlyInA.allSatisfy { ($0["name"] as? String ?? "").hasPrefix("midlayer.") })
   }
 
+  /// An audit manifest for `reference/eagle3-embed`, in the shared manifest format, built from
+  /// the fixtures' ground truth (`expected/…json`: every tensor's XXH3-128, every file's SHA-256).
+  private static func referenceManifest(tamper: String? = nil) throws -> URL {
+    func load(_ name: String) throws -> [String: Any] {
+      let url = TestPaths.fixtures.appendingPathComponent("expected/\(name).json")
+      return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    }
+    let output = try load("reference/eagle3-embed")
+    let source = try #require(try load("eagle3-embed")["tensors"] as? [String: [String: Any]])
+    let outputTensors = try #require(output["tensors"] as? [String: [String: Any]])
+    var tensors: [[String: Any]] = []
+    for (name, entry) in outputTensors.sorted(by: { $0.key < $1.key }) {
+      let sourceName = name.hasPrefix("layers.0.") ? "midlayer." + name.dropFirst("layers.0.".count) : name
+      let from = try #require(source[sourceName])
+      var digest = try #require(entry["xxh3_128"] as? String)
+      if name == tamper { digest = String(repeating: "0", count: 32) }
+      tensors.append([
+        "name": name, "dtype": entry["dtype"] ?? "", "shape": entry["shape"] ?? [], "file": "model.safetensors",
+        "xxh3_128": digest,
+        "source": ["origin": "draft", "name": sourceName, "dtype": from["dtype"] ?? "", "xxh3_128": from["xxh3_128"] ?? ""],
+      ])
+    }
+    let manifest: [String: Any] = [
+      "manifest_version": 1, "tool": ["name": "speculators", "version": "0.1.0"],
+      "options": ["algorithm": "eagle3", "output_path": "converted"],
+      "source": ["given": "Fixtures/eagle3-embed"], "tensors": tensors, "dropped": [],
+      "files": output["files"] ?? [],
+    ]
+    let url = try TestPaths.temporaryDirectory().appendingPathComponent("speculators-manifest.json")
+    try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted]).write(to: url)
+    return url
+  }
+
+  @Test func aConversionAgainstItsManifestIsIdentical() throws {
+    let manifest = try Self.referenceManifest()
+    let result = try runSpeculators(["diff", Self.fixture("reference/eagle3-embed"), manifest.path])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("Tensors: 16 (16 identical by digest)"))
+    #expect(result.stdout.hasSuffix("identical: tensors 16 identical\n"))
+    let json = try runSpeculators(["diff", manifest.path, Self.fixture("reference/eagle3-embed"), "--json"])
+    #expect(json.status == 0)
+    let report = try Self.json(json)
+    #expect((report["a"] as? [String: Any])?["kind"] as? String == "manifest")
+    #expect((report["config"] as? [String: Any])?["compared"] as? Bool == false)
+    try Self.expectValidAgainstSchema(json.stdout)
+  }
+
+  @Test func aTensorThatDisagreesWithTheManifestIsFound() throws {
+    let manifest = try Self.referenceManifest(tamper: "norm.weight")
+    let result = try runSpeculators(["diff", Self.fixture("reference/eagle3-embed"), manifest.path, "--json"])
+    #expect(result.status == 1)
+    let changed = Self.tensors(try Self.json(result)).filter { $0["status"] as? String != "identical" }
+    #expect(changed.map { $0["name"] as? String } == ["norm.weight"])
+    #expect(changed.first?["note"] as? String == "digests differ; a manifest holds no values")
+  }
+
+  @Test func aSourceAgainstItsConversionsManifestUsesTheRecordedRenames() throws {
+    let manifest = try Self.referenceManifest()
+    let result = try runSpeculators(["diff", Self.fixture("eagle3-embed"), manifest.path, "--json"])
+    let report = try Self.json(result)
+    #expect((report["mapping"] as? [String: Any])?["basis"] as? String == "manifest")
+    let tensors = Self.tensors(report)
+    #expect(tensors.count == 16)
+    #expect(tensors.allSatisfy { $0["status"] as? String == "identical" })
+    // Files differ (a source directory is not its conversion), so the verdict is "different".
+    #expect(result.status == 1)
+  }
+
   @Test func unreadableInputIsAnInputError() throws {
     let missing = try runSpeculators(["diff", "/nonexistent/draft", Self.fixture("reference/eagle3-embed")])
     #expect(missing.status == 2)
