@@ -16,8 +16,8 @@ struct DiffCommand: ParsableCommand {
     commandName: "diff",
     abstract: "Compare two checkpoints (or conversions, or a checkpoint and its manifest), exactly.",
     discussion: """
-      Reports config.json differences by JSON path (tool versions and auto_map marked \
-      volatile), safetensors metadata and file differences, tensors only in A or only in B, \
+      Reports config.json differences by JSON path (tool versions and auto_map are marked \
+      volatile and do not count), safetensors metadata and file differences, tensors only in A or only in B, \
       dtype and shape changes, tensors identical by XXH3-128 digest, and for tensors whose bytes \
       differ: max |a-b| (and where), mean |a-b|, relative L2, cosine similarity and the number \
       of elements beyond tolerance, computed in double precision while streaming.
