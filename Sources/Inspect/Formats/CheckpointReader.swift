@@ -1,7 +1,246 @@
+import Dispatch
+import Synchronization
+
 /// Opens checkpoints: a directory, a single weights file, or a sharded index.
+///
+/// Only headers are read: safetensors JSON headers, zip directories and pickles, the index, and
+/// `config.json`. Which parser reads a weights file is decided by its first bytes
+/// (``FileSniffer``), not its name.
 public enum CheckpointReader {
+  /// Weights-file names tried, in order, when opening a directory.
+  public static let preferredNames = [
+    "model.safetensors.index.json", "model.safetensors", "pytorch_model.bin.index.json", "pytorch_model.bin",
+  ]
+
+  /// File-name extensions that may hold weights.
+  public static let weightsExtensions = [".safetensors", ".bin", ".pt", ".pth"]
+
+  /// The largest `config.json` accepted: 64 MiB.
+  public static let maximumConfigSize = 64 << 20
+
   /// Opens the checkpoint at `path`, reading headers only.
+  ///
+  /// - A directory: the first of ``preferredNames`` present is used; otherwise a single
+  ///   `*.safetensors.index.json` / `*.bin.index.json`, otherwise the one weights file
+  ///   (``weightsExtensions``, training-state files such as `optimizer.bin` excluded).
+  /// - A `*.index.json` file: the sharded checkpoint it describes.
+  /// - Any other file: a single weights file, read according to its content.
+  ///
+  /// `config.json` next to the weights is parsed strictly when present; other files of a
+  /// directory are listed with their kinds.
+  ///
+  /// - Throws: ``CheckpointError`` naming the file (and offset or tensor) at fault.
   public static func open(_ path: String) throws(CheckpointError) -> Checkpoint {
-    throw CheckpointError(.unsupported, file: path, reason: "checkpoint reading is not built yet")
+    let location = ReaderFileSystem.trimmingTrailingSlashes(path)
+    switch ReaderFileSystem.entry(at: location) {
+    case .missing:
+      throw CheckpointError(.notFound, file: path, reason: "no such file or directory")
+    case .other:
+      throw CheckpointError(.invalidArgument, file: path, reason: "not a regular file or directory")
+    case .directory:
+      let names = try ReaderFileSystem.contents(of: location).filter { !$0.hasPrefix(".") }
+      let weights = try selectWeights(in: location, names: names)
+      return try read(location: path, directory: location, weights: weights, listing: names)
+    case .regularFile:
+      let directory = ReaderFileSystem.parent(of: location)
+      let name = ReaderFileSystem.lastComponent(of: location)
+      let weights: WeightsSelection = name.hasSuffix(".index.json") ? .index(name) : .files([name])
+      var listing = [name]
+      for extra in ["config.json", "generation_config.json"] where extra != name {
+        if case .regularFile = ReaderFileSystem.entry(at: ReaderFileSystem.join(directory, extra)) {
+          listing.append(extra)
+        }
+      }
+      return try read(location: path, directory: directory, weights: weights, listing: listing)
+    }
+  }
+
+  // MARK: - Choosing the weights
+
+  private enum WeightsSelection {
+    case index(String)
+    case files([String])
+  }
+
+  private static func selectWeights(in directory: String, names: [String]) throws(CheckpointError) -> WeightsSelection {
+    let files = names.filter {
+      if case .regularFile = ReaderFileSystem.entry(at: ReaderFileSystem.join(directory, $0)) { return true }
+      return false
+    }
+    let present = Set(files)
+    for preferred in preferredNames where present.contains(preferred) {
+      return preferred.hasSuffix(".index.json") ? .index(preferred) : .files([preferred])
+    }
+    let indexes = files.filter { $0.hasSuffix(".safetensors.index.json") || $0.hasSuffix(".bin.index.json") }
+    if indexes.count == 1 { return .index(indexes[0]) }
+    if indexes.count > 1 {
+      throw CheckpointError(
+        .invalidArgument, file: directory,
+        reason: "several index files (\(indexes.joined(separator: ", "))); pass the one to use")
+    }
+    let candidates = files.filter(isWeightsCandidate)
+    if candidates.count == 1 { return .files(candidates) }
+    if candidates.isEmpty {
+      throw CheckpointError(
+        .notFound, file: directory,
+        reason: "no weights found (looked for \(preferredNames.joined(separator: ", ")), or one "
+          + weightsExtensions.map { "*" + $0 }.joined(separator: "/") + " file)")
+    }
+    throw CheckpointError(
+      .invalidArgument, file: directory,
+      reason: "several weights files and no index (\(candidates.joined(separator: ", "))); pass the one to use")
+  }
+
+  /// Whether `name` looks like model weights rather than training state.
+  static func isWeightsCandidate(_ name: String) -> Bool {
+    guard weightsExtensions.contains(where: { name.hasSuffix($0) }) else { return false }
+    let lowered = name.lowercased()
+    let trainingState = ["optimizer", "scheduler", "scaler", "rng_state", "random_states", "training_args"]
+    if trainingState.contains(where: { lowered.hasPrefix($0) }) { return false }
+    // Accelerate numbers the extra models of a training state `pytorch_model_1.bin`, ...
+    if lowered.hasSuffix(".bin"), let underscore = lowered.lastIndex(of: "_") {
+      let digits = lowered[lowered.index(after: underscore)..<lowered.index(lowered.endIndex, offsetBy: -4)]
+      if !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }), digits != "0" { return false }
+    }
+    return true
+  }
+
+  // MARK: - Reading
+
+  private static func read(
+    location: String, directory: String, weights: WeightsSelection, listing: [String]
+  ) throws(CheckpointError) -> Checkpoint {
+    var kinds: [String: CheckpointFileKind] = [:]
+    var tensors: [TensorInfo] = []
+    var metadata: [String: [String: String]] = [:]
+    var listed = listing
+
+    switch weights {
+    case .index(let indexName):
+      kinds[indexName] = .index
+      let indexPath = ReaderFileSystem.join(directory, indexName)
+      let index = try ShardIndex.read(path: indexPath)
+      var shardPaths: [String: String] = [:]
+      for shard in index.shards {
+        let shardPath = ReaderFileSystem.join(directory, shard)
+        guard case .regularFile = ReaderFileSystem.entry(at: shardPath) else {
+          throw CheckpointError(
+            .notFound, file: indexPath,
+            reason: "shard '\(shard)' listed in the index does not exist in \(directory)")
+        }
+        shardPaths[shard] = shardPath
+      }
+      var tensorsByShard: [String: [TensorInfo]] = [:]
+      let contentsByShard = try readWeightsConcurrently(paths: index.shards.map { shardPaths[$0] ?? $0 })
+      for (shard, contents) in zip(index.shards, contentsByShard) {
+        kinds[shard] = contents.kind
+        if let fileMetadata = contents.metadata { metadata[shard] = fileMetadata }
+        tensorsByShard[shard] = contents.tensors
+        if !listed.contains(shard) { listed.append(shard) }
+      }
+      try index.verify(tensorsByShard: tensorsByShard, shardPaths: shardPaths)
+      for shard in index.shards { tensors += tensorsByShard[shard] ?? [] }
+    case .files(let names):
+      var owner: [String: String] = [:]
+      for name in names {
+        let contents = try readWeights(path: ReaderFileSystem.join(directory, name))
+        kinds[name] = contents.kind
+        if let fileMetadata = contents.metadata { metadata[name] = fileMetadata }
+        // Names are unique within a file; only several files can clash.
+        for tensor in contents.tensors where names.count > 1 {
+          if let other = owner[tensor.name] {
+            throw CheckpointError(
+              .malformed, file: tensor.file, tensor: tensor.name,
+              reason: "tensor is stored in both '\(other)' and '\(name)'")
+          }
+          owner[tensor.name] = name
+        }
+        tensors += contents.tensors
+      }
+    }
+
+    var config: JSONValue?
+    if listed.contains("config.json") {
+      kinds["config.json"] = .config
+      config = try readConfig(path: ReaderFileSystem.join(directory, "config.json"))
+    }
+    if listed.contains("generation_config.json") { kinds["generation_config.json"] = .generationConfig }
+    if listed.contains("speculators-manifest.json") { kinds["speculators-manifest.json"] = .manifest }
+
+    var files: [CheckpointFile] = []
+    for name in listed {
+      let filePath = ReaderFileSystem.join(directory, name)
+      guard case .regularFile(let size) = ReaderFileSystem.entry(at: filePath) else { continue }
+      files.append(CheckpointFile(path: filePath, name: name, size: size, kind: kinds[name] ?? .other))
+    }
+    files.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    return Checkpoint(
+      location: location, directory: directory, files: files, config: config, metadata: metadata,
+      tensors: tensors)
+  }
+
+  private struct WeightsContents: Sendable {
+    var kind: CheckpointFileKind
+    var tensors: [TensorInfo]
+    var metadata: [String: String]?
+  }
+
+  /// Reads several weights files in parallel; the first error in `paths` order wins.
+  private static func readWeightsConcurrently(paths: [String]) throws(CheckpointError) -> [WeightsContents] {
+    let results = Mutex<[Result<WeightsContents, CheckpointError>?]>(Array(repeating: nil, count: paths.count))
+    DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+      let result = Result { () throws(CheckpointError) -> WeightsContents in try readWeights(path: paths[index]) }
+      results.withLock { $0[index] = result }
+    }
+    var contents: [WeightsContents] = []
+    contents.reserveCapacity(paths.count)
+    for result in results.withLock({ $0 }) {
+      switch result {
+      case .success(let value): contents.append(value)
+      case .failure(let error): throw error
+      case nil: throw CheckpointError(.io, file: paths.first ?? "", reason: "internal error: a shard was not read")
+      }
+    }
+    return contents
+  }
+
+  /// Reads one weights file, choosing the parser from its first bytes.
+  private static func readWeights(path: String) throws(CheckpointError) -> WeightsContents {
+    let file = try MappedFile(path: path)
+    let content = FileSniffer.sniff(file)
+    switch content {
+    case .safetensors:
+      let header = try SafetensorsReader.readHeader(from: file)
+      return WeightsContents(kind: .safetensors, tensors: header.tensors, metadata: header.metadata)
+    case .torchZip:
+      return WeightsContents(kind: .torchZip, tensors: try TorchZipReader.readTensors(from: file), metadata: nil)
+    case .other where path.hasSuffix(".safetensors"):
+      // Not plausible as safetensors, but named so: let the reader say precisely what is wrong.
+      let header = try SafetensorsReader.readHeader(from: file)
+      return WeightsContents(kind: .safetensors, tensors: header.tensors, metadata: header.metadata)
+    case .legacyTorchPickle, .pickle, .other:
+      throw FileSniffer.unreadableError(content, file: file)
+        ?? CheckpointError(.unsupported, file: path, reason: "unrecognised file content")
+    }
+  }
+
+  /// Parses `config.json` strictly.
+  static func readConfig(path: String) throws(CheckpointError) -> JSONValue {
+    let file = try MappedFile(path: path)
+    guard file.count <= maximumConfigSize else {
+      throw CheckpointError(
+        .limitExceeded, file: path, reason: "config is \(file.count) bytes, over the \(maximumConfigSize)-byte limit")
+    }
+    let value: JSONValue
+    do throws(StrictJSONParser.Failure) {
+      value = try StrictJSONParser.parse(file.bytes)
+    } catch {
+      throw CheckpointError(
+        .malformed, file: path, offset: UInt64(error.offset), reason: "config is not valid JSON: \(error.reason)")
+    }
+    guard case .object = value else {
+      throw CheckpointError(.malformed, file: path, reason: "config is \(JSONDescription.typeWithArticle(value)), not an object")
+    }
+    return value
   }
 }

@@ -32,6 +32,10 @@ public enum JSONWriter {
   /// The JSON spelling of a string, with the escapes Python's `json.dumps` uses
   /// (`ensure_ascii=True`: non-ASCII as `\uXXXX`).
   public static func quote(_ string: String) -> String {
+    // Fast path: printable ASCII without quote or backslash needs no escaping.
+    if string.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+      return "\"" + string + "\""
+    }
     var out = "\""
     for unit in string.utf16 {
       switch unit {

@@ -1,0 +1,56 @@
+extension Detection {
+  /// The detection as a JSON object (the `detection` block of `inspect --json`).
+  ///
+  /// Keys: `format`, `title`, `family`, `confidence` (two decimals), `signature`, `evidence`,
+  /// `notes`, `alternatives`, `stripped_prefix` (or `null`), `facts` (see
+  /// ``DetectedFacts/json()``), `algorithm` (`"eagle"`, `"eagle3"` or `null`) and
+  /// `no_algorithm_reason` (a sentence when `algorithm` is `null`, else `null`).
+  public func json() -> JSONValue {
+    [
+      "format": .string(format.rawValue),
+      "title": .string(format.title),
+      "family": .string(format.family.rawValue),
+      "confidence": .double(Detection.rounded(confidence)),
+      "signature": .string(signature),
+      "evidence": .array(evidence.map(JSONValue.string)),
+      "notes": .array(notes.map(JSONValue.string)),
+      "alternatives": .array(alternatives.map { .string($0.rawValue) }),
+      "stripped_prefix": strippedPrefix.map(JSONValue.string) ?? .null,
+      "facts": facts.json(),
+      "algorithm": conversion.algorithm.map { .string($0.rawValue) } ?? .null,
+      "no_algorithm_reason": conversion.reason.map(JSONValue.string) ?? .null,
+    ]
+  }
+
+  /// A few human-readable lines: format and confidence, algorithm, signature, facts, then the
+  /// evidence, alternatives and notes (one per line, indented).
+  public var humanLines: [String] {
+    var lines = [
+      "format:     \(format.rawValue) — \(format.title) (confidence \(Detection.formatted(confidence)))",
+      "algorithm:  " + (conversion.algorithm?.rawValue ?? "none — \(conversion.reason ?? "")"),
+      "signature:  \(signature)",
+      "facts:      \(facts.summary)",
+    ]
+    if let strippedPrefix { lines.append("prefix:     \"\(strippedPrefix)\" stripped from tensor names") }
+    if !alternatives.isEmpty {
+      lines.append("could be:   " + alternatives.map(\.rawValue).joined(separator: ", "))
+    }
+    lines.append("evidence:")
+    lines += evidence.map { "  - \($0)" }
+    if !notes.isEmpty {
+      lines.append("notes:")
+      lines += notes.map { "  - \($0)" }
+    }
+    return lines
+  }
+
+  static func rounded(_ value: Double) -> Double {
+    (value * 100).rounded() / 100
+  }
+
+  static func formatted(_ value: Double) -> String {
+    let hundredths = Int((value * 100).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+  }
+}

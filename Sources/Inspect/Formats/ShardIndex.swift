@@ -1,0 +1,226 @@
+/// A Hugging Face sharded-checkpoint index (`model.safetensors.index.json`,
+/// `pytorch_model.bin.index.json`): which shard file holds each tensor.
+///
+/// Shard names come from the file and are untrusted: ``parse(_:path:)`` accepts only plain file
+/// names in the index's own directory (no absolute paths, no `..`, no separators of either
+/// kind, nothing empty). ``verify(tensorsByShard:)`` then checks the index against what the
+/// shards really hold, in both directions.
+public struct ShardIndex: Sendable {
+  /// One `weight_map` entry.
+  public struct Entry: Sendable, Hashable {
+    /// The tensor name.
+    public var tensor: String
+    /// The shard file name (a plain file name in the index's directory).
+    public var shard: String
+  }
+
+  /// The path of the index file.
+  public var path: String
+  /// The `weight_map` entries, sorted by tensor name (names are unique).
+  public var entries: [Entry]
+  /// The distinct shard file names, sorted (the order loaders open them in).
+  public var shards: [String]
+  /// The index's `metadata` object (for example `total_size`), if present; not interpreted.
+  public var metadata: JSONValue?
+
+  /// Tensor name → shard file name.
+  public var weightMap: [String: String] {
+    Dictionary(entries.map { ($0.tensor, $0.shard) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  /// The shard the index names for `tensor`, if it lists it.
+  public func shard(of tensor: String) -> String? {
+    position(of: tensor).map { entries[$0].shard }
+  }
+
+  /// Sorts `entries` by tensor name (cheap when already sorted, as Hugging Face writes them)
+  /// and returns `nil` if a name repeats.
+  static func sortedUnique(_ entries: [Entry]) -> [Entry]? {
+    var sorted = entries
+    if !zip(sorted, sorted.dropFirst()).allSatisfy({ $0.tensor < $1.tensor }) {
+      sorted.sort { $0.tensor < $1.tensor }
+      for (previous, next) in zip(sorted, sorted.dropFirst()) where previous.tensor == next.tensor { return nil }
+    }
+    return sorted
+  }
+
+  /// The largest index file accepted: 64 MiB.
+  public static let maximumFileSize = 64 << 20
+
+  /// Reads and parses the index at `path`.
+  ///
+  /// - Throws: ``CheckpointError`` when the file cannot be read, is over
+  ///   ``maximumFileSize``, is not strict JSON, or breaks a rule of ``parse(_:path:)``.
+  public static func read(path: String) throws(CheckpointError) -> ShardIndex {
+    let file = try MappedFile(path: path)
+    guard file.count <= maximumFileSize else {
+      throw CheckpointError(
+        .limitExceeded, file: path,
+        reason: "index is \(file.count) bytes, over the \(maximumFileSize)-byte limit")
+    }
+    return try parse(file.bytes, path: path)
+  }
+
+  /// Parses index JSON `bytes`, reporting errors against `path`.
+  public static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
+    try parse(bytes, path: path, allowFastPath: true)
+  }
+
+  /// `allowFastPath: false` forces the general JSON path (tests compare the two).
+  static func parse(
+    _ bytes: UnsafeRawBufferPointer, path: String, allowFastPath: Bool
+  ) throws(CheckpointError) -> ShardIndex {
+    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes), let entries = sortedUnique(scanned.entries) {
+      // Names are checked in the order the general path would meet them.
+      for shard in scanned.shards {
+        if let firstTensor = firstTensor(in: bytes, listing: shard) {
+          try validateShardName(shard, index: path, tensor: firstTensor)
+        } else {
+          try validateShardName(shard, index: path)
+        }
+      }
+      return ShardIndex(path: path, entries: entries, shards: scanned.shards.sorted(), metadata: scanned.metadata)
+    }
+    return try parseGeneral(bytes, path: path)
+  }
+
+  /// The first tensor (in document order) that the weight map assigns to `shard`; only
+  /// computed when the name is about to be checked, and cheap when it is fine.
+  private static func firstTensor(in bytes: UnsafeRawBufferPointer, listing shard: String) -> String? {
+    do throws(CheckpointError) {
+      try validateShardName(shard, index: "")
+      return nil
+    } catch {
+      // Only on the error path: find the first tensor mapped to this shard.
+      guard let members = (try? StrictJSONParser.parse(bytes))?["weight_map"]?.objectMembers else { return nil }
+      return members.first { $0.value.stringValue == shard }?.key
+    }
+  }
+
+  private static func parseGeneral(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
+    let root: JSONValue
+    do throws(StrictJSONParser.Failure) {
+      root = try StrictJSONParser.parse(bytes)
+    } catch {
+      throw CheckpointError(
+        .malformed, file: path, offset: UInt64(error.offset), reason: "index is not valid JSON: \(error.reason)")
+    }
+    guard case .object = root else {
+      throw CheckpointError(.malformed, file: path, reason: "index is \(JSONDescription.typeWithArticle(root)), not an object")
+    }
+    guard let weightMapValue = root["weight_map"] else {
+      throw CheckpointError(.malformed, file: path, reason: "index has no 'weight_map'")
+    }
+    guard case .object(let members) = weightMapValue else {
+      throw CheckpointError(
+        .malformed, file: path, reason: "'weight_map' is \(JSONDescription.typeWithArticle(weightMapValue)), not an object")
+    }
+    guard !members.isEmpty else {
+      throw CheckpointError(.malformed, file: path, reason: "'weight_map' lists no tensors")
+    }
+    var entries: [Entry] = []
+    entries.reserveCapacity(members.count)
+    var shardSet = Set<String>()
+    for member in members {
+      guard case .string(let shard) = member.value else {
+        throw CheckpointError(
+          .malformed, file: path, tensor: member.key,
+          reason: "shard name is \(JSONDescription.typeWithArticle(member.value)), not a string")
+      }
+      if !shardSet.contains(shard) {
+        try validateShardName(shard, index: path, tensor: member.key)
+        shardSet.insert(shard)
+      }
+      entries.append(Entry(tensor: member.key, shard: shard))
+    }
+    // The strict parser has already rejected duplicate names.
+    let sorted = sortedUnique(entries) ?? entries.sorted { $0.tensor < $1.tensor }
+    return ShardIndex(path: path, entries: sorted, shards: shardSet.sorted(), metadata: root["metadata"])
+  }
+
+  /// Checks that `name` is a plain file name that stays in the index's directory.
+  ///
+  /// - Throws: ``CheckpointError`` (`.malformed`) naming the index, the tensor that listed the
+  ///   shard, and what is wrong with the name.
+  public static func validateShardName(_ name: String, index: String, tensor: String? = nil) throws(CheckpointError) {
+    func reject(_ reason: String) -> CheckpointError {
+      CheckpointError(.malformed, file: index, tensor: tensor, reason: reason)
+    }
+    let shown = JSONWriter.quote(name)
+    if name.isEmpty { throw reject("empty shard name") }
+    if name.hasPrefix("/") { throw reject("shard name \(shown) is an absolute path") }
+    if name.utf8.contains(0x5C) { throw reject("shard name \(shown) contains a backslash") }
+    if name.split(separator: "/", omittingEmptySubsequences: false).contains("..") || name == ".." {
+      throw reject("shard name \(shown) contains a '..' component")
+    }
+    if name.contains("/") { throw reject("shard name \(shown) contains a path separator") }
+    if name == "." { throw reject("shard name \(shown) is not a file name") }
+    if name.utf8.contains(0) { throw reject("shard name \(shown) contains a NUL byte") }
+    if name.utf8.count > 255 { throw reject("shard name \(shown) is longer than 255 bytes") }
+  }
+
+  /// Checks the index against the tensors each shard really holds (keys are shard file names
+  /// as listed in ``shards``).
+  ///
+  /// Every indexed tensor must be in exactly the shard the index names, and every tensor found
+  /// in a shard must be in the index. A tensor stored in two shards is an error too.
+  ///
+  /// - Parameter shardPaths: the path of each shard, used to name the shard in errors.
+  /// - Throws: ``CheckpointError`` (`.malformed`) naming the shard or index and the tensor.
+  public func verify(
+    tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]
+  ) throws(CheckpointError) {
+    var seen = [Bool](repeating: false, count: entries.count)
+    for shard in shards {
+      // A shard's tensors are usually a run of consecutive index entries: try the entry after
+      // the previous hit before searching.
+      var hint = 0
+      for tensor in tensorsByShard[shard] ?? [] {
+        let position: Int
+        if hint < entries.count, entries[hint].tensor == tensor.name {
+          position = hint
+        } else if let found = self.position(of: tensor.name) {
+          position = found
+        } else {
+          throw CheckpointError(
+            .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
+            reason: "tensor is in shard '\(shard)' but missing from the index \(Self.fileName(path))")
+        }
+        hint = position + 1
+        let listed = entries[position].shard
+        if seen[position] || listed != shard {
+          if seen[position] || tensorsByShard[listed]?.contains(where: { $0.name == tensor.name }) == true {
+            let (first, second) = listed < shard ? (listed, shard) : (shard, listed)
+            throw CheckpointError(
+              .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
+              reason: "tensor is stored in both '\(first)' and '\(second)'")
+          }
+          throw CheckpointError(
+            .malformed, file: path, tensor: tensor.name,
+            reason: "index places the tensor in '\(listed)' but it is stored in '\(shard)'")
+        }
+        seen[position] = true
+      }
+    }
+    if let missing = seen.firstIndex(of: false) {
+      throw CheckpointError(
+        .malformed, file: path, tensor: entries[missing].tensor,
+        reason: "index places the tensor in '\(entries[missing].shard)' but that shard does not contain it")
+    }
+  }
+
+  /// The position of `tensor` in ``entries``, by binary search.
+  private func position(of tensor: String) -> Int? {
+    var low = 0
+    var high = entries.count
+    while low < high {
+      let middle = (low + high) / 2
+      if entries[middle].tensor < tensor { low = middle + 1 } else { high = middle }
+    }
+    return low < entries.count && entries[low].tensor == tensor ? low : nil
+  }
+
+  private static func fileName(_ path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? path
+  }
+}

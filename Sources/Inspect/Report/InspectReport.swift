@@ -1,0 +1,224 @@
+/// What `speculators inspect` reports about a checkpoint: its files, a config summary, every
+/// tensor, totals and per-dtype totals. Built from headers only (``Inspector/inspect(path:)``).
+///
+/// ``json()`` is the `--json` document (schema: `schemas/inspect-report.schema.json`);
+/// ``text(width:)`` is the human rendering.
+public struct InspectReport: Sendable {
+  /// One file of the checkpoint.
+  public struct File: Sendable, Hashable {
+    /// The path relative to the checkpoint directory.
+    public var name: String
+    /// Size in bytes.
+    public var size: Int
+    /// What the file is.
+    public var kind: CheckpointFileKind
+
+    /// Creates a file entry.
+    public init(name: String, size: Int, kind: CheckpointFileKind) {
+      self.name = name
+      self.size = size
+      self.kind = kind
+    }
+  }
+
+  /// The `config.json` fields a reader of a draft or verifier checks first. Each is `nil` when
+  /// the config does not say. For Speculators configs, fields missing at the top level are
+  /// taken from `transformer_layer_config`; for multimodal configs, from `text_config`.
+  public struct ConfigSummary: Sendable, Hashable {
+    /// `model_type`.
+    public var modelType: String?
+    /// `architectures`.
+    public var architectures: [String]?
+    /// `hidden_size`.
+    public var hiddenSize: Int?
+    /// `num_hidden_layers`.
+    public var numHiddenLayers: Int?
+    /// `num_attention_heads`.
+    public var numAttentionHeads: Int?
+    /// `num_key_value_heads` as written; `nil` when absent (no default from the head count).
+    public var numKeyValueHeads: Int?
+    /// `vocab_size`.
+    public var vocabSize: Int?
+    /// `draft_vocab_size` (or `truncated_vocab_size`).
+    public var draftVocabSize: Int?
+    /// `torch_dtype` or `dtype`, as written (for example `bfloat16`).
+    public var dtype: String?
+    /// `speculators_model_type`, present only in Speculators configs.
+    public var speculatorsModelType: String?
+
+    /// Summarises a parsed `config.json`.
+    public init(config: JSONValue) {
+      let top = ModelConfig(config)
+      let layer = top.layer
+      func int(_ key: String) -> Int? { top.int(key) ?? layer?.int(key) }
+      modelType = top.modelType ?? layer?.modelType
+      architectures = top.architectures
+      hiddenSize = top.hiddenSize ?? layer?.hiddenSize
+      numHiddenLayers = int("num_hidden_layers")
+      numAttentionHeads = int("num_attention_heads")
+      numKeyValueHeads = int("num_key_value_heads")
+      vocabSize = int("vocab_size")
+      draftVocabSize = top.draftVocabSize ?? layer?.draftVocabSize
+      dtype = top.string("torch_dtype") ?? top.string("dtype") ?? layer?.string("torch_dtype")
+        ?? layer?.string("dtype")
+      speculatorsModelType = top.speculatorsModelType
+    }
+
+    /// The summary as `(config key, value)` pairs, in display order, absent fields included
+    /// as `null`.
+    public var fields: [(key: String, value: JSONValue)] {
+      func number(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
+      func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+      return [
+        ("model_type", text(modelType)),
+        ("architectures", architectures.map { .array($0.map { .string($0) }) } ?? .null),
+        ("hidden_size", number(hiddenSize)),
+        ("num_hidden_layers", number(numHiddenLayers)),
+        ("num_attention_heads", number(numAttentionHeads)),
+        ("num_key_value_heads", number(numKeyValueHeads)),
+        ("vocab_size", number(vocabSize)),
+        ("draft_vocab_size", number(draftVocabSize)),
+        ("dtype", text(dtype)),
+        ("speculators_model_type", text(speculatorsModelType)),
+      ]
+    }
+  }
+
+  /// One tensor.
+  public struct Tensor: Sendable, Hashable {
+    /// The tensor's name.
+    public var name: String
+    /// The element type.
+    public var dtype: DType
+    /// The shape, outermost first.
+    public var shape: [Int]
+    /// The element count.
+    public var parameters: Int
+    /// The size of the dense bytes.
+    public var bytes: Int
+    /// The weights file holding it, relative to the checkpoint directory.
+    public var file: String
+  }
+
+  /// Sums over a set of tensors.
+  public struct Totals: Sendable, Hashable {
+    /// How many tensors.
+    public var tensors: Int
+    /// Their total element count.
+    public var parameters: Int
+    /// Their total size in bytes.
+    public var bytes: Int
+
+    /// Creates totals.
+    public init(tensors: Int, parameters: Int, bytes: Int) {
+      self.tensors = tensors
+      self.parameters = parameters
+      self.bytes = bytes
+    }
+
+    mutating func add(_ tensor: Tensor) {
+      tensors += 1
+      parameters += tensor.parameters
+      bytes += tensor.bytes
+    }
+  }
+
+  /// Sums over the tensors of one dtype.
+  public struct DTypeTotals: Sendable, Hashable {
+    /// The element type.
+    public var dtype: DType
+    /// The sums over tensors of that type.
+    public var totals: Totals
+  }
+
+  /// The path as the user gave it.
+  public var location: String
+  /// The directory holding the checkpoint.
+  public var directory: String
+  /// Every file of the checkpoint, sorted by name.
+  public var files: [File]
+  /// The config summary, or `nil` when there is no `config.json`.
+  public var config: ConfigSummary?
+  /// safetensors `__metadata__` per weights file name.
+  public var metadata: [String: [String: String]]
+  /// Every tensor, sorted by name.
+  public var tensors: [Tensor]
+  /// Sums over all tensors.
+  public var totals: Totals
+  /// Sums per dtype, sorted by dtype name.
+  public var dtypes: [DTypeTotals]
+  /// The source format and producer detected from headers and config, with evidence and
+  /// confidence.
+  public var detection: Detection
+
+  /// Builds the report of an opened checkpoint, running format detection on it.
+  public init(checkpoint: Checkpoint) {
+    location = checkpoint.location
+    directory = checkpoint.directory
+    files = checkpoint.files.map { File(name: $0.name, size: $0.size, kind: $0.kind) }
+    config = checkpoint.config.map(ConfigSummary.init(config:))
+    metadata = checkpoint.metadata
+    let names = Dictionary(checkpoint.files.map { ($0.path, $0.name) }, uniquingKeysWith: { first, _ in first })
+    var lastPath = ""
+    var lastName = ""
+    tensors = checkpoint.tensors.map { info in
+      // Neighbouring tensors mostly share a file: skip the lookup then.
+      if info.file != lastPath {
+        lastPath = info.file
+        lastName = names[info.file] ?? info.file
+      }
+      return Tensor(
+        name: info.name, dtype: info.dtype, shape: info.shape, parameters: info.elementCount,
+        bytes: info.byteCount, file: lastName)
+    }
+    var overall = Totals(tensors: 0, parameters: 0, bytes: 0)
+    var byDType: [DType: Totals] = [:]
+    for tensor in tensors {
+      overall.add(tensor)
+      byDType[tensor.dtype, default: Totals(tensors: 0, parameters: 0, bytes: 0)].add(tensor)
+    }
+    totals = overall
+    dtypes = byDType.map { DTypeTotals(dtype: $0.key, totals: $0.value) }.sorted { $0.dtype.rawValue < $1.dtype.rawValue }
+    detection = FormatDetector.detect(checkpoint)
+  }
+
+  /// The `--json` document.
+  public func json() -> JSONValue {
+    json(includingTensors: true)
+  }
+
+  /// The document, with an empty `tensors` list unless `includingTensors` (``jsonText()``
+  /// writes that list itself).
+  func json(includingTensors: Bool) -> JSONValue {
+    func number(_ value: Int) -> JSONValue { .int(Int64(value)) }
+    func totalsJSON(_ totals: Totals) -> [(key: String, value: JSONValue)] {
+      [("tensors", number(totals.tensors)), ("parameters", number(totals.parameters)), ("bytes", number(totals.bytes))]
+    }
+    let fileList: [JSONValue] = files.map {
+      .object([("name", .string($0.name)), ("size", number($0.size)), ("kind", .string($0.kind.rawValue))])
+    }
+    let tensorList: [JSONValue] = !includingTensors ? [] : tensors.map {
+      .object([
+        ("name", .string($0.name)), ("dtype", .string($0.dtype.rawValue)),
+        ("shape", .array($0.shape.map(number))), ("parameters", number($0.parameters)),
+        ("bytes", number($0.bytes)), ("file", .string($0.file)),
+      ])
+    }
+    let metadataJSON: JSONValue = .object(
+      metadata.keys.sorted().map { file in
+        let map = metadata[file] ?? [:]
+        return (file, .object(map.keys.sorted().map { ($0, .string(map[$0] ?? "")) }))
+      })
+    return .object([
+      ("location", .string(location)),
+      ("directory", .string(directory)),
+      ("files", .array(fileList)),
+      ("config", config.map { .object($0.fields) } ?? .null),
+      ("detection", detection.json()),
+      ("metadata", metadataJSON),
+      ("tensors", .array(tensorList)),
+      ("totals", .object(totalsJSON(totals))),
+      ("dtypes", .array(dtypes.map { .object([("dtype", .string($0.dtype.rawValue))] + totalsJSON($0.totals)) })),
+    ])
+  }
+}

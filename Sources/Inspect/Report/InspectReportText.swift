@@ -1,0 +1,130 @@
+extension InspectReport {
+  /// The human rendering: a summary line, then files, config, detection, metadata, tensors and
+  /// per-dtype totals as aligned tables. `width` bounds the table width (long tensor names are
+  /// shortened in the middle); `nil` means no limit. Pure: no colour, no terminal queries.
+  public func text(width: Int? = nil) -> String {
+    var sections: [String] = []
+    let weightFiles = Set(tensors.map(\.file))
+    sections.append(
+      location + "\n  " + "\(files.count) file\(files.count == 1 ? "" : "s"), "
+        + "\(HumanUnits.grouped(totals.tensors)) tensor\(totals.tensors == 1 ? "" : "s"), "
+        + "\(HumanUnits.grouped(totals.parameters)) parameters"
+        + (totals.parameters >= 1000 ? " (\(HumanUnits.count(totals.parameters))), " : ", ")
+        + HumanUnits.bytes(totals.bytes))
+
+    var fileTable = TextTable(columns: [.init("name", flexible: true), .init("kind"), .init("size", .right)])
+    for file in files { fileTable.append([file.name, file.kind.rawValue, HumanUnits.bytes(file.size)]) }
+    sections.append("Files\n" + fileTable.render(width: width))
+
+    if let config {
+      var lines = ["Config (config.json)"]
+      let present = config.fields.filter { !$0.value.isNull }
+      let keyWidth = present.map(\.key.count).max() ?? 0
+      for field in present {
+        lines.append("  " + field.key.padding(to: keyWidth) + "  " + Self.plain(field.value))
+      }
+      if present.isEmpty { lines.append("  (none of the summarised fields are set)") }
+      sections.append(lines.joined(separator: "\n"))
+    } else {
+      sections.append("Config\n  no config.json")
+    }
+
+    let detectionLines = detection.humanLines.flatMap { Self.wrap("  " + $0, width: width) }
+    sections.append((["Detection"] + detectionLines).joined(separator: "\n"))
+
+    if !metadata.isEmpty {
+      var lines = ["Metadata (safetensors __metadata__)"]
+      for file in metadata.keys.sorted() {
+        let map = metadata[file] ?? [:]
+        let pairs = map.keys.sorted().map { "\($0)=\(map[$0] ?? "")" }.joined(separator: ", ")
+        lines.append("  \(file): \(pairs.isEmpty ? "(empty)" : pairs)")
+      }
+      sections.append(lines.joined(separator: "\n"))
+    }
+
+    var columns: [TextTable.Column] = [
+      .init("name", flexible: true), .init("dtype"), .init("shape"), .init("params", .right), .init("size", .right),
+    ]
+    let showFile = weightFiles.count > 1
+    if showFile { columns.append(.init("file")) }
+    var tensorTable = TextTable(columns: columns)
+    for tensor in tensors {
+      var row = [
+        tensor.name, tensor.dtype.rawValue, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]",
+        HumanUnits.count(tensor.parameters), HumanUnits.bytes(tensor.bytes),
+      ]
+      if showFile { row.append(tensor.file) }
+      tensorTable.append(row)
+    }
+    sections.append(
+      "Tensors (\(HumanUnits.grouped(tensors.count)))\n"
+        + (tensors.isEmpty ? "  (none)" : tensorTable.render(width: width)))
+
+    var dtypeTable = TextTable(columns: [
+      .init("dtype"), .init("tensors", .right), .init("params", .right), .init("size", .right),
+    ])
+    for entry in dtypes {
+      dtypeTable.append([
+        entry.dtype.rawValue, HumanUnits.grouped(entry.totals.tensors), HumanUnits.count(entry.totals.parameters),
+        HumanUnits.bytes(entry.totals.bytes),
+      ])
+    }
+    if !dtypes.isEmpty { sections.append("By dtype\n" + dtypeTable.render(width: width)) }
+    return sections.joined(separator: "\n\n") + "\n"
+  }
+
+  /// A JSON value without quotes around plain strings, arrays as comma lists.
+  /// Splits `line` at spaces so no piece is wider than `width`, keeping the line's own spacing;
+  /// continuation lines are indented two more than the line. A word wider than the room left is
+  /// shortened in the middle.
+  static func wrap(_ line: String, width: Int?) -> [String] {
+    guard let width, TextTable.displayWidth(line) > width else { return [line] }
+    let indentCount = line.prefix { $0 == " " || $0 == "-" }.count
+    let continuation = String(repeating: " ", count: indentCount + 2)
+    var lines: [String] = []
+    var rest = Substring(line)
+    var prefix = ""
+    while !rest.isEmpty {
+      let room = width - prefix.count
+      let chars = Array(rest)
+      if chars.count <= room {
+        lines.append(prefix + String(rest))
+        break
+      }
+      // The last space inside the room that is not part of the leading indentation.
+      let lowest = prefix.isEmpty ? indentCount + 1 : 1
+      var cut = -1
+      var index = min(room, chars.count - 1)
+      while index >= lowest {
+        if chars[index] == " " { cut = index; break }
+        index -= 1
+      }
+      if cut < 0 {
+        let end = chars.firstIndex(of: " ") ?? chars.count
+        let word = String(chars[..<end])
+        lines.append(prefix + TextTable.shorten(word, to: max(4, room)))
+        rest = Substring(String(chars[end...]).drop { $0 == " " })
+      } else {
+        lines.append(prefix + String(chars[..<cut]))
+        rest = Substring(String(chars[cut...]).drop { $0 == " " })
+      }
+      prefix = continuation
+    }
+    return lines
+  }
+
+  private static func plain(_ value: JSONValue) -> String {
+    switch value {
+    case .string(let text): return text
+    case .array(let elements) where elements.allSatisfy({ $0.objectMembers == nil && $0.arrayValue == nil }):
+      return elements.map(plain).joined(separator: ", ")
+    default: return JSONWriter.compact(value)
+    }
+  }
+}
+
+extension String {
+  fileprivate func padding(to width: Int) -> String {
+    count >= width ? self : self + String(repeating: " ", count: width - count)
+  }
+}

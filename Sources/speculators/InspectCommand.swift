@@ -1,0 +1,68 @@
+import ArgumentParser
+import Inspect
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `speculators inspect PATH [--json]`: files, config summary, tensors and totals of a checkpoint.
+struct InspectCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "inspect",
+    abstract: "Show a checkpoint's files, config summary, tensors and totals (headers only).",
+    discussion: """
+      PATH is a checkpoint directory, a single weights file (.safetensors, .bin, .pt, .pth; \
+      recognised by content, not name) or a sharded index (*.index.json). Only headers are \
+      read, so large checkpoints inspect quickly.
+
+      Examples:
+        speculators inspect ./eagle3-draft
+        speculators inspect ./verifier/model.safetensors.index.json
+        speculators inspect ./draft/pytorch_model.bin --json | jq '.totals'
+
+      Exit status: 0 on success, 2 when the path cannot be read (one line on stderr naming \
+      the file and the byte offset or tensor at fault).
+      """
+  )
+
+  @Argument(help: "A checkpoint directory, weights file or index file.")
+  var path: String
+
+  @Flag(name: .long, help: "Print one JSON document (schemas/inspect-report.schema.json).")
+  var json = false
+
+  func run() throws {
+    try runReportingErrors {
+      let report = try Inspector.inspect(path: path)
+      if json {
+        report.writeJSON(writeStandardOutput)
+      } else {
+        print(report.text(width: terminalWidth()), terminator: "")
+      }
+    }
+  }
+
+  /// Writes `buffer` to stdout unbuffered (large JSON documents are streamed in chunks).
+  private func writeStandardOutput(_ buffer: UnsafeRawBufferPointer) {
+    guard let base = buffer.baseAddress else { return }
+    var offset = 0
+    while offset < buffer.count {
+      let written = write(STDOUT_FILENO, base + offset, buffer.count - offset)
+      if written < 0 && errno == EINTR { continue }
+      if written <= 0 { return }
+      offset += written
+    }
+  }
+
+  /// The terminal's width when stdout is one, else `COLUMNS`, else no limit.
+  private func terminalWidth() -> Int? {
+    var size = winsize()
+    if isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+      return Int(size.ws_col)
+    }
+    if let columns = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), columns > 0 { return columns }
+    return nil
+  }
+}
