@@ -222,6 +222,25 @@ import Testing
     #expect(report.tensors.first { $0.status == .added }?.note == "from the verifier (model.embed_tokens.weight)")
   }
 
+  @Test func synthesisedTensorsInAManifestAreAddedByTheConversion() throws {
+    let json: JSONValue = [
+      "manifest_version": 1, "options": ["algorithm": "eagle"],
+      "tensors": [
+        [
+          "name": "fusion_fc.bias", "dtype": "F32", "shape": [8], "file": "model.safetensors",
+          "xxh3_128": "00000000000000000000000000000000", "source": ["origin": "synthesized", "fill": "zeros"],
+        ]
+      ],
+      "dropped": [["name": "embed_tokens.weight", "reason": "eagle drafts take embeddings from the verifier"]],
+      "files": [],
+    ]
+    let plan = CounterpartMapping.recorded(in: try ManifestSnapshot(json: json, path: "m.json"))
+    #expect(plan.added == ["fusion_fc.bias": "made by the converter, filled with zeros"])
+    #expect(plan.dropped == ["embed_tokens.weight": "eagle drafts take embeddings from the verifier"])
+    #expect(plan.basis == .manifest)
+    #expect(plan.algorithm == "eagle")
+  }
+
   @Test func manifestsOfTwoRunsDifferOnlyInVolatilePaths() throws {
     let first = try write(Self.eagle3Conversion(), config: DiffScenario.config)
     let second = try write(Self.eagle3Conversion(), config: DiffScenario.config)

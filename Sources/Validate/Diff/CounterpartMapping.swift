@@ -75,6 +75,8 @@ enum CounterpartMapping {
     for tensor in manifest.tensors {
       if tensor.sourceOrigin == "draft", let source = tensor.sourceName {
         plan.targetOfSource[source] = tensor.name
+      } else if tensor.sourceOrigin == "synthesized" {
+        plan.added[tensor.name] = "made by the converter" + (tensor.sourceFill.map { ", filled with \($0)" } ?? "")
       } else {
         let origin = tensor.sourceOrigin ?? "elsewhere"
         plan.added[tensor.name] = "from the \(origin)" + (tensor.sourceName.map { " (\($0))" } ?? "")

@@ -14,11 +14,13 @@ struct ManifestSnapshot: Sendable {
     var shape: [Int]
     var file: String
     var digest: String
-    /// Where it came from: `draft` or `verifier`, the source name, dtype and digest.
+    /// Where it came from: `draft`, `verifier` or `synthesized`, the source name, dtype and
+    /// digest, and what a synthesised tensor is filled with.
     var sourceOrigin: String?
     var sourceName: String?
     var sourceDType: DType?
     var sourceDigest: String?
+    var sourceFill: String?
   }
 
   /// One file as recorded.
@@ -89,7 +91,7 @@ struct ManifestSnapshot: Sendable {
           name: name, dtype: dtype, shape: shape, file: entry["file"]?.stringValue ?? "", digest: digest,
           sourceOrigin: source?["origin"]?.stringValue, sourceName: source?["name"]?.stringValue,
           sourceDType: source?["dtype"]?.stringValue.flatMap(DType.init(rawValue:)),
-          sourceDigest: source?["xxh3_128"]?.stringValue))
+          sourceDigest: source?["xxh3_128"]?.stringValue, sourceFill: source?["fill"]?.stringValue))
     }
     guard Set(tensors.map(\.name)).count == tensors.count else { throw fail("a tensor name appears twice") }
     self.tensors = tensors.sorted { $0.name < $1.name }
