@@ -1,0 +1,128 @@
+import Inspect
+
+/// The `--algorithm-kwargs` options, parsed and checked against the algorithm.
+///
+/// - eagle: `layernorms`, `fusion_bias` (booleans; a `true` forces the feature on, a `false`
+///   cannot turn off what the tensors show, as in the reference converter).
+/// - eagle3: `norm_before_residual` (boolean, always written), `eagle_aux_hidden_state_layer_ids`
+///   (list of integers, the vLLM "input of layer i" convention), `norm_before_fc`, `fc_norm`,
+///   `norm_output` (booleans).
+///
+/// An unknown key is an error naming it and listing the valid ones, never ignored.
+public struct AlgorithmKwargs: Sendable, Hashable {
+  /// The object as given (an empty object when none).
+  public var json: JSONValue
+
+  /// eagle `layernorms`.
+  public var layernorms: Bool?
+  /// eagle `fusion_bias`.
+  public var fusionBias: Bool?
+  /// eagle3 `norm_before_residual`.
+  public var normBeforeResidual: Bool?
+  /// eagle3 `eagle_aux_hidden_state_layer_ids`.
+  public var auxHiddenStateLayerIDs: [Int]?
+  /// eagle3 `norm_before_fc`.
+  public var normBeforeFC: Bool?
+  /// eagle3 `fc_norm`.
+  public var fcNorm: Bool?
+  /// eagle3 `norm_output`.
+  public var normOutput: Bool?
+
+  /// The keys each algorithm accepts.
+  public static func validKeys(for algorithm: ConversionAlgorithm) -> [String] {
+    switch algorithm {
+    case .eagle: return ["fusion_bias", "layernorms"]
+    case .eagle3:
+      return [
+        "eagle_aux_hidden_state_layer_ids", "fc_norm", "norm_before_fc", "norm_before_residual",
+        "norm_output",
+      ]
+    }
+  }
+
+  /// No kwargs.
+  public init() {
+    json = .object([])
+  }
+
+  /// Parses the JSON text of `--algorithm-kwargs`.
+  ///
+  /// - Throws: ``CheckpointError`` (`.invalidArgument`, file `--algorithm-kwargs`) for invalid
+  ///   JSON, a non-object, or a value of the wrong type.
+  public init(parsing text: String) throws(CheckpointError) {
+    let parsed: JSONValue
+    do {
+      parsed = try StrictJSONParser.parse(Array(text.utf8))
+    } catch {
+      throw CheckpointError(
+        .invalidArgument, file: "--algorithm-kwargs", offset: UInt64(error.offset),
+        reason: "invalid JSON: \(error.reason)")
+    }
+    try self.init(json: parsed)
+  }
+
+  /// Reads kwargs from a JSON object.
+  ///
+  /// - Throws: ``CheckpointError`` (`.invalidArgument`) for a non-object or a value of the
+  ///   wrong type. Unknown keys are checked by ``checked(for:)`` once the algorithm is known.
+  public init(json: JSONValue) throws(CheckpointError) {
+    guard let members = json.objectMembers else {
+      throw CheckpointError(
+        .invalidArgument, file: "--algorithm-kwargs", reason: "must be a JSON object, not \(json.typeName)")
+    }
+    self.json = json
+    for (key, value) in members {
+      switch key {
+      case "layernorms": layernorms = try Self.bool(key, value)
+      case "fusion_bias": fusionBias = try Self.bool(key, value)
+      case "norm_before_residual": normBeforeResidual = try Self.bool(key, value)
+      case "norm_before_fc": normBeforeFC = try Self.bool(key, value)
+      case "fc_norm": fcNorm = try Self.bool(key, value)
+      case "norm_output": normOutput = try Self.bool(key, value)
+      case "eagle_aux_hidden_state_layer_ids":
+        if value.isNull { break }
+        guard let elements = value.arrayValue, !elements.isEmpty else {
+          throw CheckpointError(
+            .invalidArgument, file: "--algorithm-kwargs",
+            reason: "'\(key)' must be a non-empty list of integers")
+        }
+        var ids: [Int] = []
+        for element in elements {
+          guard case .int(let raw) = element, let id = Int(exactly: raw), id >= 0 else {
+            throw CheckpointError(
+              .invalidArgument, file: "--algorithm-kwargs", reason: "'\(key)' must hold non-negative integers"
+            )
+          }
+          ids.append(id)
+        }
+        auxHiddenStateLayerIDs = ids
+      default:
+        break
+      }
+    }
+  }
+
+  /// Returns the kwargs after checking every key is one `algorithm` accepts.
+  ///
+  /// - Throws: ``CheckpointError`` (`.invalidArgument`) naming the first unknown key and
+  ///   listing the valid ones.
+  public func checked(for algorithm: ConversionAlgorithm) throws(CheckpointError) -> AlgorithmKwargs {
+    let valid = Self.validKeys(for: algorithm)
+    for (key, _) in json.objectMembers ?? [] where !valid.contains(key) {
+      throw CheckpointError(
+        .invalidArgument, file: "--algorithm-kwargs",
+        reason: "unknown \(algorithm.rawValue) kwarg '\(key)' (valid: \(valid.joined(separator: ", ")))")
+    }
+    return self
+  }
+
+  private static func bool(_ key: String, _ value: JSONValue) throws(CheckpointError) -> Bool? {
+    if value.isNull { return nil }
+    guard let flag = value.boolValue else {
+      throw CheckpointError(
+        .invalidArgument, file: "--algorithm-kwargs",
+        reason: "'\(key)' must be true or false, not \(value.typeName)")
+    }
+    return flag
+  }
+}

@@ -1,0 +1,155 @@
+import Inspect
+
+/// What a conversion did: where the output is, its files, every tensor (and where it came
+/// from), every dropped tensor, the feature flags, warnings and the validation that ran.
+///
+/// ``json()`` is the `--json` document (`schemas/convert-report.schema.json`);
+/// ``humanReadable(styled:)`` is the terminal rendering.
+public struct ConversionReport: Sendable {
+  /// One output tensor and its provenance.
+  public struct MappedTensor: Sendable, Hashable {
+    /// The Speculators name.
+    public var name: String
+    /// The output dtype.
+    public var dtype: DType
+    /// The shape.
+    public var shape: [Int]
+    /// The output file holding it.
+    public var file: String
+    /// Where the values came from.
+    public var origin: AuditManifest.Origin
+    /// The source tensor's name (`nil` when synthesised).
+    public var sourceName: String?
+    /// The source tensor's dtype (`nil` when synthesised).
+    public var sourceDType: DType?
+  }
+
+  /// The validation that ran on the output before it was moved into place.
+  public struct Validation: Sendable, Hashable {
+    /// The `--validate-device` value.
+    public var device: String
+    /// The checks that ran, each a short description.
+    public var checks: [String]
+    /// Notes (for example that no forward pass runs).
+    public var notes: [String]
+  }
+
+  /// The output path as given.
+  public var outputPath: String
+  /// Its absolute form.
+  public var resolvedOutputPath: String
+  /// The algorithm used.
+  public var algorithm: ConversionAlgorithm
+  /// The detected source format.
+  public var sourceFormat: String
+  /// Where the source came from.
+  public var source: SourceProvenance
+  /// Where the verifier came from.
+  public var verifier: SourceProvenance
+  /// Every output file (including the manifest), sorted by name.
+  public var files: [AuditManifest.FileDigest]
+  /// Every output tensor, sorted by name.
+  public var tensors: [MappedTensor]
+  /// Every dropped source tensor, sorted by name.
+  public var dropped: [ConversionMapping.Drop]
+  /// Feature flags and derived config values.
+  public var flags: [(key: String, value: JSONValue)]
+  /// Notes for the user.
+  public var warnings: [String]
+  /// The validation that ran, if `--validate-device` was given.
+  public var validation: Validation?
+
+  /// The `--json` document.
+  public func json() -> JSONValue {
+    func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    func provenance(_ value: SourceProvenance) -> JSONValue {
+      [
+        "given": .string(value.given), "resolved_path": .string(value.resolvedPath),
+        "hub_id": optional(value.hubID),
+        "revision": optional(value.revision),
+      ]
+    }
+    var sourceObject = provenance(source)
+    sourceObject = sourceObject.setting("format", to: .string(sourceFormat))
+    let validationValue: JSONValue =
+      validation.map { check in
+        [
+          "device": .string(check.device), "checks": .array(check.checks.map(JSONValue.string)),
+          "notes": .array(check.notes.map(JSONValue.string)),
+        ]
+      } ?? .null
+    return [
+      "output_path": .string(outputPath),
+      "resolved_output_path": .string(resolvedOutputPath),
+      "algorithm": .string(algorithm.rawValue),
+      "source": sourceObject,
+      "verifier": provenance(verifier),
+      "files": .array(
+        files.map { ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)] }),
+      "tensors": .array(
+        tensors.map { tensor in
+          [
+            "name": .string(tensor.name), "dtype": .string(tensor.dtype.rawValue),
+            "shape": .array(tensor.shape.map { .int(Int64($0)) }), "file": .string(tensor.file),
+            "origin": .string(tensor.origin.rawValue), "source_name": optional(tensor.sourceName),
+            "source_dtype": optional(tensor.sourceDType?.rawValue),
+          ]
+        }),
+      "dropped": .array(
+        dropped.map {
+          ["name": .string($0.name), "reason": .string($0.reason), "requested": .bool($0.requested)]
+        }),
+      "flags": .object(flags),
+      "warnings": .array(warnings.map(JSONValue.string)),
+      "validation": validationValue,
+    ]
+  }
+
+  /// The terminal rendering; `styled(text, role)` may colour a role (`heading`, `warning`, `dim`).
+  public func humanReadable(styled: (String, String) -> String = { text, _ in text }) -> String {
+    var lines: [String] = []
+    lines.append(
+      styled("Converted \(source.given) (\(sourceFormat)) → \(outputPath) [\(algorithm.rawValue)]", "heading")
+    )
+    lines.append("  verifier: \(verifier.given)")
+    let flagText = flags.map { "\($0.key)=\(JSONWriter.compact($0.value))" }.joined(separator: " ")
+    if !flagText.isEmpty { lines.append("  flags: \(flagText)") }
+    lines.append(styled("Files", "heading"))
+    for file in files {
+      lines.append("  \(file.name)  \(file.size) bytes  sha256 \(file.sha256)")
+    }
+    lines.append(styled("Tensors (\(tensors.count))", "heading"))
+    for tensor in tensors {
+      let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
+      var from: String
+      switch tensor.origin {
+      case .draft: from = tensor.sourceName == tensor.name ? "" : "← \(tensor.sourceName ?? "?")"
+      case .verifier: from = "← verifier \(tensor.sourceName ?? "?")"
+      case .synthesized: from = "(synthesised)"
+      }
+      if let sourceDType = tensor.sourceDType, sourceDType != tensor.dtype {
+        from += " cast from \(sourceDType.rawValue)"
+      }
+      lines.append("  \(tensor.name)  \(tensor.dtype.rawValue) \(shape)  \(from)".trimmingSuffixSpaces())
+    }
+    if !dropped.isEmpty {
+      lines.append(styled("Dropped (\(dropped.count))", "heading"))
+      for drop in dropped { lines.append("  \(drop.name): \(drop.reason)") }
+    }
+    if let validation {
+      lines.append(styled("Validation (\(validation.device))", "heading"))
+      for check in validation.checks { lines.append("  ok: \(check)") }
+      for note in validation.notes { lines.append(styled("  note: \(note)", "dim")) }
+    }
+    for warning in warnings { lines.append(styled("warning: \(warning)", "warning")) }
+    return lines.joined(separator: "\n")
+  }
+}
+
+extension String {
+  fileprivate func trimmingSuffixSpaces() -> String {
+    var text = self
+    while text.hasSuffix(" ") { text.removeLast() }
+    return text
+  }
+}

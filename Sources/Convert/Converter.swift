@@ -1,0 +1,339 @@
+import Inspect
+
+/// The algorithm asked for on the command line: one of the two, or `auto` (detected).
+public enum AlgorithmChoice: String, Sendable, Hashable, CaseIterable {
+  /// EAGLE v1/v2 and HASS → Speculators `eagle`.
+  case eagle
+  /// EAGLE-3 → Speculators `eagle3`.
+  case eagle3
+  /// Decide from the checkpoint's tensors.
+  case auto
+}
+
+/// Everything `speculators convert` takes; the CLI fills one of these and calls ``Converter/convert(_:progress:)``.
+public struct ConversionRequest: Sendable {
+  /// The draft: a local directory or weights file, a Hub id (`org/name[@revision]`) or a URL.
+  public var model: String
+  /// The verifier the draft attaches to, in the same forms (written as given to
+  /// `speculators_config.verifier.name_or_path`).
+  public var verifier: String
+  /// Where Hub ids and URLs are fetched from and cached (`--offline`, `--cache-dir`, `--endpoint`).
+  public var sources: HubOptions
+  /// The algorithm.
+  public var algorithm: AlgorithmChoice
+  /// The output directory (default `converted`).
+  public var outputPath: String
+  /// `--algorithm-kwargs`.
+  public var algorithmKwargs: AlgorithmKwargs
+  /// `--validate-device`: when set, the output is checked before it is moved into place.
+  public var validateDevice: String?
+  /// `--dtype`: the float dtype to write (`F32`, `F16`, `BF16`); `nil` keeps the source's.
+  public var dtype: DType?
+  /// `--force`: replace an existing non-empty output directory, and convert with an
+  /// `algorithm` that contradicts the detected layout.
+  public var force: Bool
+  /// `--max-shard-size`, bytes of tensor data per shard.
+  public var maxShardSize: Int
+  /// `--allow-drop`: tensor names (or `prefix*`) that may be left out.
+  public var allowDrop: [String]
+  /// `--drop-unknown`: leave out every tensor the layout does not know.
+  public var dropUnknown: Bool
+
+  /// Creates a request with the CLI's defaults.
+  public init(
+    model: String, verifier: String, algorithm: AlgorithmChoice,
+    outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
+    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
+    maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
+    dropUnknown: Bool = false, sources: HubOptions = HubOptions.fromEnvironment(progress: .silent)
+  ) {
+    self.model = model
+    self.verifier = verifier
+    self.sources = sources
+    self.algorithm = algorithm
+    self.outputPath = outputPath
+    self.algorithmKwargs = algorithmKwargs
+    self.validateDevice = validateDevice
+    self.dtype = dtype
+    self.force = force
+    self.maxShardSize = maxShardSize
+    self.allowDrop = allowDrop
+    self.dropUnknown = dropUnknown
+  }
+}
+
+/// Converts EAGLE v1/v2, HASS and EAGLE-3 drafts to the Speculators format.
+///
+/// The output directory gets `config.json`, `model.safetensors` (or shards and an index) and
+/// `speculators-manifest.json`; it is written into a temporary sibling and renamed into place
+/// only when everything (including `--validate-device` checks) succeeded, so a failure leaves
+/// nothing at the output path.
+public enum Converter {
+  /// The default output directory.
+  public static let defaultOutputPath = "converted"
+
+  /// Runs a conversion; `progress` receives a short line per stage.
+  ///
+  /// - Throws: ``CheckpointError`` with a one-line reason naming the file and, where it
+  ///   applies, the tensor.
+  public static func convert(
+    _ request: ConversionRequest, progress: (@Sendable (String) -> Void)? = nil
+  ) throws(CheckpointError) -> ConversionReport {
+    try convert(
+      request, open: { path throws(CheckpointError) in try CheckpointReader.open(path) }, progress: progress)
+  }
+
+  /// The conversion with an injectable checkpoint opener and chunk size (tests).
+  static func convert(
+    _ request: ConversionRequest, open: @escaping CheckpointOpener,
+    chunkSize: Int = TensorReader.defaultChunk,
+    progress: (@Sendable (String) -> Void)? = nil
+  ) throws(CheckpointError) -> ConversionReport {
+    guard request.maxShardSize > 0 else {
+      throw CheckpointError(
+        .invalidArgument, file: "--max-shard-size", reason: "must be a positive number of bytes")
+    }
+    if let dtype = request.dtype, !FloatCast.castableTypes.contains(dtype) {
+      throw CheckpointError(
+        .invalidArgument, file: "--dtype",
+        reason: "\(dtype.torchName) is not one of float32, float16, bfloat16")
+    }
+    let model = try SourceResolver.resolve(request.model, need: .checkpoint, options: request.sources)
+    let verifierSource = try SourceResolver.resolve(request.verifier, need: .configOnly, options: request.sources)
+    try checkOutputIsSeparate(request.outputPath, from: [model.path, verifierSource.path])
+
+    progress?("reading \(model.openPath)")
+    let checkpoint = try open(model.openPath)
+    guard let configJSON = checkpoint.config else {
+      throw CheckpointError(
+        .notFound, file: model.openPath,
+        reason: "no config.json next to the weights (the converter needs the draft's config)")
+    }
+    let configPath =
+      checkpoint.files.first(where: { $0.kind == .config })?.path ?? checkpoint.directory + "/config.json"
+    let detection = FormatDetector.detect(checkpoint)
+    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath, force: request.force)
+    let kwargs = try request.algorithmKwargs.checked(for: algorithm)
+    let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
+    let verifier = try VerifierModel.load(verifierSource)
+    let sources = request.sources
+    let verifierReference = request.verifier
+    let locateEmbeddings: EmbeddingLocator = { () throws(CheckpointError) in
+      guard verifierSource.origin != .local else { return try verifier.locateEmbeddings(open: open) }
+      // Hub or URL verifier: fetch the index and the one shard holding the embedding, open only it.
+      let withWeights = try SourceResolver.resolve(verifierReference, need: .embeddings, options: sources)
+      return try verifier.locateEmbeddings(in: withWeights, open: open)
+    }
+    let reader = TensorReader()
+    let inputs = ConversionInputs(
+      checkpoint: unwrapped.checkpoint, config: ModelConfig(configJSON), configPath: configPath, verifier: verifier,
+      kwargs: kwargs, dtype: request.dtype, allowDrop: request.allowDrop, dropUnknown: request.dropUnknown,
+      locateEmbeddings: locateEmbeddings, reader: reader)
+    var draft: ConversionDraft
+    switch algorithm {
+    case .eagle: draft = try EagleConversion.build(inputs)
+    case .eagle3: draft = try Eagle3Conversion.build(inputs)
+    }
+    if let prefix = detection.strippedPrefix, !unwrapped.storedNames.isEmpty {
+      // Report and record source tensors under their stored names.
+      for index in draft.tensors.indices where draft.tensors[index].origin == .draft {
+        if let name = draft.tensors[index].source?.name {
+          draft.tensors[index].source?.name = unwrapped.storedName(name)
+        }
+      }
+      for index in draft.dropped.indices {
+        draft.dropped[index].name = unwrapped.storedName(draft.dropped[index].name)
+      }
+      draft.warnings.append(
+        "tensor names carry the wrapper prefix '\(prefix)' (\(detection.format.rawValue)); it is removed before mapping")
+    }
+
+    let output = try AtomicOutputDirectory.create(at: request.outputPath, force: request.force)
+    do throws(CheckpointError) {
+      let writer = SafetensorsWriter(maxShardSize: request.maxShardSize, chunkSize: chunkSize)
+      progress?("writing tensors")
+      let written = try writer.write(
+        draft.tensors.map(\.entry), into: output.temporaryPath, reader: reader,
+        displayDirectory: output.finalPath)
+      let configFile = try SafetensorsWriter.writeText(
+        JSONWriter.pretty(draft.config) + "\n", named: "config.json", in: output.temporaryPath,
+        displayDirectory: output.finalPath)
+      progress?("hashing source files")
+      let manifest = try makeManifest(
+        request: request, algorithm: algorithm, kwargs: kwargs, model: model, checkpoint: checkpoint,
+        detection: detection, verifier: verifier, draft: draft, written: written,
+        outputFiles: written.files + [configFile])
+      let manifestFile = try SafetensorsWriter.writeText(
+        manifest.text(), named: AuditManifest.fileName, in: output.temporaryPath,
+        displayDirectory: output.finalPath)
+      var validation: ConversionReport.Validation?
+      if let device = request.validateDevice {
+        progress?("validating")
+        let checks = try OutputValidator.validate(
+          directory: output.temporaryPath, manifest: manifest, open: open)
+        let note =
+          device == "cpu"
+          ? "no forward pass is run: structural and digest checks only"
+          : "validation device \(device) not applicable: no forward pass is run; structural checks done on cpu"
+        validation = .init(device: device, checks: checks, notes: [note])
+      }
+      try output.commit()
+      return makeReport(
+        request: request, algorithm: algorithm, detection: detection, model: model, verifier: verifier,
+        draft: draft,
+        manifest: manifest, files: manifest.files + [manifestFile], validation: validation)
+    } catch {
+      output.discard()
+      throw error
+    }
+  }
+
+  /// Resolves `auto` and refuses an algorithm that contradicts the detected layout, unless
+  /// `force` (the user knows better than the detector).
+  private static func chooseAlgorithm(
+    _ choice: AlgorithmChoice, detection: Detection, location: String, force: Bool
+  ) throws(CheckpointError) -> ConversionAlgorithm {
+    switch choice {
+    case .auto:
+      guard let detected = detection.conversion.algorithm else {
+        if detection.format != .unknown, let reason = detection.conversion.reason {
+          throw CheckpointError(
+            .invalidArgument, file: location,
+            reason: "cannot convert: \(detection.format.rawValue) (\(detection.signature)): \(reason)")
+        }
+        throw CheckpointError(
+          .invalidArgument, file: location,
+          reason: "cannot choose an algorithm: \(detection.format.rawValue) (\(detection.signature)); "
+            + "pass --algorithm eagle or eagle3")
+      }
+      return detected
+    case .eagle, .eagle3:
+      let chosen: ConversionAlgorithm = choice == .eagle ? .eagle : .eagle3
+      if !force, let conflict = detection.conflict(withRequested: chosen) {
+        throw CheckpointError(.invalidArgument, file: location, reason: conflict + " (--force converts anyway)")
+      }
+      return chosen
+    }
+  }
+
+  /// Refuses an output directory that is (or contains) the source or the verifier.
+  private static func checkOutputIsSeparate(_ outputPath: String, from inputs: [String])
+    throws(CheckpointError)
+  {
+    let output = canonicalPath(outputPath)
+    for input in inputs {
+      let directory = canonicalPath(input)
+      if output == directory || directory.hasPrefix(output + "/") {
+        throw CheckpointError(
+          .invalidArgument, file: outputPath, reason: "the output path is (or contains) an input checkpoint")
+      }
+    }
+  }
+
+  private static func makeManifest(
+    request: ConversionRequest, algorithm: ConversionAlgorithm, kwargs: AlgorithmKwargs,
+    model: ResolvedSource,
+    checkpoint: Checkpoint, detection: Detection, verifier: VerifierModel, draft: ConversionDraft,
+    written: SafetensorsWriter.Output, outputFiles: [AuditManifest.FileDigest]
+  ) throws(CheckpointError) -> AuditManifest {
+    var sourceFiles: [AuditManifest.FileDigest] = []
+    for file in checkpoint.files where [.safetensors, .torchZip, .index, .config].contains(file.kind) {
+      let (sha, size) = try FileDigests.sha256(ofFile: file.path)
+      sourceFiles.append(.init(name: file.name, size: size, sha256: sha))
+    }
+    let writtenByName = Dictionary(
+      written.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    var tensors: [AuditManifest.Tensor] = []
+    for planned in draft.tensors {
+      guard let result = writtenByName[planned.entry.name] else { continue }
+      let source: AuditManifest.TensorSource
+      switch planned.origin {
+      case .synthesized:
+        if case .fill(let fill) = planned.entry.content {
+          source = .init(origin: .synthesized, fill: fill.rawValue)
+        } else {
+          source = .init(origin: .synthesized)
+        }
+      case .draft, .verifier:
+        source = .init(
+          origin: planned.origin, name: planned.source?.name, dtype: planned.source?.dtype,
+          xxh3: result.sourceXXH3)
+      }
+      tensors.append(
+        .init(
+          name: result.name, dtype: result.dtype, shape: result.shape, file: result.file, xxh3: result.xxh3,
+          source: source))
+    }
+    return AuditManifest(
+      options: .init(
+        algorithm: algorithm.rawValue, algorithmKwargs: kwargs.json, dtype: request.dtype?.torchName,
+        maxShardSize: request.maxShardSize, validateDevice: request.validateDevice,
+        outputPath: request.outputPath,
+        allowDrop: request.allowDrop, dropUnknown: request.dropUnknown),
+      source: .init(
+        given: model.given, resolvedPath: model.path, hubID: model.hubID, revision: model.revision,
+        format: detection.format.rawValue, files: sourceFiles),
+      verifier: .init(
+        given: verifier.given, resolvedPath: verifier.provenance.resolvedPath,
+        configSHA256: verifier.configSHA256,
+        embeddingsFile: draft.embeddingsFile),
+      tensors: tensors,
+      dropped: draft.dropped.map { .init(name: $0.name, reason: $0.reason) },
+      files: outputFiles)
+  }
+
+  private static func makeReport(
+    request: ConversionRequest, algorithm: ConversionAlgorithm, detection: Detection,
+    model: ResolvedSource,
+    verifier: VerifierModel, draft: ConversionDraft, manifest: AuditManifest,
+    files: [AuditManifest.FileDigest],
+    validation: ConversionReport.Validation?
+  ) -> ConversionReport {
+    let mapped = manifest.tensors.map { tensor in
+      ConversionReport.MappedTensor(
+        name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: tensor.file,
+        origin: tensor.source.origin,
+        sourceName: tensor.source.name, sourceDType: tensor.source.dtype)
+    }
+    return ConversionReport(
+      outputPath: request.outputPath, resolvedOutputPath: canonicalPath(request.outputPath),
+      algorithm: algorithm, sourceFormat: detection.format.rawValue, source: SourceProvenance(model),
+      verifier: verifier.provenance,
+      files: files.sorted { $0.name < $1.name }, tensors: mapped, dropped: draft.dropped, flags: draft.flags,
+      warnings: draft.warnings, validation: validation)
+  }
+}
+
+/// Converts `model` to the Speculators format: the library form of `speculators convert`
+/// (the Python reference's `convert_model`).
+///
+/// - Parameters:
+///   - model: the draft: a local directory or weights file, a Hub id or a URL.
+///   - algorithm: `eagle`, `eagle3` or `auto`.
+///   - verifier: the verifier, in the same forms: its `config.json` is read, and the one weights
+///     file holding its embeddings when an EAGLE-3 draft has none. Written as given to
+///     `verifier.name_or_path`.
+///   - outputPath: the output directory.
+///   - validateDevice: when set, the output is checked before being moved into place.
+///   - algorithmKwargs: the algorithm's options (see ``AlgorithmKwargs``).
+///   - dtype: the float dtype to write; `nil` keeps the source's.
+///   - force: replace an existing non-empty output directory.
+///   - maxShardSize: bytes of tensor data per shard.
+///   - allowDrop: tensor names (or `prefix*`) that may be left out.
+///   - dropUnknown: leave out every tensor the layout does not know.
+///   - sources: where Hub ids and URLs are fetched from and cached.
+/// - Returns: what was written.
+@discardableResult
+public func convertModel(
+  model: String, algorithm: AlgorithmChoice, verifier: String,
+  outputPath: String = Converter.defaultOutputPath,
+  validateDevice: String? = nil, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(), dtype: DType? = nil,
+  force: Bool = false, maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
+  dropUnknown: Bool = false, sources: HubOptions = HubOptions.fromEnvironment(progress: .silent)
+) throws(CheckpointError) -> ConversionReport {
+  try Converter.convert(
+    ConversionRequest(
+      model: model, verifier: verifier, algorithm: algorithm,
+      outputPath: outputPath, algorithmKwargs: algorithmKwargs, validateDevice: validateDevice, dtype: dtype,
+      force: force, maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown, sources: sources))
+}

@@ -1,0 +1,333 @@
+import Inspect
+
+/// EAGLE-3 drafts (SafeAILab, SpecForge, multi-layer) → Speculators `eagle3`
+/// (`reference/speculators-format.md` §3.3–3.4).
+///
+/// - Names: `midlayer.`→`layers.0.`, every `layers.N.` kept, `d2t`/`t2d` kept with their dtypes.
+/// - A missing `embed_tokens.weight` is copied from the verifier by reading that one tensor
+///   from the one file that holds it, cast to the draft's float dtype so the output is uniform.
+/// - `vocab_size` is the verifier's (found under `text_config` too); `draft_vocab_size` comes from
+///   `d2t` (else the source config, else `lm_head` rows); `lm_head` rows must equal it and `t2d`
+///   must have that many `true` entries.
+/// - `target_hidden_size`: the source value (which must equal the verifier's hidden size), else
+///   the verifier's hidden size when it differs from the draft's, else `null`.
+/// - `norm_before_residual` is always written (kwarg, else the source config's, else false);
+///   `eagle_aux_hidden_state_layer_ids`, `norm_before_fc`, `fc_norm`, `norm_output` only when
+///   they hold (their tensors present / ids known).
+enum Eagle3Conversion {
+  static func build(_ inputs: ConversionInputs) throws(CheckpointError) -> ConversionDraft {
+    let kwargs = inputs.kwargs
+    let location = inputs.checkpoint.location
+    let plan = try ConversionMapping.plan(
+      for: inputs.checkpoint, algorithm: .eagle3,
+      options: .init(allowDrop: inputs.allowDrop, dropUnknown: inputs.dropUnknown))
+    var tensors = try inputs.copies(of: plan)
+    func planned(_ name: String) -> PlannedTensor? { tensors.first { $0.entry.name == name } }
+    func require(_ name: String, _ why: String) throws(CheckpointError) -> PlannedTensor {
+      guard let found = planned(name) else {
+        throw CheckpointError(.notFound, file: location, tensor: name, reason: why)
+      }
+      return found
+    }
+    var warnings = plan.warnings
+    let verifier = inputs.verifier
+
+    // Geometry.
+    let hidden = try inputs.requiredInt("hidden_size")
+    let fc = try require("fc.weight", "an EAGLE-3 draft needs its fusion layer")
+    let lmHead = try require("lm_head.weight", "an EAGLE-3 draft needs its own lm_head")
+    guard plan.flags.layerCount > 0 else {
+      throw CheckpointError(.notFound, file: location, reason: "no decoder layer (midlayer.* or layers.0.*)")
+    }
+    guard let verifierHidden = verifier.hiddenSize else {
+      throw CheckpointError(
+        .malformed, file: verifier.configPath, reason: "the verifier config has no hidden_size")
+    }
+    guard let vocab = verifier.vocabSize else {
+      throw CheckpointError(
+        .malformed, file: verifier.configPath, reason: "the verifier config has no vocab_size")
+    }
+    if let declared = inputs.config.targetHiddenSize, declared != verifierHidden {
+      throw CheckpointError(
+        .invalidArgument, file: verifier.configPath,
+        reason:
+          "verifier hidden_size \(verifierHidden) does not fit the draft (target_hidden_size \(declared))")
+    }
+    let targetHidden = inputs.config.targetHiddenSize ?? verifierHidden
+    guard fc.entry.shape.count == 2, fc.entry.shape[0] == hidden, fc.entry.shape[1] > 0,
+      fc.entry.shape[1] % targetHidden == 0
+    else {
+      throw CheckpointError(
+        .invalidArgument, file: fc.source?.file ?? location, tensor: "fc.weight",
+        reason:
+          "shape \(fc.entry.shape) does not fit hidden_size \(hidden) and verifier hidden_size \(verifierHidden) "
+          + "(expected [\(hidden), k×\(targetHidden)])")
+    }
+    let auxCount = fc.entry.shape[1] / targetHidden
+    let targetHiddenValue: JSONValue =
+      inputs.config.targetHiddenSize != nil || verifierHidden != hidden ? .int(Int64(targetHidden)) : .null
+
+    // Vocabularies.
+    if let sourceVocab = inputs.config.vocabSize, sourceVocab != vocab {
+      warnings.append("the source config says vocab_size \(sourceVocab); the verifier's \(vocab) is written")
+    }
+    let draftVocab = try draftVocabulary(
+      inputs, planned: tensors, lmHeadRows: lmHead.entry.shape.first ?? 0, vocab: vocab)
+    guard lmHead.entry.shape == [draftVocab, hidden] else {
+      let rows = lmHead.entry.shape.first ?? 0
+      throw CheckpointError(
+        .invalidArgument, file: lmHead.source?.file ?? location, tensor: "lm_head.weight",
+        reason: rows > draftVocab
+          ? "\(rows) rows is wider than the draft vocabulary (\(draftVocab))"
+          : "shape \(lmHead.entry.shape) does not match [draft_vocab_size \(draftVocab), hidden_size \(hidden)]"
+      )
+    }
+    try checkVocabularyMaps(inputs, planned: tensors, draftVocab: draftVocab, vocab: vocab)
+
+    // Embeddings: the draft's own must fit; a missing one comes from the verifier.
+    let floatType = inputs.dtype ?? fc.entry.dtype
+    var embeddingsFile: String?
+    if let embed = planned("embed_tokens.weight") {
+      guard embed.entry.shape == [vocab, hidden] else {
+        throw CheckpointError(
+          .invalidArgument, file: embed.source?.file ?? location, tensor: "embed_tokens.weight",
+          reason:
+            "shape \(embed.entry.shape) does not fit the verifier vocabulary \(vocab) and hidden_size \(hidden)"
+        )
+      }
+    } else if plan.verifierTensors.contains("embed_tokens.weight") {
+      let (tensor, file) = try inputs.locateEmbeddings()
+      guard tensor.shape == [vocab, hidden] else {
+        throw CheckpointError(
+          .invalidArgument, file: tensor.file, tensor: tensor.name,
+          reason: "verifier embeddings \(tensor.shape) do not fit the draft ([\(vocab), \(hidden)])")
+      }
+      guard tensor.dtype.isFloatingPoint, FloatCast.canCast(from: tensor.dtype, to: floatType) else {
+        throw CheckpointError(
+          .unsupported, file: tensor.file, tensor: tensor.name,
+          reason: "cannot copy \(tensor.dtype.rawValue) embeddings into a \(floatType.rawValue) draft")
+      }
+      tensors.append(
+        PlannedTensor(
+          entry: .init(
+            name: "embed_tokens.weight", dtype: floatType, shape: tensor.shape, content: .tensor(tensor)),
+          origin: .verifier, source: tensor))
+      embeddingsFile = file
+    }
+
+    // Layers.
+    let layerCount = plan.flags.layerCount
+    if let declared = inputs.config.numHiddenLayers, declared != layerCount {
+      warnings.append(
+        "the source config says num_hidden_layers \(declared) but the checkpoint has \(layerCount) decoder layer(s); "
+          + "\(layerCount) is written")
+    }
+
+    // Flags.
+    var flags: [(key: String, value: JSONValue)] = []
+    var optional: [(key: String, value: JSONValue)] = []
+    let normBeforeResidual = kwargs.normBeforeResidual ?? inputs.config.bool("norm_before_residual") ?? false
+    flags.append(("norm_before_residual", .bool(normBeforeResidual)))
+    if kwargs.normBeforeFC == true && !plan.flags.normBeforeFC {
+      throw CheckpointError(
+        .invalidArgument, file: location, tensor: "input_norm.weight",
+        reason: "norm_before_fc is requested but the draft has no input_norm.weight")
+    }
+    if kwargs.fcNorm == true && !plan.flags.fcNorm {
+      throw CheckpointError(
+        .invalidArgument, file: location, tensor: "fc_norm.0.weight",
+        reason: "fc_norm is requested but the draft has no fc_norm.N.weight tensors")
+    }
+    if plan.flags.normBeforeFC && plan.flags.fcNorm {
+      throw CheckpointError(
+        .invalidArgument, file: location,
+        reason:
+          "the draft has both input_norm.weight (norm_before_fc) and fc_norm.N.weight (fc_norm), which exclude each other"
+      )
+    }
+    if plan.flags.normBeforeFC { optional.append(("norm_before_fc", true)) }
+    if plan.flags.fcNorm { optional.append(("fc_norm", true)) }
+    if kwargs.normOutput == true {
+      guard planned("norm.weight") != nil else {
+        throw CheckpointError(
+          .invalidArgument, file: location, tensor: "norm.weight",
+          reason: "norm_output is requested but the draft has no norm.weight")
+      }
+      optional.append(("norm_output", true))
+    }
+    if let ids = try auxLayerIDs(inputs) {
+      guard ids.count == auxCount else {
+        throw CheckpointError(
+          .invalidArgument, file: location, tensor: "fc.weight",
+          reason:
+            "eagle_aux_hidden_state_layer_ids has \(ids.count) entries but fc.weight takes \(auxCount) hidden states"
+        )
+      }
+      if let layers = verifier.layerCount, let bad = ids.first(where: { $0 >= layers }) {
+        throw CheckpointError(
+          .invalidArgument, file: verifier.configPath,
+          reason:
+            "eagle_aux_hidden_state_layer_ids entry \(bad) is not below the verifier's num_hidden_layers \(layers)"
+        )
+      }
+      optional.append(("eagle_aux_hidden_state_layer_ids", .array(ids.map { .int(Int64($0)) })))
+    }
+    flags += optional
+    flags.append(("draft_vocab_size", .int(Int64(draftVocab))))
+    flags.append(("target_hidden_size", targetHiddenValue))
+    flags.append(("num_hidden_layers", .int(Int64(layerCount))))
+    if let mixed = inputs.mixedDTypeWarning(tensors) { warnings.append(mixed) }
+
+    let heads = try inputs.requiredInt("num_attention_heads")
+    let intermediate =
+      inputs.config.intermediateSize ?? planned("layers.0.mlp.gate_proj.weight")?.entry.shape.first
+    guard let intermediate else {
+      throw CheckpointError(.malformed, file: inputs.configPath, reason: "'intermediate_size' is missing")
+    }
+    let maxPositions = max(
+      inputs.config.int("max_position_embeddings") ?? 4096, verifier.maxPositionEmbeddings ?? 4096)
+    let layer = SpeculatorsConfigBuilder.layerConfig(
+      source: inputs.config,
+      .init(
+        hiddenSize: hidden, intermediateSize: intermediate, attentionHeads: heads, layerCount: layerCount,
+        vocabSize: vocab, maxPositionEmbeddings: .int(Int64(maxPositions)),
+        modelType: inputs.config.modelType ?? "llama", copyTokenIDs: false))
+    var config: [(key: String, value: JSONValue)] = [
+      ("architectures", ["Eagle3Speculator"]),
+      ("draft_vocab_size", .int(Int64(draftVocab))),
+      ("norm_before_residual", .bool(normBeforeResidual)),
+      (
+        "speculators_config",
+        SpeculatorsConfigBuilder.speculatorsConfig(algorithm: .eagle3, verifier: verifier)
+      ),
+      ("speculators_model_type", "eagle3"),
+      ("speculators_version", .string(ToolInfo.version)),
+      ("target_hidden_size", targetHiddenValue),
+      ("torch_dtype", .string(floatType.torchName)),
+      ("transformer_layer_config", layer),
+    ]
+    config += optional
+    return ConversionDraft(
+      algorithm: .eagle3, tensors: tensors, config: .object(config), dropped: plan.dropped, flags: flags,
+      warnings: warnings, embeddingsFile: embeddingsFile)
+  }
+
+  /// The draft vocabulary size: `d2t` length, else the source config, else `lm_head` rows.
+  private static func draftVocabulary(
+    _ inputs: ConversionInputs, planned: [PlannedTensor], lmHeadRows: Int, vocab: Int
+  ) throws(CheckpointError) -> Int {
+    let d2t = planned.first { $0.entry.name == "d2t" }
+    let fromTensor = d2t.map { $0.entry.shape.first ?? 0 }
+    let fromConfig = inputs.config.draftVocabSize
+    if let fromTensor, let fromConfig, fromTensor != fromConfig {
+      throw CheckpointError(
+        .invalidArgument, file: inputs.configPath,
+        reason: "draft_vocab_size \(fromConfig) disagrees with d2t (\(fromTensor) entries)")
+    }
+    let draftVocab = fromTensor ?? fromConfig ?? lmHeadRows
+    if d2t == nil && draftVocab < vocab {
+      throw CheckpointError(
+        .invalidArgument, file: inputs.checkpoint.location, tensor: "d2t",
+        reason:
+          "the draft vocabulary (\(draftVocab)) is smaller than the verifier's (\(vocab)) but there is no d2t "
+          + "to map draft tokens to verifier tokens")
+    }
+    return draftVocab
+  }
+
+  /// Checks `d2t` (int64 offsets, `0 <= i + d2t[i] < vocab`) and `t2d` (bool over the verifier
+  /// vocabulary, `draftVocab` entries set, set at every mapped id).
+  private static func checkVocabularyMaps(
+    _ inputs: ConversionInputs, planned: [PlannedTensor], draftVocab: Int, vocab: Int
+  ) throws(CheckpointError) {
+    let d2t = planned.first { $0.entry.name == "d2t" }?.source
+    let t2d = planned.first { $0.entry.name == "t2d" }?.source
+    var mask: [UInt8]?
+    if let t2d {
+      guard t2d.dtype == .BOOL, t2d.shape.count == 1 else {
+        throw CheckpointError(
+          .malformed, file: t2d.file, tensor: "t2d",
+          reason: "must be a 1-D BOOL tensor, not \(t2d.dtype.rawValue) \(t2d.shape)")
+      }
+      guard t2d.shape[0] == vocab else {
+        throw CheckpointError(
+          .invalidArgument, file: inputs.verifier.configPath,
+          reason: "verifier vocab_size \(vocab) does not fit the draft (t2d covers \(t2d.shape[0]) tokens)")
+      }
+      let bytes = try inputs.reader.bytes(of: t2d)
+      guard bytes.count == vocab else {
+        throw CheckpointError(.malformed, file: t2d.file, tensor: "t2d", reason: "read \(bytes.count) bytes, expected \(vocab)")
+      }
+      let popcount = bytes.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+      guard popcount == draftVocab else {
+        throw CheckpointError(
+          .invalidArgument, file: t2d.file, tensor: "t2d",
+          reason: "\(popcount) tokens are marked but the draft vocabulary has \(draftVocab)")
+      }
+      mask = bytes
+    }
+    if let d2t {
+      guard d2t.dtype == .I64, d2t.shape == [draftVocab] else {
+        throw CheckpointError(
+          .malformed, file: d2t.file, tensor: "d2t",
+          reason: "must be I64 [\(draftVocab)], not \(d2t.dtype.rawValue) \(d2t.shape)")
+      }
+      let bytes = try inputs.reader.bytes(of: d2t)
+      guard bytes.count == draftVocab * 8 else {
+        throw CheckpointError(
+          .malformed, file: d2t.file, tensor: "d2t", reason: "read \(bytes.count) bytes, expected \(draftVocab * 8)")
+      }
+      for index in 0..<draftVocab {
+        var offset: Int64 = 0
+        for byte in (0..<8).reversed() { offset = offset << 8 | Int64(bytes[index * 8 + byte]) }
+        let (target, overflow) = Int64(index).addingReportingOverflow(offset)
+        guard !overflow, target >= 0, target < Int64(vocab) else {
+          throw CheckpointError(
+            .invalidArgument, file: d2t.file, tensor: "d2t",
+            reason:
+              "entry \(index) maps to token \(index) + \(offset), outside the verifier vocabulary (\(vocab))")
+        }
+        if let mask, mask[Int(target)] == 0 {
+          throw CheckpointError(
+            .invalidArgument, file: d2t.file, tensor: "d2t",
+            reason: "entry \(index) maps to token \(target), which t2d does not mark")
+        }
+      }
+    }
+  }
+
+  /// The aux layer ids: kwarg, else the source's top-level key (vLLM convention, as is), else
+  /// SpecForge/ModelOpt `eagle_config.eagle_aux_hidden_state_layer_ids` (output-of-layer
+  /// convention, +1 to convert to vLLM's input-of-layer convention).
+  private static func auxLayerIDs(_ inputs: ConversionInputs) throws(CheckpointError) -> [Int]? {
+    if let ids = inputs.kwargs.auxHiddenStateLayerIDs { return ids }
+    func read(_ value: JSONValue?, _ path: String) throws(CheckpointError) -> [Int]? {
+      guard let value, !value.isNull else { return nil }
+      guard let elements = value.arrayValue, !elements.isEmpty else {
+        throw CheckpointError(
+          .malformed, file: inputs.configPath, reason: "'\(path)' must be a non-empty list of integers")
+      }
+      var ids: [Int] = []
+      for element in elements {
+        guard let id = element.intValue, id >= 0 else {
+          throw CheckpointError(
+            .malformed, file: inputs.configPath, reason: "'\(path)' must hold non-negative integers")
+        }
+        ids.append(id)
+      }
+      return ids
+    }
+    if let ids = try read(
+      inputs.config.json["eagle_aux_hidden_state_layer_ids"], "eagle_aux_hidden_state_layer_ids")
+    {
+      return ids
+    }
+    if let ids = try read(
+      inputs.config.json["eagle_config"]?["eagle_aux_hidden_state_layer_ids"],
+      "eagle_config.eagle_aux_hidden_state_layer_ids")
+    {
+      return ids.map { $0 + 1 }
+    }
+    return nil
+  }
+}

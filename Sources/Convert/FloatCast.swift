@@ -1,0 +1,133 @@
+import Inspect
+
+/// Element conversions between `F32`, `F16` and `BF16`, bit-exact and portable.
+///
+/// Narrowing rounds to nearest, ties to even (what PyTorch's `.to(dtype)` does on CPU). A finite
+/// value too large for the target becomes infinity in IEEE arithmetic; the converter treats that
+/// as an error, so ``convert(_:from:to:into:)`` reports the first element where it happens.
+/// NaNs stay NaNs (quiet, sign kept), infinities stay infinities. Widening is exact.
+public enum FloatCast {
+  /// The float dtypes `--dtype` may ask for, and that a cast may read.
+  public static let castableTypes: Set<DType> = [.F32, .F16, .BF16]
+
+  /// Whether elements of `source` can be cast to `target`.
+  public static func canCast(from source: DType, to target: DType) -> Bool {
+    castableTypes.contains(source) && castableTypes.contains(target)
+  }
+
+  /// The result of a chunk conversion.
+  public struct Outcome: Sendable, Hashable {
+    /// Index (within the chunk) of the first finite element that overflowed to infinity.
+    public var firstOverflow: Int?
+    /// That element's value, widened to `Float`.
+    public var overflowValue: Float?
+  }
+
+  /// Converts whole elements of `input` (dtype `source`) into `output` (dtype `target`).
+  ///
+  /// Converts `min(input.count / size(source), output.count / size(target))` elements (callers
+  /// size `output` for all of them). Reads and writes are unaligned-safe and little-endian.
+  @discardableResult
+  public static func convert(
+    _ input: UnsafeRawBufferPointer, from source: DType, to target: DType,
+    into output: UnsafeMutableRawBufferPointer
+  ) -> Outcome {
+    var outcome = Outcome()
+    guard let inSize = source.bytesPerElement, let outSize = target.bytesPerElement else { return outcome }
+    let count = min(input.count / inSize, output.count / outSize)
+    for index in 0..<count {
+      let wide: UInt32
+      switch source {
+      case .F32: wide = UInt32(littleEndian: input.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+      case .F16:
+        wide = f16ToF32(UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
+      default:
+        wide = bf16ToF32(
+          UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
+      }
+      switch target {
+      case .F32:
+        output.storeBytes(of: wide.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+      case .F16, .BF16:
+        let (narrow, overflow) = target == .F16 ? f32ToF16(wide) : f32ToBF16(wide)
+        if overflow && outcome.firstOverflow == nil {
+          outcome.firstOverflow = index
+          outcome.overflowValue = Float(bitPattern: wide)
+        }
+        output.storeBytes(of: narrow.littleEndian, toByteOffset: index * 2, as: UInt16.self)
+      default:
+        break
+      }
+    }
+    return outcome
+  }
+
+  /// `F16` bits → `F32` bits (exact).
+  public static func f16ToF32(_ half: UInt16) -> UInt32 {
+    let sign = UInt32(half & 0x8000) << 16
+    let exponent = UInt32(half >> 10) & 0x1F
+    var mantissa = UInt32(half & 0x03FF)
+    if exponent == 0x1F {
+      return sign | 0x7F80_0000 | (mantissa << 13)
+    }
+    if exponent == 0 {
+      if mantissa == 0 { return sign }
+      // Subnormal: normalise.
+      var shifted: UInt32 = 0
+      while mantissa & 0x0400 == 0 {
+        mantissa <<= 1
+        shifted += 1
+      }
+      mantissa &= 0x03FF
+      return sign | ((127 - 15 + 1 - shifted) << 23) | (mantissa << 13)
+    }
+    return sign | ((exponent + 127 - 15) << 23) | (mantissa << 13)
+  }
+
+  /// `BF16` bits → `F32` bits (exact).
+  public static func bf16ToF32(_ brain: UInt16) -> UInt32 {
+    UInt32(brain) << 16
+  }
+
+  /// `F32` bits → `F16` bits, round to nearest even; `overflow` when a finite value became ±inf.
+  public static func f32ToF16(_ bits: UInt32) -> (UInt16, overflow: Bool) {
+    let sign = UInt16((bits >> 16) & 0x8000)
+    let exponent = Int((bits >> 23) & 0xFF)
+    let mantissa = bits & 0x007F_FFFF
+    if exponent == 0xFF {
+      // Inf stays inf; NaN stays a quiet NaN with its top payload bits.
+      return (sign | 0x7C00 | (mantissa != 0 ? 0x0200 | UInt16(mantissa >> 13) : 0), false)
+    }
+    let halfExponent = exponent - 127 + 15
+    if halfExponent >= 0x1F {
+      return (sign | 0x7C00, true)
+    }
+    if halfExponent <= 0 {
+      // Subnormal or zero in half precision.
+      let shift = 14 - halfExponent
+      if shift > 24 { return (sign, false) }
+      let full = mantissa | 0x0080_0000
+      var result = full >> UInt32(shift)
+      let remainder = full & ((1 << UInt32(shift)) - 1)
+      let halfway = UInt32(1) << UInt32(shift - 1)
+      if remainder > halfway || (remainder == halfway && result & 1 == 1) { result += 1 }
+      return (sign | UInt16(result), false)
+    }
+    var result = (UInt32(halfExponent) << 10) | (mantissa >> 13)
+    let remainder = mantissa & 0x1FFF
+    if remainder > 0x1000 || (remainder == 0x1000 && result & 1 == 1) { result += 1 }
+    if result >= 0x7C00 { return (sign | 0x7C00, true) }
+    return (sign | UInt16(result), false)
+  }
+
+  /// `F32` bits → `BF16` bits, round to nearest even; `overflow` when a finite value became ±inf.
+  public static func f32ToBF16(_ bits: UInt32) -> (UInt16, overflow: Bool) {
+    if bits & 0x7F80_0000 == 0x7F80_0000 {
+      let isNaN = bits & 0x007F_FFFF != 0
+      return (UInt16(bits >> 16) | (isNaN ? 0x0040 : 0), false)
+    }
+    let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
+    let result = UInt16(rounded >> 16)
+    return (result, result & 0x7F80 == 0x7F80)
+  }
+}

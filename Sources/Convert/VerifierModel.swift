@@ -1,0 +1,176 @@
+import Inspect
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Opens a checkpoint (headers only). The converter uses ``CheckpointReader/open(_:)``; tests
+/// inject their own.
+public typealias CheckpointOpener = @Sendable (String) throws(CheckpointError) -> Checkpoint
+
+/// The verifier (target) model as the converter needs it: its `config.json` (hidden size,
+/// vocabulary, layer count, architectures) and, for eagle3 drafts without embeddings, the one
+/// weights file holding its `embed_tokens`.
+struct VerifierModel {
+  /// Names under which verifiers store the token embedding, in the order they are tried (the
+  /// list the source resolver fetches shards by).
+  static let embeddingNames = SourceNeeds.embeddingTensorNames
+  /// Index files that list a sharded verifier's tensors.
+  static let indexNames = ["model.safetensors.index.json", "pytorch_model.bin.index.json"]
+  /// Single weights files, in the order they are tried.
+  static let singleWeightNames = ["model.safetensors", "pytorch_model.bin"]
+
+  /// The argument as given (written to `verifier.name_or_path`).
+  let given: String
+  /// Where it came from.
+  let provenance: SourceProvenance
+  /// The directory holding `config.json` and the weights.
+  let directory: String
+  /// The path of `config.json`.
+  let configPath: String
+  /// The parsed config.
+  let config: ModelConfig
+  /// SHA-256 of `config.json`.
+  let configSHA256: String
+
+  /// `hidden_size` (top level or `text_config`).
+  var hiddenSize: Int? { config.hiddenSize }
+  /// The first `vocab_size` anywhere in the config (handles `text_config`).
+  var vocabSize: Int? { config.vocabSize ?? config.anyVocabSize }
+  /// `num_hidden_layers`.
+  var layerCount: Int? { config.numHiddenLayers }
+  /// `max_position_embeddings`.
+  var maxPositionEmbeddings: Int? { config.int("max_position_embeddings") }
+  /// `architectures`, defaulting to `["LlamaForCausalLM"]` as the reference converter does.
+  var architectures: [String] { config.architectures ?? ["LlamaForCausalLM"] }
+
+  /// Loads the verifier's `config.json` from a resolved source (a directory, its `config.json`,
+  /// or a weights file next to one).
+  static func load(_ source: ResolvedSource) throws(CheckpointError) -> VerifierModel {
+    let path = source.openPath
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      throw CheckpointError(.notFound, file: path, reason: "verifier not found")
+    }
+    let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+    let directory = isDirectory ? path : AtomicOutputDirectory.split(path).parent
+    let configPath: String
+    if isDirectory {
+      configPath = path + "/config.json"
+    } else if path.hasSuffix(".json") && !path.hasSuffix(".index.json") {
+      configPath = path
+    } else {
+      configPath = (directory.isEmpty ? "" : directory + "/") + "config.json"
+    }
+    let mapped: MappedFile
+    do {
+      mapped = try MappedFile(path: configPath)
+    } catch {
+      throw CheckpointError(
+        error.kind == .notFound ? .notFound : error.kind, file: configPath,
+        reason: error.kind == .notFound ? "the verifier has no config.json" : error.reason)
+    }
+    let json: JSONValue
+    do {
+      json = try StrictJSONParser.parse(mapped.bytes)
+    } catch {
+      throw CheckpointError(
+        .malformed, file: configPath, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
+    }
+    guard json.objectMembers != nil else {
+      throw CheckpointError(.malformed, file: configPath, reason: "config.json must hold a JSON object")
+    }
+    return VerifierModel(
+      given: source.given, provenance: SourceProvenance(source),
+      directory: directory.isEmpty ? "." : directory,
+      configPath: configPath, config: ModelConfig(json), configSHA256: SHA256Hasher.hex(of: mapped.bytes))
+  }
+
+  /// Finds the verifier's token embedding, opening only the weights file that holds it.
+  ///
+  /// - Returns: the tensor and the name of its file (relative to the verifier directory).
+  /// - Throws: ``CheckpointError`` (`.notFound`) when the verifier has no weights or no
+  ///   embedding under any known name; (`.malformed`) for an unsafe shard name in the index.
+  func locateEmbeddings(open: CheckpointOpener) throws(CheckpointError) -> (tensor: TensorInfo, file: String)
+  {
+    for indexName in Self.indexNames {
+      let indexPath = directory + "/" + indexName
+      guard Self.isRegularFile(indexPath) else { continue }
+      let mapped = try MappedFile(path: indexPath)
+      let index: JSONValue
+      do {
+        index = try StrictJSONParser.parse(mapped.bytes)
+      } catch {
+        throw CheckpointError(
+          .malformed, file: indexPath, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
+      }
+      guard let weightMap = index["weight_map"], weightMap.objectMembers != nil else {
+        throw CheckpointError(.malformed, file: indexPath, reason: "no weight_map object")
+      }
+      for name in Self.embeddingNames {
+        guard let shardValue = weightMap[name] else { continue }
+        guard let shard = shardValue.stringValue, Self.isSafeShardName(shard) else {
+          throw CheckpointError(
+            .malformed, file: indexPath, tensor: name, reason: "unsafe or invalid shard name")
+        }
+        let checkpoint = try open(directory + "/" + shard)
+        guard let tensor = checkpoint.tensor(named: name) else {
+          throw CheckpointError(
+            .notFound, file: directory + "/" + shard, tensor: name,
+            reason: "the index names this shard but the tensor is not in it")
+        }
+        return (tensor, shard)
+      }
+      throw CheckpointError(
+        .notFound, file: indexPath,
+        reason: "no token embedding (\(Self.embeddingNames.joined(separator: ", "))) to copy into the draft")
+    }
+    for single in Self.singleWeightNames {
+      let path = directory + "/" + single
+      guard Self.isRegularFile(path) else { continue }
+      let checkpoint = try open(path)
+      for name in Self.embeddingNames {
+        if let tensor = checkpoint.tensor(named: name) { return (tensor, single) }
+      }
+      throw CheckpointError(
+        .notFound, file: path,
+        reason: "no token embedding (\(Self.embeddingNames.joined(separator: ", "))) to copy into the draft")
+    }
+    throw CheckpointError(
+      .notFound, file: directory,
+      reason: "the draft has no embed_tokens.weight and the verifier has no weights to copy it from "
+        + "(looked for \((Self.indexNames + Self.singleWeightNames).joined(separator: ", ")))")
+  }
+
+  /// Finds the token embedding in the weights a Hub or URL resolution fetched for
+  /// ``SourceNeeds/embeddings`` (the one file holding it), opening only those files.
+  func locateEmbeddings(
+    in resolved: ResolvedSource, open: CheckpointOpener
+  ) throws(CheckpointError) -> (tensor: TensorInfo, file: String) {
+    for file in resolved.files where file.name != "config.json" && !file.name.hasSuffix(".index.json") {
+      let checkpoint = try open(file.localPath)
+      for name in Self.embeddingNames {
+        if let tensor = checkpoint.tensor(named: name) { return (tensor, file.name) }
+      }
+    }
+    throw CheckpointError(
+      .notFound, file: resolved.given,
+      reason: "the draft has no embed_tokens.weight and the verifier has no token embedding "
+        + "(\(Self.embeddingNames.joined(separator: ", "))) to copy")
+  }
+
+  static func isRegularFile(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+  }
+
+  /// A shard name from an index is untrusted: a plain file name, no separators, no `..`.
+  static func isSafeShardName(_ name: String) -> Bool {
+    !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\\")
+      && !name.contains("\0")
+  }
+}

@@ -1,0 +1,89 @@
+/// Digests of checkpoint files and tensors, computed in parallel across cores.
+///
+/// Files get SHA-256 of their whole bytes (what `sha256sum` prints). Tensors get XXH3-128 of
+/// their dense little-endian bytes in the stored dtype (what `xxhsum -H2` prints for those
+/// bytes), which is independent of the container: the same tensor hashes the same in a `.bin`,
+/// a safetensors file and a conversion. SHA-256 cannot be split within a file, so work is
+/// spread across files and across tensors.
+public enum CheckpointHasher {
+  /// The chunk size fed to the hashers: 16 MiB.
+  static let chunkSize = 16 << 20
+
+  /// The SHA-256 of the file at `path`, as 64 lowercase hex digits.
+  ///
+  /// - Throws: ``CheckpointError`` naming the path when the file cannot be opened or mapped.
+  public static func sha256(ofFile path: String, progress: ByteProgress? = nil) throws(CheckpointError)
+    -> String
+  {
+    let file = try MappedFile(path: path)
+    file.adviseSequential()
+    var hasher = SHA256Hasher()
+    var start = 0
+    while start < file.count {
+      let stop = min(file.count, start + chunkSize)
+      hasher.update(UnsafeRawBufferPointer(rebasing: file.bytes[start..<stop]))
+      progress?.advance(by: stop - start)
+      start = stop
+    }
+    return hasher.finalizeHex()
+  }
+
+  /// The XXH3-128 of one tensor's dense little-endian bytes, in canonical hex.
+  ///
+  /// - Throws: ``CheckpointError`` naming the file and tensor when its bytes cannot be read.
+  public static func xxh3(
+    of tensor: TensorInfo, reader: TensorReader, progress: ByteProgress? = nil
+  ) throws(CheckpointError) -> String {
+    var hasher = XXH3Hasher()
+    do {
+      try reader.forEachChunk(of: tensor, maxChunk: chunkSize) {
+        hasher.update($0)
+        progress?.advance(by: $0.count)
+      }
+    } catch let error as CheckpointError {
+      throw error
+    } catch {
+      throw CheckpointError(.io, file: tensor.file, tensor: tensor.name, reason: "\(error)")
+    }
+    return hasher.finalizeHex()
+  }
+
+  /// SHA-256 of every file in `paths`, hashed concurrently; keyed by path.
+  public static func fileDigests(
+    _ paths: [String], progress: ByteProgress? = nil
+  ) throws(CheckpointError) -> [String: String] {
+    let unique = Array(Set(paths))
+    let sizes = unique.map(fileSize)
+    let digests = try ConcurrentWork.map(count: unique.count, cost: { sizes[$0] }) {
+      (index) throws(CheckpointError) -> String in
+      try sha256(ofFile: unique[index], progress: progress)
+    }
+    return Dictionary(uniqueKeysWithValues: zip(unique, digests))
+  }
+
+  /// XXH3-128 of every tensor of `checkpoint`, hashed concurrently; keyed by tensor name.
+  public static func tensorDigests(
+    _ checkpoint: Checkpoint, reader: TensorReader, progress: ByteProgress? = nil
+  ) throws(CheckpointError) -> [String: String] {
+    let tensors = checkpoint.tensors
+    let digests = try ConcurrentWork.map(count: tensors.count, cost: { tensors[$0].byteCount }) {
+      (index) throws(CheckpointError) -> String in
+      try xxh3(of: tensors[index], reader: reader, progress: progress)
+    }
+    return Dictionary(zip(tensors.map(\.name), digests), uniquingKeysWith: { first, _ in first })
+  }
+
+  /// The size of the file at `path` (0 when it cannot be read).
+  public static func fileSize(_ path: String) -> Int {
+    var info = stat()
+    return stat(path, &info) == 0 ? Int(info.st_size) : 0
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif

@@ -1,0 +1,452 @@
+/// The audit manifest `speculators-manifest.json` that `convert` writes next to its output and
+/// `verify --manifest` / `diff` read back (DESIGN.md §7, `schemas/speculators-manifest.schema.json`).
+///
+/// It records the tool, the options, where the source and verifier came from (with file
+/// digests), every output tensor with its XXH3-128 and the source tensor it came from, every
+/// dropped source tensor with the reason, and the SHA-256 of every output file. It has no
+/// timestamps, so the same conversion always gives the same manifest bytes.
+///
+/// Tensor digests are XXH3-128 of the tensor's dense little-endian bytes in its stored dtype
+/// (what ``TensorReader/forEachChunk(of:maxChunk:_:)`` yields), so they do not depend on the
+/// container; file digests are SHA-256 of the whole file.
+public struct AuditManifest: Sendable, Hashable {
+  /// The manifest file name inside a converted checkpoint.
+  public static let fileName = "speculators-manifest.json"
+  /// The schema version this type reads and writes.
+  public static let currentVersion = 1
+
+  /// A file and its digest.
+  public struct FileDigest: Sendable, Hashable {
+    /// The file name relative to its checkpoint directory.
+    public var name: String
+    /// Size in bytes.
+    public var size: Int
+    /// SHA-256 of the whole file, 64 lowercase hex digits.
+    public var sha256: String
+
+    /// Creates an entry.
+    public init(name: String, size: Int, sha256: String) {
+      self.name = name
+      self.size = size
+      self.sha256 = sha256
+    }
+  }
+
+  /// The tool that wrote the manifest.
+  public struct Tool: Sendable, Hashable {
+    /// Tool name (`speculators`).
+    public var name: String
+    /// Tool version.
+    public var version: String
+
+    /// Creates an entry; the default is this tool.
+    public init(name: String = ToolInfo.name, version: String = ToolInfo.version) {
+      self.name = name
+      self.version = version
+    }
+  }
+
+  /// The options the conversion ran with.
+  public struct Options: Sendable, Hashable {
+    /// The algorithm actually used (`eagle` or `eagle3`, after `auto` was resolved).
+    public var algorithm: String
+    /// The `--algorithm-kwargs` object as given (an empty object when none).
+    public var algorithmKwargs: JSONValue
+    /// The `--dtype` asked for (`float16`, …), or `nil` to keep the source dtype.
+    public var dtype: String?
+    /// The largest shard, in bytes of tensor data.
+    public var maxShardSize: Int
+    /// The `--validate-device` value, or `nil`.
+    public var validateDevice: String?
+    /// The output path as given.
+    public var outputPath: String
+    /// The `--allow-drop` patterns.
+    public var allowDrop: [String]
+    /// Whether `--drop-unknown` was given.
+    public var dropUnknown: Bool
+
+    /// Creates an entry.
+    public init(
+      algorithm: String, algorithmKwargs: JSONValue = .object([]), dtype: String? = nil,
+      maxShardSize: Int, validateDevice: String? = nil, outputPath: String, allowDrop: [String] = [],
+      dropUnknown: Bool = false
+    ) {
+      self.algorithm = algorithm
+      self.algorithmKwargs = algorithmKwargs
+      self.dtype = dtype
+      self.maxShardSize = maxShardSize
+      self.validateDevice = validateDevice
+      self.outputPath = outputPath
+      self.allowDrop = allowDrop
+      self.dropUnknown = dropUnknown
+    }
+  }
+
+  /// Where the source checkpoint came from.
+  public struct Source: Sendable, Hashable {
+    /// The argument as the user gave it.
+    public var given: String
+    /// The absolute local path that was read.
+    public var resolvedPath: String
+    /// The Hugging Face Hub id, when the source came from the Hub.
+    public var hubID: String?
+    /// The Hub revision (commit), when known.
+    public var revision: String?
+    /// The detected source format (for example `eagle3-safeailab`).
+    public var format: String
+    /// Every file of the source checkpoint (sorted by name on creation).
+    public var files: [FileDigest]
+
+    /// Creates an entry.
+    public init(
+      given: String, resolvedPath: String, hubID: String? = nil, revision: String? = nil, format: String,
+      files: [FileDigest]
+    ) {
+      self.given = given
+      self.resolvedPath = resolvedPath
+      self.hubID = hubID
+      self.revision = revision
+      self.format = format
+      self.files = files.sorted { $0.name < $1.name }
+    }
+  }
+
+  /// Where the verifier came from.
+  public struct Verifier: Sendable, Hashable {
+    /// The argument as the user gave it (also written to `verifier.name_or_path`).
+    public var given: String
+    /// The absolute local path that was read.
+    public var resolvedPath: String
+    /// SHA-256 of the verifier's `config.json`.
+    public var configSHA256: String
+    /// The verifier weights file the embeddings were read from, when they were.
+    public var embeddingsFile: String?
+
+    /// Creates an entry.
+    public init(given: String, resolvedPath: String, configSHA256: String, embeddingsFile: String? = nil) {
+      self.given = given
+      self.resolvedPath = resolvedPath
+      self.configSHA256 = configSHA256
+      self.embeddingsFile = embeddingsFile
+    }
+  }
+
+  /// Where an output tensor's values came from.
+  public enum Origin: String, Sendable, Hashable, CaseIterable {
+    /// A tensor of the draft checkpoint (possibly renamed or cast).
+    case draft
+    /// A tensor of the verifier's weights (eagle3 embeddings).
+    case verifier
+    /// Made by the converter for a forced flag (ones or zeros).
+    case synthesized
+  }
+
+  /// The provenance of one output tensor.
+  public struct TensorSource: Sendable, Hashable {
+    /// Where the values came from.
+    public var origin: Origin
+    /// The tensor's name in the draft or verifier (`nil` when synthesised).
+    public var name: String?
+    /// Its dtype there (`nil` when synthesised).
+    public var dtype: DType?
+    /// XXH3-128 of its bytes there (`nil` when synthesised).
+    public var xxh3: String?
+    /// What a synthesised tensor is filled with (`ones`, `zeros`).
+    public var fill: String?
+
+    /// Creates an entry.
+    public init(
+      origin: Origin, name: String? = nil, dtype: DType? = nil, xxh3: String? = nil, fill: String? = nil
+    ) {
+      self.origin = origin
+      self.name = name
+      self.dtype = dtype
+      self.xxh3 = xxh3
+      self.fill = fill
+    }
+  }
+
+  /// One output tensor.
+  public struct Tensor: Sendable, Hashable {
+    /// The Speculators name.
+    public var name: String
+    /// The stored dtype.
+    public var dtype: DType
+    /// The shape.
+    public var shape: [Int]
+    /// The output file holding it.
+    public var file: String
+    /// XXH3-128 of its dense little-endian bytes, 32 lowercase hex digits.
+    public var xxh3: String
+    /// Where it came from.
+    public var source: TensorSource
+
+    /// Creates an entry.
+    public init(name: String, dtype: DType, shape: [Int], file: String, xxh3: String, source: TensorSource) {
+      self.name = name
+      self.dtype = dtype
+      self.shape = shape
+      self.file = file
+      self.xxh3 = xxh3
+      self.source = source
+    }
+  }
+
+  /// A source tensor that is not in the output.
+  public struct DroppedTensor: Sendable, Hashable {
+    /// Its source name.
+    public var name: String
+    /// Why it was dropped.
+    public var reason: String
+
+    /// Creates an entry.
+    public init(name: String, reason: String) {
+      self.name = name
+      self.reason = reason
+    }
+  }
+
+  /// The manifest format version (``currentVersion``).
+  public var manifestVersion: Int
+  /// The tool that wrote it.
+  public var tool: Tool
+  /// The conversion options.
+  public var options: Options
+  /// The source.
+  public var source: Source
+  /// The verifier.
+  public var verifier: Verifier
+  /// Every output tensor, sorted by name.
+  public var tensors: [Tensor]
+  /// Every dropped source tensor, sorted by name.
+  public var dropped: [DroppedTensor]
+  /// Every output file except the manifest itself, sorted by name.
+  public var files: [FileDigest]
+
+  /// Creates a manifest; tensors, dropped tensors and files are sorted by name.
+  public init(
+    manifestVersion: Int = AuditManifest.currentVersion, tool: Tool = Tool(), options: Options,
+    source: Source,
+    verifier: Verifier, tensors: [Tensor], dropped: [DroppedTensor], files: [FileDigest]
+  ) {
+    self.manifestVersion = manifestVersion
+    self.tool = tool
+    self.options = options
+    self.source = source
+    self.verifier = verifier
+    self.tensors = tensors.sorted { $0.name < $1.name }
+    self.dropped = dropped.sorted { $0.name < $1.name }
+    self.files = files.sorted { $0.name < $1.name }
+  }
+
+  /// The manifest as JSON (write it with `JSONWriter.pretty`, keys sorted).
+  public func json() -> JSONValue {
+    func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    func digests(_ list: [FileDigest]) -> JSONValue {
+      .array(
+        list.map { ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)] })
+    }
+    let tensorValues: [JSONValue] = tensors.map { tensor in
+      var source: [(key: String, value: JSONValue)] = [("origin", .string(tensor.source.origin.rawValue))]
+      if let name = tensor.source.name { source.append(("name", .string(name))) }
+      if let dtype = tensor.source.dtype { source.append(("dtype", .string(dtype.rawValue))) }
+      if let xxh3 = tensor.source.xxh3 { source.append(("xxh3_128", .string(xxh3))) }
+      if let fill = tensor.source.fill { source.append(("fill", .string(fill))) }
+      return [
+        "name": .string(tensor.name), "dtype": .string(tensor.dtype.rawValue),
+        "shape": .array(tensor.shape.map { .int(Int64($0)) }), "file": .string(tensor.file),
+        "xxh3_128": .string(tensor.xxh3), "source": .object(source),
+      ]
+    }
+    return [
+      "manifest_version": .int(Int64(manifestVersion)),
+      "tool": ["name": .string(tool.name), "version": .string(tool.version)],
+      "options": [
+        "algorithm": .string(options.algorithm), "algorithm_kwargs": options.algorithmKwargs,
+        "dtype": optional(options.dtype), "max_shard_size": .int(Int64(options.maxShardSize)),
+        "validate_device": optional(options.validateDevice), "output_path": .string(options.outputPath),
+        "allow_drop": .array(options.allowDrop.map(JSONValue.string)),
+        "drop_unknown": .bool(options.dropUnknown),
+      ],
+      "source": [
+        "given": .string(source.given), "resolved_path": .string(source.resolvedPath),
+        "hub_id": optional(source.hubID), "revision": optional(source.revision),
+        "format": .string(source.format), "files": digests(source.files),
+      ],
+      "verifier": [
+        "given": .string(verifier.given), "resolved_path": .string(verifier.resolvedPath),
+        "config_sha256": .string(verifier.configSHA256), "embeddings_file": optional(verifier.embeddingsFile),
+      ],
+      "tensors": .array(tensorValues),
+      "dropped": .array(dropped.map { ["name": .string($0.name), "reason": .string($0.reason)] }),
+      "files": digests(files),
+    ]
+  }
+
+  /// The manifest file's exact text: pretty JSON, keys sorted, with a final newline.
+  public func text() -> String {
+    JSONWriter.pretty(json()) + "\n"
+  }
+
+  /// Reads a manifest from parsed JSON; `file` names it in errors.
+  ///
+  /// - Throws: ``CheckpointError`` (`.malformed`) naming the JSON path of the first field that
+  ///   is missing or has the wrong type, or (`.unsupported`) for another manifest version.
+  public init(json: JSONValue, file: String = AuditManifest.fileName) throws(CheckpointError) {
+    let root = ManifestField(value: json, path: "", file: file)
+    let version = try root.member("manifest_version").int()
+    guard version == Self.currentVersion else {
+      throw CheckpointError(
+        .unsupported, file: file, reason: "manifest_version \(version) is not supported (expected 1)")
+    }
+    manifestVersion = version
+    let toolField = try root.member("tool")
+    tool = Tool(
+      name: try toolField.member("name").string(), version: try toolField.member("version").string())
+    let optionsField = try root.member("options")
+    let kwargs = try optionsField.member("algorithm_kwargs")
+    guard kwargs.value.objectMembers != nil else { throw kwargs.failure("must be an object") }
+    options = Options(
+      algorithm: try optionsField.member("algorithm").string(),
+      algorithmKwargs: kwargs.value,
+      dtype: try optionsField.member("dtype").optionalString(),
+      maxShardSize: try optionsField.member("max_shard_size").int(),
+      validateDevice: try optionsField.member("validate_device").optionalString(),
+      outputPath: try optionsField.member("output_path").string(),
+      allowDrop: try optionsField.optionalMember("allow_drop")?.array().map { field throws(CheckpointError) in
+        try field.string()
+      } ?? [],
+      dropUnknown: try optionsField.optionalMember("drop_unknown")?.bool() ?? false)
+    let sourceField = try root.member("source")
+    source = Source(
+      given: try sourceField.member("given").string(),
+      resolvedPath: try sourceField.member("resolved_path").string(),
+      hubID: try sourceField.member("hub_id").optionalString(),
+      revision: try sourceField.member("revision").optionalString(),
+      format: try sourceField.member("format").string(),
+      files: try Self.fileDigests(sourceField.member("files")))
+    let verifierField = try root.member("verifier")
+    verifier = Verifier(
+      given: try verifierField.member("given").string(),
+      resolvedPath: try verifierField.member("resolved_path").string(),
+      configSHA256: try verifierField.member("config_sha256").hex(digits: 64),
+      embeddingsFile: try verifierField.member("embeddings_file").optionalString())
+    var tensorList: [Tensor] = []
+    for field in try root.member("tensors").array() {
+      let sourceInfo = try field.member("source")
+      let originText = try sourceInfo.member("origin").string()
+      guard let origin = Origin(rawValue: originText) else {
+        throw try sourceInfo.member("origin").failure("unknown origin '\(originText)'")
+      }
+      let tensorSource = TensorSource(
+        origin: origin,
+        name: try sourceInfo.optionalMember("name")?.string(),
+        dtype: try sourceInfo.optionalMember("dtype")?.dtype(),
+        xxh3: try sourceInfo.optionalMember("xxh3_128")?.hex(digits: 32),
+        fill: try sourceInfo.optionalMember("fill")?.string())
+      tensorList.append(
+        Tensor(
+          name: try field.member("name").string(), dtype: try field.member("dtype").dtype(),
+          shape: try field.member("shape").array().map { dim throws(CheckpointError) in
+            let value = try dim.int()
+            guard value >= 0 else { throw dim.failure("must be a non-negative integer") }
+            return value
+          },
+          file: try field.member("file").string(), xxh3: try field.member("xxh3_128").hex(digits: 32),
+          source: tensorSource))
+    }
+    tensors = tensorList.sorted { $0.name < $1.name }
+    dropped = try root.member("dropped").array().map { field throws(CheckpointError) in
+      DroppedTensor(name: try field.member("name").string(), reason: try field.member("reason").string())
+    }.sorted { $0.name < $1.name }
+    files = try Self.fileDigests(root.member("files"))
+  }
+
+  /// Reads and parses a manifest file.
+  public init(contentsOf path: String) throws(CheckpointError) {
+    let mapped = try MappedFile(path: path)
+    let parsed: JSONValue
+    do {
+      parsed = try StrictJSONParser.parse(mapped.bytes)
+    } catch {
+      throw CheckpointError(
+        .malformed, file: path, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
+    }
+    try self.init(json: parsed, file: path)
+  }
+
+  private static func fileDigests(_ field: ManifestField) throws(CheckpointError) -> [FileDigest] {
+    try field.array().map { entry throws(CheckpointError) in
+      let size = try entry.member("size").int()
+      guard size >= 0 else { throw try entry.member("size").failure("must be non-negative") }
+      return FileDigest(
+        name: try entry.member("name").string(), size: size,
+        sha256: try entry.member("sha256").hex(digits: 64))
+    }.sorted { $0.name < $1.name }
+  }
+}
+
+/// A value at a JSON path of a manifest, with typed accessors that fail naming the path.
+private struct ManifestField {
+  let value: JSONValue
+  let path: String
+  let file: String
+
+  func failure(_ reason: String) -> CheckpointError {
+    CheckpointError(.malformed, file: file, reason: "\(path.isEmpty ? "manifest" : path): \(reason)")
+  }
+
+  func member(_ key: String) throws(CheckpointError) -> ManifestField {
+    guard let found = try optionalMember(key) else { throw failure("missing '\(key)'") }
+    return found
+  }
+
+  func optionalMember(_ key: String) throws(CheckpointError) -> ManifestField? {
+    guard value.objectMembers != nil else { throw failure("must be an object") }
+    return value[key].map {
+      ManifestField(value: $0, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    }
+  }
+
+  func string() throws(CheckpointError) -> String {
+    guard let text = value.stringValue else { throw failure("must be a string, not \(value.typeName)") }
+    return text
+  }
+
+  func optionalString() throws(CheckpointError) -> String? {
+    value.isNull ? nil : try string()
+  }
+
+  func int() throws(CheckpointError) -> Int {
+    guard case .int(let raw) = value, let number = Int(exactly: raw) else {
+      throw failure("must be an integer, not \(value.typeName)")
+    }
+    return number
+  }
+
+  func bool() throws(CheckpointError) -> Bool {
+    guard let flag = value.boolValue else { throw failure("must be a boolean, not \(value.typeName)") }
+    return flag
+  }
+
+  func array() throws(CheckpointError) -> [ManifestField] {
+    guard let elements = value.arrayValue else { throw failure("must be an array, not \(value.typeName)") }
+    return elements.enumerated().map { ManifestField(value: $1, path: "\(path)[\($0)]", file: file) }
+  }
+
+  func dtype() throws(CheckpointError) -> DType {
+    let text = try string()
+    guard let parsed = DType(rawValue: text) else { throw failure("unknown dtype '\(text)'") }
+    return parsed
+  }
+
+  func hex(digits: Int) throws(CheckpointError) -> String {
+    let text = try string()
+    guard text.utf8.count == digits,
+      text.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+    else {
+      throw failure("must be \(digits) lowercase hex digits")
+    }
+    return text
+  }
+}

@@ -1,0 +1,115 @@
+extension ExpectedTensors {
+  /// The sizes that determine a draft's tensor shapes (notation of
+  /// `reference/speculators-format.md` §4).
+  public struct Geometry: Sendable, Hashable {
+    /// `H`: the draft's hidden size.
+    public var hiddenSize: Int
+    /// `I`: the draft MLP's intermediate size.
+    public var intermediateSize: Int
+    /// `NH`: attention heads.
+    public var attentionHeads: Int
+    /// `KV`: key/value heads (defaults to `NH`).
+    public var keyValueHeads: Int
+    /// `HD`: head dimension (`head_dim`, else `H / NH`).
+    public var headDim: Int
+    /// `V`: the target (verifier) vocabulary, `vocab_size`.
+    public var vocabSize: Int
+    /// `DV`: the draft vocabulary (`draft_vocab_size`, else `V`).
+    public var draftVocabSize: Int
+    /// `TH`: the verifier hidden size the `fc` input is made of (`target_hidden_size`, else `H`).
+    public var targetHiddenSize: Int
+    /// `L`: decoder layers (`num_hidden_layers`, default 1).
+    public var layerCount: Int
+    /// `A`: aux hidden states concatenated into `fc` (length of
+    /// `eagle_aux_hidden_state_layer_ids`, else 3). Meaningful for EAGLE-3 only.
+    public var auxStateCount: Int
+    /// Whether `A` came from an explicit list of aux layer ids.
+    public var auxStateCountIsExplicit: Bool
+    /// `transformer_layer_config.model_type` (or the raw config's `model_type`).
+    public var layerModelType: String?
+
+    /// Creates a geometry.
+    public init(
+      hiddenSize: Int, intermediateSize: Int, attentionHeads: Int, keyValueHeads: Int, headDim: Int,
+      vocabSize: Int, draftVocabSize: Int, targetHiddenSize: Int, layerCount: Int, auxStateCount: Int,
+      auxStateCountIsExplicit: Bool, layerModelType: String?
+    ) {
+      self.hiddenSize = hiddenSize
+      self.intermediateSize = intermediateSize
+      self.attentionHeads = attentionHeads
+      self.keyValueHeads = keyValueHeads
+      self.headDim = headDim
+      self.vocabSize = vocabSize
+      self.draftVocabSize = draftVocabSize
+      self.targetHiddenSize = targetHiddenSize
+      self.layerCount = layerCount
+      self.auxStateCount = auxStateCount
+      self.auxStateCountIsExplicit = auxStateCountIsExplicit
+      self.layerModelType = layerModelType
+    }
+
+    /// The geometry of a Speculators config: sizes from `transformer_layer_config`, vocab
+    /// and fusion sizes from the top level.
+    static func speculators(_ model: ModelConfig, algorithm: Layout) throws(Unavailable) -> Geometry {
+      guard let layer = model.layer else {
+        throw Unavailable(
+          keys: ["transformer_layer_config"], reason: "transformer_layer_config is missing or not an object")
+      }
+      let draftVocab = algorithm == .speculatorsEagle3 ? positiveInt(model.json["draft_vocab_size"]) : nil
+      return try build(
+        layer: layer, prefix: "transformer_layer_config.", draftVocab: draftVocab,
+        targetHidden: positiveInt(model.json["target_hidden_size"]),
+        auxIDs: model.json["eagle_aux_hidden_state_layer_ids"])
+    }
+
+    /// The geometry of a raw draft's own config (top level, else `text_config`).
+    static func source(_ model: ModelConfig, layout: Layout) throws(Unavailable) -> Geometry {
+      let auxIDs =
+        model.json["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
+        ?? model.json["eagle_aux_hidden_state_layer_ids"]
+      return try build(
+        layer: model, prefix: "", draftVocab: layout.isEagle3 ? model.draftVocabSize : nil,
+        targetHidden: model.targetHiddenSize, auxIDs: auxIDs)
+    }
+
+    private static func build(
+      layer: ModelConfig, prefix: String, draftVocab: Int?, targetHidden: Int?, auxIDs: JSONValue?
+    ) throws(Unavailable) -> Geometry {
+      var missing: [String] = []
+      func need(_ key: String, _ value: Int?) -> Int {
+        guard let value, value > 0 else {
+          missing.append(prefix + key)
+          return 0
+        }
+        return value
+      }
+      let hidden = need("hidden_size", layer.hiddenSize)
+      let intermediate = need("intermediate_size", layer.intermediateSize)
+      let heads = need("num_attention_heads", layer.numAttentionHeads)
+      let vocab = need("vocab_size", layer.vocabSize)
+      guard missing.isEmpty else {
+        throw Unavailable(
+          keys: missing, reason: "missing or non-positive: \(missing.joined(separator: ", "))")
+      }
+      let kvHeads = positiveInt(layer.value("num_key_value_heads")) ?? heads
+      let headDim = positiveInt(layer.value("head_dim")) ?? hidden / heads
+      let layers = positiveInt(layer.value("num_hidden_layers")) ?? 1
+      var auxCount = 3
+      var explicit = false
+      if let ids = auxIDs?.arrayValue, !ids.isEmpty {
+        auxCount = ids.count
+        explicit = true
+      }
+      return Geometry(
+        hiddenSize: hidden, intermediateSize: intermediate, attentionHeads: heads, keyValueHeads: kvHeads,
+        headDim: headDim, vocabSize: vocab, draftVocabSize: draftVocab ?? vocab,
+        targetHiddenSize: targetHidden ?? hidden, layerCount: layers, auxStateCount: auxCount,
+        auxStateCountIsExplicit: explicit, layerModelType: layer.modelType)
+    }
+
+    private static func positiveInt(_ value: JSONValue?) -> Int? {
+      guard let int = value?.intValue, int > 0 else { return nil }
+      return int
+    }
+  }
+}

@@ -1,0 +1,312 @@
+/// The documented list of every `verify` check: what it catches and the real-world failure it
+/// corresponds to. `docs/checks.md` is rendered from it (``markdownTable()``), and a test keeps
+/// the two in step.
+public enum CheckCatalogue {
+  /// What a check needs in order to run.
+  public enum Input: String, Sendable, Hashable {
+    /// config.json and tensor headers only (always runs).
+    case header
+    /// Tensor bytes (`--content`).
+    case content
+    /// A resolved verifier config (`--verifier` or a local `verifier.name_or_path`).
+    case verifier
+    /// Verifier config and tensor bytes of both checkpoints (`--verifier` and `--content`).
+    case verifierContent = "verifier+content"
+    /// The audit manifest (`--manifest`).
+    case manifest
+  }
+
+  /// One catalogue entry.
+  public struct Entry: Sendable, Hashable {
+    /// The stable identifier.
+    public var id: CheckID
+    /// The severity of its findings (`error`, `warning`, or `error/warning` when it depends).
+    public var severity: String
+    /// What the check needs.
+    public var input: Input
+    /// What it catches.
+    public var catches: String
+    /// The failure seen in practice that it turns into an explicit finding.
+    public var failure: String
+  }
+
+  /// Every check, in report order.
+  public static let entries: [Entry] = [
+    Entry(
+      id: .configPresent, severity: "error", input: .header,
+      catches: "config.json is absent or not a JSON object.",
+      failure: "vLLM and speculators cannot load a checkpoint without its config."),
+    Entry(
+      id: .configRequiredKeys, severity: "error", input: .header,
+      catches: "A key vLLM or speculators requires is missing or null: speculators_model_type, "
+        + "speculators_config (algorithm, proposal_methods[0].proposal_type and speculative_tokens, "
+        + "default_proposal_method, verifier.name_or_path, verifier.architectures), "
+        + "transformer_layer_config and its geometry, draft_vocab_size (eagle3).",
+      failure: "vLLM #21345 `validate_speculators_config` raises on load; speculators raises "
+        + "ValidationError (speculators-format.md §2.9, §5.1)."),
+    Entry(
+      id: .configKeyTypes, severity: "error", input: .header,
+      catches: "A present key has the wrong JSON type (a flag that is not a boolean, a size that is "
+        + "not a positive integer, aux layer ids that are not integers).",
+      failure: "pydantic ValidationError in speculators; vLLM reads the wrong value."),
+    Entry(
+      id: .configTopLevelModelType, severity: "error", input: .header,
+      catches: "config.json has a top-level model_type.",
+      failure: "vLLM only routes configs without model_type to the speculators path; the draft is "
+        + "served as a plain model or not at all (vLLM #25250)."),
+    Entry(
+      id: .configModelType, severity: "error/warning", input: .header,
+      catches: "speculators_model_type is unknown (error) or a non-EAGLE type this tool has no tensor "
+        + "table for (warning; tensor checks skipped).",
+      failure: "speculators ValidationError on unknown tags."),
+    Entry(
+      id: .configModelTypeAlgorithm, severity: "error", input: .header,
+      catches: "speculators_model_type differs from speculators_config.algorithm.",
+      failure: "vLLM picks the method from speculators_model_type while tools reading algorithm "
+        + "disagree (anchors §2.4 item 1)."),
+    Entry(
+      id: .configVLLMSupport, severity: "warning", input: .header,
+      catches: "speculators_model_type is eagle, which vLLM's speculators path does not serve.",
+      failure: "vLLM accepts only eagle3 (and non-EAGLE types) from Speculators configs; EAGLE-1 "
+        + "support (vLLM #20436) was never merged."),
+    Entry(
+      id: .configLayerModelType, severity: "error/warning", input: .header,
+      catches: "transformer_layer_config.model_type is absent: an error for eagle (speculators "
+        + "raises TypeError), a warning for eagle3 (readers disagree on the default).",
+      failure: "speculators HEAD reads a missing model_type as Qwen3Config while vLLM builds Llama "
+        + "layers (speculators-format.md §2.3)."),
+    Entry(
+      id: .configDefaultProposal, severity: "warning", input: .header,
+      catches: "default_proposal_method is not one of the proposal_methods' proposal_type values.",
+      failure: "speculators v0.7+ rejects the config with ValidationError."),
+    Entry(
+      id: .configNormBeforeResidualMissing, severity: "error", input: .header,
+      catches: "An eagle3 config without norm_before_residual.",
+      failure: "vLLM defaults it to true while speculators and SafeAILab EAGLE-3 use false: the draft "
+        + "loads and is silently served with the wrong residual (speculators #52, #57)."),
+    Entry(
+      id: .configFlagExclusive, severity: "error", input: .header,
+      catches: "norm_before_fc and fc_norm both true.",
+      failure: "speculators' validator rejects the combination; vLLM would apply both norms."),
+    Entry(
+      id: .configAuxLayerIDs, severity: "warning", input: .header,
+      catches: "eagle_aux_hidden_state_layer_ids is an empty list, has duplicates, or is not ascending.",
+      failure: "vLLM ignores an empty list and guesses (2, L/2, L-3) (vLLM #50170: acceptance 1.2%); "
+        + "ModelOpt writes list(set(ids)) in arbitrary order while fc columns follow ascending taps."),
+    Entry(
+      id: .configVerifierPath, severity: "warning", input: .header,
+      catches: "verifier.name_or_path is an absolute or ./ path that does not exist here.",
+      failure: "`vllm serve <draft>` uses name_or_path as the target; a path written at conversion "
+        + "time breaks when the checkpoint is moved (speculators-format.md §5.4)."),
+    Entry(
+      id: .tensorsMissing, severity: "error", input: .header,
+      catches: "A tensor the model class requires is absent (per speculators-format.md §4).",
+      failure: "Missing weights keep their random initialisation and load silently: 0% acceptance "
+        + "(speculators #358-#360, #1114; vLLM's eagle3 loader does not report unloaded weights)."),
+    Entry(
+      id: .tensorsUnexpected, severity: "error", input: .header,
+      catches: "A tensor the model class does not have (including a renamed tensor).",
+      failure: "vLLM raises KeyError on names that match no parameter (vLLM #43132); speculators' "
+        + "strict=False load silently drops it (speculators #1114)."),
+    Entry(
+      id: .tensorsShape, severity: "error", input: .header,
+      catches: "A tensor whose shape is not the function of the config the model builds (fc width, "
+        + "layer-0 q/k/v input 2H vs H for later layers, lm_head rows = draft_vocab_size, ...).",
+      failure: "Shape errors at load (vLLM #17957, #19174) or, worse, a config that describes "
+        + "different weights (DeepSpec #44)."),
+    Entry(
+      id: .tensorsDType, severity: "error", input: .header,
+      catches: "A weight stored with an integer or bool dtype.",
+      failure: "Quantised or corrupted exports that vLLM loads as garbage."),
+    Entry(
+      id: .layersCount, severity: "error", input: .header,
+      catches: "The decoder layers present differ from 0..<num_hidden_layers (dropped layers.1.*, "
+        + "extra layers, gaps).",
+      failure: "The legacy eagle3 converter kept one layer and dropped layers.1.* of multi-layer "
+        + "drafts (speculators PR #812); the missing layer runs with random weights."),
+    Entry(
+      id: .flagsFusionBias, severity: "error", input: .header,
+      catches: "fusion_bias disagrees with the presence of fusion_fc.bias.",
+      failure: "A missing fc bias flag gave ~0.07 acceptance (vLLM #11126)."),
+    Entry(
+      id: .flagsLayernorms, severity: "error", input: .header,
+      catches: "layernorms disagrees with embedding_layernorm / pre_lm_head_layernorm / "
+        + "transformer.input_layernorm.",
+      failure: "HASS norms dropped or left at their initial value (speculators-format.md §3.2)."),
+    Entry(
+      id: .flagsNormBeforeFC, severity: "error", input: .header,
+      catches: "norm_before_fc disagrees with input_norm.weight.",
+      failure: "The norm is built but never loaded, or silently skipped (vLLM #38111)."),
+    Entry(
+      id: .flagsFCNorm, severity: "error", input: .header,
+      catches: "fc_norm disagrees with fc_norm.{j}.weight.",
+      failure: "Eagle 3.1 norms dropped by a converter while the config enables them "
+        + "(speculators-format.md §5.4)."),
+    Entry(
+      id: .flagsQKNorm, severity: "error", input: .header,
+      catches: "q_norm/k_norm tensors present without transformer_layer_config.model_type qwen3, or "
+        + "absent with it.",
+      failure: "Qwen3 drafts routed to the Llama class fail with KeyError "
+        + "'layers.0.self_attn.k_norm.weight' (vLLM #43132, #44322)."),
+    Entry(
+      id: .flagsAttentionBias, severity: "error", input: .header,
+      catches: "attention_bias disagrees with q/k/v/o bias tensors.",
+      failure: "Biases ignored or left uninitialised by the loader."),
+    Entry(
+      id: .flagsMLPBias, severity: "error", input: .header,
+      catches: "mlp_bias disagrees with gate/up/down bias tensors.",
+      failure: "Biases ignored or left uninitialised by the loader."),
+    Entry(
+      id: .dtypeConsistency, severity: "warning", input: .header,
+      catches: "Float weights with mixed dtypes, or a dtype other than the config's torch_dtype/dtype.",
+      failure: "Every v0.1.0 conversion was float32 whatever the source (speculators PR #136)."),
+    Entry(
+      id: .shardsIndex, severity: "error/warning", input: .header,
+      catches: "A sharded index whose weight_map names tensors or files the shards do not hold, or "
+        + "misses tensors they hold (warning: metadata.total_size disagrees).",
+      failure: "Loaders follow weight_map; an unlisted tensor is never loaded."),
+    Entry(
+      id: .vocabDraftSize, severity: "error", input: .header,
+      catches: "draft_vocab_size larger than vocab_size.",
+      failure: "lm_head/vocab size mismatches (SafeAILab/EAGLE #249)."),
+    Entry(
+      id: .vocabMapsPresence, severity: "error/warning", input: .header,
+      catches: "Only one of d2t/t2d, or neither although draft_vocab_size < vocab_size (d2t without "
+        + "t2d is a warning: vLLM ignores t2d, speculators refuses it, t2d is derivable).",
+      failure: "Without d2t vLLM maps draft id i to target id i: wrong tokens, acceptance collapses "
+        + "(NeMo Automodel PR #2447, vLLM #18909, verl-SpeCo PR #66)."),
+    Entry(
+      id: .vocabD2TDTypeShape, severity: "error", input: .header,
+      catches: "d2t is not I64 of shape [draft_vocab_size].",
+      failure: "d2t of the wrong length when training saw fewer tokens (SpecForge PR #76)."),
+    Entry(
+      id: .vocabT2DDTypeShape, severity: "error", input: .header,
+      catches: "t2d is not BOOL of shape [vocab_size].",
+      failure: "mblt-model-zoo PR #110 validation rules; HEAD speculators rejects len(t2d) != vocab_size."),
+    Entry(
+      id: .vocabDraftEqualsTarget, severity: "error", input: .header,
+      catches: "vocab_size equals draft_vocab_size while t2d, the embedding or the verifier show a "
+        + "larger target vocabulary.",
+      failure: "vocab_size must be the verifier's (speculators #188); overwriting it with the draft "
+        + "vocab breaks embedding and logits shapes (xLLM PR #1328)."),
+    Entry(
+      id: .vocabT2DPopcount, severity: "error", input: .content,
+      catches: "t2d does not have exactly draft_vocab_size true entries.",
+      failure: "An all-true t2d from a run that never loaded its vocab mapping (SpecForge default)."),
+    Entry(
+      id: .vocabD2TRange, severity: "error", input: .content,
+      catches: "Some i + d2t[i] lies outside [0, vocab_size).",
+      failure: "Out-of-range target ids index past the verifier's logits (mblt-model-zoo PR #110 review)."),
+    Entry(
+      id: .vocabT2DAgrees, severity: "error", input: .content,
+      catches: "t2d is not exactly the set {i + d2t[i]} (a mapped id is false in t2d, or t2d marks ids "
+        + "no draft id maps to).",
+      failure: "Mismatched maps from separate side files; the draft proposes tokens the target never "
+        + "sees (vllm-ascend PR #15863)."),
+    Entry(
+      id: .vocabIdentityMap, severity: "warning", input: .content,
+      catches: "draft_vocab_size == vocab_size but d2t is not all zeros.",
+      failure: "SafeAILab deletes the maps when the vocabularies are equal while vLLM applies them: "
+        + "runtimes disagree (SafeAILab/EAGLE #222)."),
+    Entry(
+      id: .verifierHiddenSize, severity: "error", input: .verifier,
+      catches: "The hidden size the fc input is made of (target_hidden_size, else hidden_size) is not "
+        + "the verifier's.",
+      failure: "Draft/target hidden mismatch shape errors (vLLM #38073)."),
+    Entry(
+      id: .verifierVocabSize, severity: "error", input: .verifier,
+      catches: "vocab_size differs from the verifier's vocab_size (text_config searched).",
+      failure: "Logits scattered into a wrong-width tensor: garbage output without an error "
+        + "(SafeAILab/EAGLE #258, speculators #188)."),
+    Entry(
+      id: .verifierFCWidth, severity: "error", input: .verifier,
+      catches: "fc input width is not 2·Hv (eagle) or A·Hv (eagle3, A = number of aux layer ids or 3).",
+      failure: "Dimension mismatch loading EAGLE-3 weights (vLLM #17957); 4-aux-layer drafts vs "
+        + "vLLM's 3 (speculators #1065)."),
+    Entry(
+      id: .verifierAuxLayerIDs, severity: "error", input: .verifier,
+      catches: "An aux layer id is negative or not below the verifier's num_hidden_layers.",
+      failure: "Taps that do not exist in the verifier; 0- vs 1-based id confusion (llama.cpp PR #18039)."),
+    Entry(
+      id: .verifierEmbeddingsShape, severity: "error", input: .verifier,
+      catches: "The draft's embed_tokens is not [Vv, H], or the draft has none and H differs from the "
+        + "verifier's hidden size (no embedding of the right width can be borrowed).",
+      failure: "Embedding sharing fails or uses the wrong table (vLLM #17326, #28549)."),
+    Entry(
+      id: .verifierArchitectures, severity: "warning", input: .verifier,
+      catches: "speculators_config.verifier.architectures differs from the verifier's architectures.",
+      failure: "A draft converted against a different verifier than the one it is checked against."),
+    Entry(
+      id: .verifierEmbeddingsMatch, severity: "warning", input: .verifierContent,
+      catches: "The draft's own embed_tokens differs from the verifier's embedding.",
+      failure: "Exporters that saved randomly initialised embeddings (TorchSpec #38); vLLM compares "
+        + "and may use the draft's copy."),
+    Entry(
+      id: .contentNaNInf, severity: "error", input: .content,
+      catches: "NaN or infinity in any float tensor.",
+      failure: "Overflowing casts and un-loaded verifier copies; DFlash conversion checks NaN "
+        + "(speculators-format.md §3.7)."),
+    Entry(
+      id: .contentUninitialised, severity: "warning", input: .content,
+      catches: "Tensors that look never loaded: norms exactly all ones, all-zero weights, Linear "
+        + "weights whose statistics match a fresh normal(0, initializer_range) or nn.Linear init.",
+      failure: "The midlayer remap regression saved a randomly initialised decoder: 0% acceptance "
+        + "(speculators #358-#360); sglang PR #27908 random head."),
+    Entry(
+      id: .manifestMissingFile, severity: "error", input: .manifest,
+      catches: "A file listed in speculators-manifest.json is absent.",
+      failure: "Incomplete uploads or copies of a release."),
+    Entry(
+      id: .manifestFileDigest, severity: "error", input: .manifest,
+      catches: "A file's size or SHA-256 differs from the manifest.",
+      failure: "Corrupted downloads, edited configs, re-saved weights (hf cache verify, "
+        + "huggingface_hub #3298)."),
+    Entry(
+      id: .manifestUnlistedFile, severity: "error/warning", input: .manifest,
+      catches: "A weights, index or config file not listed in the manifest (other files: warning).",
+      failure: "Files added after conversion that loaders pick up."),
+    Entry(
+      id: .manifestTensorDigest, severity: "error", input: .manifest,
+      catches: "A tensor's XXH3-128 differs from the manifest.",
+      failure: "A tensor changed after conversion (flipped byte, re-cast, re-trained)."),
+    Entry(
+      id: .manifestMissingTensor, severity: "error", input: .manifest,
+      catches: "A tensor listed in the manifest is absent.",
+      failure: "Tensors dropped or renamed after conversion."),
+    Entry(
+      id: .manifestUnlistedTensor, severity: "error", input: .manifest,
+      catches: "A tensor absent from the manifest.",
+      failure: "Tensors added or renamed after conversion."),
+    Entry(
+      id: .manifestTensorDescriptor, severity: "error", input: .manifest,
+      catches: "A tensor's dtype, shape or file differs from the manifest.",
+      failure: "Re-cast or re-sharded checkpoints passed off as the audited conversion."),
+  ]
+
+  /// The entry for `id`.
+  public static func entry(for id: CheckID) -> Entry? {
+    entries.first { $0.id == id }
+  }
+
+  /// Every documented identifier.
+  public static var ids: [CheckID] { entries.map(\.id) }
+
+  /// The catalogue as a Markdown table (the body of `docs/checks.md`).
+  public static func markdownTable() -> String {
+    var out = "| id | severity | needs | catches | real-world failure |\n"
+    out += "|---|---|---|---|---|\n"
+    for entry in entries {
+      let cells = [
+        "`\(entry.id.rawValue)`", entry.severity, entry.input.rawValue, entry.catches, entry.failure,
+      ].map { $0.replacingOccurrences(of: "|", with: "\\|") }
+      out += "| " + cells.joined(separator: " | ") + " |\n"
+    }
+    return out
+  }
+}
+
+extension String {
+  fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+    split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+  }
+}

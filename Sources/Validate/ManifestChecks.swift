@@ -1,0 +1,128 @@
+import Inspect
+
+/// `--manifest`: re-hashes every file (SHA-256) and tensor (XXH3-128) and compares them with
+/// `speculators-manifest.json`.
+enum ManifestChecks {
+  static let ids: [CheckID] = [
+    .manifestMissingFile, .manifestFileDigest, .manifestUnlistedFile, .manifestTensorDigest,
+    .manifestMissingTensor, .manifestUnlistedTensor, .manifestTensorDescriptor,
+  ]
+
+  /// The default manifest file name.
+  static let fileName = "speculators-manifest.json"
+
+  /// The manifest path for `run`, or `nil` when none was asked for.
+  static func manifestPath(_ run: VerificationRun) -> String? {
+    switch run.options.manifest {
+    case .none: return nil
+    case .checkpointDirectory: return joinPath(run.checkpoint.directory, fileName)
+    case .file(let path):
+      return FileSystem.resolve(path, against: run.options.workingDirectory ?? FileSystem.currentDirectory())
+    }
+  }
+
+  static func check(_ run: VerificationRun, manifestPath: String) throws(CheckpointError) {
+    guard FileSystem.kind(of: manifestPath) == .file else {
+      throw CheckpointError(.notFound, file: manifestPath, reason: "manifest not found")
+    }
+    let manifest = try ManifestDocument.read(at: manifestPath)
+    run.ran(ids)
+    try checkFiles(run, manifest)
+    try checkTensors(run, manifest)
+  }
+
+  private static func checkFiles(_ run: VerificationRun, _ manifest: ManifestDocument) throws(CheckpointError)
+  {
+    let directory = run.checkpoint.directory
+    var present: [(ManifestDocument.File, String)] = []
+    for file in manifest.files {
+      let path = joinPath(directory, file.name)
+      if FileSystem.kind(of: path) == .file {
+        present.append((file, path))
+      } else {
+        run.report(
+          .manifestMissingFile, .error, file: file.name,
+          expected: "present (sha256 \(file.sha256.prefix(12))…)",
+          found: "absent", "file '\(file.name)': expected present as listed in the manifest, found absent")
+      }
+    }
+    let digests = try CheckpointHasher.fileDigests(present.map(\.1), progress: run.progress)
+    for (file, path) in present {
+      let size = FileSystem.size(of: path)
+      if let expected = file.size, expected != size {
+        run.report(
+          .manifestFileDigest, .error, file: file.name, expected: "\(expected) bytes", found: "\(size) bytes",
+          "file '\(file.name)': size expected \(expected) bytes (manifest), found \(size)")
+      } else if let digest = digests[path], digest != file.sha256 {
+        run.report(
+          .manifestFileDigest, .error, file: file.name, expected: file.sha256, found: digest,
+          "file '\(file.name)': sha256 expected \(file.sha256) (manifest), found \(digest)")
+      }
+    }
+    // Files of the checkpoint (and weights/config files in its directory) the manifest omits.
+    let listed = Set(manifest.files.map(\.name))
+    let manifestName = lastComponent(manifest.path)
+    var candidates = Set(run.checkpoint.files.filter { $0.kind != .manifest }.map(\.name))
+    for name in FileSystem.entries(of: directory) where isWeightsOrConfig(name) {
+      if FileSystem.kind(of: joinPath(directory, name)) == .file { candidates.insert(name) }
+    }
+    for name in candidates.sorted() where !listed.contains(name) && name != manifestName && name != fileName {
+      let severity: Severity = isWeightsOrConfig(name) ? .error : .warning
+      run.report(
+        .manifestUnlistedFile, severity, file: name, expected: "listed in the manifest", found: "unlisted",
+        "file '\(name)': expected listed in the manifest, found unlisted"
+          + (severity == .error ? " (loaders read it)" : ""))
+    }
+  }
+
+  private static func checkTensors(_ run: VerificationRun, _ manifest: ManifestDocument)
+    throws(CheckpointError)
+  {
+    let digests = try CheckpointHasher.tensorDigests(
+      run.checkpoint, reader: run.reader, progress: run.progress)
+    var listed = Set<String>()
+    for entry in manifest.tensors {
+      listed.insert(entry.name)
+      guard let tensor = run.checkpoint.tensor(named: entry.name) else {
+        run.report(
+          .manifestMissingTensor, .error, tensor: entry.name,
+          expected: "\(entry.dtype) \(formatShape(entry.shape))", found: "absent",
+          "tensor '\(entry.name)': expected \(entry.dtype) \(formatShape(entry.shape)) as listed in the "
+            + "manifest, found absent")
+        continue
+      }
+      var differences: [(String, String, String)] = []
+      if tensor.dtype.rawValue != entry.dtype {
+        differences.append(("dtype", entry.dtype, tensor.dtype.rawValue))
+      }
+      if tensor.shape != entry.shape {
+        differences.append(("shape", formatShape(entry.shape), formatShape(tensor.shape)))
+      }
+      let file = run.relativeName(of: tensor.file)
+      if let expectedFile = entry.file, expectedFile != file {
+        differences.append(("file", expectedFile, file))
+      }
+      for (what, expected, found) in differences {
+        run.report(
+          .manifestTensorDescriptor, .error, tensor: entry.name, expected: expected, found: found,
+          "tensor '\(entry.name)': \(what) expected \(expected) (manifest), found \(found)")
+      }
+      if let digest = digests[entry.name], digest != entry.xxh3 {
+        run.report(
+          .manifestTensorDigest, .error, tensor: entry.name, expected: entry.xxh3, found: digest,
+          "tensor '\(entry.name)': xxh3_128 expected \(entry.xxh3) (manifest), found \(digest)")
+      }
+    }
+    for tensor in run.checkpoint.tensors where !listed.contains(tensor.name) {
+      let found = "\(tensor.dtype.rawValue) \(formatShape(tensor.shape))"
+      run.report(
+        .manifestUnlistedTensor, .error, tensor: tensor.name, expected: "absent (not in the manifest)",
+        found: found, "tensor '\(tensor.name)': expected absent (not listed in the manifest), found \(found)")
+    }
+  }
+
+  /// Whether a file name is one loaders read: weights, indexes, configs.
+  static func isWeightsOrConfig(_ name: String) -> Bool {
+    [".safetensors", ".bin", ".pt", ".pth", ".json"].contains { name.hasSuffix($0) }
+  }
+}

@@ -1,0 +1,294 @@
+import Inspect
+
+/// Draft ↔ verifier compatibility (`reference/source-formats.md` §10): hidden size, vocabulary,
+/// fc input width, aux layer ids, embeddings. Header and config only, except the embedding
+/// comparison, which needs `--content` and the verifier's weights.
+enum VerifierCompatibilityChecks {
+  static let headerIDs: [CheckID] = [
+    .verifierHiddenSize, .verifierVocabSize, .verifierFCWidth, .verifierAuxLayerIDs, .verifierEmbeddingsShape,
+    .verifierArchitectures,
+  ]
+  static let allIDs = headerIDs + [.verifierEmbeddingsMatch]
+
+  /// Names under which verifiers store their input embedding.
+  static let embeddingNames = [
+    "model.embed_tokens.weight", "embed_tokens.weight", "model.language_model.embed_tokens.weight",
+    "language_model.model.embed_tokens.weight", "transformer.wte.weight",
+  ]
+
+  static func check(_ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier) {
+    let g = table.geometry
+    let target = verifier.config
+    let speculators = table.layout.isSpeculators
+    let prefix = speculators ? "transformer_layer_config." : ""
+    let source = "verifier \(verifier.given)"
+
+    // Hidden size: eagle concatenates the verifier's last hidden state (H == Hv); eagle3 builds
+    // the fc input from TH-wide verifier states.
+    if let hv = target.hiddenSize {
+      run.ran(.verifierHiddenSize)
+      if table.layout.isEagle3 {
+        let explicit = run.model?.value("target_hidden_size")?.intValue != nil
+        if g.targetHiddenSize != hv {
+          let key = explicit ? "target_hidden_size" : prefix + "hidden_size"
+          run.report(
+            .verifierHiddenSize, .error, key: key, expected: String(hv), found: String(g.targetHiddenSize),
+            "\(key): expected \(hv) (hidden_size of \(source))"
+              + (explicit ? "" : " because target_hidden_size is absent") + ", found \(g.targetHiddenSize)")
+        }
+      } else if g.hiddenSize != hv {
+        run.report(
+          .verifierHiddenSize, .error, key: prefix + "hidden_size", expected: String(hv),
+          found: String(g.hiddenSize),
+          "\(prefix)hidden_size: expected \(hv) (hidden_size of \(source); eagle drafts share it), "
+            + "found \(g.hiddenSize)")
+      }
+    } else {
+      run.skip([.verifierHiddenSize, .verifierFCWidth], "\(source) has no hidden_size")
+    }
+
+    // Vocabulary.
+    if let vv = target.vocabSize ?? target.anyVocabSize {
+      run.ran(.verifierVocabSize)
+      let key = VocabMapChecks.vocabKey(table)
+      if g.vocabSize != vv {
+        run.report(
+          .verifierVocabSize, .error, key: key, expected: String(vv), found: String(g.vocabSize),
+          "\(key): expected \(vv) (vocab_size of \(source)), found \(g.vocabSize)")
+        if table.layout.isEagle3 && g.vocabSize == g.draftVocabSize && vv > g.vocabSize
+          && run.findings.allSatisfy({ $0.check != .vocabDraftEqualsTarget })
+        {
+          VocabMapChecks.reportDraftEqualsTarget(
+            run, table: table, evidence: ["\(source) has vocab_size \(vv)"], larger: String(vv))
+        }
+      }
+    } else {
+      run.skip([.verifierVocabSize], "\(source) has no vocab_size")
+    }
+
+    // fc input width.
+    let fcName = table.layout == .speculatorsEagle ? "fusion_fc.weight" : "fc.weight"
+    if let hv = target.hiddenSize, let fc = run.view.tensor(named: fcName), fc.shape.count == 2 {
+      run.ran(.verifierFCWidth)
+      let multiplier = table.layout.isEagle3 ? g.auxStateCount : 2
+      let expected = multiplier * hv
+      if fc.shape[1] != expected {
+        let rule =
+          table.layout.isEagle3
+          ? "\(multiplier) aux hidden states × verifier hidden \(hv)"
+          : "embedding ⊕ verifier hidden: 2 × \(hv)"
+        run.report(
+          .verifierFCWidth, .error, tensor: fcName, expected: "[\(g.hiddenSize), \(expected)]",
+          found: formatShape(fc.shape),
+          "tensor '\(fcName)': input width expected \(expected) (\(rule)), found \(fc.shape[1])")
+      }
+    }
+
+    checkAuxLayerIDs(run, table: table, verifier: verifier)
+    checkEmbeddingShape(run, table: table, verifier: verifier)
+
+    if let declared = run.config?["speculators_config"]?["verifier"]?["architectures"]?.arrayValue?
+      .compactMap(\.stringValue), let actual = target.architectures
+    {
+      run.ran(.verifierArchitectures)
+      if declared != actual {
+        run.report(
+          .verifierArchitectures, .warning, key: "speculators_config.verifier.architectures",
+          expected: formatList(actual), found: formatList(declared),
+          "speculators_config.verifier.architectures: expected \(formatList(actual)) (\(source)), found "
+            + formatList(declared))
+      }
+    } else {
+      run.skip([.verifierArchitectures], "architectures absent from the draft config or the verifier config")
+    }
+  }
+
+  private static func checkAuxLayerIDs(
+    _ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier
+  ) {
+    guard table.layout.isEagle3 else {
+      run.notApplicable([.verifierAuxLayerIDs])  // eagle drafts read only the last hidden state
+      return
+    }
+    let key =
+      table.layout.isSpeculators
+      ? "eagle_aux_hidden_state_layer_ids" : "eagle_config.eagle_aux_hidden_state_layer_ids"
+    let raw =
+      run.config?["eagle_aux_hidden_state_layer_ids"]
+      ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
+    guard let ids = raw?.arrayValue?.compactMap(\.intValue), !ids.isEmpty else {
+      run.skip([.verifierAuxLayerIDs], "no eagle_aux_hidden_state_layer_ids (vLLM picks its default taps)")
+      return
+    }
+    guard let layers = verifier.config.numHiddenLayers else {
+      run.skip([.verifierAuxLayerIDs], "verifier \(verifier.given) has no num_hidden_layers")
+      return
+    }
+    run.ran(.verifierAuxLayerIDs)
+    let bad = ids.filter { $0 < 0 || $0 >= layers }
+    if !bad.isEmpty {
+      run.report(
+        .verifierAuxLayerIDs, .error, key: key, expected: "ids in 0..<\(layers)", found: formatShape(ids),
+        "\(key): expected ids in 0..<\(layers) (num_hidden_layers of verifier \(verifier.given)), found "
+          + "\(formatShape(ids)); out of range: \(formatShape(bad))")
+    }
+  }
+
+  private static func checkEmbeddingShape(
+    _ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier
+  ) {
+    guard let hv = verifier.config.hiddenSize,
+      let vv = verifier.config.vocabSize ?? verifier.config.anyVocabSize
+    else {
+      run.skip([.verifierEmbeddingsShape], "verifier \(verifier.given) lacks hidden_size or vocab_size")
+      return
+    }
+    run.ran(.verifierEmbeddingsShape)
+    let h = table.geometry.hiddenSize
+    if let embed = run.view.tensor(named: "embed_tokens.weight") {
+      if embed.shape != [vv, h] {
+        run.report(
+          .verifierEmbeddingsShape, .error, tensor: embed.name, expected: formatShape([vv, h]),
+          found: formatShape(embed.shape),
+          "tensor 'embed_tokens.weight': expected \(formatShape([vv, h])) (verifier vocab × draft hidden), "
+            + "found \(formatShape(embed.shape))")
+      }
+    } else if table.layout.isEagle3 && h != hv {
+      run.report(
+        .verifierEmbeddingsShape, .error, tensor: "embed_tokens.weight", expected: "present ([\(vv), \(h)])",
+        found: "absent",
+        "tensor 'embed_tokens.weight': expected present because the draft hidden size \(h) differs from the "
+          + "verifier's \(hv) (no embedding of the right width can be borrowed), found absent")
+    }
+  }
+
+  /// `verifier.embeddings-match`: compares the draft's `embed_tokens.weight` with the verifier's
+  /// embedding (content). Same dtype: XXH3 digests; F32 vs BF16: the F32 side rounded to BF16.
+  ///
+  /// - Returns: whether the embeddings were compared and are equal.
+  @discardableResult
+  static func checkEmbeddingValues(_ run: VerificationRun, verifier: ResolvedVerifier) throws(CheckpointError)
+    -> Bool
+  {
+    guard let draft = run.view.tensor(named: "embed_tokens.weight") else {
+      run.notApplicable([.verifierEmbeddingsMatch])  // the draft has no embed_tokens.weight
+      return false
+    }
+    let target: Checkpoint
+    do {
+      target = try CheckpointReader.open(verifier.directory)
+    } catch {
+      run.skip([.verifierEmbeddingsMatch], "verifier weights unreadable: \(error.description)")
+      return false
+    }
+    guard let embedding = embeddingNames.lazy.compactMap({ target.tensor(named: $0) }).first else {
+      run.skip([.verifierEmbeddingsMatch], "verifier \(verifier.given) has no embed_tokens tensor")
+      return false
+    }
+    guard embedding.shape == draft.shape else {
+      run.skip([.verifierEmbeddingsMatch], "shapes differ (see verifier.embeddings-shape)")
+      return false
+    }
+    guard EmbeddingDigest.castTargets.contains(draft.dtype), FloatDecoding.supports(embedding.dtype) else {
+      run.skip(
+        [.verifierEmbeddingsMatch],
+        "dtypes \(draft.dtype.rawValue) and \(embedding.dtype.rawValue) cannot be compared exactly")
+      return false
+    }
+    run.ran(.verifierEmbeddingsMatch)
+    let draftDigest = try CheckpointHasher.xxh3(of: draft, reader: run.reader)
+    let targetDigest = try EmbeddingDigest.digest(embedding, castTo: draft.dtype, reader: TensorReader())
+    if draftDigest != targetDigest {
+      run.report(
+        .verifierEmbeddingsMatch, .warning, tensor: draft.name,
+        expected: "equal to verifier '\(embedding.name)'",
+        found: "different values",
+        "tensor 'embed_tokens.weight': expected the verifier's '\(embedding.name)' values, found different "
+          + "values (a random or stale embedding loads silently; vLLM may use the draft's copy)")
+      return false
+    }
+    return true
+  }
+
+  private static func formatList(_ names: [String]) -> String {
+    "[" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+  }
+}
+
+/// Digests that compare a draft's embedding with the verifier's after the cast a converter
+/// applies (`tensor.to(draft dtype)`, round to nearest even).
+enum EmbeddingDigest {
+  /// Draft dtypes the verifier's values can be cast to exactly as torch does.
+  static let castTargets: Set<DType> = [.F32, .F16, .BF16]
+
+  /// XXH3-128 of `tensor`'s values cast to `dtype`: its raw bytes when the dtypes agree, else
+  /// every element decoded and re-encoded in `dtype`.
+  static func digest(_ tensor: TensorInfo, castTo dtype: DType, reader: TensorReader) throws(CheckpointError)
+    -> String
+  {
+    guard tensor.dtype != dtype else { return try CheckpointHasher.xxh3(of: tensor, reader: reader) }
+    var hasher = XXH3Hasher()
+    var buffer: [UInt8] = []
+    let source = tensor.dtype
+    do {
+      try reader.forEachChunk(of: tensor) { chunk in
+        buffer.removeAll(keepingCapacity: true)
+        FloatDecoding.forEach(chunk, dtype: source, start: 0) { value, _ in
+          switch dtype {
+          case .F32:
+            let bits = value.bitPattern
+            for shift in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(truncatingIfNeeded: bits >> shift)) }
+          case .BF16:
+            let bits = bf16(value)
+            buffer.append(UInt8(truncatingIfNeeded: bits))
+            buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
+          default:
+            let bits = f16(value)
+            buffer.append(UInt8(truncatingIfNeeded: bits))
+            buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
+          }
+        }
+        buffer.withUnsafeBytes { hasher.update($0) }
+      }
+    } catch let error as CheckpointError {
+      throw error
+    } catch {
+      throw CheckpointError(.io, file: tensor.file, tensor: tensor.name, reason: "\(error)")
+    }
+    return hasher.finalizeHex()
+  }
+
+  /// Float to BF16 bits, round to nearest even (NaN kept quiet).
+  static func bf16(_ value: Float) -> UInt16 {
+    let bits = value.bitPattern
+    if bits & 0x7FFF_FFFF > 0x7F80_0000 { return UInt16(bits >> 16) | 0x0040 }
+    let rounding = 0x7FFF + ((bits >> 16) & 1)
+    return UInt16((bits &+ rounding) >> 16)
+  }
+
+  /// Float to IEEE binary16 bits, round to nearest even; overflow gives infinity.
+  static func f16(_ value: Float) -> UInt16 {
+    let bits = value.bitPattern
+    let sign = UInt16((bits >> 16) & 0x8000)
+    let exponent = Int((bits >> 23) & 0xFF)
+    let mantissa = bits & 0x7F_FFFF
+    if exponent == 0xFF { return sign | 0x7C00 | (mantissa != 0 ? 0x0200 : 0) }
+    let biased = exponent - 127 + 15
+    if biased >= 0x1F { return sign | 0x7C00 }
+    if biased <= 0 {
+      // Subnormal half (or zero): value = (1.m) · 2^(exponent-127) = n · 2^-24.
+      guard biased >= -10 else { return sign }
+      let full = mantissa | 0x80_0000
+      let shift = UInt32(14 - biased)
+      var half = full >> shift
+      let remainder = full & ((1 << shift) - 1)
+      let halfway = UInt32(1) << (shift - 1)
+      if remainder > halfway || (remainder == halfway && half & 1 == 1) { half += 1 }
+      return sign | UInt16(half)
+    }
+    var half = UInt32(biased) << 10 | (mantissa >> 13)
+    let remainder = mantissa & 0x1FFF
+    if remainder > 0x1000 || (remainder == 0x1000 && half & 1 == 1) { half += 1 }  // a carry rounds up a binade
+    return sign | UInt16(half)
+  }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Convert
+import Inspect
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+extension AlgorithmChoice: ExpressibleByArgument {}
+
+/// `speculators convert`: EAGLE v1/v2, HASS and EAGLE-3 drafts → the Speculators format.
+struct ConvertCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "convert",
+    abstract: "Convert an EAGLE v1/v2, HASS or EAGLE-3 draft to the Speculators format vLLM serves.",
+    discussion: """
+      Writes OUTPUT/config.json, OUTPUT/model.safetensors (sharded with an index above \
+      --max-shard-size) and OUTPUT/speculators-manifest.json (SHA-256 of every file, XXH3-128 of \
+      every tensor and where it came from). The output is written into a temporary sibling and \
+      renamed into place, so a failure leaves nothing behind. Every source tensor is either \
+      converted or reported as dropped; a tensor the layout does not know is an error unless \
+      --allow-drop or --drop-unknown says otherwise.
+
+      Examples:
+        speculators convert ./EAGLE-LLaMA3.1-Instruct-8B --algorithm eagle \\
+            --verifier ./Llama-3.1-8B-Instruct
+        speculators convert ./EAGLE3-LLaMA3.1-Instruct-8B --algorithm eagle3 \\
+            --verifier ./Llama-3.1-8B-Instruct --output-path eagle3-converted \\
+            --algorithm-kwargs '{"norm_before_residual": false}' --validate-device cpu
+        speculators convert ./draft --algorithm auto --verifier ./verifier --dtype bfloat16 --json
+      """)
+
+  @Argument(
+    help: "The draft: a directory, a single weights file (.bin or .safetensors), a Hub id (org/name[@revision]) or a URL.")
+  var model: String
+
+  @Option(help: "eagle (EAGLE v1/v2, HASS), eagle3 (EAGLE-3), or auto (detect from the tensors).")
+  var algorithm: AlgorithmChoice
+
+  @Option(
+    help: "The verifier: a directory, Hub id or URL (its config.json; the one embeddings shard when needed).")
+  var verifier: String
+
+  @Option(
+    name: [.customLong("output-path"), .customLong("output_path")],
+    help: "The output directory.")
+  var outputPath: String = Converter.defaultOutputPath
+
+  @Option(
+    name: [.customLong("algorithm-kwargs"), .customLong("algorithm_kwargs")],
+    help: ArgumentHelp(
+      "A JSON object of algorithm options.",
+      discussion: "eagle: layernorms, fusion_bias. eagle3: norm_before_residual, "
+        + "eagle_aux_hidden_state_layer_ids, norm_before_fc, fc_norm, norm_output."))
+  var algorithmKwargs: String?
+
+  @Option(
+    name: [.customLong("validate-device"), .customLong("validate_device")],
+    help:
+      "Check the output before moving it into place (no forward pass runs; cpu is accepted, others noted).")
+  var validateDevice: String?
+
+  @Option(help: "Write floats as float32, float16 or bfloat16 (default: keep the source dtype).")
+  var dtype: String?
+
+  @Option(
+    name: [.customLong("max-shard-size"), .customLong("max_shard_size")],
+    help: "Largest shard, in bytes of tensor data (e.g. 5GB, 500MB, 2GiB).")
+  var maxShardSize: String = "5GB"
+
+  @Option(
+    name: [.customLong("allow-drop"), .customLong("allow_drop")],
+    help: "A source tensor (or prefix ending in *) that may be left out; repeatable.")
+  var allowDrop: [String] = []
+
+  @Flag(
+    name: [.customLong("drop-unknown"), .customLong("drop_unknown")],
+    help: "Leave out every tensor the layout does not know (each is listed in the manifest).")
+  var dropUnknown = false
+
+  @Flag(help: "Replace an existing non-empty output directory.")
+  var force = false
+
+  @Flag(help: "Print the report as one JSON document.")
+  var json = false
+
+  @OptionGroup var sources: SourceOptions
+
+  func run() throws {
+    try runReportingErrors { try execute() }
+  }
+
+  private func execute() throws {
+    // A file-size limit (ulimit -f) must give a clean "File too large" error, not a signal.
+    signal(SIGXFSZ, SIG_IGN)
+    var parsedDType: DType?
+    if let dtype {
+      guard let value = DType(torchName: dtype), ["float32", "float16", "bfloat16"].contains(value.torchName)
+      else {
+        throw CheckpointError(
+          .invalidArgument, file: "--dtype", reason: "'\(dtype)' is not one of float32, float16, bfloat16")
+      }
+      parsedDType = value
+    }
+    guard let shardSize = SafetensorsWriter.parseSize(maxShardSize) else {
+      throw CheckpointError(
+        .invalidArgument, file: "--max-shard-size", reason: "'\(maxShardSize)' is not a size")
+    }
+    var kwargs = AlgorithmKwargs()
+    if let algorithmKwargs { kwargs = try AlgorithmKwargs(parsing: algorithmKwargs) }
+    let request = ConversionRequest(
+      model: model, verifier: verifier, algorithm: algorithm,
+      outputPath: outputPath, algorithmKwargs: kwargs, validateDevice: validateDevice,
+      dtype: parsedDType, force: force, maxShardSize: shardSize, allowDrop: allowDrop,
+      dropUnknown: dropUnknown)
+    var progress: (@Sendable (String) -> Void)?
+    if isatty(STDERR_FILENO) != 0 && !json {
+      progress = { @Sendable line in writeStandardError(line + "…\n") }
+    }
+    let report = try Converter.convert(request, progress: progress)
+    if json {
+      printJSON(report.json())
+    } else {
+      print(
+        report.humanReadable { text, role in
+          switch role {
+          case "heading": return colored(text, "1")
+          case "warning": return colored(text, "33")
+          case "dim": return colored(text, "2")
+          default: return text
+          }
+        })
+    }
+  }
+}

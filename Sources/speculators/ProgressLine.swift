@@ -1,0 +1,60 @@
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A one-line byte progress indicator on stderr (`hashing  42%  1.2 GB of 2.9 GB`).
+///
+/// Drawn only when stderr is a terminal and the work has already taken about a second, redrawn
+/// at most ten times a second, and erased when the work ends, so piped and short runs print
+/// nothing.
+final class ProgressLine: Sendable {
+  private let label: String
+  private let enabled: Bool
+  private let start = ContinuousClock.now
+  private let lastDraw = Mutex<ContinuousClock.Instant?>(nil)
+
+  init(_ label: String) {
+    self.label = label
+    enabled =
+      isatty(STDERR_FILENO) != 0 && getenv("TERM").map { String(cString: $0) } != "dumb"
+  }
+
+  /// The handler to pass to library calls.
+  var handler: (@Sendable (Int, Int) -> Void)? {
+    guard enabled else { return nil }
+    return { [self] done, total in update(done: done, total: total) }
+  }
+
+  private func update(done: Int, total: Int) {
+    let now = ContinuousClock.now
+    guard now - start >= .seconds(1) else { return }
+    let draw = lastDraw.withLock { last -> Bool in
+      if let last, now - last < .milliseconds(100) { return false }
+      last = now
+      return true
+    }
+    guard draw, total > 0 else { return }
+    let percent = min(100, done * 100 / total)
+    writeStandardError("\r\u{1B}[K\(label)  \(percent)%  \(Self.bytes(done)) of \(Self.bytes(total))")
+  }
+
+  /// Erases the line if it was drawn.
+  func finish() {
+    if lastDraw.withLock({ $0 != nil }) { writeStandardError("\r\u{1B}[K") }
+  }
+
+  static func bytes(_ count: Int) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var value = Double(count)
+    var unit = 0
+    while value >= 1000 && unit < units.count - 1 {
+      value /= 1000
+      unit += 1
+    }
+    return unit == 0 ? "\(count) B" : "\((value * 10).rounded() / 10) \(units[unit])"
+  }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Inspect
+import Validate
+
+/// `speculators verify PATH`: every check of DESIGN.md §6, each with a stable id and severity.
+struct VerifyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "verify",
+    abstract: "Check a draft checkpoint for every known cause of silent failure in vLLM.",
+    discussion: """
+      Checks a Speculators checkpoint (ours or the Python tool's) or a raw EAGLE / EAGLE-3 draft: \
+      config keys as vLLM reads them, expected tensors and shapes, layer count, feature flags, \
+      vocabulary maps, dtypes, shard index, and - with a verifier - hidden size, vocabulary, fc \
+      width, aux layer ids and embeddings. Header and config checks read no tensor data.
+
+      Without --verifier, speculators_config.verifier.name_or_path is used when it is a local \
+      directory; otherwise the verifier checks are reported as skipped (not passed).
+
+      Exit status: 0 no errors (warnings allowed), 1 errors found, 2 input or usage error.
+      Check catalogue: docs/checks.md, or --list-checks.
+
+      Examples:
+        speculators verify converted --verifier ./Llama-3.1-8B-Instruct
+        speculators verify converted --manifest --content
+        speculators verify ./eagle3-draft --verifier ./verifier --json
+      """)
+
+  @Argument(help: "The checkpoint: a directory, a weights file, or a sharded index.")
+  var path: String?
+
+  @Option(help: "The verifier: a local directory holding config.json (and weights, for --content).")
+  var verifier: String?
+
+  @Option(
+    name: .long, defaultAsFlag: "", parsing: .next,
+    help: ArgumentHelp(
+      "Re-hash every file and tensor and compare with the audit manifest.",
+      discussion: "Without FILE: speculators-manifest.json in the checkpoint directory.",
+      valueName: "FILE"))
+  var manifest: String?
+
+  @Flag(help: "Read tensor values: NaN/Inf, vocabulary map values, looks-uninitialised statistics.")
+  var content = false
+
+  @Flag(help: "Print one JSON document (schemas/verify-report.schema.json).")
+  var json = false
+
+  @Flag(help: "Print the check catalogue and exit.")
+  var listChecks = false
+
+  func run() throws {
+    try runReportingErrors {
+      if listChecks {
+        print(CheckCatalogue.markdownTable(), terminator: "")
+        return
+      }
+      guard let path else {
+        printError("verify: missing PATH (the checkpoint to verify)")
+        throw ExitStatus.inputError
+      }
+      let manifestSource: VerifyOptions.ManifestSource =
+        switch manifest {
+        case nil: .none
+        case ""?: .checkpointDirectory
+        case let file?: .file(file)
+        }
+      let progress = ProgressLine("reading")
+      let report: VerifyReport
+      do {
+        defer { progress.finish() }
+        report = try Verifier.verify(
+          path: path,
+          options: VerifyOptions(verifier: verifier, manifest: manifestSource, scanContent: content),
+          progress: progress.handler)
+      }
+      if json {
+        printJSON(report.json())
+      } else {
+        print(VerifyRendering.text(report), terminator: "")
+      }
+      if report.hasErrors { throw ExitStatus.findings }
+    }
+  }
+}
+
+/// Human rendering of a verify report.
+enum VerifyRendering {
+  static func text(_ report: VerifyReport) -> String {
+    var out = "verify \(report.location)"
+    if let layout = report.layout {
+      let detected = report.detectedFormat.map { $0 == layout.rawValue ? "" : "detected \($0), " } ?? ""
+      out += " (\(detected)checked as \(layout.rawValue))"
+    }
+    if let prefix = report.strippedPrefix { out += ", tensor names read without the '\(prefix)' prefix" }
+    out += "\n"
+    if let verifier = report.verifier {
+      let source = verifier.source == "option" ? "--verifier" : "speculators_config.verifier.name_or_path"
+      out += "verifier: \(verifier.given) (from \(source))\n"
+    }
+    let width = max(24, (report.findings.map(\.check.rawValue.count).max() ?? 0) + 2)
+    for finding in report.findings {
+      let label =
+        finding.severity == .error ? colored("error  ", "31") : colored("warning", "33")
+      out += "\(label)  \(pad(finding.check.rawValue, width))\(finding.message)\n"
+    }
+    var reasons: [(String, [String])] = []
+    for skip in report.skipped {
+      if let index = reasons.firstIndex(where: { $0.0 == skip.reason }) {
+        reasons[index].1.append(skip.check.rawValue)
+      } else {
+        reasons.append((skip.reason, [skip.check.rawValue]))
+      }
+    }
+    for (reason, ids) in reasons {
+      out += colored("skipped", "2") + "  \(reason): \(ids.joined(separator: ", "))\n"
+    }
+    let errors = report.errorCount
+    let warnings = report.warningCount
+    let verdict =
+      errors > 0
+      ? colored("FAILED", "31")
+      : (warnings > 0 ? colored("passed with warnings", "33") : colored("passed", "32"))
+    out +=
+      "\(verdict): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"); "
+    out += "\(report.passed.count) checks passed, \(report.skipped.count) skipped\n"
+    return out
+  }
+
+  private static func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+  }
+}

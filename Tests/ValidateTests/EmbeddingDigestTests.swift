@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@testable import Inspect
+@testable import Validate
+
+@Suite struct EmbeddingDigestTests {
+  static let samples: [Float] = {
+    var values: [Float] = [
+      0, -0, 1, -1, 0.5, 65504, 65520, 65519.99, 1e6, -1e6, 6.1035156e-05, 6.0e-08, 5.9604645e-08,
+      2.9802322e-08, 2.98e-08, 1e-10, .infinity, -.infinity, 1.0009766, 1.00048828125, 1.00146484375,
+      .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+    ]
+    var noise = DraftFixtures.Noise("f16")
+    for _ in 0..<5000 {
+      let exponent = Int(noise.next() * 60) - 40
+      values.append((noise.next() * 2 - 1) * Float(sign: .plus, exponent: exponent, significand: 1))
+    }
+    return values
+  }()
+
+  @Test func f16RoundingMatchesSwiftFloat16() {
+    for value in Self.samples {
+      #expect(EmbeddingDigest.f16(value) == Float16(value).bitPattern, "\(value)")
+    }
+    #expect(EmbeddingDigest.f16(.nan) & 0x7C00 == 0x7C00 && EmbeddingDigest.f16(.nan) & 0x3FF != 0)
+  }
+
+  @Test func bf16RoundingIsNearestEven() {
+    for value in Self.samples where value.isFinite {
+      let rounded = Float(bitPattern: UInt32(EmbeddingDigest.bf16(value)) << 16)
+      if rounded.isInfinite {  // only the largest floats overflow, as torch's cast does
+        #expect(abs(value) > 3.38e38, "\(value)")
+        continue
+      }
+      let down = Float(bitPattern: value.bitPattern & 0xFFFF_0000)
+      let up = Float(bitPattern: (value.bitPattern & 0xFFFF_0000) &+ 0x1_0000)
+      #expect(rounded == down || rounded == up, "\(value)")
+      let error = abs(Double(rounded) - Double(value))
+      #expect(error <= abs(Double(down) - Double(value)) && error <= abs(Double(up) - Double(value)), "\(value)")
+    }
+    // Halfway cases go to the even mantissa.
+    #expect(EmbeddingDigest.bf16(Float(bitPattern: 0x3F80_8000)) == 0x3F80)
+    #expect(EmbeddingDigest.bf16(Float(bitPattern: 0x3F81_8000)) == 0x3F82)
+  }
+
+  @Test func castDigestEqualsTheDigestOfTheCastTensor() throws {
+    let root = try SafetensorsFixture.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let values = Self.samples.filter(\.isFinite).prefix(4096).map { $0 }
+    let source = TensorSpec(name: "e", dtype: .BF16, shape: [values.count], values: .floats(values))
+    let bf16Values = values.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) }
+    let asF16 = TensorSpec(name: "f", dtype: .F16, shape: [values.count], values: .floats(bf16Values))
+    let asF32 = TensorSpec(name: "g", dtype: .F32, shape: [values.count], values: .floats(bf16Values))
+    let infos = try SafetensorsFixture.write([source, asF16, asF32], to: root.appendingPathComponent("t.safetensors"))
+    let reader = TensorReader()
+    #expect(
+      try EmbeddingDigest.digest(infos[0], castTo: .F16, reader: reader)
+        == CheckpointHasher.xxh3(of: infos[1], reader: reader))
+    #expect(
+      try EmbeddingDigest.digest(infos[0], castTo: .F32, reader: reader)
+        == CheckpointHasher.xxh3(of: infos[2], reader: reader))
+    #expect(
+      try EmbeddingDigest.digest(infos[2], castTo: .BF16, reader: reader)
+        == CheckpointHasher.xxh3(of: infos[0], reader: reader))
+  }
+}

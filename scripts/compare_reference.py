@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""Compare `speculators convert` (this Swift tool) with the Python reference (speculators 0.1.0).
+
+For every convertible fixture case it converts `Fixtures/<case>` with our binary, takes the
+reference conversion (the committed `Fixtures/reference/<case>/`, or a live run of the Python
+`speculators convert` with `--run-reference`), reads both back with the real Python
+`safetensors` package and compares:
+
+- tensor names and shapes;
+- values, by value: our tensor widened to float32 must equal the reference's float32 tensor
+  rounded to our dtype (exact equality; the reference writes every float as float32 while we
+  keep the source dtype, so rounding the reference back is the identity whenever our tensor came
+  from a source of that dtype; it is a real rounding only for embeddings we copied from the bf16
+  verifier into an fp16 draft, reported as "rounded");
+- the config fields of reference/speculators-format.md §2.
+
+Known, intended differences (DESIGN.md and later reference fixes) are listed in EXPECTED below
+and reported as "expected"; anything else is "UNEXPECTED" and the script exits with status 1.
+
+Run from the repository root after `swift build` (or pass --binary), with a Python that has
+safetensors, numpy and torch (the reference's own requirements):
+
+    /work/pyref/bin/python scripts/compare_reference.py
+    /work/pyref/bin/python scripts/compare_reference.py --run-reference   # needs speculators==0.1.0
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+try:
+    import torch
+    from safetensors import safe_open
+except ImportError as error:  # pragma: no cover - environment problem
+    sys.exit(f"compare_reference.py needs safetensors and torch: {error}")
+
+CASES = [
+    ("eagle1-bin", "eagle"),
+    ("eagle-safetensors", "eagle"),
+    ("hass-layernorms", "eagle"),
+    ("eagle3-bin", "eagle3"),
+    ("eagle3-embed", "eagle3"),
+    ("eagle3-2layer", "eagle3"),
+]
+
+# (case or "*", what, key) -> why. `what` is "config" (a JSON path), "tensor" (a name prefix only
+# in ours), "file" (a file only in one output).
+EXPECTED = {
+    ("*", "config", "speculators_config.proposal_methods[0].speculative_tokens"):
+        "3, the reference's value since v0.2.0 (#146); 0.1.0 wrote 5",
+    ("*", "config", "torch_dtype"):
+        "we keep the source dtype (reference fix v0.2.0 #136); 0.1.0 writes float32",
+    ("*", "config", "auto_map"): "not written: readers ignore it (HF custom-code artefact)",
+    ("*", "config", "has_no_defaults_at_init"): "not written: leaked transformers class variable",
+    ("*", "config", "transformers_version"): "not written: we are not transformers",
+    ("*", "file", "eagle.py"): "not written: a copy of the reference's Python module",
+    ("*", "file", "eagle3.py"): "not written: a copy of the reference's Python module",
+    ("*", "file", "generation_config.json"): "not written: nothing reads it for a draft",
+    ("*", "file", "speculators-manifest.json"): "ours only: the audit manifest (DESIGN.md §7)",
+    ("eagle3-embed", "config", "eagle_aux_hidden_state_layer_ids"):
+        "v0.2.0+ key: SpecForge eagle_config ids [0,1,2] (output-of-layer) + 1 = [1,2,3]",
+    ("eagle3-2layer", "config", "transformer_layer_config.num_hidden_layers"):
+        "2: we keep every layer; 0.1.0 forces 1",
+    ("eagle3-2layer", "tensor", "layers.1."):
+        "we keep layers.1.*; 0.1.0 silently drops them (PR #812, 0 % acceptance)",
+}
+
+
+def expected(case, what, key):
+    keys = [key]
+    if what == "config":  # a nested path is covered by its top-level key ("auto_map." → "auto_map")
+        keys.append(key.split(".")[0].split("[")[0])
+    for candidate_key in keys:
+        for candidate in ((case, what, candidate_key), ("*", what, candidate_key)):
+            if candidate in EXPECTED:
+                return EXPECTED[candidate]
+    if what == "tensor":
+        for (c, w, prefix), why in EXPECTED.items():
+            if w == "tensor" and c in (case, "*") and key.startswith(prefix):
+                return why
+    return None
+
+
+def load_tensors(directory):
+    """name -> (dtype string, shape, float32-or-integer numpy array) for every tensor."""
+    index = os.path.join(directory, "model.safetensors.index.json")
+    if os.path.exists(index):
+        files = sorted(set(json.load(open(index))["weight_map"].values()))
+    else:
+        files = ["model.safetensors"]
+    tensors = {}
+    for name in files:
+        with safe_open(os.path.join(directory, name), framework="pt") as handle:
+            for key in handle.keys():
+                tensor = handle.get_tensor(key)
+                dtype = str(tensor.dtype).replace("torch.", "")
+                array = tensor.float().numpy() if tensor.is_floating_point() else tensor.numpy()
+                tensors[key] = (dtype, list(tensor.shape), array)
+    return tensors
+
+
+def round_to(array, dtype):
+    """A float32 array rounded to `dtype` (float32/float16/bfloat16) and widened back."""
+    return torch.from_numpy(array).to(getattr(torch, dtype)).float().numpy()
+
+
+def flatten(value, prefix=""):
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else key))
+        return out
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}[{index}]"))
+        return out
+    return {prefix: value}
+
+
+def convert_ours(binary, case, algorithm, output):
+    command = [binary, "convert", f"Fixtures/{case}", "--algorithm", algorithm, "--verifier",
+               "Fixtures/verifier", "--output-path", output, "--json"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    return result.returncode, result.stderr.strip()
+
+
+def reference_executable():
+    """The reference CLI: next to this Python (a venv) if there, else on PATH."""
+    beside = os.path.join(os.path.dirname(sys.executable), "speculators")
+    return beside if os.access(beside, os.X_OK) else shutil.which("speculators")
+
+
+def convert_reference(case, algorithm, output):
+    executable = reference_executable()
+    if executable is None:
+        raise RuntimeError("the reference `speculators` CLI (speculators==0.1.0) is not installed")
+    command = [executable, "convert", f"Fixtures/{case}", "--algorithm", algorithm, "--verifier",
+               "Fixtures/verifier", "--output-path", output]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise RuntimeError(f"reference convert failed for {case}: {result.stderr[-500:]}")
+
+
+def compare_case(case, algorithm, ours_dir, reference_dir, notes):
+    """Returns (row dict, list of unexpected differences)."""
+    unexpected = []
+    row = {"case": case}
+
+    # Files.
+    ours_files, reference_files = set(os.listdir(ours_dir)), set(os.listdir(reference_dir))
+    for name in sorted(ours_files ^ reference_files):
+        if name.startswith("model") and name.endswith(".safetensors"):
+            unexpected.append(f"file {name} only in one output")
+        elif expected(case, "file", name) is None:
+            unexpected.append(f"file {name} only in {'ours' if name in ours_files else 'reference'}")
+
+    # Tensors.
+    ours, reference = load_tensors(ours_dir), load_tensors(reference_dir)
+    only_ours = sorted(set(ours) - set(reference))
+    only_reference = sorted(set(reference) - set(ours))
+    for name in only_ours:
+        why = expected(case, "tensor", name)
+        if why is None:
+            unexpected.append(f"tensor {name} only in ours")
+        else:
+            notes.add((case, f"{len([n for n in only_ours if expected(case, 'tensor', n) == why])} tensors only in ours", why))
+    for name in only_reference:
+        unexpected.append(f"tensor {name} only in the reference")
+    common = sorted(set(ours) & set(reference))
+    shape_ok, value_ok, rounded = True, True, []
+    dtypes = set()
+    for name in common:
+        our_dtype, our_shape, our_values = ours[name]
+        ref_dtype, ref_shape, ref_values = reference[name]
+        dtypes.add(our_dtype)
+        if our_shape != ref_shape:
+            shape_ok = False
+            unexpected.append(f"tensor {name}: shape {our_shape} vs reference {ref_shape}")
+            continue
+        if our_values.dtype.kind == "f":
+            if np.array_equal(our_values, ref_values):
+                continue
+            if np.array_equal(our_values, round_to(ref_values, our_dtype)):
+                rounded.append(name)
+                continue
+            value_ok = False
+            diff = float(np.max(np.abs(our_values - ref_values)))
+            unexpected.append(f"tensor {name}: values differ (max |diff| {diff:.3g})")
+        else:
+            if our_dtype != ref_dtype or not np.array_equal(our_values, ref_values):
+                value_ok = False
+                unexpected.append(f"tensor {name}: {our_dtype} values differ from the reference's {ref_dtype}")
+    for name in rounded:
+        notes.add((case, f"{name} equals the reference rounded to {ours[name][0]}",
+                   "copied from the bf16 verifier and cast to the draft's dtype; the reference writes float32"))
+
+    # Config.
+    our_config = json.load(open(os.path.join(ours_dir, "config.json")))
+    ref_config = json.load(open(os.path.join(reference_dir, "config.json")))
+    if "model_type" in our_config:
+        unexpected.append("config: top-level model_type written")
+    flat_ours, flat_ref = flatten(our_config), flatten(ref_config)
+    config_differences = 0
+    for key in sorted(set(flat_ours) | set(flat_ref)):
+        a, b = flat_ours.get(key, "<absent>"), flat_ref.get(key, "<absent>")
+        if a == b:
+            continue
+        config_differences += 1
+        why = expected(case, "config", key)
+        if why is None:
+            unexpected.append(f"config {key}: ours {json.dumps(a)} vs reference {json.dumps(b)}")
+        else:
+            top = key.split(".")[0].split("[")[0]
+            specific = (case, "config", key) in EXPECTED or (case, "config", top) in EXPECTED
+            notes.add((case if specific else "*", f"config {top if top in ('auto_map',) else key}", why))
+
+    float_dtypes = sorted(d for d in dtypes if d.startswith(("float", "bfloat")))
+    row.update({
+        "tensors": f"{len(ours)}/{len(reference)}",
+        "names": "same" if not only_ours and not only_reference else
+                 f"+{len(only_ours)}/-{len(only_reference)}",
+        "shapes": "same" if shape_ok else "DIFF",
+        "values": ("equal" if not rounded else f"equal ({len(rounded)} rounded)") if value_ok else "DIFF",
+        "dtype": ",".join(float_dtypes) + " vs float32",
+        "config": f"{config_differences} diffs",
+        "result": "ok" if not unexpected else "UNEXPECTED",
+    })
+    return row, unexpected
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--binary", default=".build/debug/speculators", help="our speculators executable")
+    parser.add_argument("--run-reference", action="store_true",
+                        help="run the Python reference instead of using Fixtures/reference/")
+    parser.add_argument("--keep", help="keep the outputs in this directory")
+    arguments = parser.parse_args()
+    if not os.path.isdir("Fixtures"):
+        sys.exit("run from the repository root (Fixtures/ not found)")
+    if not os.access(arguments.binary, os.X_OK):
+        sys.exit(f"{arguments.binary} is not executable; run `swift build` first or pass --binary")
+
+    work = arguments.keep or tempfile.mkdtemp(prefix="compare-reference-")
+    os.makedirs(work, exist_ok=True)
+    rows, problems, notes = [], [], set()
+    try:
+        for case, algorithm in CASES:
+            ours_dir = os.path.join(work, "ours", case)
+            shutil.rmtree(ours_dir, ignore_errors=True)
+            os.makedirs(os.path.dirname(ours_dir), exist_ok=True)
+            status, stderr = convert_ours(arguments.binary, case, algorithm, ours_dir)
+            if status != 0:
+                rows.append({"case": case, "result": "UNEXPECTED"})
+                problems.append((case, f"our convert exited {status}: {stderr}"))
+                continue
+            if arguments.run_reference:
+                reference_dir = os.path.join(work, "reference", case)
+                shutil.rmtree(reference_dir, ignore_errors=True)
+                try:
+                    convert_reference(case, algorithm, reference_dir)
+                except RuntimeError as error:
+                    rows.append({"case": case, "result": "UNEXPECTED"})
+                    problems.append((case, str(error)))
+                    continue
+            else:
+                reference_dir = os.path.join("Fixtures", "reference", case)
+            row, unexpected = compare_case(case, algorithm, ours_dir, reference_dir, notes)
+            rows.append(row)
+            problems += [(case, item) for item in unexpected]
+    finally:
+        if not arguments.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    columns = ["case", "tensors", "names", "shapes", "values", "dtype", "config", "result"]
+    widths = {c: max(len(c), *(len(str(r.get(c, "-"))) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    print("  ".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print("  ".join(str(row.get(c, "-")).ljust(widths[c]) for c in columns))
+    print("\n(tensors = ours/reference; dtype = ours vs the reference's; config = differing §2 fields)")
+    if notes:
+        print("\nExpected differences:")
+        for case, what, why in sorted(notes):
+            print(f"  [{case}] {what}: {why}")
+    if problems:
+        print("\nUNEXPECTED differences:")
+        for case, item in problems:
+            print(f"  [{case}] {item}")
+        return 1
+    print("\nNo unexpected differences.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
