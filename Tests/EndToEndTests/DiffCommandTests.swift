@@ -202,46 +202,53 @@ import Testing
     #expect(onlyInA.allSatisfy { ($0["name"] as? String ?? "").hasPrefix("midlayer.") })
   }
 
-  /// An audit manifest for `reference/eagle3-embed`, in the shared manifest format, built from
-  /// the fixtures' ground truth (`expected/…json`: every tensor's XXH3-128, every file's SHA-256).
-  private static func referenceManifest(tamper: String? = nil) throws -> URL {
-    func load(_ name: String) throws -> [String: Any] {
-      let url = TestPaths.fixtures.appendingPathComponent("expected/\(name).json")
-      return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-    }
-    let output = try load("reference/eagle3-embed")
-    let source = try #require(try load("eagle3-embed")["tensors"] as? [String: [String: Any]])
-    let outputTensors = try #require(output["tensors"] as? [String: [String: Any]])
-    var tensors: [[String: Any]] = []
-    for (name, entry) in outputTensors.sorted(by: { $0.key < $1.key }) {
-      let sourceName = name.hasPrefix("layers.0.") ? "midlayer." + name.dropFirst("layers.0.".count) : name
-      let from = try #require(source[sourceName])
-      var digest = try #require(entry["xxh3_128"] as? String)
-      if name == tamper { digest = String(repeating: "0", count: 32) }
-      tensors.append([
-        "name": name, "dtype": entry["dtype"] ?? "", "shape": entry["shape"] ?? [], "file": "model.safetensors",
-        "xxh3_128": digest,
-        "source": ["origin": "draft", "name": sourceName, "dtype": from["dtype"] ?? "", "xxh3_128": from["xxh3_128"] ?? ""],
-      ])
-    }
-    let manifest: [String: Any] = [
-      "manifest_version": 1, "tool": ["name": "speculators", "version": "0.1.0"],
-      "options": ["algorithm": "eagle3", "output_path": "converted"],
-      "source": ["given": "Fixtures/eagle3-embed"], "tensors": tensors, "dropped": [],
-      "files": output["files"] ?? [],
-    ]
-    let url = try TestPaths.temporaryDirectory().appendingPathComponent("speculators-manifest.json")
-    try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted]).write(to: url)
-    return url
+  /// Converts fixture `source` with `speculators convert` into a fresh directory.
+  private static func convert(_ source: String, _ extra: [String] = []) throws -> URL {
+    let output = try TestPaths.temporaryDirectory().appendingPathComponent("converted")
+    let result = try runSpeculators(
+      ["convert", fixture(source), "--algorithm", "auto", "--verifier", fixture("verifier"), "--output-path", output.path]
+        + extra)
+    #expect(result.status == 0, "convert failed: \(result.stderr)")
+    return output
+  }
+
+  @Test func twoConversionsOfTheSameDraftAreIdentical() throws {
+    let first = try Self.convert("eagle3-embed")
+    let second = try Self.convert("eagle3-embed")
+    let result = try runSpeculators(["diff", first.path, second.path])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    // The manifests record different output paths: listed, volatile, not a difference.
+    #expect(result.stdout.contains("~ $.options.output_path: "))
+    #expect(result.stdout.hasSuffix("identical: manifest 1 difference (1 volatile); tensors 16 identical\n"))
+  }
+
+  @Test func halfAndSinglePrecisionConversionsOfOneDraftAreEqualByValue() throws {
+    // eagle1-bin is an fp16 draft: converted as is, and with --dtype float32.
+    let half = try Self.convert("eagle1-bin")
+    let single = try Self.convert("eagle1-bin", ["--dtype", "float32"])
+    let result = try runSpeculators(["diff", half.path, single.path, "--values", "--json"])
+    let report = try Self.json(result)
+    let tensors = Self.tensors(report)
+    #expect(tensors.count == 10)
+    #expect(tensors.allSatisfy { $0["status"] as? String == "equal-values" })
+    #expect(tensors.allSatisfy { ($0["statistics"] as? [String: Any])?["max_abs_diff"] as? Double == 0 })
+    // What else differs is what the options changed, each reported exactly.
+    let config = (report["config"] as? [String: Any])?["differences"] as? [[String: Any]] ?? []
+    #expect(config.map { $0["path"] as? String } == ["$.torch_dtype"])
+    let manifest = (report["manifest"] as? [String: Any])?["differences"] as? [[String: Any]] ?? []
+    #expect(manifest.map { $0["path"] as? String } == ["$.options.dtype", "$.options.output_path"])
+    #expect(result.status == 1)
+    try Self.expectValidAgainstSchema(result.stdout)
   }
 
   @Test func aConversionAgainstItsManifestIsIdentical() throws {
-    let manifest = try Self.referenceManifest()
-    let result = try runSpeculators(["diff", Self.fixture("reference/eagle3-embed"), manifest.path])
+    let converted = try Self.convert("eagle3-embed")
+    let manifest = converted.appendingPathComponent("speculators-manifest.json").path
+    let result = try runSpeculators(["diff", converted.path, manifest])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.contains("Tensors: 16 (16 identical by digest)"))
     #expect(result.stdout.hasSuffix("identical: tensors 16 identical\n"))
-    let json = try runSpeculators(["diff", manifest.path, Self.fixture("reference/eagle3-embed"), "--json"])
+    let json = try runSpeculators(["diff", manifest, converted.path, "--json"])
     #expect(json.status == 0)
     let report = try Self.json(json)
     #expect((report["a"] as? [String: Any])?["kind"] as? String == "manifest")
@@ -249,9 +256,19 @@ import Testing
     try Self.expectValidAgainstSchema(json.stdout)
   }
 
-  @Test func aTensorThatDisagreesWithTheManifestIsFound() throws {
-    let manifest = try Self.referenceManifest(tamper: "norm.weight")
-    let result = try runSpeculators(["diff", Self.fixture("reference/eagle3-embed"), manifest.path, "--json"])
+  @Test func aTensorChangedAfterConversionDisagreesWithTheManifest() throws {
+    let converted = try Self.convert("eagle3-embed")
+    let weights = converted.appendingPathComponent("model.safetensors").path
+    let tensor = try #require(try CheckpointReader.open(weights).tensor(named: "norm.weight"))
+    guard case .contiguous(let offset, _) = tensor.layout else {
+      Issue.record("expected a contiguous tensor")
+      return
+    }
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: weights)))
+    bytes[offset] ^= 0x01
+    try Data(bytes).write(to: URL(fileURLWithPath: weights))
+    let result = try runSpeculators(
+      ["diff", converted.path, converted.appendingPathComponent("speculators-manifest.json").path, "--json"])
     #expect(result.status == 1)
     let changed = Self.tensors(try Self.json(result)).filter { $0["status"] as? String != "identical" }
     #expect(changed.map { $0["name"] as? String } == ["norm.weight"])
@@ -259,14 +276,18 @@ import Testing
   }
 
   @Test func aSourceAgainstItsConversionsManifestUsesTheRecordedRenames() throws {
-    let manifest = try Self.referenceManifest()
-    let result = try runSpeculators(["diff", Self.fixture("eagle3-embed"), manifest.path, "--json"])
+    let converted = try Self.convert("eagle3-bin")
+    let manifest = converted.appendingPathComponent("speculators-manifest.json").path
+    let result = try runSpeculators(["diff", Self.fixture("eagle3-bin"), manifest, "--json"])
     let report = try Self.json(result)
     #expect((report["mapping"] as? [String: Any])?["basis"] as? String == "manifest")
     let tensors = Self.tensors(report)
-    #expect(tensors.count == 16)
-    #expect(tensors.allSatisfy { $0["status"] as? String == "identical" })
-    // Files differ (a source directory is not its conversion), so the verdict is "different".
+    let paired = tensors.filter { $0["a"] is [String: Any] && $0["b"] is [String: Any] }
+    #expect(paired.count == 15)
+    #expect(paired.allSatisfy { $0["status"] as? String == "identical" })
+    let added = tensors.filter { $0["status"] as? String == "added" }
+    #expect(added.map { $0["name"] as? String } == ["embed_tokens.weight"])
+    // The source directory is not its conversion (other files), so the verdict is "different".
     #expect(result.status == 1)
   }
 

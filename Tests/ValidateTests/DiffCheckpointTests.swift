@@ -162,7 +162,8 @@ enum DiffScenario {
     let report = try DiffScenario.diff(try DiffScenario.conversion(), try DiffScenario.conversion(config: newer))
     #expect(report.configDifferences.map(\.path) == ["$.transformers_version"])
     #expect(report.configDifferences.allSatisfy { $0.isVolatile })
-    #expect(report.result == .equal)
+    #expect(report.result == .identical)
+    #expect(report.summaryLine == "identical: config 1 difference (1 volatile); tensors 5 identical")
     #expect(report.renderText().contains(#"~ $.transformers_version: "4.53.3" -> "4.57.6" (volatile)"#))
   }
 

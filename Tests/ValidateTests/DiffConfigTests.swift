@@ -67,3 +67,33 @@ import Testing
     #expect(differences.first?.change == .changed)
   }
 }
+
+@Suite struct DiffManifestRecordTests {
+  @Test func recordsKeyTensorsByNameAndLeaveOutWhatTheCheckpointShows() throws {
+    let manifest: JSONValue = [
+      "manifest_version": 1, "tool": ["name": "speculators", "version": "0.1.0"],
+      "options": ["algorithm": "eagle3"], "verifier": ["given": "v"],
+      "source": ["given": "d", "files": [["name": "model.safetensors", "size": 10, "sha256": "aa"]]],
+      "tensors": [
+        [
+          "name": "fc.weight", "dtype": "F32", "shape": [2], "file": "model.safetensors", "xxh3_128": "00",
+          "source": ["origin": "draft", "name": "fc.weight"],
+        ]
+      ],
+      "dropped": [["name": "lm_head.weight", "reason": "verifier's"]],
+      "files": [["name": "model.safetensors", "size": 10, "sha256": "bb"]],
+    ]
+    let record = ManifestRecord.record(of: manifest)
+    #expect(record["files"] == nil)
+    #expect(record["provenance"] == ["fc.weight": ["origin": "draft", "name": "fc.weight"]])
+    #expect(record["dropped"] == ["lm_head.weight": "verifier's"])
+    #expect(record["source"]?["files"] == ["model.safetensors": ["size": 10, "sha256": "aa"]])
+    // A tensor added on one side is one difference, keyed by its name.
+    var tensors = manifest["tensors"]?.arrayValue ?? []
+    tensors.insert(
+      ["name": "a.weight", "dtype": "F32", "shape": [1], "file": "m", "xxh3_128": "11", "source": ["origin": "draft"]],
+      at: 0)
+    let differences = ConfigDiff.compare(record, ManifestRecord.record(of: manifest.setting("tensors", to: .array(tensors))))
+    #expect(differences.map(\.path) == [#"$.provenance["a.weight"]"#])
+  }
+}

@@ -53,7 +53,7 @@ import Testing
         "t2d => t2d: identical",
       ])
     #expect(report.tensors.allSatisfy { !$0.isDifference(comparingValues: true) })
-    #expect(report.tensors.first { $0.status == .added }?.note == "embeddings copied from the verifier: the draft has none")
+    #expect(report.tensors.first { $0.status == .added }?.note == "copied from the verifier's weights: the draft has none")
     // The configs are of different kinds and are reported as they are.
     #expect(report.result == .different)
     #expect(report.configDifferences.contains { $0.path == "$.speculators_model_type" && $0.change == .added })
@@ -113,12 +113,28 @@ import Testing
   }
 
   @Test func aSourceTensorTheConversionLacksIsOnlyInTheSource() throws {
-    let source = try write(Self.eagle3Source() + [.bf16("midlayer.extra.weight", [2], [1, 2])], config: Self.eagle3SourceConfig)
+    let source = try write(
+      Self.eagle3Source() + [.bf16("midlayer.extra.weight", [2], [1, 2]), .bf16("midlayer.mlp.up_proj.weight", [2], [1, 2])],
+      config: Self.eagle3SourceConfig)
     let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
     let report = try CheckpointDiffer.diff(source, conversion, options: DiffOptions(values: true))
-    let missing = try #require(report.tensors.first { $0.name == "midlayer.extra.weight" })
+    let unknown = try #require(report.tensors.first { $0.name == "midlayer.extra.weight" })
+    #expect(unknown.status == .onlyInA)
+    #expect(unknown.note == "not part of the eagle3 layout")
+    let missing = try #require(report.tensors.first { $0.name == "midlayer.mlp.up_proj.weight" })
     #expect(missing.status == .onlyInA)
-    #expect(missing.note == "the conversion has no layers.0.extra.weight")
+    #expect(missing.note == "the conversion has no layers.0.mlp.up_proj.weight")
+  }
+
+  @Test func renamesThatCannotApplyFallBackToNames() throws {
+    // Two source tensors for one output name: the shared rules refuse, so names are paired as is.
+    let source = try write(
+      Self.eagle3Source() + [.bf16("layers.0.mlp.down_proj.weight", [8, 16], exactValues(128, offset: 5))],
+      config: Self.eagle3SourceConfig)
+    let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
+    let report = try CheckpointDiffer.diff(source, conversion, options: DiffOptions())
+    #expect(!report.mapping.applied)
+    #expect(report.mapping.description.hasPrefix("tensors paired by name (the eagle3 renames do not apply: both "))
   }
 
   // MARK: audit manifests
@@ -126,53 +142,44 @@ import Testing
   /// The audit manifest of `conversion`, converted from `source` (names per eagle3 rules).
   static func manifest(
     of conversion: Checkpoint, tensors: [TestTensor], source: [TestTensor], outputPath: String = "converted"
-  ) throws -> JSONValue {
+  ) throws -> AuditManifest {
     let sourceByTarget = Dictionary(
       source.map { ($0.name.hasPrefix("midlayer.") ? "layers.0." + $0.name.dropFirst(9) : $0.name, $0) },
       uniquingKeysWith: { first, _ in first })
-    let tensorEntries: [JSONValue] = tensors.map { tensor in
-      let origin: JSONValue
+    let entries = tensors.map { tensor in
+      let origin: AuditManifest.TensorSource
       if let from = sourceByTarget[tensor.name] {
-        origin = [
-          "origin": "draft", "name": .string(from.name), "dtype": .string(from.dtype.rawValue),
-          "xxh3_128": .string(TestCheckpoints.digest(from)),
-        ]
+        origin = .init(origin: .draft, name: from.name, dtype: from.dtype, xxh3: TestCheckpoints.digest(from))
       } else {
-        origin = ["origin": "verifier", "name": "model.embed_tokens.weight", "dtype": "F32", "xxh3_128": .string(TestCheckpoints.digest(tensor))]
+        origin = .init(
+          origin: .verifier, name: "model.embed_tokens.weight", dtype: .F32, xxh3: TestCheckpoints.digest(tensor))
       }
-      return [
-        "name": .string(tensor.name), "dtype": .string(tensor.dtype.rawValue),
-        "shape": .array(tensor.shape.map { .int(Int64($0)) }), "file": "model.safetensors",
-        "xxh3_128": .string(TestCheckpoints.digest(tensor)), "source": origin,
-      ]
+      return AuditManifest.Tensor(
+        name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: "model.safetensors",
+        xxh3: TestCheckpoints.digest(tensor), source: origin)
     }
-    let files: [JSONValue] = try conversion.files.sorted { $0.name < $1.name }.map { file in
-      let bytes = try Data(contentsOf: URL(fileURLWithPath: file.path))
-      let sha = bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) }
-      return ["name": .string(file.name), "size": .int(Int64(file.size)), "sha256": .string(sha)]
+    let files = try conversion.files.map { file in
+      AuditManifest.FileDigest(name: file.name, size: file.size, sha256: try CheckpointHasher.sha256(ofFile: file.path))
     }
-    return [
-      "manifest_version": 1,
-      "tool": ["name": "speculators", "version": "0.1.0"],
-      "options": ["algorithm": "eagle3", "output_path": .string(outputPath)],
-      "source": ["given": "draft", "resolved_path": "/somewhere/draft"],
-      "tensors": .array(tensorEntries),
-      "dropped": [],
-      "files": .array(files),
-    ]
+    let zeros = String(repeating: "0", count: 64)
+    return AuditManifest(
+      options: .init(algorithm: "eagle3", maxShardSize: 5_000_000_000, outputPath: outputPath),
+      source: .init(given: "draft", resolvedPath: "/somewhere/draft", format: "eagle3-safeailab", files: []),
+      verifier: .init(given: "verifier", resolvedPath: "/somewhere/verifier", configSHA256: zeros),
+      tensors: entries, dropped: [], files: files)
   }
 
-  private func manifestSide(_ json: JSONValue) throws -> DiffSide {
-    let path = try TestCheckpoints.directory().appendingPathComponent("speculators-manifest.json").path
-    try Data(JSONWriter.pretty(json).utf8).write(to: URL(fileURLWithPath: path))
-    return DiffSide(manifest: try ManifestSnapshot(json: json, path: path), json: json)
+  private func manifestSide(_ manifest: AuditManifest) throws -> DiffSide {
+    let path = try TestCheckpoints.directory().appendingPathComponent(AuditManifest.fileName).path
+    try Data(manifest.text().utf8).write(to: URL(fileURLWithPath: path))
+    return try DiffSide.open(path)
   }
 
   @Test func aConversionMatchesItsManifest() throws {
     let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
-    let json = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
+    let manifest = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
     let report = try CheckpointDiffer.diff(
-      try DiffSide(checkpoint: conversion), try manifestSide(json), options: DiffOptions(), reader: TensorReader())
+      try DiffSide(checkpoint: conversion), try manifestSide(manifest), options: DiffOptions(), reader: TensorReader())
     #expect(report.b.kind == "manifest")
     #expect(report.configNote != nil)
     #expect(report.tensors.count == 6)
@@ -183,12 +190,12 @@ import Testing
 
   @Test func aTamperedTensorOrConfigDisagreesWithTheManifest() throws {
     let original = try write(Self.eagle3Conversion(), config: DiffScenario.config)
-    let json = try Self.manifest(of: original, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
+    let manifest = try Self.manifest(of: original, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
     var tensors = Self.eagle3Conversion()
     tensors[3] = .f32("norm.weight", [8], exactValues(8, offset: 12))
     let tampered = try write(tensors, config: DiffScenario.config.setting("draft_vocab_size", to: 5))
     let report = try CheckpointDiffer.diff(
-      try DiffSide(checkpoint: tampered), try manifestSide(json), options: DiffOptions(), reader: TensorReader())
+      try DiffSide(checkpoint: tampered), try manifestSide(manifest), options: DiffOptions(), reader: TensorReader())
     let norm = try #require(report.tensors.first { $0.name == "norm.weight" })
     #expect(norm.status == .different)
     #expect(norm.note == "digests differ; a manifest holds no values")
@@ -199,9 +206,9 @@ import Testing
   @Test func aSourceMatchesTheDigestsItsConversionsManifestRecorded() throws {
     let source = try write(Self.eagle3Source(), config: Self.eagle3SourceConfig)
     let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
-    let json = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
+    let manifest = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
     let report = try CheckpointDiffer.diff(
-      try DiffSide(checkpoint: source), try manifestSide(json), options: DiffOptions(), reader: TensorReader())
+      try DiffSide(checkpoint: source), try manifestSide(manifest), options: DiffOptions(), reader: TensorReader())
     #expect(report.mapping.basis == "manifest")
     let counterparts = report.tensors.filter { $0.a != nil && $0.b != nil }
     #expect(counterparts.count == 5)
@@ -213,59 +220,54 @@ import Testing
   @Test func aManifestInsideTheConversionProvidesTheRenames() throws {
     let source = try write(Self.eagle3Source(), config: Self.eagle3SourceConfig)
     let conversion = try write(Self.eagle3Conversion(), config: DiffScenario.config)
-    let json = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
+    let manifest = try Self.manifest(of: conversion, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())
     let withManifest = try TestCheckpoints.adding(
-      JSONWriter.pretty(json), named: "speculators-manifest.json", kind: .manifest, to: conversion)
+      manifest.text(), named: AuditManifest.fileName, kind: .manifest, to: conversion)
     let report = try CheckpointDiffer.diff(source, withManifest, options: DiffOptions(values: true))
     #expect(report.mapping.basis == "manifest")
     #expect(report.tensors.first { $0.a?.name == "midlayer.mlp.down_proj.weight" }?.status == .equalValues)
-    #expect(report.tensors.first { $0.status == .added }?.note == "from the verifier (model.embed_tokens.weight)")
+    #expect(report.tensors.first { $0.status == .added }?.note == "copied from the verifier (model.embed_tokens.weight)")
   }
 
-  @Test func synthesisedTensorsInAManifestAreAddedByTheConversion() throws {
-    let json: JSONValue = [
-      "manifest_version": 1, "options": ["algorithm": "eagle"],
-      "tensors": [
-        [
-          "name": "fusion_fc.bias", "dtype": "F32", "shape": [8], "file": "model.safetensors",
-          "xxh3_128": "00000000000000000000000000000000", "source": ["origin": "synthesized", "fill": "zeros"],
-        ]
-      ],
-      "dropped": [["name": "embed_tokens.weight", "reason": "eagle drafts take embeddings from the verifier"]],
-      "files": [],
-    ]
-    let plan = CounterpartMapping.recorded(in: try ManifestSnapshot(json: json, path: "m.json"))
-    #expect(plan.added == ["fusion_fc.bias": "made by the converter, filled with zeros"])
-    #expect(plan.dropped == ["embed_tokens.weight": "eagle drafts take embeddings from the verifier"])
+  @Test func synthesisedAndDroppedTensorsInAManifestAreExplained() throws {
+    var manifest = try Self.manifest(
+      of: try write(Self.eagle3Conversion(), config: DiffScenario.config), tensors: Self.eagle3Conversion(),
+      source: Self.eagle3Source())
+    manifest.tensors.append(
+      AuditManifest.Tensor(
+        name: "fc_norm.0.weight", dtype: .F32, shape: [8], file: "model.safetensors",
+        xxh3: String(repeating: "0", count: 32), source: .init(origin: .synthesized, fill: "ones")))
+    manifest.dropped = [.init(name: "extra.weight", reason: "dropped at the user's request (--allow-drop)")]
+    let plan = CounterpartMapping.recorded(in: manifest, path: "/x/speculators-manifest.json")
+    #expect(plan.added["fc_norm.0.weight"] == "made by the converter, filled with ones")
+    #expect(plan.added["embed_tokens.weight"] == "copied from the verifier (model.embed_tokens.weight)")
+    #expect(plan.dropped == ["extra.weight": "dropped at the user's request (--allow-drop)"])
+    #expect(plan.targetOfSource["midlayer.mlp.down_proj.weight"] == "layers.0.mlp.down_proj.weight")
     #expect(plan.basis == .manifest)
-    #expect(plan.algorithm == "eagle")
+    #expect(plan.description == "renames recorded in speculators-manifest.json")
   }
 
   @Test func manifestsOfTwoRunsDifferOnlyInVolatilePaths() throws {
     let first = try write(Self.eagle3Conversion(), config: DiffScenario.config)
     let second = try write(Self.eagle3Conversion(), config: DiffScenario.config)
     let a = try TestCheckpoints.adding(
-      JSONWriter.pretty(try Self.manifest(of: first, tensors: Self.eagle3Conversion(), source: Self.eagle3Source())),
-      named: "speculators-manifest.json", kind: .manifest, to: first)
+      try Self.manifest(of: first, tensors: Self.eagle3Conversion(), source: Self.eagle3Source()).text(),
+      named: AuditManifest.fileName, kind: .manifest, to: first)
     let b = try TestCheckpoints.adding(
-      JSONWriter.pretty(
-        try Self.manifest(of: second, tensors: Self.eagle3Conversion(), source: Self.eagle3Source(), outputPath: "out2")),
-      named: "speculators-manifest.json", kind: .manifest, to: second)
+      try Self.manifest(of: second, tensors: Self.eagle3Conversion(), source: Self.eagle3Source(), outputPath: "out2")
+        .text(),
+      named: AuditManifest.fileName, kind: .manifest, to: second)
     let report = try CheckpointDiffer.diff(a, b, options: DiffOptions())
     #expect(report.manifestDifferences.map(\.path) == ["$.options.output_path"])
     #expect(report.manifestDifferences.allSatisfy { $0.isVolatile })
-    #expect(report.result == .equal)
+    #expect(report.result == .identical)
   }
 
   @Test func malformedManifestsAreRefusedWithTheirPath() throws {
-    let json: JSONValue = ["manifest_version": 1, "tensors": [["name": "x", "dtype": "F99", "shape": [1], "xxh3_128": "00"]]]
-    #expect(
-      throws: CheckpointError(.malformed, file: "m.json", reason: "manifest: tensors[0].dtype is not a safetensors dtype")
-    ) {
-      try ManifestSnapshot(json: json, path: "m.json")
-    }
-    #expect(throws: CheckpointError(.unsupported, file: "m.json", reason: "manifest_version 2 is not supported")) {
-      try ManifestSnapshot(json: ["manifest_version": 2, "tensors": []], path: "m.json")
+    let path = try TestCheckpoints.directory().appendingPathComponent(AuditManifest.fileName).path
+    try Data(#"{"manifest_version": 2, "tensors": []}"#.utf8).write(to: URL(fileURLWithPath: path))
+    #expect(throws: CheckpointError(.unsupported, file: path, reason: "manifest_version 2 is not supported (expected 1)")) {
+      try DiffSide.open(path)
     }
   }
 }

@@ -64,9 +64,12 @@ public enum CheckpointDiffer {
     let metadataDifferences =
       a.isManifest || b.isManifest
       ? [] : ConfigDiff.compare(metadataJSON(a.metadata), metadataJSON(b.metadata), volatileKeys: [])
-    let manifestDifferences =
-      (a.manifestJSON != nil && b.manifestJSON != nil)
-      ? ConfigDiff.compare(a.manifestJSON, b.manifestJSON, volatileKeys: manifestVolatileKeys) : []
+    var manifestDifferences: [ConfigDifference] = []
+    if let manifestA = a.manifestJSON, let manifestB = b.manifestJSON {
+      manifestDifferences = ConfigDiff.compare(
+        ManifestRecord.record(of: manifestA), ManifestRecord.record(of: manifestB),
+        volatileKeys: ManifestRecord.volatileKeys)
+    }
     let fileDifferences = try FileDiff.compare(
       a, b, configsCompared: configNote == nil, configsEqual: configDifferences.isEmpty)
     let pairing = TensorPairing.make(a, b, mode: options.mapping)
@@ -76,10 +79,6 @@ public enum CheckpointDiffer {
       configDifferences: configDifferences, metadataDifferences: metadataDifferences,
       manifestDifferences: manifestDifferences, fileDifferences: fileDifferences, tensors: tensors)
   }
-
-  /// Keys of an audit manifest that record where and with which tool version a conversion ran,
-  /// rather than what it produced.
-  static let manifestVolatileKeys: Set<String> = ["version", "given", "resolved_path", "output_path"]
 
   /// Compares every pair, in parallel, largest first; results in the pairs' order.
   private static func compareAll(

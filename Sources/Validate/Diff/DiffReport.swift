@@ -7,11 +7,11 @@ import Inspect
 public struct DiffReport: Sendable {
   /// The overall verdict.
   public enum Result: String, Sendable {
-    /// Nothing differs at all.
+    /// Nothing differs but volatile keys (tool versions, invocation paths), which are listed.
     case identical
-    /// Only things that do not count differ: volatile config keys (tool versions), a config's
-    /// formatting, tensors the conversion drops or adds by its rules, or (with `--values`)
-    /// tensors equal in value within tolerance.
+    /// Only things that do not count differ: a config's formatting, the size of a weights file
+    /// whose tensors and metadata are all equal, tensors the conversion drops or adds by its
+    /// rules, or (with `--values`) tensors equal in value within tolerance.
     case equal
     /// Something that counts differs.
     case different
@@ -62,8 +62,9 @@ public struct DiffReport: Sendable {
   public var configDifferences: [ConfigDifference]
   /// safetensors `__metadata__` differences (paths start with the file name).
   public var metadataDifferences: [ConfigDifference]
-  /// Differences between the audit manifests of two conversions (invocation paths and the tool
-  /// version are volatile).
+  /// Differences between the conversion records of two audit manifests (``ManifestRecord``:
+  /// options, source, verifier, provenance, drops; invocation paths and the tool version are
+  /// volatile).
   public var manifestDifferences: [ConfigDifference]
   /// File differences.
   public var fileDifferences: [FileDifference]
@@ -89,9 +90,7 @@ public struct DiffReport: Sendable {
       || !metadataDifferences.isEmpty || fileDifferences.contains(where: \.isDifference)
       || tensors.contains { $0.isDifference(comparingValues: options.compareValues) }
     if counting { return .different }
-    let anything =
-      !configDifferences.isEmpty || !manifestDifferences.isEmpty || !fileDifferences.isEmpty
-      || tensors.contains { $0.status != .identical }
+    let anything = !fileDifferences.isEmpty || tensors.contains { $0.status != .identical }
     return anything ? .equal : .identical
   }
 

@@ -47,8 +47,10 @@ struct DiffSide: Sendable {
   var tensors: [Tensor]
   /// Files, sorted by name.
   var files: [File]
-  /// The manifest's content: the side itself, or `speculators-manifest.json` inside a checkpoint.
-  var manifest: ManifestSnapshot?
+  /// The audit manifest: the side itself, or `speculators-manifest.json` inside a checkpoint.
+  var manifest: AuditManifest?
+  /// Where ``manifest`` was read from.
+  var manifestPath: String?
   /// The manifest as parsed JSON, for the manifest section of the report.
   var manifestJSON: JSONValue?
 
@@ -62,7 +64,7 @@ struct DiffSide: Sendable {
   /// The Speculators algorithm when this side is a Speculators checkpoint or a conversion
   /// manifest (`speculators_model_type`, or the manifest's `options.algorithm`).
   var speculatorsAlgorithm: String? {
-    if isManifest { return manifest?.algorithm ?? "unknown" }
+    if isManifest { return manifest?.options.algorithm ?? "unknown" }
     guard let config else { return nil }
     if let type = config["speculators_model_type"]?.stringValue { return type }
     if config["speculators_config"]?.objectMembers != nil {
@@ -86,28 +88,30 @@ struct DiffSide: Sendable {
     files = checkpoint.files.map { File(name: $0.name, size: $0.size, kind: $0.kind, path: $0.path) }
       .sorted { $0.name < $1.name }
     if let manifestFile = checkpoint.files.first(where: {
-      $0.kind == .manifest || Self.lastComponent($0.path) == Self.manifestFileName
+      $0.kind == .manifest || Self.lastComponent($0.path) == AuditManifest.fileName
     }) {
       let json = try Self.parseJSON(at: manifestFile.path)
       manifestJSON = json
-      manifest = try ManifestSnapshot(json: json, path: manifestFile.path)
+      manifest = try AuditManifest(json: json, file: manifestFile.path)
+      manifestPath = manifestFile.path
     }
     buildIndex()
   }
 
   /// The side of an audit manifest.
-  init(manifest snapshot: ManifestSnapshot, json: JSONValue) {
-    path = snapshot.path
+  init(manifest: AuditManifest, json: JSONValue, path: String) {
+    self.path = path
     isManifest = true
     config = nil
     metadata = [:]
-    tensors = snapshot.tensors.map {
-      Tensor(name: $0.name, dtype: $0.dtype, shape: $0.shape, file: $0.file, info: nil, recordedDigest: $0.digest)
+    tensors = manifest.tensors.map {
+      Tensor(name: $0.name, dtype: $0.dtype, shape: $0.shape, file: $0.file, info: nil, recordedDigest: $0.xxh3)
     }
-    files = snapshot.files.map {
+    files = manifest.files.map {
       File(name: $0.name, size: $0.size, kind: Self.kind(ofFileNamed: $0.name), path: nil, recordedSHA256: $0.sha256)
     }
-    manifest = snapshot
+    self.manifest = manifest
+    manifestPath = path
     manifestJSON = json
     buildIndex()
   }
@@ -116,16 +120,13 @@ struct DiffSide: Sendable {
     tensorIndex = Dictionary(tensors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
   }
 
-  /// The name of the audit manifest convert writes.
-  static let manifestFileName = "speculators-manifest.json"
-
   /// Opens `path`: an audit manifest (a `.json` file with `manifest_version`), or any
   /// checkpoint ``CheckpointReader`` accepts.
   static func open(_ path: String) throws(CheckpointError) -> DiffSide {
     if path.hasSuffix(".json") && !path.hasSuffix(".index.json") && isRegularFile(path) {
       let json = try parseJSON(at: path)
-      if ManifestSnapshot.isManifest(json) {
-        return DiffSide(manifest: try ManifestSnapshot(json: json, path: path), json: json)
+      if json["manifest_version"] != nil {
+        return DiffSide(manifest: try AuditManifest(json: json, file: path), json: json, path: path)
       }
     }
     return try DiffSide(checkpoint: try CheckpointReader.open(path))
@@ -157,7 +158,7 @@ struct DiffSide: Sendable {
     switch lastComponent(name) {
     case "config.json": return .config
     case "generation_config.json": return .generationConfig
-    case manifestFileName: return .manifest
+    case AuditManifest.fileName: return .manifest
     default: return .other
     }
   }

@@ -97,13 +97,11 @@ enum FileDiff {
     return differences
   }
 
-  // Replaced by CheckpointHasher.sha256(ofFile:) (verify helper) at merge.
   private static func sha256(of file: DiffSide.File) throws(CheckpointError) -> String {
     if let recorded = file.recordedSHA256 { return recorded }
     guard let path = file.path else {
       throw CheckpointError(.notFound, file: file.name, reason: "no path to hash")
     }
-    let mapped = try MappedFile(path: path)
-    return SHA256Hasher.hex(of: mapped.bytes)
+    return try CheckpointHasher.sha256(ofFile: path)
   }
 }

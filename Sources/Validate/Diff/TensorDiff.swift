@@ -152,8 +152,10 @@ enum TensorDiff {
     return try digest(of: tensor, reader: reader)
   }
 
-  /// XXH3-128 of the tensor's dense little-endian bytes.
-  // Replaced by CheckpointHasher (verify helper) at merge; kept private to Diff until then.
+  /// XXH3-128 of the tensor's dense little-endian bytes: the digest of
+  /// ``CheckpointHasher/xxh3(of:reader:progress:)``, computed here so that each chunk's pages
+  /// are released once hashed (``PageRelease``) and a diff of multi-GB tensors stays small in
+  /// memory.
   static func digest(of tensor: DiffSide.Tensor, reader: TensorReader) throws(CheckpointError) -> String {
     guard let info = tensor.info else {
       throw CheckpointError(.notFound, file: tensor.file, tensor: tensor.name, reason: "no bytes to hash")

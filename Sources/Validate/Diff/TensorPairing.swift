@@ -49,14 +49,20 @@ struct TensorPairing: Sendable {
     let algorithm = (sourceIsA ? algorithmB : algorithmA) ?? "unknown"
     let plan: CounterpartPlan
     if let manifest = target.manifest {
-      plan = CounterpartMapping.recorded(in: manifest)
-    } else if let rules = CounterpartMapping.rules(
-      algorithm: algorithm, sourceNames: source.tensors.map(\.name), targetNames: Set(target.tensors.map(\.name)),
-      targetConfig: target.config)
-    {
-      plan = rules
+      plan = CounterpartMapping.recorded(in: manifest, path: target.manifestPath ?? target.path)
     } else {
-      return byName(a, b, note: "tensors paired by name (no conversion renames known for '\(algorithm)')")
+      do throws(CheckpointError) {
+        guard
+          let rules = try CounterpartMapping.rules(
+            algorithm: algorithm, sourceNames: source.tensors.map(\.name), targetConfig: target.config,
+            location: source.path)
+        else {
+          return byName(a, b, note: "tensors paired by name (no conversion renames known for '\(algorithm)')")
+        }
+        plan = rules
+      } catch {
+        return byName(a, b, note: "tensors paired by name (the \(algorithm) renames do not apply: \(error.reason))")
+      }
     }
     let pairs = apply(plan, source: source, target: target, sourceIsA: sourceIsA)
     let summary = DiffReport.MappingSummary(
@@ -91,7 +97,7 @@ struct TensorPairing: Sendable {
       TensorPair(a: sourceIsA ? s : t, b: sourceIsA ? t : s, kind: kind, note: note)
     }
     let recordedSources = Dictionary(
-      (target.isManifest ? target.manifest?.tensors ?? [] : []).map { ($0.name, $0) },
+      (target.isManifest ? target.manifest?.tensors ?? [] : []).map { ($0.name, $0.source) },
       uniquingKeysWith: { first, _ in first })
     var pairs: [TensorPair] = []
     var claimed = Set<String>()
@@ -103,18 +109,22 @@ struct TensorPairing: Sendable {
       let targetName = plan.targetOfSource[tensor.name] ?? tensor.name
       guard var counterpart = target.tensor(named: targetName), !claimed.contains(targetName) else {
         let onlyInSource: TensorPair.Kind = sourceIsA ? .onlyInA : .onlyInB
-        let note =
-          claimed.contains(targetName)
-          ? "\(targetName) is already paired with another source tensor"
-          : (targetName == tensor.name ? nil : "the conversion has no \(targetName)")
+        let note: String?
+        if claimed.contains(targetName) {
+          note = "\(targetName) is already paired with another source tensor"
+        } else if plan.unplaced.contains(tensor.name) {
+          note = "not part of the \(plan.algorithm) layout"
+        } else {
+          note = targetName == tensor.name ? nil : "the conversion has no \(targetName)"
+        }
         pairs.append(pair(source: tensor, target: nil, onlyInSource, note: note))
         continue
       }
       claimed.insert(targetName)
       var note: String? = nil
-      if let record = recordedSources[targetName], let digest = record.sourceDigest {
+      if let record = recordedSources[targetName], let digest = record.xxh3 {
         // A manifest holds no values: compare with what it recorded about the source tensor.
-        counterpart.dtype = record.sourceDType ?? counterpart.dtype
+        counterpart.dtype = record.dtype ?? counterpart.dtype
         counterpart.recordedDigest = digest
         note = "compared with the manifest's digest of its source tensor"
       }
