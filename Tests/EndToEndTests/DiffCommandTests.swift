@@ -27,7 +27,9 @@ import Testing
   /// Checks `document` against `schemas/diff-report.schema.json` with Python's jsonschema.
   private static func expectValidAgainstSchema(_ document: String) throws {
     let schema = TestPaths.packageRoot.appendingPathComponent("schemas/diff-report.schema.json").path
-    let file = try TestPaths.temporaryDirectory().appendingPathComponent("report.json")
+    let scratch = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let file = scratch.appendingPathComponent("report.json")
     try Data(document.utf8).write(to: file)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -46,6 +48,7 @@ import Testing
 
   @Test func identicalConversionsExitZeroAndSayIdentical() throws {
     let copy = try Self.copy("reference/eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     let result = try runSpeculators(["diff", Self.fixture("reference/eagle3-embed"), copy.path])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains("identical: tensors 16 identical"))
@@ -60,6 +63,7 @@ import Testing
   @Test func aLowerPrecisionCopyOfAConversionIsEqualByValue() throws {
     // reference/eagle3-embed holds F32 values that came from BF16, so a BF16 copy is exact.
     let copy = try Self.copy("reference/eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     let weights = copy.appendingPathComponent("model.safetensors").path
     try SafetensorsRewriter.rewrite(weights) { tensor, bytes in
       guard tensor.dtype == .F32 else { return (tensor.name, tensor.dtype, bytes) }
@@ -83,6 +87,7 @@ import Testing
 
   @Test func onePerturbedElementIsFoundWithItsIndexAndMagnitude() throws {
     let copy = try Self.copy("reference/eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     let weights = copy.appendingPathComponent("model.safetensors").path
     // layers.0.mlp.down_proj.weight is F32 [64, 128]; add 0.5 to element [17, 42], in place.
     let tensor = try #require(try CheckpointReader.open(weights).tensor(named: "layers.0.mlp.down_proj.weight"))
@@ -113,6 +118,7 @@ import Testing
 
   @Test func aRenamedTensorIsOnlyInAAndOnlyInB() throws {
     let copy = try Self.copy("reference/eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     try SafetensorsRewriter.rewrite(copy.appendingPathComponent("model.safetensors").path) { tensor, bytes in
       (tensor.name == "norm.weight" ? "final_norm.weight" : tensor.name, tensor.dtype, bytes)
     }
@@ -125,6 +131,7 @@ import Testing
 
   @Test func aChangedConfigKeyIsReportedByPath() throws {
     let copy = try Self.copy("reference/eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     let config = copy.appendingPathComponent("config.json")
     let text = try String(contentsOf: config, encoding: .utf8)
     try text.replacingOccurrences(of: "\"rope_theta\": 500000.0", with: "\"rope_theta\": 10000.0")
@@ -137,6 +144,7 @@ import Testing
 
   @Test func anExtraShardIsReportedWithItsTensor() throws {
     let copy = try Self.copy("verifier")
+    defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent()) }
     let extra = copy.appendingPathComponent("model-extra.safetensors").path
     try SafetensorsRewriter.write([("extra.weight", .BF16, [4], [0, 0x3F, 0x80, 0x3F, 0, 0x40, 0x40, 0x40])], to: extra)
     let index = copy.appendingPathComponent("model.safetensors.index.json")
@@ -214,7 +222,9 @@ import Testing
 
   @Test func twoConversionsOfTheSameDraftAreIdentical() throws {
     let first = try Self.convert("eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: first.deletingLastPathComponent()) }
     let second = try Self.convert("eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: second.deletingLastPathComponent()) }
     let result = try runSpeculators(["diff", first.path, second.path])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     // The manifests record different output paths: listed, volatile, not a difference.
@@ -225,7 +235,9 @@ import Testing
   @Test func halfAndSinglePrecisionConversionsOfOneDraftAreEqualByValue() throws {
     // eagle1-bin is an fp16 draft: converted as is, and with --dtype float32.
     let half = try Self.convert("eagle1-bin")
+    defer { try? FileManager.default.removeItem(at: half.deletingLastPathComponent()) }
     let single = try Self.convert("eagle1-bin", ["--dtype", "float32"])
+    defer { try? FileManager.default.removeItem(at: single.deletingLastPathComponent()) }
     let result = try runSpeculators(["diff", half.path, single.path, "--values", "--json"])
     let report = try Self.json(result)
     let tensors = Self.tensors(report)
@@ -243,6 +255,7 @@ import Testing
 
   @Test func aConversionAgainstItsManifestIsIdentical() throws {
     let converted = try Self.convert("eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: converted.deletingLastPathComponent()) }
     let manifest = converted.appendingPathComponent("speculators-manifest.json").path
     let result = try runSpeculators(["diff", converted.path, manifest])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -258,6 +271,7 @@ import Testing
 
   @Test func aTensorChangedAfterConversionDisagreesWithTheManifest() throws {
     let converted = try Self.convert("eagle3-embed")
+    defer { try? FileManager.default.removeItem(at: converted.deletingLastPathComponent()) }
     let weights = converted.appendingPathComponent("model.safetensors").path
     let tensor = try #require(try CheckpointReader.open(weights).tensor(named: "norm.weight"))
     guard case .contiguous(let offset, _) = tensor.layout else {
@@ -277,6 +291,7 @@ import Testing
 
   @Test func aSourceAgainstItsConversionsManifestUsesTheRecordedRenames() throws {
     let converted = try Self.convert("eagle3-bin")
+    defer { try? FileManager.default.removeItem(at: converted.deletingLastPathComponent()) }
     let manifest = converted.appendingPathComponent("speculators-manifest.json").path
     let result = try runSpeculators(["diff", Self.fixture("eagle3-bin"), manifest, "--json"])
     let report = try Self.json(result)

@@ -57,7 +57,7 @@ enum DiffScenario {
   }
 }
 
-@Suite struct DiffCheckpointTests {
+@Suite(.diffScratch) struct DiffCheckpointTests {
   @Test func identicalConversionsAreIdentical() throws {
     let report = try DiffScenario.diff(try DiffScenario.conversion(), try DiffScenario.conversion())
     #expect(report.result == .identical)

@@ -6,7 +6,7 @@ import Testing
 
 /// Source drafts against their conversions, with and without the conversion renames, and
 /// conversions against their audit manifests.
-@Suite struct DiffMappingTests {
+@Suite(.diffScratch) struct DiffMappingTests {
   static let eagle3SourceConfig: JSONValue = [
     "architectures": ["LlamaForCausalLMEagle3"], "draft_vocab_size": 4, "hidden_size": 8, "torch_dtype": "bfloat16",
   ]

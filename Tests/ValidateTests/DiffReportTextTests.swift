@@ -4,7 +4,7 @@ import Testing
 
 @testable import Validate
 
-@Suite struct DiffReportTextTests {
+@Suite(.diffScratch) struct DiffReportTextTests {
   @Test(arguments: [
     ("midlayer.mlp.down_proj.weight", "layers.0.mlp.down_proj.weight", "{midlayer => layers.0}.mlp.down_proj.weight"),
     ("fc.weight", "fusion_fc.weight", "{fc => fusion_fc}.weight"),

@@ -1,5 +1,6 @@
 import Foundation
 import Inspect
+import Testing
 
 @testable import Validate
 
@@ -46,12 +47,39 @@ struct TestTensor {
   }
 }
 
+/// Gives each test of a suite its own scratch directory, removed when the test ends; the
+/// directories ``TestCheckpoints/directory()`` makes go inside it.
+struct DiffScratchDirectory: SuiteTrait, TestTrait, TestScoping {
+  @TaskLocal static var current: URL?
+
+  var isRecursive: Bool { true }
+
+  func provideScope(
+    for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+  ) async throws {
+    guard testCase != nil || !test.isSuite else {
+      try await function()
+      return
+    }
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("diff-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: root) }
+    try await Self.$current.withValue(root) { try await function() }
+  }
+}
+
+extension Trait where Self == DiffScratchDirectory {
+  /// Removes what the test wrote under ``TestCheckpoints/directory()`` when it ends.
+  static var diffScratch: Self { DiffScratchDirectory() }
+}
+
 /// Writes small safetensors checkpoints and builds ``Checkpoint`` values for them by hand (the
 /// tests do not depend on the readers).
 enum TestCheckpoints {
-  /// A fresh temporary directory.
+  /// A fresh directory inside the test's scratch directory (see ``DiffScratchDirectory``).
   static func directory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("diff-tests-\(UUID().uuidString)")
+    let root = DiffScratchDirectory.current ?? FileManager.default.temporaryDirectory
+    let url = root.appendingPathComponent("diff-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
   }

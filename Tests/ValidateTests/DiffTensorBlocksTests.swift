@@ -4,7 +4,7 @@ import Testing
 
 @testable import Validate
 
-@Suite struct DiffTensorBlocksTests {
+@Suite(.diffScratch) struct DiffTensorBlocksTests {
   private func blocks(_ shape: [Int], _ maxElements: Int) -> [TensorBlock] {
     Array(TensorBlockPlan(shape: shape, maxElements: maxElements))
   }
