@@ -170,10 +170,10 @@ public enum Converter {
       if let device = request.validateDevice {
         progress?("validating")
         let checks = try OutputValidator.validate(
-          directory: output.temporaryPath, manifest: manifest, open: open)
+          directory: output.temporaryPath, verifier: verifier.configPath, open: open)
         let note =
           device == "cpu"
-          ? "no forward pass is run: structural and digest checks only"
+          ? "no forward pass is run: the verify checks (structure, verifier fit, digests, content) only"
           : "validation device \(device) not applicable: no forward pass is run; structural checks done on cpu"
         validation = .init(device: device, checks: checks, notes: [note])
       }
@@ -236,11 +236,9 @@ public enum Converter {
     checkpoint: Checkpoint, detection: Detection, verifier: VerifierModel, draft: ConversionDraft,
     written: SafetensorsWriter.Output, outputFiles: [AuditManifest.FileDigest]
   ) throws(CheckpointError) -> AuditManifest {
-    var sourceFiles: [AuditManifest.FileDigest] = []
-    for file in checkpoint.files where [.safetensors, .torchZip, .index, .config].contains(file.kind) {
-      let (sha, size) = try FileDigests.sha256(ofFile: file.path)
-      sourceFiles.append(.init(name: file.name, size: size, sha256: sha))
-    }
+    let hashed = checkpoint.files.filter { [.safetensors, .torchZip, .index, .config].contains($0.kind) }
+    let digests = try CheckpointHasher.fileDigests(hashed.map(\.path))
+    let sourceFiles = hashed.map { AuditManifest.FileDigest(name: $0.name, size: $0.size, sha256: digests[$0.path] ?? "") }
     let writtenByName = Dictionary(
       written.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     var tensors: [AuditManifest.Tensor] = []

@@ -21,6 +21,9 @@ struct HashCommand: ParsableCommand {
   @Argument(help: "The checkpoint: a directory, a weights file, or a sharded index.")
   var path: String
 
+  @OptionGroup(title: "Hub and URL sources")
+  var sources: SourceOptions
+
   @Flag(help: "Print one JSON document (schemas/hash-report.schema.json).")
   var json = false
 
@@ -28,7 +31,8 @@ struct HashCommand: ParsableCommand {
     try runReportingErrors {
       let progress = ProgressLine("hashing")
       defer { progress.finish() }
-      let report = try HashReport.compute(path: path, progress: progress.handler)
+      let local = try localPathForCommand(path, need: .checkpoint, options: sources)
+      let report = try HashReport.compute(path: local, progress: progress.handler)
       if json {
         printJSON(report.json())
       } else {

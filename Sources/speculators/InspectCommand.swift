@@ -14,13 +14,15 @@ struct InspectCommand: ParsableCommand {
     abstract: "Show a checkpoint's files, config summary, tensors and totals (headers only).",
     discussion: """
       PATH is a checkpoint directory, a single weights file (.safetensors, .bin, .pt, .pth; \
-      recognised by content, not name) or a sharded index (*.index.json). Only headers are \
+      recognised by content, not name), a sharded index (*.index.json), a Hugging Face Hub id \
+      (org/name[@revision], read from the local HF cache first) or an http(s) URL. Only headers are \
       read, so large checkpoints inspect quickly.
 
       Examples:
         speculators inspect ./eagle3-draft
         speculators inspect ./verifier/model.safetensors.index.json
         speculators inspect ./draft/pytorch_model.bin --json | jq '.totals'
+        speculators inspect yuhuili/EAGLE3-LLaMA3.1-Instruct-8B --offline
 
       Exit status: 0 on success, 2 when the path cannot be read (one line on stderr naming \
       the file and the byte offset or tensor at fault).
@@ -33,9 +35,12 @@ struct InspectCommand: ParsableCommand {
   @Flag(name: .long, help: "Print one JSON document (schemas/inspect-report.schema.json).")
   var json = false
 
+  @OptionGroup(title: "Hub and URL sources")
+  var sources: SourceOptions
+
   func run() throws {
     try runReportingErrors {
-      let report = try Inspector.inspect(path: path)
+      let report = try Inspector.inspect(path: localPathForCommand(path, need: .checkpoint, options: sources))
       if json {
         report.writeJSON(writeStandardOutput)
       } else {

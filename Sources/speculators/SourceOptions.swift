@@ -39,3 +39,12 @@ func resolveForCommand(
 ) throws(CheckpointError) -> ResolvedSource {
   try SourceResolver.resolve(reference, need: need, options: options.hubOptions)
 }
+
+/// The path a command opens for `reference`: a local path exactly as the user typed it (so
+/// reports and errors show it unchanged), otherwise the cached download.
+func localPathForCommand(
+  _ reference: String, need: SourceNeeds, options: SourceOptions
+) throws(CheckpointError) -> String {
+  let resolved = try resolveForCommand(reference, need: need, options: options)
+  return resolved.origin == .local ? reference : resolved.path
+}

@@ -45,6 +45,9 @@ struct VerifyCommand: ParsableCommand {
   @Flag(help: "Print one JSON document (schemas/verify-report.schema.json).")
   var json = false
 
+  @OptionGroup(title: "Hub and URL sources")
+  var sources: SourceOptions
+
   @Flag(help: "Print the check catalogue and exit.")
   var listChecks = false
 
@@ -68,9 +71,13 @@ struct VerifyCommand: ParsableCommand {
       let report: VerifyReport
       do {
         defer { progress.finish() }
+        let local = try localPathForCommand(path, need: .checkpoint, options: sources)
+        let verifierPath = try verifier.map { (given) throws(CheckpointError) in
+          try localPathForCommand(given, need: .configOnly, options: sources)
+        }
         report = try Verifier.verify(
-          path: path,
-          options: VerifyOptions(verifier: verifier, manifest: manifestSource, scanContent: content),
+          path: local,
+          options: VerifyOptions(verifier: verifierPath, manifest: manifestSource, scanContent: content),
           progress: progress.handler)
       }
       if json {
