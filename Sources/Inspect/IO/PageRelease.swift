@@ -1,5 +1,3 @@
-import Inspect
-
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -8,20 +6,20 @@ import Inspect
   import Darwin
 #endif
 
-/// Drops the pages of a read-only file mapping that the diff has finished with.
+/// Drops the pages of a read-only file mapping that a reader has finished with.
 ///
 /// Reading a mapped file makes its pages resident in the process, so without this the resident
-/// size of a diff would grow to the size of both checkpoints. The mappings are private and never
+/// size of a convert, hash, verify or diff would grow to the size of the checkpoints read. The mappings are private and never
 /// written, so dropping their pages loses nothing: the data stays in the kernel's page cache, and
 /// a later access (another thread reading a neighbouring tensor that shares a page) faults it
 /// back in. Resident memory then stays bounded by the chunks being compared.
-enum PageRelease {
+public enum PageRelease {
   /// The system page size.
-  static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+  public static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
 
   /// Releases the pages under `bytes` when `bytes` lies inside `file`'s mapping (a gathered
   /// copy of a strided tensor does not, and is left alone).
-  static func release(_ bytes: UnsafeRawBufferPointer, in file: MappedFile) {
+  public static func release(_ bytes: UnsafeRawBufferPointer, in file: MappedFile) {
     guard let start = bytes.baseAddress, let base = file.bytes.baseAddress, !bytes.isEmpty else { return }
     let offset = start - base
     guard offset >= 0, offset <= file.count, bytes.count <= file.count - offset else { return }
@@ -29,7 +27,7 @@ enum PageRelease {
   }
 
   /// Releases the pages covering `length` bytes at `offset` of `file` (clipped to the file).
-  static func release(offset: Int, length: Int, in file: MappedFile) {
+  public static func release(offset: Int, length: Int, in file: MappedFile) {
     guard let base = file.bytes.baseAddress, offset >= 0, length > 0, offset < file.count else { return }
     let end = min(file.count, offset + min(length, file.count - offset))
     let first = offset / pageSize * pageSize
@@ -39,7 +37,7 @@ enum PageRelease {
   }
 
   /// Releases every page that holds `tensor`'s bytes (its storage, for a strided view).
-  static func release(_ tensor: TensorInfo, reader: TensorReader) {
+  public static func release(_ tensor: TensorInfo, reader: TensorReader) {
     guard let file = try? reader.mapping(for: tensor.file) else { return }
     switch tensor.layout {
     case .contiguous(let offset, let length):
