@@ -35,6 +35,7 @@ struct DiffCommand: ParsableCommand {
 
       Examples:
         speculators diff converted/ published/
+        speculators diff converted/ RedHatAI/Llama-3.1-8B-Instruct-speculator.eagle3 --offline
         speculators diff converted/ published/ --values --rtol 1e-3
         speculators diff Fixtures/eagle3-embed converted/ --values
         speculators diff converted/ converted/speculators-manifest.json --json
@@ -62,6 +63,9 @@ struct DiffCommand: ParsableCommand {
   @Option(help: "Pair tensors through the conversion renames (auto) or by name only (none).")
   var mapping: DiffOptions.Mapping = .auto
 
+  @OptionGroup(title: "Hub and URL sources")
+  var sources: SourceOptions
+
   func validate() throws {
     for (flag, value) in [("--rtol", rtol), ("--atol", atol)] {
       if let value, !value.isFinite || value < 0 {
@@ -75,7 +79,10 @@ struct DiffCommand: ParsableCommand {
       let options = DiffOptions(values: values, rtol: rtol, atol: atol, mapping: mapping)
       let meter = DiffProgressLine()
       defer { meter.finish() }
-      let report = try CheckpointDiffer.diff(a, b, options: options, progress: meter.isActive ? meter.update : nil)
+      let pathA = try localPathForCommand(a, need: .checkpoint, options: sources)
+      let pathB = try localPathForCommand(b, need: .checkpoint, options: sources)
+      let report = try CheckpointDiffer.diff(
+        pathA, pathB, options: options, progress: meter.isActive ? meter.update : nil)
       meter.finish()
       if json {
         printJSON(report.json())
