@@ -77,12 +77,15 @@ struct DiffCommand: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       let options = DiffOptions(values: values, rtol: rtol, atol: atol, mapping: mapping)
-      let meter = DiffProgressLine()
+      let meter = ProgressLine("diff")
       defer { meter.finish() }
       let pathA = try localPathForCommand(a, need: .checkpoint, options: sources)
       let pathB = try localPathForCommand(b, need: .checkpoint, options: sources)
-      let report = try CheckpointDiffer.diff(
-        pathA, pathB, options: options, progress: meter.isActive ? meter.update : nil)
+      var handler: DiffProgressHandler?
+      if meter.isActive {
+        handler = { @Sendable (progress: DiffProgress) in meter.draw { Self.progressText(progress) } }
+      }
+      let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: handler)
       meter.finish()
       if json {
         printJSON(report.json())
@@ -91,6 +94,12 @@ struct DiffCommand: ParsableCommand {
       }
       if report.hasDifferences { throw ExitStatus.findings }
     }
+  }
+
+  private static func progressText(_ progress: DiffProgress) -> String {
+    let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 100
+    return "diff: \(progress.pairsDone)/\(progress.pairsTotal) tensors, "
+      + "\(DiffReport.size(progress.bytesDone)) of \(DiffReport.size(progress.bytesTotal)) (\(percent)%)"
   }
 
   private static func color(_ text: String, _ style: DiffTextStyle) -> String {
@@ -107,48 +116,3 @@ struct DiffCommand: ParsableCommand {
 }
 
 extension DiffOptions.Mapping: ExpressibleByArgument {}
-
-/// A one-line progress meter on stderr: only on a terminal, only once the diff has run for a
-/// second, redrawn at most five times a second, erased at the end.
-final class DiffProgressLine: Sendable {
-  private struct State {
-    var lastDraw = 0.0
-    var drawn = false
-  }
-
-  private let start = DiffProgressLine.now()
-  private let state = Mutex(State())
-  /// Whether stderr is a terminal (otherwise nothing is drawn).
-  let isActive = isatty(STDERR_FILENO) != 0
-
-  func update(_ progress: DiffProgress) {
-    let now = Self.now()
-    guard now - start >= 1 else { return }
-    let draw = state.withLock { state -> Bool in
-      guard now - state.lastDraw >= 0.2 || progress.pairsDone == progress.pairsTotal else { return false }
-      state.lastDraw = now
-      state.drawn = true
-      return true
-    }
-    guard draw else { return }
-    let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 100
-    writeStandardError(
-      "\r\u{1B}[2Kdiff: \(progress.pairsDone)/\(progress.pairsTotal) tensors, "
-        + "\(DiffReport.size(progress.bytesDone)) of \(DiffReport.size(progress.bytesTotal)) (\(percent)%)")
-  }
-
-  /// Erases the line if one is drawn.
-  func finish() {
-    let drawn = state.withLock { state -> Bool in
-      defer { state.drawn = false }
-      return state.drawn
-    }
-    if drawn { writeStandardError("\r\u{1B}[2K") }
-  }
-
-  private static func now() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-  }
-}
