@@ -32,37 +32,68 @@ public enum FloatCast {
     _ input: UnsafeRawBufferPointer, from source: DType, to target: DType,
     into output: UnsafeMutableRawBufferPointer
   ) -> Outcome {
-    var outcome = Outcome()
-    guard let inSize = source.bytesPerElement, let outSize = target.bytesPerElement else { return outcome }
+    guard let inSize = source.bytesPerElement, let outSize = target.bytesPerElement,
+      canCast(from: source, to: target)
+    else { return Outcome() }
     let count = min(input.count / inSize, output.count / outSize)
-    for index in 0..<count {
-      let wide: UInt32
-      switch source {
-      case .F32: wide = UInt32(littleEndian: input.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
-      case .F16:
-        wide = f16ToF32(UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
-      default:
-        wide = bf16ToF32(
-          UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
+    // One specialised loop per (source, target) pair: the element loop then has no dtype
+    // switches in it and the compiler can keep it tight.
+    switch source {
+    case .F32:
+      return narrow(count, input, into: output, to: target) {
+        UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: $1 * 4, as: UInt32.self))
       }
-      switch target {
-      case .F32:
-        output.storeBytes(of: wide.littleEndian, toByteOffset: index * 4, as: UInt32.self)
-      case .F16, .BF16:
-        let (narrow, overflow) = target == .F16 ? f32ToF16(wide) : f32ToBF16(wide)
-        if overflow && outcome.firstOverflow == nil {
-          outcome.firstOverflow = index
-          outcome.overflowValue = Float(bitPattern: wide)
-        }
-        output.storeBytes(of: narrow.littleEndian, toByteOffset: index * 2, as: UInt16.self)
-      default:
-        break
+    case .F16:
+      return narrow(count, input, into: output, to: target) {
+        f16ToF32(UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: $1 * 2, as: UInt16.self)))
+      }
+    default:
+      return narrow(count, input, into: output, to: target) {
+        bf16ToF32(UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: $1 * 2, as: UInt16.self)))
+      }
+    }
+  }
+
+  /// Writes `count` elements, each widened to F32 bits by `load`, as `target`.
+  @inline(__always)
+  private static func narrow(
+    _ count: Int, _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+    to target: DType, load: (UnsafeRawBufferPointer, Int) -> UInt32
+  ) -> Outcome {
+    var outcome = Outcome()
+    switch target {
+    case .F32:
+      for index in 0..<count {
+        output.storeBytes(of: load(input, index).littleEndian, toByteOffset: index * 4, as: UInt32.self)
+      }
+    case .F16:
+      var firstOverflow = Int.max
+      for index in 0..<count {
+        let (half, overflow) = f32ToF16(load(input, index))
+        if overflow && index < firstOverflow { firstOverflow = index }
+        output.storeBytes(of: half.littleEndian, toByteOffset: index * 2, as: UInt16.self)
+      }
+      if firstOverflow != Int.max {
+        outcome.firstOverflow = firstOverflow
+        outcome.overflowValue = Float(bitPattern: load(input, firstOverflow))
+      }
+    default:
+      var firstOverflow = Int.max
+      for index in 0..<count {
+        let (brain, overflow) = f32ToBF16(load(input, index))
+        if overflow && index < firstOverflow { firstOverflow = index }
+        output.storeBytes(of: brain.littleEndian, toByteOffset: index * 2, as: UInt16.self)
+      }
+      if firstOverflow != Int.max {
+        outcome.firstOverflow = firstOverflow
+        outcome.overflowValue = Float(bitPattern: load(input, firstOverflow))
       }
     }
     return outcome
   }
 
   /// `F16` bits → `F32` bits (exact).
+  @inline(__always)
   public static func f16ToF32(_ half: UInt16) -> UInt32 {
     let sign = UInt32(half & 0x8000) << 16
     let exponent = UInt32(half >> 10) & 0x1F
@@ -85,11 +116,13 @@ public enum FloatCast {
   }
 
   /// `BF16` bits → `F32` bits (exact).
+  @inline(__always)
   public static func bf16ToF32(_ brain: UInt16) -> UInt32 {
     UInt32(brain) << 16
   }
 
   /// `F32` bits → `F16` bits, round to nearest even; `overflow` when a finite value became ±inf.
+  @inline(__always)
   public static func f32ToF16(_ bits: UInt32) -> (UInt16, overflow: Bool) {
     let sign = UInt16((bits >> 16) & 0x8000)
     let exponent = Int((bits >> 23) & 0xFF)
@@ -121,6 +154,7 @@ public enum FloatCast {
   }
 
   /// `F32` bits → `BF16` bits, round to nearest even; `overflow` when a finite value became ±inf.
+  @inline(__always)
   public static func f32ToBF16(_ bits: UInt32) -> (UInt16, overflow: Bool) {
     if bits & 0x7F80_0000 == 0x7F80_0000 {
       let isNaN = bits & 0x007F_FFFF != 0

@@ -29,22 +29,37 @@ final class ProgressLine: Sendable {
     return { [self] done, total in update(done: done, total: total) }
   }
 
+  /// Whether anything will ever be drawn (stderr is a terminal).
+  var isActive: Bool { enabled }
+
   private func update(done: Int, total: Int) {
+    guard total > 0 else { return }
+    let percent = min(100, done * 100 / total)
+    draw { "\(label)  \(percent)%  \(Self.bytes(done)) of \(Self.bytes(total))" }
+  }
+
+  /// Redraws the line with `text` when enabled, after the first second, at most ten times a
+  /// second (`text` is only evaluated when it will be drawn).
+  func draw(_ text: () -> String) {
+    guard enabled else { return }
     let now = ContinuousClock.now
     guard now - start >= .seconds(1) else { return }
-    let draw = lastDraw.withLock { last -> Bool in
+    let due = lastDraw.withLock { last -> Bool in
       if let last, now - last < .milliseconds(100) { return false }
       last = now
       return true
     }
-    guard draw, total > 0 else { return }
-    let percent = min(100, done * 100 / total)
-    writeStandardError("\r\u{1B}[K\(label)  \(percent)%  \(Self.bytes(done)) of \(Self.bytes(total))")
+    guard due else { return }
+    writeStandardError("\r\u{1B}[K" + text())
   }
 
   /// Erases the line if it was drawn.
   func finish() {
-    if lastDraw.withLock({ $0 != nil }) { writeStandardError("\r\u{1B}[K") }
+    let drawn = lastDraw.withLock { last -> Bool in
+      defer { last = nil }
+      return last != nil
+    }
+    if drawn { writeStandardError("\r\u{1B}[K") }
   }
 
   static func bytes(_ count: Int) -> String {

@@ -20,7 +20,9 @@ struct Speculators: ParsableCommand {
       Exit status: 0 success, 1 the check or diff found problems, 2 usage or input error.
       """,
     version: "speculators version: \(ToolInfo.version)",
-    subcommands: [ConvertCommand.self, InspectCommand.self, VerifyCommand.self, HashCommand.self]
+    subcommands: [
+      ConvertCommand.self, InspectCommand.self, VerifyCommand.self, DiffCommand.self, HashCommand.self,
+    ]
   )
 
   /// Parses and runs, mapping usage errors to exit status 2 (the argument parser's default is 64).

@@ -46,15 +46,26 @@ enum TestPaths {
   }
 }
 
-/// Runs the built binary with `arguments` and an environment without `NO_COLOR` surprises,
-/// optionally in `currentDirectory`.
+/// Runs the built binary with `arguments`.
+///
+/// - Parameters:
+///   - environment: variables added to (or replacing) the test process's environment.
+///   - workingDirectory: the child's working directory (default: the test process's).
+///   - fileSizeLimitBlocks: runs the binary under `ulimit -f` (1 KiB blocks) to simulate a
+///     disk that fills up.
 func runSpeculators(
-  _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil
+  _ arguments: [String], environment: [String: String] = [:], workingDirectory: URL? = nil,
+  fileSizeLimitBlocks: Int? = nil
 ) throws -> CommandResult {
   let process = Process()
-  process.executableURL = TestPaths.binary
-  process.arguments = arguments
-  if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+  if let blocks = fileSizeLimitBlocks {
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-c", "ulimit -f \(blocks); exec \"$0\" \"$@\"", TestPaths.binary.path] + arguments
+  } else {
+    process.executableURL = TestPaths.binary
+    process.arguments = arguments
+  }
+  if let workingDirectory { process.currentDirectoryURL = workingDirectory }
   var env = ProcessInfo.processInfo.environment
   for (key, value) in environment { env[key] = value }
   process.environment = env

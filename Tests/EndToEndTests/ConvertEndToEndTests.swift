@@ -17,36 +17,9 @@ private let fixtureCases: [(String, String)] = [
 /// Runs the binary with the working directory at the package root (so relative fixture paths
 /// and `name_or_path: "Fixtures/verifier"` are what a user would see).
 private func speculators(_ arguments: [String], fileSizeLimitBlocks: Int? = nil) throws -> CommandResult {
-  let process = Process()
-  if let blocks = fileSizeLimitBlocks {
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", "ulimit -f \(blocks); exec \"$0\" \"$@\"", TestPaths.binary.path] + arguments
-  } else {
-    process.executableURL = TestPaths.binary
-    process.arguments = arguments
-  }
-  process.currentDirectoryURL = TestPaths.packageRoot
-  var environment = ProcessInfo.processInfo.environment
-  environment["NO_COLOR"] = "1"
-  process.environment = environment
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  nonisolated(unsafe) var errData = Data()
-  let group = DispatchGroup()
-  group.enter()
-  DispatchQueue.global().async {
-    errData = err.fileHandleForReading.readDataToEndOfFile()
-    group.leave()
-  }
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
-  group.wait()
-  process.waitUntilExit()
-  return CommandResult(
-    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData, as: UTF8.self))
+  try runSpeculators(
+    arguments, environment: ["NO_COLOR": "1"], workingDirectory: TestPaths.packageRoot,
+    fileSizeLimitBlocks: fileSizeLimitBlocks)
 }
 
 private func contents(_ directory: URL) -> [String] {

@@ -48,7 +48,7 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     defer { sandbox.remove() }
     let before = try Snapshot(hostile.path)
     let result = try runSpeculators(
-      ["inspect", hostile.path], environment: sandbox.environment, currentDirectory: sandbox.workingDirectory)
+      ["inspect", hostile.path], environment: sandbox.environment, workingDirectory: sandbox.workingDirectory)
     try expectRefusal(result, hostile)
     #expect(result.stdout.isEmpty, "\(result.stdout)")
     #expect(try sandbox.isEmpty(), "inspect wrote something")
@@ -64,7 +64,7 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     let verifier = TestPaths.fixtures.appendingPathComponent("verifier").path
     let result = try runSpeculators(
       ["convert", hostile.path, "--algorithm", "auto", "--verifier", verifier, "--output-path", output.path],
-      environment: sandbox.environment, currentDirectory: sandbox.workingDirectory)
+      environment: sandbox.environment, workingDirectory: sandbox.workingDirectory)
     try expectRefusal(result, hostile)
     #expect(try sandbox.isEmpty(), "convert wrote something")
     #expect(try Snapshot(hostile.path) == before, "the input changed")
@@ -77,7 +77,7 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
       defer { sandbox.remove() }
       let before = try Snapshot(hostile.path)
       let result = try runSpeculators(
-        command + [hostile.path], environment: sandbox.environment, currentDirectory: sandbox.workingDirectory)
+        command + [hostile.path], environment: sandbox.environment, workingDirectory: sandbox.workingDirectory)
       try expectRefusal(result, hostile)
       #expect(result.stdout.isEmpty, "\(command[0]): \(result.stdout)")
       #expect(try sandbox.isEmpty(), "\(command[0]) wrote something")

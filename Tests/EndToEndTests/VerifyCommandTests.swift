@@ -265,26 +265,5 @@ struct VerifyCommandTests {
 
 /// Runs the built binary with a working directory.
 func runSpeculatorsIn(_ directory: URL, _ arguments: [String]) throws -> CommandResult {
-  let process = Process()
-  process.executableURL = TestPaths.binary
-  process.arguments = arguments
-  process.currentDirectoryURL = directory
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  nonisolated(unsafe) var errData = Data()
-  let group = DispatchGroup()
-  group.enter()
-  DispatchQueue.global().async {
-    errData = err.fileHandleForReading.readDataToEndOfFile()
-    group.leave()
-  }
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
-  group.wait()
-  process.waitUntilExit()
-  return CommandResult(
-    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData, as: UTF8.self))
+  try runSpeculators(arguments, workingDirectory: directory)
 }

@@ -1,7 +1,7 @@
 /// Every opcode of the pickle protocol (versions 0 to 5), by byte value, with the name Python's
 /// `pickletools` gives it.
 ///
-/// The restricted interpreter (``PickleMachine``) executes only a small subset; the full table
+/// The restricted interpreter (`PickleMachine`) executes only a small subset; the full table
 /// exists so a refusal can name the opcode it refused.
 enum PickleOpcode: UInt8, Sendable, CaseIterable {
   // Protocol 0 and 1.

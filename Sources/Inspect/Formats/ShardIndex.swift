@@ -3,7 +3,7 @@
 ///
 /// Shard names come from the file and are untrusted: ``parse(_:path:)`` accepts only plain file
 /// names in the index's own directory (no absolute paths, no `..`, no separators of either
-/// kind, nothing empty). ``verify(tensorsByShard:)`` then checks the index against what the
+/// kind, nothing empty). ``verify(tensorsByShard:shardPaths:)`` then checks the index against what the
 /// shards really hold, in both directions.
 public struct ShardIndex: Sendable {
   /// One `weight_map` entry.
@@ -165,7 +165,9 @@ public struct ShardIndex: Sendable {
   /// Every indexed tensor must be in exactly the shard the index names, and every tensor found
   /// in a shard must be in the index. A tensor stored in two shards is an error too.
   ///
-  /// - Parameter shardPaths: the path of each shard, used to name the shard in errors.
+  /// - Parameters:
+  ///   - tensorsByShard: the tensors read from each shard, keyed by shard file name.
+  ///   - shardPaths: the path of each shard, used to name the shard in errors.
   /// - Throws: ``CheckpointError`` (`.malformed`) naming the shard or index and the tensor.
   public func verify(
     tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]

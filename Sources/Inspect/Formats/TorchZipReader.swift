@@ -9,7 +9,7 @@
 ///    `code/`), a `byteorder` record of `little` or `big` if present. CRC-32 is verified for
 ///    `data.pkl` and every entry up to 1 MiB; larger storage records are not read when
 ///    opening (header-only), so their CRCs are not checked here.
-/// 2. **Pickle.** ``PickleMachine`` interprets `data.pkl` over an allowlist of opcodes and
+/// 2. **Pickle.** `PickleMachine` interprets `data.pkl` over an allowlist of opcodes and
 ///    globals; persistent ids must name existing `<prefix>/data/<key>` records whose length is
 ///    exactly `numel × element size`. Dtypes: every legacy typed storage except complex128 and
 ///    the quantized ones, plus any whole-byte dtype (float8 variants, uint16/32/64) through

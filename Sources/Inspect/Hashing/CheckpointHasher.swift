@@ -22,6 +22,7 @@ public enum CheckpointHasher {
     while start < file.count {
       let stop = min(file.count, start + chunkSize)
       hasher.update(UnsafeRawBufferPointer(rebasing: file.bytes[start..<stop]))
+      PageRelease.release(offset: start, length: stop - start, in: file)
       progress?.advance(by: stop - start)
       start = stop
     }

@@ -2,7 +2,9 @@ import Synchronization
 
 /// Reads tensor bytes from the files of a checkpoint, on demand.
 ///
-/// Files are memory-mapped once and shared. Bytes are always handed out as the tensor's dense,
+/// Files are memory-mapped once and shared; the pages of each chunk are released once the
+/// caller's handler returns (``PageRelease``), so resident memory stays bounded by the chunks in
+/// flight rather than growing with the checkpoint. Bytes are always handed out as the tensor's dense,
 /// C-ordered, little-endian representation, whatever the container: a strided PyTorch view is
 /// gathered and a big-endian storage is byte-swapped, so the same tensor gives the same bytes
 /// (and the same digest) from a `.bin`, a safetensors file or a conversion.
@@ -49,6 +51,7 @@ public final class TensorReader: Sendable {
       while start < end {
         let stop = min(end, start + step)
         try body(UnsafeRawBufferPointer(rebasing: file.bytes[start..<stop]))
+        PageRelease.release(offset: start, length: stop - start, in: file)
         start = stop
       }
     case .strided(let storageOffset, let storageLength, let elementOffset, let strides, let bigEndian):
@@ -68,6 +71,7 @@ public final class TensorReader: Sendable {
       try Self.gather(
         storage: storage, elementSize: elementSize, shape: tensor.shape, strides: strides,
         elementOffset: elementOffset, bigEndian: bigEndian, maxChunk: maxChunk, tensor: tensor, body)
+      PageRelease.release(offset: storageOffset, length: storageLength, in: file)
     }
   }
 

@@ -40,8 +40,10 @@ public struct HashReport: Sendable {
 
   /// Opens the checkpoint at `path` (headers only) and hashes its files and tensors.
   ///
-  /// - Parameter progress: called with (bytes hashed, bytes to hash) as work advances, from
-  ///   worker threads.
+  /// - Parameters:
+  ///   - path: a checkpoint directory, weights file or sharded index.
+  ///   - progress: called with (bytes hashed, bytes to hash) as work advances, from worker
+  ///     threads.
   /// - Throws: ``CheckpointError`` when the checkpoint cannot be read.
   public static func compute(
     path: String, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil

@@ -1,0 +1,140 @@
+import Dispatch
+import Inspect
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Compares two checkpoints, two conversions, or a checkpoint with an audit manifest, exactly.
+///
+/// The comparison covers `config.json` (by JSON path), safetensors metadata, the audit
+/// manifests of two conversions, the file lists, and every tensor: present on one side only,
+/// shape and dtype changes, content identity by XXH3-128 digest of the dense bytes, and, for
+/// tensors whose bytes differ, statistics over their values (see ``ValueStatistics``).
+///
+/// Cost: each tensor is read once to hash it, and a second time only when its bytes differ from
+/// its counterpart's (or once, hashing as it goes, when the dtypes differ). Reading streams
+/// blocks of at most ``TensorDiff/blockElements`` elements, so memory does not grow with the
+/// checkpoint. Tensor pairs are compared in parallel.
+public enum CheckpointDiffer {
+  /// Compares the checkpoints (or audit manifests) at `a` and `b`.
+  ///
+  /// - Parameters:
+  ///   - a: a checkpoint directory, weights file, sharded index, or `speculators-manifest.json`.
+  ///   - b: the same choices.
+  ///   - options: how to compare.
+  ///   - progress: called (from worker threads) each time a tensor pair is done.
+  /// - Throws: ``CheckpointError`` when either side cannot be read, or the options are invalid.
+  public static func diff(
+    _ a: String, _ b: String, options: DiffOptions, progress: DiffProgressHandler? = nil
+  ) throws(CheckpointError) -> DiffReport {
+    try options.validate()
+    let sideA = try DiffSide.open(a)
+    let sideB = try DiffSide.open(b)
+    return try diff(sideA, sideB, options: options, reader: TensorReader(), progress: progress)
+  }
+
+  /// Compares two checkpoints already opened.
+  public static func diff(
+    _ a: Checkpoint, _ b: Checkpoint, options: DiffOptions, reader: TensorReader = TensorReader(),
+    progress: DiffProgressHandler? = nil
+  ) throws(CheckpointError) -> DiffReport {
+    try options.validate()
+    return try diff(
+      DiffSide(checkpoint: a), DiffSide(checkpoint: b), options: options, reader: reader, progress: progress)
+  }
+
+  static func diff(
+    _ a: DiffSide, _ b: DiffSide, options: DiffOptions, reader: TensorReader, progress: DiffProgressHandler? = nil
+  ) throws(CheckpointError) -> DiffReport {
+    let configNote: String?
+    let configDifferences: [ConfigDifference]
+    if a.isManifest || b.isManifest {
+      configNote = "not compared: a manifest records config.json by digest only (see files)"
+      configDifferences = []
+    } else {
+      configNote = nil
+      configDifferences = ConfigDiff.compare(a.config, b.config)
+    }
+    let metadataDifferences =
+      a.isManifest || b.isManifest
+      ? [] : ConfigDiff.compare(metadataJSON(a.metadata), metadataJSON(b.metadata), volatileKeys: [])
+    var manifestDifferences: [ConfigDifference] = []
+    if let manifestA = a.manifestJSON, let manifestB = b.manifestJSON {
+      manifestDifferences = ConfigDiff.compare(
+        ManifestRecord.record(of: manifestA), ManifestRecord.record(of: manifestB),
+        volatileKeys: ManifestRecord.volatileKeys)
+    }
+    let fileDifferences = try FileDiff.compare(
+      a, b, configsCompared: configNote == nil, configsEqual: configDifferences.isEmpty)
+    let pairing = TensorPairing.make(a, b, mode: options.mapping)
+    let tensors = try compareAll(pairing.pairs, reader: reader, options: options, progress: progress)
+    return DiffReport(
+      a: summary(of: a), b: summary(of: b), options: options, mapping: pairing.mapping, configNote: configNote,
+      configDifferences: configDifferences, metadataDifferences: metadataDifferences,
+      manifestDifferences: manifestDifferences, fileDifferences: fileDifferences, tensors: tensors)
+  }
+
+  /// Compares every pair, in parallel, largest first; results in the pairs' order.
+  private static func compareAll(
+    _ pairs: [TensorPair], reader: TensorReader, options: DiffOptions, progress: DiffProgressHandler?
+  ) throws(CheckpointError) -> [TensorComparison] {
+    let order = pairs.indices.sorted { bytes(of: pairs[$0]) > bytes(of: pairs[$1]) }
+    let bytesTotal = pairs.reduce(0) { $0 + bytes(of: $1) }
+    let done = Mutex<DiffProgress>(DiffProgress(pairsDone: 0, pairsTotal: pairs.count, bytesDone: 0, bytesTotal: bytesTotal))
+    let results = Mutex<[TensorComparison?]>(Array(repeating: nil, count: pairs.count))
+    let failure = Mutex<CheckpointError?>(nil)
+    let next = Atomic<Int>(0)
+    let workers = min(pairs.count, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while failure.withLock({ $0 == nil }) {
+        let slot = next.add(1, ordering: .relaxed).oldValue
+        guard slot < order.count else { return }
+        let index = order[slot]
+        do throws(CheckpointError) {
+          let comparison = try TensorDiff.compare(pairs[index], reader: reader, options: options)
+          results.withLock { $0[index] = comparison }
+          if let progress {
+            let now = done.withLock { state in
+              state.pairsDone += 1
+              state.bytesDone += bytes(of: pairs[index])
+              return state
+            }
+            progress(now)
+          }
+        } catch {
+          failure.withLock { if $0 == nil { $0 = error } }
+        }
+      }
+    }
+    if let error = failure.withLock({ $0 }) { throw error }
+    return results.withLock { $0.compactMap { $0 } }
+  }
+
+  /// The tensor bytes a pair reads at least once (both sides; nothing for a manifest side).
+  private static func bytes(of pair: TensorPair) -> Int {
+    guard pair.kind == .counterpart else { return 0 }
+    return (pair.a?.info?.byteCount ?? 0) + (pair.b?.info?.byteCount ?? 0)
+  }
+
+  private static func metadataJSON(_ metadata: [String: [String: String]]) -> JSONValue? {
+    guard !metadata.isEmpty else { return nil }
+    return .object(
+      metadata.keys.sorted().map { file in
+        (file, .object((metadata[file] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+      })
+  }
+
+  private static func summary(of side: DiffSide) -> DiffReport.SideSummary {
+    DiffReport.SideSummary(
+      path: side.path, kind: side.isManifest ? "manifest" : "checkpoint",
+      speculatorsAlgorithm: side.speculatorsAlgorithm, tensorCount: side.tensors.count,
+      tensorBytes: side.tensors.reduce(0) { $0 + (checkedByteCount(shape: $1.shape, dtype: $1.dtype) ?? 0) },
+      fileCount: side.files.count)
+  }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Inspect
+import Synchronization
+import Validate
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `speculators diff A B`: compares two checkpoints, two conversions, or a checkpoint with an
+/// audit manifest.
+struct DiffCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "diff",
+    abstract: "Compare two checkpoints (or conversions, or a checkpoint and its manifest), exactly.",
+    discussion: """
+      Reports config.json differences by JSON path (tool versions and auto_map are marked \
+      volatile and do not count), safetensors metadata and file differences, tensors only in A or only in B, \
+      dtype and shape changes, tensors identical by XXH3-128 digest, and for tensors whose bytes \
+      differ: max |a-b| (and where), mean |a-b|, relative L2, cosine similarity and the number \
+      of elements beyond tolerance, computed in double precision while streaming.
+
+      By default the comparison is exact: equal means same dtype, shape and bytes. --values \
+      compares values instead (an F16 and an F32 tensor holding the same numbers are equal), \
+      within --rtol/--atol (NumPy isclose semantics, defaults 1e-5 and 1e-8; NaN equals NaN).
+
+      --mapping auto (the default) pairs a source draft's tensors with their renamed \
+      counterparts in its Speculators conversion (eagle: fc. -> fusion_fc., layers.0. -> \
+      transformer.; eagle3: midlayer. -> layers.0.), and reports tensors the conversion drops \
+      or adds as such.
+
+      Exit status: 0 identical or equal, 1 different, 2 error.
+
+      Examples:
+        speculators diff converted/ published/
+        speculators diff converted/ RedHatAI/Llama-3.1-8B-Instruct-speculator.eagle3 --offline
+        speculators diff converted/ published/ --values --rtol 1e-3
+        speculators diff Fixtures/eagle3-embed converted/ --values
+        speculators diff converted/ converted/speculators-manifest.json --json
+      """
+  )
+
+  @Argument(help: "The first checkpoint: a directory, weights file, sharded index, or manifest.")
+  var a: String
+
+  @Argument(help: "The second checkpoint, same choices.")
+  var b: String
+
+  @Flag(help: "Print one JSON document (schemas/diff-report.schema.json) instead of text.")
+  var json = false
+
+  @Flag(help: "Compare values, not bytes: equal within tolerance counts as equal.")
+  var values = false
+
+  @Option(help: ArgumentHelp("Relative tolerance (implies --values; default 1e-5).", valueName: "R"))
+  var rtol: Double?
+
+  @Option(help: ArgumentHelp("Absolute tolerance (implies --values; default 1e-8).", valueName: "A"))
+  var atol: Double?
+
+  @Option(help: "Pair tensors through the conversion renames (auto) or by name only (none).")
+  var mapping: DiffOptions.Mapping = .auto
+
+  @OptionGroup(title: "Hub and URL sources")
+  var sources: SourceOptions
+
+  func validate() throws {
+    for (flag, value) in [("--rtol", rtol), ("--atol", atol)] {
+      if let value, !value.isFinite || value < 0 {
+        throw ValidationError("\(flag) must be a finite number >= 0")
+      }
+    }
+  }
+
+  func run() throws {
+    try runReportingErrors {
+      let options = DiffOptions(values: values, rtol: rtol, atol: atol, mapping: mapping)
+      let meter = ProgressLine("diff")
+      defer { meter.finish() }
+      let pathA = try localPathForCommand(a, need: .checkpoint, options: sources)
+      let pathB = try localPathForCommand(b, need: .checkpoint, options: sources)
+      var handler: DiffProgressHandler?
+      if meter.isActive {
+        handler = { @Sendable (progress: DiffProgress) in meter.draw { Self.progressText(progress) } }
+      }
+      let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: handler)
+      meter.finish()
+      if json {
+        printJSON(report.json())
+      } else {
+        print(report.renderText(style: Self.color), terminator: "")
+      }
+      if report.hasDifferences { throw ExitStatus.findings }
+    }
+  }
+
+  private static func progressText(_ progress: DiffProgress) -> String {
+    let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 100
+    return "diff: \(progress.pairsDone)/\(progress.pairsTotal) tensors, "
+      + "\(DiffReport.size(progress.bytesDone)) of \(DiffReport.size(progress.bytesTotal)) (\(percent)%)"
+  }
+
+  private static func color(_ text: String, _ style: DiffTextStyle) -> String {
+    switch style {
+    case .heading: return colored(text, "1")
+    case .added: return colored(text, "32")
+    case .removed: return colored(text, "31")
+    case .changed: return colored(text, "33")
+    case .muted: return colored(text, "2")
+    case .good: return colored(text, "1;32")
+    case .bad: return colored(text, "1;31")
+    }
+  }
+}
+
+extension DiffOptions.Mapping: ExpressibleByArgument {}
