@@ -31,7 +31,7 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
 }
 
 /// Runs every hostile corpus entry through the real `speculators` binary: `inspect`, `convert`,
-/// `verify` and `hash` must refuse it with exit status 2 and one printable line on stderr naming the file
+/// `verify`, `hash` and `diff` must refuse it with exit status 2 and one printable line on stderr naming the file
 /// and saying what is wrong, print nothing on stdout, write nothing (working directory, home,
 /// caches and output path all stay empty) and leave the input exactly as it was.
 @Suite struct HostileCorpusCommandTests {
@@ -71,13 +71,14 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
   }
 
   @Test(arguments: HostileCase.all)
-  func verifyAndHashRefuse(_ hostile: HostileCase) throws {
-    for command in [["verify"], ["hash"]] {
+  func verifyHashAndDiffRefuse(_ hostile: HostileCase) throws {
+    let reference = TestPaths.fixtures.appendingPathComponent("eagle3-embed").path
+    for command in [["verify", hostile.path], ["hash", hostile.path], ["diff", hostile.path, reference]] {
       let sandbox = try Sandbox()
       defer { sandbox.remove() }
       let before = try Snapshot(hostile.path)
       let result = try runSpeculators(
-        command + [hostile.path], environment: sandbox.environment, workingDirectory: sandbox.workingDirectory)
+        command, environment: sandbox.environment, workingDirectory: sandbox.workingDirectory)
       try expectRefusal(result, hostile)
       #expect(result.stdout.isEmpty, "\(command[0]): \(result.stdout)")
       #expect(try sandbox.isEmpty(), "\(command[0]) wrote something")
