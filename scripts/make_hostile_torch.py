@@ -19,6 +19,19 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures",
 
 SIX_FLOATS = struct.pack("<6f", 1, 2, 3, 4, 5, 6)
 
+# What a payload would run if anything ever executed it: it creates a file named "pwned" in the
+# working directory, which the command-level tests (run in an empty directory) would see.
+SHELL_PAYLOAD = "touch pwned"
+PYTHON_PAYLOAD = "__import__('os').system('touch pwned')"
+
+
+def payload_for(module, attribute):
+    """The argument that makes module.attribute(argument) leave the "pwned" file."""
+    if (module, attribute) in (("builtins", "eval"), ("builtins", "exec"), ("__builtin__", "eval"),
+                               ("builtins", "compile")):
+        return PYTHON_PAYLOAD
+    return SHELL_PAYLOAD
+
 
 class Pickle:
     """Emits protocol-2 pickle opcodes; `offset` is where the next opcode will start."""
@@ -182,7 +195,7 @@ def hardening_cases(expect, write_archive):
         p = Pickle()
         p.op("EMPTY_DICT").op("MARK").string("w").tensor().string("payload")
         at = p.offset
-        p.global_(module, attribute).string("id").op("TUPLE1").op("REDUCE")
+        p.global_(module, attribute).string(payload_for(module, attribute)).op("TUPLE1").op("REDUCE")
         p.op("SETITEMS").op("STOP")
         write_archive(name, p.bytes())
         hint = "dangerous" if dangerous else "unknown"
@@ -201,7 +214,7 @@ def hardening_cases(expect, write_archive):
     refused_global("numpy_reconstruct.pt", "numpy.core.multiarray", "_reconstruct", dangerous=False)
 
     # Opcodes that construct objects or import by other routes.
-    p = Pickle().op("MARK").string("id")
+    p = Pickle().op("MARK").string(SHELL_PAYLOAD)
     at = p.offset
     p.raw(b"ios\nsystem\n").op("STOP")
     write_archive("inst_opcode.pt", p.bytes())
@@ -213,7 +226,7 @@ def hardening_cases(expect, write_archive):
     write_archive("newobj.pt", p.bytes())
     expect("newobj.pt", "refused", f"data.pkl offset {hex(at)}: opcode NEWOBJ (0x81) is not allowed")
 
-    p = Pickle().op("MARK").global_("os", "system").string("id")
+    p = Pickle().op("MARK").global_("os", "system").string(SHELL_PAYLOAD)
     at = p.offset
     p.raw(b"o").op("STOP")
     write_archive("obj_opcode.pt", p.bytes())
@@ -332,7 +345,7 @@ def main():
         p = Pickle()
         p.op("EMPTY_DICT").op("MARK").string("w").tensor().string("payload")
         at = p.offset
-        p.global_(module, attribute).string("id").op("TUPLE1").op("REDUCE")
+        p.global_(module, attribute).string(payload_for(module, attribute)).op("TUPLE1").op("REDUCE")
         p.op("SETITEMS").op("STOP")
         write_archive(name, p.bytes())
         hint = "dangerous" if dangerous else "unknown"
@@ -352,7 +365,7 @@ def main():
     # STACK_GLOBAL with string operands (protocol 4 style) inside a protocol-2 stream.
     p = Pickle().string("os").string("system")
     at = p.offset
-    p.op("STACK_GLOBAL").string("id").op("TUPLE1").op("REDUCE").op("STOP")
+    p.op("STACK_GLOBAL").string(SHELL_PAYLOAD).op("TUPLE1").op("REDUCE").op("STOP")
     write_archive("stack_global.pt", p.bytes())
     expect("stack_global.pt", "refused",
            f"data.pkl offset {hex(at)}: opcode STACK_GLOBAL (0x93) is not allowed")
@@ -457,7 +470,8 @@ def main():
 
     # Stacked pickles: a clean state dict, then a payload after STOP.
     clean = state_dict([("w", lambda p: p.tensor())]).bytes()
-    payload = Pickle().global_("os", "system").string("id").op("TUPLE1").op("REDUCE").op("STOP").bytes()
+    payload = (Pickle().global_("os", "system").string(SHELL_PAYLOAD).op("TUPLE1").op("REDUCE").op("STOP")
+               .bytes())
     write_archive("trailing_pickle.pt", clean + payload)
     expect("trailing_pickle.pt", "malformed",
            f"data.pkl offset {hex(len(clean))}: {len(payload)} trailing bytes after STOP")

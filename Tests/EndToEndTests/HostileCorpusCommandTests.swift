@@ -33,7 +33,8 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
 /// Runs every hostile corpus entry through the real `speculators` binary: `inspect`, `convert`,
 /// `verify`, `hash` and `diff` must refuse it with exit status 2 and one printable line on stderr naming the file
 /// and saying what is wrong, print nothing on stdout, write nothing (working directory, home,
-/// caches and output path all stay empty) and leave the input exactly as it was.
+/// caches and output path all stay empty) and leave the input exactly as it was. The pickles'
+/// payloads would create a file named `pwned` in the working directory if anything ran them.
 @Suite struct HostileCorpusCommandTests {
   @Test func everyCorpusIsLoaded() {
     let byCorpus = Dictionary(grouping: HostileCase.all, by: \.corpus)
