@@ -27,7 +27,9 @@ let package = Package(
     ),
     .target(name: "Inspect", dependencies: ["CLibCrypto", "CXXHash"]),
     .target(name: "Validate", dependencies: ["Inspect"]),
-    .target(name: "Convert", dependencies: ["Validate", "Inspect"]),
+    .target(name: "CFloatCast"),
+    .target(name: "CWriteback"),
+    .target(name: "Convert", dependencies: ["Validate", "Inspect", "CFloatCast", "CWriteback"]),
     .executableTarget(
       name: "speculators",
       dependencies: [
