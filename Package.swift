@@ -26,8 +26,10 @@ let package = Package(
       providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
     ),
     .target(name: "Inspect", dependencies: ["CLibCrypto", "CXXHash"]),
-    .target(name: "Validate", dependencies: ["Inspect"]),
-    .target(name: "Convert", dependencies: ["Validate", "Inspect"]),
+    .target(name: "Validate", dependencies: ["Inspect", "CFloatCast"]),
+    .target(name: "CFloatCast"),
+    .target(name: "CWriteback"),
+    .target(name: "Convert", dependencies: ["Validate", "Inspect", "CFloatCast", "CWriteback"]),
     .executableTarget(
       name: "speculators",
       dependencies: [

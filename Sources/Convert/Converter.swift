@@ -149,6 +149,8 @@ public enum Converter {
     }
 
     let output = try AtomicOutputDirectory.create(at: request.outputPath, force: request.force)
+    // Source digests for the manifest are independent of the output: hash them meanwhile.
+    let sourceDigests = BackgroundFileDigests(hashedSourceFiles(of: checkpoint).map(\.path))
     do throws(CheckpointError) {
       let writer = SafetensorsWriter(maxShardSize: request.maxShardSize, chunkSize: chunkSize)
       progress?("writing tensors")
@@ -162,7 +164,7 @@ public enum Converter {
       let manifest = try makeManifest(
         request: request, algorithm: algorithm, kwargs: kwargs, model: model, checkpoint: checkpoint,
         detection: detection, verifier: verifier, draft: draft, written: written,
-        outputFiles: written.files + [configFile])
+        outputFiles: written.files + [configFile], sourceDigests: try sourceDigests.result())
       let manifestFile = try SafetensorsWriter.writeText(
         manifest.text(), named: AuditManifest.fileName, in: output.temporaryPath,
         displayDirectory: output.finalPath)
@@ -230,14 +232,19 @@ public enum Converter {
     }
   }
 
+  /// The source files whose SHA-256 the manifest records (weights, index and config).
+  private static func hashedSourceFiles(of checkpoint: Checkpoint) -> [CheckpointFile] {
+    checkpoint.files.filter { [.safetensors, .torchZip, .index, .config].contains($0.kind) }
+  }
+
   private static func makeManifest(
     request: ConversionRequest, algorithm: ConversionAlgorithm, kwargs: AlgorithmKwargs,
     model: ResolvedSource,
     checkpoint: Checkpoint, detection: Detection, verifier: VerifierModel, draft: ConversionDraft,
-    written: SafetensorsWriter.Output, outputFiles: [AuditManifest.FileDigest]
+    written: SafetensorsWriter.Output, outputFiles: [AuditManifest.FileDigest],
+    sourceDigests digests: [String: String]
   ) throws(CheckpointError) -> AuditManifest {
-    let hashed = checkpoint.files.filter { [.safetensors, .torchZip, .index, .config].contains($0.kind) }
-    let digests = try CheckpointHasher.fileDigests(hashed.map(\.path))
+    let hashed = hashedSourceFiles(of: checkpoint)
     let sourceFiles = hashed.map { AuditManifest.FileDigest(name: $0.name, size: $0.size, sha256: digests[$0.path] ?? "") }
     let writtenByName = Dictionary(
       written.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

@@ -1,3 +1,4 @@
+import CFloatCast
 import Inspect
 
 /// Element conversions between `F32`, `F16` and `BF16`, bit-exact and portable.
@@ -36,6 +37,45 @@ public enum FloatCast {
       canCast(from: source, to: target)
     else { return Outcome() }
     let count = min(input.count / inSize, output.count / outSize)
+    guard vectorised, count >= 8, let inBase = input.baseAddress, let outBase = output.baseAddress else {
+      return convertPortably(input, from: source, to: target, into: output)
+    }
+    // The CPU converts whole blocks of 8 elements; the portable loop does the rest.
+    let bulk = count / 8 * 8
+    var overflow = -1
+    switch (source, target) {
+    case (.BF16, .F16): overflow = speculators_bf16_to_f16(inBase, outBase, bulk)
+    case (.F32, .F16): overflow = speculators_f32_to_f16(inBase, outBase, bulk)
+    default: return convertPortably(input, from: source, to: target, into: output)
+    }
+    var outcome = convertPortably(
+      UnsafeRawBufferPointer(start: inBase + bulk * inSize, count: (count - bulk) * inSize),
+      from: source, to: target,
+      into: UnsafeMutableRawBufferPointer(start: outBase + bulk * outSize, count: (count - bulk) * outSize))
+    if overflow >= 0 {
+      outcome.firstOverflow = overflow
+      outcome.overflowValue = Float(bitPattern: widenedBits(input, source, overflow))
+    } else if let index = outcome.firstOverflow {
+      outcome.firstOverflow = bulk + index
+    }
+    return outcome
+  }
+
+  /// Whether this CPU has the vector conversions (x86-64 AVX2 + F16C), checked once. Only the
+  /// narrowing casts to F16 use them: the CPU's F16 → F32 quiets signalling NaNs, PyTorch does not.
+  static let vectorised = speculators_f16c_available() != 0
+
+  /// ``convert(_:from:to:into:)`` with the portable element loop only, never the CPU's vector
+  /// instructions: the reference the vector path must match bit for bit.
+  @discardableResult
+  static func convertPortably(
+    _ input: UnsafeRawBufferPointer, from source: DType, to target: DType,
+    into output: UnsafeMutableRawBufferPointer
+  ) -> Outcome {
+    guard let inSize = source.bytesPerElement, let outSize = target.bytesPerElement,
+      canCast(from: source, to: target)
+    else { return Outcome() }
+    let count = min(input.count / inSize, output.count / outSize)
     // One specialised loop per (source, target) pair: the element loop then has no dtype
     // switches in it and the compiler can keep it tight.
     switch source {
@@ -51,6 +91,15 @@ public enum FloatCast {
       return narrow(count, input, into: output, to: target) {
         bf16ToF32(UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: $1 * 2, as: UInt16.self)))
       }
+    }
+  }
+
+  /// Element `index` of `input` (dtype `source`, one of the castable types) as F32 bits.
+  private static func widenedBits(_ input: UnsafeRawBufferPointer, _ source: DType, _ index: Int) -> UInt32 {
+    switch source {
+    case .F32: UInt32(littleEndian: input.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+    case .F16: f16ToF32(UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
+    default: bf16ToF32(UInt16(littleEndian: input.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)))
     }
   }
 

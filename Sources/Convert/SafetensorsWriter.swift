@@ -265,6 +265,10 @@ public struct SafetensorsWriter: Sendable {
     return (written, AuditManifest.FileDigest(name: name, size: sink.size, sha256: sha))
   }
 
+  /// The block of a read chunk processed in one go: 256 KiB, a multiple of every element size,
+  /// small enough that the block and its cast stay in a core's L2 cache between passes.
+  static let cacheBlock = 256 << 10
+
   private func writeTensor(
     _ entry: Entry, to sink: FileSink, reader: TensorReader
   ) throws(CheckpointError) -> (String, String?) {
@@ -294,36 +298,44 @@ public struct SafetensorsWriter: Sendable {
       var elementBase = 0
       var scratch = [UInt8]()
       if casting, let inSize = source.dtype.bytesPerElement, let outSize = entry.dtype.bytesPerElement {
-        scratch = [UInt8](repeating: 0, count: (max(chunkSize, inSize) / inSize + 1) * outSize)
+        scratch = [UInt8](repeating: 0, count: (max(Self.cacheBlock, inSize) / inSize + 1) * outSize)
       }
       do {
-        try reader.forEachChunk(of: source, maxChunk: chunkSize) { chunk in
-          if casting {
-            sourceHasher.update(chunk)
-            let inSize = source.dtype.bytesPerElement ?? 1
-            let outSize = entry.dtype.bytesPerElement ?? 1
-            let count = chunk.count / inSize
-            if scratch.count < count * outSize { scratch = [UInt8](repeating: 0, count: count * outSize) }
-            let outcome = scratch.withUnsafeMutableBytes { out in
-              FloatCast.convert(chunk, from: source.dtype, to: entry.dtype, into: out)
+        try reader.forEachChunk(of: source, maxChunk: chunkSize) { whole in
+          // Work through the chunk in cache-sized blocks, so hashing the source, casting, hashing
+          // the result and copying it out each find the bytes still in the CPU's cache.
+          var blockStart = 0
+          while blockStart < whole.count {
+            let blockEnd = min(whole.count, blockStart + Self.cacheBlock)
+            let chunk = UnsafeRawBufferPointer(rebasing: whole[blockStart..<blockEnd])
+            blockStart = blockEnd
+            if casting {
+              sourceHasher.update(chunk)
+              let inSize = source.dtype.bytesPerElement ?? 1
+              let outSize = entry.dtype.bytesPerElement ?? 1
+              let count = chunk.count / inSize
+              if scratch.count < count * outSize { scratch = [UInt8](repeating: 0, count: count * outSize) }
+              let outcome = scratch.withUnsafeMutableBytes { out in
+                FloatCast.convert(chunk, from: source.dtype, to: entry.dtype, into: out)
+              }
+              if let index = outcome.firstOverflow {
+                throw CheckpointError(
+                  .invalidArgument, file: source.file, tensor: source.name,
+                  reason: "element \(elementBase + index) (\(outcome.overflowValue ?? .infinity)) overflows "
+                    + "\(entry.dtype.torchName); refusing the narrowing cast")
+              }
+              try withBytes(of: scratch) { raw throws(CheckpointError) in
+                let slice = UnsafeRawBufferPointer(rebasing: raw[0..<(count * outSize)])
+                outputHasher.update(slice)
+                try sink.write(slice)
+              }
+              produced += count * outSize
+              elementBase += count
+            } else {
+              outputHasher.update(chunk)
+              try sink.write(chunk)
+              produced += chunk.count
             }
-            if let index = outcome.firstOverflow {
-              throw CheckpointError(
-                .invalidArgument, file: source.file, tensor: source.name,
-                reason: "element \(elementBase + index) (\(outcome.overflowValue ?? .infinity)) overflows "
-                  + "\(entry.dtype.torchName); refusing the narrowing cast")
-            }
-            try withBytes(of: scratch) { raw throws(CheckpointError) in
-              let slice = UnsafeRawBufferPointer(rebasing: raw[0..<(count * outSize)])
-              outputHasher.update(slice)
-              try sink.write(slice)
-            }
-            produced += count * outSize
-            elementBase += count
-          } else {
-            outputHasher.update(chunk)
-            try sink.write(chunk)
-            produced += chunk.count
           }
         }
       } catch let error as CheckpointError {

@@ -1,3 +1,4 @@
+import CFloatCast
 import Inspect
 
 /// Draft ↔ verifier compatibility (`reference/source-formats.md` §10): hidden size, vocabulary,
@@ -232,6 +233,11 @@ enum EmbeddingDigest {
     let source = tensor.dtype
     do {
       try reader.forEachChunk(of: tensor) { chunk in
+        if source == .BF16, dtype == .F16, vectorCast, chunk.count % 2 == 0 {
+          castBF16ToF16(chunk, into: &buffer)
+          buffer.withUnsafeBytes { hasher.update($0) }
+          return
+        }
         buffer.removeAll(keepingCapacity: true)
         FloatDecoding.forEach(chunk, dtype: source, start: 0) { value, _ in
           switch dtype {
@@ -256,6 +262,31 @@ enum EmbeddingDigest {
       throw CheckpointError(.io, file: tensor.file, tensor: tensor.name, reason: "\(error)")
     }
     return hasher.finalizeHex()
+  }
+
+  /// Whether the CPU's F16C conversion is available (see CFloatCast).
+  static let vectorCast = speculators_f16c_available() != 0
+
+  /// BF16 → F16 of a whole chunk, bit-identical to ``f16(_:)`` of each element: blocks of 8 by
+  /// the CPU, the tail by ``f16(_:)``, then NaNs normalised to the quiet NaN ``f16(_:)`` gives.
+  static func castBF16ToF16(_ chunk: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
+    let count = chunk.count / 2
+    if buffer.count != count * 2 { buffer = [UInt8](repeating: 0, count: count * 2) }
+    guard let input = chunk.baseAddress else { return }
+    let bulk = count / 8 * 8
+    buffer.withUnsafeMutableBytes { out in
+      guard let output = out.baseAddress else { return }
+      _ = speculators_bf16_to_f16(input, output, bulk)
+      for index in bulk..<count {
+        let brain = UInt16(littleEndian: chunk.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self))
+        out.storeBytes(of: f16(Float(bitPattern: UInt32(brain) << 16)).littleEndian, toByteOffset: index * 2, as: UInt16.self)
+      }
+      let halves = out.bindMemory(to: UInt16.self)
+      for index in 0..<bulk {
+        let half = UInt16(littleEndian: halves[index])
+        if half & 0x7C00 == 0x7C00 && half & 0x03FF != 0 { halves[index] = ((half & 0x8000) | 0x7E00).littleEndian }
+      }
+    }
   }
 
   /// Float to BF16 bits, round to nearest even (NaN kept quiet).

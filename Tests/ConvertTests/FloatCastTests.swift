@@ -88,4 +88,66 @@ struct FloatCastTests {
     let half = Float(bitPattern: FloatCast.f16ToF32(UInt16(output[0]) | UInt16(output[1]) << 8))
     #expect(wide == half)  // a BF16 value near 0.1 is exactly representable in F16
   }
+  /// Runs the public (possibly vectorised) cast and the portable loop on the same input.
+  private func bothPaths(_ input: [UInt8], from source: DType, to target: DType)
+    -> (fast: [UInt8], portable: [UInt8], fastOutcome: FloatCast.Outcome, portableOutcome: FloatCast.Outcome)
+  {
+    let count = input.count / (source.bytesPerElement ?? 1) * (target.bytesPerElement ?? 1)
+    var fast = [UInt8](repeating: 0xAA, count: count)
+    var portable = [UInt8](repeating: 0x55, count: count)
+    let fastOutcome = input.withUnsafeBytes { raw in
+      fast.withUnsafeMutableBytes { FloatCast.convert(raw, from: source, to: target, into: $0) }
+    }
+    let portableOutcome = input.withUnsafeBytes { raw in
+      portable.withUnsafeMutableBytes { FloatCast.convertPortably(raw, from: source, to: target, into: $0) }
+    }
+    return (fast, portable, fastOutcome, portableOutcome)
+  }
+
+  /// The first byte index where `lhs` and `rhs` differ (nil when equal), so a failure stays short.
+  private func firstDifference(_ lhs: [UInt8], _ rhs: [UInt8]) -> Int? {
+    guard lhs.count == rhs.count else { return min(lhs.count, rhs.count) }
+    return zip(lhs, rhs).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+  }
+
+  @Test("the vector cast matches the portable loop for every BF16 and F16 bit pattern")
+  func vectorMatchesPortableExhaustively() {
+    // Every 16-bit pattern, plus 3 more so a tail shorter than a vector block is exercised.
+    let patterns = (0...UInt16.max).map { $0 } + [0x3C00, 0xFBFF, 0x7F80]
+    let input = patterns.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    let brain = bothPaths(input, from: .BF16, to: .F16)
+    #expect(firstDifference(brain.fast, brain.portable) == nil)
+    #expect(brain.fastOutcome == brain.portableOutcome)
+    #expect(brain.fastOutcome.firstOverflow != nil)
+    let half = bothPaths(input, from: .F16, to: .F32)
+    #expect(firstDifference(half.fast, half.portable) == nil)
+    #expect(half.fastOutcome == half.portableOutcome)
+  }
+
+  @Test("the vector F32 → F16 cast matches the portable loop, overflow index included")
+  func vectorMatchesPortableForFloats() {
+    var state: UInt64 = 7
+    var words: [UInt32] = [0, 0x8000_0000, 0x7F80_0000, 0xFF80_0000, 0x7FC0_0001, 0x7F80_0001, 0x3380_0000,
+      0x3380_0001, 0x477F_E000, 0x477F_F000, 0x477F_EFFF, 0x0000_0001, 0x387F_E000]
+    for _ in 0..<100_003 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      // Mostly values near the F16 range, so rounding and subnormals are exercised.
+      let bits = UInt32(truncatingIfNeeded: state >> 29)
+      words.append((bits & 0x8000_0000) | (0x3000_0000 + bits % 0x1800_0000))
+    }
+    let input = words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
+    let result = bothPaths(input, from: .F32, to: .F16)
+    #expect(firstDifference(result.fast, result.portable) == nil)
+    #expect(result.fastOutcome == result.portableOutcome)
+    // Overflow in the third vector block (21 of 25 elements) and in a tail (9 of 13).
+    for position in [21, 9] {
+      var overflowing = Array(input[0..<(position * 4)]).map { _ in UInt8(0) }
+      overflowing += [0x00, 0x00, 0x80, 0x47]  // 65536.0: overflows F16
+      overflowing += [UInt8](repeating: 0, count: 12)
+      let outcome = bothPaths(overflowing, from: .F32, to: .F16)
+      #expect(outcome.fastOutcome.firstOverflow == position)
+      #expect(outcome.fastOutcome == outcome.portableOutcome)
+    }
+  }
 }
+

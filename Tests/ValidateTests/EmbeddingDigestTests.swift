@@ -64,4 +64,19 @@ import Testing
       try EmbeddingDigest.digest(infos[2], castTo: .BF16, reader: reader)
         == CheckpointHasher.xxh3(of: infos[0], reader: reader))
   }
+  @Test("the block BF16 → F16 cast equals f16(_:) of every element, for every BF16 bit pattern")
+  func blockCastMatchesElementCast() {
+    // Every pattern plus 5 more, so the tail after the blocks of 8 is exercised too.
+    let patterns = (0...UInt16.max).map { $0 } + [0x3F80, 0x7FC1, 0xFF81, 0x0001, 0x4780]
+    let input = patterns.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    var buffer: [UInt8] = []
+    input.withUnsafeBytes { EmbeddingDigest.castBF16ToF16($0, into: &buffer) }
+    let expected = patterns.flatMap { pattern -> [UInt8] in
+      let half = EmbeddingDigest.f16(Float(bitPattern: UInt32(pattern) << 16))
+      return [UInt8(half & 0xFF), UInt8(half >> 8)]
+    }
+    #expect(buffer.count == expected.count)
+    #expect(zip(buffer, expected).allSatisfy { $0 == $1 })
+  }
 }
+

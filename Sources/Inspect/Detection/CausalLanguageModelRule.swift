@@ -52,8 +52,12 @@ extension FormatDetector {
       strippedPrefix: context.prefix)
   }
 
+  private static let qProjSuffix = Array(".self_attn.q_proj.weight".utf8)
+
   /// For `<scope>layers.N.self_attn.q_proj.weight`, the `<scope>` part (possibly empty).
   static func decoderScope(_ name: String) -> String? {
+    guard name.utf8.count > qProjSuffix.count, name.utf8.suffix(qProjSuffix.count).elementsEqual(qProjSuffix)
+    else { return nil }
     let parts = name.split(separator: ".", omittingEmptySubsequences: false)
     guard parts.count >= 5, parts.suffix(3) == ["self_attn", "q_proj", "weight"],
       parts[parts.count - 5] == "layers", Int(parts[parts.count - 4]) != nil

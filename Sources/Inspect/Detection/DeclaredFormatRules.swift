@@ -142,6 +142,7 @@ extension FormatDetector {
 
   /// `^\d+\.\d+\.linear\.weight$`.
   static func isMedusaHeadName(_ name: String) -> Bool {
+    guard let first = name.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
     let parts = name.split(separator: ".", omittingEmptySubsequences: false)
     return parts.count == 4 && Int(parts[0]) != nil && Int(parts[1]) != nil
       && parts[2] == "linear" && parts[3] == "weight"

@@ -13,12 +13,19 @@ struct DetectionContext: Sendable {
   let names: [String]
 
   init(_ checkpoint: Checkpoint) {
-    self.init(
-      checkpoint: checkpoint, prefix: nil,
-      tensors: Dictionary(checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
+    // The checkpoint's tensors are already sorted by name: keep that order (first of duplicates).
+    var tensors: [String: TensorInfo] = [:]
+    tensors.reserveCapacity(checkpoint.tensors.count)
+    var names: [String] = []
+    names.reserveCapacity(checkpoint.tensors.count)
+    for tensor in checkpoint.tensors where tensors[tensor.name] == nil {
+      tensors[tensor.name] = tensor
+      names.append(tensor.name)
+    }
+    self.init(checkpoint: checkpoint, prefix: nil, tensors: tensors, sortedNames: names)
   }
 
-  private init(checkpoint: Checkpoint, prefix: String?, tensors: [String: TensorInfo]) {
+  private init(checkpoint: Checkpoint, prefix: String?, tensors: [String: TensorInfo], sortedNames: [String]? = nil) {
     self.checkpoint = checkpoint
     if let json = checkpoint.config, json.objectMembers != nil {
       config = ModelConfig(json)
@@ -27,7 +34,7 @@ struct DetectionContext: Sendable {
     }
     self.prefix = prefix
     self.tensors = tensors
-    names = tensors.keys.sorted()
+    names = sortedNames ?? tensors.keys.sorted()
   }
 
   /// The same checkpoint with a common wrapper prefix removed, when every tensor name except
@@ -36,19 +43,55 @@ struct DetectionContext: Sendable {
   func strippingPrefix() -> DetectionContext? {
     guard prefix == nil, !names.isEmpty else { return nil }
     candidates: for candidate in Self.strippablePrefixes {
-      let prefixed = names.filter { $0.hasPrefix(candidate) }
-      guard !prefixed.isEmpty,
-        names.allSatisfy({ $0.hasPrefix(candidate) || $0.hasPrefix("lm_head.") })
+      // The all-names test first: it stops at the first name without the prefix.
+      // Byte-wise prefix tests: the prefixes are ASCII, and String.hasPrefix's Unicode-aware
+      // comparison was a large part of detection time on 100,000 names.
+      let prefixBytes = candidate.utf8
+      let headBytes = "lm_head.".utf8
+      guard names.allSatisfy({ $0.utf8.starts(with: prefixBytes) || $0.utf8.starts(with: headBytes) }),
+        names.contains(where: { $0.utf8.starts(with: prefixBytes) })
       else { continue }
       var stripped: [String: TensorInfo] = [:]
+      stripped.reserveCapacity(names.count)
+      // Removing a common prefix keeps sorted names sorted, so the stripped names and the
+      // untouched `lm_head.*` names are two sorted runs: merge them instead of sorting again.
+      var shortened: [String] = []
+      var kept: [String] = []
+      shortened.reserveCapacity(names.count)
       for name in names {
-        let short = name.hasPrefix(candidate) ? String(name.dropFirst(candidate.count)) : name
+        let hasCandidate = name.utf8.starts(with: prefixBytes)
+        let short = hasCandidate ? String(Substring(name.utf8.dropFirst(prefixBytes.count))) : name
         guard !short.isEmpty, stripped[short] == nil, let info = tensors[name] else { continue candidates }
         stripped[short] = info
+        if hasCandidate { shortened.append(short) } else { kept.append(short) }
       }
-      return DetectionContext(checkpoint: checkpoint, prefix: candidate, tensors: stripped)
+      return DetectionContext(
+        checkpoint: checkpoint, prefix: candidate, tensors: stripped,
+        sortedNames: Self.merge(shortened, kept))
     }
     return nil
+  }
+
+  /// Two sorted arrays merged into one sorted array.
+  static func merge(_ lhs: [String], _ rhs: [String]) -> [String] {
+    guard !rhs.isEmpty else { return lhs }
+    guard !lhs.isEmpty else { return rhs }
+    var merged: [String] = []
+    merged.reserveCapacity(lhs.count + rhs.count)
+    var left = 0
+    var right = 0
+    while left < lhs.count && right < rhs.count {
+      if rhs[right] < lhs[left] {
+        merged.append(rhs[right])
+        right += 1
+      } else {
+        merged.append(lhs[left])
+        left += 1
+      }
+    }
+    merged += lhs[left...]
+    merged += rhs[right...]
+    return merged
   }
 
   /// The tensors whose names start with `scope`, with `scope` removed (for example the
@@ -106,11 +149,27 @@ struct DetectionContext: Sendable {
   /// Distinct indices `N` of `<component>.N.` path segments (for example `layers`), over all
   /// names or only those starting with `start`.
   func layerIndices(component: String = "layers", under start: String = "") -> [Int] {
+    // Scans UTF-8 bytes segment by segment: splitting every name into substrings dominated
+    // detection time on checkpoints with 100,000 tensors.
     var indices = Set<Int>()
-    for name in names where name.hasPrefix(start) {
-      let parts = name.dropFirst(start.count).split(separator: ".", omittingEmptySubsequences: false)
-      for position in parts.indices.dropLast() where parts[position] == component {
-        if let index = Int(parts[position + 1]), index >= 0 { indices.insert(index) }
+    let marker = Array(component.utf8)
+    let skip = start.utf8.count
+    for var name in names where name.hasPrefix(start) {
+      name.withUTF8 { text in
+        var segmentStart = skip
+        var previousWasMarker = false
+        var position = skip
+        while position <= text.count {
+          if position == text.count || text[position] == UInt8(ascii: ".") {
+            let segment = UnsafeBufferPointer(rebasing: text[segmentStart..<position])
+            if previousWasMarker, let index = Int(String(decoding: segment, as: UTF8.self)), index >= 0 {
+              indices.insert(index)
+            }
+            previousWasMarker = position < text.count && segment.elementsEqual(marker)
+            segmentStart = position + 1
+          }
+          position += 1
+        }
       }
     }
     return indices.sorted()
