@@ -1,3 +1,4 @@
+import Inspect
 import Synchronization
 
 #if canImport(Glibc)
@@ -6,7 +7,7 @@ import Synchronization
   import Darwin
 #endif
 
-/// A one-line byte progress indicator on stderr (`hashing  42%  1.2 GB of 2.9 GB`).
+/// A one-line byte progress indicator on stderr (`hashing  42%  1.1 GiB of 2.7 GiB`).
 ///
 /// Drawn only when stderr is a terminal and the work has already taken about a second, redrawn
 /// at most ten times a second, and erased when the work ends, so piped and short runs print
@@ -35,7 +36,7 @@ final class ProgressLine: Sendable {
   private func update(done: Int, total: Int) {
     guard total > 0 else { return }
     let percent = min(100, done * 100 / total)
-    draw { "\(label)  \(percent)%  \(Self.bytes(done)) of \(Self.bytes(total))" }
+    draw { "\(label)  \(percent)%  \(HumanUnits.bytes(done)) of \(HumanUnits.bytes(total))" }
   }
 
   /// Redraws the line with `text` when enabled, after the first second, at most ten times a
@@ -60,16 +61,5 @@ final class ProgressLine: Sendable {
       return last != nil
     }
     if drawn { writeStandardError("\r\u{1B}[K") }
-  }
-
-  static func bytes(_ count: Int) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"]
-    var value = Double(count)
-    var unit = 0
-    while value >= 1000 && unit < units.count - 1 {
-      value /= 1000
-      unit += 1
-    }
-    return unit == 0 ? "\(count) B" : "\((value * 10).rounded() / 10) \(units[unit])"
   }
 }

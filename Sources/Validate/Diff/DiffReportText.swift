@@ -246,21 +246,8 @@ extension DiffReport {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  /// A byte count in binary units (`512 B`, `1.5 KiB`, `3.0 GiB`).
+  /// A byte count in binary units (`512 B`, `1.5 KiB`, `3.0 GiB`), as every report spells it.
   public static func size(_ bytes: Int) -> String {
-    if bytes < 1024 { return "\(bytes) B" }
-    var value = Double(bytes)
-    for unit in ["KiB", "MiB", "GiB", "TiB"] {
-      value /= 1024
-      if value < 1024 || unit == "TiB" {
-        var buffer = [CChar](repeating: 0, count: 32)
-        let count = buffer.count
-        _ = withVaList([value]) { arguments in
-          buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, count, "%.1f", arguments) }
-        }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + " " + unit
-      }
-    }
-    return "\(bytes) B"
+    HumanUnits.bytes(bytes)
   }
 }
