@@ -142,11 +142,19 @@ def main():
 
     if wanted("hash"):
         shards = files_under(verifier, (".safetensors",))
-        mine = measure("speculators hash (Swift)", [ours, "hash", verifier], reps)
-        peers = [measure("sha256sum, file after file", ["sha256sum"] + shards, reps)]
-        if shutil.which("xxhsum"):
-            peers.append(measure("xxhsum -H2 (XXH128)", ["xxhsum", "-H2"] + shards, reps))
-        report("hash (verifier shards)", mine, peers, size_of(shards))
+        size = size_of(shards)
+        sha256sum = measure("sha256sum, file after file", ["sha256sum"] + shards, reps)
+        xxhsum = measure("xxhsum -H2 (XXH3-128), file after file", ["xxhsum", "-H2"] + shards, reps) \
+            if shutil.which("xxhsum") else None
+        cases = [
+            ("hash: SHA-256 of files + XXH3-128 of tensors", [], [sha256sum]),
+            ("hash: SHA-256 of files", ["--files-only"], [sha256sum]),
+            ("hash: XXH3-128 of files", ["--files-only", "--algorithm", "xxh3"], [xxhsum]),
+            ("hash: XXH3-128 of tensors", ["--tensors-only"], [xxhsum]),
+        ]
+        for title, flags, peers in cases:
+            mine = measure(f"speculators hash {' '.join(flags)}".strip(), [ours, "hash", verifier] + flags, reps)
+            report(f"{title} (verifier shards)", mine, [p for p in peers if p], size)
 
     converted = os.path.join(out, "ours-eagle3")
     if wanted("verify") and os.path.isdir(converted):

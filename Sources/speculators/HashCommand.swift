@@ -1,7 +1,10 @@
 import ArgumentParser
 import Inspect
 
-/// `speculators hash PATH`: SHA-256 per file (sha256sum format), XXH3-128 per tensor.
+extension FileDigestAlgorithm: ExpressibleByArgument {}
+
+/// `speculators hash PATH`: SHA-256 (or XXH3-128) per file in checksum-file format, XXH3-128 per
+/// tensor.
 struct HashCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "hash",
@@ -13,8 +16,13 @@ struct HashCommand: ParsableCommand {
       `xxhsum -H2` of those bytes and the same whether the tensor sits in a .bin or a safetensors \
       file. Files and tensors are hashed in parallel.
 
+      --algorithm xxh3 gives XXH3-128 file digests instead (several times faster than SHA-256, \
+      the lines `xxhsum -H2` prints, checked by `xxhsum -c`). --files-only and --tensors-only \
+      skip the other half.
+
       Examples:
         speculators hash converted > SHA256SUMS && (cd converted && sha256sum -c ../SHA256SUMS)
+        speculators hash converted --algorithm xxh3 --files-only > XXH128SUMS
         speculators hash converted --json
       """)
 
@@ -24,19 +32,35 @@ struct HashCommand: ParsableCommand {
   @OptionGroup(title: "Hub and URL sources")
   var sources: SourceOptions
 
+  @Option(help: "The whole-file digest: sha256 (sha256sum) or xxh3 (XXH3-128, xxhsum -H2).")
+  var algorithm: FileDigestAlgorithm = .sha256
+
+  @Flag(help: "Hash whole files only, not tensors.")
+  var filesOnly = false
+
+  @Flag(help: "Hash tensors only, not whole files.")
+  var tensorsOnly = false
+
   @Flag(help: "Print one JSON document (schemas/hash-report.schema.json).")
   var json = false
+
+  func validate() throws {
+    if filesOnly && tensorsOnly {
+      throw ValidationError("--files-only and --tensors-only exclude each other")
+    }
+  }
 
   func run() throws {
     try runReportingErrors {
       let progress = ProgressLine("hashing")
       defer { progress.finish() }
       let local = try localPathForCommand(path, need: .checkpoint, options: sources)
-      let report = try HashReport.compute(path: local, progress: progress.handler)
+      let selection = HashReport.Selection(fileAlgorithm: algorithm, files: !tensorsOnly, tensors: !filesOnly)
+      let report = try HashReport.compute(path: local, selection: selection, progress: progress.handler)
       if json {
         printJSON(report.json())
       } else {
-        print(TerminalText.escaped(report.sha256sumText, keepingLineBreaks: true), terminator: "")
+        print(TerminalText.escaped(report.checksumText, keepingLineBreaks: true), terminator: "")
       }
     }
   }

@@ -41,6 +41,29 @@ struct HashCommandTests {
     #expect(try VerifyE2E.schemaErrors(result.stdout, schema: "hash-report.schema.json") == "")
     let report = try StrictJSONParser.parse(Array(result.stdout.utf8))
     #expect(report["files"]?.arrayValue?.count == 5)
+    let xxh3 = try runSpeculators(["hash", VerifyE2E.fixture("verifier"), "--json", "--algorithm", "xxh3"])
+    #expect(try VerifyE2E.schemaErrors(xxh3.stdout, schema: "hash-report.schema.json") == "")
+    #expect(xxh3.stdout.contains("\"file_digest\": \"xxh3_128\""))
+  }
+
+  @Test func xxh3FilesOnlyOutputIsWhatXxhsumPrints() throws {
+    let directory = TestPaths.fixtures.appendingPathComponent("verifier")
+    let result = try runSpeculators(["hash", directory.path, "--algorithm", "xxh3", "--files-only"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    let peer = try runTool("/usr/bin/xxhsum", ["-H2"] + names, in: directory)
+    #expect(peer.status == 0)
+    // xxhsum's progress display may reach the merged output as spaces and carriage returns.
+    let peerLines = peer.stdout.split(separator: "\n").map { String($0.split(separator: "\r").last ?? "") }
+    #expect(result.stdout.split(separator: "\n").map(String.init) == peerLines)
+    #expect(peerLines.count == names.count)
+  }
+
+  @Test func filesOnlyAndTensorsOnlyTogetherAreAUsageError() throws {
+    let result = try runSpeculators(["hash", VerifyE2E.fixture("verifier"), "--files-only", "--tensors-only"])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("--files-only and --tensors-only exclude each other"))
+    #expect(result.stdout.isEmpty)
   }
 
   @Test func unreadableCheckpointIsAnInputError() throws {

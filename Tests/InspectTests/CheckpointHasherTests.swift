@@ -37,6 +37,20 @@ import Testing
     }
   }
 
+  @Test func xxh3FileDigestEqualsXxhsumAcrossChunkBoundaries() throws {
+    let directory = try HashingTestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // Larger than one 16 MiB hashing chunk and not a multiple of XXH3's 1 KiB stripe block.
+    let bytes = Data((0..<((16 << 20) + 4099)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
+    let big = directory.appendingPathComponent("big.bin")
+    try bytes.write(to: big)
+    let digest = try CheckpointHasher.digest(ofFile: big.path, algorithm: .xxh3)
+    #expect(digest == (try HashingTestSupport.xxhsum128(bytes)))
+    #expect(digest != (try CheckpointHasher.digest(ofFile: big.path, algorithm: .sha256)))
+    let paths = [big.path]
+    #expect(try CheckpointHasher.fileDigests(paths, algorithm: .xxh3) == [big.path: digest])
+  }
+
   @Test func missingFileIsAnErrorNamingIt() {
     #expect {
       try CheckpointHasher.fileDigests(["/nonexistent/a.safetensors"])
@@ -103,19 +117,51 @@ import Testing
     let scratch = try HashingTestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: scratch) }
     let sums = scratch.appendingPathComponent("SHA256SUMS")
-    try Data(report.sha256sumText.utf8).write(to: sums)
+    try Data(report.checksumText.utf8).write(to: sums)
     let (status, output) = try HashingTestSupport.run(
       "/usr/bin/sha256sum", ["-c", "--strict", sums.path], in: directory)
     #expect(status == 0)
     #expect(output.split(separator: "\n").count == report.files.count)
     #expect(output.contains("model-00001-of-00002.safetensors: OK"))
-    #expect(report.sha256sumText.contains("# "))
+    #expect(report.checksumText.contains("# "))
     let expected = try StrictJSONParser.parse(
       Array(Data(contentsOf: HashingTestSupport.fixtures.appendingPathComponent("expected/verifier.json"))))
     #expect(report.tensors.count == expected["tensor_count"]?.intValue)
     #expect(
-      report.sha256sumText.split(separator: "\n").filter { $0.hasPrefix("# ") }.count == report.tensors.count
+      report.checksumText.split(separator: "\n").filter { $0.hasPrefix("# ") }.count == report.tensors.count
         + 1)
+  }
+
+  @Test func xxhsumAcceptsXxh3FileLinesAndFilesOnlyLeavesTensorsOut() throws {
+    let directory = HashingTestSupport.fixtures.appendingPathComponent("verifier")
+    let report = try HashReport.compute(
+      checkpoint: HashingTestSupport.checkpoint(directory: directory),
+      selection: .init(fileAlgorithm: .xxh3, tensors: false))
+    #expect(report.tensors.isEmpty)
+    #expect(report.files.count == 5)
+    #expect(report.files.allSatisfy { $0.digest.utf8.count == 32 })
+    #expect(!report.checksumText.contains("#"))
+    let (status, output) = try HashingTestSupport.run(
+      "/usr/bin/xxhsum", ["-c", "--strict", "-"], in: directory, input: Data(report.checksumText.utf8))
+    #expect(status == 0)
+    #expect(output.split(separator: "\n").filter { $0.hasSuffix(": OK") }.count == 5)
+    let json = report.json()
+    #expect(json["file_digest"]?.stringValue == "xxh3_128")
+    #expect(json["files"]?.arrayValue?.first?["sha256"] == nil)
+    #expect(json["files"]?.arrayValue?.first?["xxh3_128"]?.stringValue == report.files.first?.digest)
+  }
+
+  @Test func tensorsOnlyHashesNoFileAndCountsOnlyTensorBytes() throws {
+    let directory = HashingTestSupport.fixtures.appendingPathComponent("verifier")
+    let checkpoint = try HashingTestSupport.checkpoint(directory: directory)
+    let total = Mutex(0)
+    let report = try HashReport.compute(checkpoint: checkpoint, selection: .init(files: false)) { _, all in
+      total.withLock { $0 = all }
+    }
+    #expect(report.files.isEmpty)
+    #expect(report.tensors.count == checkpoint.tensors.count)
+    #expect(total.withLock { $0 } == checkpoint.totalTensorBytes)
+    #expect(report.checksumText.hasPrefix("# XXH3-128"))
   }
 
   @Test func sha256sumRejectsTheOutputAfterAByteFlip() throws {
@@ -126,7 +172,7 @@ import Testing
       at: HashingTestSupport.fixtures.appendingPathComponent("eagle3-embed"), to: copy)
     let report = try HashReport.compute(checkpoint: HashingTestSupport.checkpoint(directory: copy))
     let sums = scratch.appendingPathComponent("SHA256SUMS")
-    try Data(report.sha256sumText.utf8).write(to: sums)
+    try Data(report.checksumText.utf8).write(to: sums)
     let weights = copy.appendingPathComponent("model.safetensors")
     var bytes = try Data(contentsOf: weights)
     bytes[bytes.count - 1] ^= 0x80

@@ -15,18 +15,45 @@ public enum CheckpointHasher {
   public static func sha256(ofFile path: String, progress: ByteProgress? = nil) throws(CheckpointError)
     -> String
   {
+    try digest(ofFile: path, algorithm: .sha256, progress: progress)
+  }
+
+  /// The `algorithm` digest of the whole file at `path`, in lowercase hex.
+  ///
+  /// The file is mapped and fed to the hasher in ``chunkSize`` pieces; the pages of each piece
+  /// are released once hashed, so memory stays bounded by a chunk whatever the file's size.
+  ///
+  /// - Throws: ``CheckpointError`` naming the path when the file cannot be opened or mapped.
+  public static func digest(
+    ofFile path: String, algorithm: FileDigestAlgorithm, progress: ByteProgress? = nil
+  ) throws(CheckpointError) -> String {
     let file = try MappedFile(path: path)
     file.adviseSequential()
-    var hasher = SHA256Hasher()
+    switch algorithm {
+    case .sha256:
+      var hasher = SHA256Hasher()
+      forEachChunk(of: file, progress: progress) { hasher.update($0) }
+      return hasher.finalizeHex()
+    case .xxh3:
+      var hasher = XXH3Hasher()
+      forEachChunk(of: file, progress: progress) { hasher.update($0) }
+      return hasher.finalizeHex()
+    }
+  }
+
+  /// Calls `body` with consecutive ``chunkSize`` pieces of `file`, releasing each one's pages
+  /// afterwards and reporting its bytes to `progress`.
+  private static func forEachChunk(
+    of file: MappedFile, progress: ByteProgress?, _ body: (UnsafeRawBufferPointer) -> Void
+  ) {
     var start = 0
     while start < file.count {
       let stop = min(file.count, start + chunkSize)
-      hasher.update(UnsafeRawBufferPointer(rebasing: file.bytes[start..<stop]))
+      body(UnsafeRawBufferPointer(rebasing: file.bytes[start..<stop]))
       PageRelease.release(offset: start, length: stop - start, in: file)
       progress?.advance(by: stop - start)
       start = stop
     }
-    return hasher.finalizeHex()
   }
 
   /// The XXH3-128 of one tensor's dense little-endian bytes, in canonical hex.
@@ -49,15 +76,16 @@ public enum CheckpointHasher {
     return hasher.finalizeHex()
   }
 
-  /// SHA-256 of every file in `paths`, hashed concurrently; keyed by path.
+  /// The `algorithm` digest (SHA-256 unless asked otherwise) of every file in `paths`, hashed
+  /// concurrently, the largest files first; keyed by path.
   public static func fileDigests(
-    _ paths: [String], progress: ByteProgress? = nil
+    _ paths: [String], algorithm: FileDigestAlgorithm = .sha256, progress: ByteProgress? = nil
   ) throws(CheckpointError) -> [String: String] {
     let unique = Array(Set(paths))
     let sizes = unique.map(fileSize)
     let digests = try ConcurrentWork.map(count: unique.count, cost: { sizes[$0] }) {
       (index) throws(CheckpointError) -> String in
-      try sha256(ofFile: unique[index], progress: progress)
+      try digest(ofFile: unique[index], algorithm: algorithm, progress: progress)
     }
     return Dictionary(uniqueKeysWithValues: zip(unique, digests))
   }

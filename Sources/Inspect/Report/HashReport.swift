@@ -1,18 +1,35 @@
-/// What `speculators hash` reports: SHA-256 of every file of a checkpoint and XXH3-128 of every
-/// tensor.
+/// What `speculators hash` reports: a digest of every file of a checkpoint (SHA-256 unless
+/// asked otherwise) and XXH3-128 of every tensor.
 ///
-/// ``sha256sumText`` is accepted by `sha256sum -c` run from the checkpoint directory (tensor
-/// digests follow as `#` comment lines, which `sha256sum` skips); ``json()`` follows
-/// `schemas/hash-report.schema.json`.
+/// ``checksumText`` is accepted by `sha256sum -c` (or `xxhsum -c` for XXH3 file digests) run
+/// from the checkpoint directory (tensor digests follow as `#` comment lines, which both skip);
+/// ``json()`` follows `schemas/hash-report.schema.json`.
 public struct HashReport: Sendable {
+  /// Which digests a report holds.
+  public struct Selection: Sendable, Hashable {
+    /// The whole-file digest.
+    public var fileAlgorithm: FileDigestAlgorithm
+    /// Whether files are hashed.
+    public var files: Bool
+    /// Whether tensors are hashed.
+    public var tensors: Bool
+
+    /// A selection; the default is SHA-256 of every file and XXH3-128 of every tensor.
+    public init(fileAlgorithm: FileDigestAlgorithm = .sha256, files: Bool = true, tensors: Bool = true) {
+      self.fileAlgorithm = fileAlgorithm
+      self.files = files
+      self.tensors = tensors
+    }
+  }
+
   /// One file's digest.
   public struct FileDigest: Sendable, Hashable {
     /// The path relative to the checkpoint directory.
     public var name: String
     /// Size in bytes.
     public var size: Int
-    /// SHA-256, 64 lowercase hex digits.
-    public var sha256: String
+    /// The digest (of ``HashReport/fileAlgorithm``), lowercase hex.
+    public var digest: String
   }
 
   /// One tensor's digest.
@@ -33,55 +50,68 @@ public struct HashReport: Sendable {
   public var location: String
   /// The checkpoint directory (file names are relative to it).
   public var directory: String
-  /// Every file of the checkpoint, sorted by name.
+  /// The algorithm of the file digests.
+  public var fileAlgorithm: FileDigestAlgorithm
+  /// Every file of the checkpoint, sorted by name (empty when files were not asked for).
   public var files: [FileDigest]
-  /// Every tensor, sorted by name.
+  /// Every tensor, sorted by name (empty when tensors were not asked for).
   public var tensors: [TensorDigest]
 
-  /// Opens the checkpoint at `path` (headers only) and hashes its files and tensors.
+  /// Opens the checkpoint at `path` (headers only) and hashes what `selection` asks for.
   ///
   /// - Parameters:
   ///   - path: a checkpoint directory, weights file or sharded index.
+  ///   - selection: which digests to compute.
   ///   - progress: called with (bytes hashed, bytes to hash) as work advances, from worker
   ///     threads.
   /// - Throws: ``CheckpointError`` when the checkpoint cannot be read.
   public static func compute(
-    path: String, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
-  ) throws(CheckpointError) -> HashReport {
-    try compute(checkpoint: CheckpointReader.open(path), progress: progress)
-  }
-
-  /// Hashes the files and tensors of an opened checkpoint, in parallel.
-  public static func compute(
-    checkpoint: Checkpoint, reader: TensorReader = TensorReader(),
+    path: String, selection: Selection = Selection(),
     progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
   ) throws(CheckpointError) -> HashReport {
-    let total =
-      checkpoint.files.reduce(0) { $0 + CheckpointHasher.fileSize($1.path) } + checkpoint.totalTensorBytes
-    let counter = progress.map { ByteProgress(total: total, handler: $0) }
-    let fileDigests = try CheckpointHasher.fileDigests(checkpoint.files.map(\.path), progress: counter)
-    let tensorDigests = try CheckpointHasher.tensorDigests(checkpoint, reader: reader, progress: counter)
-    var names: [String: String] = [:]
-    for file in checkpoint.files { names[file.path] = file.name }
-    let files = checkpoint.files.map { file in
-      FileDigest(name: file.name, size: file.size, sha256: fileDigests[file.path] ?? "")
-    }.sorted { $0.name < $1.name }
-    let tensors = checkpoint.tensors.map { tensor in
-      TensorDigest(
-        name: tensor.name, dtype: tensor.dtype, shape: tensor.shape,
-        file: names[tensor.file] ?? lastPathComponent(tensor.file), xxh3: tensorDigests[tensor.name] ?? "")
-    }
-    return HashReport(
-      location: checkpoint.location, directory: checkpoint.directory, files: files, tensors: tensors)
+    try compute(checkpoint: CheckpointReader.open(path), selection: selection, progress: progress)
   }
 
-  /// `sha256sum`-format lines for the files, then one comment line per tensor
-  /// (`# <xxh3-128>  <name>`). Names with a backslash or newline are escaped as `sha256sum`
-  /// does (the line starts with `\`).
-  public var sha256sumText: String {
+  /// Hashes the files and tensors of an opened checkpoint, in parallel (files across cores,
+  /// tensors across cores within and across files).
+  public static func compute(
+    checkpoint: Checkpoint, reader: TensorReader = TensorReader(), selection: Selection = Selection(),
+    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+  ) throws(CheckpointError) -> HashReport {
+    let fileBytes = selection.files ? checkpoint.files.reduce(0) { $0 + CheckpointHasher.fileSize($1.path) } : 0
+    let tensorBytes = selection.tensors ? checkpoint.totalTensorBytes : 0
+    let counter = progress.map { ByteProgress(total: fileBytes + tensorBytes, handler: $0) }
+    var files: [FileDigest] = []
+    if selection.files {
+      let digests = try CheckpointHasher.fileDigests(
+        checkpoint.files.map(\.path), algorithm: selection.fileAlgorithm, progress: counter)
+      files = checkpoint.files.map { file in
+        FileDigest(name: file.name, size: file.size, digest: digests[file.path] ?? "")
+      }.sorted { $0.name < $1.name }
+    }
+    var tensors: [TensorDigest] = []
+    if selection.tensors {
+      let digests = try CheckpointHasher.tensorDigests(checkpoint, reader: reader, progress: counter)
+      var names: [String: String] = [:]
+      for file in checkpoint.files { names[file.path] = file.name }
+      tensors = checkpoint.tensors.map { tensor in
+        TensorDigest(
+          name: tensor.name, dtype: tensor.dtype, shape: tensor.shape,
+          file: names[tensor.file] ?? lastPathComponent(tensor.file), xxh3: digests[tensor.name] ?? "")
+      }
+    }
+    return HashReport(
+      location: checkpoint.location, directory: checkpoint.directory, fileAlgorithm: selection.fileAlgorithm,
+      files: files, tensors: tensors)
+  }
+
+  /// Checksum lines for the files (`sha256sum` format, or `xxhsum -H2` format for XXH3), then
+  /// one comment line per tensor (`# <xxh3-128>  <name>`). Names with a backslash or newline
+  /// are escaped as `sha256sum` does (the line starts with `\`).
+  public var checksumText: String {
     var out = ""
     for file in files {
-      out += Self.checksumLine(digest: file.sha256, name: file.name) + "\n"
+      out += Self.checksumLine(digest: file.digest, name: file.name) + "\n"
     }
     if !tensors.isEmpty {
       out += "# XXH3-128 of each tensor's dense little-endian bytes (xxhsum -H2 of those bytes):\n"
@@ -98,11 +128,12 @@ public struct HashReport: Sendable {
       ("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]),
       ("path", .string(location)),
       ("directory", .string(directory)),
+      ("file_digest", .string(fileAlgorithm.jsonKey)),
       (
         "files",
         .array(
           files.map {
-            ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)]
+            ["name": .string($0.name), "size": .int(Int64($0.size)), fileAlgorithm.jsonKey: .string($0.digest)]
           })
       ),
       (
