@@ -13,11 +13,19 @@ import Synchronization
 
 /// A new file being written: buffered, SHA-256 computed on the way, fsynced on close.
 ///
-/// Writing is a two-stage pipeline. The caller's thread copies bytes into one of a small ring of
-/// buffers; a serial background queue hashes each full buffer (SHA-256) and writes it with
-/// `write(2)`. So hashing and the kernel's copy run on another core while the caller reads,
-/// casts and hashes the next chunk. Memory is bounded by the ring (``bufferCount`` ×
-/// ``bufferSize``), and the bytes and digest are exactly those of a sequential write.
+/// Writing is a pipeline. The caller's thread copies bytes into one of a small ring of buffers;
+/// each full buffer goes to two serial background queues at once, one hashing it (SHA-256) and
+/// one writing it with `write(2)`; it is reused when both are done. So hashing and the device
+/// work in parallel with each other and with the caller reading, casting and hashing the next
+/// chunk. Memory is bounded by the ring (``bufferCount`` × ``bufferSize``), and the bytes and
+/// digest are exactly those of a sequential write (each queue takes buffers in order).
+///
+/// Since the file is fsynced anyway, full buffers are written with direct I/O where the file
+/// system allows it (Linux `O_DIRECT`; the buffers are page-aligned and a multiple of the block
+/// size): the device reads them from our buffer, so the kernel neither copies them into the page
+/// cache nor writes them back later, which on a large checkpoint was most of the system time.
+/// The unaligned tail of the last buffer is written through the page cache; where direct I/O is
+/// refused, every write is.
 ///
 /// Every failure is a ``CheckpointError`` of kind `.io` naming the file (by `displayName`) and
 /// the operating-system reason (for example `File too large` when a file-size limit is hit).
@@ -26,7 +34,7 @@ final class FileSink {
   /// The size of one buffer of the ring: 4 MiB.
   static let bufferSize = 4 << 20
   /// The number of buffers: one being filled, the rest queued for hashing and writing.
-  static let bufferCount = 4
+  static let bufferCount = 6
 
   let path: String
   let displayName: String
@@ -34,7 +42,8 @@ final class FileSink {
   private(set) var size = 0
 
   private let stage: WriteStage
-  private let queue = DispatchQueue(label: "speculators.file-sink")
+  private let hashQueue = DispatchQueue(label: "speculators.file-sink.hash")
+  private let writeQueue = DispatchQueue(label: "speculators.file-sink.write")
   /// Counts free buffers other than the one being filled. Created at 0 and signalled up, so
   /// that it is never disposed of below its initial value (which libdispatch treats as a bug).
   private let freeBuffers = DispatchSemaphore(value: 0)
@@ -53,14 +62,20 @@ final class FileSink {
         .io, file: displayName, reason: "cannot create: \(String(cString: strerror(errno)))")
     }
     stage = WriteStage(descriptor: fd, displayName: displayName)
+    // Aligned for direct I/O, and to huge pages so that pinning a buffer for a direct write
+    // touches a few page-table entries rather than a thousand.
     storage = UnsafeMutableRawPointer.allocate(
-      byteCount: Self.bufferSize * Self.bufferCount, alignment: 4096)
+      byteCount: Self.bufferSize * Self.bufferCount, alignment: 2 << 20)
+    #if os(Linux)
+      _ = madvise(storage, Self.bufferSize * Self.bufferCount, MADV_HUGEPAGE)
+    #endif
     for _ in 1..<Self.bufferCount { freeBuffers.signal() }
   }
 
   deinit {
     // Let queued buffers finish before their storage goes away.
-    queue.sync {}
+    hashQueue.sync {}
+    writeQueue.sync {}
     stage.close()
     storage.deallocate()
   }
@@ -93,7 +108,8 @@ final class FileSink {
     guard !closed else { throw CheckpointError(.io, file: displayName, reason: "file finished twice") }
     closed = true
     if filled > 0 { submit() }
-    queue.sync {}
+    hashQueue.sync {}
+    writeQueue.sync {}
     return try stage.finish()
   }
 
@@ -103,24 +119,43 @@ final class FileSink {
     let stage = self.stage
     let freeBuffers = self.freeBuffers
     let handoff = BufferHandoff(bytes: buffer)
-    queue.async {
-      stage.consume(handoff.bytes)
-      freeBuffers.signal()
+    hashQueue.async {
+      stage.hash(handoff.bytes)
+      handoff.release(to: freeBuffers)
+    }
+    writeQueue.async {
+      stage.write(handoff.bytes)
+      handoff.release(to: freeBuffers)
     }
     current = (current + 1) % Self.bufferCount
     filled = 0
   }
 }
 
-/// A buffer passed to the background stage; the ring guarantees nobody writes it meanwhile.
-private struct BufferHandoff: @unchecked Sendable {
+/// A buffer passed to the two background queues; the ring guarantees nobody writes it
+/// meanwhile. The second queue to finish with it returns it to the ring.
+private final class BufferHandoff: @unchecked Sendable {
   let bytes: UnsafeRawBufferPointer
+  private let users = Atomic<Int>(2)
+
+  init(bytes: UnsafeRawBufferPointer) {
+    self.bytes = bytes
+  }
+
+  /// Called by each queue when done with the buffer; the last one signals `freeBuffers`.
+  func release(to freeBuffers: DispatchSemaphore) {
+    if users.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+      freeBuffers.signal()
+    }
+  }
 }
 
-/// The background half of a ``FileSink``: hashes and writes buffers, in order, on one queue.
+/// The background half of a ``FileSink``: hashes buffers in order on one queue and writes them in
+/// order on another.
 ///
-/// Its mutable state is touched only by blocks of the sink's serial queue, or by the sink after
-/// draining that queue; the first error is kept behind a mutex so the caller can poll it.
+/// The hasher is touched only by blocks of the hash queue, the descriptor and write state only
+/// by blocks of the write queue, and both by the sink after draining the queues; the first error
+/// is kept behind a mutex so the caller can poll it.
 private final class WriteStage: @unchecked Sendable {
   private var descriptor: Int32
   private let displayName: String
@@ -129,31 +164,73 @@ private final class WriteStage: @unchecked Sendable {
   private var hasher: SHA256Hasher? = SHA256Hasher()
   private let error = Mutex<CheckpointError?>(nil)
 
+  /// Whether writes currently bypass the page cache.
+  private var direct: Bool
+  /// The size direct writes are a multiple of (and the buffers are aligned to).
+  private static let directBlock = 4096
+
   init(descriptor: Int32, displayName: String) {
     self.descriptor = descriptor
     self.displayName = displayName
+    direct = speculators_set_direct_io(descriptor, 1) == 0
   }
 
   /// The first write error, if any.
   var failure: CheckpointError? { error.withLock { $0 } }
 
-  func consume(_ bytes: UnsafeRawBufferPointer) {
-    guard failure == nil, descriptor >= 0 else { return }
+  /// Adds a buffer to the file's SHA-256 (hash queue).
+  func hash(_ bytes: UnsafeRawBufferPointer) {
     hasher?.update(bytes)
+  }
+
+  /// Writes a buffer at the end of the file (write queue).
+  func write(_ bytes: UnsafeRawBufferPointer) {
+    guard failure == nil, descriptor >= 0 else { return }
     do throws(CheckpointError) {
-      try writeAll(bytes)
-      startWriteback(length: bytes.count)
+      let aligned = direct ? bytes.count - bytes.count % Self.directBlock : 0
+      if aligned > 0 {
+        try writeDirect(UnsafeRawBufferPointer(rebasing: bytes[0..<aligned]))
+      }
+      if aligned < bytes.count {
+        try writeBuffered(UnsafeRawBufferPointer(rebasing: bytes[aligned...]))
+      }
     } catch {
       self.error.withLock { if $0 == nil { $0 = error } }
     }
   }
 
-  /// Asks the kernel to start writing the bytes just written to disk (Linux), so the disk works
-  /// while the next buffers are produced and the final `fsync` has little left to wait for.
-  /// Only a hint: errors are ignored here and surface at `fsync`.
-  private func startWriteback(length: Int) {
-    _ = speculators_start_writeback(descriptor, Int64(written), Int64(length))
-    written += length
+  /// Writes block-aligned bytes with direct I/O. When the file system refuses it after all
+  /// (`EINVAL`), or a write comes back short of a block boundary (a file-size limit, say), the
+  /// rest goes through ``writeBuffered(_:)``, which reports any real error.
+  private func writeDirect(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+    guard let base = bytes.baseAddress else { return }
+    var offset = 0
+    while offset < bytes.count {
+      let count = systemWrite(descriptor, base + offset, bytes.count - offset)
+      if count < 0 && errno == EINTR { continue }
+      if count < 0 && errno != EINVAL { throw writeError() }
+      guard count > 0 else { break }
+      offset += count
+      written += count
+      if count % Self.directBlock != 0 { break }
+    }
+    if offset < bytes.count {
+      try writeBuffered(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+    }
+  }
+
+  /// Writes through the page cache (turning direct I/O off first), then asks the kernel to start
+  /// writing those bytes to disk (Linux), so the disk works while the next buffers are produced
+  /// and the final `fsync` has little left to wait for. The writeback request is only a hint:
+  /// its errors surface at `fsync`.
+  private func writeBuffered(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+    if direct {
+      direct = false
+      _ = speculators_set_direct_io(descriptor, 0)
+    }
+    try writeAll(bytes)
+    _ = speculators_start_writeback(descriptor, Int64(written), Int64(bytes.count))
+    written += bytes.count
   }
 
   func finish() throws(CheckpointError) -> String {
@@ -186,14 +263,18 @@ private final class WriteStage: @unchecked Sendable {
       let written = systemWrite(descriptor, base + offset, bytes.count - offset)
       if written < 0 {
         if errno == EINTR { continue }
-        throw CheckpointError(
-          .io, file: displayName, reason: "cannot write: \(String(cString: strerror(errno)))")
+        throw writeError()
       }
       if written == 0 {
         throw CheckpointError(.io, file: displayName, reason: "cannot write: no progress (disk full?)")
       }
       offset += written
     }
+  }
+
+  /// The error for a failed `write(2)`, naming the file and the system's reason (`errno`).
+  private func writeError() -> CheckpointError {
+    CheckpointError(.io, file: displayName, reason: "cannot write: \(String(cString: strerror(errno)))")
   }
 }
 
