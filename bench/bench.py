@@ -2,16 +2,22 @@
 
 Usage: python bench/bench.py --work DIR --binary PATH [--peer-python PATH] [--reps N] [--only CASE]
 
-Each command is run as a whole process N times (after one unmeasured warm-up), alternating ours
-and the peer's so that drift in machine speed affects both alike. Wall time comes from a
-monotonic clock around the process; peak RSS from the kernel's accounting of that child
+Each command is run as a whole process N times (after one unmeasured warm-up), taking ours and
+the peers' in turn (A B A B ...) so that drift in machine speed affects all alike. Wall time
+comes from a monotonic clock around the process; peak RSS from the kernel's accounting of that child
 (wait4 ru_maxrss). Medians are reported, with ratios peer/ours (> 1 means we are faster).
+
+Cases (--only, repeatable): convert-eagle1, convert-eagle3, scaling (EAGLE-3 convert at two
+sizes: the slope of cost in bytes), inspect, hash, verify, diff.
 """
 
 import argparse
+import json
 import os
+import shlex
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -28,20 +34,26 @@ def run_once(argv, cwd=None):
     return wall, usage.ru_maxrss * 1024, process.returncode
 
 
-def measure(label, argv, reps, prepare=None):
-    """Median wall time and peak RSS of `argv` over `reps` runs after one warm-up."""
-    walls, peaks, statuses = [], [], []
-    for index in range(reps + 1):
-        if prepare:
-            prepare()
-        wall, peak, status = run_once(argv)
-        if index == 0:
-            continue
-        walls.append(wall)
-        peaks.append(peak)
-        statuses.append(status)
-    return {"label": label, "wall": statistics.median(walls), "min": min(walls), "max": max(walls),
-            "rss": max(peaks), "status": sorted(set(statuses))}
+def measure(commands, reps):
+    """Times each (label, argv, prepare) command `reps` times after one warm-up each, taking the
+    commands in turn (A B C A B C ...) so that drift in machine speed affects all alike.
+    Returns one row per command: median, min and max wall time, peak RSS, exit statuses."""
+    walls = [[] for _ in commands]
+    peaks = [[] for _ in commands]
+    statuses = [set() for _ in commands]
+    for round_index in range(reps + 1):
+        for index, (_, argv, prepare) in enumerate(commands):
+            if prepare:
+                prepare()
+            wall, peak, status = run_once(argv)
+            if round_index == 0:
+                continue
+            walls[index].append(wall)
+            peaks[index].append(peak)
+            statuses[index].add(status)
+    return [{"label": label, "wall": statistics.median(walls[i]), "min": min(walls[i]), "max": max(walls[i]),
+             "rss": max(peaks[i]), "status": sorted(statuses[i])}
+            for i, (label, _, _) in enumerate(commands)]
 
 
 def fmt_bytes(n):
@@ -53,10 +65,10 @@ def fmt_bytes(n):
 
 def report(case, ours, peers, size_bytes):
     print(f"\n## {case}" + (f"  ({fmt_bytes(size_bytes)} read)" if size_bytes else ""))
-    print(f"{'command':<44} {'median s':>9} {'min':>7} {'max':>7} {'peak RSS':>10} {'exit':>6} {'peer/ours':>10}")
+    print(f"{'command':<50} {'median s':>9} {'min':>7} {'max':>7} {'peak RSS':>10} {'exit':>6} {'peer/ours':>10}")
     for row in [ours] + peers:
         ratio = row["wall"] / ours["wall"] if row is not ours and ours["wall"] > 0 else None
-        print(f"{row['label']:<44} {row['wall']:>9.3f} {row['min']:>7.3f} {row['max']:>7.3f} "
+        print(f"{row['label']:<50} {row['wall']:>9.3f} {row['min']:>7.3f} {row['max']:>7.3f} "
               f"{fmt_bytes(row['rss']):>10} {','.join(map(str, row['status'])):>6} "
               f"{(f'{ratio:.2f}x' if ratio else ''):>10}")
     if size_bytes and ours["wall"] > 0:
@@ -74,6 +86,25 @@ def files_under(path, suffixes):
 
 def size_of(paths):
     return sum(os.path.getsize(p) for p in paths)
+
+
+def tensor_range(path, name):
+    """The absolute (offset, length) of tensor `name`'s bytes in safetensors file `path`."""
+    with open(path, "rb") as handle:
+        header_length = struct.unpack("<Q", handle.read(8))[0]
+        header = json.loads(handle.read(header_length))
+    start, stop = header[name]["data_offsets"]
+    return 8 + header_length + start, stop - start
+
+
+def copy_command(files, ranges, target):
+    """A shell command copying whole `files` with cp and (path, offset, length) `ranges` with dd:
+    the bytes a conversion must read, copied by the system's own tools."""
+    parts = [f"cp -- {' '.join(shlex.quote(f) for f in files)} {shlex.quote(target)}"]
+    for index, (path, offset, length) in enumerate(ranges):
+        parts.append(f"dd if={shlex.quote(path)} of={shlex.quote(os.path.join(target, f'range{index}'))} "
+                     f"bs=4M iflag=skip_bytes,count_bytes skip={offset} count={length} status=none")
+    return ["sh", "-c", " && ".join(parts)]
 
 
 def main():
@@ -104,74 +135,112 @@ def main():
         return lambda: shutil.rmtree(path, ignore_errors=True)
 
     verifier = os.path.join(work, "verifier")
+    embed_shard = os.path.join(verifier, "model-00001-of-00002.safetensors")
+
+    def convert_command(algorithm, source, target):
+        flag = "eagle" if algorithm == "eagle1" else "eagle3"
+        return [ours, "convert", source, "--algorithm", flag, "--verifier", verifier, "--output-path", target,
+                "--force"]
+
+    def bytes_to_read(algorithm, source):
+        """The files a conversion reads whole, and the byte ranges it reads of the verifier."""
+        files = [os.path.join(source, "pytorch_model.bin")]
+        ranges = []
+        if algorithm == "eagle3":
+            offset, length = tensor_range(embed_shard, "model.embed_tokens.weight")
+            ranges.append((embed_shard, offset, length))
+        return files, ranges
+
     for algorithm in ("eagle1", "eagle3"):
         case = f"convert-{algorithm}"
         if not wanted(case):
             continue
         source = os.path.join(work, algorithm)
         flag = "eagle" if algorithm == "eagle1" else "eagle3"
-        target = os.path.join(out, f"ours-{algorithm}")
-        mine = measure("speculators convert (Swift)",
-                       [ours, "convert", source, "--algorithm", flag, "--verifier", verifier,
-                        "--output-path", target, "--force"], reps)
-        peers = []
+        commands = [("speculators convert (Swift)",
+                     convert_command(algorithm, source, os.path.join(out, f"ours-{algorithm}")), None)]
         if peer_cli:
             peer_target = os.path.join(out, f"peer-{algorithm}")
-            peers.append(measure("speculators convert (Python 0.1.0)",
-                                 [peer_cli, "convert", source, "--algorithm", flag, "--verifier", verifier,
-                                  "--output-path", peer_target], reps, prepare=clean(peer_target)))
-        read = [os.path.join(source, "pytorch_model.bin")]
-        if algorithm == "eagle3":
-            read.append(os.path.join(verifier, "model-00001-of-00002.safetensors"))
+            commands.append(("speculators convert (Python 0.1.0)",
+                             [peer_cli, "convert", source, "--algorithm", flag, "--verifier", verifier,
+                              "--output-path", peer_target], clean(peer_target)))
+        files, ranges = bytes_to_read(algorithm, source)
         copy_target = os.path.join(out, f"cp-{algorithm}")
         os.makedirs(copy_target, exist_ok=True)
-        peers.append(measure("cp of the source bytes", ["cp", "--"] + read + [copy_target], reps))
-        report(case, mine, peers, size_of(read))
+        label = "cp of the draft" + (" + dd of the verifier embedding" if ranges else "")
+        commands.append((label, copy_command(files, ranges, copy_target), None))
+        rows = measure(commands, reps)
+        report(case, rows[0], rows[1:], size_of(files) + sum(length for _, _, length in ranges))
+
+    if wanted("scaling"):
+        # The same conversion (EAGLE-3, fp16 draft + bf16 verifier embedding) at two sizes.
+        points = []
+        for name in ("eagle3", "eagle3-3layer"):
+            source = os.path.join(work, name)
+            files, ranges = bytes_to_read("eagle3", source)
+            points.append((name, size_of(files) + sum(length for _, _, length in ranges),
+                           (f"speculators convert {name}",
+                            convert_command("eagle3", source, os.path.join(out, f"ours-{name}")), None)))
+        rows = measure([command for _, _, command in points], reps)
+        print("\n## scaling: convert EAGLE-3 at two sizes")
+        for (name, size, _), row in zip(points, rows):
+            print(f"{row['label']:<50} {fmt_bytes(size):>10} read {row['wall']:>8.3f} s "
+                  f"({size / row['wall'] / 1e9:.2f} GB/s)")
+        (_, small, _), (_, large, _) = points
+        slope = (rows[1]["wall"] - rows[0]["wall"]) / ((large - small) / 1e9)
+        intercept = rows[0]["wall"] - slope * small / 1e9
+        print(f"slope: {slope:.3f} s per GB read ({1 / slope:.2f} GB/s marginal); "
+              f"fixed cost at 0 bytes: {intercept:.3f} s")
 
     if wanted("inspect"):
         headers = os.path.join(work, "headers")
-        mine = measure("speculators inspect --json (Swift)", [ours, "inspect", "--json", headers], reps)
-        peers = []
+        commands = [("speculators inspect --json (Swift)", [ours, "inspect", "--json", headers], None),
+                    ("speculators inspect (Swift, text)", [ours, "inspect", headers], None)]
         if args.peer_python:
             script = ("import sys,glob\nfrom safetensors import safe_open\nn=0\n"
                       "for f in sorted(glob.glob(sys.argv[1]+'/*.safetensors')):\n"
                       " with safe_open(f,'numpy') as h:\n"
                       "  for k in h.keys(): h.get_slice(k).get_shape(); n+=1\nprint(n)\n")
-            peers.append(measure("Python safetensors listing", [args.peer_python, "-c", script, headers], reps))
-        report("inspect (100,000 tensors, 50 shards)", mine, peers, 0)
+            commands.append(("Python safetensors listing", [args.peer_python, "-c", script, headers], None))
+        rows = measure(commands, reps)
+        report("inspect --json (100,000 tensors, 50 shards)", rows[0], rows[2:], 0)
+        report("inspect, text (100,000 tensors, 50 shards)", rows[1], rows[2:], 0)
 
     if wanted("hash"):
         shards = files_under(verifier, (".safetensors",))
-        size = size_of(shards)
-        sha256sum = measure("sha256sum, file after file", ["sha256sum"] + shards, reps)
-        xxhsum = measure("xxhsum -H2 (XXH3-128), file after file", ["xxhsum", "-H2"] + shards, reps) \
-            if shutil.which("xxhsum") else None
         cases = [
-            ("hash: SHA-256 of files + XXH3-128 of tensors", [], [sha256sum]),
-            ("hash: SHA-256 of files", ["--files-only"], [sha256sum]),
-            ("hash: XXH3-128 of files", ["--files-only", "--algorithm", "xxh3"], [xxhsum]),
-            ("hash: XXH3-128 of tensors", ["--tensors-only"], [xxhsum]),
+            ("hash: SHA-256 of files + XXH3-128 of tensors", [], "sha256sum"),
+            ("hash: SHA-256 of files", ["--files-only"], "sha256sum"),
+            ("hash: XXH3-128 of files", ["--files-only", "--algorithm", "xxh3"], "xxhsum"),
+            ("hash: XXH3-128 of tensors", ["--tensors-only"], "xxhsum"),
         ]
-        for title, flags, peers in cases:
-            mine = measure(f"speculators hash {' '.join(flags)}".strip(), [ours, "hash", verifier] + flags, reps)
-            report(f"{title} (verifier shards)", mine, [p for p in peers if p], size)
+        commands = [(f"speculators hash {' '.join(flags)}".strip(), [ours, "hash", verifier] + flags, None)
+                    for _, flags, _ in cases]
+        peers = {"sha256sum": ("sha256sum, file after file", ["sha256sum"] + shards, None)}
+        if shutil.which("xxhsum"):
+            peers["xxhsum"] = ("xxhsum -H2 (XXH3-128), file after file", ["xxhsum", "-H2"] + shards, None)
+        rows = measure(commands + list(peers.values()), reps)
+        peer_rows = dict(zip(peers, rows[len(commands):]))
+        for (title, _, peer), mine in zip(cases, rows):
+            report(f"{title} (verifier shards)", mine, [peer_rows[peer]] if peer in peer_rows else [],
+                   size_of(shards))
 
     converted = os.path.join(out, "ours-eagle3")
     if wanted("verify") and os.path.isdir(converted):
         data = files_under(converted, (".safetensors",))
-        mine = measure("speculators verify --manifest --content (Swift)",
-                       [ours, "verify", converted, "--verifier", verifier, "--manifest", "--content"], reps)
-        peers = [measure("cat > /dev/null", ["cat"] + data, reps)]
-        report("verify (EAGLE-3 conversion)", mine, peers, size_of(data))
+        rows = measure([("speculators verify --manifest --content (Swift)",
+                         [ours, "verify", converted, "--verifier", verifier, "--manifest", "--content"], None),
+                        ("cat > /dev/null", ["cat"] + data, None)], reps)
+        report("verify (EAGLE-3 conversion)", rows[0], rows[1:], size_of(data))
 
     if wanted("diff") and os.path.isdir(converted):
         twin = os.path.join(out, "ours-eagle3-twin")
         if not os.path.isdir(twin):
             shutil.copytree(converted, twin)
         data = files_under(converted, (".safetensors",)) + files_under(twin, (".safetensors",))
-        mine = measure("speculators diff --values (Swift)", [ours, "diff", "--values", converted, twin], reps)
-        peers = [measure("cat > /dev/null", ["cat"] + data, reps)]
-        report("diff (two EAGLE-3 conversions)", mine, peers, size_of(data))
+        rows = measure([("speculators diff --values (Swift)", [ours, "diff", "--values", converted, twin], None),
+                        ("cat > /dev/null", ["cat"] + data, None)], reps)
+        report("diff (two EAGLE-3 conversions)", rows[0], rows[1:], size_of(data))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ Usage: python bench/make_inputs.py WORKDIR
 Writes, unless already present (a `.done` marker per input):
   eagle1/      EAGLE-1 draft: config.json + pytorch_model.bin (fp16, ~1.5 GB, with embed_tokens)
   eagle3/      EAGLE-3 draft: config.json + pytorch_model.bin (fp16, ~0.85 GB, no embed_tokens)
+  eagle3-3layer/  EAGLE-3 draft in the layers.N layout with 3 decoder layers (~1.7 GB), a second
+               size of the same conversion, for the slope of cost in bytes
   verifier/    Llama verifier with 2 decoder layers, bf16, 2 safetensors shards + index (~3 GB)
   headers/     100,000 tiny tensors across 50 safetensors shards + index (header-bound work)
 """
@@ -76,15 +78,20 @@ def make_eagle1(root):
     mark(path)
 
 
-def make_eagle3(root):
-    path = os.path.join(root, "eagle3")
+def make_eagle3(root, name="eagle3", layers=1):
+    """SafeAILab layout (`midlayer.*`) for one layer; `layers.N.*` (the first layer takes the
+    2H input and has hidden_norm, the others are plain Llama layers) for more."""
+    path = os.path.join(root, name)
     if done(path):
         return
     os.makedirs(path, exist_ok=True)
     state = OrderedDict()
     state["fc.weight"] = rand(H, 3 * H)
-    state.update(layer("midlayer.", 2 * H, torch.float16, input_norm=True))
-    state["midlayer.hidden_norm.weight"] = 1 + rand(H)
+    first = "midlayer." if layers == 1 else "layers.0."
+    state.update(layer(first, 2 * H, torch.float16, input_norm=True))
+    state[first + "hidden_norm.weight"] = 1 + rand(H)
+    for index in range(1, layers):
+        state.update(layer(f"layers.{index}.", H, torch.float16, input_norm=True))
     state["norm.weight"] = 1 + rand(H)
     state["lm_head.weight"] = rand(VD, H)
     ids = torch.sort(torch.randperm(V)[:VD]).values
@@ -93,8 +100,13 @@ def make_eagle3(root):
     t2d[ids] = True
     state["t2d"] = t2d
     torch.save(state, os.path.join(path, "pytorch_model.bin"))
-    json.dump(llama_config(draft_vocab_size=VD), open(os.path.join(path, "config.json"), "w"), indent=2)
+    config = llama_config(draft_vocab_size=VD, num_hidden_layers=layers)
+    json.dump(config, open(os.path.join(path, "config.json"), "w"), indent=2)
     mark(path)
+
+
+def make_eagle3_3layer(root):
+    make_eagle3(root, name="eagle3-3layer", layers=3)
 
 
 def make_verifier(root):
@@ -145,6 +157,6 @@ def make_headers(root, shards=50, per_shard=2000):
 if __name__ == "__main__":
     root = sys.argv[1]
     os.makedirs(root, exist_ok=True)
-    for make in (make_headers, make_eagle1, make_eagle3, make_verifier):
+    for make in (make_headers, make_eagle1, make_eagle3, make_eagle3_3layer, make_verifier):
         make(root)
         print(f"ready: {make.__name__[5:]}", flush=True)
