@@ -307,9 +307,18 @@ enum TinyModel {
   }
 }
 
-/// A fresh temporary directory for one test.
+/// A fresh temporary directory for one test, inside one per test process that is removed when
+/// the process exits.
 func makeTemporaryDirectory() throws -> String {
-  let path = NSTemporaryDirectory() + "convert-tests-" + UUID().uuidString
+  let path = convertTestRoot + "/" + UUID().uuidString
   try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   return path
 }
+
+/// The parent of every ``makeTemporaryDirectory()`` of this process.
+let convertTestRoot: String = {
+  let root = NSTemporaryDirectory() + "convert-tests-\(getpid())"
+  try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+  atexit { try? FileManager.default.removeItem(atPath: convertTestRoot) }
+  return root
+}()

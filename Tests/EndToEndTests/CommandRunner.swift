@@ -37,14 +37,22 @@ enum TestPaths {
     return packageRoot.appendingPathComponent(".build/debug/speculators")
   }()
 
-  /// A fresh, empty temporary directory.
+  /// A fresh, empty temporary directory, inside one per test process that is removed when the
+  /// process exits.
   static func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("speculators-tests-\(UUID().uuidString)")
+    let url = endToEndTestRoot.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
   }
 }
+
+/// The parent of every ``TestPaths/temporaryDirectory()`` of this process.
+let endToEndTestRoot: URL = {
+  let root = FileManager.default.temporaryDirectory.appendingPathComponent("speculators-tests-\(getpid())")
+  try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+  atexit { try? FileManager.default.removeItem(at: endToEndTestRoot) }
+  return root
+}()
 
 /// Runs the built binary with `arguments`.
 ///

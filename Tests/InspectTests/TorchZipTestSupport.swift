@@ -83,10 +83,19 @@ func u64le(_ value: Int) -> [UInt8] {
   (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(value)) >> (8 * $0)) }
 }
 
+/// One directory per test process for ``mapTempFile(_:name:)``, removed when the process exits
+/// (the fuzz-style tests map tens of thousands of files; one directory each filled /tmp).
+let torchTestDirectory: URL = {
+  let directory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("speculators-torch-tests-\(getpid())")
+  try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  atexit { try? FileManager.default.removeItem(at: torchTestDirectory) }
+  return directory
+}()
+
 /// Writes `bytes` to a fresh temporary file and maps it.
 func mapTempFile(_ bytes: [UInt8], name: String = "archive.pt") throws -> MappedFile {
-  let directory = FileManager.default.temporaryDirectory
-    .appendingPathComponent("speculators-torch-tests-\(UUID().uuidString)")
+  let directory = torchTestDirectory.appendingPathComponent(UUID().uuidString)
   try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
   let url = directory.appendingPathComponent(name)
   try Data(bytes).write(to: url)
