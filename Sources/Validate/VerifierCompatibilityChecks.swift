@@ -163,42 +163,65 @@ enum VerifierCompatibilityChecks {
     }
   }
 
-  /// `verifier.embeddings-match`: compares the draft's `embed_tokens.weight` with the verifier's
-  /// embedding (content). Same dtype: XXH3 digests; F32 vs BF16: the F32 side rounded to BF16.
-  ///
-  /// - Returns: whether the embeddings were compared and are equal.
-  @discardableResult
-  static func checkEmbeddingValues(_ run: VerificationRun, verifier: ResolvedVerifier) throws(CheckpointError)
-    -> Bool
-  {
-    guard let draft = run.view.tensor(named: "embed_tokens.weight") else {
-      run.notApplicable([.verifierEmbeddingsMatch])  // the draft has no embed_tokens.weight
-      return false
-    }
+  /// What `verifier.embeddings-match` will compare, decided from headers alone (the verifier's
+  /// weights are opened, not read), so that the bytes can be read with the other content checks'.
+  enum EmbeddingComparison {
+    /// The draft has no `embed_tokens.weight`.
+    case notApplicable
+    /// The check cannot run, for this reason.
+    case skipped(String)
+    /// The draft's embedding against the verifier's, once cast to the draft's dtype.
+    case compare(draft: TensorInfo, verifier: TensorInfo)
+  }
+
+  /// Plans `verifier.embeddings-match` for the draft of `run` and `verifier`, recording nothing.
+  static func embeddingComparison(_ run: VerificationRun, verifier: ResolvedVerifier) -> EmbeddingComparison {
+    guard let draft = run.view.tensor(named: "embed_tokens.weight") else { return .notApplicable }
     let target: Checkpoint
     do {
       target = try CheckpointReader.open(verifier.directory)
     } catch {
-      run.skip([.verifierEmbeddingsMatch], "verifier weights unreadable: \(error.description)")
-      return false
+      return .skipped("verifier weights unreadable: \(error.description)")
     }
     guard let embedding = embeddingNames.lazy.compactMap({ target.tensor(named: $0) }).first else {
-      run.skip([.verifierEmbeddingsMatch], "verifier \(verifier.given) has no embed_tokens tensor")
-      return false
+      return .skipped("verifier \(verifier.given) has no embed_tokens tensor")
     }
     guard embedding.shape == draft.shape else {
-      run.skip([.verifierEmbeddingsMatch], "shapes differ (see verifier.embeddings-shape)")
-      return false
+      return .skipped("shapes differ (see verifier.embeddings-shape)")
     }
     guard EmbeddingDigest.castTargets.contains(draft.dtype), FloatDecoding.supports(embedding.dtype) else {
-      run.skip(
-        [.verifierEmbeddingsMatch],
+      return .skipped(
         "dtypes \(draft.dtype.rawValue) and \(embedding.dtype.rawValue) cannot be compared exactly")
+    }
+    return .compare(draft: draft, verifier: embedding)
+  }
+
+  /// `verifier.embeddings-match`: compares the draft's `embed_tokens.weight` with the verifier's
+  /// embedding (content), as planned by ``embeddingComparison(_:verifier:)``, from the digests in
+  /// `scan`: the XXH3 of the draft's bytes against that of the verifier's values cast to the
+  /// draft's dtype (its raw bytes when the dtypes agree).
+  ///
+  /// - Returns: whether the embeddings were compared and are equal.
+  @discardableResult
+  static func checkEmbeddingValues(_ run: VerificationRun, _ comparison: EmbeddingComparison, scan: TensorScan)
+    throws(CheckpointError) -> Bool
+  {
+    let draft: TensorInfo
+    let embedding: TensorInfo
+    switch comparison {
+    case .notApplicable:
+      run.notApplicable([.verifierEmbeddingsMatch])  // the draft has no embed_tokens.weight
       return false
+    case .skipped(let reason):
+      run.skip([.verifierEmbeddingsMatch], reason)
+      return false
+    case .compare(let draftTensor, let verifierTensor):
+      draft = draftTensor
+      embedding = verifierTensor
     }
     run.ran(.verifierEmbeddingsMatch)
-    let draftDigest = try CheckpointHasher.xxh3(of: draft, reader: run.reader)
-    let targetDigest = try EmbeddingDigest.digest(embedding, castTo: draft.dtype, reader: TensorReader())
+    let draftDigest = try scan.digest(of: draft)
+    let targetDigest = try scan.castDigest(of: embedding, to: draft.dtype)
     if draftDigest != targetDigest {
       run.report(
         .verifierEmbeddingsMatch, .warning, tensor: draft.name,
