@@ -257,8 +257,14 @@ enum EmbeddingDigest {
     do {
       try reader.forEachChunk(of: tensor) { chunk in
         if source == .BF16, dtype == .F16, vectorCast, chunk.count % 2 == 0 {
-          castBF16ToF16(chunk, into: &buffer)
-          buffer.withUnsafeBytes { hasher.update($0) }
+          // Cache-sized pieces: the cast output is hashed while it is still in the L2 cache.
+          var start = 0
+          while start < chunk.count {
+            let stop = min(chunk.count, start + TensorScan.blockSize)
+            castBF16ToF16(UnsafeRawBufferPointer(rebasing: chunk[start..<stop]), into: &buffer)
+            buffer.withUnsafeBytes { hasher.update($0) }
+            start = stop
+          }
           return
         }
         buffer.removeAll(keepingCapacity: true)
@@ -304,10 +310,12 @@ enum EmbeddingDigest {
         let brain = UInt16(littleEndian: chunk.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self))
         out.storeBytes(of: f16(Float(bitPattern: UInt32(brain) << 16)).littleEndian, toByteOffset: index * 2, as: UInt16.self)
       }
+      // A select on every element rather than a branch: the loop vectorises.
       let halves = out.bindMemory(to: UInt16.self)
       for index in 0..<bulk {
         let half = UInt16(littleEndian: halves[index])
-        if half & 0x7C00 == 0x7C00 && half & 0x03FF != 0 { halves[index] = ((half & 0x8000) | 0x7E00).littleEndian }
+        let isNaN = half & 0x7FFF > 0x7C00
+        halves[index] = (isNaN ? (half & 0x8000) | 0x7E00 : half).littleEndian
       }
     }
   }
