@@ -254,36 +254,22 @@ enum EmbeddingDigest {
     var hasher = XXH3Hasher()
     var buffer: [UInt8] = []
     let source = tensor.dtype
+    let vector = source == .BF16 && dtype == .F16 && vectorCast
     do {
       try reader.forEachChunk(of: tensor) { chunk in
-        if source == .BF16, dtype == .F16, vectorCast, chunk.count % 2 == 0 {
-          // Cache-sized pieces: the cast output is hashed while it is still in the L2 cache.
-          var start = 0
-          while start < chunk.count {
-            let stop = min(chunk.count, start + TensorScan.blockSize)
-            castBF16ToF16(UnsafeRawBufferPointer(rebasing: chunk[start..<stop]), into: &buffer)
-            buffer.withUnsafeBytes { hasher.update($0) }
-            start = stop
+        // Cache-sized pieces: the cast output is hashed while it is still in the L2 cache.
+        var start = 0
+        while start < chunk.count {
+          let stop = min(chunk.count, start + TensorScan.blockSize)
+          let block = UnsafeRawBufferPointer(rebasing: chunk[start..<stop])
+          if vector {
+            castBF16ToF16(block, into: &buffer)
+          } else {
+            cast(block, from: source, to: dtype, into: &buffer)
           }
-          return
+          buffer.withUnsafeBytes { hasher.update($0) }
+          start = stop
         }
-        buffer.removeAll(keepingCapacity: true)
-        FloatDecoding.forEach(chunk, dtype: source, start: 0) { value, _ in
-          switch dtype {
-          case .F32:
-            let bits = value.bitPattern
-            for shift in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(truncatingIfNeeded: bits >> shift)) }
-          case .BF16:
-            let bits = bf16(value)
-            buffer.append(UInt8(truncatingIfNeeded: bits))
-            buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
-          default:
-            let bits = f16(value)
-            buffer.append(UInt8(truncatingIfNeeded: bits))
-            buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
-          }
-        }
-        buffer.withUnsafeBytes { hasher.update($0) }
       }
     } catch let error as CheckpointError {
       throw error
@@ -291,6 +277,33 @@ enum EmbeddingDigest {
       throw CheckpointError(.io, file: tensor.file, tensor: tensor.name, reason: "\(error)")
     }
     return hasher.finalizeHex()
+  }
+
+  /// `bytes` (whole `source` elements) decoded and re-encoded as `target` (F32, else BF16 or F16
+  /// by ``bf16(_:)`` and ``f16(_:)``) into `buffer`, one element at a time.
+  static func cast(
+    _ bytes: UnsafeRawBufferPointer, from source: DType, to target: DType, into buffer: inout [UInt8]
+  ) {
+    guard FloatDecoding.supports(source) else { return buffer.removeAll() }
+    let count = bytes.count / ((source.bitsPerElement + 7) / 8)
+    let size = target == .F32 ? 4 : 2
+    if buffer.count != count * size { buffer = [UInt8](repeating: 0, count: count * size) }
+    buffer.withUnsafeMutableBytes { out in
+      switch target {
+      case .F32:
+        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
+          out.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+        }
+      case .BF16:
+        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
+          out.storeBytes(of: bf16(value).littleEndian, toByteOffset: index * 2, as: UInt16.self)
+        }
+      default:
+        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
+          out.storeBytes(of: f16(value).littleEndian, toByteOffset: index * 2, as: UInt16.self)
+        }
+      }
+    }
   }
 
   /// Whether the CPU's F16C conversion is available (see CFloatCast).
