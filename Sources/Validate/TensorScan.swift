@@ -55,9 +55,9 @@ final class TensorScan: Sendable {
   static let blockSize = 256 << 10
 
   private let reader: TensorReader
-  private let files: [String: Result<String, CheckpointError>]
-  private let regions: [Region: (read: TensorInfo, result: Result<PieceResult, CheckpointError>)]
-  private let cast: (tensor: TensorInfo, dtype: DType, digest: Result<String, CheckpointError>)?
+  private let plan: ScanPlan
+  /// What each of `plan.pieces` produced, in the same order (empty when nothing ran).
+  private let outcomes: [Result<PieceResult, CheckpointError>]
 
   /// Reads everything `request` asks for, concurrently, and keeps the results.
   ///
@@ -68,31 +68,20 @@ final class TensorScan: Sendable {
   ///     counts twice, as if read twice).
   init(_ request: Request, reader: TensorReader, progress: ByteProgress?) {
     self.reader = reader
-    let pieces = ScanPiece.pieces(for: request)
+    let plan = ScanPlan(request)
+    let pieces = plan.pieces
     // The pieces never throw (a failure is their result); ConcurrentWork's own error, a missing
     // result, leaves nothing kept and every result computed on demand.
-    let outcomes =
+    outcomes =
       (try? ConcurrentWork.map(count: pieces.count, cost: { pieces[$0].cost }) {
         pieces[$0].run(reader: reader, progress: progress)
       }) ?? []
-    var files: [String: Result<String, CheckpointError>] = [:]
-    var regions: [Region: (read: TensorInfo, result: Result<PieceResult, CheckpointError>)] = [:]
-    var cast: (tensor: TensorInfo, dtype: DType, digest: Result<String, CheckpointError>)?
-    for (piece, outcome) in zip(pieces, outcomes) {
-      switch piece {
-      case .file(let path): files[path] = outcome.map { $0.digest ?? "" }
-      case .region(let work): regions[Region(work.tensor)] = (work.tensor, outcome)
-      case .cast(let tensor, let dtype): cast = (tensor, dtype, outcome.map { $0.digest ?? "" })
-      }
-    }
-    self.files = files
-    self.regions = regions
-    self.cast = cast
+    self.plan = plan
   }
 
   /// The SHA-256 of the file at `path`.
   func fileDigest(_ path: String) throws(CheckpointError) -> String {
-    if let result = files[path] { return try result.get() }
+    if let slot = plan.files[path], let result = outcome(slot) { return try result.get().digest ?? "" }
     return try CheckpointHasher.sha256(ofFile: path)
   }
 
@@ -110,7 +99,9 @@ final class TensorScan: Sendable {
 
   /// The XXH3-128 of `tensor` (of another checkpoint) cast to `dtype`.
   func castDigest(of tensor: TensorInfo, to dtype: DType) throws(CheckpointError) -> String {
-    if let cast, cast.tensor == tensor, cast.dtype == dtype { return try cast.digest.get() }
+    if let slot = plan.cast, case .cast(tensor, dtype) = plan.pieces[slot], let result = outcome(slot) {
+      return try result.get().digest ?? ""
+    }
     return try EmbeddingDigest.digest(tensor, castTo: dtype, reader: TensorReader())
   }
 
@@ -123,12 +114,65 @@ final class TensorScan: Sendable {
   /// The pass over `tensor`'s region, if one ran. A failure is rethrown naming `tensor`, which
   /// may be another name for the tensor the pass read (a view without a wrapper prefix).
   private func result(for tensor: TensorInfo) throws(CheckpointError) -> PieceResult? {
-    guard let (read, result) = regions[Region(tensor)] else { return nil }
+    guard let slot = plan.regions[Region(tensor)], let result = outcome(slot),
+      case .region(let work) = plan.pieces[slot]
+    else { return nil }
     switch result {
     case .success(let result): return result
     case .failure(var error):
-      if error.tensor == read.name { error.tensor = tensor.name }
+      if error.tensor == work.tensor.name { error.tensor = tensor.name }
       throw error
+    }
+  }
+
+  /// The outcome of piece `slot`, if the pieces ran.
+  private func outcome(_ slot: Int) -> Result<PieceResult, CheckpointError>? {
+    outcomes.indices.contains(slot) ? outcomes[slot] : nil
+  }
+}
+
+/// The pieces of a request, and where each result is among them.
+private struct ScanPlan: Sendable {
+  /// Each file once, then each region once with everything it feeds, then the cast.
+  var pieces: [ScanPiece] = []
+  /// The piece hashing each file.
+  var files: [String: Int] = [:]
+  /// The piece reading each region.
+  var regions: [TensorScan.Region: Int] = [:]
+  /// The piece casting, if any.
+  var cast: Int?
+
+  init(_ request: TensorScan.Request) {
+    for path in request.fileDigests where files[path] == nil {
+      files[path] = pieces.count
+      pieces.append(.file(path))
+    }
+    var works: [RegionWork] = []
+    var slots: [TensorScan.Region: Int] = [:]
+    slots.reserveCapacity(request.tensorDigests.count + request.statistics.count)
+    func want(_ tensor: TensorInfo, digest: Bool, statistics: Bool, weight: Int) {
+      let region = TensorScan.Region(tensor)
+      let slot: Int
+      if let existing = slots[region] {
+        slot = existing
+      } else {
+        slot = works.count
+        slots[region] = slot
+        works.append(RegionWork(tensor: tensor))
+      }
+      works[slot].digest = works[slot].digest || digest
+      works[slot].statistics = works[slot].statistics || statistics
+      works[slot].weight += weight
+    }
+    for tensor in request.tensorDigests { want(tensor, digest: true, statistics: false, weight: 1) }
+    for tensor in request.uncountedDigests { want(tensor, digest: true, statistics: false, weight: 0) }
+    for tensor in request.statistics { want(tensor, digest: false, statistics: true, weight: 1) }
+    let first = pieces.count
+    regions = slots.mapValues { first + $0 }
+    pieces += works.map(ScanPiece.region)
+    if let request = request.castDigest {
+      cast = pieces.count
+      pieces.append(.cast(request.tensor, request.dtype))
     }
   }
 }
@@ -141,29 +185,6 @@ private enum ScanPiece: Sendable {
   case region(RegionWork)
   /// The digest of a tensor of another checkpoint after a cast.
   case cast(TensorInfo, DType)
-
-  /// The pieces of `request`: each file once, each region once with everything it feeds.
-  static func pieces(for request: TensorScan.Request) -> [ScanPiece] {
-    var order: [TensorScan.Region] = []
-    var work: [TensorScan.Region: RegionWork] = [:]
-    func want(_ tensor: TensorInfo, digest: Bool, statistics: Bool, weight: Int) {
-      let region = TensorScan.Region(tensor)
-      var item = work[region] ?? RegionWork(tensor: tensor)
-      if work[region] == nil { order.append(region) }
-      item.digest = item.digest || digest
-      item.statistics = item.statistics || statistics
-      item.weight += weight
-      work[region] = item
-    }
-    for tensor in request.tensorDigests { want(tensor, digest: true, statistics: false, weight: 1) }
-    for tensor in request.uncountedDigests { want(tensor, digest: true, statistics: false, weight: 0) }
-    for tensor in request.statistics { want(tensor, digest: false, statistics: true, weight: 1) }
-    var seen = Set<String>()
-    var pieces = request.fileDigests.filter { seen.insert($0).inserted }.map(ScanPiece.file)
-    pieces += order.compactMap { work[$0] }.map(ScanPiece.region)
-    if let cast = request.castDigest { pieces.append(.cast(cast.tensor, cast.dtype)) }
-    return pieces
-  }
 
   /// The bytes the piece reads, to start the largest first.
   var cost: Int {
