@@ -81,7 +81,9 @@ final class TensorScan: Sendable {
 
   /// The SHA-256 of the file at `path`.
   func fileDigest(_ path: String) throws(CheckpointError) -> String {
-    if let slot = plan.files[path], let result = outcome(slot) { return try result.get().digest ?? "" }
+    if let slot = plan.files[path], let result = outcome(slot) {
+      return try result.get().digest ?? ""
+    }
     return try CheckpointHasher.sha256(ofFile: path)
   }
 
@@ -196,7 +198,9 @@ private enum ScanPiece: Sendable {
   }
 
   /// Does the work; a failure is the result rather than thrown, so that every piece runs.
-  func run(reader: TensorReader, progress: ByteProgress?) -> Result<TensorScan.PieceResult, CheckpointError> {
+  func run(reader: TensorReader, progress: ByteProgress?)
+    -> Result<TensorScan.PieceResult, CheckpointError>
+  {
     switch self {
     case .file(let path):
       Result { () throws(CheckpointError) in
@@ -226,7 +230,9 @@ private struct RegionWork: Sendable {
 
   /// Reads the region once, in ``TensorScan/blockSize`` blocks, into the digest and the
   /// statistics asked for.
-  func run(reader: TensorReader, progress: ByteProgress?) throws(CheckpointError) -> TensorScan.PieceResult {
+  func run(reader: TensorReader, progress: ByteProgress?) throws(CheckpointError)
+    -> TensorScan.PieceResult
+  {
     var stats = statistics ? TensorStatistics() : nil
     let dtype = tensor.dtype
     let weight = weight
@@ -258,7 +264,9 @@ private struct RegionWork: Sendable {
 
   /// `chunk` in consecutive pieces of at most ``TensorScan/blockSize`` bytes (a multiple of every
   /// element size, so no element is split).
-  private static func forEachBlock(of chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+  private static func forEachBlock(
+    of chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void
+  ) {
     var start = 0
     while start < chunk.count {
       let stop = min(chunk.count, start + TensorScan.blockSize)
