@@ -26,8 +26,9 @@ let package = Package(
       providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
     ),
     .target(name: "Inspect", dependencies: ["CLibCrypto", "CXXHash"]),
-    .target(name: "Validate", dependencies: ["Inspect", "CFloatCast"]),
+    .target(name: "Validate", dependencies: ["Inspect", "CFloatCast", "CTensorStatistics"]),
     .target(name: "CFloatCast"),
+    .target(name: "CTensorStatistics"),
     .target(name: "CWriteback"),
     .target(name: "Convert", dependencies: ["Validate", "Inspect", "CFloatCast", "CWriteback"]),
     .executableTarget(

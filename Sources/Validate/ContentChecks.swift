@@ -8,19 +8,24 @@ enum ContentChecks {
   /// Smallest tensor whose statistics are judged against initialisation distributions.
   static let minimumElementsForStatistics = 1024
 
-  /// Scans every decodable float tensor. Tensors in `matchingVerifier` (equal to the
-  /// verifier's copy) are not judged as "looks uninitialised".
-  static func check(_ run: VerificationRun, matchingVerifier: Set<String> = []) throws(CheckpointError) {
-    let floats = run.view.tensors.filter { FloatDecoding.supports($0.dtype) }
-    let reader = run.reader
-    let progress = run.progress
-    let statistics = try ConcurrentWork.map(count: floats.count, cost: { floats[$0].byteCount }) {
-      (index) throws(CheckpointError) -> TensorStatistics in
-      try TensorStatistics.compute(floats[index], reader: reader, progress: progress)
+  /// The tensors the checks read: every decodable float tensor of the view.
+  static func tensors(_ run: VerificationRun) -> [TensorInfo] {
+    run.view.tensors.filter { FloatDecoding.supports($0.dtype) }
+  }
+
+  /// Judges every decodable float tensor from its statistics in `scan`. Tensors in
+  /// `matchingVerifier` (equal to the verifier's copy) are not judged as "looks uninitialised".
+  static func check(_ run: VerificationRun, scan: TensorScan, matchingVerifier: Set<String> = [])
+    throws(CheckpointError)
+  {
+    let floats = tensors(run)
+    var statistics: [TensorStatistics?] = Array(repeating: nil, count: floats.count)
+    for index in TensorScan.largestFirst(floats.map(\.byteCount)) {
+      statistics[index] = try scan.statistics(of: floats[index])
     }
     run.ran(ids)
     let range = initializerRange(run)
-    for (tensor, stats) in zip(floats, statistics) {
+    for (tensor, stats) in zip(floats, statistics.compactMap { $0 }) {
       if stats.nanCount > 0 || stats.infCount > 0 {
         let found = "\(stats.nanCount) NaN, \(stats.infCount) Inf"
         run.report(

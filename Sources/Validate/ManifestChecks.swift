@@ -21,17 +21,55 @@ enum ManifestChecks {
     }
   }
 
-  static func check(_ run: VerificationRun, manifestPath: String) throws(CheckpointError) {
-    guard FileSystem.kind(of: manifestPath) == .file else {
-      throw CheckpointError(.notFound, file: manifestPath, reason: "manifest not found")
+  /// A manifest read ahead of the checks (so that the bytes it covers can be read with the
+  /// content checks'), or the error reading it will throw when the checks run.
+  struct Prepared {
+    /// The manifest's path.
+    let path: String
+    /// The parsed manifest.
+    let document: Result<ManifestDocument, CheckpointError>
+
+    /// The listed files that exist, with their paths.
+    func presentFiles(_ run: VerificationRun) -> [(ManifestDocument.File, String)] {
+      guard case .success(let manifest) = document else { return [] }
+      return manifest.files.compactMap { file in
+        let path = joinPath(run.checkpoint.directory, file.name)
+        return FileSystem.kind(of: path) == .file ? (file, path) : nil
+      }
     }
-    let manifest = try ManifestDocument.read(at: manifestPath)
-    run.ran(ids)
-    try checkFiles(run, manifest)
-    try checkTensors(run, manifest)
   }
 
-  private static func checkFiles(_ run: VerificationRun, _ manifest: ManifestDocument) throws(CheckpointError)
+  /// Reads the manifest at `manifestPath`, recording nothing.
+  static func prepare(_ run: VerificationRun, manifestPath: String) -> Prepared {
+    guard FileSystem.kind(of: manifestPath) == .file else {
+      return Prepared(
+        path: manifestPath,
+        document: .failure(CheckpointError(.notFound, file: manifestPath, reason: "manifest not found")))
+    }
+    return Prepared(
+      path: manifestPath,
+      document: Result { () throws(CheckpointError) in try ManifestDocument.read(at: manifestPath) })
+  }
+
+  /// What the manifest checks read: the listed files that exist and every tensor, when the
+  /// manifest could be read.
+  static func request(_ run: VerificationRun, _ prepared: Prepared)
+    -> (files: [String], tensors: [TensorInfo])
+  {
+    guard case .success = prepared.document else { return ([], []) }
+    return (prepared.presentFiles(run).map(\.1), run.checkpoint.tensors)
+  }
+
+  /// Compares the files and tensors with the manifest, taking their digests from `scan`.
+  static func check(_ run: VerificationRun, _ prepared: Prepared, scan: TensorScan) throws(CheckpointError) {
+    let manifest = try prepared.document.get()
+    run.ran(ids)
+    try checkFiles(run, manifest, scan: scan)
+    try checkTensors(run, manifest, scan: scan)
+  }
+
+  private static func checkFiles(_ run: VerificationRun, _ manifest: ManifestDocument, scan: TensorScan)
+    throws(CheckpointError)
   {
     let directory = run.checkpoint.directory
     var present: [(ManifestDocument.File, String)] = []
@@ -46,7 +84,12 @@ enum ManifestChecks {
           found: "absent", "file '\(file.name)': expected present as listed in the manifest, found absent")
       }
     }
-    let digests = try CheckpointHasher.fileDigests(present.map(\.1), progress: run.progress)
+    var seen = Set<String>()
+    let paths = present.map(\.1).filter { seen.insert($0).inserted }
+    var digests: [String: String] = [:]
+    for index in TensorScan.largestFirst(paths.map(CheckpointHasher.fileSize)) {
+      digests[paths[index]] = try scan.fileDigest(paths[index])
+    }
     for (file, path) in present {
       let size = FileSystem.size(of: path)
       if let expected = file.size, expected != size {
@@ -75,11 +118,16 @@ enum ManifestChecks {
     }
   }
 
-  private static func checkTensors(_ run: VerificationRun, _ manifest: ManifestDocument)
+  private static func checkTensors(_ run: VerificationRun, _ manifest: ManifestDocument, scan: TensorScan)
     throws(CheckpointError)
   {
-    let digests = try CheckpointHasher.tensorDigests(
-      run.checkpoint, reader: run.reader, progress: run.progress)
+    let tensors = run.checkpoint.tensors
+    var values: [String?] = Array(repeating: nil, count: tensors.count)
+    for index in TensorScan.largestFirst(tensors.map(\.byteCount)) {
+      values[index] = try scan.digest(of: tensors[index])
+    }
+    let digests = Dictionary(
+      zip(tensors.map(\.name), values.compactMap { $0 }), uniquingKeysWith: { first, _ in first })
     var listed = Set<String>()
     for entry in manifest.tensors {
       listed.insert(entry.name)

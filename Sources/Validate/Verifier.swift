@@ -99,13 +99,34 @@ public enum Verifier {
       run.skip(VerifierCompatibilityChecks.allIDs, table == nil ? noTable : reason)
     }
 
+    // The content and manifest checks read tensor and file bytes: what they need is planned
+    // here (recording nothing) and read in one concurrent pass before they run.
+    var embedding: VerifierCompatibilityChecks.EmbeddingComparison?
+    if options.scanContent, table != nil, let resolved {
+      embedding = VerifierCompatibilityChecks.embeddingComparison(run, verifier: resolved)
+    }
+    let manifestPath = ManifestChecks.manifestPath(run)
+    let manifest = manifestPath.map { ManifestChecks.prepare(run, manifestPath: $0) }
+    var request = TensorScan.Request()
+    if options.scanContent {
+      request.statistics = ContentChecks.tensors(run)
+      if case .compare(let draft, let verifier) = embedding {
+        request.uncountedDigests = [draft]
+        request.castDigest = (verifier, draft.dtype)
+      }
+    }
+    if let manifest {
+      (request.fileDigests, request.tensorDigests) = ManifestChecks.request(run, manifest)
+    }
+    let scan = TensorScan(request, reader: run.reader, progress: run.progress)
+
     if options.scanContent {
       // An embedding equal to the verifier's is trusted even if it looks like an init draw.
       var matchingVerifier: Set<String> = []
-      if table != nil, let resolved, try VerifierCompatibilityChecks.checkEmbeddingValues(run, verifier: resolved) {
+      if let embedding, try VerifierCompatibilityChecks.checkEmbeddingValues(run, embedding, scan: scan) {
         matchingVerifier.insert("embed_tokens.weight")
       }
-      try ContentChecks.check(run, matchingVerifier: matchingVerifier)
+      try ContentChecks.check(run, scan: scan, matchingVerifier: matchingVerifier)
       if let table { try VocabMapChecks.checkContent(run, table: table) }
     } else {
       run.skip(
@@ -113,9 +134,8 @@ public enum Verifier {
         "tensor values not read (pass --content)")
     }
 
-    let manifestPath = ManifestChecks.manifestPath(run)
-    if let manifestPath {
-      try ManifestChecks.check(run, manifestPath: manifestPath)
+    if let manifest {
+      try ManifestChecks.check(run, manifest, scan: scan)
     } else {
       let present = FileSystem.kind(of: joinPath(checkpoint.directory, ManifestChecks.fileName)) == .file
       run.skip(

@@ -163,42 +163,65 @@ enum VerifierCompatibilityChecks {
     }
   }
 
-  /// `verifier.embeddings-match`: compares the draft's `embed_tokens.weight` with the verifier's
-  /// embedding (content). Same dtype: XXH3 digests; F32 vs BF16: the F32 side rounded to BF16.
-  ///
-  /// - Returns: whether the embeddings were compared and are equal.
-  @discardableResult
-  static func checkEmbeddingValues(_ run: VerificationRun, verifier: ResolvedVerifier) throws(CheckpointError)
-    -> Bool
-  {
-    guard let draft = run.view.tensor(named: "embed_tokens.weight") else {
-      run.notApplicable([.verifierEmbeddingsMatch])  // the draft has no embed_tokens.weight
-      return false
-    }
+  /// What `verifier.embeddings-match` will compare, decided from headers alone (the verifier's
+  /// weights are opened, not read), so that the bytes can be read with the other content checks'.
+  enum EmbeddingComparison {
+    /// The draft has no `embed_tokens.weight`.
+    case notApplicable
+    /// The check cannot run, for this reason.
+    case skipped(String)
+    /// The draft's embedding against the verifier's, once cast to the draft's dtype.
+    case compare(draft: TensorInfo, verifier: TensorInfo)
+  }
+
+  /// Plans `verifier.embeddings-match` for the draft of `run` and `verifier`, recording nothing.
+  static func embeddingComparison(_ run: VerificationRun, verifier: ResolvedVerifier) -> EmbeddingComparison {
+    guard let draft = run.view.tensor(named: "embed_tokens.weight") else { return .notApplicable }
     let target: Checkpoint
     do {
       target = try CheckpointReader.open(verifier.directory)
     } catch {
-      run.skip([.verifierEmbeddingsMatch], "verifier weights unreadable: \(error.description)")
-      return false
+      return .skipped("verifier weights unreadable: \(error.description)")
     }
     guard let embedding = embeddingNames.lazy.compactMap({ target.tensor(named: $0) }).first else {
-      run.skip([.verifierEmbeddingsMatch], "verifier \(verifier.given) has no embed_tokens tensor")
-      return false
+      return .skipped("verifier \(verifier.given) has no embed_tokens tensor")
     }
     guard embedding.shape == draft.shape else {
-      run.skip([.verifierEmbeddingsMatch], "shapes differ (see verifier.embeddings-shape)")
-      return false
+      return .skipped("shapes differ (see verifier.embeddings-shape)")
     }
     guard EmbeddingDigest.castTargets.contains(draft.dtype), FloatDecoding.supports(embedding.dtype) else {
-      run.skip(
-        [.verifierEmbeddingsMatch],
+      return .skipped(
         "dtypes \(draft.dtype.rawValue) and \(embedding.dtype.rawValue) cannot be compared exactly")
+    }
+    return .compare(draft: draft, verifier: embedding)
+  }
+
+  /// `verifier.embeddings-match`: compares the draft's `embed_tokens.weight` with the verifier's
+  /// embedding (content), as planned by ``embeddingComparison(_:verifier:)``, from the digests in
+  /// `scan`: the XXH3 of the draft's bytes against that of the verifier's values cast to the
+  /// draft's dtype (its raw bytes when the dtypes agree).
+  ///
+  /// - Returns: whether the embeddings were compared and are equal.
+  @discardableResult
+  static func checkEmbeddingValues(_ run: VerificationRun, _ comparison: EmbeddingComparison, scan: TensorScan)
+    throws(CheckpointError) -> Bool
+  {
+    let draft: TensorInfo
+    let embedding: TensorInfo
+    switch comparison {
+    case .notApplicable:
+      run.notApplicable([.verifierEmbeddingsMatch])  // the draft has no embed_tokens.weight
       return false
+    case .skipped(let reason):
+      run.skip([.verifierEmbeddingsMatch], reason)
+      return false
+    case .compare(let draftTensor, let verifierTensor):
+      draft = draftTensor
+      embedding = verifierTensor
     }
     run.ran(.verifierEmbeddingsMatch)
-    let draftDigest = try CheckpointHasher.xxh3(of: draft, reader: run.reader)
-    let targetDigest = try EmbeddingDigest.digest(embedding, castTo: draft.dtype, reader: TensorReader())
+    let draftDigest = try scan.digest(of: draft)
+    let targetDigest = try scan.castDigest(of: embedding, to: draft.dtype)
     if draftDigest != targetDigest {
       run.report(
         .verifierEmbeddingsMatch, .warning, tensor: draft.name,
@@ -231,30 +254,22 @@ enum EmbeddingDigest {
     var hasher = XXH3Hasher()
     var buffer: [UInt8] = []
     let source = tensor.dtype
+    let vector = source == .BF16 && dtype == .F16 && vectorCast
     do {
       try reader.forEachChunk(of: tensor) { chunk in
-        if source == .BF16, dtype == .F16, vectorCast, chunk.count % 2 == 0 {
-          castBF16ToF16(chunk, into: &buffer)
-          buffer.withUnsafeBytes { hasher.update($0) }
-          return
-        }
-        buffer.removeAll(keepingCapacity: true)
-        FloatDecoding.forEach(chunk, dtype: source, start: 0) { value, _ in
-          switch dtype {
-          case .F32:
-            let bits = value.bitPattern
-            for shift in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(truncatingIfNeeded: bits >> shift)) }
-          case .BF16:
-            let bits = bf16(value)
-            buffer.append(UInt8(truncatingIfNeeded: bits))
-            buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
-          default:
-            let bits = f16(value)
-            buffer.append(UInt8(truncatingIfNeeded: bits))
-            buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
+        // Cache-sized pieces: the cast output is hashed while it is still in the L2 cache.
+        var start = 0
+        while start < chunk.count {
+          let stop = min(chunk.count, start + TensorScan.blockSize)
+          let block = UnsafeRawBufferPointer(rebasing: chunk[start..<stop])
+          if vector {
+            castBF16ToF16(block, into: &buffer)
+          } else {
+            cast(block, from: source, to: dtype, into: &buffer)
           }
+          buffer.withUnsafeBytes { hasher.update($0) }
+          start = stop
         }
-        buffer.withUnsafeBytes { hasher.update($0) }
       }
     } catch let error as CheckpointError {
       throw error
@@ -262,6 +277,33 @@ enum EmbeddingDigest {
       throw CheckpointError(.io, file: tensor.file, tensor: tensor.name, reason: "\(error)")
     }
     return hasher.finalizeHex()
+  }
+
+  /// `bytes` (whole `source` elements) decoded and re-encoded as `target` (F32, else BF16 or F16
+  /// by ``bf16(_:)`` and ``f16(_:)``) into `buffer`, one element at a time.
+  static func cast(
+    _ bytes: UnsafeRawBufferPointer, from source: DType, to target: DType, into buffer: inout [UInt8]
+  ) {
+    guard FloatDecoding.supports(source) else { return buffer.removeAll() }
+    let count = bytes.count / ((source.bitsPerElement + 7) / 8)
+    let size = target == .F32 ? 4 : 2
+    if buffer.count != count * size { buffer = [UInt8](repeating: 0, count: count * size) }
+    buffer.withUnsafeMutableBytes { out in
+      switch target {
+      case .F32:
+        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
+          out.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+        }
+      case .BF16:
+        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
+          out.storeBytes(of: bf16(value).littleEndian, toByteOffset: index * 2, as: UInt16.self)
+        }
+      default:
+        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
+          out.storeBytes(of: f16(value).littleEndian, toByteOffset: index * 2, as: UInt16.self)
+        }
+      }
+    }
   }
 
   /// Whether the CPU's F16C conversion is available (see CFloatCast).
@@ -281,10 +323,12 @@ enum EmbeddingDigest {
         let brain = UInt16(littleEndian: chunk.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self))
         out.storeBytes(of: f16(Float(bitPattern: UInt32(brain) << 16)).littleEndian, toByteOffset: index * 2, as: UInt16.self)
       }
+      // A select on every element rather than a branch: the loop vectorises.
       let halves = out.bindMemory(to: UInt16.self)
       for index in 0..<bulk {
         let half = UInt16(littleEndian: halves[index])
-        if half & 0x7C00 == 0x7C00 && half & 0x03FF != 0 { halves[index] = ((half & 0x8000) | 0x7E00).littleEndian }
+        let isNaN = half & 0x7FFF > 0x7C00
+        halves[index] = (isNaN ? (half & 0x8000) | 0x7E00 : half).littleEndian
       }
     }
   }

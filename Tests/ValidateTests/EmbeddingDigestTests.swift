@@ -64,6 +64,59 @@ import Testing
       try EmbeddingDigest.digest(infos[2], castTo: .BF16, reader: reader)
         == CheckpointHasher.xxh3(of: infos[0], reader: reader))
   }
+  @Test(
+    "the element cast writes what bf16(_:) and f16(_:) give for every decoded value",
+    arguments: [DType.F16, .BF16, .F32, .F64], [DType.F32, .BF16, .F16])
+  func elementCast(source: DType, target: DType) throws {
+    var bytes: [UInt8] = []
+    for value in Self.samples {
+      switch source {
+      case .F64: withUnsafeBytes(of: Double(value).bitPattern.littleEndian) { bytes += $0 }
+      default:
+        bytes += TensorSpec(name: "v", dtype: source, shape: [1], values: .floats([value])).encoded()
+      }
+    }
+    var buffer: [UInt8] = [1, 2, 3]
+    bytes.withUnsafeBytes { EmbeddingDigest.cast($0, from: source, to: target, into: &buffer) }
+    var expected: [UInt8] = []
+    bytes.withUnsafeBytes { raw in
+      FloatDecoding.forEach(raw, dtype: source, start: 0) { value, _ in
+        switch target {
+        case .F32: withUnsafeBytes(of: value.bitPattern.littleEndian) { expected += $0 }
+        case .BF16: withUnsafeBytes(of: EmbeddingDigest.bf16(value).littleEndian) { expected += $0 }
+        default: withUnsafeBytes(of: EmbeddingDigest.f16(value).littleEndian) { expected += $0 }
+        }
+      }
+    }
+    #expect(expected.count == Self.samples.count * (target == .F32 ? 4 : 2))
+    #expect(buffer == expected)
+  }
+
+  @Test("a cast digest over many blocks equals the digest of the cast tensor")
+  func castDigestAcrossBlocks() throws {
+    let root = try SafetensorsFixture.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    var noise = DraftFixtures.Noise("blocks")
+    let count = 3 * TensorScan.blockSize / 4 + 7  // F32: three blocks and a part
+    // BF16-exact values, so that the BF16 fixture (written by truncation) holds them unrounded.
+    let values = (0..<count).map { _ in Float(bitPattern: (noise.next() - 0.5).bitPattern & 0xFFFF_0000) }
+    let wide = TensorSpec(name: "w", dtype: .F32, shape: [count], values: .floats(values))
+    let half = TensorSpec(name: "h", dtype: .F16, shape: [count], values: .floats(values))
+    let brain = TensorSpec(name: "b", dtype: .BF16, shape: [count], values: .floats(values))
+    let infos = try SafetensorsFixture.write(
+      [wide, half, brain], to: root.appendingPathComponent("t.safetensors"))
+    let reader = TensorReader()
+    #expect(
+      try EmbeddingDigest.digest(infos[0], castTo: .F16, reader: reader)
+        == CheckpointHasher.xxh3(of: infos[1], reader: reader))
+    #expect(
+      try EmbeddingDigest.digest(infos[0], castTo: .BF16, reader: reader)
+        == CheckpointHasher.xxh3(of: infos[2], reader: reader))
+    #expect(
+      try EmbeddingDigest.digest(infos[2], castTo: .F32, reader: reader)
+        == CheckpointHasher.xxh3(of: infos[0], reader: reader))
+  }
+
   @Test("the block BF16 → F16 cast equals f16(_:) of every element, for every BF16 bit pattern")
   func blockCastMatchesElementCast() {
     // Every pattern plus 5 more, so the tail after the blocks of 8 is exercised too.
