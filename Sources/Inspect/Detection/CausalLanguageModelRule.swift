@@ -2,7 +2,8 @@ extension FormatDetector {
   /// A plain Hugging Face causal LM (a verifier): `<p>layers.N.*` decoder layers that all have
   /// `input_layernorm` and take hidden-wide inputs, a final `<p>norm.weight`, and no `fc`.
   static func causalLanguageModel(_ context: DetectionContext) -> Detection? {
-    guard !context.names.contains(where: { $0 == "fc.weight" || $0.hasSuffix(".fc.weight") }),
+    let fcSuffix = TensorNamePattern(".fc.weight")
+    guard !context.names.contains(where: { $0 == "fc.weight" || fcSuffix.isSuffix(of: $0) }),
       let scope = context.names.lazy.compactMap(decoderScope).first
     else { return nil }
     let layers = context.layerIndices(under: scope)

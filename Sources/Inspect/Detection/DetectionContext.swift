@@ -8,24 +8,35 @@ struct DetectionContext: Sendable {
   let config: ModelConfig?
   /// The prefix stripped from the names, if any.
   let prefix: String?
-  let tensors: [String: TensorInfo]
-  /// Tensor names (after stripping), sorted.
+  /// Tensor names (after stripping), sorted, each once.
   let names: [String]
+  /// For each of ``names``, the position of its tensor in `checkpoint.tensors`; `nil` when
+  /// the two line up one to one.
+  private let positions: [Int]?
+
+  // Tensors are looked up by binary search over the sorted names and read in place from the
+  // checkpoint: no per-name dictionary or copy of the tensor list is built, which is what
+  // detection time on 100,000-tensor checkpoints went to.
 
   init(_ checkpoint: Checkpoint) {
-    // The checkpoint's tensors are already sorted by name: keep that order (first of duplicates).
-    var tensors: [String: TensorInfo] = [:]
-    tensors.reserveCapacity(checkpoint.tensors.count)
+    // The checkpoint's tensors are sorted by name; keep the first of equal names.
+    let tensors = checkpoint.tensors
     var names: [String] = []
-    names.reserveCapacity(checkpoint.tensors.count)
-    for tensor in checkpoint.tensors where tensors[tensor.name] == nil {
-      tensors[tensor.name] = tensor
+    names.reserveCapacity(tensors.count)
+    var positions: [Int]?
+    for (position, tensor) in tensors.enumerated() {
+      if let last = names.last, !(last < tensor.name) {
+        if positions == nil { positions = Array(0..<position) }
+        continue
+      }
       names.append(tensor.name)
+      positions?.append(position)
     }
-    self.init(checkpoint: checkpoint, prefix: nil, tensors: tensors, sortedNames: names)
+    self.init(checkpoint: checkpoint, prefix: nil, names: names, positions: positions)
   }
 
-  private init(checkpoint: Checkpoint, prefix: String?, tensors: [String: TensorInfo], sortedNames: [String]? = nil) {
+  /// A view of `checkpoint` whose `names` (sorted, distinct) name the tensors at `positions`.
+  private init(checkpoint: Checkpoint, prefix: String?, names: [String], positions: [Int]?) {
     self.checkpoint = checkpoint
     if let json = checkpoint.config, json.objectMembers != nil {
       config = ModelConfig(json)
@@ -33,8 +44,28 @@ struct DetectionContext: Sendable {
       config = nil
     }
     self.prefix = prefix
-    self.tensors = tensors
-    names = sortedNames ?? tensors.keys.sorted()
+    self.names = names
+    self.positions = positions
+  }
+
+  /// A view named by `pairs` (names in any order, possibly repeated; for a repeated name the
+  /// pair that comes last in `pairs` wins, as an assignment to a dictionary would decide).
+  private init(checkpoint: Checkpoint, prefix: String?, pairs: [(name: String, position: Int)]) {
+    let ordered = pairs.enumerated().sorted { lhs, rhs in
+      lhs.element.name < rhs.element.name
+        || (!(rhs.element.name < lhs.element.name) && lhs.offset < rhs.offset)
+    }.map(\.element)
+    var names: [String] = []
+    var positions: [Int] = []
+    for pair in ordered {
+      if let last = names.last, !(last < pair.name) {
+        positions[positions.count - 1] = pair.position
+        continue
+      }
+      names.append(pair.name)
+      positions.append(pair.position)
+    }
+    self.init(checkpoint: checkpoint, prefix: prefix, names: names, positions: positions)
   }
 
   /// The same checkpoint with a common wrapper prefix removed, when every tensor name except
@@ -51,37 +82,48 @@ struct DetectionContext: Sendable {
       guard names.allSatisfy({ $0.utf8.starts(with: prefixBytes) || $0.utf8.starts(with: headBytes) }),
         names.contains(where: { $0.utf8.starts(with: prefixBytes) })
       else { continue }
-      var stripped: [String: TensorInfo] = [:]
-      stripped.reserveCapacity(names.count)
       // Removing a common prefix keeps sorted names sorted, so the stripped names and the
       // untouched `lm_head.*` names are two sorted runs: merge them instead of sorting again.
-      var shortened: [String] = []
-      var kept: [String] = []
+      var shortened: [(name: String, position: Int)] = []
+      var kept: [(name: String, position: Int)] = []
       shortened.reserveCapacity(names.count)
-      for name in names {
-        let hasCandidate = name.utf8.starts(with: prefixBytes)
-        let short = hasCandidate ? String(Substring(name.utf8.dropFirst(prefixBytes.count))) : name
-        guard !short.isEmpty, stripped[short] == nil, let info = tensors[name] else { continue candidates }
-        stripped[short] = info
-        if hasCandidate { shortened.append(short) } else { kept.append(short) }
+      for (index, name) in names.enumerated() {
+        let position = self.position(at: index)
+        if name.utf8.starts(with: prefixBytes) {
+          let short = String(Substring(name.utf8.dropFirst(prefixBytes.count)))
+          guard !short.isEmpty else { continue candidates }
+          shortened.append((short, position))
+        } else {
+          kept.append((name, position))
+        }
       }
+      let merged = Self.merge(shortened, kept)
+      // Sorted and distinct: every name before the next. Otherwise stripping made a name
+      // twice (rejecting the prefix), or the merge was not in order after all.
+      if zip(merged, merged.dropFirst()).allSatisfy({ $0.name < $1.name }) {
+        return DetectionContext(
+          checkpoint: checkpoint, prefix: candidate, names: merged.map(\.name), positions: merged.map(\.position))
+      }
+      let sorted = merged.sorted { $0.name < $1.name }
+      guard zip(sorted, sorted.dropFirst()).allSatisfy({ $0.name < $1.name }) else { continue }
       return DetectionContext(
-        checkpoint: checkpoint, prefix: candidate, tensors: stripped,
-        sortedNames: Self.merge(shortened, kept))
+        checkpoint: checkpoint, prefix: candidate, names: sorted.map(\.name), positions: sorted.map(\.position))
     }
     return nil
   }
 
-  /// Two sorted arrays merged into one sorted array.
-  static func merge(_ lhs: [String], _ rhs: [String]) -> [String] {
+  /// Two arrays sorted by name merged into one sorted array.
+  static func merge(
+    _ lhs: [(name: String, position: Int)], _ rhs: [(name: String, position: Int)]
+  ) -> [(name: String, position: Int)] {
     guard !rhs.isEmpty else { return lhs }
     guard !lhs.isEmpty else { return rhs }
-    var merged: [String] = []
+    var merged: [(name: String, position: Int)] = []
     merged.reserveCapacity(lhs.count + rhs.count)
     var left = 0
     var right = 0
     while left < lhs.count && right < rhs.count {
-      if rhs[right] < lhs[left] {
+      if rhs[right].name < lhs[left].name {
         merged.append(rhs[right])
         right += 1
       } else {
@@ -97,18 +139,48 @@ struct DetectionContext: Sendable {
   /// The tensors whose names start with `scope`, with `scope` removed (for example the
   /// `eagle_module.` part of a ModelOpt training checkpoint).
   func scoped(to scope: String) -> DetectionContext {
-    var inner: [String: TensorInfo] = [:]
-    for name in names where name.hasPrefix(scope) && name.count > scope.count {
-      inner[String(name.dropFirst(scope.count))] = tensors[name]
+    var pairs: [(name: String, position: Int)] = []
+    for (index, name) in names.enumerated() where name.hasPrefix(scope) && name.count > scope.count {
+      pairs.append((String(name.dropFirst(scope.count)), position(at: index)))
     }
-    return DetectionContext(checkpoint: checkpoint, prefix: scope, tensors: inner)
+    return DetectionContext(checkpoint: checkpoint, prefix: scope, pairs: pairs)
   }
 
   // MARK: Names and shapes
 
-  func has(_ name: String) -> Bool { tensors[name] != nil }
+  /// The position in `checkpoint.tensors` of the tensor `names[index]`.
+  private func position(at index: Int) -> Int {
+    positions?[index] ?? index
+  }
 
-  func shape(_ name: String) -> [Int]? { tensors[name]?.shape }
+  /// The index of `name` in ``names``, by binary search.
+  private func index(of name: String) -> Int? {
+    var low = 0
+    var high = names.count
+    while low < high {
+      let middle = (low + high) / 2
+      if names[middle] < name { low = middle + 1 } else { high = middle }
+    }
+    return low < names.count && names[low] == name ? low : nil
+  }
+
+  /// The tensor named `name` (after stripping), if present.
+  func tensor(_ name: String) -> TensorInfo? {
+    index(of: name).map { checkpoint.tensors[position(at: $0)] }
+  }
+
+  /// The dtype of every tensor, in name order.
+  var dtypes: LazyMapSequence<Range<Int>, DType> {
+    let tensors = checkpoint.tensors
+    let positions = positions
+    return (0..<names.count).lazy.map { tensors[positions?[$0] ?? $0].dtype }
+  }
+
+  func has(_ name: String) -> Bool { index(of: name) != nil }
+
+  func shape(_ name: String) -> [Int]? {
+    index(of: name).map { checkpoint.tensors[position(at: $0)].shape }
+  }
 
   /// `shape[0]` (out features of a Linear weight, length of a vector).
   func rows(_ name: String) -> Int? {
@@ -123,11 +195,19 @@ struct DetectionContext: Sendable {
   }
 
   func anyName(hasPrefix start: String) -> Bool {
-    names.contains { $0.hasPrefix(start) }
+    let pattern = TensorNamePattern(start)
+    return names.contains(where: pattern.isPrefix)
   }
 
   func names(hasPrefix start: String) -> [String] {
-    names.filter { $0.hasPrefix(start) }
+    let pattern = TensorNamePattern(start)
+    return names.filter(pattern.isPrefix)
+  }
+
+  /// The first name (in order) ending in `end`.
+  func firstName(hasSuffix end: String) -> String? {
+    let pattern = TensorNamePattern(end)
+    return names.first(where: pattern.isSuffix)
   }
 
   /// `name [d0, d1]`, or just the name when absent.
@@ -138,7 +218,7 @@ struct DetectionContext: Sendable {
 
   /// `name [d0] DTYPE`.
   func describedWithDType(_ name: String) -> String {
-    guard let info = tensors[name] else { return name }
+    guard let info = tensor(name) else { return name }
     return "\(name) \(Self.shapeText(info.shape)) \(info.dtype.rawValue)"
   }
 
@@ -154,7 +234,8 @@ struct DetectionContext: Sendable {
     var indices = Set<Int>()
     let marker = Array(component.utf8)
     let skip = start.utf8.count
-    for var name in names where name.hasPrefix(start) {
+    let startPattern = TensorNamePattern(start)
+    for var name in names where startPattern.isPrefix(of: name) {
       name.withUTF8 { text in
         var segmentStart = skip
         var previousWasMarker = false
@@ -162,7 +243,7 @@ struct DetectionContext: Sendable {
         while position <= text.count {
           if position == text.count || text[position] == UInt8(ascii: ".") {
             let segment = UnsafeBufferPointer(rebasing: text[segmentStart..<position])
-            if previousWasMarker, let index = Int(String(decoding: segment, as: UTF8.self)), index >= 0 {
+            if previousWasMarker, let index = TensorNamePattern.integer(segment), index >= 0 {
               indices.insert(index)
             }
             previousWasMarker = position < text.count && segment.elementsEqual(marker)
