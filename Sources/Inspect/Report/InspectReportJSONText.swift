@@ -47,32 +47,50 @@ extension InspectReport {
       writer.raw("[]")
       return
     }
-    writer.open(0x5B)
-    for (index, tensor) in tensors.enumerated() {
-      writer.newlineIndent(4, comma: index > 0)
-      writer.open(0x7B)
-      writer.memberPrefix(key: "name", indent: 6, first: true)
-      writer.string(tensor.name)
-      writer.memberPrefix(key: "dtype", indent: 6, first: false)
-      writer.string(tensor.dtype.rawValue)
-      writer.memberPrefix(key: "shape", indent: 6, first: false)
-      if tensor.shape.isEmpty {
+    // The fixed parts of each entry as prepared bytes: this list is most of the document for
+    // large checkpoints, so each entry is a few block copies plus its values.
+    let firstOpen = Array("[\n    {\n      \"name\": ".utf8)
+    let nextOpen = Array(",\n    {\n      \"name\": ".utf8)
+    let dtypeKey = Array(",\n      \"dtype\": ".utf8)
+    let shapeKey = Array(",\n      \"shape\": ".utf8)
+    let firstDimension = Array("[\n        ".utf8)
+    let nextDimension = Array(",\n        ".utf8)
+    let shapeClose = Array("\n      ]".utf8)
+    let parametersKey = Array(",\n      \"parameters\": ".utf8)
+    let bytesKey = Array(",\n      \"bytes\": ".utf8)
+    let fileKey = Array(",\n      \"file\": ".utf8)
+    let entryClose = Array("\n    }".utf8)
+    var lastFile: String?
+    var lastFileJSON: [UInt8] = []
+    for index in tensors.indices {
+      writer.bytes.append(contentsOf: index == 0 ? firstOpen : nextOpen)
+      writer.string(tensors[index].name)
+      writer.bytes.append(contentsOf: dtypeKey)
+      writer.string(tensors[index].dtype.rawValue)
+      writer.bytes.append(contentsOf: shapeKey)
+      if tensors[index].shape.isEmpty {
         writer.raw("[]")
       } else {
-        writer.open(0x5B)
-        for (position, dimension) in tensor.shape.enumerated() {
-          writer.newlineIndent(8, comma: position > 0)
+        for (position, dimension) in tensors[index].shape.enumerated() {
+          writer.bytes.append(contentsOf: position == 0 ? firstDimension : nextDimension)
           writer.integer(dimension)
         }
-        writer.close(0x5D, indent: 6)
+        writer.bytes.append(contentsOf: shapeClose)
       }
-      writer.memberPrefix(key: "parameters", indent: 6, first: false)
-      writer.integer(tensor.parameters)
-      writer.memberPrefix(key: "bytes", indent: 6, first: false)
-      writer.integer(tensor.bytes)
-      writer.memberPrefix(key: "file", indent: 6, first: false)
-      writer.string(tensor.file)
-      writer.close(0x7D, indent: 4)
+      writer.bytes.append(contentsOf: parametersKey)
+      writer.integer(tensors[index].parameters)
+      writer.bytes.append(contentsOf: bytesKey)
+      writer.integer(tensors[index].bytes)
+      writer.bytes.append(contentsOf: fileKey)
+      // Neighbouring tensors mostly share a file: quote its name once per run.
+      if tensors[index].file != lastFile {
+        lastFile = tensors[index].file
+        var quoted = PrettyJSONBytes()
+        quoted.string(tensors[index].file)
+        lastFileJSON = quoted.bytes
+      }
+      writer.bytes.append(contentsOf: lastFileJSON)
+      writer.bytes.append(contentsOf: entryClose)
       afterEach(&writer)
     }
     writer.close(0x5D, indent: 2)
@@ -119,24 +137,31 @@ struct PrettyJSONBytes {
     bytes.append(0x20)
   }
 
+  /// The decimal digits of `value`, as `String(value)` spells them.
   mutating func integer(_ value: Int) {
     if value >= 0, value < 10 {
       bytes.append(0x30 + UInt8(value))
-    } else {
-      bytes.append(contentsOf: String(value).utf8)
+      return
     }
+    if value < 0 { bytes.append(0x2D) }
+    var magnitude = value.magnitude
+    let start = bytes.count
+    repeat {
+      bytes.append(0x30 + UInt8(magnitude % 10))
+      magnitude /= 10
+    } while magnitude > 0
+    bytes[start...].reverse()
   }
 
   mutating func string(_ text: String) {
-    var text = text
-    let plain = text.withUTF8 { utf8 in
-      guard utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else { return false }
+    let plain = text.utf8.withContiguousStorageIfAvailable { utf8 in
+      for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
       bytes.append(0x22)
       bytes.append(contentsOf: utf8)
       bytes.append(0x22)
       return true
     }
-    if !plain { bytes.append(contentsOf: JSONWriter.quote(text).utf8) }
+    if plain != true { bytes.append(contentsOf: JSONWriter.quote(text).utf8) }
   }
 
   /// Any value, with nested lines indented relative to `indent` (the indent of the line the
