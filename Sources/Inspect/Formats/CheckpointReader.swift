@@ -138,8 +138,19 @@ public enum CheckpointReader {
         tensorsByShard[shard] = contents.tensors
         if !listed.contains(shard) { listed.append(shard) }
       }
-      try index.verify(tensorsByShard: tensorsByShard, shardPaths: shardPaths)
-      for shard in index.shards { tensors += tensorsByShard[shard] ?? [] }
+      let positions = try index.entryPositions(tensorsByShard: tensorsByShard, shardPaths: shardPaths)
+      // Verified: each index entry is named by exactly one shard tensor. Laid out by entry
+      // position, the tensors come out in name order and Checkpoint need not sort them.
+      tensors = Array(unsafeUninitializedCapacity: index.entries.count) { buffer, count in
+        count = 0
+        guard let base = buffer.baseAddress else { return }
+        for (shard, shardPositions) in zip(index.shards, positions) {
+          for (tensor, position) in zip(tensorsByShard[shard] ?? [], shardPositions) {
+            (base + position).initialize(to: tensor)
+          }
+        }
+        count = index.entries.count
+      }
     case .files(let names):
       var owner: [String: String] = [:]
       for name in names {

@@ -57,27 +57,42 @@ struct JSONByteCursor {
 
   /// Consumes the string literal `"text"` (no escapes) if it is next, byte for byte.
   mutating func consumePlainString(equalTo text: String) -> Bool {
-    var text = text
-    return text.withUTF8 { expected in
-      let end = position + expected.count + 2
-      guard end <= bytes.count, bytes[position] == 0x22, bytes[end - 1] == 0x22,
-        UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<(end - 1)]).elementsEqual(expected)
-      else { return false }
-      position = end
-      return true
-    }
+    let matched = text.utf8.withContiguousStorageIfAvailable { consumeQuoted(UnsafeRawBufferPointer($0)) }
+    if let matched { return matched }
+    return Array(text.utf8).withUnsafeBytes { consumeQuoted($0) }
   }
 
   /// Consumes the string literal `"text"` if it is next, byte for byte.
   mutating func consumePlainString(equalTo text: StaticString) -> Bool {
-    text.withUTF8Buffer { expected in
-      let end = position + expected.count + 2
-      guard end <= bytes.count, bytes[position] == 0x22, bytes[end - 1] == 0x22,
-        UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<(end - 1)]).elementsEqual(expected)
-      else { return false }
-      position = end
-      return true
+    text.withUTF8Buffer { consumeQuoted(UnsafeRawBufferPointer($0)) }
+  }
+
+  /// Consumes `"` + `expected` + `"` if those bytes are next.
+  private mutating func consumeQuoted(_ expected: UnsafeRawBufferPointer) -> Bool {
+    let end = position + expected.count + 2
+    guard end <= bytes.count, bytes[position] == 0x22, bytes[end - 1] == 0x22 else { return false }
+    // A plain loop: the generic elementsEqual was a visible cost at one call per tensor field.
+    for offset in 0..<expected.count where bytes[position + 1 + offset] != expected[offset] { return false }
+    position = end
+    return true
+  }
+
+  /// The bytes of a string without escapes or control characters, without making a `String`
+  /// (the caller matches them against known spellings).
+  mutating func scanPlainStringBytes() -> UnsafeRawBufferPointer? {
+    guard consume(0x22) else { return nil }
+    let start = position
+    while position < bytes.count {
+      let byte = bytes[position]
+      if byte == 0x22 {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+        position += 1
+        return slice
+      }
+      if byte == 0x5C || byte < 0x20 { return nil }
+      position += 1
     }
+    return nil
   }
 
   /// A non-negative integer literal without leading zeros, fraction or exponent, fitting `Int`.

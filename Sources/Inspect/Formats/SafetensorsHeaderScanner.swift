@@ -113,14 +113,16 @@ struct SafetensorsHeaderScanner {
       skipWhitespace()
       switch field {
       case .dtype:
-        guard dtype == nil, let name = scanPlainString(), let value = DType(rawValue: name) else { return nil }
+        guard dtype == nil, let name = cursor.scanPlainStringBytes(), let value = Self.dtype(spelled: name) else {
+          return nil
+        }
         dtype = value
       case .shape:
         guard shape == nil, let dimensions = scanIntegerArray() else { return nil }
         shape = dimensions
       case .dataOffsets:
-        guard offsets == nil, let pair = scanIntegerArray(), pair.count == 2 else { return nil }
-        offsets = (pair[0], pair[1])
+        guard offsets == nil, let pair = scanIntegerPair() else { return nil }
+        offsets = pair
       }
       skipWhitespace()
       guard consume(index < 2 ? 0x2C : 0x7D) else { return nil }
@@ -148,6 +150,35 @@ struct SafetensorsHeaderScanner {
       if consume(0x7D) { return map }
       return nil
     }
+  }
+
+  /// The safetensors spellings of every dtype, as bytes.
+  private static let dtypeSpellings: [(bytes: [UInt8], dtype: DType)] = DType.allCases.map {
+    (Array($0.rawValue.utf8), $0)
+  }
+
+  /// The dtype spelled exactly `name` (as `DType(rawValue:)` would read it), matched on bytes
+  /// so that no string is made per tensor.
+  private static func dtype(spelled name: UnsafeRawBufferPointer) -> DType? {
+    candidates: for candidate in dtypeSpellings where candidate.bytes.count == name.count {
+      for offset in 0..<name.count where name[offset] != candidate.bytes[offset] { continue candidates }
+      return candidate.dtype
+    }
+    return nil
+  }
+
+  /// `[b, e]`: exactly two integers as ``scanIntegerArray()`` reads them, without an array.
+  private mutating func scanIntegerPair() -> (Int, Int)? {
+    guard consume(0x5B) else { return nil }
+    skipWhitespace()
+    guard let first = scanInteger() else { return nil }
+    skipWhitespace()
+    guard consume(0x2C) else { return nil }
+    skipWhitespace()
+    guard let second = scanInteger() else { return nil }
+    skipWhitespace()
+    guard consume(0x5D) else { return nil }
+    return (first, second)
   }
 
   /// `[n, n, ...]` of non-negative integer literals without leading zeros, each fitting `Int`.
