@@ -8,35 +8,19 @@ struct DetectionContext: Sendable {
   let config: ModelConfig?
   /// The prefix stripped from the names, if any.
   let prefix: String?
-  /// Tensor names (after stripping), sorted, each once.
-  let names: [String]
-  /// For each of ``names``, the position of its tensor in `checkpoint.tensors`; `nil` when
-  /// the two line up one to one.
-  private let positions: [Int]?
-
-  // Tensors are looked up by binary search over the sorted names and read in place from the
-  // checkpoint: no per-name dictionary or copy of the tensor list is built, which is what
-  // detection time on 100,000-tensor checkpoints went to.
+  /// Tensor names (after stripping), sorted, each once, with where their tensors are.
+  ///
+  /// Tensors are read in place from the checkpoint through ``TensorNameTable``: no per-name
+  /// dictionary, `String` or copy of the tensor list is made, which is what detection time
+  /// on 100,000-tensor checkpoints went to.
+  let names: TensorNameTable
 
   init(_ checkpoint: Checkpoint) {
-    // The checkpoint's tensors are sorted by name; keep the first of equal names.
-    let tensors = checkpoint.tensors
-    var names: [String] = []
-    names.reserveCapacity(tensors.count)
-    var positions: [Int]?
-    for (position, tensor) in tensors.enumerated() {
-      if let last = names.last, !(last < tensor.name) {
-        if positions == nil { positions = Array(0..<position) }
-        continue
-      }
-      names.append(tensor.name)
-      positions?.append(position)
-    }
-    self.init(checkpoint: checkpoint, prefix: nil, names: names, positions: positions)
+    // The checkpoint's tensors are sorted by name; the table keeps the first of equal names.
+    self.init(checkpoint: checkpoint, prefix: nil, names: TensorNameTable(sortedTensors: checkpoint.tensors))
   }
 
-  /// A view of `checkpoint` whose `names` (sorted, distinct) name the tensors at `positions`.
-  private init(checkpoint: Checkpoint, prefix: String?, names: [String], positions: [Int]?) {
+  private init(checkpoint: Checkpoint, prefix: String?, names: TensorNameTable) {
     self.checkpoint = checkpoint
     if let json = checkpoint.config, json.objectMembers != nil {
       config = ModelConfig(json)
@@ -45,27 +29,6 @@ struct DetectionContext: Sendable {
     }
     self.prefix = prefix
     self.names = names
-    self.positions = positions
-  }
-
-  /// A view named by `pairs` (names in any order, possibly repeated; for a repeated name the
-  /// pair that comes last in `pairs` wins, as an assignment to a dictionary would decide).
-  private init(checkpoint: Checkpoint, prefix: String?, pairs: [(name: String, position: Int)]) {
-    let ordered = pairs.enumerated().sorted { lhs, rhs in
-      lhs.element.name < rhs.element.name
-        || (!(rhs.element.name < lhs.element.name) && lhs.offset < rhs.offset)
-    }.map(\.element)
-    var names: [String] = []
-    var positions: [Int] = []
-    for pair in ordered {
-      if let last = names.last, !(last < pair.name) {
-        positions[positions.count - 1] = pair.position
-        continue
-      }
-      names.append(pair.name)
-      positions.append(pair.position)
-    }
-    self.init(checkpoint: checkpoint, prefix: prefix, names: names, positions: positions)
   }
 
   /// The same checkpoint with a common wrapper prefix removed, when every tensor name except
@@ -73,113 +36,60 @@ struct DetectionContext: Sendable {
   /// `model.`) and stripping creates no duplicate names; `nil` otherwise.
   func strippingPrefix() -> DetectionContext? {
     guard prefix == nil, !names.isEmpty else { return nil }
-    candidates: for candidate in Self.strippablePrefixes {
-      // The all-names test first: it stops at the first name without the prefix.
-      // Byte-wise prefix tests: the prefixes are ASCII, and String.hasPrefix's Unicode-aware
-      // comparison was a large part of detection time on 100,000 names.
-      let prefixBytes = candidate.utf8
-      let headBytes = "lm_head.".utf8
-      guard names.allSatisfy({ $0.utf8.starts(with: prefixBytes) || $0.utf8.starts(with: headBytes) }),
-        names.contains(where: { $0.utf8.starts(with: prefixBytes) })
+    let head = Array("lm_head.".utf8)
+    for candidate in Self.strippablePrefixes {
+      // Byte-wise prefix tests, as before: the prefixes are ASCII.
+      let prefixBytes = Array(candidate.utf8)
+      guard !names.contains(where: { !Self.starts($0, with: prefixBytes) && !Self.starts($0, with: head) }),
+        names.contains(where: { Self.starts($0, with: prefixBytes) }),
+        let stripped = names.strippingPrefix(prefixBytes)
       else { continue }
-      // Removing a common prefix keeps sorted names sorted, so the stripped names and the
-      // untouched `lm_head.*` names are two sorted runs: merge them instead of sorting again.
-      var shortened: [(name: String, position: Int)] = []
-      var kept: [(name: String, position: Int)] = []
-      shortened.reserveCapacity(names.count)
-      for (index, name) in names.enumerated() {
-        let position = self.position(at: index)
-        if name.utf8.starts(with: prefixBytes) {
-          let short = String(Substring(name.utf8.dropFirst(prefixBytes.count)))
-          guard !short.isEmpty else { continue candidates }
-          shortened.append((short, position))
-        } else {
-          kept.append((name, position))
-        }
-      }
-      let merged = Self.merge(shortened, kept)
-      // Sorted and distinct: every name before the next. Otherwise stripping made a name
-      // twice (rejecting the prefix), or the merge was not in order after all.
-      if zip(merged, merged.dropFirst()).allSatisfy({ $0.name < $1.name }) {
-        return DetectionContext(
-          checkpoint: checkpoint, prefix: candidate, names: merged.map(\.name), positions: merged.map(\.position))
-      }
-      let sorted = merged.sorted { $0.name < $1.name }
-      guard zip(sorted, sorted.dropFirst()).allSatisfy({ $0.name < $1.name }) else { continue }
-      return DetectionContext(
-        checkpoint: checkpoint, prefix: candidate, names: sorted.map(\.name), positions: sorted.map(\.position))
+      return DetectionContext(checkpoint: checkpoint, prefix: candidate, names: stripped)
     }
     return nil
   }
 
-  /// Two arrays sorted by name merged into one sorted array.
-  static func merge(
-    _ lhs: [(name: String, position: Int)], _ rhs: [(name: String, position: Int)]
-  ) -> [(name: String, position: Int)] {
-    guard !rhs.isEmpty else { return lhs }
-    guard !lhs.isEmpty else { return rhs }
-    var merged: [(name: String, position: Int)] = []
-    merged.reserveCapacity(lhs.count + rhs.count)
-    var left = 0
-    var right = 0
-    while left < lhs.count && right < rhs.count {
-      if rhs[right].name < lhs[left].name {
-        merged.append(rhs[right])
-        right += 1
-      } else {
-        merged.append(lhs[left])
-        left += 1
-      }
-    }
-    merged += lhs[left...]
-    merged += rhs[right...]
-    return merged
+  /// Whether `name`'s bytes begin with `prefix`'s.
+  private static func starts(_ name: UnsafeBufferPointer<UInt8>, with prefix: [UInt8]) -> Bool {
+    guard name.count >= prefix.count else { return false }
+    for offset in 0..<prefix.count where name[offset] != prefix[offset] { return false }
+    return true
   }
 
   /// The tensors whose names start with `scope`, with `scope` removed (for example the
   /// `eagle_module.` part of a ModelOpt training checkpoint).
   func scoped(to scope: String) -> DetectionContext {
-    var pairs: [(name: String, position: Int)] = []
-    for (index, name) in names.enumerated() where name.hasPrefix(scope) && name.count > scope.count {
-      pairs.append((String(name.dropFirst(scope.count)), position(at: index)))
+    let pattern = TensorNamePattern(scope)
+    var inner: [String] = []
+    var positions: [Int] = []
+    names.forEachName { index, bytes in
+      guard pattern.isPrefix(of: bytes) else { return }
+      let name = names[index]
+      guard name.count > scope.count else { return }
+      inner.append(String(name.dropFirst(scope.count)))
+      positions.append(names.position(at: index))
     }
-    return DetectionContext(checkpoint: checkpoint, prefix: scope, pairs: pairs)
+    return DetectionContext(
+      checkpoint: checkpoint, prefix: scope, names: TensorNameTable(names: inner, positions: positions))
   }
 
   // MARK: Names and shapes
 
-  /// The position in `checkpoint.tensors` of the tensor `names[index]`.
-  private func position(at index: Int) -> Int {
-    positions?[index] ?? index
-  }
-
-  /// The index of `name` in ``names``, by binary search.
-  private func index(of name: String) -> Int? {
-    var low = 0
-    var high = names.count
-    while low < high {
-      let middle = (low + high) / 2
-      if names[middle] < name { low = middle + 1 } else { high = middle }
-    }
-    return low < names.count && names[low] == name ? low : nil
-  }
-
   /// The tensor named `name` (after stripping), if present.
   func tensor(_ name: String) -> TensorInfo? {
-    index(of: name).map { checkpoint.tensors[position(at: $0)] }
+    names.index(of: name).map { checkpoint.tensors[names.position(at: $0)] }
   }
 
   /// The dtype of every tensor, in name order.
-  var dtypes: LazyMapSequence<Range<Int>, DType> {
+  var dtypes: [DType] {
     let tensors = checkpoint.tensors
-    let positions = positions
-    return (0..<names.count).lazy.map { tensors[positions?[$0] ?? $0].dtype }
+    return (0..<names.count).map { tensors[names.position(at: $0)].dtype }
   }
 
-  func has(_ name: String) -> Bool { index(of: name) != nil }
+  func has(_ name: String) -> Bool { names.index(of: name) != nil }
 
   func shape(_ name: String) -> [Int]? {
-    index(of: name).map { checkpoint.tensors[position(at: $0)].shape }
+    names.index(of: name).map { checkpoint.tensors[names.position(at: $0)].shape }
   }
 
   /// `shape[0]` (out features of a Linear weight, length of a vector).
@@ -201,13 +111,13 @@ struct DetectionContext: Sendable {
 
   func names(hasPrefix start: String) -> [String] {
     let pattern = TensorNamePattern(start)
-    return names.filter(pattern.isPrefix)
+    return names.names(where: pattern.isPrefix)
   }
 
   /// The first name (in order) ending in `end`.
   func firstName(hasSuffix end: String) -> String? {
     let pattern = TensorNamePattern(end)
-    return names.first(where: pattern.isSuffix)
+    return names.firstIndex(where: pattern.isSuffix).map { names[$0] }
   }
 
   /// `name [d0, d1]`, or just the name when absent.
@@ -232,28 +142,36 @@ struct DetectionContext: Sendable {
     // Scans UTF-8 bytes segment by segment: splitting every name into substrings dominated
     // detection time on checkpoints with 100,000 tensors.
     var indices = Set<Int>()
+    var lastInserted: Int?
     let marker = Array(component.utf8)
     let skip = start.utf8.count
     let startPattern = TensorNamePattern(start)
-    for var name in names where startPattern.isPrefix(of: name) {
-      name.withUTF8 { text in
-        var segmentStart = skip
-        var previousWasMarker = false
-        var position = skip
-        while position <= text.count {
-          if position == text.count || text[position] == UInt8(ascii: ".") {
-            let segment = UnsafeBufferPointer(rebasing: text[segmentStart..<position])
-            if previousWasMarker, let index = TensorNamePattern.integer(segment), index >= 0 {
-              indices.insert(index)
-            }
-            previousWasMarker = position < text.count && segment.elementsEqual(marker)
-            segmentStart = position + 1
+    names.forEachName { _, text in
+      guard startPattern.isPrefix(of: text) else { return }
+      var segmentStart = skip
+      var previousWasMarker = false
+      var position = skip
+      while position <= text.count {
+        if position == text.count || text[position] == UInt8(ascii: ".") {
+          let segment = UnsafeBufferPointer(rebasing: text[segmentStart..<position])
+          // Neighbouring names mostly repeat an index: skip the set for a repeat.
+          if previousWasMarker, let index = TensorNamePattern.integer(segment), index >= 0, index != lastInserted {
+            indices.insert(index)
+            lastInserted = index
           }
-          position += 1
+          previousWasMarker = position < text.count && Self.equal(segment, marker)
+          segmentStart = position + 1
         }
+        position += 1
       }
     }
     return indices.sorted()
+  }
+
+  private static func equal(_ segment: UnsafeBufferPointer<UInt8>, _ marker: [UInt8]) -> Bool {
+    guard segment.count == marker.count else { return false }
+    for offset in 0..<marker.count where segment[offset] != marker[offset] { return false }
+    return true
   }
 
   // MARK: Files and config
