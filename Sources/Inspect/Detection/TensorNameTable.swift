@@ -37,14 +37,32 @@ struct TensorNameTable: Sendable {
     starts.reserveCapacity(tensors.count)
     ends.reserveCapacity(tensors.count)
     positions.reserveCapacity(tensors.count)
+    var isASCII = true
+    var previousIsASCII = true
     for position in tensors.indices {
-      if position > 0, !(tensors[position - 1].name < tensors[position].name) { continue }
-      starts.append(storage.count)
+      let start = storage.count
       storage.append(contentsOf: tensors[position].name.utf8)
+      var highBits: UInt8 = 0
+      for offset in start..<storage.count { highBits |= storage[offset] }
+      let nameIsASCII = highBits < 0x80
+      if let last = starts.last {
+        // Sorted input: a repeat can only follow its first. Differing ASCII bytes are
+        // differing Strings; otherwise let String equality decide.
+        let repeated =
+          nameIsASCII && previousIsASCII
+          ? start - last == storage.count - start && storage[last..<start].elementsEqual(storage[start...])
+          : !(tensors[positions[positions.count - 1]].name < tensors[position].name)
+        if repeated {
+          storage.removeSubrange(start...)
+          continue
+        }
+      }
+      starts.append(start)
       ends.append(storage.count)
       positions.append(position)
+      previousIsASCII = nameIsASCII
+      isASCII = isASCII && nameIsASCII
     }
-    let isASCII = storage.allSatisfy { $0 < 0x80 }
     self.init(storage: storage, starts: starts, ends: ends, positions: positions, isASCII: isASCII)
   }
 

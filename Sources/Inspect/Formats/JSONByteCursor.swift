@@ -41,15 +41,20 @@ struct JSONByteCursor {
   mutating func scanPlainString(validateUTF8: Bool) -> String? {
     guard consume(0x22) else { return nil }
     let start = position
+    var highBits: UInt8 = 0
     while position < bytes.count {
       let byte = bytes[position]
       if byte == 0x22 {
         let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
-        let text = validateUTF8 ? String(validating: slice, as: UTF8.self) : String(decoding: slice, as: UTF8.self)
+        // ASCII is valid UTF-8: only other bytes need the (slower, generic) validating init.
+        let text =
+          validateUTF8 && highBits >= 0x80
+          ? String(validating: slice, as: UTF8.self) : String(decoding: slice, as: UTF8.self)
         position += 1
         return text
       }
       if byte == 0x5C || byte < 0x20 { return nil }
+      highBits |= byte
       position += 1
     }
     return nil

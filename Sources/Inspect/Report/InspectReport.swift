@@ -116,10 +116,10 @@ public struct InspectReport: Sendable {
       self.bytes = bytes
     }
 
-    mutating func add(_ tensor: Tensor) {
+    mutating func add(parameters: Int, bytes: Int) {
       tensors += 1
-      parameters += tensor.parameters
-      bytes += tensor.bytes
+      self.parameters += parameters
+      self.bytes += bytes
     }
   }
 
@@ -172,13 +172,19 @@ public struct InspectReport: Sendable {
         bytes: info.byteCount, file: lastName)
     }
     var overall = Totals(tensors: 0, parameters: 0, bytes: 0)
-    var byDType: [DType: Totals] = [:]
-    for tensor in tensors {
-      overall.add(tensor)
-      byDType[tensor.dtype, default: Totals(tensors: 0, parameters: 0, bytes: 0)].add(tensor)
+    // A short list rather than a dictionary: a checkpoint has few dtypes and many tensors.
+    var byDType: [DTypeTotals] = []
+    for index in tensors.indices {
+      let (dtype, parameters, bytes) = (tensors[index].dtype, tensors[index].parameters, tensors[index].bytes)
+      overall.add(parameters: parameters, bytes: bytes)
+      if let slot = byDType.firstIndex(where: { $0.dtype == dtype }) {
+        byDType[slot].totals.add(parameters: parameters, bytes: bytes)
+      } else {
+        byDType.append(DTypeTotals(dtype: dtype, totals: Totals(tensors: 1, parameters: parameters, bytes: bytes)))
+      }
     }
     totals = overall
-    dtypes = byDType.map { DTypeTotals(dtype: $0.key, totals: $0.value) }.sorted { $0.dtype.rawValue < $1.dtype.rawValue }
+    dtypes = byDType.sorted { $0.dtype.rawValue < $1.dtype.rawValue }
     detection = FormatDetector.detect(checkpoint)
   }
 

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 extension InspectReport {
   /// The `--json` document as text: exactly `JSONWriter.pretty(json(), sortKeys: false)`, but
   /// written straight into a byte buffer without building the tree for the tensor list, which
@@ -19,18 +22,12 @@ extension InspectReport {
   public func writeJSON(chunkSize: Int = 1 << 20, _ sink: (UnsafeRawBufferPointer) -> Void) {
     var writer = PrettyJSONBytes()
     writer.bytes.reserveCapacity(chunkSize + 4096)
-    let flushIfFull = { (writer: inout PrettyJSONBytes) in
-      if writer.bytes.count >= chunkSize {
-        writer.bytes.withUnsafeBytes(sink)
-        writer.bytes.removeAll(keepingCapacity: true)
-      }
-    }
     let members = json(includingTensors: false).objectMembers ?? []
     writer.open(0x7B)
     for (index, member) in members.enumerated() {
       writer.memberPrefix(key: member.key, indent: 2, first: index == 0)
       if member.key == "tensors" {
-        writeTensors(into: &writer, afterEach: flushIfFull)
+        writeTensors(into: &writer, chunkSize: chunkSize, sink)
       } else {
         writer.value(member.value, indent: 2)
       }
@@ -40,15 +37,49 @@ extension InspectReport {
     writer.bytes.withUnsafeBytes(sink)
   }
 
+  /// Blocks of tensor entries rendered at the same time, at most (bounds the memory held).
+  private static let blocksInFlight = 4
+
+  /// The `tensors` list. It is most of the document for large checkpoints, so it is rendered
+  /// in blocks of about `chunkSize` bytes, several blocks at a time on separate threads, and
+  /// each block goes to `sink` in order as soon as its turn comes.
   private func writeTensors(
-    into writer: inout PrettyJSONBytes, afterEach: (inout PrettyJSONBytes) -> Void
+    into writer: inout PrettyJSONBytes, chunkSize: Int, _ sink: (UnsafeRawBufferPointer) -> Void
   ) {
     guard !tensors.isEmpty else {
       writer.raw("[]")
       return
     }
-    // The fixed parts of each entry as prepared bytes: this list is most of the document for
-    // large checkpoints, so each entry is a few block copies plus its values.
+    // An entry of a typical tensor is about 200 bytes.
+    let blockLength = max(1, chunkSize / 200)
+    let blocks = stride(from: 0, to: tensors.count, by: blockLength).map {
+      $0..<min($0 + blockLength, tensors.count)
+    }
+    writer.bytes.withUnsafeBytes(sink)
+    writer.bytes.removeAll(keepingCapacity: true)
+    for groupStart in stride(from: 0, to: blocks.count, by: Self.blocksInFlight) {
+      let group = Array(blocks[groupStart..<min(groupStart + Self.blocksInFlight, blocks.count)])
+      let rendered = Mutex<[[UInt8]]>(Array(repeating: [], count: group.count))
+      if group.count == 1 {
+        rendered.withLock { $0[0] = tensorEntries(group[0]) }
+      } else {
+        DispatchQueue.concurrentPerform(iterations: group.count) { index in
+          let bytes = tensorEntries(group[index])
+          rendered.withLock { $0[index] = bytes }
+        }
+      }
+      for block in rendered.withLock({ $0 }) { block.withUnsafeBytes(sink) }
+    }
+    writer.close(0x5D, indent: 2)
+  }
+
+  /// The entries of the tensors in `range`, each starting with its separator (`[` before the
+  /// first tensor of the list, `,` before the others) and ending at its closing brace.
+  private func tensorEntries(_ range: Range<Int>) -> [UInt8] {
+    var writer = PrettyJSONBytes()
+    writer.bytes.reserveCapacity(range.count * 256)
+    // The fixed parts of each entry as prepared bytes: each entry is a few block copies plus
+    // its values.
     let firstOpen = Array("[\n    {\n      \"name\": ".utf8)
     let nextOpen = Array(",\n    {\n      \"name\": ".utf8)
     let dtypeKey = Array(",\n      \"dtype\": ".utf8)
@@ -62,7 +93,7 @@ extension InspectReport {
     let entryClose = Array("\n    }".utf8)
     var lastFile: String?
     var lastFileJSON: [UInt8] = []
-    for index in tensors.indices {
+    for index in range {
       writer.bytes.append(contentsOf: index == 0 ? firstOpen : nextOpen)
       writer.string(tensors[index].name)
       writer.bytes.append(contentsOf: dtypeKey)
@@ -91,9 +122,8 @@ extension InspectReport {
       }
       writer.bytes.append(contentsOf: lastFileJSON)
       writer.bytes.append(contentsOf: entryClose)
-      afterEach(&writer)
     }
-    writer.close(0x5D, indent: 2)
+    return writer.bytes
   }
 }
 
