@@ -4,7 +4,6 @@ extension InspectReport {
   /// shortened in the middle); `nil` means no limit. Pure: no colour, no terminal queries.
   public func text(width: Int? = nil) -> String {
     var sections: [String] = []
-    let weightFiles = Set(tensors.map(\.file))
     sections.append(
       location + "\n  " + "\(files.count) file\(files.count == 1 ? "" : "s"), "
         + "\(HumanUnits.grouped(totals.tensors)) tensor\(totals.tensors == 1 ? "" : "s"), "
@@ -45,20 +44,31 @@ extension InspectReport {
     var columns: [TextTable.Column] = [
       .init("name", flexible: true), .init("dtype"), .init("shape"), .init("params", .right), .init("size", .right),
     ]
-    let showFile = weightFiles.count > 1
+    // More than one weights file among the tensors.
+    let showFile = tensors.indices.dropFirst().contains { tensors[$0].file != tensors[0].file }
     if showFile { columns.append(.init("file")) }
     var tensorTable = TextTable(columns: columns)
-    for tensor in tensors {
-      var row = [
-        tensor.name, tensor.dtype.rawValue, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]",
-        HumanUnits.count(tensor.parameters), HumanUnits.bytes(tensor.bytes),
-      ]
-      if showFile { row.append(tensor.file) }
+    tensorTable.rows.reserveCapacity(tensors.count)
+    // Checkpoints repeat a few shapes and sizes many times: spell each once.
+    var shapeTexts: [[Int]: String] = [:]
+    var countTexts: [Int: String] = [:]
+    var byteTexts: [Int: String] = [:]
+    for index in tensors.indices {
+      let shape = tensors[index].shape
+      let parameters = tensors[index].parameters
+      let bytes = tensors[index].bytes
+      let shapeText = Self.spelled(shape, in: &shapeTexts) { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
+      let countText = Self.spelled(parameters, in: &countTexts, HumanUnits.count)
+      let byteText = Self.spelled(bytes, in: &byteTexts, HumanUnits.bytes)
+      var row = [tensors[index].name, tensors[index].dtype.rawValue, shapeText, countText, byteText]
+      if showFile { row.append(tensors[index].file) }
       tensorTable.append(row)
     }
-    sections.append(
-      "Tensors (\(HumanUnits.grouped(tensors.count)))\n"
-        + (tensors.isEmpty ? "  (none)" : tensorTable.render(width: width)))
+    // The tensor table is most of the text for large checkpoints: it is rendered straight
+    // into the output bytes below rather than into a section string that is copied again.
+    let tensorHeading = "Tensors (\(HumanUnits.grouped(tensors.count)))\n"
+    let tensorSection = sections.count
+    sections.append(tensors.isEmpty ? tensorHeading + "  (none)" : tensorHeading)
 
     var dtypeTable = TextTable(columns: [
       .init("dtype"), .init("tensors", .right), .init("params", .right), .init("size", .right),
@@ -70,7 +80,24 @@ extension InspectReport {
       ])
     }
     if !dtypes.isEmpty { sections.append("By dtype\n" + dtypeTable.render(width: width)) }
-    return sections.joined(separator: "\n\n") + "\n"
+    var out: [UInt8] = []
+    for (index, section) in sections.enumerated() {
+      if index > 0 { out.append(contentsOf: "\n\n".utf8) }
+      out.append(contentsOf: section.utf8)
+      if index == tensorSection, !tensors.isEmpty { tensorTable.render(width: width, into: &out) }
+    }
+    out.append(0x0A)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// `spell(key)`, made once per distinct key.
+  private static func spelled<Key: Hashable>(
+    _ key: Key, in cache: inout [Key: String], _ spell: (Key) -> String
+  ) -> String {
+    if let text = cache[key] { return text }
+    let text = spell(key)
+    cache[key] = text
+    return text
   }
 
   /// A JSON value without quotes around plain strings, arrays as comma lists.

@@ -15,7 +15,10 @@ public enum TerminalText {
       default: return false
       }
     }
-    guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+    // Whether anything needs escaping, decided on the UTF-8 bytes when they are at hand:
+    // decoding every scalar of a 100,000-row report was a visible part of `inspect`.
+    let unsafeBytes = text.utf8.withContiguousStorageIfAvailable { containsUnsafe($0, keepingLineBreaks) }
+    guard unsafeBytes ?? text.unicodeScalars.contains(where: isUnsafe) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
       if !isUnsafe(scalar) {
@@ -28,5 +31,37 @@ public enum TerminalText {
       }
     }
     return out
+  }
+
+  /// Whether valid UTF-8 `bytes` hold a scalar that ``escaped(_:keepingLineBreaks:)`` escapes:
+  /// a C0 control (`\n` and tab allowed when `keepingLineBreaks`), DEL, a C1 control
+  /// (`C2 80`–`C2 9F`), or U+200E/F (`E2 80 8E`/`8F`), U+202A–U+202E (`E2 80 AA`–`AE`),
+  /// U+2066–U+2069 (`E2 81 A6`–`A9`).
+  private static func containsUnsafe(_ bytes: UnsafeBufferPointer<UInt8>, _ keepingLineBreaks: Bool) -> Bool {
+    var index = 0
+    while index < bytes.count {
+      let byte = bytes[index]
+      if byte >= 0x20 && byte < 0x7F {
+        index += 1
+        continue
+      }
+      if byte < 0x20 {
+        if keepingLineBreaks && (byte == 0x0A || byte == 0x09) {
+          index += 1
+          continue
+        }
+        return true
+      }
+      if byte == 0x7F { return true }
+      if byte == 0xC2, index + 1 < bytes.count, (0x80...0x9F).contains(bytes[index + 1]) { return true }
+      if byte == 0xE2, index + 2 < bytes.count {
+        let second = bytes[index + 1]
+        let third = bytes[index + 2]
+        if second == 0x80 && (third == 0x8E || third == 0x8F || (0xAA...0xAE).contains(third)) { return true }
+        if second == 0x81 && (0xA6...0xA9).contains(third) { return true }
+      }
+      index += 1
+    }
+    return false
   }
 }

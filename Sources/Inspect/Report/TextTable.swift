@@ -50,47 +50,64 @@ public struct TextTable: Sendable {
   /// The table as lines joined by newlines, at most `width` columns wide when `width` is given
   /// (as far as the flexible column can shrink).
   public func render(width: Int?) -> String {
+    var out: [UInt8] = []
+    render(width: width, into: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// ``render(width:)`` appended to `out` as UTF-8 (large reports skip a copy).
+  func render(width: Int?, into out: inout [UInt8]) {
     let gap = 2
-    let cellWidths = rows.map { $0.map(Self.displayWidth) }
+    // Cell widths in one flat array (row-major): a nested array per row cost an allocation
+    // each on 100,000-row tables.
+    var cellWidths: [Int] = []
+    cellWidths.reserveCapacity(rows.count * columns.count)
+    var rowStarts: [Int] = []
+    rowStarts.reserveCapacity(rows.count + 1)
     var widths = columns.map { Self.displayWidth($0.title) }
-    for row in cellWidths {
-      for (index, cellWidth) in row.enumerated() where index < widths.count {
-        widths[index] = max(widths[index], cellWidth)
+    for row in rows.indices {
+      rowStarts.append(cellWidths.count)
+      for index in rows[row].indices {
+        let cellWidth = Self.displayWidth(rows[row][index])
+        cellWidths.append(cellWidth)
+        if index < widths.count { widths[index] = max(widths[index], cellWidth) }
       }
     }
+    rowStarts.append(cellWidths.count)
     if let width, let flexible = columns.firstIndex(where: \.flexible) {
       let others = widths.enumerated().filter { $0.offset != flexible }.reduce(0) { $0 + $1.element }
       let available = width - indent - others - gap * (columns.count - 1)
       widths[flexible] = min(widths[flexible], max(minimumFlexibleWidth, available))
     }
-    var out: [UInt8] = []
-    out.reserveCapacity((rows.count + 1) * (widths.reduce(indent, +) + gap * columns.count + 1))
+    out.reserveCapacity(out.count + (rows.count + 1) * (widths.reduce(indent, +) + gap * columns.count + 1))
     func spaces(_ count: Int) {
-      if count > 0 { out.append(contentsOf: repeatElement(0x20, count: count)) }
+      for _ in 0..<max(0, count) { out.append(0x20) }
     }
-    func line(_ cells: [String], _ measured: [Int]) {
+    func line(_ cells: [String], _ measured: ArraySlice<Int>) {
       spaces(indent)
       for (index, column) in columns.enumerated() {
-        var cell = index < cells.count ? cells[index] : ""
-        var cellWidth = index < measured.count ? measured[index] : 0
-        if cellWidth > widths[index] {
-          cell = Self.shorten(cell, to: widths[index])
-          cellWidth = Self.displayWidth(cell)
-        }
+        let measuredWidth = index < measured.count ? measured[measured.startIndex + index] : 0
+        let shortened = index < cells.count && measuredWidth > widths[index]
+        let cell = shortened ? Self.shorten(cells[index], to: widths[index]) : nil
+        let cellWidth = cell.map(Self.displayWidth) ?? measuredWidth
         let pad = widths[index] - cellWidth
         let isLast = index == columns.count - 1
         if column.alignment == .right { spaces(pad) }
-        out.append(contentsOf: cell.utf8)
+        if let cell {
+          out.append(contentsOf: cell.utf8)
+        } else if index < cells.count {
+          out.append(contentsOf: cells[index].utf8)
+        }
         if column.alignment == .left, !isLast { spaces(pad) }
         if !isLast { spaces(gap) }
       }
     }
-    line(columns.map(\.title), columns.map { Self.displayWidth($0.title) })
-    for (row, measured) in zip(rows, cellWidths) {
+    let titleWidths = columns.map { Self.displayWidth($0.title) }
+    line(columns.map(\.title), titleWidths[...])
+    for row in rows.indices {
       out.append(0x0A)
-      line(row, measured)
+      line(rows[row], cellWidths[rowStarts[row]..<rowStarts[row + 1]])
     }
-    return String(decoding: out, as: UTF8.self)
   }
 
   /// How many terminal columns `text` takes, counting characters (bytes for ASCII).
