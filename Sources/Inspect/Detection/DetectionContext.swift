@@ -139,33 +139,40 @@ struct DetectionContext: Sendable {
   /// Distinct indices `N` of `<component>.N.` path segments (for example `layers`), over all
   /// names or only those starting with `start`.
   func layerIndices(component: String = "layers", under start: String = "") -> [Int] {
+    layerIndices(components: [component], under: start)[0]
+  }
+
+  /// ``layerIndices(component:under:)`` for each of `components`, in one pass over the names.
+  func layerIndices(components: [String], under start: String = "") -> [[Int]] {
     // Scans UTF-8 bytes segment by segment: splitting every name into substrings dominated
     // detection time on checkpoints with 100,000 tensors.
-    var indices = Set<Int>()
-    var lastInserted: Int?
-    let marker = Array(component.utf8)
+    var indices = Array(repeating: Set<Int>(), count: components.count)
+    var lastInserted = [Int?](repeating: nil, count: components.count)
+    let markers = components.map { Array($0.utf8) }
     let skip = start.utf8.count
     let startPattern = TensorNamePattern(start)
     names.forEachName { _, text in
       guard startPattern.isPrefix(of: text) else { return }
       var segmentStart = skip
-      var previousWasMarker = false
+      var previousMarker: Int?
       var position = skip
       while position <= text.count {
         if position == text.count || text[position] == UInt8(ascii: ".") {
           let segment = UnsafeBufferPointer(rebasing: text[segmentStart..<position])
           // Neighbouring names mostly repeat an index: skip the set for a repeat.
-          if previousWasMarker, let index = TensorNamePattern.integer(segment), index >= 0, index != lastInserted {
-            indices.insert(index)
-            lastInserted = index
+          if let marker = previousMarker, let index = TensorNamePattern.integer(segment), index >= 0,
+            index != lastInserted[marker]
+          {
+            indices[marker].insert(index)
+            lastInserted[marker] = index
           }
-          previousWasMarker = position < text.count && Self.equal(segment, marker)
+          previousMarker = position < text.count ? markers.firstIndex { Self.equal(segment, $0) } : nil
           segmentStart = position + 1
         }
         position += 1
       }
     }
-    return indices.sorted()
+    return indices.map { $0.sorted() }
   }
 
   private static func equal(_ segment: UnsafeBufferPointer<UInt8>, _ marker: [UInt8]) -> Bool {

@@ -52,8 +52,9 @@ extension DetectedFacts {
     }
     facts.fusionBias = context.has("fc.bias") || context.has("fusion_fc.bias")
 
-    var layers = Set(context.layerIndices())
-    let midlayerIndices = context.layerIndices(component: "midlayer")
+    let found = context.layerIndices(components: ["layers", "midlayer"])
+    var layers = Set(found[0])
+    let midlayerIndices = found[1]
     if !midlayerIndices.isEmpty {
       layers.formUnion(midlayerIndices.map { 1_000_000 + $0 })
     } else if context.anyName(hasPrefix: "midlayer.") {

@@ -161,16 +161,24 @@ public struct InspectReport: Sendable {
     let names = Dictionary(checkpoint.files.map { ($0.path, $0.name) }, uniquingKeysWith: { first, _ in first })
     var lastPath = ""
     var lastName = ""
-    tensors = checkpoint.tensors.map { info in
-      // Neighbouring tensors mostly share a file: skip the lookup then.
-      if info.file != lastPath {
-        lastPath = info.file
-        lastName = names[info.file] ?? info.file
+    var tensors: [Tensor] = []
+    tensors.reserveCapacity(checkpoint.tensors.count)
+    // Read in place through the buffer (no copy of each TensorInfo).
+    checkpoint.tensors.withUnsafeBufferPointer { infos in
+      for index in infos.indices {
+        // Neighbouring tensors mostly share a file: skip the lookup then.
+        if infos[index].file != lastPath {
+          lastPath = infos[index].file
+          lastName = names[lastPath] ?? lastPath
+        }
+        let parameters = infos[index].elementCount
+        tensors.append(
+          Tensor(
+            name: infos[index].name, dtype: infos[index].dtype, shape: infos[index].shape, parameters: parameters,
+            bytes: parameters * infos[index].dtype.bitsPerElement / 8, file: lastName))
       }
-      return Tensor(
-        name: info.name, dtype: info.dtype, shape: info.shape, parameters: info.elementCount,
-        bytes: info.byteCount, file: lastName)
     }
+    self.tensors = tensors
     var overall = Totals(tensors: 0, parameters: 0, bytes: 0)
     // A short list rather than a dictionary: a checkpoint has few dtypes and many tensors.
     var byDType: [DTypeTotals] = []

@@ -78,50 +78,43 @@ extension InspectReport {
   private func tensorEntries(_ range: Range<Int>) -> [UInt8] {
     var writer = PrettyJSONBytes()
     writer.bytes.reserveCapacity(range.count * 256)
-    // The fixed parts of each entry as prepared bytes: each entry is a few block copies plus
-    // its values.
-    let firstOpen = Array("[\n    {\n      \"name\": ".utf8)
-    let nextOpen = Array(",\n    {\n      \"name\": ".utf8)
-    let dtypeKey = Array(",\n      \"dtype\": ".utf8)
-    let shapeKey = Array(",\n      \"shape\": ".utf8)
-    let firstDimension = Array("[\n        ".utf8)
-    let nextDimension = Array(",\n        ".utf8)
-    let shapeClose = Array("\n      ]".utf8)
-    let parametersKey = Array(",\n      \"parameters\": ".utf8)
-    let bytesKey = Array(",\n      \"bytes\": ".utf8)
-    let fileKey = Array(",\n      \"file\": ".utf8)
-    let entryClose = Array("\n    }".utf8)
     var lastFile: String?
     var lastFileJSON: [UInt8] = []
-    for index in range {
-      writer.bytes.append(contentsOf: index == 0 ? firstOpen : nextOpen)
-      writer.string(tensors[index].name)
-      writer.bytes.append(contentsOf: dtypeKey)
-      writer.string(tensors[index].dtype.rawValue)
-      writer.bytes.append(contentsOf: shapeKey)
-      if tensors[index].shape.isEmpty {
-        writer.raw("[]")
-      } else {
-        for (position, dimension) in tensors[index].shape.enumerated() {
-          writer.bytes.append(contentsOf: position == 0 ? firstDimension : nextDimension)
-          writer.integer(dimension)
+    // Fixed parts are static strings (block copies without reference counting), and tensors
+    // are read in place through the buffer: each entry is a few copies plus its values.
+    tensors.withUnsafeBufferPointer { tensors in
+      for index in range {
+        writer.raw(index == 0 ? "[\n    {\n      \"name\": " : ",\n    {\n      \"name\": ")
+        writer.string(tensors[index].name)
+        writer.raw(",\n      \"dtype\": ")
+        writer.string(tensors[index].dtype.rawValue)
+        writer.raw(",\n      \"shape\": ")
+        if tensors[index].shape.isEmpty {
+          writer.raw("[]")
+        } else {
+          tensors[index].shape.withUnsafeBufferPointer { shape in
+            for position in shape.indices {
+              writer.raw(position == 0 ? "[\n        " : ",\n        ")
+              writer.integer(shape[position])
+            }
+          }
+          writer.raw("\n      ]")
         }
-        writer.bytes.append(contentsOf: shapeClose)
+        writer.raw(",\n      \"parameters\": ")
+        writer.integer(tensors[index].parameters)
+        writer.raw(",\n      \"bytes\": ")
+        writer.integer(tensors[index].bytes)
+        writer.raw(",\n      \"file\": ")
+        // Neighbouring tensors mostly share a file: quote its name once per run.
+        if tensors[index].file != lastFile {
+          lastFile = tensors[index].file
+          var quoted = PrettyJSONBytes()
+          quoted.string(tensors[index].file)
+          lastFileJSON = quoted.bytes
+        }
+        writer.bytes.append(contentsOf: lastFileJSON)
+        writer.raw("\n    }")
       }
-      writer.bytes.append(contentsOf: parametersKey)
-      writer.integer(tensors[index].parameters)
-      writer.bytes.append(contentsOf: bytesKey)
-      writer.integer(tensors[index].bytes)
-      writer.bytes.append(contentsOf: fileKey)
-      // Neighbouring tensors mostly share a file: quote its name once per run.
-      if tensors[index].file != lastFile {
-        lastFile = tensors[index].file
-        var quoted = PrettyJSONBytes()
-        quoted.string(tensors[index].file)
-        lastFileJSON = quoted.bytes
-      }
-      writer.bytes.append(contentsOf: lastFileJSON)
-      writer.bytes.append(contentsOf: entryClose)
     }
     return writer.bytes
   }
