@@ -362,6 +362,22 @@ func safetensorsError(_ bytes: [UInt8]) throws -> CheckpointError? {
     #expect(Self.outcome(bytes, fast: true) == Self.outcome(bytes, fast: false))
   }
 
+  /// Every dtype spelling, near misses, and data_offsets pairs of every shape.
+  static let spellingProbes: [String] =
+    DType.allCases.map { #"{"a":{"dtype":"\#($0.rawValue)","shape":[2],"data_offsets":[0,4]}}"# }
+    + ["F3", "F322", "BF16 ", " F32", "bf16", "F8_E4M3FN", "", "F\\u0033\\u0032"].map {
+      #"{"a":{"dtype":"\#($0)","shape":[1],"data_offsets":[0,4]}}"#
+    }
+    + ["[0]", "[0,4,4]", "[]", "[ 0 , 4 ]", "[0,4", "[0 4]", "[0,,4]", "[00,4]", "[0,-4]", "[0,4.0]"].map {
+      #"{"a":{"dtype":"U8","shape":[4],"data_offsets":\#($0)}}"#
+    }
+
+  @Test(arguments: spellingProbes)
+  func bothPathsAgreeOnSpellingProbe(json: String) {
+    let bytes = SafetensorsBytes.make(json: json, dataCount: 4)
+    #expect(Self.outcome(bytes, fast: true) == Self.outcome(bytes, fast: false))
+  }
+
   @Test(arguments: SafetensorsReaderTests.hostileCases)
   func bothPathsAgreeOnHostileCase(_ hostile: SafetensorsReaderTests.HostileCase) {
     #expect(Self.outcome(hostile.bytes, fast: true) == Self.outcome(hostile.bytes, fast: false))
