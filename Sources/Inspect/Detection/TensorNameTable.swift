@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The tensor names a detection context sees, in sorted order and each once, stored as spans
 /// of one UTF-8 buffer, with the position of each name's tensor in `Checkpoint.tensors`.
 ///
@@ -38,32 +46,44 @@ struct TensorNameTable: Sendable {
     ends.reserveCapacity(tensors.count)
     positions.reserveCapacity(tensors.count)
     var isASCII = true
-    var previousIsASCII = true
-    for position in tensors.indices {
-      let start = storage.count
-      storage.append(contentsOf: tensors[position].name.utf8)
-      var highBits: UInt8 = 0
-      for offset in start..<storage.count { highBits |= storage[offset] }
-      let nameIsASCII = highBits < 0x80
-      if let last = starts.last {
-        // Sorted input: a repeat can only follow its first. Differing ASCII bytes are
-        // differing Strings; otherwise let String equality decide.
-        let repeated =
-          nameIsASCII && previousIsASCII
-          ? start - last == storage.count - start && storage[last..<start].elementsEqual(storage[start...])
-          : !(tensors[positions[positions.count - 1]].name < tensors[position].name)
+    tensors.withUnsafeBufferPointer { tensors in
+      storage.reserveCapacity(tensors.reduce(0) { $0 + $1.name.utf8.count })
+      var previousIsASCII = true
+      for position in tensors.indices {
+        let start = storage.count
+        storage.append(contentsOf: tensors[position].name.utf8)
+        let (nameIsASCII, repeated) = storage.withUnsafeBufferPointer { bytes in
+          let name = UnsafeBufferPointer(rebasing: bytes[start...])
+          var highBits: UInt8 = 0
+          for byte in name { highBits |= byte }
+          let nameIsASCII = highBits < 0x80
+          guard let last = starts.last else { return (nameIsASCII, false) }
+          // Sorted input: a repeat can only follow its first. Differing ASCII bytes are
+          // differing Strings; otherwise String equality decides.
+          guard nameIsASCII && previousIsASCII else {
+            return (nameIsASCII, !(tensors[positions[positions.count - 1]].name < tensors[position].name))
+          }
+          let previous = UnsafeBufferPointer(rebasing: bytes[last..<start])
+          return (nameIsASCII, previous.count == name.count && Self.equalBytes(previous, name))
+        }
         if repeated {
           storage.removeSubrange(start...)
           continue
         }
+        starts.append(start)
+        ends.append(storage.count)
+        positions.append(position)
+        previousIsASCII = nameIsASCII
+        isASCII = isASCII && nameIsASCII
       }
-      starts.append(start)
-      ends.append(storage.count)
-      positions.append(position)
-      previousIsASCII = nameIsASCII
-      isASCII = isASCII && nameIsASCII
     }
     self.init(storage: storage, starts: starts, ends: ends, positions: positions, isASCII: isASCII)
+  }
+
+  /// Whether two byte runs of equal length hold the same bytes.
+  private static func equalBytes(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let left = lhs.baseAddress, let right = rhs.baseAddress else { return lhs.count == rhs.count }
+    return memcmp(left, right, lhs.count) == 0
   }
 
   /// A table of `names` (any order, possibly repeated) for the tensors at `positions`. Of

@@ -32,6 +32,20 @@ public struct Checkpoint: Sendable {
     self.tensors = inOrder ? tensors : tensors.sorted { $0.name < $1.name }
   }
 
+  /// A checkpoint whose `tensors` are already in name order (as a reader that laid them out
+  /// by a sorted index knows), saving the order check.
+  init(
+    location: String, directory: String, files: [CheckpointFile], config: JSONValue?,
+    metadata: [String: [String: String]], tensorsInNameOrder tensors: [TensorInfo]
+  ) {
+    self.location = location
+    self.directory = directory
+    self.files = files
+    self.config = config
+    self.metadata = metadata
+    self.tensors = tensors
+  }
+
   /// The tensor named `name`, if present (the first of several with that name).
   public func tensor(named name: String) -> TensorInfo? {
     // Binary search over the sorted tensors: no name index to build for 100,000 tensors.
