@@ -3,6 +3,23 @@ extension InspectReport {
   /// per-dtype totals as aligned tables. `width` bounds the table width (long tensor names are
   /// shortened in the middle); `nil` means no limit. Pure: no colour, no terminal queries.
   public func text(width: Int? = nil) -> String {
+    String(decoding: textBytes(width: width), as: UTF8.self)
+  }
+
+  /// Writes ``text(width:)`` to `sink` as UTF-8, escaped for a terminal exactly as
+  /// `TerminalText.escaped(text(width:), keepingLineBreaks: true)` would be, without making a
+  /// `String` of the whole report when nothing needs escaping (the usual case; a report of
+  /// 100,000 tensors is megabytes).
+  public func writeTerminalText(width: Int? = nil, _ sink: (UnsafeRawBufferPointer) -> Void) {
+    let bytes = textBytes(width: width)
+    let needsEscaping = bytes.withUnsafeBufferPointer { TerminalText.needsEscaping($0, keepingLineBreaks: true) }
+    guard needsEscaping else { return bytes.withUnsafeBytes(sink) }
+    var escaped = TerminalText.escaped(String(decoding: bytes, as: UTF8.self), keepingLineBreaks: true)
+    escaped.withUTF8 { sink(UnsafeRawBufferPointer($0)) }
+  }
+
+  /// ``text(width:)`` as UTF-8 bytes.
+  func textBytes(width: Int?) -> [UInt8] {
     var sections: [String] = []
     sections.append(
       location + "\n  " + "\(files.count) file\(files.count == 1 ? "" : "s"), "
@@ -87,7 +104,7 @@ extension InspectReport {
       if index == tensorSection, !tensors.isEmpty { tensorTable.render(width: width, into: &out) }
     }
     out.append(0x0A)
-    return String(decoding: out, as: UTF8.self)
+    return out
   }
 
   /// `spell(key)`, made once per distinct key.

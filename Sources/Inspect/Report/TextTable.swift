@@ -81,7 +81,12 @@ public struct TextTable: Sendable {
     }
     out.reserveCapacity(out.count + (rows.count + 1) * (widths.reduce(indent, +) + gap * columns.count + 1))
     func spaces(_ count: Int) {
-      for _ in 0..<max(0, count) { out.append(0x20) }
+      guard count > 0 else { return }
+      if count <= Self.spaceRun.utf8CodeUnitCount {
+        Self.spaceRun.withUTF8Buffer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<count])) }
+      } else {
+        out.append(contentsOf: repeatElement(0x20, count: count))
+      }
     }
     func line(_ cells: [String], _ measured: ArraySlice<Int>) {
       spaces(indent)
@@ -96,7 +101,7 @@ public struct TextTable: Sendable {
         if let cell {
           out.append(contentsOf: cell.utf8)
         } else if index < cells.count {
-          out.append(contentsOf: cells[index].utf8)
+          Self.append(cells[index], to: &out)
         }
         if column.alignment == .left, !isLast { spaces(pad) }
         if !isLast { spaces(gap) }
@@ -112,10 +117,24 @@ public struct TextTable: Sendable {
 
   /// How many terminal columns `text` takes, counting characters (bytes for ASCII).
   static func displayWidth(_ text: String) -> Int {
-    let bytes = text.utf8.count
-    if text.utf8.allSatisfy({ $0 < 0x80 }) { return bytes }
+    // ASCII is one column a byte; the byte test runs on the UTF-8 storage when it is at hand.
+    let ascii = text.utf8.withContiguousStorageIfAvailable { bytes in
+      var highBits: UInt8 = 0
+      for byte in bytes { highBits |= byte }
+      return highBits < 0x80
+    }
+    if ascii ?? text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.count }
     return text.count
   }
+
+  /// Appends the UTF-8 of `text` to `out`, as one block copy when the bytes are at hand.
+  private static func append(_ text: String, to out: inout [UInt8]) {
+    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
+    if copied == nil { out.append(contentsOf: text.utf8) }
+  }
+
+  /// Spaces to pad cells from, copied in one block.
+  private static let spaceRun: StaticString = "                                                "
 
   /// `text` cut to `width` characters by replacing its middle with `…`.
   public static func shorten(_ text: String, to width: Int) -> String {
