@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 extension InspectReport {
   /// The `--json` document as text: exactly `JSONWriter.pretty(json(), sortKeys: false)`, but
   /// written straight into a byte buffer without building the tree for the tensor list, which
@@ -51,24 +48,12 @@ extension InspectReport {
       return
     }
     // An entry of a typical tensor is about 200 bytes.
-    let blockLength = max(1, chunkSize / 200)
-    let blocks = stride(from: 0, to: tensors.count, by: blockLength).map {
-      $0..<min($0 + blockLength, tensors.count)
-    }
+    let blocks = ParallelBlocks.ranges(tensors.count, size: chunkSize / 200)
     writer.bytes.withUnsafeBytes(sink)
     writer.bytes.removeAll(keepingCapacity: true)
-    for groupStart in stride(from: 0, to: blocks.count, by: Self.blocksInFlight) {
-      let group = Array(blocks[groupStart..<min(groupStart + Self.blocksInFlight, blocks.count)])
-      let rendered = Mutex<[[UInt8]]>(Array(repeating: [], count: group.count))
-      if group.count == 1 {
-        rendered.withLock { $0[0] = tensorEntries(group[0]) }
-      } else {
-        DispatchQueue.concurrentPerform(iterations: group.count) { index in
-          let bytes = tensorEntries(group[index])
-          rendered.withLock { $0[index] = bytes }
-        }
-      }
-      for block in rendered.withLock({ $0 }) { block.withUnsafeBytes(sink) }
+    for group in ParallelBlocks.ranges(blocks.count, size: Self.blocksInFlight) {
+      let rendered = ParallelBlocks.map(group.count) { tensorEntries(blocks[group.lowerBound + $0]) }
+      for block in rendered { block.withUnsafeBytes(sink) }
     }
     writer.close(0x5D, indent: 2)
   }

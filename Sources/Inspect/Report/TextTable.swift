@@ -56,30 +56,67 @@ public struct TextTable: Sendable {
   }
 
   /// ``render(width:)`` appended to `out` as UTF-8 (large reports skip a copy).
+  ///
+  /// Rows are measured and rendered in blocks; the blocks of a large table (a checkpoint with
+  /// 100,000 tensors) run on separate threads and are joined in order.
   func render(width: Int?, into out: inout [UInt8]) {
     let gap = 2
-    // Cell widths in one flat array (row-major): a nested array per row cost an allocation
-    // each on 100,000-row tables.
-    var cellWidths: [Int] = []
-    cellWidths.reserveCapacity(rows.count * columns.count)
-    var rowStarts: [Int] = []
-    rowStarts.reserveCapacity(rows.count + 1)
+    let blocks = ParallelBlocks.ranges(rows.count, size: Self.rowsPerBlock)
+    let measured = ParallelBlocks.map(blocks.count) { measure(blocks[$0]) }
     var widths = columns.map { Self.displayWidth($0.title) }
-    for row in rows.indices {
-      rowStarts.append(cellWidths.count)
-      for index in rows[row].indices {
-        let cellWidth = Self.displayWidth(rows[row][index])
-        cellWidths.append(cellWidth)
-        if index < widths.count { widths[index] = max(widths[index], cellWidth) }
-      }
+    for block in measured {
+      for (index, widest) in block.widest.enumerated() { widths[index] = max(widths[index], widest) }
     }
-    rowStarts.append(cellWidths.count)
     if let width, let flexible = columns.firstIndex(where: \.flexible) {
       let others = widths.enumerated().filter { $0.offset != flexible }.reduce(0) { $0 + $1.element }
       let available = width - indent - others - gap * (columns.count - 1)
       widths[flexible] = min(widths[flexible], max(minimumFlexibleWidth, available))
     }
-    out.reserveCapacity(out.count + (rows.count + 1) * (widths.reduce(indent, +) + gap * columns.count + 1))
+    let columnWidths = widths
+    let lineLength = widths.reduce(indent, +) + gap * columns.count + 1
+    out.reserveCapacity(out.count + (rows.count + 1) * lineLength)
+    line(columns.map(\.title), columns.map { Self.displayWidth($0.title) }[...], widths: widths, into: &out)
+    let rendered = ParallelBlocks.map(blocks.count) { number in
+      var lines: [UInt8] = []
+      lines.reserveCapacity(blocks[number].count * lineLength)
+      let block = measured[number]
+      for (position, row) in blocks[number].enumerated() {
+        lines.append(0x0A)
+        let cells = block.cellWidths[block.rowStarts[position]..<block.rowStarts[position + 1]]
+        line(rows[row], cells, widths: columnWidths, into: &lines)
+      }
+      return lines
+    }
+    for lines in rendered { out.append(contentsOf: lines) }
+  }
+
+  /// Rows measured or rendered together (and handed to one thread).
+  private static let rowsPerBlock = 16_384
+
+  /// The display widths of the cells of `rows[range]`: flat and row-major (a nested array per
+  /// row cost an allocation each), where each row starts, and the widest cell per column.
+  private func measure(_ range: Range<Int>) -> (cellWidths: [Int], rowStarts: [Int], widest: [Int]) {
+    var cellWidths: [Int] = []
+    cellWidths.reserveCapacity(range.count * columns.count)
+    var rowStarts: [Int] = []
+    rowStarts.reserveCapacity(range.count + 1)
+    var widest = [Int](repeating: 0, count: columns.count)
+    for row in range {
+      rowStarts.append(cellWidths.count)
+      for index in rows[row].indices {
+        let cellWidth = Self.displayWidth(rows[row][index])
+        cellWidths.append(cellWidth)
+        if index < widest.count { widest[index] = max(widest[index], cellWidth) }
+      }
+    }
+    rowStarts.append(cellWidths.count)
+    return (cellWidths, rowStarts, widest)
+  }
+
+  /// One line (without its newline): the indent, then each column's cell padded to `widths`,
+  /// cells wider than their column shortened in the middle.
+  private func line(_ cells: [String], _ measured: ArraySlice<Int>, widths: [Int], into out: inout [UInt8]) {
+    let gap = 2
     func spaces(_ count: Int) {
       guard count > 0 else { return }
       if count <= Self.spaceRun.utf8CodeUnitCount {
@@ -88,30 +125,23 @@ public struct TextTable: Sendable {
         out.append(contentsOf: repeatElement(0x20, count: count))
       }
     }
-    func line(_ cells: [String], _ measured: ArraySlice<Int>) {
-      spaces(indent)
-      for (index, column) in columns.enumerated() {
-        let measuredWidth = index < measured.count ? measured[measured.startIndex + index] : 0
-        let shortened = index < cells.count && measuredWidth > widths[index]
-        let cell = shortened ? Self.shorten(cells[index], to: widths[index]) : nil
-        let cellWidth = cell.map(Self.displayWidth) ?? measuredWidth
-        let pad = widths[index] - cellWidth
-        let isLast = index == columns.count - 1
-        if column.alignment == .right { spaces(pad) }
-        if let cell {
-          out.append(contentsOf: cell.utf8)
-        } else if index < cells.count {
-          Self.append(cells[index], to: &out)
-        }
-        if column.alignment == .left, !isLast { spaces(pad) }
-        if !isLast { spaces(gap) }
+    spaces(indent)
+    for index in columns.indices {
+      let measuredWidth = index < measured.count ? measured[measured.startIndex + index] : 0
+      let shortened = index < cells.count && measuredWidth > widths[index]
+      let cell = shortened ? Self.shorten(cells[index], to: widths[index]) : nil
+      let cellWidth = cell.map(Self.displayWidth) ?? measuredWidth
+      let pad = widths[index] - cellWidth
+      let isLast = index == columns.count - 1
+      let alignment = columns[index].alignment
+      if alignment == .right { spaces(pad) }
+      if let cell {
+        out.append(contentsOf: cell.utf8)
+      } else if index < cells.count {
+        Self.append(cells[index], to: &out)
       }
-    }
-    let titleWidths = columns.map { Self.displayWidth($0.title) }
-    line(columns.map(\.title), titleWidths[...])
-    for row in rows.indices {
-      out.append(0x0A)
-      line(rows[row], cellWidths[rowStarts[row]..<rowStarts[row + 1]])
+      if alignment == .left, !isLast { spaces(pad) }
+      if !isLast { spaces(gap) }
     }
   }
 
