@@ -3,23 +3,28 @@ extension InspectReport {
   /// per-dtype totals as aligned tables. `width` bounds the table width (long tensor names are
   /// shortened in the middle); `nil` means no limit. Pure: no colour, no terminal queries.
   public func text(width: Int? = nil) -> String {
-    String(decoding: textBytes(width: width), as: UTF8.self)
+    String(decoding: textPieces(width: width).joined(), as: UTF8.self)
   }
 
   /// Writes ``text(width:)`` to `sink` as UTF-8, escaped for a terminal exactly as
-  /// `TerminalText.escaped(text(width:), keepingLineBreaks: true)` would be, without making a
-  /// `String` of the whole report when nothing needs escaping (the usual case; a report of
-  /// 100,000 tensors is megabytes).
+  /// `TerminalText.escaped(text(width:), keepingLineBreaks: true)` would be, in pieces and
+  /// without making a `String` of the report (a report of 100,000 tensors is megabytes).
   public func writeTerminalText(width: Int? = nil, _ sink: (UnsafeRawBufferPointer) -> Void) {
-    let bytes = textBytes(width: width)
-    let needsEscaping = bytes.withUnsafeBufferPointer { TerminalText.needsEscaping($0, keepingLineBreaks: true) }
-    guard needsEscaping else { return bytes.withUnsafeBytes(sink) }
-    var escaped = TerminalText.escaped(String(decoding: bytes, as: UTF8.self), keepingLineBreaks: true)
-    escaped.withUTF8 { sink(UnsafeRawBufferPointer($0)) }
+    // Pieces are split where lines meet, and escaping works scalar by scalar, so escaping
+    // each piece on its own gives the escaping of the whole.
+    for piece in textPieces(width: width) {
+      let needsEscaping = piece.withUnsafeBufferPointer { TerminalText.needsEscaping($0, keepingLineBreaks: true) }
+      if needsEscaping {
+        var escaped = TerminalText.escaped(String(decoding: piece, as: UTF8.self), keepingLineBreaks: true)
+        escaped.withUTF8 { sink(UnsafeRawBufferPointer($0)) }
+      } else {
+        piece.withUnsafeBytes(sink)
+      }
+    }
   }
 
-  /// ``text(width:)`` as UTF-8 bytes.
-  func textBytes(width: Int?) -> [UInt8] {
+  /// ``text(width:)`` as consecutive pieces of UTF-8, split where lines meet.
+  func textPieces(width: Int?) -> [[UInt8]] {
     var sections: [String] = []
     sections.append(
       location + "\n  " + "\(files.count) file\(files.count == 1 ? "" : "s"), "
@@ -64,15 +69,12 @@ extension InspectReport {
     // More than one weights file among the tensors.
     let showFile = tensors.indices.dropFirst().contains { tensors[$0].file != tensors[0].file }
     if showFile { columns.append(.init("file")) }
-    var tensorTable = TextTable(columns: columns)
-    tensorTable.rows.reserveCapacity(tensors.count)
-    // Rows are made in blocks on separate threads (100,000 tensors make 100,000 rows).
-    let blocks = ParallelBlocks.ranges(tensors.count, size: 16_384)
-    for rows in ParallelBlocks.map(blocks.count, { tensorRows(blocks[$0], showFile: showFile) }) {
-      tensorTable.rows += rows
-    }
-    // The tensor table is most of the text for large checkpoints: it is rendered straight
-    // into the output bytes below rather than into a section string that is copied again.
+    // The tensor table is most of the text for large checkpoints (100,000 tensors make
+    // 100,000 rows): its cells are made in blocks on separate threads, and its rendering stays
+    // in pieces that go out as they are rather than through one joined string.
+    let tensorTable = TextTable(columns: columns)
+    let blocks = ParallelBlocks.ranges(tensors.count, size: TextTable.rowsPerBlock)
+    let cells = ParallelBlocks.map(blocks.count) { tensorCells(blocks[$0], showFile: showFile) }
     let tensorHeading = "Tensors (\(HumanUnits.grouped(tensors.count)))\n"
     let tensorSection = sections.count
     sections.append(tensors.isEmpty ? tensorHeading + "  (none)" : tensorHeading)
@@ -87,20 +89,26 @@ extension InspectReport {
       ])
     }
     if !dtypes.isEmpty { sections.append("By dtype\n" + dtypeTable.render(width: width)) }
-    var out: [UInt8] = []
+    var pieces: [[UInt8]] = []
+    var text: [UInt8] = []
     for (index, section) in sections.enumerated() {
-      if index > 0 { out.append(contentsOf: "\n\n".utf8) }
-      out.append(contentsOf: section.utf8)
-      if index == tensorSection, !tensors.isEmpty { tensorTable.render(width: width, into: &out) }
+      if index > 0 { text.append(contentsOf: "\n\n".utf8) }
+      text.append(contentsOf: section.utf8)
+      if index == tensorSection, !tensors.isEmpty {
+        pieces.append(text)
+        pieces += tensorTable.renderedPieces(width: width, cells: cells)
+        text = []
+      }
     }
-    out.append(0x0A)
-    return out
+    text.append(0x0A)
+    pieces.append(text)
+    return pieces
   }
 
-  /// The tensor table's rows for `tensors[range]`.
-  private func tensorRows(_ range: Range<Int>, showFile: Bool) -> [[String]] {
-    var rows: [[String]] = []
-    rows.reserveCapacity(range.count)
+  /// The tensor table's cells for `tensors[range]`, row by row.
+  private func tensorCells(_ range: Range<Int>, showFile: Bool) -> TextTable.CellBlock {
+    var cells: [String] = []
+    cells.reserveCapacity(range.count * (showFile ? 6 : 5))
     // Checkpoints repeat a few shapes and sizes many times: spell each once.
     var shapeTexts: [[Int]: String] = [:]
     var countTexts: [Int: String] = [:]
@@ -110,11 +118,10 @@ extension InspectReport {
       let shapeText = Self.spelled(shape, in: &shapeTexts) { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
       let countText = Self.spelled(tensors[index].parameters, in: &countTexts, HumanUnits.count)
       let byteText = Self.spelled(tensors[index].bytes, in: &byteTexts, HumanUnits.bytes)
-      var row = [tensors[index].name, tensors[index].dtype.rawValue, shapeText, countText, byteText]
-      if showFile { row.append(tensors[index].file) }
-      rows.append(row)
+      cells += [tensors[index].name, tensors[index].dtype.rawValue, shapeText, countText, byteText]
+      if showFile { cells.append(tensors[index].file) }
     }
-    return rows
+    return TextTable.CellBlock(rows: range.count, cells: cells)
   }
 
   /// `spell(key)`, made once per distinct key.

@@ -55,17 +55,48 @@ public struct TextTable: Sendable {
     return String(decoding: out, as: UTF8.self)
   }
 
-  /// ``render(width:)`` appended to `out` as UTF-8 (large reports skip a copy).
-  ///
-  /// Rows are measured and rendered in blocks; the blocks of a large table (a checkpoint with
-  /// 100,000 tensors) run on separate threads and are joined in order.
+  /// ``render(width:)`` appended to `out` as UTF-8.
   func render(width: Int?, into out: inout [UInt8]) {
+    for piece in renderedPieces(width: width, cells: flatCells()) { out += piece }
+  }
+
+  /// ``rows`` as flat blocks of ``rowsPerBlock`` rows, each row made exactly one cell per
+  /// column (a missing cell is empty and a surplus one is never shown, so this changes no
+  /// output).
+  private func flatCells() -> [CellBlock] {
+    ParallelBlocks.ranges(rows.count, size: Self.rowsPerBlock).map { range in
+      var cells: [String] = []
+      cells.reserveCapacity(range.count * columns.count)
+      for row in range {
+        for index in columns.indices { cells.append(index < rows[row].count ? rows[row][index] : "") }
+      }
+      return CellBlock(rows: range.count, cells: cells)
+    }
+  }
+
+  /// Consecutive rows, flat and row-major with exactly one cell per column.
+  struct CellBlock: Sendable {
+    /// How many rows.
+    var rows: Int
+    /// `rows × columns.count` cells.
+    var cells: [String]
+  }
+
+  /// The rendering of a table whose rows are given as `blocks` instead of ``rows``, as UTF-8
+  /// pieces of ``render(width:)``: the title line, then each block's lines (each line preceded
+  /// by its newline).
+  ///
+  /// Blocks are measured and rendered on separate threads, so a large table (a checkpoint
+  /// with 100,000 tensors) costs no per-row array and no copy into one buffer.
+  func renderedPieces(width: Int?, cells blocks: [CellBlock]) -> [[UInt8]] {
     let gap = 2
-    let blocks = ParallelBlocks.ranges(rows.count, size: Self.rowsPerBlock)
-    let measured = ParallelBlocks.map(blocks.count) { measure(blocks[$0]) }
+    let columnCount = columns.count
+    let measured = ParallelBlocks.map(blocks.count) { Self.displayWidths(blocks[$0].cells) }
     var widths = columns.map { Self.displayWidth($0.title) }
     for block in measured {
-      for (index, widest) in block.widest.enumerated() { widths[index] = max(widths[index], widest) }
+      for (offset, cellWidth) in block.enumerated() {
+        widths[offset % columnCount] = max(widths[offset % columnCount], cellWidth)
+      }
     }
     if let width, let flexible = columns.firstIndex(where: \.flexible) {
       let others = widths.enumerated().filter { $0.offset != flexible }.reduce(0) { $0 + $1.element }
@@ -74,48 +105,34 @@ public struct TextTable: Sendable {
     }
     let columnWidths = widths
     let lineLength = widths.reduce(indent, +) + gap * columns.count + 1
-    out.reserveCapacity(out.count + (rows.count + 1) * lineLength)
-    line(columns.map(\.title), columns.map { Self.displayWidth($0.title) }[...], widths: widths, into: &out)
+    var title: [UInt8] = []
+    line(columns.map(\.title)[...], columns.map { Self.displayWidth($0.title) }[...], widths: widths, into: &title)
     let rendered = ParallelBlocks.map(blocks.count) { number in
       var lines: [UInt8] = []
-      lines.reserveCapacity(blocks[number].count * lineLength)
-      let block = measured[number]
-      for (position, row) in blocks[number].enumerated() {
+      lines.reserveCapacity(blocks[number].rows * lineLength)
+      for row in 0..<blocks[number].rows {
         lines.append(0x0A)
-        let cells = block.cellWidths[block.rowStarts[position]..<block.rowStarts[position + 1]]
-        line(rows[row], cells, widths: columnWidths, into: &lines)
+        let range = row * columnCount..<(row + 1) * columnCount
+        line(blocks[number].cells[range], measured[number][range], widths: columnWidths, into: &lines)
       }
       return lines
     }
-    for lines in rendered { out.append(contentsOf: lines) }
+    return [title] + rendered
   }
 
   /// Rows measured or rendered together (and handed to one thread).
-  private static let rowsPerBlock = 16_384
+  static let rowsPerBlock = 16_384
 
-  /// The display widths of the cells of `rows[range]`: flat and row-major (a nested array per
-  /// row cost an allocation each), where each row starts, and the widest cell per column.
-  private func measure(_ range: Range<Int>) -> (cellWidths: [Int], rowStarts: [Int], widest: [Int]) {
-    var cellWidths: [Int] = []
-    cellWidths.reserveCapacity(range.count * columns.count)
-    var rowStarts: [Int] = []
-    rowStarts.reserveCapacity(range.count + 1)
-    var widest = [Int](repeating: 0, count: columns.count)
-    for row in range {
-      rowStarts.append(cellWidths.count)
-      for index in rows[row].indices {
-        let cellWidth = Self.displayWidth(rows[row][index])
-        cellWidths.append(cellWidth)
-        if index < widest.count { widest[index] = max(widest[index], cellWidth) }
-      }
-    }
-    rowStarts.append(cellWidths.count)
-    return (cellWidths, rowStarts, widest)
+  /// The display width of each of `cells`.
+  private static func displayWidths(_ cells: [String]) -> [Int] {
+    cells.map(displayWidth)
   }
 
   /// One line (without its newline): the indent, then each column's cell padded to `widths`,
   /// cells wider than their column shortened in the middle.
-  private func line(_ cells: [String], _ measured: ArraySlice<Int>, widths: [Int], into out: inout [UInt8]) {
+  private func line(
+    _ cells: ArraySlice<String>, _ measured: ArraySlice<Int>, widths: [Int], into out: inout [UInt8]
+  ) {
     let gap = 2
     func spaces(_ count: Int) {
       guard count > 0 else { return }
@@ -127,19 +144,15 @@ public struct TextTable: Sendable {
     }
     spaces(indent)
     for index in columns.indices {
-      let measuredWidth = index < measured.count ? measured[measured.startIndex + index] : 0
-      let shortened = index < cells.count && measuredWidth > widths[index]
-      let cell = shortened ? Self.shorten(cells[index], to: widths[index]) : nil
-      let cellWidth = cell.map(Self.displayWidth) ?? measuredWidth
+      let cell = cells[cells.startIndex + index]
+      let measuredWidth = measured[measured.startIndex + index]
+      let shortened = measuredWidth > widths[index] ? Self.shorten(cell, to: widths[index]) : nil
+      let cellWidth = shortened.map(Self.displayWidth) ?? measuredWidth
       let pad = widths[index] - cellWidth
       let isLast = index == columns.count - 1
       let alignment = columns[index].alignment
       if alignment == .right { spaces(pad) }
-      if let cell {
-        out.append(contentsOf: cell.utf8)
-      } else if index < cells.count {
-        Self.append(cells[index], to: &out)
-      }
+      Self.append(shortened ?? cell, to: &out)
       if alignment == .left, !isLast { spaces(pad) }
       if !isLast { spaces(gap) }
     }
