@@ -42,6 +42,18 @@ struct JSONByteCursor {
     guard consume(0x22) else { return nil }
     let start = position
     var highBits: UInt8 = 0
+    // Eight bytes at a time while none is a quote, a backslash or a control character (most
+    // of a name), then byte by byte.
+    if let base = bytes.baseAddress {
+      var wordHighBits: UInt64 = 0
+      while position + 8 <= bytes.count {
+        let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+        guard !Self.hasByte(0x22, in: word), !Self.hasByte(0x5C, in: word), !Self.hasByteBelow0x20(word) else { break }
+        wordHighBits |= word
+        position += 8
+      }
+      if wordHighBits & 0x8080_8080_8080_8080 != 0 { highBits = 0x80 }
+    }
     while position < bytes.count {
       let byte = bytes[position]
       if byte == 0x22 {
@@ -51,6 +63,7 @@ struct JSONByteCursor {
           validateUTF8 && highBits >= 0x80
           ? String(validating: slice, as: UTF8.self) : String(decoding: slice, as: UTF8.self)
         position += 1
+        lastStringWasASCII = highBits < 0x80
         return text
       }
       if byte == 0x5C || byte < 0x20 { return nil }
@@ -58,6 +71,26 @@ struct JSONByteCursor {
       position += 1
     }
     return nil
+  }
+
+  /// Whether the last string ``scanPlainString(validateUTF8:)`` returned was all ASCII.
+  private(set) var lastStringWasASCII = false
+
+  /// Whether some byte of `word` is `byte`.
+  private static func hasByte(_ byte: UInt8, in word: UInt64) -> Bool {
+    let spread = UInt64(byte) &* 0x0101_0101_0101_0101
+    return hasByteBelow(1, in: word ^ spread)
+  }
+
+  /// Whether some byte of `word` is below 0x20.
+  private static func hasByteBelow0x20(_ word: UInt64) -> Bool {
+    hasByteBelow(0x20, in: word)
+  }
+
+  /// Whether some byte of `word` is below `limit` (at most 0x80): the borrow trick, exact for
+  /// whether any byte is.
+  private static func hasByteBelow(_ limit: UInt8, in word: UInt64) -> Bool {
+    (word &- UInt64(limit) &* 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
   }
 
   /// Consumes the string literal `"text"` (no escapes) if it is next, byte for byte.

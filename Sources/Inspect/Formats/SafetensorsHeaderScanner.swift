@@ -46,7 +46,10 @@ struct SafetensorsHeaderScanner {
     guard consume(0x7B) else { return nil }
     var entries: [SafetensorsHeaderEntry] = []
     entries.reserveCapacity(cursor.bytes.count / 80)
-    var names = Set<String>(minimumCapacity: cursor.bytes.count / 80)
+    // Names in ascending ASCII order need no duplicate set; it is built only if the order
+    // breaks (from the names seen so far).
+    var ascending = AscendingASCIIKeys()
+    var names: Set<String>?
     var metadata: [String: String]?
     var sawMetadata = false
     skipWhitespace()
@@ -54,6 +57,8 @@ struct SafetensorsHeaderScanner {
       while true {
         skipWhitespace()
         guard let key = scanPlainString() else { return nil }
+        let keyEnd = cursor.position - 1
+        let keyWasASCII = cursor.lastStringWasASCII
         skipWhitespace()
         guard consume(0x3A) else { return nil }
         skipWhitespace()
@@ -70,7 +75,12 @@ struct SafetensorsHeaderScanner {
           guard key.utf8.count <= maximumNameLength, entries.count < maximumTensorCount,
             var entry = scanTensor()
           else { return nil }
-          guard names.insert(key).inserted else { return nil }
+          let keyBytes = UnsafeRawBufferPointer(
+            rebasing: cursor.bytes[(keyEnd - key.utf8.count)..<keyEnd])
+          if !ascending.admit(keyBytes, isASCII: keyWasASCII) {
+            if names == nil { names = Set(entries.map(\.name)) }
+            guard names?.insert(key).inserted == true else { return nil }
+          }
           entry.name = key
           entries.append(entry)
         }

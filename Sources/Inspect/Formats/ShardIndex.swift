@@ -73,7 +73,9 @@ public struct ShardIndex: Sendable {
   static func parse(
     _ bytes: UnsafeRawBufferPointer, path: String, allowFastPath: Bool
   ) throws(CheckpointError) -> ShardIndex {
-    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes), let entries = sortedUnique(scanned.entries) {
+    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes),
+      let entries = scanned.entriesAscending ? scanned.entries : sortedUnique(scanned.entries)
+    {
       // Names are checked in the order the general path would meet them.
       for shard in scanned.shards {
         if let firstTensor = firstTensor(in: bytes, listing: shard) {
