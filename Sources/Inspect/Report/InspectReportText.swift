@@ -110,28 +110,43 @@ extension InspectReport {
     var cells: [String] = []
     cells.reserveCapacity(range.count * (showFile ? 6 : 5))
     // Checkpoints repeat a few shapes and sizes many times: spell each once.
-    var shapeTexts: [[Int]: String] = [:]
-    var countTexts: [Int: String] = [:]
-    var byteTexts: [Int: String] = [:]
+    var shapes = Spellings<[Int]> { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
+    var counts = Spellings<Int>(HumanUnits.count)
+    var sizes = Spellings<Int>(HumanUnits.bytes)
     for index in range {
-      let shape = tensors[index].shape
-      let shapeText = Self.spelled(shape, in: &shapeTexts) { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
-      let countText = Self.spelled(tensors[index].parameters, in: &countTexts, HumanUnits.count)
-      let byteText = Self.spelled(tensors[index].bytes, in: &byteTexts, HumanUnits.bytes)
-      cells += [tensors[index].name, tensors[index].dtype.rawValue, shapeText, countText, byteText]
+      cells.append(tensors[index].name)
+      cells.append(tensors[index].dtype.rawValue)
+      cells.append(shapes.text(for: tensors[index].shape))
+      cells.append(counts.text(for: tensors[index].parameters))
+      cells.append(sizes.text(for: tensors[index].bytes))
       if showFile { cells.append(tensors[index].file) }
     }
     return TextTable.CellBlock(rows: range.count, cells: cells)
   }
 
-  /// `spell(key)`, made once per distinct key.
-  private static func spelled<Key: Hashable>(
-    _ key: Key, in cache: inout [Key: String], _ spell: (Key) -> String
-  ) -> String {
-    if let text = cache[key] { return text }
-    let text = spell(key)
-    cache[key] = text
-    return text
+  /// Spellings of values, each made once: the last one is kept at hand (neighbouring tensors
+  /// often share it) and the others in a dictionary.
+  private struct Spellings<Key: Hashable> {
+    private let spell: (Key) -> String
+    private var cache: [Key: String] = [:]
+    private var last: (key: Key, text: String)?
+
+    init(_ spell: @escaping (Key) -> String) {
+      self.spell = spell
+    }
+
+    mutating func text(for key: Key) -> String {
+      if let last, last.key == key { return last.text }
+      let text: String
+      if let cached = cache[key] {
+        text = cached
+      } else {
+        text = spell(key)
+        cache[key] = text
+      }
+      last = (key, text)
+      return text
+    }
   }
 
   /// A JSON value without quotes around plain strings, arrays as comma lists.

@@ -91,10 +91,10 @@ public struct TextTable: Sendable {
   func renderedPieces(width: Int?, cells blocks: [CellBlock]) -> [[UInt8]] {
     let gap = 2
     let columnCount = columns.count
-    let measured = ParallelBlocks.map(blocks.count) { Self.displayWidths(blocks[$0].cells) }
+    let measured = ParallelBlocks.map(blocks.count) { Self.measure(blocks[$0].cells) }
     var widths = columns.map { Self.displayWidth($0.title) }
     for block in measured {
-      for (offset, cellWidth) in block.enumerated() {
+      for (offset, cellWidth) in block.widths.enumerated() {
         widths[offset % columnCount] = max(widths[offset % columnCount], cellWidth)
       }
     }
@@ -104,18 +104,14 @@ public struct TextTable: Sendable {
       widths[flexible] = min(widths[flexible], max(minimumFlexibleWidth, available))
     }
     let columnWidths = widths
-    let lineLength = widths.reduce(indent, +) + gap * columns.count + 1
-    var title: [UInt8] = []
-    line(columns.map(\.title)[...], columns.map { Self.displayWidth($0.title) }[...], widths: widths, into: &title)
+    let titleCells = columns.map(\.title)
+    let title = lines(rows: 1, cells: titleCells, widths: titleCells.map(Self.displayWidth), bytes: titleCells.reduce(0) {
+      $0 + $1.utf8.count
+    }, columnWidths: columnWidths, newlines: false)
     let rendered = ParallelBlocks.map(blocks.count) { number in
-      var lines: [UInt8] = []
-      lines.reserveCapacity(blocks[number].rows * lineLength)
-      for row in 0..<blocks[number].rows {
-        lines.append(0x0A)
-        let range = row * columnCount..<(row + 1) * columnCount
-        line(blocks[number].cells[range], measured[number][range], widths: columnWidths, into: &lines)
-      }
-      return lines
+      lines(
+        rows: blocks[number].rows, cells: blocks[number].cells, widths: measured[number].widths,
+        bytes: measured[number].bytes, columnWidths: columnWidths, newlines: true)
     }
     return [title] + rendered
   }
@@ -123,26 +119,56 @@ public struct TextTable: Sendable {
   /// Rows measured or rendered together (and handed to one thread).
   static let rowsPerBlock = 16_384
 
-  /// The display width of each of `cells`.
-  private static func displayWidths(_ cells: [String]) -> [Int] {
-    cells.map(displayWidth)
+  /// The display width of each of `cells`, and their UTF-8 byte count in all.
+  private static func measure(_ cells: [String]) -> (widths: [Int], bytes: Int) {
+    var bytes = 0
+    let widths = cells.map { cell in
+      bytes += cell.utf8.count
+      return displayWidth(cell)
+    }
+    return (widths, bytes)
+  }
+
+  /// The lines of `rows` rows of `cells` (row-major, one per column; `widths` their display
+  /// widths, `bytes` their UTF-8 count in all), each preceded by a newline when `newlines`.
+  private func lines(
+    rows: Int, cells: [String], widths: [Int], bytes: Int, columnWidths: [Int], newlines: Bool
+  ) -> [UInt8] {
+    // Room for every cell (a shortened cell is at most 2 bytes longer: "…" is 3 bytes and
+    // replaces at least one character), its padding (at most the column width) and gap, the
+    // indent and the newline of each row.
+    let gap = 2
+    let perRow = 1 + indent + columnWidths.reduce(0, +) + gap * columns.count
+    let capacity = bytes + 2 * cells.count + rows * perRow
+    var overflowed = false
+    let written = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+      var writer = LineWriter(buffer: buffer)
+      for row in 0..<rows {
+        if newlines { writer.byte(0x0A) }
+        let range = row * columns.count..<(row + 1) * columns.count
+        line(cells[range], widths[range], widths: columnWidths, into: &writer)
+      }
+      overflowed = writer.overflowed
+      count = overflowed ? 0 : writer.count
+    }
+    guard overflowed else { return written }
+    // Not expected (the room above is a bound): the same lines through a growing array.
+    var out: [UInt8] = []
+    for row in 0..<rows {
+      if newlines { out.append(0x0A) }
+      let range = row * columns.count..<(row + 1) * columns.count
+      line(cells[range], widths[range], widths: columnWidths, into: &out)
+    }
+    return out
   }
 
   /// One line (without its newline): the indent, then each column's cell padded to `widths`,
   /// cells wider than their column shortened in the middle.
-  private func line(
-    _ cells: ArraySlice<String>, _ measured: ArraySlice<Int>, widths: [Int], into out: inout [UInt8]
+  private func line<Writer: TableByteWriter>(
+    _ cells: ArraySlice<String>, _ measured: ArraySlice<Int>, widths: [Int], into out: inout Writer
   ) {
     let gap = 2
-    func spaces(_ count: Int) {
-      guard count > 0 else { return }
-      if count <= Self.spaceRun.utf8CodeUnitCount {
-        Self.spaceRun.withUTF8Buffer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<count])) }
-      } else {
-        out.append(contentsOf: repeatElement(0x20, count: count))
-      }
-    }
-    spaces(indent)
+    out.spaces(indent)
     for index in columns.indices {
       let cell = cells[cells.startIndex + index]
       let measuredWidth = measured[measured.startIndex + index]
@@ -151,10 +177,10 @@ public struct TextTable: Sendable {
       let pad = widths[index] - cellWidth
       let isLast = index == columns.count - 1
       let alignment = columns[index].alignment
-      if alignment == .right { spaces(pad) }
-      Self.append(shortened ?? cell, to: &out)
-      if alignment == .left, !isLast { spaces(pad) }
-      if !isLast { spaces(gap) }
+      if alignment == .right { out.spaces(pad) }
+      if let shortened { out.text(shortened) } else { out.text(cell) }
+      if alignment == .left, !isLast { out.spaces(pad) }
+      if !isLast { out.spaces(gap) }
     }
   }
 
@@ -170,14 +196,6 @@ public struct TextTable: Sendable {
     return text.count
   }
 
-  /// Appends the UTF-8 of `text` to `out`, as one block copy when the bytes are at hand.
-  private static func append(_ text: String, to out: inout [UInt8]) {
-    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
-    if copied == nil { out.append(contentsOf: text.utf8) }
-  }
-
-  /// Spaces to pad cells from, copied in one block.
-  private static let spaceRun: StaticString = "                                                "
 
   /// `text` cut to `width` characters by replacing its middle with `…`.
   public static func shorten(_ text: String, to width: Int) -> String {
@@ -187,5 +205,71 @@ public struct TextTable: Sendable {
     let head = keep * 2 / 5
     let tail = keep - head
     return String(text.prefix(head)) + "…" + String(text.suffix(tail))
+  }
+}
+
+/// Where ``TextTable`` writes a line's bytes.
+protocol TableByteWriter {
+  mutating func byte(_ byte: UInt8)
+  mutating func spaces(_ count: Int)
+  mutating func text(_ text: String)
+}
+
+extension [UInt8]: TableByteWriter {
+  mutating func byte(_ byte: UInt8) { append(byte) }
+
+  mutating func spaces(_ count: Int) {
+    if count > 0 { append(contentsOf: repeatElement(0x20, count: count)) }
+  }
+
+  mutating func text(_ text: String) {
+    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { append(contentsOf: $0) }
+    if copied == nil { append(contentsOf: text.utf8) }
+  }
+}
+
+/// Writes into memory reserved up front, without a capacity or uniqueness check per piece;
+/// a write that would not fit sets ``overflowed`` and is dropped (the caller then renders
+/// through an array instead).
+struct LineWriter: TableByteWriter {
+  private let buffer: UnsafeMutableBufferPointer<UInt8>
+  /// Bytes written.
+  private(set) var count = 0
+  /// Whether a write did not fit.
+  private(set) var overflowed = false
+
+  init(buffer: UnsafeMutableBufferPointer<UInt8>) {
+    self.buffer = buffer
+  }
+
+  /// Where `length` more bytes go, or `nil` (and ``overflowed``) when they do not fit.
+  private mutating func reserve(_ length: Int) -> UnsafeMutablePointer<UInt8>? {
+    guard !overflowed, length <= buffer.count - count, let base = buffer.baseAddress else {
+      overflowed = overflowed || length > 0
+      return nil
+    }
+    defer { count += length }
+    return base + count
+  }
+
+  mutating func byte(_ byte: UInt8) {
+    reserve(1)?.initialize(to: byte)
+  }
+
+  mutating func spaces(_ count: Int) {
+    guard count > 0 else { return }
+    reserve(count)?.initialize(repeating: 0x20, count: count)
+  }
+
+  mutating func text(_ text: String) {
+    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+      guard let source = bytes.baseAddress, let target = reserve(bytes.count) else { return }
+      target.initialize(from: source, count: bytes.count)
+    }
+    if copied == nil {
+      let bytes = Array(text.utf8)
+      guard let target = reserve(bytes.count) else { return }
+      bytes.withUnsafeBufferPointer { if let source = $0.baseAddress { target.initialize(from: source, count: $0.count) } }
+    }
   }
 }
