@@ -225,3 +225,69 @@ import Testing
     #expect(sorted.tensor(named: "b")?.shape == [2])
   }
 }
+
+@Suite struct TextTableRenderingTests {
+  /// Expected renderings were produced by the row-by-row implementation this one replaced.
+  @Test func raggedRowsRenderAsBefore() {
+    var table = TextTable(columns: [.init("a"), .init("b", .right)])
+    table.append(["x"])
+    table.append(["yy", "1", "extra"])
+    table.append([])
+    #expect(table.render(width: nil) == "  a   b\n  x    \n  yy  1\n       ")
+  }
+
+  @Test func wideAndNonASCIICellsRenderAsBefore() {
+    var table = TextTable(columns: [.init("name", flexible: true), .init("n", .right), .init("f")])
+    table.append(["model.layers.31.self_attn.q_proj.weight", "12", "é"])
+    table.append(["短い名前", "3", "x"])
+    table.append(["a\u{301}bc", "", "long file name"])
+    let narrow = "  name               n  f\n  model.…oj.weight  12  é\n  短い名前               3  x\n  ábc                   long file name"
+    #expect(table.render(width: 30) == narrow)
+    #expect(table.render(width: 12) == narrow)
+    #expect(
+      table.render(width: nil)
+        == "  name                                      n  f\n  model.layers.31.self_attn.q_proj.weight  12  é\n"
+        + "  短い名前                                      3  x\n  ábc                                          long file name")
+  }
+
+  @Test func tablesWithoutColumnsStillHaveALinePerRow() {
+    var table = TextTable(columns: [])
+    table.append(["q"])
+    table.append([])
+    #expect(table.render(width: 5) == "  \n  \n  ")
+  }
+
+  @Test func manyRowsAcrossBlocksMatchTheRowByRowRendering() {
+    var table = TextTable(columns: [.init("name", flexible: true), .init("size", .right)])
+    for index in 0..<(TextTable.rowsPerBlock * 2 + 7) {
+      table.append(["t\(index)" + String(repeating: "x", count: index % 23), "\(index % 1000)"])
+    }
+    let rendered = table.render(width: 20)
+    let lines = rendered.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count == table.rows.count + 1)
+    #expect(lines[0] == "  name              size")
+    #expect(lines[1] == "  t0                   0")
+    #expect(lines[23] == "  t22xxx…xxxxxxxxx    22")
+    #expect(lines[32774] == "  t32773…xxxxxxxxx   773")
+    #expect(lines.allSatisfy { $0.count == 24 })
+    // FNV-1a of the whole rendering by the row-by-row implementation.
+    var hash: UInt64 = 1_469_598_103_934_665_603
+    for byte in rendered.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+    #expect(rendered.utf8.count == 852_635)
+    #expect(hash == 14_916_214_260_746_295_134)
+  }
+
+  @Test func lineWriterStopsAtItsCapacity() {
+    let bytes = [UInt8](unsafeUninitializedCapacity: 4) { buffer, count in
+      var writer = LineWriter(buffer: buffer)
+      writer.text("ab")
+      writer.spaces(1)
+      #expect(!writer.overflowed)
+      writer.text("cd")
+      #expect(writer.overflowed)
+      writer.byte(0x41)
+      count = writer.count
+    }
+    #expect(bytes == Array("ab ".utf8))
+  }
+}
