@@ -125,8 +125,10 @@ extension FormatDetector {
     if let file = context.fileBaseNames.first(where: { $0.hasPrefix("medusa_lm_head") }) {
       evidence.append("file \(file)")
     }
+    // Only a name starting with a digit can be a head's (the test's own first check).
+    let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
     let headNames = context.names.names { name in
-      guard let first = name.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
+      guard let first = name.first, digits.contains(first) else { return false }
       return isMedusaHeadName(String(decoding: name, as: UTF8.self))
     }
     if !headNames.isEmpty {

@@ -20,7 +20,8 @@ struct TensorNamePattern {
     self.text = text
     bytes = Array(text.utf8)
     byteWise = bytes.allSatisfy { byte in
-      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
     }
   }
@@ -80,7 +81,8 @@ struct TensorNamePattern {
       guard digit < 10 else { return nil }
       let (product, productOverflow) = value.multipliedReportingOverflow(by: 10)
       let (sum, sumOverflow) =
-        negative ? product.subtractingReportingOverflow(Int(digit)) : product.addingReportingOverflow(Int(digit))
+        negative
+        ? product.subtractingReportingOverflow(Int(digit)) : product.addingReportingOverflow(Int(digit))
       guard !productOverflow, !sumOverflow else { return nil }
       value = sum
       position += 1

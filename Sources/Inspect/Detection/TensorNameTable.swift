@@ -81,7 +81,9 @@ struct TensorNameTable: Sendable {
   }
 
   /// Whether two byte runs of equal length hold the same bytes.
-  private static func equalBytes(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
+  private static func equalBytes(
+    _ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>
+  ) -> Bool {
     guard let left = lhs.baseAddress, let right = rhs.baseAddress else { return lhs.count == rhs.count }
     return memcmp(left, right, lhs.count) == 0
   }
@@ -139,7 +141,7 @@ struct TensorNameTable: Sendable {
     return low < count && self[low] == name ? low : nil
   }
 
-  /// The names' positions, in name order, with the bytes of each name.
+  /// Calls `body` with the index and the UTF-8 bytes of each name, in name order.
   func forEachName(_ body: (_ index: Int, _ name: UnsafeBufferPointer<UInt8>) -> Void) {
     storage.withUnsafeBufferPointer { bytes in
       for index in starts.indices {
@@ -151,8 +153,8 @@ struct TensorNameTable: Sendable {
   /// The first index whose name satisfies `predicate`.
   func firstIndex(where predicate: (UnsafeBufferPointer<UInt8>) -> Bool) -> Int? {
     storage.withUnsafeBufferPointer { bytes in
-      for index in starts.indices where predicate(UnsafeBufferPointer(rebasing: bytes[starts[index]..<ends[index]])) {
-        return index
+      for index in starts.indices {
+        if predicate(UnsafeBufferPointer(rebasing: bytes[starts[index]..<ends[index]])) { return index }
       }
       return nil
     }
@@ -204,7 +206,8 @@ struct TensorNameTable: Sendable {
     }
     guard !emptied else { return nil }
     var stripped = TensorNameTable(
-      storage: storage, starts: strippedStarts, ends: strippedEnds, positions: strippedPositions, isASCII: isASCII)
+      storage: storage, starts: strippedStarts, ends: strippedEnds, positions: strippedPositions,
+      isASCII: isASCII)
     // Removing a common ASCII prefix that ends in `.` keeps `String` order and equality (the
     // `.` composes with nothing), so the stripped names are still sorted and distinct; the
     // kept names are sorted too. Each kept name goes in where it belongs, unless it equals a

@@ -48,7 +48,8 @@ struct JSONByteCursor {
       var wordHighBits: UInt64 = 0
       while position + 8 <= bytes.count {
         let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
-        guard !Self.hasByte(0x22, in: word), !Self.hasByte(0x5C, in: word), !Self.hasByteBelow0x20(word) else { break }
+        guard !Self.hasByte(0x22, in: word), !Self.hasByte(0x5C, in: word), !Self.hasByteBelow0x20(word)
+        else { break }
         wordHighBits |= word
         position += 8
       }

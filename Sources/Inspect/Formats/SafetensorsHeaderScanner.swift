@@ -123,9 +123,8 @@ struct SafetensorsHeaderScanner {
       skipWhitespace()
       switch field {
       case .dtype:
-        guard dtype == nil, let name = cursor.scanPlainStringBytes(), let value = Self.dtype(spelled: name) else {
-          return nil
-        }
+        guard dtype == nil, let name = cursor.scanPlainStringBytes(), let value = Self.dtype(spelled: name)
+        else { return nil }
         dtype = value
       case .shape:
         guard shape == nil, let dimensions = scanIntegerArray() else { return nil }

@@ -40,8 +40,8 @@ public struct ShardIndex: Sendable {
     // By position rather than zipped copies: each copy of an entry retains two strings.
     if !sorted.indices.dropFirst().allSatisfy({ sorted[$0 - 1].tensor < sorted[$0].tensor }) {
       sorted.sort { $0.tensor < $1.tensor }
-      for position in sorted.indices.dropFirst() where sorted[position - 1].tensor == sorted[position].tensor {
-        return nil
+      for position in sorted.indices.dropFirst() {
+        if sorted[position - 1].tensor == sorted[position].tensor { return nil }
       }
     }
     return sorted

@@ -172,10 +172,11 @@ public struct InspectReport: Sendable {
           lastName = names[lastPath] ?? lastPath
         }
         let parameters = infos[index].elementCount
+        let bytes = parameters * infos[index].dtype.bitsPerElement / 8
         tensors.append(
           Tensor(
-            name: infos[index].name, dtype: infos[index].dtype, shape: infos[index].shape, parameters: parameters,
-            bytes: parameters * infos[index].dtype.bitsPerElement / 8, file: lastName))
+            name: infos[index].name, dtype: infos[index].dtype, shape: infos[index].shape,
+            parameters: parameters, bytes: bytes, file: lastName))
       }
     }
     self.tensors = tensors
@@ -188,7 +189,8 @@ public struct InspectReport: Sendable {
       if let slot = byDType.firstIndex(where: { $0.dtype == dtype }) {
         byDType[slot].totals.add(parameters: parameters, bytes: bytes)
       } else {
-        byDType.append(DTypeTotals(dtype: dtype, totals: Totals(tensors: 1, parameters: parameters, bytes: bytes)))
+        let first = Totals(tensors: 1, parameters: parameters, bytes: bytes)
+        byDType.append(DTypeTotals(dtype: dtype, totals: first))
       }
     }
     totals = overall

@@ -13,7 +13,9 @@ extension InspectReport {
     // Pieces are split where lines meet, and escaping works scalar by scalar, so escaping
     // each piece on its own gives the escaping of the whole.
     for piece in textPieces(width: width) {
-      let needsEscaping = piece.withUnsafeBufferPointer { TerminalText.needsEscaping($0, keepingLineBreaks: true) }
+      let needsEscaping = piece.withUnsafeBufferPointer {
+        TerminalText.needsEscaping($0, keepingLineBreaks: true)
+      }
       if needsEscaping {
         var escaped = TerminalText.escaped(String(decoding: piece, as: UTF8.self), keepingLineBreaks: true)
         escaped.withUTF8 { sink(UnsafeRawBufferPointer($0)) }

@@ -105,9 +105,9 @@ public struct TextTable: Sendable {
     }
     let columnWidths = widths
     let titleCells = columns.map(\.title)
-    let title = lines(rows: 1, cells: titleCells, widths: titleCells.map(Self.displayWidth), bytes: titleCells.reduce(0) {
-      $0 + $1.utf8.count
-    }, columnWidths: columnWidths, newlines: false)
+    let title = lines(
+      rows: 1, cells: titleCells, widths: titleCells.map(Self.displayWidth),
+      bytes: titleCells.reduce(0) { $0 + $1.utf8.count }, columnWidths: columnWidths, newlines: false)
     let rendered = ParallelBlocks.map(blocks.count) { number in
       lines(
         rows: blocks[number].rows, cells: blocks[number].cells, widths: measured[number].widths,
@@ -153,13 +153,13 @@ public struct TextTable: Sendable {
     }
     guard overflowed else { return written }
     // Not expected (the room above is a bound): the same lines through a growing array.
-    var out: [UInt8] = []
+    var out = GrowingLineWriter()
     for row in 0..<rows {
-      if newlines { out.append(0x0A) }
+      if newlines { out.byte(0x0A) }
       let range = row * columns.count..<(row + 1) * columns.count
       line(cells[range], widths[range], widths: columnWidths, into: &out)
     }
-    return out
+    return out.bytes
   }
 
   /// One line (without its newline): the indent, then each column's cell padded to `widths`,
@@ -196,7 +196,6 @@ public struct TextTable: Sendable {
     return text.count
   }
 
-
   /// `text` cut to `width` characters by replacing its middle with `…`.
   public static func shorten(_ text: String, to width: Int) -> String {
     guard text.count > width else { return text }
@@ -205,71 +204,5 @@ public struct TextTable: Sendable {
     let head = keep * 2 / 5
     let tail = keep - head
     return String(text.prefix(head)) + "…" + String(text.suffix(tail))
-  }
-}
-
-/// Where ``TextTable`` writes a line's bytes.
-protocol TableByteWriter {
-  mutating func byte(_ byte: UInt8)
-  mutating func spaces(_ count: Int)
-  mutating func text(_ text: String)
-}
-
-extension [UInt8]: TableByteWriter {
-  mutating func byte(_ byte: UInt8) { append(byte) }
-
-  mutating func spaces(_ count: Int) {
-    if count > 0 { append(contentsOf: repeatElement(0x20, count: count)) }
-  }
-
-  mutating func text(_ text: String) {
-    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { append(contentsOf: $0) }
-    if copied == nil { append(contentsOf: text.utf8) }
-  }
-}
-
-/// Writes into memory reserved up front, without a capacity or uniqueness check per piece;
-/// a write that would not fit sets ``overflowed`` and is dropped (the caller then renders
-/// through an array instead).
-struct LineWriter: TableByteWriter {
-  private let buffer: UnsafeMutableBufferPointer<UInt8>
-  /// Bytes written.
-  private(set) var count = 0
-  /// Whether a write did not fit.
-  private(set) var overflowed = false
-
-  init(buffer: UnsafeMutableBufferPointer<UInt8>) {
-    self.buffer = buffer
-  }
-
-  /// Where `length` more bytes go, or `nil` (and ``overflowed``) when they do not fit.
-  private mutating func reserve(_ length: Int) -> UnsafeMutablePointer<UInt8>? {
-    guard !overflowed, length <= buffer.count - count, let base = buffer.baseAddress else {
-      overflowed = overflowed || length > 0
-      return nil
-    }
-    defer { count += length }
-    return base + count
-  }
-
-  mutating func byte(_ byte: UInt8) {
-    reserve(1)?.initialize(to: byte)
-  }
-
-  mutating func spaces(_ count: Int) {
-    guard count > 0 else { return }
-    reserve(count)?.initialize(repeating: 0x20, count: count)
-  }
-
-  mutating func text(_ text: String) {
-    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
-      guard let source = bytes.baseAddress, let target = reserve(bytes.count) else { return }
-      target.initialize(from: source, count: bytes.count)
-    }
-    if copied == nil {
-      let bytes = Array(text.utf8)
-      guard let target = reserve(bytes.count) else { return }
-      bytes.withUnsafeBufferPointer { if let source = $0.baseAddress { target.initialize(from: source, count: $0.count) } }
-    }
   }
 }
