@@ -44,13 +44,12 @@ struct InspectCommand: ParsableCommand {
       if json {
         report.writeJSON(writeStandardOutput)
       } else {
-        let text = report.text(width: terminalWidth())
-        print(TerminalText.escaped(text, keepingLineBreaks: true), terminator: "")
+        report.writeTerminalText(width: terminalWidth(), writeStandardOutput)
       }
     }
   }
 
-  /// Writes `buffer` to stdout unbuffered (large JSON documents are streamed in chunks).
+  /// Writes `buffer` to stdout unbuffered (large reports are streamed in chunks).
   private func writeStandardOutput(_ buffer: UnsafeRawBufferPointer) {
     guard let base = buffer.baseAddress else { return }
     var offset = 0

@@ -362,6 +362,55 @@ func safetensorsError(_ bytes: [UInt8]) throws -> CheckpointError? {
     #expect(Self.outcome(bytes, fast: true) == Self.outcome(bytes, fast: false))
   }
 
+  /// Every dtype spelling, near misses, and data_offsets pairs of every shape.
+  static let spellingProbes: [String] =
+    DType.allCases.map { #"{"a":{"dtype":"\#($0.rawValue)","shape":[2],"data_offsets":[0,4]}}"# }
+    + ["F3", "F322", "BF16 ", " F32", "bf16", "F8_E4M3FN", "", "F\\u0033\\u0032"].map {
+      #"{"a":{"dtype":"\#($0)","shape":[1],"data_offsets":[0,4]}}"#
+    }
+    + ["[0]", "[0,4,4]", "[]", "[ 0 , 4 ]", "[0,4", "[0 4]", "[0,,4]", "[00,4]", "[0,-4]", "[0,4.0]"].map {
+      #"{"a":{"dtype":"U8","shape":[4],"data_offsets":\#($0)}}"#
+    }
+
+  /// Key orders the scanner's duplicate check must see through: ascending, descending, a
+  /// repeat after the order breaks, and canonically equal non-ASCII names (a repeat too).
+  static let keyOrderProbes: [([String], Bool)] = [
+    (["a", "b", "c"], true), (["c", "b", "a"], true), (["a", "ab", "aa"], true), (["a", "b", "a"], false),
+    (["b", "a", "b"], false), (["ab", "a", "ab"], false), (["\u{E9}", "e\u{301}"], false),
+    (["e\u{301}", "\u{E9}"], false),
+  ]
+
+  @Test(arguments: keyOrderProbes)
+  func bothPathsAgreeOnKeyOrder(names: [String], distinct: Bool) {
+    let entries = names.enumerated().map {
+      #""\#($1)":{"dtype":"U8","shape":[1],"data_offsets":[\#($0),\#($0 + 1)]}"#
+    }
+    let bytes = SafetensorsBytes.make(json: "{" + entries.joined(separator: ",") + "}", dataCount: names.count)
+    let fast = Self.outcome(bytes, fast: true)
+    #expect(fast == Self.outcome(bytes, fast: false))
+    #expect(fast.hasPrefix(distinct ? "ok" : "error"), "\(fast)")
+  }
+
+  /// A quote, backslash, control or non-ASCII byte at every position of names of up to 20
+  /// bytes (the scanner reads names eight bytes at a time).
+  @Test(arguments: ["\\\"", "\\\\", "\t", "\u{1F}", "\u{7F}", "\u{E9}", "\\u0041"])
+  func bothPathsAgreeOnSpecialBytesAnywhereInAName(special: String) {
+    for length in 0...20 {
+      for position in 0...length {
+        let name = String(repeating: "n", count: position) + special + String(repeating: "m", count: length - position)
+        let json = #"{""# + name + #"":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#
+        let bytes = SafetensorsBytes.make(json: json, dataCount: 4)
+        #expect(Self.outcome(bytes, fast: true) == Self.outcome(bytes, fast: false), "\(json.debugDescription)")
+      }
+    }
+  }
+
+  @Test(arguments: spellingProbes)
+  func bothPathsAgreeOnSpellingProbe(json: String) {
+    let bytes = SafetensorsBytes.make(json: json, dataCount: 4)
+    #expect(Self.outcome(bytes, fast: true) == Self.outcome(bytes, fast: false))
+  }
+
   @Test(arguments: SafetensorsReaderTests.hostileCases)
   func bothPathsAgreeOnHostileCase(_ hostile: SafetensorsReaderTests.HostileCase) {
     #expect(Self.outcome(hostile.bytes, fast: true) == Self.outcome(hostile.bytes, fast: false))

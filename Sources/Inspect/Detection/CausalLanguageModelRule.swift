@@ -2,8 +2,10 @@ extension FormatDetector {
   /// A plain Hugging Face causal LM (a verifier): `<p>layers.N.*` decoder layers that all have
   /// `input_layernorm` and take hidden-wide inputs, a final `<p>norm.weight`, and no `fc`.
   static func causalLanguageModel(_ context: DetectionContext) -> Detection? {
-    guard !context.names.contains(where: { $0 == "fc.weight" || $0.hasSuffix(".fc.weight") }),
-      let scope = context.names.lazy.compactMap(decoderScope).first
+    let fcName = TensorNamePattern("fc.weight")
+    let fcSuffix = TensorNamePattern(".fc.weight")
+    guard !context.names.contains(where: { fcName.isEqual(to: $0) || fcSuffix.isSuffix(of: $0) }),
+      let scope = firstDecoderScope(context)
     else { return nil }
     let layers = context.layerIndices(under: scope)
     guard !layers.isEmpty,
@@ -53,6 +55,20 @@ extension FormatDetector {
   }
 
   private static let qProjSuffix = Array(".self_attn.q_proj.weight".utf8)
+
+  /// ``decoderScope(_:)`` of the first name (in order) that has one.
+  static func firstDecoderScope(_ context: DetectionContext) -> String? {
+    var scope: String?
+    _ = context.names.firstIndex { name in
+      // The byte test first: only a name ending in the q_proj suffix becomes a String.
+      guard name.count > qProjSuffix.count, TensorNamePattern.hasBytes(name, endingWith: qProjSuffix) else {
+        return false
+      }
+      scope = decoderScope(String(decoding: name, as: UTF8.self))
+      return scope != nil
+    }
+    return scope
+  }
 
   /// For `<scope>layers.N.self_attn.q_proj.weight`, the `<scope>` part (possibly empty).
   static func decoderScope(_ name: String) -> String? {

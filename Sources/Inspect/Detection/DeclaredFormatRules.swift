@@ -125,7 +125,12 @@ extension FormatDetector {
     if let file = context.fileBaseNames.first(where: { $0.hasPrefix("medusa_lm_head") }) {
       evidence.append("file \(file)")
     }
-    let headNames = context.names.filter(isMedusaHeadName)
+    // Only a name starting with a digit can be a head's (the test's own first check).
+    let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+    let headNames = context.names.names { name in
+      guard let first = name.first, digits.contains(first) else { return false }
+      return isMedusaHeadName(String(decoding: name, as: UTF8.self))
+    }
     if !headNames.isEmpty {
       evidence.append(
         "\(headNames.count) tensors named {head}.{layer}.linear.weight, e.g. \(context.described(headNames[0]))"

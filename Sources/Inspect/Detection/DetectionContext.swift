@@ -8,24 +8,19 @@ struct DetectionContext: Sendable {
   let config: ModelConfig?
   /// The prefix stripped from the names, if any.
   let prefix: String?
-  let tensors: [String: TensorInfo]
-  /// Tensor names (after stripping), sorted.
-  let names: [String]
+  /// Tensor names (after stripping), sorted, each once, with where their tensors are.
+  ///
+  /// Tensors are read in place from the checkpoint through ``TensorNameTable``: no per-name
+  /// dictionary, `String` or copy of the tensor list is made, which is what detection time
+  /// on 100,000-tensor checkpoints went to.
+  let names: TensorNameTable
 
   init(_ checkpoint: Checkpoint) {
-    // The checkpoint's tensors are already sorted by name: keep that order (first of duplicates).
-    var tensors: [String: TensorInfo] = [:]
-    tensors.reserveCapacity(checkpoint.tensors.count)
-    var names: [String] = []
-    names.reserveCapacity(checkpoint.tensors.count)
-    for tensor in checkpoint.tensors where tensors[tensor.name] == nil {
-      tensors[tensor.name] = tensor
-      names.append(tensor.name)
-    }
-    self.init(checkpoint: checkpoint, prefix: nil, tensors: tensors, sortedNames: names)
+    // The checkpoint's tensors are sorted by name; the table keeps the first of equal names.
+    self.init(checkpoint: checkpoint, prefix: nil, names: TensorNameTable(sortedTensors: checkpoint.tensors))
   }
 
-  private init(checkpoint: Checkpoint, prefix: String?, tensors: [String: TensorInfo], sortedNames: [String]? = nil) {
+  private init(checkpoint: Checkpoint, prefix: String?, names: TensorNameTable) {
     self.checkpoint = checkpoint
     if let json = checkpoint.config, json.objectMembers != nil {
       config = ModelConfig(json)
@@ -33,8 +28,7 @@ struct DetectionContext: Sendable {
       config = nil
     }
     self.prefix = prefix
-    self.tensors = tensors
-    names = sortedNames ?? tensors.keys.sorted()
+    self.names = names
   }
 
   /// The same checkpoint with a common wrapper prefix removed, when every tensor name except
@@ -42,73 +36,61 @@ struct DetectionContext: Sendable {
   /// `model.`) and stripping creates no duplicate names; `nil` otherwise.
   func strippingPrefix() -> DetectionContext? {
     guard prefix == nil, !names.isEmpty else { return nil }
-    candidates: for candidate in Self.strippablePrefixes {
-      // The all-names test first: it stops at the first name without the prefix.
-      // Byte-wise prefix tests: the prefixes are ASCII, and String.hasPrefix's Unicode-aware
-      // comparison was a large part of detection time on 100,000 names.
-      let prefixBytes = candidate.utf8
-      let headBytes = "lm_head.".utf8
-      guard names.allSatisfy({ $0.utf8.starts(with: prefixBytes) || $0.utf8.starts(with: headBytes) }),
-        names.contains(where: { $0.utf8.starts(with: prefixBytes) })
+    let head = Array("lm_head.".utf8)
+    for candidate in Self.strippablePrefixes {
+      // Byte-wise prefix tests, as before: the prefixes are ASCII.
+      let prefixBytes = Array(candidate.utf8)
+      guard !names.contains(where: { !Self.starts($0, with: prefixBytes) && !Self.starts($0, with: head) }),
+        names.contains(where: { Self.starts($0, with: prefixBytes) }),
+        let stripped = names.strippingPrefix(prefixBytes)
       else { continue }
-      var stripped: [String: TensorInfo] = [:]
-      stripped.reserveCapacity(names.count)
-      // Removing a common prefix keeps sorted names sorted, so the stripped names and the
-      // untouched `lm_head.*` names are two sorted runs: merge them instead of sorting again.
-      var shortened: [String] = []
-      var kept: [String] = []
-      shortened.reserveCapacity(names.count)
-      for name in names {
-        let hasCandidate = name.utf8.starts(with: prefixBytes)
-        let short = hasCandidate ? String(Substring(name.utf8.dropFirst(prefixBytes.count))) : name
-        guard !short.isEmpty, stripped[short] == nil, let info = tensors[name] else { continue candidates }
-        stripped[short] = info
-        if hasCandidate { shortened.append(short) } else { kept.append(short) }
-      }
-      return DetectionContext(
-        checkpoint: checkpoint, prefix: candidate, tensors: stripped,
-        sortedNames: Self.merge(shortened, kept))
+      return DetectionContext(checkpoint: checkpoint, prefix: candidate, names: stripped)
     }
     return nil
   }
 
-  /// Two sorted arrays merged into one sorted array.
-  static func merge(_ lhs: [String], _ rhs: [String]) -> [String] {
-    guard !rhs.isEmpty else { return lhs }
-    guard !lhs.isEmpty else { return rhs }
-    var merged: [String] = []
-    merged.reserveCapacity(lhs.count + rhs.count)
-    var left = 0
-    var right = 0
-    while left < lhs.count && right < rhs.count {
-      if rhs[right] < lhs[left] {
-        merged.append(rhs[right])
-        right += 1
-      } else {
-        merged.append(lhs[left])
-        left += 1
-      }
-    }
-    merged += lhs[left...]
-    merged += rhs[right...]
-    return merged
+  /// Whether `name`'s bytes begin with `prefix`'s.
+  private static func starts(_ name: UnsafeBufferPointer<UInt8>, with prefix: [UInt8]) -> Bool {
+    guard name.count >= prefix.count else { return false }
+    for offset in 0..<prefix.count where name[offset] != prefix[offset] { return false }
+    return true
   }
 
   /// The tensors whose names start with `scope`, with `scope` removed (for example the
   /// `eagle_module.` part of a ModelOpt training checkpoint).
   func scoped(to scope: String) -> DetectionContext {
-    var inner: [String: TensorInfo] = [:]
-    for name in names where name.hasPrefix(scope) && name.count > scope.count {
-      inner[String(name.dropFirst(scope.count))] = tensors[name]
+    let pattern = TensorNamePattern(scope)
+    var inner: [String] = []
+    var positions: [Int] = []
+    names.forEachName { index, bytes in
+      guard pattern.isPrefix(of: bytes) else { return }
+      let name = names[index]
+      guard name.count > scope.count else { return }
+      inner.append(String(name.dropFirst(scope.count)))
+      positions.append(names.position(at: index))
     }
-    return DetectionContext(checkpoint: checkpoint, prefix: scope, tensors: inner)
+    return DetectionContext(
+      checkpoint: checkpoint, prefix: scope, names: TensorNameTable(names: inner, positions: positions))
   }
 
   // MARK: Names and shapes
 
-  func has(_ name: String) -> Bool { tensors[name] != nil }
+  /// The tensor named `name` (after stripping), if present.
+  func tensor(_ name: String) -> TensorInfo? {
+    names.index(of: name).map { checkpoint.tensors[names.position(at: $0)] }
+  }
 
-  func shape(_ name: String) -> [Int]? { tensors[name]?.shape }
+  /// The dtype of every tensor, in name order.
+  var dtypes: [DType] {
+    let tensors = checkpoint.tensors
+    return (0..<names.count).map { tensors[names.position(at: $0)].dtype }
+  }
+
+  func has(_ name: String) -> Bool { names.index(of: name) != nil }
+
+  func shape(_ name: String) -> [Int]? {
+    names.index(of: name).map { checkpoint.tensors[names.position(at: $0)].shape }
+  }
 
   /// `shape[0]` (out features of a Linear weight, length of a vector).
   func rows(_ name: String) -> Int? {
@@ -123,11 +105,19 @@ struct DetectionContext: Sendable {
   }
 
   func anyName(hasPrefix start: String) -> Bool {
-    names.contains { $0.hasPrefix(start) }
+    let pattern = TensorNamePattern(start)
+    return names.contains(where: pattern.isPrefix)
   }
 
   func names(hasPrefix start: String) -> [String] {
-    names.filter { $0.hasPrefix(start) }
+    let pattern = TensorNamePattern(start)
+    return names.names(where: pattern.isPrefix)
+  }
+
+  /// The first name (in order) ending in `end`.
+  func firstName(hasSuffix end: String) -> String? {
+    let pattern = TensorNamePattern(end)
+    return names.firstIndex(where: pattern.isSuffix).map { names[$0] }
   }
 
   /// `name [d0, d1]`, or just the name when absent.
@@ -138,7 +128,7 @@ struct DetectionContext: Sendable {
 
   /// `name [d0] DTYPE`.
   func describedWithDType(_ name: String) -> String {
-    guard let info = tensors[name] else { return name }
+    guard let info = tensor(name) else { return name }
     return "\(name) \(Self.shapeText(info.shape)) \(info.dtype.rawValue)"
   }
 
@@ -149,30 +139,46 @@ struct DetectionContext: Sendable {
   /// Distinct indices `N` of `<component>.N.` path segments (for example `layers`), over all
   /// names or only those starting with `start`.
   func layerIndices(component: String = "layers", under start: String = "") -> [Int] {
+    layerIndices(components: [component], under: start)[0]
+  }
+
+  /// ``layerIndices(component:under:)`` for each of `components`, in one pass over the names.
+  func layerIndices(components: [String], under start: String = "") -> [[Int]] {
     // Scans UTF-8 bytes segment by segment: splitting every name into substrings dominated
     // detection time on checkpoints with 100,000 tensors.
-    var indices = Set<Int>()
-    let marker = Array(component.utf8)
+    var indices = Array(repeating: Set<Int>(), count: components.count)
+    var lastInserted = [Int?](repeating: nil, count: components.count)
+    let markers = components.map { Array($0.utf8) }
     let skip = start.utf8.count
-    for var name in names where name.hasPrefix(start) {
-      name.withUTF8 { text in
-        var segmentStart = skip
-        var previousWasMarker = false
-        var position = skip
-        while position <= text.count {
-          if position == text.count || text[position] == UInt8(ascii: ".") {
-            let segment = UnsafeBufferPointer(rebasing: text[segmentStart..<position])
-            if previousWasMarker, let index = Int(String(decoding: segment, as: UTF8.self)), index >= 0 {
-              indices.insert(index)
-            }
-            previousWasMarker = position < text.count && segment.elementsEqual(marker)
-            segmentStart = position + 1
+    let startPattern = TensorNamePattern(start)
+    names.forEachName { _, text in
+      guard startPattern.isPrefix(of: text) else { return }
+      var segmentStart = skip
+      var previousMarker: Int?
+      var position = skip
+      while position <= text.count {
+        if position == text.count || text[position] == UInt8(ascii: ".") {
+          let segment = UnsafeBufferPointer(rebasing: text[segmentStart..<position])
+          // Neighbouring names mostly repeat an index: skip the set for a repeat.
+          if let marker = previousMarker, let index = TensorNamePattern.integer(segment), index >= 0,
+            index != lastInserted[marker]
+          {
+            indices[marker].insert(index)
+            lastInserted[marker] = index
           }
-          position += 1
+          previousMarker = position < text.count ? markers.firstIndex { Self.equal(segment, $0) } : nil
+          segmentStart = position + 1
         }
+        position += 1
       }
     }
-    return indices.sorted()
+    return indices.map { $0.sorted() }
+  }
+
+  private static func equal(_ segment: UnsafeBufferPointer<UInt8>, _ marker: [UInt8]) -> Bool {
+    guard segment.count == marker.count else { return false }
+    for offset in 0..<marker.count where segment[offset] != marker[offset] { return false }
+    return true
   }
 
   // MARK: Files and config

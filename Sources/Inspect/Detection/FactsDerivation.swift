@@ -20,7 +20,7 @@ extension DetectedFacts {
         "layers.0.post_attention_layernorm.weight", "midlayer.post_attention_layernorm.weight",
         "transformer.post_attention_layernorm.weight",
       ].lazy.compactMap(context.rows).first
-      ?? context.names.first(where: { $0.hasSuffix("embed_tokens.weight") }).flatMap(context.columns)
+      ?? context.firstName(hasSuffix: "embed_tokens.weight").flatMap(context.columns)
       ?? geometry?.hiddenSize
     facts.targetHiddenSize = geometry?.targetHiddenSize ?? context.config?.targetHiddenSize
     facts.fcInputWidth = fcName.flatMap(context.columns)
@@ -29,7 +29,7 @@ extension DetectedFacts {
     facts.t2dPresent = context.has("t2d")
     let embedName =
       context.has("embed_tokens.weight")
-      ? "embed_tokens.weight" : context.names.first(where: { $0.hasSuffix(".embed_tokens.weight") })
+      ? "embed_tokens.weight" : context.firstName(hasSuffix: ".embed_tokens.weight")
     facts.embeddingsPresent = embedName != nil
     facts.vocabSize =
       context.rows("t2d") ?? embedName.flatMap(context.rows) ?? geometry?.vocabSize
@@ -52,8 +52,9 @@ extension DetectedFacts {
     }
     facts.fusionBias = context.has("fc.bias") || context.has("fusion_fc.bias")
 
-    var layers = Set(context.layerIndices())
-    let midlayerIndices = context.layerIndices(component: "midlayer")
+    let found = context.layerIndices(components: ["layers", "midlayer"])
+    var layers = Set(found[0])
+    let midlayerIndices = found[1]
     if !midlayerIndices.isEmpty {
       layers.formUnion(midlayerIndices.map { 1_000_000 + $0 })
     } else if context.anyName(hasPrefix: "midlayer.") {
@@ -62,19 +63,24 @@ extension DetectedFacts {
     if context.anyName(hasPrefix: "transformer.") { layers.insert(-2) }
     facts.decoderLayers = layers.count
 
-    facts.weightsDType = fcName.flatMap { context.tensors[$0]?.dtype } ?? dominantFloatDType(context)
+    facts.weightsDType = fcName.flatMap { context.tensor($0)?.dtype } ?? dominantFloatDType(context)
     return facts
   }
 
   /// The floating-point dtype with the most tensors (ties: the first in name order).
   static func dominantFloatDType(_ context: DetectionContext) -> DType? {
-    var counts: [DType: Int] = [:]
+    // A short list, not a dictionary: this runs over every tensor, and a checkpoint holds
+    // only a few dtypes.
     var order: [DType] = []
-    for name in context.names {
-      guard let dtype = context.tensors[name]?.dtype, dtype.isFloatingPoint else { continue }
-      if counts[dtype] == nil { order.append(dtype) }
-      counts[dtype, default: 0] += 1
+    var counts: [Int] = []
+    for dtype in context.dtypes where dtype.isFloatingPoint {
+      if let slot = order.firstIndex(of: dtype) {
+        counts[slot] += 1
+      } else {
+        order.append(dtype)
+        counts.append(1)
+      }
     }
-    return order.max { (counts[$0] ?? 0) < (counts[$1] ?? 0) }
+    return order.indices.max { counts[$0] < counts[$1] }.map { order[$0] }
   }
 }

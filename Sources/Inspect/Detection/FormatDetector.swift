@@ -132,7 +132,8 @@ public enum FormatDetector {
     if context.names.isEmpty {
       evidence.append("no tensors found")
     } else {
-      let shown = context.names.prefix(6).map { context.described($0) }.joined(separator: ", ")
+      let shown = (0..<min(6, context.names.count)).map { context.described(context.names[$0]) }
+        .joined(separator: ", ")
       evidence.append(
         "\(context.names.count) tensors, none matching a known signature: \(shown)"
           + (context.names.count > 6 ? ", …" : ""))

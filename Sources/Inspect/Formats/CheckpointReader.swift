@@ -114,6 +114,7 @@ public enum CheckpointReader {
     var tensors: [TensorInfo] = []
     var metadata: [String: [String: String]] = [:]
     var listed = listing
+    var inNameOrder = false
 
     switch weights {
     case .index(let indexName):
@@ -131,15 +132,35 @@ public enum CheckpointReader {
         shardPaths[shard] = shardPath
       }
       var tensorsByShard: [String: [TensorInfo]] = [:]
-      let contentsByShard = try readWeightsConcurrently(paths: index.shards.map { shardPaths[$0] ?? $0 })
+      var shardTensors: [[TensorInfo]] = []
+      var contentsByShard = try readWeightsConcurrently(paths: index.shards.map { shardPaths[$0] ?? $0 })
       for (shard, contents) in zip(index.shards, contentsByShard) {
         kinds[shard] = contents.kind
         if let fileMetadata = contents.metadata { metadata[shard] = fileMetadata }
         tensorsByShard[shard] = contents.tensors
+        shardTensors.append(contents.tensors)
         if !listed.contains(shard) { listed.append(shard) }
       }
-      try index.verify(tensorsByShard: tensorsByShard, shardPaths: shardPaths)
-      for shard in index.shards { tensors += tensorsByShard[shard] ?? [] }
+      contentsByShard = []
+      let positions = try index.entryPositions(tensorsByShard: tensorsByShard, shardPaths: shardPaths)
+      tensorsByShard = [:]
+      // Verified: each index entry is named by exactly one shard tensor. Laid out by entry
+      // position, the tensors come out in name order and Checkpoint need not sort them. They
+      // are moved, not copied: each shard's list is now the only reference to its tensors.
+      let entryCount = index.entries.count
+      tensors = Array(unsafeUninitializedCapacity: entryCount) { buffer, count in
+        count = 0
+        guard let base = buffer.baseAddress else { return }
+        for shard in shardTensors.indices {
+          var moving: [TensorInfo] = []
+          swap(&moving, &shardTensors[shard])
+          while let tensor = moving.popLast() {
+            (base + positions[shard][moving.count]).initialize(to: tensor)
+          }
+        }
+        count = entryCount
+      }
+      inNameOrder = true
     case .files(let names):
       var owner: [String: String] = [:]
       for name in names {
@@ -174,6 +195,11 @@ public enum CheckpointReader {
       files.append(CheckpointFile(path: filePath, name: name, size: size, kind: kinds[name] ?? .other))
     }
     files.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    if inNameOrder {
+      return Checkpoint(
+        location: location, directory: directory, files: files, config: config, metadata: metadata,
+        tensorsInNameOrder: tensors)
+    }
     return Checkpoint(
       location: location, directory: directory, files: files, config: config, metadata: metadata,
       tensors: tensors)

@@ -41,43 +41,97 @@ struct JSONByteCursor {
   mutating func scanPlainString(validateUTF8: Bool) -> String? {
     guard consume(0x22) else { return nil }
     let start = position
+    var highBits: UInt8 = 0
+    // Eight bytes at a time while none is a quote, a backslash or a control character (most
+    // of a name), then byte by byte.
+    if let base = bytes.baseAddress {
+      var wordHighBits: UInt64 = 0
+      while position + 8 <= bytes.count {
+        let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+        guard !Self.hasByte(0x22, in: word), !Self.hasByte(0x5C, in: word), !Self.hasByteBelow0x20(word)
+        else { break }
+        wordHighBits |= word
+        position += 8
+      }
+      if wordHighBits & 0x8080_8080_8080_8080 != 0 { highBits = 0x80 }
+    }
     while position < bytes.count {
       let byte = bytes[position]
       if byte == 0x22 {
         let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
-        let text = validateUTF8 ? String(validating: slice, as: UTF8.self) : String(decoding: slice, as: UTF8.self)
+        // ASCII is valid UTF-8: only other bytes need the (slower, generic) validating init.
+        let text =
+          validateUTF8 && highBits >= 0x80
+          ? String(validating: slice, as: UTF8.self) : String(decoding: slice, as: UTF8.self)
         position += 1
+        lastStringWasASCII = highBits < 0x80
         return text
       }
       if byte == 0x5C || byte < 0x20 { return nil }
+      highBits |= byte
       position += 1
     }
     return nil
   }
 
+  /// Whether the last string ``scanPlainString(validateUTF8:)`` returned was all ASCII.
+  private(set) var lastStringWasASCII = false
+
+  /// Whether some byte of `word` is `byte`.
+  private static func hasByte(_ byte: UInt8, in word: UInt64) -> Bool {
+    let spread = UInt64(byte) &* 0x0101_0101_0101_0101
+    return hasByteBelow(1, in: word ^ spread)
+  }
+
+  /// Whether some byte of `word` is below 0x20.
+  private static func hasByteBelow0x20(_ word: UInt64) -> Bool {
+    hasByteBelow(0x20, in: word)
+  }
+
+  /// Whether some byte of `word` is below `limit` (at most 0x80): the borrow trick, exact for
+  /// whether any byte is.
+  private static func hasByteBelow(_ limit: UInt8, in word: UInt64) -> Bool {
+    (word &- UInt64(limit) &* 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
+  }
+
   /// Consumes the string literal `"text"` (no escapes) if it is next, byte for byte.
   mutating func consumePlainString(equalTo text: String) -> Bool {
-    var text = text
-    return text.withUTF8 { expected in
-      let end = position + expected.count + 2
-      guard end <= bytes.count, bytes[position] == 0x22, bytes[end - 1] == 0x22,
-        UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<(end - 1)]).elementsEqual(expected)
-      else { return false }
-      position = end
-      return true
-    }
+    let matched = text.utf8.withContiguousStorageIfAvailable { consumeQuoted(UnsafeRawBufferPointer($0)) }
+    if let matched { return matched }
+    return Array(text.utf8).withUnsafeBytes { consumeQuoted($0) }
   }
 
   /// Consumes the string literal `"text"` if it is next, byte for byte.
   mutating func consumePlainString(equalTo text: StaticString) -> Bool {
-    text.withUTF8Buffer { expected in
-      let end = position + expected.count + 2
-      guard end <= bytes.count, bytes[position] == 0x22, bytes[end - 1] == 0x22,
-        UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<(end - 1)]).elementsEqual(expected)
-      else { return false }
-      position = end
-      return true
+    text.withUTF8Buffer { consumeQuoted(UnsafeRawBufferPointer($0)) }
+  }
+
+  /// Consumes `"` + `expected` + `"` if those bytes are next.
+  private mutating func consumeQuoted(_ expected: UnsafeRawBufferPointer) -> Bool {
+    let end = position + expected.count + 2
+    guard end <= bytes.count, bytes[position] == 0x22, bytes[end - 1] == 0x22 else { return false }
+    // A plain loop: the generic elementsEqual was a visible cost at one call per tensor field.
+    for offset in 0..<expected.count where bytes[position + 1 + offset] != expected[offset] { return false }
+    position = end
+    return true
+  }
+
+  /// The bytes of a string without escapes or control characters, without making a `String`
+  /// (the caller matches them against known spellings).
+  mutating func scanPlainStringBytes() -> UnsafeRawBufferPointer? {
+    guard consume(0x22) else { return nil }
+    let start = position
+    while position < bytes.count {
+      let byte = bytes[position]
+      if byte == 0x22 {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+        position += 1
+        return slice
+      }
+      if byte == 0x5C || byte < 0x20 { return nil }
+      position += 1
     }
+    return nil
   }
 
   /// A non-negative integer literal without leading zeros, fraction or exponent, fitting `Int`.

@@ -46,7 +46,10 @@ struct SafetensorsHeaderScanner {
     guard consume(0x7B) else { return nil }
     var entries: [SafetensorsHeaderEntry] = []
     entries.reserveCapacity(cursor.bytes.count / 80)
-    var names = Set<String>(minimumCapacity: cursor.bytes.count / 80)
+    // Names in ascending ASCII order need no duplicate set; it is built only if the order
+    // breaks (from the names seen so far).
+    var ascending = AscendingASCIIKeys()
+    var names: Set<String>?
     var metadata: [String: String]?
     var sawMetadata = false
     skipWhitespace()
@@ -54,6 +57,8 @@ struct SafetensorsHeaderScanner {
       while true {
         skipWhitespace()
         guard let key = scanPlainString() else { return nil }
+        let keyEnd = cursor.position - 1
+        let keyWasASCII = cursor.lastStringWasASCII
         skipWhitespace()
         guard consume(0x3A) else { return nil }
         skipWhitespace()
@@ -70,7 +75,12 @@ struct SafetensorsHeaderScanner {
           guard key.utf8.count <= maximumNameLength, entries.count < maximumTensorCount,
             var entry = scanTensor()
           else { return nil }
-          guard names.insert(key).inserted else { return nil }
+          let keyBytes = UnsafeRawBufferPointer(
+            rebasing: cursor.bytes[(keyEnd - key.utf8.count)..<keyEnd])
+          if !ascending.admit(keyBytes, isASCII: keyWasASCII) {
+            if names == nil { names = Set(entries.map(\.name)) }
+            guard names?.insert(key).inserted == true else { return nil }
+          }
           entry.name = key
           entries.append(entry)
         }
@@ -113,14 +123,15 @@ struct SafetensorsHeaderScanner {
       skipWhitespace()
       switch field {
       case .dtype:
-        guard dtype == nil, let name = scanPlainString(), let value = DType(rawValue: name) else { return nil }
+        guard dtype == nil, let name = cursor.scanPlainStringBytes(), let value = Self.dtype(spelled: name)
+        else { return nil }
         dtype = value
       case .shape:
         guard shape == nil, let dimensions = scanIntegerArray() else { return nil }
         shape = dimensions
       case .dataOffsets:
-        guard offsets == nil, let pair = scanIntegerArray(), pair.count == 2 else { return nil }
-        offsets = (pair[0], pair[1])
+        guard offsets == nil, let pair = scanIntegerPair() else { return nil }
+        offsets = pair
       }
       skipWhitespace()
       guard consume(index < 2 ? 0x2C : 0x7D) else { return nil }
@@ -148,6 +159,35 @@ struct SafetensorsHeaderScanner {
       if consume(0x7D) { return map }
       return nil
     }
+  }
+
+  /// The safetensors spellings of every dtype, as bytes.
+  private static let dtypeSpellings: [(bytes: [UInt8], dtype: DType)] = DType.allCases.map {
+    (Array($0.rawValue.utf8), $0)
+  }
+
+  /// The dtype spelled exactly `name` (as `DType(rawValue:)` would read it), matched on bytes
+  /// so that no string is made per tensor.
+  private static func dtype(spelled name: UnsafeRawBufferPointer) -> DType? {
+    candidates: for candidate in dtypeSpellings where candidate.bytes.count == name.count {
+      for offset in 0..<name.count where name[offset] != candidate.bytes[offset] { continue candidates }
+      return candidate.dtype
+    }
+    return nil
+  }
+
+  /// `[b, e]`: exactly two integers as ``scanIntegerArray()`` reads them, without an array.
+  private mutating func scanIntegerPair() -> (Int, Int)? {
+    guard consume(0x5B) else { return nil }
+    skipWhitespace()
+    guard let first = scanInteger() else { return nil }
+    skipWhitespace()
+    guard consume(0x2C) else { return nil }
+    skipWhitespace()
+    guard let second = scanInteger() else { return nil }
+    skipWhitespace()
+    guard consume(0x5D) else { return nil }
+    return (first, second)
   }
 
   /// `[n, n, ...]` of non-negative integer literals without leading zeros, each fitting `Int`.

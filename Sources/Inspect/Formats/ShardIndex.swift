@@ -37,9 +37,12 @@ public struct ShardIndex: Sendable {
   /// and returns `nil` if a name repeats.
   static func sortedUnique(_ entries: [Entry]) -> [Entry]? {
     var sorted = entries
-    if !zip(sorted, sorted.dropFirst()).allSatisfy({ $0.tensor < $1.tensor }) {
+    // By position rather than zipped copies: each copy of an entry retains two strings.
+    if !sorted.indices.dropFirst().allSatisfy({ sorted[$0 - 1].tensor < sorted[$0].tensor }) {
       sorted.sort { $0.tensor < $1.tensor }
-      for (previous, next) in zip(sorted, sorted.dropFirst()) where previous.tensor == next.tensor { return nil }
+      for position in sorted.indices.dropFirst() {
+        if sorted[position - 1].tensor == sorted[position].tensor { return nil }
+      }
     }
     return sorted
   }
@@ -70,7 +73,9 @@ public struct ShardIndex: Sendable {
   static func parse(
     _ bytes: UnsafeRawBufferPointer, path: String, allowFastPath: Bool
   ) throws(CheckpointError) -> ShardIndex {
-    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes), let entries = sortedUnique(scanned.entries) {
+    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes),
+      let entries = scanned.entriesAscending ? scanned.entries : sortedUnique(scanned.entries)
+    {
       // Names are checked in the order the general path would meet them.
       for shard in scanned.shards {
         if let firstTensor = firstTensor(in: bytes, listing: shard) {
@@ -172,11 +177,24 @@ public struct ShardIndex: Sendable {
   public func verify(
     tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]
   ) throws(CheckpointError) {
+    _ = try entryPositions(tensorsByShard: tensorsByShard, shardPaths: shardPaths)
+  }
+
+  /// ``verify(tensorsByShard:shardPaths:)``, returning for each of ``shards`` (in order) the
+  /// position in ``entries`` of each of its tensors. After it returns, every position is
+  /// named exactly once, so the tensors laid out by these positions are in name order.
+  func entryPositions(
+    tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]
+  ) throws(CheckpointError) -> [[Int]] {
     var seen = [Bool](repeating: false, count: entries.count)
+    var positions: [[Int]] = []
+    positions.reserveCapacity(shards.count)
     for shard in shards {
       // A shard's tensors are usually a run of consecutive index entries: try the entry after
       // the previous hit before searching.
       var hint = 0
+      var shardPositions: [Int] = []
+      shardPositions.reserveCapacity(tensorsByShard[shard]?.count ?? 0)
       for tensor in tensorsByShard[shard] ?? [] {
         let position: Int
         if hint < entries.count, entries[hint].tensor == tensor.name {
@@ -202,13 +220,16 @@ public struct ShardIndex: Sendable {
             reason: "index places the tensor in '\(listed)' but it is stored in '\(shard)'")
         }
         seen[position] = true
+        shardPositions.append(position)
       }
+      positions.append(shardPositions)
     }
     if let missing = seen.firstIndex(of: false) {
       throw CheckpointError(
         .malformed, file: path, tensor: entries[missing].tensor,
         reason: "index places the tensor in '\(entries[missing].shard)' but that shard does not contain it")
     }
+    return positions
   }
 
   /// The position of `tensor` in ``entries``, by binary search.

@@ -13,6 +13,9 @@ struct ShardIndexScanner {
     /// Shard names in first-seen order, without repeats.
     var shards: [String]
     var metadata: JSONValue?
+    /// Whether the tensor names are ASCII and strictly ascending as met (then `entries` is
+    /// already sorted and free of repeats).
+    var entriesAscending = false
   }
 
   static func scan(_ bytes: UnsafeRawBufferPointer) -> Result? {
@@ -57,11 +60,16 @@ struct ShardIndexScanner {
     entries.reserveCapacity(cursor.bytes.count / 64)
     var shards: [String] = []
     var lastShard: String?
+    var ascending = AscendingASCIIKeys()
     cursor.skipWhitespace()
     guard !cursor.consume(0x7D) else { return nil }
     while true {
       cursor.skipWhitespace()
       guard let tensor = cursor.scanPlainString(validateUTF8: true) else { return nil }
+      let tensorEnd = cursor.position - 1
+      _ = ascending.admit(
+        UnsafeRawBufferPointer(rebasing: cursor.bytes[(tensorEnd - tensor.utf8.count)..<tensorEnd]),
+        isASCII: cursor.lastStringWasASCII)
       cursor.skipWhitespace()
       guard cursor.consume(0x3A) else { return nil }
       cursor.skipWhitespace()
@@ -81,6 +89,6 @@ struct ShardIndexScanner {
       if cursor.consume(0x7D) { break }
       return nil
     }
-    return Result(entries: entries, shards: shards, metadata: nil)
+    return Result(entries: entries, shards: shards, metadata: nil, entriesAscending: ascending.holds)
   }
 }

@@ -27,15 +27,35 @@ public struct Checkpoint: Sendable {
     self.files = files
     self.config = config
     self.metadata = metadata
-    self.tensors = tensors.sorted { $0.name < $1.name }
-    self.index = Dictionary(self.tensors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+    // Readers often hand tensors over in name order already: one pass tells, and saves the sort.
+    let inOrder = tensors.indices.dropFirst().allSatisfy { !(tensors[$0].name < tensors[$0 - 1].name) }
+    self.tensors = inOrder ? tensors : tensors.sorted { $0.name < $1.name }
   }
 
-  private var index: [String: Int]
+  /// A checkpoint whose `tensors` are already in name order (as a reader that laid them out
+  /// by a sorted index knows), saving the order check.
+  init(
+    location: String, directory: String, files: [CheckpointFile], config: JSONValue?,
+    metadata: [String: [String: String]], tensorsInNameOrder tensors: [TensorInfo]
+  ) {
+    self.location = location
+    self.directory = directory
+    self.files = files
+    self.config = config
+    self.metadata = metadata
+    self.tensors = tensors
+  }
 
-  /// The tensor named `name`, if present.
+  /// The tensor named `name`, if present (the first of several with that name).
   public func tensor(named name: String) -> TensorInfo? {
-    index[name].map { tensors[$0] }
+    // Binary search over the sorted tensors: no name index to build for 100,000 tensors.
+    var low = 0
+    var high = tensors.count
+    while low < high {
+      let middle = low + (high - low) / 2
+      if tensors[middle].name < name { low = middle + 1 } else { high = middle }
+    }
+    return low < tensors.count && tensors[low].name == name ? tensors[low] : nil
   }
 
   /// The weights files (safetensors or torch zips) in the order they were listed.

@@ -116,10 +116,10 @@ public struct InspectReport: Sendable {
       self.bytes = bytes
     }
 
-    mutating func add(_ tensor: Tensor) {
+    mutating func add(parameters: Int, bytes: Int) {
       tensors += 1
-      parameters += tensor.parameters
-      bytes += tensor.bytes
+      self.parameters += parameters
+      self.bytes += bytes
     }
   }
 
@@ -161,24 +161,40 @@ public struct InspectReport: Sendable {
     let names = Dictionary(checkpoint.files.map { ($0.path, $0.name) }, uniquingKeysWith: { first, _ in first })
     var lastPath = ""
     var lastName = ""
-    tensors = checkpoint.tensors.map { info in
-      // Neighbouring tensors mostly share a file: skip the lookup then.
-      if info.file != lastPath {
-        lastPath = info.file
-        lastName = names[info.file] ?? info.file
+    var tensors: [Tensor] = []
+    tensors.reserveCapacity(checkpoint.tensors.count)
+    // Read in place through the buffer (no copy of each TensorInfo).
+    checkpoint.tensors.withUnsafeBufferPointer { infos in
+      for index in infos.indices {
+        // Neighbouring tensors mostly share a file: skip the lookup then.
+        if infos[index].file != lastPath {
+          lastPath = infos[index].file
+          lastName = names[lastPath] ?? lastPath
+        }
+        let parameters = infos[index].elementCount
+        let bytes = parameters * infos[index].dtype.bitsPerElement / 8
+        tensors.append(
+          Tensor(
+            name: infos[index].name, dtype: infos[index].dtype, shape: infos[index].shape,
+            parameters: parameters, bytes: bytes, file: lastName))
       }
-      return Tensor(
-        name: info.name, dtype: info.dtype, shape: info.shape, parameters: info.elementCount,
-        bytes: info.byteCount, file: lastName)
     }
+    self.tensors = tensors
     var overall = Totals(tensors: 0, parameters: 0, bytes: 0)
-    var byDType: [DType: Totals] = [:]
-    for tensor in tensors {
-      overall.add(tensor)
-      byDType[tensor.dtype, default: Totals(tensors: 0, parameters: 0, bytes: 0)].add(tensor)
+    // A short list rather than a dictionary: a checkpoint has few dtypes and many tensors.
+    var byDType: [DTypeTotals] = []
+    for index in tensors.indices {
+      let (dtype, parameters, bytes) = (tensors[index].dtype, tensors[index].parameters, tensors[index].bytes)
+      overall.add(parameters: parameters, bytes: bytes)
+      if let slot = byDType.firstIndex(where: { $0.dtype == dtype }) {
+        byDType[slot].totals.add(parameters: parameters, bytes: bytes)
+      } else {
+        let first = Totals(tensors: 1, parameters: parameters, bytes: bytes)
+        byDType.append(DTypeTotals(dtype: dtype, totals: first))
+      }
     }
     totals = overall
-    dtypes = byDType.map { DTypeTotals(dtype: $0.key, totals: $0.value) }.sorted { $0.dtype.rawValue < $1.dtype.rawValue }
+    dtypes = byDType.sorted { $0.dtype.rawValue < $1.dtype.rawValue }
     detection = FormatDetector.detect(checkpoint)
   }
 

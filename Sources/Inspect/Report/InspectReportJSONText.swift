@@ -19,18 +19,12 @@ extension InspectReport {
   public func writeJSON(chunkSize: Int = 1 << 20, _ sink: (UnsafeRawBufferPointer) -> Void) {
     var writer = PrettyJSONBytes()
     writer.bytes.reserveCapacity(chunkSize + 4096)
-    let flushIfFull = { (writer: inout PrettyJSONBytes) in
-      if writer.bytes.count >= chunkSize {
-        writer.bytes.withUnsafeBytes(sink)
-        writer.bytes.removeAll(keepingCapacity: true)
-      }
-    }
     let members = json(includingTensors: false).objectMembers ?? []
     writer.open(0x7B)
     for (index, member) in members.enumerated() {
       writer.memberPrefix(key: member.key, indent: 2, first: index == 0)
       if member.key == "tensors" {
-        writeTensors(into: &writer, afterEach: flushIfFull)
+        writeTensors(into: &writer, chunkSize: chunkSize, sink)
       } else {
         writer.value(member.value, indent: 2)
       }
@@ -40,42 +34,74 @@ extension InspectReport {
     writer.bytes.withUnsafeBytes(sink)
   }
 
+  /// Blocks of tensor entries rendered at the same time, at most (bounds the memory held).
+  private static let blocksInFlight = 4
+
+  /// The `tensors` list. It is most of the document for large checkpoints, so it is rendered
+  /// in blocks of about `chunkSize` bytes, several blocks at a time on separate threads, and
+  /// each block goes to `sink` in order as soon as its turn comes.
   private func writeTensors(
-    into writer: inout PrettyJSONBytes, afterEach: (inout PrettyJSONBytes) -> Void
+    into writer: inout PrettyJSONBytes, chunkSize: Int, _ sink: (UnsafeRawBufferPointer) -> Void
   ) {
     guard !tensors.isEmpty else {
       writer.raw("[]")
       return
     }
-    writer.open(0x5B)
-    for (index, tensor) in tensors.enumerated() {
-      writer.newlineIndent(4, comma: index > 0)
-      writer.open(0x7B)
-      writer.memberPrefix(key: "name", indent: 6, first: true)
-      writer.string(tensor.name)
-      writer.memberPrefix(key: "dtype", indent: 6, first: false)
-      writer.string(tensor.dtype.rawValue)
-      writer.memberPrefix(key: "shape", indent: 6, first: false)
-      if tensor.shape.isEmpty {
-        writer.raw("[]")
-      } else {
-        writer.open(0x5B)
-        for (position, dimension) in tensor.shape.enumerated() {
-          writer.newlineIndent(8, comma: position > 0)
-          writer.integer(dimension)
-        }
-        writer.close(0x5D, indent: 6)
-      }
-      writer.memberPrefix(key: "parameters", indent: 6, first: false)
-      writer.integer(tensor.parameters)
-      writer.memberPrefix(key: "bytes", indent: 6, first: false)
-      writer.integer(tensor.bytes)
-      writer.memberPrefix(key: "file", indent: 6, first: false)
-      writer.string(tensor.file)
-      writer.close(0x7D, indent: 4)
-      afterEach(&writer)
+    // An entry of a typical tensor is about 200 bytes.
+    let blocks = ParallelBlocks.ranges(tensors.count, size: chunkSize / 200)
+    writer.bytes.withUnsafeBytes(sink)
+    writer.bytes.removeAll(keepingCapacity: true)
+    for group in ParallelBlocks.ranges(blocks.count, size: Self.blocksInFlight) {
+      let rendered = ParallelBlocks.map(group.count) { tensorEntries(blocks[group.lowerBound + $0]) }
+      for block in rendered { block.withUnsafeBytes(sink) }
     }
     writer.close(0x5D, indent: 2)
+  }
+
+  /// The entries of the tensors in `range`, each starting with its separator (`[` before the
+  /// first tensor of the list, `,` before the others) and ending at its closing brace.
+  private func tensorEntries(_ range: Range<Int>) -> [UInt8] {
+    var writer = PrettyJSONBytes()
+    writer.bytes.reserveCapacity(range.count * 256)
+    var lastFile: String?
+    var lastFileJSON: [UInt8] = []
+    // Fixed parts are static strings (block copies without reference counting), and tensors
+    // are read in place through the buffer: each entry is a few copies plus its values.
+    tensors.withUnsafeBufferPointer { tensors in
+      for index in range {
+        writer.raw(index == 0 ? "[\n    {\n      \"name\": " : ",\n    {\n      \"name\": ")
+        writer.string(tensors[index].name)
+        writer.raw(",\n      \"dtype\": ")
+        writer.string(tensors[index].dtype.rawValue)
+        writer.raw(",\n      \"shape\": ")
+        if tensors[index].shape.isEmpty {
+          writer.raw("[]")
+        } else {
+          tensors[index].shape.withUnsafeBufferPointer { shape in
+            for position in shape.indices {
+              writer.raw(position == 0 ? "[\n        " : ",\n        ")
+              writer.integer(shape[position])
+            }
+          }
+          writer.raw("\n      ]")
+        }
+        writer.raw(",\n      \"parameters\": ")
+        writer.integer(tensors[index].parameters)
+        writer.raw(",\n      \"bytes\": ")
+        writer.integer(tensors[index].bytes)
+        writer.raw(",\n      \"file\": ")
+        // Neighbouring tensors mostly share a file: quote its name once per run.
+        if tensors[index].file != lastFile {
+          lastFile = tensors[index].file
+          var quoted = PrettyJSONBytes()
+          quoted.string(tensors[index].file)
+          lastFileJSON = quoted.bytes
+        }
+        writer.bytes.append(contentsOf: lastFileJSON)
+        writer.raw("\n    }")
+      }
+    }
+    return writer.bytes
   }
 }
 
@@ -119,24 +145,31 @@ struct PrettyJSONBytes {
     bytes.append(0x20)
   }
 
+  /// The decimal digits of `value`, as `String(value)` spells them.
   mutating func integer(_ value: Int) {
     if value >= 0, value < 10 {
       bytes.append(0x30 + UInt8(value))
-    } else {
-      bytes.append(contentsOf: String(value).utf8)
+      return
     }
+    if value < 0 { bytes.append(0x2D) }
+    var magnitude = value.magnitude
+    let start = bytes.count
+    repeat {
+      bytes.append(0x30 + UInt8(magnitude % 10))
+      magnitude /= 10
+    } while magnitude > 0
+    bytes[start...].reverse()
   }
 
   mutating func string(_ text: String) {
-    var text = text
-    let plain = text.withUTF8 { utf8 in
-      guard utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else { return false }
+    let plain = text.utf8.withContiguousStorageIfAvailable { utf8 in
+      for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
       bytes.append(0x22)
       bytes.append(contentsOf: utf8)
       bytes.append(0x22)
       return true
     }
-    if !plain { bytes.append(contentsOf: JSONWriter.quote(text).utf8) }
+    if plain != true { bytes.append(contentsOf: JSONWriter.quote(text).utf8) }
   }
 
   /// Any value, with nested lines indented relative to `indent` (the indent of the line the

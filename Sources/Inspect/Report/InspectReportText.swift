@@ -3,8 +3,31 @@ extension InspectReport {
   /// per-dtype totals as aligned tables. `width` bounds the table width (long tensor names are
   /// shortened in the middle); `nil` means no limit. Pure: no colour, no terminal queries.
   public func text(width: Int? = nil) -> String {
+    String(decoding: textPieces(width: width).joined(), as: UTF8.self)
+  }
+
+  /// Writes ``text(width:)`` to `sink` as UTF-8, escaped for a terminal exactly as
+  /// `TerminalText.escaped(text(width:), keepingLineBreaks: true)` would be, in pieces and
+  /// without making a `String` of the report (a report of 100,000 tensors is megabytes).
+  public func writeTerminalText(width: Int? = nil, _ sink: (UnsafeRawBufferPointer) -> Void) {
+    // Pieces are split where lines meet, and escaping works scalar by scalar, so escaping
+    // each piece on its own gives the escaping of the whole.
+    for piece in textPieces(width: width) {
+      let needsEscaping = piece.withUnsafeBufferPointer {
+        TerminalText.needsEscaping($0, keepingLineBreaks: true)
+      }
+      if needsEscaping {
+        var escaped = TerminalText.escaped(String(decoding: piece, as: UTF8.self), keepingLineBreaks: true)
+        escaped.withUTF8 { sink(UnsafeRawBufferPointer($0)) }
+      } else {
+        piece.withUnsafeBytes(sink)
+      }
+    }
+  }
+
+  /// ``text(width:)`` as consecutive pieces of UTF-8, split where lines meet.
+  func textPieces(width: Int?) -> [[UInt8]] {
     var sections: [String] = []
-    let weightFiles = Set(tensors.map(\.file))
     sections.append(
       location + "\n  " + "\(files.count) file\(files.count == 1 ? "" : "s"), "
         + "\(HumanUnits.grouped(totals.tensors)) tensor\(totals.tensors == 1 ? "" : "s"), "
@@ -45,20 +68,18 @@ extension InspectReport {
     var columns: [TextTable.Column] = [
       .init("name", flexible: true), .init("dtype"), .init("shape"), .init("params", .right), .init("size", .right),
     ]
-    let showFile = weightFiles.count > 1
+    // More than one weights file among the tensors.
+    let showFile = tensors.indices.dropFirst().contains { tensors[$0].file != tensors[0].file }
     if showFile { columns.append(.init("file")) }
-    var tensorTable = TextTable(columns: columns)
-    for tensor in tensors {
-      var row = [
-        tensor.name, tensor.dtype.rawValue, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]",
-        HumanUnits.count(tensor.parameters), HumanUnits.bytes(tensor.bytes),
-      ]
-      if showFile { row.append(tensor.file) }
-      tensorTable.append(row)
-    }
-    sections.append(
-      "Tensors (\(HumanUnits.grouped(tensors.count)))\n"
-        + (tensors.isEmpty ? "  (none)" : tensorTable.render(width: width)))
+    // The tensor table is most of the text for large checkpoints (100,000 tensors make
+    // 100,000 rows): its cells are made in blocks on separate threads, and its rendering stays
+    // in pieces that go out as they are rather than through one joined string.
+    let tensorTable = TextTable(columns: columns)
+    let blocks = ParallelBlocks.ranges(tensors.count, size: TextTable.rowsPerBlock)
+    let cells = ParallelBlocks.map(blocks.count) { tensorCells(blocks[$0], showFile: showFile) }
+    let tensorHeading = "Tensors (\(HumanUnits.grouped(tensors.count)))\n"
+    let tensorSection = sections.count
+    sections.append(tensors.isEmpty ? tensorHeading + "  (none)" : tensorHeading)
 
     var dtypeTable = TextTable(columns: [
       .init("dtype"), .init("tensors", .right), .init("params", .right), .init("size", .right),
@@ -70,7 +91,64 @@ extension InspectReport {
       ])
     }
     if !dtypes.isEmpty { sections.append("By dtype\n" + dtypeTable.render(width: width)) }
-    return sections.joined(separator: "\n\n") + "\n"
+    var pieces: [[UInt8]] = []
+    var text: [UInt8] = []
+    for (index, section) in sections.enumerated() {
+      if index > 0 { text.append(contentsOf: "\n\n".utf8) }
+      text.append(contentsOf: section.utf8)
+      if index == tensorSection, !tensors.isEmpty {
+        pieces.append(text)
+        pieces += tensorTable.renderedPieces(width: width, cells: cells)
+        text = []
+      }
+    }
+    text.append(0x0A)
+    pieces.append(text)
+    return pieces
+  }
+
+  /// The tensor table's cells for `tensors[range]`, row by row.
+  private func tensorCells(_ range: Range<Int>, showFile: Bool) -> TextTable.CellBlock {
+    var cells: [String] = []
+    cells.reserveCapacity(range.count * (showFile ? 6 : 5))
+    // Checkpoints repeat a few shapes and sizes many times: spell each once.
+    var shapes = Spellings<[Int]> { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
+    var counts = Spellings<Int>(HumanUnits.count)
+    var sizes = Spellings<Int>(HumanUnits.bytes)
+    for index in range {
+      cells.append(tensors[index].name)
+      cells.append(tensors[index].dtype.rawValue)
+      cells.append(shapes.text(for: tensors[index].shape))
+      cells.append(counts.text(for: tensors[index].parameters))
+      cells.append(sizes.text(for: tensors[index].bytes))
+      if showFile { cells.append(tensors[index].file) }
+    }
+    return TextTable.CellBlock(rows: range.count, cells: cells)
+  }
+
+  /// Spellings of values, each made once: the last one is kept at hand (neighbouring tensors
+  /// often share it) and the others in a dictionary.
+  private struct Spellings<Key: Hashable> {
+    private let spell: (Key) -> String
+    private var cache: [Key: String] = [:]
+    private var last: (key: Key, text: String)?
+
+    init(_ spell: @escaping (Key) -> String) {
+      self.spell = spell
+    }
+
+    mutating func text(for key: Key) -> String {
+      if let last, last.key == key { return last.text }
+      let text: String
+      if let cached = cache[key] {
+        text = cached
+      } else {
+        text = spell(key)
+        cache[key] = text
+      }
+      last = (key, text)
+      return text
+    }
   }
 
   /// A JSON value without quotes around plain strings, arrays as comma lists.
