@@ -131,16 +131,26 @@ def main():
     def wanted(case):
         return args.only is None or case in args.only
 
-    def clean(path):
-        return lambda: shutil.rmtree(path, ignore_errors=True)
-
     verifier = os.path.join(work, "verifier")
     embed_shard = os.path.join(verifier, "model-00001-of-00002.safetensors")
 
     def convert_command(algorithm, source, target):
         flag = "eagle" if algorithm == "eagle1" else "eagle3"
-        return [ours, "convert", source, "--algorithm", flag, "--verifier", verifier, "--output-path", target,
-                "--force"]
+        return [ours, "convert", source, "--algorithm", flag, "--verifier", verifier, "--output-path", target]
+
+    def fresh(path):
+        """Every converter and copy writes into a new directory, removed before each run (outside
+        the timing), so no run pays for deleting a previous output."""
+        def prepare():
+            shutil.rmtree(path, ignore_errors=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        return prepare
+
+    def fresh_directory(path):
+        def prepare():
+            fresh(path)()
+            os.makedirs(path)
+        return prepare
 
     def bytes_to_read(algorithm, source):
         """The files a conversion reads whole, and the byte ranges it reads of the verifier."""
@@ -157,18 +167,17 @@ def main():
             continue
         source = os.path.join(work, algorithm)
         flag = "eagle" if algorithm == "eagle1" else "eagle3"
-        commands = [("speculators convert (Swift)",
-                     convert_command(algorithm, source, os.path.join(out, f"ours-{algorithm}")), None)]
+        target = os.path.join(out, f"ours-{algorithm}")
+        commands = [("speculators convert (Swift)", convert_command(algorithm, source, target), fresh(target))]
         if peer_cli:
             peer_target = os.path.join(out, f"peer-{algorithm}")
             commands.append(("speculators convert (Python 0.1.0)",
                              [peer_cli, "convert", source, "--algorithm", flag, "--verifier", verifier,
-                              "--output-path", peer_target], clean(peer_target)))
+                              "--output-path", peer_target], fresh(peer_target)))
         files, ranges = bytes_to_read(algorithm, source)
         copy_target = os.path.join(out, f"cp-{algorithm}")
-        os.makedirs(copy_target, exist_ok=True)
         label = "cp of the draft" + (" + dd of the verifier embedding" if ranges else "")
-        commands.append((label, copy_command(files, ranges, copy_target), None))
+        commands.append((label, copy_command(files, ranges, copy_target), fresh_directory(copy_target)))
         rows = measure(commands, reps)
         report(case, rows[0], rows[1:], size_of(files) + sum(length for _, _, length in ranges))
 
@@ -178,9 +187,10 @@ def main():
         for name in ("eagle3", "eagle3-3layer"):
             source = os.path.join(work, name)
             files, ranges = bytes_to_read("eagle3", source)
+            target = os.path.join(out, f"ours-{name}")
             points.append((name, size_of(files) + sum(length for _, _, length in ranges),
-                           (f"speculators convert {name}",
-                            convert_command("eagle3", source, os.path.join(out, f"ours-{name}")), None)))
+                           (f"speculators convert {name}", convert_command("eagle3", source, target),
+                            fresh(target))))
         rows = measure([command for _, _, command in points], reps)
         print("\n## scaling: convert EAGLE-3 at two sizes")
         for (name, size, _), row in zip(points, rows):
