@@ -54,6 +54,20 @@ let endToEndTestRoot: URL = {
   return root
 }()
 
+/// A process for the built binary with `arguments`, under `ulimit -f fileSizeLimitBlocks`
+/// (1 KiB blocks) when given.
+func speculatorsProcess(_ arguments: [String], fileSizeLimitBlocks: Int? = nil) -> Process {
+  let process = Process()
+  if let blocks = fileSizeLimitBlocks {
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-c", "ulimit -f \(blocks); exec \"$0\" \"$@\"", TestPaths.binary.path] + arguments
+  } else {
+    process.executableURL = TestPaths.binary
+    process.arguments = arguments
+  }
+  return process
+}
+
 /// Runs the built binary with `arguments`.
 ///
 /// - Parameters:
@@ -65,14 +79,7 @@ func runSpeculators(
   _ arguments: [String], environment: [String: String] = [:], workingDirectory: URL? = nil,
   fileSizeLimitBlocks: Int? = nil
 ) throws -> CommandResult {
-  let process = Process()
-  if let blocks = fileSizeLimitBlocks {
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", "ulimit -f \(blocks); exec \"$0\" \"$@\"", TestPaths.binary.path] + arguments
-  } else {
-    process.executableURL = TestPaths.binary
-    process.arguments = arguments
-  }
+  let process = speculatorsProcess(arguments, fileSizeLimitBlocks: fileSizeLimitBlocks)
   if let workingDirectory { process.currentDirectoryURL = workingDirectory }
   var env = ProcessInfo.processInfo.environment
   for (key, value) in environment { env[key] = value }

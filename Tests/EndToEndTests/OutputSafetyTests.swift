@@ -204,14 +204,7 @@ struct OutputSafetyTests {
   }
 
   private func startConvert(_ arguments: [String], fileSizeLimitKiB: Int? = nil) throws -> RunningCommand {
-    let process = Process()
-    if let limit = fileSizeLimitKiB {
-      process.executableURL = URL(fileURLWithPath: "/bin/bash")
-      process.arguments = ["-c", "ulimit -f \(limit); exec \"$0\" \"$@\"", TestPaths.binary.path] + arguments
-    } else {
-      process.executableURL = TestPaths.binary
-      process.arguments = arguments
-    }
+    let process = speculatorsProcess(arguments, fileSizeLimitBlocks: fileSizeLimitKiB)
     var environment = ProcessInfo.processInfo.environment
     environment["NO_COLOR"] = "1"
     process.environment = environment
