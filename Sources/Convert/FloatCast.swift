@@ -116,27 +116,30 @@ public enum FloatCast {
         output.storeBytes(of: load(input, index).littleEndian, toByteOffset: index * 4, as: UInt32.self)
       }
     case .F16:
-      var firstOverflow = Int.max
-      for index in 0..<count {
-        let (half, overflow) = f32ToF16(load(input, index))
-        if overflow && index < firstOverflow { firstOverflow = index }
-        output.storeBytes(of: half.littleEndian, toByteOffset: index * 2, as: UInt16.self)
-      }
-      if firstOverflow != Int.max {
-        outcome.firstOverflow = firstOverflow
-        outcome.overflowValue = Float(bitPattern: load(input, firstOverflow))
-      }
+      outcome = narrowTo16Bits(count, input, into: output, load: load, convert: f32ToF16)
     default:
-      var firstOverflow = Int.max
-      for index in 0..<count {
-        let (brain, overflow) = f32ToBF16(load(input, index))
-        if overflow && index < firstOverflow { firstOverflow = index }
-        output.storeBytes(of: brain.littleEndian, toByteOffset: index * 2, as: UInt16.self)
-      }
-      if firstOverflow != Int.max {
-        outcome.firstOverflow = firstOverflow
-        outcome.overflowValue = Float(bitPattern: load(input, firstOverflow))
-      }
+      outcome = narrowTo16Bits(count, input, into: output, load: load, convert: f32ToBF16)
+    }
+    return outcome
+  }
+
+  /// Writes `count` elements, each widened to F32 bits by `load`, as the 16-bit values `convert`
+  /// makes of them, noting the first one `convert` says overflows.
+  @inline(__always)
+  private static func narrowTo16Bits(
+    _ count: Int, _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+    load: (UnsafeRawBufferPointer, Int) -> UInt32, convert: (UInt32) -> (UInt16, overflow: Bool)
+  ) -> Outcome {
+    var outcome = Outcome()
+    var firstOverflow = Int.max
+    for index in 0..<count {
+      let (bits, overflow) = convert(load(input, index))
+      if overflow && index < firstOverflow { firstOverflow = index }
+      output.storeBytes(of: bits.littleEndian, toByteOffset: index * 2, as: UInt16.self)
+    }
+    if firstOverflow != Int.max {
+      outcome.firstOverflow = firstOverflow
+      outcome.overflowValue = Float(bitPattern: load(input, firstOverflow))
     }
     return outcome
   }
