@@ -6,9 +6,13 @@ public struct XXH3Hasher: ~Copyable {
 
   /// Starts a new digest.
   public init() {
-    guard let state = XXH3_createState() else { fatalError("XXH3_createState: out of memory") }
+    // Allocated here rather than by XXH3_createState, with the 64-byte alignment the state's
+    // accumulators need, zeroed (what XXH3_INITSTATE asks of a caller-allocated state), reset.
+    let size = speculators_xxh3_state_size()
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+    state = OpaquePointer(raw)
     XXH3_128bits_reset(state)
-    self.state = state
   }
 
   /// Adds bytes to the digest.
@@ -24,7 +28,7 @@ public struct XXH3Hasher: ~Copyable {
   }
 
   deinit {
-    XXH3_freeState(state)
+    UnsafeMutableRawPointer(state).deallocate()
   }
 
   /// The XXH3-128 of `bytes`, in canonical hex.
