@@ -4,7 +4,7 @@ import Testing
 
 @testable import Convert
 
-/// Whether `CheckpointReader.open` is built in this tree (it lands from the readers' branch).
+/// Whether `CheckpointReader.open` is built in this tree (skips these tests in a tree without the readers).
 private let readersAvailable: Bool = {
   (try? CheckpointReader.open(FixturePaths.path("eagle-safetensors"))) != nil
 }()
