@@ -44,8 +44,12 @@ let package = Package(
     .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
     .testTarget(name: "ValidateTests", dependencies: ["Validate", "Inspect"]),
     .testTarget(name: "ConvertTests", dependencies: ["Convert", "Validate", "Inspect"]),
-    .testTarget(name: "ModelSourcesTests", dependencies: ["ModelSources", "Convert", "Inspect"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect"]),
+    // The Hub emulator (Tests/Support/hub_server.py) driven from Swift, for every test target.
+    .target(
+      name: "HubEmulatorSupport", dependencies: ["ModelSources", "Inspect"], path: "Tests/Support",
+      exclude: ["hub_server.py"]),
+    .testTarget(name: "ModelSourcesTests", dependencies: ["ModelSources", "Convert", "Inspect", "HubEmulatorSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect", "HubEmulatorSupport"]),
   ]
 )
 

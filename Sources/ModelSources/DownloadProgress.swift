@@ -8,6 +8,9 @@ public enum DownloadEvent: Sendable, Equatable {
   case finished(label: String, bytes: Int64)
   /// The connection failed and the transfer will be resumed from `bytes`.
   case retrying(label: String, bytes: Int64, reason: String)
+  /// Something the user should know about a transfer that still succeeded (a server that
+  /// ignores `Range`).
+  case notice(label: String, message: String)
 }
 
 /// Receives ``DownloadEvent``s: silent, or a closure (the executable renders them on stderr).

@@ -17,6 +17,17 @@ struct DownloadRequest {
   var expectedSize: Int64?
   /// The SHA-256 the file must have (LFS files: the Hub's `X-Linked-Etag`).
   var expectedSHA256: String?
+  /// The most bytes accepted: metadata files (config, index) are capped so a server that sends
+  /// an endless body cannot fill the disk; nil for weights, whose size the source announces.
+  var maximumSize: Int64? = nil
+
+  /// The cap on metadata files: the reader's own limit for config.json and shard indexes.
+  static let metadataLimit = Int64(CheckpointReader.maximumConfigSize)
+
+  /// Whether `name` is a metadata file (not weights), which ``maximumSize`` caps.
+  static func isMetadata(_ name: String) -> Bool {
+    !WeightFiles.isWeightsCandidate(name)
+  }
 }
 
 /// What a finished download produced.
@@ -44,8 +55,13 @@ struct FileDownloader {
   ) throws(CheckpointError) -> DownloadResult {
     let progress = http.options.progress
     let attempts = http.options.maxAttempts
+    if let limit = request.maximumSize, let size = request.expectedSize, size > limit {
+      throw CheckpointError(
+        .limitExceeded, file: request.label, reason: "the source announces \(size) bytes, over the \(limit)-byte limit")
+    }
     let sink = try DownloadSink(
-      path: incompletePath, label: request.label, expectedSize: request.expectedSize, progress: progress)
+      path: incompletePath, label: request.label, expectedSize: request.expectedSize,
+      maximumSize: request.maximumSize, progress: progress)
     defer {
       // A failed request that wrote nothing leaves no empty partial file behind.
       if sink.written == 0 { unlink(incompletePath) }
@@ -88,7 +104,13 @@ struct FileDownloader {
       case .transportFailed(_, let reason):
         lastReason = reason
         if canRetry { progress.report(.retrying(label: request.label, bytes: sink.written, reason: reason)) }
+      case .stalled(let reason):
+        throw CheckpointError(
+          .io, file: request.label,
+          reason: "\(reason); stopped after \(sink.written) bytes"
+            + (sink.written > 0 ? " (the partial file is kept and the next run resumes it)" : ""))
       case .aborted(let error):
+        if error.kind == .limitExceeded { unlink(incompletePath) }
         throw error
       }
     }
@@ -102,7 +124,7 @@ struct FileDownloader {
       }
       throw CheckpointError(
         .io, file: request.label,
-        reason: "download failed after \(attempts) attempt(s): \(lastReason)")
+        reason: "download from \(HTTPTransport.hostName(request.url)) failed after \(attempts) attempt(s): \(lastReason)")
     }
     let bytes = sink.written
     let digest = try sink.finish()
@@ -133,6 +155,7 @@ final class DownloadSink: HTTPBodySink {
   private let path: String
   private let label: String
   private let expectedSize: Int64?
+  private let maximumSize: Int64?
   private let progress: DownloadProgress
   private var descriptor: Int32
   private var hasher: SHA256Hasher?
@@ -144,10 +167,13 @@ final class DownloadSink: HTTPBodySink {
   private(set) var restartNeeded = false
 
   /// Opens (or creates) the partial file and hashes what it already holds.
-  init(path: String, label: String, expectedSize: Int64?, progress: DownloadProgress) throws(CheckpointError) {
+  init(
+    path: String, label: String, expectedSize: Int64?, maximumSize: Int64? = nil, progress: DownloadProgress
+  ) throws(CheckpointError) {
     self.path = path
     self.label = label
     self.expectedSize = expectedSize
+    self.maximumSize = maximumSize
     self.progress = progress
     descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else { throw Self.ioError(path, "cannot open the partial download") }
@@ -211,6 +237,11 @@ final class DownloadSink: HTTPBodySink {
       }
       offset += count
     }
+    if let maximumSize, written + Int64(bytes.count) > maximumSize {
+      throw CheckpointError(
+        .limitExceeded, file: label,
+        reason: "the server sends more than \(maximumSize) bytes for a metadata file; nothing was kept")
+    }
     hasher?.update(bytes)
     written += Int64(bytes.count)
     if let totalSize, written > totalSize {
@@ -251,7 +282,7 @@ final class DownloadSink: HTTPBodySink {
 }
 
 /// `write(2)`, named so the sink's own `write` does not shadow it.
-private func posixWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+func posixWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
   write(descriptor, bytes, count)
 }
 

@@ -17,6 +17,9 @@ struct HubFileMetadata: Sendable {
 
 /// Talks to the Hub's HTTP API: file metadata, file lists, and the Hub's error codes.
 struct HubClient {
+  /// The largest file list accepted (a repository with 100,000 files lists in about 6 MB).
+  static let maximumListingSize = 16 << 20
+
   let options: HubOptions
   let http: SourceHTTPClient
 
@@ -41,6 +44,7 @@ struct HubClient {
     switch http.send(method: "HEAD", url: url, redirects: .sameOrigin) {
     case .completed(let received): head = received
     case .transportFailed(_, let reason): throw unreachable(reason, label: label)
+    case .stalled(let reason): throw CheckpointError(.io, file: label, reason: reason)
     case .aborted(let error): throw error
     }
     if head.status == 404 && head.header("x-error-code") == "EntryNotFound" { return nil }
@@ -71,11 +75,12 @@ struct HubClient {
     guard let url = URL(string: text) else {
       throw CheckpointError(.invalidArgument, file: options.endpoint, reason: "not a valid Hub endpoint URL")
     }
-    let collector = MemorySink(limit: 64 << 20, label: repository.id)
+    let collector = MemorySink(limit: Self.maximumListingSize, label: repository.id + ": file list")
     let head: HTTPResponseHead
     switch http.send(method: "GET", url: url, sink: collector, redirects: .sameOrigin) {
     case .completed(let received): head = received
-    case .transportFailed(_, let reason): throw unreachable(reason, label: repository.id)
+    case .transportFailed(_, let reason): throw unreachable(reason, label: repository.id + ": file list")
+    case .stalled(let reason): throw CheckpointError(.io, file: repository.id + ": file list", reason: reason)
     case .aborted(let error): throw error
     }
     let body = collector.bytes

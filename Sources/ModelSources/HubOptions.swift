@@ -16,14 +16,25 @@ public struct HubOptions: Sendable {
   public var cacheDirectory: String
   /// Where URL sources are downloaded (one folder per URL).
   public var urlCacheDirectory: String
+  /// The speculators cache (`$SPECULATORS_CACHE`, default `~/.cache/speculators`): ranged pieces
+  /// of remote files and the local stand-ins built from them live under `ranges/`, never in
+  /// the Hugging Face cache, whose blobs other tools trust to be whole files.
+  public var speculatorsCacheDirectory: String
+  /// `<speculators cache>/ranges`.
+  public var rangeCacheDirectory: String { speculatorsCacheDirectory + "/ranges" }
   /// The bearer token, sent only to ``endpoint``'s scheme, host and port.
   public var token: String?
   /// Never touch the network; only the caches are read.
   public var offline: Bool
   /// Attempts per file; a cut connection is resumed with a `Range` request while attempts remain.
   public var maxAttempts: Int
-  /// Seconds without any data before a request fails.
-  public var timeout: Double
+  /// Timeouts and the low-speed abort every request runs under.
+  public var limits: TransferLimits
+  /// Seconds without any data before a request fails (``TransferLimits/readTimeout``).
+  public var timeout: Double {
+    get { limits.readTimeout }
+    set { limits.readTimeout = newValue }
+  }
   /// Receives download events (see ``DownloadProgress``).
   public var progress: DownloadProgress
 
@@ -31,17 +42,20 @@ public struct HubOptions: Sendable {
   public init(
     endpoint: String = HubOptions.defaultEndpoint, cacheDirectory: String, urlCacheDirectory: String,
     token: String? = nil, offline: Bool = false, maxAttempts: Int = 3, timeout: Double = 60,
-    progress: DownloadProgress = .silent
+    limits: TransferLimits? = nil, progress: DownloadProgress = .silent
   ) {
     var endpoint = endpoint
     while endpoint.hasSuffix("/") { endpoint.removeLast() }
     self.endpoint = endpoint
     self.cacheDirectory = cacheDirectory
     self.urlCacheDirectory = urlCacheDirectory
+    self.speculatorsCacheDirectory = (urlCacheDirectory as NSString).deletingLastPathComponent
     self.token = token
     self.offline = offline
     self.maxAttempts = max(1, maxAttempts)
-    self.timeout = timeout
+    var chosen = limits ?? TransferLimits()
+    if limits == nil { chosen.readTimeout = timeout }
+    self.limits = chosen
     self.progress = progress
   }
 
@@ -53,11 +67,12 @@ public struct HubOptions: Sendable {
   /// - `HF_TOKEN`, else `HUGGING_FACE_HUB_TOKEN`, else the file `HF_TOKEN_PATH`, else
   ///   `$HF_HOME/token`;
   /// - `HF_HUB_OFFLINE` = `1`, `true`, `yes` or `on`;
-  /// - URL sources go to `$SPECULATORS_CACHE/urls`, default `~/.cache/speculators/urls`.
+  /// - URL sources go to `$SPECULATORS_CACHE/urls`, default `~/.cache/speculators/urls`;
+  /// - `limits` default to ``TransferLimits/init(connectTimeout:readTimeout:lowSpeedLimit:lowSpeedTime:)``.
   public static func fromEnvironment(
     _ environment: [String: String] = ProcessInfo.processInfo.environment,
     offline: Bool = false, cacheDirectory: String? = nil, endpoint: String? = nil,
-    progress: DownloadProgress = .silent
+    limits: TransferLimits = TransferLimits(), progress: DownloadProgress = .silent
   ) -> HubOptions {
     func value(_ name: String) -> String? {
       guard let text = environment[name], !text.isEmpty else { return nil }
@@ -67,7 +82,8 @@ public struct HubOptions: Sendable {
     let cacheHome = value("XDG_CACHE_HOME") ?? home + "/.cache"
     let hfHome = value("HF_HOME") ?? cacheHome + "/huggingface"
     let hubCache = cacheDirectory ?? value("HF_HUB_CACHE") ?? value("HUGGINGFACE_HUB_CACHE") ?? hfHome + "/hub"
-    let urlCache = (value("SPECULATORS_CACHE") ?? cacheHome + "/speculators") + "/urls"
+    let speculatorsCache = value("SPECULATORS_CACHE") ?? cacheHome + "/speculators"
+    let urlCache = speculatorsCache + "/urls"
     let truthy: Set<String> = ["1", "true", "yes", "on"]
     let offlineFromEnvironment = value("HF_HUB_OFFLINE").map { truthy.contains($0.lowercased()) } ?? false
     var token = value("HF_TOKEN") ?? value("HUGGING_FACE_HUB_TOKEN")
@@ -82,7 +98,7 @@ public struct HubOptions: Sendable {
       endpoint: endpoint ?? value("HF_ENDPOINT") ?? defaultEndpoint,
       cacheDirectory: expandTilde(hubCache, home: home),
       urlCacheDirectory: expandTilde(urlCache, home: home),
-      token: token, offline: offline || offlineFromEnvironment, progress: progress)
+      token: token, offline: offline || offlineFromEnvironment, limits: limits, progress: progress)
   }
 
   private static func expandTilde(_ path: String, home: String) -> String {

@@ -19,6 +19,7 @@ struct HubSource {
   }
 
   func resolve(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource {
+    if need.bytes != .whole && need.weights != .none { return try resolveRanged(need) }
     if let cached = try fromCache(need) { return cached }
     if options.offline {
       throw CheckpointError(.notFound, file: given, reason: try offlineReason(need))
@@ -37,7 +38,7 @@ struct HubSource {
       label: repository.id)
   }
 
-  private func fromCache(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource? {
+  func fromCache(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource? {
     guard let commit = cache.commit(for: repository, revision: requestedRevision),
       case .complete(let names) = try check(need, commit: commit)
     else { return nil }
@@ -47,7 +48,7 @@ struct HubSource {
     return result(commit: commit, files: files)
   }
 
-  private func offlineReason(_ need: SourceNeeds) throws(CheckpointError) -> String {
+  func offlineReason(_ need: SourceNeeds) throws(CheckpointError) -> String {
     let mode = "offline (--offline or HF_HUB_OFFLINE=1)"
     guard let commit = cache.commit(for: repository, revision: requestedRevision) else {
       return "\(mode) and the Hugging Face cache at \(options.cacheDirectory) has no snapshot of "
@@ -109,7 +110,7 @@ struct HubSource {
   }
 
   /// Fetches `name` at the pinned `commit`.
-  private func fetch(_ name: String, commit: String, client: HubClient) throws(CheckpointError) -> SourceFile {
+  func fetch(_ name: String, commit: String, client: HubClient) throws(CheckpointError) -> SourceFile {
     guard let metadata = try client.metadata(repository, revision: commit, file: name) else {
       throw CheckpointError(
         .notFound, file: "\(repository.id): \(name)", reason: "listed by the Hub but not downloadable at \(commit)")
@@ -131,7 +132,8 @@ struct HubSource {
         }
         let request = DownloadRequest(
           url: metadata.location, label: "\(repository.id): \(name)", expectedSize: metadata.size,
-          expectedSHA256: metadata.isLFS ? metadata.etag : nil)
+          expectedSHA256: metadata.isLFS ? metadata.etag : nil,
+          maximumSize: DownloadRequest.isMetadata(name) ? DownloadRequest.metadataLimit : nil)
         _ = try downloader.download(
           request, incompletePath: cache.incompletePath(repository, etag: metadata.etag), finalPath: blob)
         return true

@@ -19,7 +19,7 @@ struct SourceHTTPClient: Sendable {
 
   init(options: HubOptions) {
     self.options = options
-    self.transport = HTTPTransport(timeout: options.timeout)
+    self.transport = HTTPTransport(limits: options.limits)
   }
 
   /// The headers sent to `url`: `extra`, plus `Authorization: Bearer` when `url` is the endpoint.

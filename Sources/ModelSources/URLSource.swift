@@ -149,7 +149,9 @@ struct URLSource {
     let incomplete = directory + "/incomplete/" + name.replacingOccurrences(of: "/", with: "%2F")
     do {
       _ = try downloader.download(
-        DownloadRequest(url: fileURL, label: label, expectedSize: nil, expectedSHA256: expected),
+        DownloadRequest(
+          url: fileURL, label: label, expectedSize: nil, expectedSHA256: expected,
+          maximumSize: DownloadRequest.isMetadata(name) ? DownloadRequest.metadataLimit : nil),
         incompletePath: incomplete, finalPath: finalPath)
     } catch where error.kind == .notFound && !required {
       let marker = directory + "/absent/" + name

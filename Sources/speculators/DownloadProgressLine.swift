@@ -53,6 +53,9 @@ final class TerminalProgressReporter: Sendable {
     case .finished(let label, let bytes):
       let prefix = isTerminal ? "\r\u{1B}[K" : ""
       emit(prefix + "downloaded \(label) (\(Self.formatBytes(bytes)))\n")
+    case .notice(let label, let message):
+      let prefix = isTerminal ? "\r\u{1B}[K" : ""
+      emit(prefix + "note: \(label): \(message)\n")
     case .retrying(let label, let bytes, let reason):
       let prefix = isTerminal ? "\r\u{1B}[K" : ""
       emit(prefix + "connection lost on \(label) at \(Self.formatBytes(bytes)) (\(reason)); resuming\n")

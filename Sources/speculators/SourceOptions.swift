@@ -24,10 +24,43 @@ struct SourceOptions: ParsableArguments {
       valueName: "url"))
   var endpoint: String?
 
+  @Option(
+    help: ArgumentHelp("Seconds to wait for a server to answer (default 30).", valueName: "seconds"))
+  var connectTimeout: Double = TransferLimits().connectTimeout
+
+  @Option(
+    help: ArgumentHelp("Seconds a transfer may stay silent before it fails (default 60).", valueName: "seconds"))
+  var readTimeout: Double = TransferLimits().readTimeout
+
+  @Option(
+    help: ArgumentHelp(
+      "Abandon a transfer slower than this many bytes per second for --low-speed-time (default 1024; 0: never).",
+      valueName: "bytes"))
+  var lowSpeedLimit: Int = TransferLimits().lowSpeedLimit
+
+  @Option(
+    help: ArgumentHelp("Seconds below --low-speed-limit before a transfer is abandoned (default 60).", valueName: "seconds"))
+  var lowSpeedTime: Double = TransferLimits().lowSpeedTime
+
+  func validate() throws {
+    for (flag, value) in [("--connect-timeout", connectTimeout), ("--read-timeout", readTimeout), ("--low-speed-time", lowSpeedTime)]
+    where !(value > 0 && value.isFinite) {
+      throw ValidationError("\(flag) must be a positive number of seconds")
+    }
+    if lowSpeedLimit < 0 { throw ValidationError("--low-speed-limit must be 0 or a positive number of bytes") }
+  }
+
+  /// The limits every request of this command runs under.
+  var limits: TransferLimits {
+    TransferLimits(
+      connectTimeout: connectTimeout, readTimeout: readTimeout, lowSpeedLimit: lowSpeedLimit, lowSpeedTime: lowSpeedTime)
+  }
+
   /// The library options these flags and the environment describe (progress on stderr).
   var hubOptions: HubOptions {
     HubOptions.fromEnvironment(
-      offline: offline, cacheDirectory: cacheDirectory, endpoint: endpoint, progress: .standardError())
+      offline: offline, cacheDirectory: cacheDirectory, endpoint: endpoint, limits: limits,
+      progress: .standardError())
   }
 
   /// Resolves a source again for a larger need (convert's verifier embedding).

@@ -1,5 +1,6 @@
 import Convert
 import Foundation
+import HubEmulatorSupport
 import Inspect
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import HubEmulatorSupport
 import Inspect
 import Testing
 

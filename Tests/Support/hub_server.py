@@ -19,8 +19,12 @@ commit (a sha1 over its file names and contents) are accepted.
 
 Switches: --gated org/name --token T (401 without a bearer token, 403 with another one),
 --cut FILE [--cut-times N] (send the headers and half the body, then drop the connection),
---corrupt FILE (serve the bytes with the last one flipped). Every request to either server is
-appended to --log as one JSON line {"server", "method", "path", "headers"} before it is answered.
+--corrupt FILE (serve the bytes with the last one flipped), --no-range (ignore Range headers:
+always 200 with the whole body, as some servers do), --trickle FILE (announce the whole body but
+send one byte every --trickle-interval seconds), --endless FILE (a chunked body that never ends).
+Every request to either server is appended to --log as one JSON line
+{"server", "method", "path", "headers"} before it is answered, and one line
+{"server", "method", "path", "status", "bytes"} after it, `bytes` being the body bytes sent.
 """
 
 import argparse
@@ -31,6 +35,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 
 LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
@@ -46,6 +51,10 @@ class State:
         self.cut = args.cut
         self.cuts_left = args.cut_times
         self.corrupt = args.corrupt
+        self.no_range = args.no_range
+        self.trickle = args.trickle
+        self.trickle_interval = args.trickle_interval
+        self.endless = args.endless
         self.lock = threading.Lock()
         self.endpoint = ""
         self.cdn = ""
@@ -57,6 +66,14 @@ class State:
             "path": handler.path,
             "headers": {k.lower(): v for k, v in handler.headers.items()},
         }
+        with self.lock:
+            if self.log_path:
+                with open(self.log_path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(entry) + "\n")
+
+    def log_sent(self, server, handler, status, sent):
+        entry = {"server": server, "method": handler.command, "path": handler.path,
+                 "status": status, "bytes": sent}
         with self.lock:
             if self.log_path:
                 with open(self.log_path, "a", encoding="utf-8") as f:
@@ -123,8 +140,57 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        sent = 0
         if not head:
-            self.wfile.write(body)
+            try:
+                view = memoryview(body)
+                while sent < len(body):
+                    chunk = view[sent:sent + 65536]
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+        self.state.log_sent(self.server_name_tag, self, status, sent)
+
+    def trickle_body(self, status, headers, data, head):
+        """Announces the whole body, then sends a byte every trickle-interval seconds."""
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data) if data else 100_000_000))
+        self.end_headers()
+        sent = 0
+        if not head:
+            try:
+                while True:
+                    self.wfile.write(b"\0")
+                    self.wfile.flush()
+                    sent += 1
+                    time.sleep(self.state.trickle_interval)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
+        self.close_connection = True
+        self.state.log_sent(self.server_name_tag, self, status, sent)
+
+    def endless_body(self, status, headers, head):
+        """A chunked body that never ends (until the client goes away)."""
+        self.protocol_version = "HTTP/1.1"
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        sent = 0
+        chunk = b"{" * 65536
+        if not head:
+            try:
+                while True:
+                    self.wfile.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+                    sent += len(chunk)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
+        self.close_connection = True
+        self.state.log_sent(self.server_name_tag, self, status, sent)
 
     def error(self, status, code, message, head, extra=None):
         headers = {"X-Error-Code": code, "X-Error-Message": message,
@@ -137,10 +203,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.state.corrupt == name:
             data = data[:-1] + bytes([data[-1] ^ 0xFF]) if data else data
         total = len(data)
-        rng = parse_range(self.headers.get("Range"), total)
-        headers = {"ETag": etag, "Accept-Ranges": "bytes",
-                   "Content-Type": "application/octet-stream"}
+        rng = None if self.state.no_range else parse_range(self.headers.get("Range"), total)
+        headers = {"ETag": etag, "Content-Type": "application/octet-stream"}
+        if not self.state.no_range:
+            headers["Accept-Ranges"] = "bytes"
         headers.update(extra or {})
+        if self.state.trickle == name:
+            return self.trickle_body(200, headers, data, head)
+        if self.state.endless == name:
+            return self.endless_body(200, headers, head)
         if rng == "bad":
             headers["Content-Range"] = "bytes */%d" % total
             self.send(416, headers, b"", head)
@@ -157,6 +228,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
+            self.state.log_sent(self.server_name_tag, self, status, len(body) // 2)
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
             return
@@ -209,6 +281,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if found is None:
             return
         repo_dir, commit = found
+        if self.state.trickle == "api":
+            return self.trickle_body(200, {"X-Repo-Commit": commit}, b"", head)
+        if self.state.endless == "api":
+            return self.endless_body(200, {"X-Repo-Commit": commit}, head)
         info = {"id": repo, "modelId": repo, "sha": commit,
                 "siblings": [{"rfilename": n} for n in repo_files(repo_dir)]}
         self.send(200, {"Content-Type": "application/json", "X-Repo-Commit": commit},
@@ -277,6 +353,10 @@ def main():
     parser.add_argument("--cut", help="file name whose body is cut mid-way")
     parser.add_argument("--cut-times", type=int, default=1)
     parser.add_argument("--corrupt", help="file name served with a flipped byte")
+    parser.add_argument("--no-range", action="store_true", help="ignore Range headers (always 200)")
+    parser.add_argument("--trickle", help="file name sent one byte at a time")
+    parser.add_argument("--trickle-interval", type=float, default=2.0)
+    parser.add_argument("--endless", help="file name sent as a never-ending chunked body")
     args = parser.parse_args()
     state = State(args)
     state.cdn = start(state, "cdn")

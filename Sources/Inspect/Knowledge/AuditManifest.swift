@@ -121,13 +121,21 @@ public struct AuditManifest: Sendable, Hashable {
     public var configSHA256: String
     /// The verifier weights file the embeddings were read from, when they were.
     public var embeddingsFile: String?
+    /// The byte range of ``embeddingsFile`` read from a remote verifier by HTTP Range, with the
+    /// SHA-256 of those bytes (nil when the file was read whole). An audit can re-check it
+    /// against the whole file, whose LFS SHA-256 the Hub publishes.
+    public var embeddingsFetched: FetchedRange?
 
     /// Creates an entry.
-    public init(given: String, resolvedPath: String, configSHA256: String, embeddingsFile: String? = nil) {
+    public init(
+      given: String, resolvedPath: String, configSHA256: String, embeddingsFile: String? = nil,
+      embeddingsFetched: FetchedRange? = nil
+    ) {
       self.given = given
       self.resolvedPath = resolvedPath
       self.configSHA256 = configSHA256
       self.embeddingsFile = embeddingsFile
+      self.embeddingsFetched = embeddingsFetched
     }
   }
 
@@ -242,6 +250,20 @@ public struct AuditManifest: Sendable, Hashable {
   /// The manifest as JSON (write it with `JSONWriter.pretty`, keys sorted).
   public func json() -> JSONValue {
     func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    var verifierValue: JSONValue = [
+      "given": .string(verifier.given), "resolved_path": .string(verifier.resolvedPath),
+      "config_sha256": .string(verifier.configSHA256), "embeddings_file": optional(verifier.embeddingsFile),
+    ]
+    if let fetched = verifier.embeddingsFetched, case .object(var members) = verifierValue {
+      // Written only for a ranged read, so manifests of local conversions are unchanged.
+      members.append((
+        "embeddings_fetched",
+        [
+          "file": .string(fetched.file), "offset": .int(fetched.offset), "length": .int(fetched.length),
+          "sha256": .string(fetched.sha256),
+        ]))
+      verifierValue = .object(members)
+    }
     func digests(_ list: [FileDigest]) -> JSONValue {
       .array(
         list.map { ["name": .string($0.name), "size": .int(Int64($0.size)), "sha256": .string($0.sha256)] })
@@ -273,10 +295,7 @@ public struct AuditManifest: Sendable, Hashable {
         "hub_id": optional(source.hubID), "revision": optional(source.revision),
         "format": .string(source.format), "files": digests(source.files),
       ],
-      "verifier": [
-        "given": .string(verifier.given), "resolved_path": .string(verifier.resolvedPath),
-        "config_sha256": .string(verifier.configSHA256), "embeddings_file": optional(verifier.embeddingsFile),
-      ],
+      "verifier": verifierValue,
       "tensors": .array(tensorValues),
       "dropped": .array(dropped.map { ["name": .string($0.name), "reason": .string($0.reason)] }),
       "files": digests(files),
@@ -330,7 +349,13 @@ public struct AuditManifest: Sendable, Hashable {
       given: try verifierField.member("given").string(),
       resolvedPath: try verifierField.member("resolved_path").string(),
       configSHA256: try verifierField.member("config_sha256").hex(digits: 64),
-      embeddingsFile: try verifierField.member("embeddings_file").optionalString())
+      embeddingsFile: try verifierField.member("embeddings_file").optionalString(),
+      embeddingsFetched: try verifierField.optionalMember("embeddings_fetched").map {
+        (field) throws(CheckpointError) in
+        FetchedRange(
+          file: try field.member("file").string(), offset: Int64(try field.member("offset").int()),
+          length: Int64(try field.member("length").int()), sha256: try field.member("sha256").hex(digits: 64))
+      })
     var tensorList: [Tensor] = []
     for field in try root.member("tensors").array() {
       let sourceInfo = try field.member("source")

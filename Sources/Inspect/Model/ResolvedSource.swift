@@ -10,12 +10,49 @@ public struct SourceFile: Sendable, Hashable {
   public var downloaded: Bool
   /// The SHA-256 the source vouches for (a Hub LFS file's id, or a URL's `#sha256=`), if any.
   public var sha256: String?
+  /// True for a local stand-in of a remote safetensors file: its size and header are real, its
+  /// data region holds only ``ranges``; every other byte is absent (reads as zero). Only
+  /// commands that read no tensor values may be given such a file.
+  public var isPartial: Bool
+  /// The byte ranges read from the remote file (header included) for a partial file.
+  public var ranges: [FetchedRange]
 
   /// Creates a record.
-  public init(name: String, localPath: String, downloaded: Bool, sha256: String? = nil) {
+  public init(
+    name: String, localPath: String, downloaded: Bool, sha256: String? = nil, isPartial: Bool = false,
+    ranges: [FetchedRange] = []
+  ) {
     self.name = name
     self.localPath = localPath
     self.downloaded = downloaded
+    self.sha256 = sha256
+    self.isPartial = isPartial
+    self.ranges = ranges
+  }
+
+  /// Whether bytes `offset ..< offset + length` are real: the whole file, or inside one range.
+  public func holds(offset: Int, length: Int) -> Bool {
+    guard isPartial else { return true }
+    return ranges.contains { Int64(offset) >= $0.offset && Int64(offset) + Int64(length) <= $0.offset + $0.length }
+  }
+}
+
+/// A byte range of a remote file that was read (by HTTP Range) and checked.
+public struct FetchedRange: Sendable, Hashable {
+  /// The file's name in the model (`model-00001-of-00004.safetensors`).
+  public var file: String
+  /// The first byte's offset in the file.
+  public var offset: Int64
+  /// How many bytes.
+  public var length: Int64
+  /// SHA-256 of those bytes.
+  public var sha256: String
+
+  /// Creates a record.
+  public init(file: String, offset: Int64, length: Int64, sha256: String) {
+    self.file = file
+    self.offset = offset
+    self.length = length
     self.sha256 = sha256
   }
 }
@@ -70,6 +107,9 @@ public struct ResolvedSource: Sendable, Hashable {
   public static func local(_ path: String, given: String? = nil) -> ResolvedSource {
     ResolvedSource(given: given ?? path, origin: .local, path: ReaderFileSystem.absolute(path))
   }
+
+  /// Whether some file is a partial stand-in (see ``SourceFile/isPartial``).
+  public var isPartial: Bool { files.contains(where: \.isPartial) }
 
   /// Names of the files this resolution downloaded (the rest came from the cache).
   public var downloadedFiles: [String] { files.filter(\.downloaded).map(\.name) }

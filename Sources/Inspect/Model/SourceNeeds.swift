@@ -18,16 +18,37 @@ public struct SourceNeeds: Sendable, Hashable {
     case tensors([String])
   }
 
+  /// Which bytes of the selected safetensors files are needed.
+  public enum Bytes: Sendable, Hashable {
+    /// Whole files (a Hub source downloads them into the Hugging Face cache).
+    case whole
+    /// The headers only: a Hub source reads them by HTTP Range into local stand-ins whose
+    /// data region is absent (``SourceFile/isPartial``).
+    case headers
+    /// The headers and the bytes of these tensors (read by range; the rest is absent).
+    case tensors([String])
+  }
+
   /// Whether `config.json` is needed (when the source has one).
   public var config: Bool
   /// Which weights are needed.
   public var weights: Weights
+  /// Which of their bytes.
+  public var bytes: Bytes
 
   /// Creates a need.
-  public init(config: Bool, weights: Weights) {
+  public init(config: Bool, weights: Weights, bytes: Bytes = .whole) {
     self.config = config
     self.weights = weights
+    self.bytes = bytes
   }
+
+  /// `config.json` and every weights file's header, for commands that read no tensor values
+  /// (inspect, verify's structural and verifier checks).
+  public static let headers = SourceNeeds(config: true, weights: .all, bytes: .headers)
+
+  /// This need with whole files (`--download`, or a cache that already holds them).
+  public var whole: SourceNeeds { SourceNeeds(config: config, weights: weights, bytes: .whole) }
 
   /// `config.json` only.
   public static let configOnly = SourceNeeds(config: true, weights: .none)
@@ -39,8 +60,10 @@ public struct SourceNeeds: Sendable, Hashable {
     SourceNeeds(config: true, weights: .tensors(names))
   }
 
-  /// `config.json` and the shard holding the input embeddings.
-  public static let embeddings = tensors(embeddingTensorNames)
+  /// `config.json`, the index, and the bytes of the input embeddings (read by range from the
+  /// one shard holding them).
+  public static let embeddings = SourceNeeds(
+    config: true, weights: .tensors(embeddingTensorNames), bytes: .tensors(embeddingTensorNames))
 
   /// Where transformers checkpoints keep the input embeddings (Llama-style, multimodal
   /// `text_config` models, and GPT-2 style).
