@@ -1,7 +1,7 @@
 extension ExpectedTensors {
   /// How optional parts of a decoder layer are decided: by config flags (Speculators) or not
   /// at all (raw drafts, whose configs carry no reliable flags).
-  private struct LayerPolicy {
+  struct LayerPolicy {
     var attentionBias: Presence
     var mlpBias: Presence
     var qkNorm: Presence
@@ -17,7 +17,7 @@ extension ExpectedTensors {
   }
 
   /// Attention and MLP tensors of one decoder layer whose q/k/v take `inputWidth` features.
-  private static func decoderLayer(
+  static func decoderLayer(
     prefix: String, layer: Int?, inputWidth: Int, inputRule: String, geometry g: Geometry,
     policy: LayerPolicy
   ) -> [Tensor] {
@@ -48,7 +48,7 @@ extension ExpectedTensors {
     return out
   }
 
-  private static func norm(_ name: String, _ g: Geometry, _ presence: Presence, layer: Int? = nil) -> Tensor {
+  static func norm(_ name: String, _ g: Geometry, _ presence: Presence, layer: Int? = nil) -> Tensor {
     Tensor(name: name, shapes: [[g.hiddenSize]], presence: presence, layer: layer, rule: "[H]")
   }
 
