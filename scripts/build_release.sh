@@ -10,7 +10,9 @@
 #   libstdc++: SwiftPM reads pkg-config files from .build/static-libs first, whose `Libs` point
 #   at a directory holding only those `.a` files;
 # - libcurl, which Foundation's HTTP client calls, is loaded at run time when a Hub or URL
-#   download first needs it (packaging/curl_loader.c), with a one-line error when it is absent.
+#   download first needs it (packaging/curl_loader.c), with a one-line error when it is absent;
+# - three glibc functions that would raise the glibc floor above 2.34 are given by
+#   packaging/glibc_compat.c.
 #
 # scripts/setup.sh runs this; scripts/package.sh, scripts/demo.sh and bench/ use its output,
 # .build/release/speculators.
@@ -54,13 +56,19 @@ EOF
 done
 link_archive stdc++ /nonexistent
 
-# Foundation's HTTP client calls libcurl, which has no usable static archive: this object
-# provides those functions and loads libcurl.so.4 when a download first needs it.
-clang -c -O2 -fPIC -Wall -Werror -o "$static_dir/curl_loader.o" packaging/curl_loader.c
+# Objects linked into the binary as a whole: libcurl's functions, loading libcurl.so.4 when a
+# download first needs them (it has no usable static archive), and the glibc compatibility
+# functions.
+objects=()
+for source in packaging/curl_loader.c packaging/glibc_compat.c; do
+  object="$static_dir/$(basename "$source" .c).o"
+  clang -c -O2 -fPIC -Wall -Werror -o "$object" "$source"
+  objects+=(-Xlinker "$object")
+done
 # FoundationNetworking asks for -lcurl: an empty archive answers it, so no libcurl.so is linked.
 ar rc "$static_dir/libcurl.a"
 
 PKG_CONFIG_PATH="$static_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
   swift build -c release --product speculators --static-swift-stdlib --disable-local-rpath \
-  -Xlinker -L"$static_dir" -Xlinker "$static_dir/curl_loader.o" 2>&1 \
+  -Xlinker -L"$static_dir" "${objects[@]}" 2>&1 \
   | grep -v "warning: the use of .mktemp. is dangerous" | tail -n 3

@@ -6,7 +6,11 @@
 #
 # Usage: test_no_swift.sh [TARBALL]   (default: the newest dist/speculators-*.tar.gz)
 # Environment: SPECULATORS_CHROOT (default ~/.cache/speculators/debian-<suite>-minbase),
-#              DEBIAN_SUITE (default: this machine's, else bookworm), DEBIAN_MIRROR.
+#              DEBIAN_SUITE (default: this machine's, else bookworm), DEBIAN_MIRROR,
+#              DEBOOTSTRAP_ARGS (extra options). The oldest glibc the binary supports, Ubuntu
+#              22.04's 2.35, is also worth a run: DEBIAN_SUITE=jammy
+#              DEBIAN_MIRROR=http://archive.ubuntu.com/ubuntu (with Ubuntu's archive keyring, or
+#              DEBOOTSTRAP_ARGS=--no-check-gpg) SPECULATORS_CHROOT=~/.cache/speculators/ubuntu-jammy-minbase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tarball="${1:-$(ls -t dist/speculators-*.tar.gz 2>/dev/null | head -n 1)}"
@@ -20,7 +24,8 @@ if [ ! -f "$root/.speculators-ready" ]; then
   command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
   rm -rf "$root.partial"
   mkdir -p "$(dirname "$root")"
-  debootstrap --variant=minbase "$suite" "$root.partial" "$mirror" >/dev/null
+  # shellcheck disable=SC2086
+  debootstrap --variant=minbase ${DEBOOTSTRAP_ARGS:-} "$suite" "$root.partial" "$mirror" >/dev/null
   rm -rf "$root"
   mv "$root.partial" "$root"
   touch "$root/.speculators-ready"
@@ -58,4 +63,14 @@ output="$(cd_run "./$binary convert eagle3-bin --algorithm eagle3 --verifier ver
 tail -n 2 <<<"$output"
 output="$(cd_run "./$binary verify converted --verifier verifier --manifest --content")"
 tail -n 2 <<<"$output"
+if [ -z "$(find "$root" -xdev -name 'libcurl*.so*' -print -quit)" ]; then
+  # Without libcurl, a Hub id must fail with the one-line reason, not a crash.
+  status=0
+  output="$(run "$work/$binary" inspect org/name 2>&1)" || status=$?
+  if [ "$status" -ne 2 ] || ! grep -q "needs libcurl" <<<"$output"; then
+    echo "test_no_swift: a Hub id without libcurl gave exit $status: $output" >&2
+    exit 1
+  fi
+  echo "$output"
+fi
 echo "test_no_swift: $(basename "$tarball") runs --version, inspect, convert and verify without Swift"
