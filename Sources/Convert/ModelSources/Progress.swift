@@ -1,11 +1,7 @@
 import Foundation
+import Inspect
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// One thing that happened while fetching a model file.
 public enum DownloadEvent: Sendable, Equatable {
