@@ -59,7 +59,7 @@ struct RealReaderConversionTests {
   func embeddingShard() throws {
     let verifier = VerifierModel.self
     let model = try verifier.load(
-      try SourceResolver.resolve(FixturePaths.path("verifier"), need: .configOnly, options: HubOptions.fromEnvironment(progress: .silent)))
+      .local(FixturePaths.path("verifier")))
     let (tensor, file) = try model.locateEmbeddings(open: { path throws(CheckpointError) in
       try CheckpointReader.open(path)
     })
