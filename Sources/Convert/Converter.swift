@@ -1,4 +1,5 @@
 import Inspect
+import Synchronization
 
 /// The algorithm asked for on the command line: one of the conversions, or `auto` (detected).
 public enum AlgorithmChoice: String, Sendable, Hashable, CaseIterable {
@@ -65,6 +66,13 @@ public struct ConversionRequest: Sendable {
     self.allowDrop = allowDrop
     self.dropUnknown = dropUnknown
   }
+}
+
+/// The verifier byte range an embedding was read from, set by the embedding locator.
+private final class FetchedRangeBox: Sendable {
+  private let stored = Mutex<FetchedRange?>(nil)
+  func set(_ range: FetchedRange?) { stored.withLock { $0 = range } }
+  var value: FetchedRange? { stored.withLock { $0 } }
 }
 
 extension ConversionRequest {
@@ -138,6 +146,7 @@ public enum Converter {
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     let verifier = try VerifierModel.load(verifierSource)
     let fetch = request.fetch
+    let fetchedEmbedding = FetchedRangeBox()
     let locateEmbeddings: EmbeddingLocator = { () throws(CheckpointError) in
       guard verifierSource.origin != .local else { return try verifier.locateEmbeddings(open: open) }
       // Hub or URL verifier: fetch the index and the one shard holding the embedding, open only it.
@@ -147,7 +156,9 @@ public enum Converter {
           reason: "the verifier's token embedding is needed but no source fetcher was given")
       }
       let withWeights = try fetch(verifierSource.given, .embeddings)
-      return try verifier.locateEmbeddings(in: withWeights, open: open)
+      let located = try verifier.locateEmbeddings(in: withWeights, open: open)
+      fetchedEmbedding.set(located.fetched)
+      return (located.tensor, located.file)
     }
     let reader = TensorReader()
     let inputs = ConversionInputs(
@@ -190,7 +201,8 @@ public enum Converter {
       let manifest = try makeManifest(
         request: request, algorithm: algorithm, kwargs: kwargs, model: model, checkpoint: checkpoint,
         detection: detection, verifier: verifier, draft: draft, written: written,
-        outputFiles: written.files + [configFile], sourceDigests: try sourceDigests.result())
+        outputFiles: written.files + [configFile], sourceDigests: try sourceDigests.result(),
+        embeddingsFetched: fetchedEmbedding.value)
       let manifestFile = try SafetensorsWriter.writeText(
         manifest.text(), named: AuditManifest.fileName, in: output.temporaryPath,
         displayDirectory: output.finalPath)
@@ -270,7 +282,7 @@ public enum Converter {
     model: ResolvedSource,
     checkpoint: Checkpoint, detection: Detection, verifier: VerifierModel, draft: ConversionDraft,
     written: SafetensorsWriter.Output, outputFiles: [AuditManifest.FileDigest],
-    sourceDigests digests: [String: String]
+    sourceDigests digests: [String: String], embeddingsFetched: FetchedRange?
   ) throws(CheckpointError) -> AuditManifest {
     let hashed = hashedSourceFiles(of: checkpoint)
     let sourceFiles = hashed.map { AuditManifest.FileDigest(name: $0.name, size: $0.size, sha256: digests[$0.path] ?? "") }
@@ -309,7 +321,7 @@ public enum Converter {
       verifier: .init(
         given: verifier.given, resolvedPath: verifier.provenance.resolvedPath,
         configSHA256: verifier.configSHA256,
-        embeddingsFile: draft.embeddingsFile),
+        embeddingsFile: draft.embeddingsFile, embeddingsFetched: embeddingsFetched),
       tensors: tensors,
       dropped: draft.dropped.map { .init(name: $0.name, reason: $0.reason) },
       files: outputFiles)

@@ -141,13 +141,25 @@ struct VerifierModel {
 
   /// Finds the token embedding in the weights a Hub or URL resolution fetched for
   /// ``SourceNeeds/embeddings`` (the one file holding it), opening only those files.
+  ///
+  /// A partial file (read by range) must hold the tensor's bytes: they are never read from an
+  /// absent region. `fetched` is that range, with its SHA-256, for the manifest.
   func locateEmbeddings(
     in resolved: ResolvedSource, open: CheckpointOpener
-  ) throws(CheckpointError) -> (tensor: TensorInfo, file: String) {
+  ) throws(CheckpointError) -> (tensor: TensorInfo, file: String, fetched: FetchedRange?) {
     for file in resolved.files where file.name != "config.json" && !file.name.hasSuffix(".index.json") {
       let checkpoint = try open(file.localPath)
       for name in Self.embeddingNames {
-        if let tensor = checkpoint.tensor(named: name) { return (tensor, file.name) }
+        guard let tensor = checkpoint.tensor(named: name) else { continue }
+        guard file.isPartial else { return (tensor, file.name, nil) }
+        guard case .contiguous(let offset, let length) = tensor.layout, file.holds(offset: offset, length: length),
+          let range = file.ranges.first(where: { $0.offset == Int64(offset) && $0.length == Int64(length) })
+        else {
+          throw CheckpointError(
+            .io, file: "\(resolved.given): \(file.name)", tensor: name,
+            reason: "the tensor's bytes were not fetched from the source")
+        }
+        return (tensor, file.name, range)
       }
     }
     throw CheckpointError(

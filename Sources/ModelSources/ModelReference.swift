@@ -5,8 +5,9 @@ import Inspect
 /// revision, or an `http(s)` URL.
 ///
 /// Parsing follows what users of `transformers` expect: an existing local path always wins, so a
-/// directory named `org/name` next to the user is read from disk; otherwise `org/name` (or
-/// `org/name@revision`, or `hf://org/name@revision`) names a Hub repository.
+/// directory named `org/name` next to the user is read from disk, and so does a path whose first
+/// segment is an existing local directory (a typo there is reported as a missing file); otherwise
+/// `org/name` (or `org/name@revision`, or `hf://org/name@revision`) names a Hub repository.
 public enum ModelReference: Sendable, Equatable {
   /// A file or directory on this machine.
   case local(path: String)
@@ -42,10 +43,19 @@ public enum ModelReference: Sendable, Equatable {
         .unsupported, file: text,
         reason: "'\(name)://' sources are not supported; use a local path, a Hub id or an http(s) URL")
     }
-    if fileExists(text) || !looksLikeHubID(text) {
+    if fileExists(text) || !looksLikeHubID(text) || namesLocalDirectory(text, fileExists: fileExists) {
       return .local(path: text)
     }
     return try hubReference(text, given: text)
+  }
+
+  /// Whether the first segment of `text` names an existing local directory (`fx/` in
+  /// `fx/verifer-small`): then `text` is a mistyped path, not a Hub id, and no request is made.
+  /// (`hf://org/name` always means the Hub.)
+  static func namesLocalDirectory(_ text: String, fileExists: (String) -> Bool) -> Bool {
+    guard let slash = text.firstIndex(of: "/") else { return false }
+    let first = String(text[..<slash])
+    return !first.isEmpty && fileExists(first + "/")
   }
 
   /// Whether `text` has the shape `org/name` or `org/name@revision` (and does not end like a

@@ -27,16 +27,56 @@ public enum SourceResolver {
     switch try ModelReference.parse(reference) {
     case .local(let path):
       guard FileManager.default.fileExists(atPath: path) else {
+        if ModelReference.namesLocalDirectory(path, fileExists: { FileManager.default.fileExists(atPath: $0) }) {
+          throw CheckpointError(.notFound, file: reference, reason: "no such file or directory" + suggestion(for: path))
+        }
         throw CheckpointError(
           .notFound, file: reference,
           reason: "no such file or directory (nor a Hugging Face Hub id 'org/name[@revision]' or an http(s) URL)")
       }
       return .local(path, given: reference)
     case .hub(let repository, let revision):
-      return try HubSource(repository: repository, revision: revision, given: reference, options: options)
-        .resolve(need)
+      do {
+        return try HubSource(repository: repository, revision: revision, given: reference, options: options)
+          .resolve(need)
+      } catch where !reference.lowercased().hasPrefix("hf://") && isFailedLookup(error) {
+        // `org/name` could have been a path: say that first, then why the Hub lookup failed.
+        throw CheckpointError(error.kind, file: reference, reason: "no local path '\(reference)'; \(error.description)")
+      }
     case .url(let url):
       return try URLSource(url: url, given: reference, options: options).resolve(need)
     }
+  }
+
+  /// Whether `error` says the Hub has no such repository or revision, or could not be asked.
+  static func isFailedLookup(_ error: CheckpointError) -> Bool {
+    error.kind == .notFound || error.reason.hasPrefix("cannot reach ")
+  }
+
+  /// ` (did you mean 'dir/entry'?)` for the entry of the missing path's directory closest to
+  /// its name, or nothing when none is close.
+  static func suggestion(for path: String) -> String {
+    let directory = (path as NSString).deletingLastPathComponent
+    let name = (path as NSString).lastPathComponent
+    guard !name.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
+    else { return "" }
+    let scored = entries.filter { !$0.hasPrefix(".") }.map { ($0, editDistance($0, name)) }
+    guard let best = scored.min(by: { ($0.1, $0.0) < ($1.1, $1.0) }), best.1 <= max(2, name.count / 3) else { return "" }
+    return " (did you mean '\(directory.isEmpty ? "" : directory + "/")\(best.0)'?)"
+  }
+
+  /// The Levenshtein distance between `a` and `b` (in characters).
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    var previous = Array(0...b.count)
+    for (i, x) in a.enumerated() {
+      var current = [i + 1] + Array(repeating: 0, count: b.count)
+      for (j, y) in b.enumerated() {
+        current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+      }
+      previous = current
+    }
+    return previous[b.count]
   }
 }

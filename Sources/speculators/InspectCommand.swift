@@ -35,7 +35,7 @@ struct InspectCommand: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
-      let report = try Inspector.inspect(path: localPathForCommand(path, need: .checkpoint, options: sources))
+      let report = try Inspector.inspect(path: localPathForCommand(path, need: sources.headersUnlessDownloading(), options: sources))
       if json {
         report.writeJSON(writeStandardOutput)
       } else {

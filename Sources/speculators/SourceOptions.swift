@@ -24,6 +24,15 @@ struct SourceOptions: ParsableArguments {
       valueName: "url"))
   var endpoint: String?
 
+  @Flag(
+    help: "Download whole weights files of Hub ids into the Hugging Face cache, even for work that reads only headers.")
+  var download = false
+
+  /// `need` for a command that reads no tensor values: headers by range, unless `--download`.
+  func headersUnlessDownloading(_ need: SourceNeeds = .headers) -> SourceNeeds {
+    download ? need.whole : need
+  }
+
   @Option(
     help: ArgumentHelp("Seconds to wait for a server to answer (default 30).", valueName: "seconds"))
   var connectTimeout: Double = TransferLimits().connectTimeout

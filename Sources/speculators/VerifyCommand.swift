@@ -71,7 +71,10 @@ struct VerifyCommand: ParsableCommand {
       let report: VerifyReport
       do {
         defer { progress.finish() }
-        let local = try localPathForCommand(path, need: .checkpoint, options: sources)
+        // Structure and verifier checks read headers only; --content and --manifest read bytes.
+        let readsValues = content || manifest != nil
+        let local = try localPathForCommand(
+          path, need: readsValues ? .checkpoint : sources.headersUnlessDownloading(), options: sources)
         let verifierPath = try verifier.map { (given) throws(CheckpointError) in
           try localPathForCommand(given, need: .configOnly, options: sources)
         }

@@ -16,7 +16,7 @@ struct HubAccessTests {
     #expect(error?.kind == .notFound)
     #expect(
       error?.description
-        == "org/model: offline (--offline or HF_HUB_OFFLINE=1) and the Hugging Face cache at "
+        == "org/model: no local path 'org/model'; org/model: offline (--offline or HF_HUB_OFFLINE=1) and the Hugging Face cache at "
         + "\(hub.cacheDirectory) has no snapshot of revision 'main'; run once online or download it "
         + "with `hf download org/model`")
     #expect(try hub.requests().isEmpty)
@@ -25,10 +25,10 @@ struct HubAccessTests {
   @Test("offline with the cache filled works; offline asking for more than is cached names what lacks")
   func offlineWithCache() throws {
     let hub = try HubEmulator(repos: ["org/verifier": shardedRepo])
-    _ = try SourceResolver.resolve("org/verifier", need: .embeddings, options: hub.options())
+    _ = try SourceResolver.resolve("org/verifier", need: .embeddings.whole, options: hub.options())
     hub.clearLog()
 
-    let cached = try SourceResolver.resolve("org/verifier", need: .embeddings, options: hub.options(offline: true))
+    let cached = try SourceResolver.resolve("org/verifier", need: .embeddings.whole, options: hub.options(offline: true))
     #expect(cached.downloadedFiles.isEmpty)
     #expect(cached.weightPaths.count == 1)
     let error = #expect(throws: CheckpointError.self) {
@@ -87,16 +87,16 @@ struct HubAccessTests {
     let repoError = #expect(throws: CheckpointError.self) {
       try SourceResolver.resolve("org/missing", need: .checkpoint, options: hub.options())
     }
-    #expect(repoError?.description == "org/missing: repository not found on \(hub.endpoint) (HTTP 404)")
+    #expect(repoError?.description == "org/missing: no local path 'org/missing'; org/missing: repository not found on \(hub.endpoint) (HTTP 404)")
     #expect(repoError?.kind == .notFound)
     let configError = #expect(throws: CheckpointError.self) {
       try SourceResolver.resolve("org/missing", need: .configOnly, options: hub.options())
     }
-    #expect(configError?.description == "org/missing: config.json: repository not found on \(hub.endpoint) (HTTP 404)")
+    #expect(configError?.description == "org/missing: no local path 'org/missing'; org/missing: config.json: repository not found on \(hub.endpoint) (HTTP 404)")
     let revisionError = #expect(throws: CheckpointError.self) {
       try SourceResolver.resolve("org/model@v9", need: .checkpoint, options: hub.options())
     }
-    #expect(revisionError?.description == "org/model: revision 'v9' not found on \(hub.endpoint) (HTTP 404)")
+    #expect(revisionError?.description == "org/model@v9: no local path 'org/model@v9'; org/model: revision 'v9' not found on \(hub.endpoint) (HTTP 404)")
     #expect(!FileManager.default.fileExists(atPath: hub.cacheDirectory + "/models--org--missing/snapshots"))
   }
 
@@ -108,11 +108,11 @@ struct HubAccessTests {
     let error = #expect(throws: CheckpointError.self) {
       try SourceResolver.resolve("org/model", need: .configOnly, options: options)
     }
-    #expect(error?.description.hasPrefix("org/model: config.json: cannot reach http://127.0.0.1:9: ") == true)
+    #expect(error?.description.hasPrefix("org/model: no local path 'org/model'; org/model: config.json: cannot reach http://127.0.0.1:9: ") == true)
     #expect(error?.description.hasSuffix("(use --offline or HF_HUB_OFFLINE=1 to read only the cache)") == true)
     let listingError = #expect(throws: CheckpointError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: options)
     }
-    #expect(listingError?.description.hasPrefix("org/model: cannot reach http://127.0.0.1:9: ") == true)
+    #expect(listingError?.description.hasPrefix("org/model: no local path 'org/model'; org/model: file list: cannot reach http://127.0.0.1:9: ") == true)
   }
 }

@@ -70,7 +70,7 @@ struct HubDownloadTests {
   @Test("eagle3 embeddings fetch the index and only the shard holding embed_tokens")
   func embeddingsShardOnly() throws {
     let hub = try HubEmulator(repos: ["org/verifier": shardedRepo])
-    let source = try SourceResolver.resolve("org/verifier", need: .embeddings, options: hub.options())
+    let source = try SourceResolver.resolve("org/verifier", need: .embeddings.whole, options: hub.options())
     #expect(
       Set(source.files.map(\.name))
         == ["config.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors"])
@@ -150,7 +150,7 @@ struct HubDownloadTests {
     let error = #expect(throws: CheckpointError.self) {
       try SourceResolver.resolve("org/bare", need: .configOnly, options: hub.options())
     }
-    #expect(error?.description == "org/bare: config.json: the repository has no config.json at revision 'main'")
+    #expect(error?.description == "org/bare: no local path 'org/bare'; org/bare: config.json: the repository has no config.json at revision 'main'")
 
     let source = try SourceResolver.resolve("org/bare", need: .checkpoint, options: hub.options())
     #expect(source.files.map(\.name) == ["model.safetensors"])
@@ -174,6 +174,7 @@ struct HubDownloadTests {
     }
     #expect(error?.kind == .invalidArgument)
     #expect(error?.reason == WeightFiles.Refusal.severalFiles(["a.safetensors", "b.safetensors"]).reason)
+    #expect(error?.file == "org/two (revision 'main')")
     #expect(try !hub.requests().contains { $0.path.contains(".safetensors") })
   }
 

@@ -28,7 +28,7 @@ struct HubFixtureTests {
   func verifierEmbeddings() throws {
     let verifier = try Self.repo("verifier")
     let hub = try HubEmulator(repos: ["test/tiny-llama": verifier])
-    let source = try SourceResolver.resolve("test/tiny-llama", need: .embeddings, options: hub.options())
+    let source = try SourceResolver.resolve("test/tiny-llama", need: .embeddings.whole, options: hub.options())
     #expect(source.weightPaths.map { ($0 as NSString).lastPathComponent } == ["model-00001-of-00002.safetensors"])
     #expect(contents(source.weightPaths[0]) == verifier["model-00001-of-00002.safetensors"])
     #expect(contents(source.path + "/config.json") == verifier["config.json"])

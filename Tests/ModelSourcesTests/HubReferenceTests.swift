@@ -102,3 +102,41 @@ struct HubReferenceTests {
     #expect(!explicit.isEndpoint(URL(string: "https://cdn-lfs.huggingface.co/x")!))
   }
 }
+
+@Suite("Mistyped paths are not Hub ids")
+struct MistypedPathTests {
+  @Test("a first segment naming a local directory makes the argument a path: no request, a did-you-mean")
+  func typoInLocalDirectory() throws {
+    let hub = try HubEmulator(repos: ["fx/verifier-small": singleFileRepo])
+    let base = hub.workspace.path
+    let here = FileManager.default.currentDirectoryPath
+    try FileManager.default.createDirectory(atPath: base + "/fx/verifier-small", withIntermediateDirectories: true)
+    FileManager.default.changeCurrentDirectoryPath(base)
+    defer { FileManager.default.changeCurrentDirectoryPath(here) }
+    #expect(try ModelReference.parse("fx/verifer-small") == .local(path: "fx/verifer-small"))
+    let error = #expect(throws: CheckpointError.self) {
+      try SourceResolver.resolve("fx/verifer-small", need: .checkpoint, options: hub.options())
+    }
+    #expect(error?.description == "fx/verifer-small: no such file or directory (did you mean 'fx/verifier-small'?)")
+    #expect(try hub.requests().isEmpty)
+    // hf:// always means the Hub, even with a local fx/ beside it.
+    guard case .hub(let repository, _) = try ModelReference.parse("hf://fx/verifier-small") else {
+      Issue.record("hf:// did not parse as a Hub id")
+      return
+    }
+    #expect(repository.id == "fx/verifier-small")
+    _ = try SourceResolver.resolve("hf://fx/verifier-small", need: .configOnly, options: hub.options())
+    #expect(try !hub.requests().isEmpty)
+  }
+
+  @Test("a two-segment id the Hub does not know leads with 'no local path'")
+  func unknownHubID() throws {
+    let hub = try HubEmulator(repos: [:])
+    let error = #expect(throws: CheckpointError.self) {
+      try SourceResolver.resolve("nobody/nothing", need: .configOnly, options: hub.options())
+    }
+    #expect(error?.file == "nobody/nothing")
+    #expect(error?.reason.hasPrefix("no local path 'nobody/nothing'; nobody/nothing") == true, "\(String(describing: error))")
+    #expect(error?.reason.contains("repository not found") == true)
+  }
+}

@@ -103,6 +103,11 @@ public final class HubEmulator {
     }
   }
 
+  /// Body bytes the CDN server (LFS weights and static files) sent since the last ``clearLog()``.
+  public func cdnBytesSent() throws -> Int {
+    try logEntries().filter { $0["server"] as? String == "cdn" }.compactMap { $0["bytes"] as? Int }.reduce(0, +)
+  }
+
   /// Body bytes both servers sent since the last ``clearLog()`` (responses that have ended).
   public func bytesSent() throws -> Int {
     try logEntries().compactMap { $0["bytes"] as? Int }.reduce(0, +)
