@@ -72,14 +72,14 @@ extension ConversionRequest {
   public init(
     model: String, verifier: String, algorithm: AlgorithmChoice,
     outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
-    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
+    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false, ignoreDetection: Bool = false,
     maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
     dropUnknown: Bool = false
   ) {
     self.init(
       model: .local(model), verifier: .local(verifier), algorithm: algorithm, outputPath: outputPath,
       algorithmKwargs: algorithmKwargs, validateDevice: validateDevice, dtype: dtype, force: force,
-      maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown)
+      ignoreDetection: ignoreDetection, maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown)
   }
 }
 
