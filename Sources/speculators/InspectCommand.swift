@@ -1,11 +1,6 @@
 import ArgumentParser
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// `speculators inspect PATH [--json]`: files, config summary, tensors and totals of a checkpoint.
 struct InspectCommand: ParsableCommand {

@@ -1,11 +1,7 @@
 import Inspect
+import Platform
 import Validate
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// Human rendering of a ``DiffReport``: one line per difference, values cut to fit, identical
 /// tensors counted rather than listed, and the summary line last.

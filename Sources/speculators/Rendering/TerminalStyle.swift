@@ -1,10 +1,6 @@
 import Inspect
+import Platform
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// What a piece of human output is, for colour. Every command maps the same role to the same
 /// colour, and prints no colour at all when colour is off.
@@ -152,8 +148,7 @@ enum OutputStream {
     guard let base = buffer.baseAddress else { return }
     var offset = 0
     while offset < buffer.count {
-      let written = write(descriptor, base + offset, buffer.count - offset)
-      if written < 0 && errno == EINTR { continue }
+      let written = System.retryingInterrupts { write(descriptor, base + offset, buffer.count - offset) }
       if written <= 0 { return }
       offset += written
     }
