@@ -1,11 +1,7 @@
 import Foundation
 import Inspect
+import Platform
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// Pieces of remote files read by HTTP Range, and the local stand-ins built from them, in the
 /// speculators cache (never the Hugging Face cache, whose blobs other tools trust to be whole):

@@ -1,11 +1,7 @@
 import Foundation
 import Inspect
+import Platform
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// Receives the answer to `Range: bytes=offset-(offset+length-1)` into memory or a file,
 /// hashing it, and checks that the server sent exactly that range of a file of `fileSize` bytes.
