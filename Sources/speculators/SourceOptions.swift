@@ -75,8 +75,9 @@ struct SourceOptions: ParsableArguments {
   /// Resolves a source again for a larger need (convert's verifier embedding).
   var fetcher: SourceFetcher {
     let options = hubOptions
+    let whole = download
     return { reference, need throws(CheckpointError) in
-      try SourceResolver.resolve(reference, need: need, options: options)
+      try SourceResolver.resolve(reference, need: whole ? need.whole : need, options: options)
     }
   }
 }
