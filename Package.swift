@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "Inspect", targets: ["Inspect"]),
     .library(name: "Validate", targets: ["Validate"]),
     .library(name: "Convert", targets: ["Convert"]),
+    .library(name: "Probe", targets: ["Probe"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,8 +26,14 @@ let package = Package(
       pkgConfig: "libxxhash",
       providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
     ),
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+    ),
     .target(name: "Inspect", dependencies: ["CLibCrypto", "CXXHash"]),
-    .target(name: "Validate", dependencies: ["Inspect", "CFloatCast", "CTensorStatistics"]),
+    .target(name: "Probe", dependencies: ["Inspect", "COpenBLAS"]),
+    .target(name: "Validate", dependencies: ["Probe", "Inspect", "CFloatCast", "CTensorStatistics"]),
     .target(name: "CFloatCast"),
     .target(name: "CTensorStatistics"),
     .target(name: "CWriteback"),
@@ -34,11 +41,12 @@ let package = Package(
     .executableTarget(
       name: "speculators",
       dependencies: [
-        "Convert", "Validate", "Inspect",
+        "Convert", "Validate", "Probe", "Inspect",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
+    .testTarget(name: "ProbeTests", dependencies: ["Probe", "Inspect"]),
     .testTarget(name: "ValidateTests", dependencies: ["Validate", "Inspect"]),
     .testTarget(name: "ConvertTests", dependencies: ["Convert", "Validate", "Inspect"]),
     .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect"]),

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libssl-dev libxxhash-dev pkg-config xxhash; do
+for package in libssl-dev libxxhash-dev libopenblas-dev pkg-config xxhash; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
