@@ -3,13 +3,13 @@ import PackageDescription
 
 let package = Package(
   name: "speculators",
-  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "speculators", targets: ["speculators"]),
     .library(name: "Inspect", targets: ["Inspect"]),
     .library(name: "Validate", targets: ["Validate"]),
     .library(name: "Convert", targets: ["Convert"]),
     .library(name: "Probe", targets: ["Probe"]),
+    .library(name: "ModelSources", targets: ["ModelSources"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,17 +31,20 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
     ),
-    .target(name: "Inspect", dependencies: ["CLibCrypto", "CXXHash"]),
-    .target(name: "Probe", dependencies: ["Inspect", "COpenBLAS"]),
-    .target(name: "Validate", dependencies: ["Probe", "Inspect", "CFloatCast", "CTensorStatistics"]),
+    .target(name: "Platform"),
+    .target(name: "Inspect", dependencies: ["Platform", "CLibCrypto", "CXXHash"]),
+    .target(name: "Probe", dependencies: ["Inspect", "Platform", "COpenBLAS"]),
+    .target(name: "Validate", dependencies: ["Probe", "Inspect", "Platform", "CFloatCast", "CTensorStatistics"]),
     .target(name: "CFloatCast"),
     .target(name: "CTensorStatistics"),
     .target(name: "CWriteback"),
-    .target(name: "Convert", dependencies: ["Validate", "Inspect", "CFloatCast", "CWriteback"]),
+    .target(name: "Convert", dependencies: ["Validate", "Inspect", "Platform", "CFloatCast", "CWriteback"]),
+    // Hub ids, the Hugging Face cache and URLs; the only target that uses Foundation networking.
+    .target(name: "ModelSources", dependencies: ["Inspect", "Platform"]),
     .executableTarget(
       name: "speculators",
       dependencies: [
-        "Convert", "Validate", "Probe", "Inspect",
+        "Convert", "Validate", "Probe", "ModelSources", "Inspect", "Platform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -49,6 +52,7 @@ let package = Package(
     .testTarget(name: "ProbeTests", dependencies: ["Probe", "Inspect"]),
     .testTarget(name: "ValidateTests", dependencies: ["Validate", "Inspect"]),
     .testTarget(name: "ConvertTests", dependencies: ["Convert", "Validate", "Inspect"]),
+    .testTarget(name: "ModelSourcesTests", dependencies: ["ModelSources", "Convert", "Inspect"]),
     .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect"]),
   ]
 )

@@ -1,13 +1,8 @@
 import ArgumentParser
 import Inspect
+import Platform
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-/// Exit statuses shared by every command (DESIGN.md §3).
+/// Exit statuses shared by every command (README, "Commands").
 enum ExitStatus {
   /// The check or diff found problems.
   static let findings = ExitCode(1)

@@ -1,0 +1,101 @@
+import Inspect
+
+/// One file a resolved source provides.
+public struct SourceFile: Sendable, Hashable {
+  /// The name inside the model (`model-00001-of-00002.safetensors`, `config.json`).
+  public var name: String
+  /// Where it is on this machine.
+  public var localPath: String
+  /// Whether this resolution downloaded it (false: it came from the cache or a local path).
+  public var downloaded: Bool
+  /// The SHA-256 the source vouches for (a Hub LFS file's id, or a URL's `#sha256=`), if any.
+  public var sha256: String?
+
+  /// Creates a record.
+  public init(name: String, localPath: String, downloaded: Bool, sha256: String? = nil) {
+    self.name = name
+    self.localPath = localPath
+    self.downloaded = downloaded
+    self.sha256 = sha256
+  }
+}
+
+/// A model reference turned into files on this machine, with where they came from.
+public struct ResolvedSource: Sendable, Hashable {
+  /// Where the model came from.
+  public enum Origin: String, Sendable, Hashable {
+    /// A path on this machine.
+    case local
+    /// A Hugging Face Hub repository (from the cache or downloaded into it).
+    case hub
+    /// An `http(s)` URL (downloaded into the URL cache).
+    case url
+  }
+
+  /// The reference exactly as the user gave it.
+  public var given: String
+  /// Where it came from.
+  public var origin: Origin
+  /// What the command opens: a directory (local directory, Hub snapshot, URL folder) or a file.
+  public var path: String
+  /// `org/name` for Hub sources.
+  public var hubID: String?
+  /// The revision the user asked for (`main` when none was given) for Hub sources.
+  public var requestedRevision: String?
+  /// The commit the revision resolved to, for Hub sources.
+  public var revision: String?
+  /// The URL for URL sources.
+  public var url: String?
+  /// The files selected for the command's ``SourceNeeds`` (Hub and URL sources; empty for local
+  /// paths, which the command reads as they are).
+  public var files: [SourceFile]
+
+  /// Creates a resolved source.
+  public init(
+    given: String, origin: Origin, path: String, hubID: String? = nil, requestedRevision: String? = nil,
+    revision: String? = nil, url: String? = nil, files: [SourceFile] = []
+  ) {
+    self.given = given
+    self.origin = origin
+    self.path = path
+    self.hubID = hubID
+    self.requestedRevision = requestedRevision
+    self.revision = revision
+    self.url = url
+    self.files = files
+  }
+
+  /// A path on this machine; ``path`` is its absolute form, ``given`` what the user typed
+  /// (`path` itself unless, say, a `file://` URL named it).
+  public static func local(_ path: String, given: String? = nil) -> ResolvedSource {
+    ResolvedSource(given: given ?? path, origin: .local, path: ReaderFileSystem.absolute(path))
+  }
+
+  /// Names of the files this resolution downloaded (the rest came from the cache).
+  public var downloadedFiles: [String] { files.filter(\.downloaded).map(\.name) }
+
+  /// Local paths of the selected weights files (not config.json, not an index), e.g. the one
+  /// shard holding `embed_tokens` for ``SourceNeeds/embeddings``.
+  public var weightPaths: [String] {
+    files.filter { $0.name != "config.json" && !$0.name.hasSuffix(".index.json") }.map(\.localPath)
+  }
+
+  /// The local path of file `name` (e.g. the shard holding `embed_tokens`), if it was selected.
+  public func localPath(of name: String) -> String? {
+    files.first { $0.name == name }?.localPath
+  }
+
+  /// Provenance for the audit manifest's `source` / `verifier` object: `given`,
+  /// `resolved_path`, `hub_id`, `revision` (the commit), `url`, and `downloaded` (file names).
+  public var provenanceJSON: JSONValue {
+    func optional(_ text: String?) -> JSONValue { text.map { .string($0) } ?? .null }
+    return [
+      "given": .string(given),
+      "resolved_path": .string(path),
+      "hub_id": optional(hubID),
+      "revision": optional(revision),
+      "url": optional(url),
+      "downloaded": .array(downloadedFiles.map { .string($0) }),
+    ]
+  }
+}

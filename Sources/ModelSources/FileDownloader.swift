@@ -1,0 +1,253 @@
+import Foundation
+import Inspect
+import Platform
+
+/// One file to fetch.
+struct DownloadRequest {
+  /// Where the bytes are (redirects are followed; the token goes only to the endpoint).
+  var url: URL
+  /// How progress and errors name the file, e.g. `org/name: model.safetensors`.
+  var label: String
+  /// The size the source announced, if any; a different size is an error.
+  var expectedSize: Int64?
+  /// The SHA-256 the file must have (LFS files: the Hub's `X-Linked-Etag`).
+  var expectedSHA256: String?
+}
+
+/// What a finished download produced.
+struct DownloadResult: Sendable {
+  /// The file's size.
+  var bytes: Int64
+  /// The SHA-256 of the whole file.
+  var sha256: String
+  /// Bytes that were already on disk from an earlier, interrupted run.
+  var resumedFrom: Int64
+}
+
+/// Streams a URL into `<final>.incomplete`, resuming with `Range` after a cut connection,
+/// hashing while it writes, and renaming into place only when size and checksum are right.
+///
+/// A partial file is kept across runs (the next run resumes it, as `huggingface_hub` does with
+/// its own `.incomplete` files); a file with the wrong checksum is deleted.
+struct FileDownloader {
+  let http: SourceHTTPClient
+  /// Turns an unexpected HTTP status into the error the user sees.
+  let statusError: (HTTPResponseHead) -> CheckpointError
+
+  func download(
+    _ request: DownloadRequest, incompletePath: String, finalPath: String
+  ) throws(CheckpointError) -> DownloadResult {
+    let progress = http.options.progress
+    let attempts = http.options.maxAttempts
+    let sink = try DownloadSink(
+      path: incompletePath, label: request.label, expectedSize: request.expectedSize, progress: progress)
+    defer {
+      // A failed request that wrote nothing leaves no empty partial file behind.
+      if sink.written == 0 { unlink(incompletePath) }
+      sink.close()
+    }
+    let resumedFrom = sink.written
+    var lastReason = ""
+    var complete = false
+    attemptLoop: for attempt in 1...attempts {
+      if let size = request.expectedSize, sink.written == size, size > 0 {
+        complete = true
+        break
+      }
+      var headers: [String: String] = [:]
+      if sink.written > 0 { headers["Range"] = "bytes=\(sink.written)-" }
+      progress.report(.started(label: request.label, totalBytes: request.expectedSize, resumedAt: sink.written))
+      let outcome = http.send(method: "GET", url: request.url, headers: headers, sink: sink, redirects: .all)
+      let canRetry = attempt < attempts
+      switch outcome {
+      case .completed(let head):
+        if head.status == 416 || sink.restartNeeded {
+          try sink.reset()
+          lastReason = "the server refused to resume at the partial size"
+          continue attemptLoop
+        }
+        guard (200..<300).contains(head.status) else {
+          if head.status >= 500 && canRetry {
+            lastReason = "HTTP \(head.status)"
+            continue attemptLoop
+          }
+          throw statusError(head)
+        }
+        if let total = sink.totalSize, sink.written < total {
+          lastReason = "the connection closed after \(sink.written) of \(total) bytes"
+          if canRetry { progress.report(.retrying(label: request.label, bytes: sink.written, reason: lastReason)) }
+          continue attemptLoop
+        }
+        complete = true
+        break attemptLoop
+      case .transportFailed(_, let reason):
+        lastReason = reason
+        if canRetry { progress.report(.retrying(label: request.label, bytes: sink.written, reason: reason)) }
+      case .aborted(let error):
+        throw error
+      }
+    }
+    guard complete else {
+      let expected = (sink.totalSize ?? request.expectedSize).map { " of \($0)" } ?? ""
+      if sink.written > 0 {
+        throw CheckpointError(
+          .io, file: request.label,
+          reason: "truncated download: received \(sink.written)\(expected) bytes after \(attempts) "
+            + "attempt(s) (\(lastReason)); the partial file is kept and the next run resumes it")
+      }
+      throw CheckpointError(
+        .io, file: request.label,
+        reason: "download failed after \(attempts) attempt(s): \(lastReason)")
+    }
+    let bytes = sink.written
+    let digest = try sink.finish()
+    if let size = request.expectedSize, bytes != size {
+      unlink(incompletePath)
+      throw CheckpointError(
+        .malformed, file: request.label,
+        reason: "size mismatch: expected \(size) bytes, received \(bytes); nothing was kept")
+    }
+    if let expected = request.expectedSHA256, expected != digest {
+      unlink(incompletePath)
+      throw CheckpointError(
+        .malformed, file: request.label,
+        reason: "checksum mismatch: the source says sha256 \(expected), the downloaded bytes hash to "
+          + "\(digest); nothing was kept")
+    }
+    guard rename(incompletePath, finalPath) == 0 else {
+      let reason = System.message()
+      throw CheckpointError(.io, file: finalPath, reason: "cannot move the download into place: \(reason)")
+    }
+    progress.report(.finished(label: request.label, bytes: bytes))
+    return DownloadResult(bytes: bytes, sha256: digest, resumedFrom: resumedFrom)
+  }
+}
+
+/// Appends a response body to the partial file, hashing as it goes.
+final class DownloadSink: HTTPBodySink {
+  private let path: String
+  private let label: String
+  private let expectedSize: Int64?
+  private let progress: DownloadProgress
+  private var descriptor: Int32
+  private var hasher: SHA256Hasher?
+  /// Bytes in the partial file (and in the hash).
+  private(set) var written: Int64 = 0
+  /// The full size the server announced for the current response.
+  private(set) var totalSize: Int64?
+  /// The server answered a range request with a different range; start again from zero.
+  private(set) var restartNeeded = false
+
+  /// Opens (or creates) the partial file and hashes what it already holds.
+  init(path: String, label: String, expectedSize: Int64?, progress: DownloadProgress) throws(CheckpointError) {
+    self.path = path
+    self.label = label
+    self.expectedSize = expectedSize
+    self.progress = progress
+    descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw Self.ioError(path, "cannot open the partial download") }
+    var hasher = SHA256Hasher()
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if count < 0 { throw Self.ioError(path, "cannot read the partial download") }
+      if count == 0 { break }
+      buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+      written += Int64(count)
+    }
+    self.hasher = .some(hasher)
+    if let expectedSize, written > expectedSize { try reset() }
+  }
+
+  /// Empties the partial file and the hash.
+  func reset() throws(CheckpointError) {
+    guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
+      throw Self.ioError(path, "cannot truncate the partial download")
+    }
+    hasher = SHA256Hasher()
+    written = 0
+    restartNeeded = false
+  }
+
+  func begin(_ head: HTTPResponseHead) throws(CheckpointError) -> Bool {
+    restartNeeded = false
+    totalSize = nil
+    switch head.status {
+    case 206:
+      guard let range = head.header("content-range").flatMap(Self.parseContentRange), range.start == written
+      else {
+        try reset()
+        restartNeeded = true
+        return false
+      }
+      totalSize = range.total
+    case 200:
+      if written > 0 { try reset() }
+      totalSize = head.header("content-length").flatMap { Int64($0) }
+    default:
+      return false
+    }
+    if let totalSize, let expectedSize, totalSize != expectedSize {
+      throw CheckpointError(
+        .malformed, file: label,
+        reason: "the server sends \(totalSize) bytes but the file should have \(expectedSize)")
+    }
+    return true
+  }
+
+  func write(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+    guard let base = bytes.baseAddress else { return }
+    var offset = 0
+    while offset < bytes.count {
+      let count = System.retryingInterrupts { posixWrite(descriptor, base + offset, bytes.count - offset) }
+      if count < 0 { throw Self.ioError(path, "cannot write the download") }
+      offset += count
+    }
+    hasher?.update(bytes)
+    written += Int64(bytes.count)
+    if let totalSize, written > totalSize {
+      throw CheckpointError(.malformed, file: label, reason: "the server sent more than \(totalSize) bytes")
+    }
+    progress.report(.progressed(label: label, bytes: written, totalBytes: totalSize ?? expectedSize))
+  }
+
+  /// Flushes the file to disk and returns the SHA-256 of everything written.
+  func finish() throws(CheckpointError) -> String {
+    guard fsync(descriptor) == 0 else { throw Self.ioError(path, "cannot flush the download") }
+    guard let hasher = hasher.take() else { return "" }
+    return hasher.finalizeHex()
+  }
+
+  /// Closes the partial file (idempotent).
+  func close() {
+    if descriptor >= 0 {
+      posixClose(descriptor)
+      descriptor = -1
+    }
+  }
+
+  /// `bytes a-b/total` → start and total.
+  static func parseContentRange(_ text: String) -> (start: Int64, total: Int64?)? {
+    guard text.hasPrefix("bytes ") else { return nil }
+    let spec = text.dropFirst("bytes ".count)
+    let halves = spec.split(separator: "/", maxSplits: 1)
+    guard halves.count == 2, let dash = halves[0].firstIndex(of: "-"),
+      let start = Int64(halves[0][..<dash])
+    else { return nil }
+    return (start, Int64(halves[1]))
+  }
+
+  static func ioError(_ path: String, _ what: String) -> CheckpointError {
+    CheckpointError(.io, file: path, reason: "\(what): \(System.message())")
+  }
+}
+
+/// `write(2)`, named so the sink's own `write` does not shadow it.
+private func posixWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+  write(descriptor, bytes, count)
+}
+
+/// `close(2)`, named so the sink's own `close` does not shadow it.
+private func posixClose(_ descriptor: Int32) {
+  _ = close(descriptor)
+}

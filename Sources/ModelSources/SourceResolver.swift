@@ -1,0 +1,42 @@
+import Foundation
+import Inspect
+
+/// Turns what the user typed as `MODEL` or `--verifier` into files on this machine.
+///
+/// ```swift
+/// let options = HubOptions.fromEnvironment(offline: flags.offline)
+/// let draft = try SourceResolver.resolve("org/eagle3-draft", need: .checkpoint, options: options)
+/// let checkpoint = try CheckpointReader.open(draft.path)
+/// ```
+///
+/// Order for `org/name[@revision]`: the Hugging Face cache (no request at all when it holds what
+/// `need` asks for), then the Hub (unless offline), downloading into the same cache layout that
+/// Python `huggingface_hub` uses. URLs go to the URL cache the same way. Local paths are
+/// returned as they are.
+public enum SourceResolver {
+  /// Resolves `reference` for a command that needs `need`.
+  ///
+  /// Errors (``CheckpointError``, one line each): an unknown repository, revision or file
+  /// (`notFound`), a gated or private repository without a usable token, offline with nothing
+  /// cached (`notFound`), a truncated download (the partial file is kept for the next run), a
+  /// checksum mismatch (nothing is kept). Nothing is linked into a snapshot before its bytes are
+  /// complete and verified.
+  public static func resolve(
+    _ reference: String, need: SourceNeeds, options: HubOptions
+  ) throws(CheckpointError) -> ResolvedSource {
+    switch try ModelReference.parse(reference) {
+    case .local(let path):
+      guard FileManager.default.fileExists(atPath: path) else {
+        throw CheckpointError(
+          .notFound, file: reference,
+          reason: "no such file or directory (nor a Hugging Face Hub id 'org/name[@revision]' or an http(s) URL)")
+      }
+      return .local(path, given: reference)
+    case .hub(let repository, let revision):
+      return try HubSource(repository: repository, revision: revision, given: reference, options: options)
+        .resolve(need)
+    case .url(let url):
+      return try URLSource(url: url, given: reference, options: options).resolve(need)
+    }
+  }
+}
