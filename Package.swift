@@ -50,7 +50,7 @@ let package = Package(
     ),
     .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
     .testTarget(name: "ProbeTests", dependencies: ["Probe", "Inspect"]),
-    .testTarget(name: "ValidateTests", dependencies: ["Validate", "Inspect"]),
+    .testTarget(name: "ValidateTests", dependencies: ["Validate", "Probe", "Inspect"]),
     .testTarget(name: "ConvertTests", dependencies: ["Convert", "Validate", "Inspect"]),
     .testTarget(name: "ModelSourcesTests", dependencies: ["ModelSources", "Convert", "Inspect"]),
     .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect"]),

@@ -1,12 +1,7 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
-
 import COpenBLAS
 import Dispatch
 import Inspect
+import Platform
 import Synchronization
 
 /// A linear layer `y = x·Wᵀ (+ b)` whose weight `W` (`[out, in]`, as PyTorch stores it) stays in
@@ -108,6 +103,6 @@ enum BLASThreads {
   /// The number of concurrent workers per product: the online cores.
   static let workers: Int = {
     openblas_set_num_threads(1)
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    return System.processorCount
   }()
 }

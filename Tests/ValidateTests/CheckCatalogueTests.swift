@@ -58,6 +58,8 @@ import Testing
     tripped.insert(.configVerifierPath)
     tripped.formUnion(ManifestChecks.ids)
     tripped.insert(.verifierEmbeddingsMatch)
+    // VerifierProbeTests.
+    tripped.formUnion(ProbeChecks.ids)
     let missing = CheckCatalogue.ids.filter { !tripped.contains($0) }
     #expect(missing.isEmpty, "no trip test for \(missing)")
   }
