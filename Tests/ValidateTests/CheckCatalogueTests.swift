@@ -52,6 +52,7 @@ import Testing
     let trips =
       VerifierTripTests.configTrips + VerifierTripTests.tensorTrips + VerifierTripTests.vocabTrips
       + VerifierTripTests.contentTrips + VerifierTripTests.verifierTrips + VerifierTripTests.shardTrips
+      + VerifierTripTests.dflashTrips
     var tripped = Set(trips.map(\.id))
     // Dedicated tests: VerifierTripTests.verifierPathThatDoesNotExistIsAWarning,
     // VerifierManifestTests (every manifest id), VerifierEmbeddingTests.
@@ -60,6 +61,8 @@ import Testing
     tripped.insert(.verifierEmbeddingsMatch)
     // VerifierProbeTests.
     tripped.formUnion(ProbeChecks.ids)
+    // VerifierFormatTests.strippedMTPLayersAreAnError.
+    tripped.insert(.mtpLayersPresent)
     let missing = CheckCatalogue.ids.filter { !tripped.contains($0) }
     #expect(missing.isEmpty, "no trip test for \(missing)")
   }
