@@ -168,12 +168,26 @@ public enum ConversionMapping {
     location: String
   ) throws(CheckpointError) -> Plan {
     var builder = PlanBuilder(algorithm: algorithm, options: options, location: location)
+    var names = Set(tensorNames)
+    for name in names where isRecomputedBuffer(name) {
+      names.remove(name)
+      builder.drop(
+        name,
+        "rotary_emb.inv_freq is a non-persistent buffer older transformers saved; vLLM recomputes it from "
+          + "the rope settings")
+    }
     switch algorithm {
-    case .eagle: builder.mapEagle(Set(tensorNames))
-    case .eagle3: try builder.mapEagle3(Set(tensorNames))
-    case .dflash: try builder.mapDFlash(Set(tensorNames))
+    case .eagle: builder.mapEagle(names)
+    case .eagle3: try builder.mapEagle3(names)
+    case .dflash: try builder.mapDFlash(names)
     }
     return try builder.finish(tensorNames: tensorNames)
+  }
+
+  /// Whether `name` is a buffer the model recomputes at load time rather than a weight:
+  /// `…rotary_emb.inv_freq`, which transformers before 4.31 saved with the weights.
+  public static func isRecomputedBuffer(_ name: String) -> Bool {
+    name == "rotary_emb.inv_freq" || name.hasSuffix(".rotary_emb.inv_freq")
   }
 
   /// Tensor-name suffixes a Llama/Qwen decoder layer may carry (below `layers.N.`).
@@ -455,11 +469,18 @@ private struct PlanBuilder {
       let list = unplaced.prefix(8).map { "'\($0.name)' (\($0.reason))" }.joined(separator: ", ")
       let more = unplaced.count > 8 ? " and \(unplaced.count - 8) more" : ""
       let noun = unplaced.count == 1 ? "tensor" : "tensors"
+      // When most tensors have no place the source is not this layout at all: dropping them
+      // would write an empty draft, so no drop option is suggested.
+      let advice =
+        unplaced.count * 2 > tensorNames.count
+          ? "the source does not have the \(algorithm.rawValue) layout (\(unplaced.count) of \(tensorNames.count) "
+            + "tensors fit nowhere); check --algorithm"
+          : "pass --allow-drop NAME (or --drop-unknown) to drop them"
       throw CheckpointError(
         .invalidArgument, file: location,
         reason:
           "\(unplaced.count) \(noun) cannot be placed in the \(algorithm.rawValue) layout: \(list)\(more); "
-          + "pass --allow-drop NAME (or --drop-unknown) to drop them")
+          + advice)
     }
     var byOutput: [String: String] = [:]
     for rename in renames {
