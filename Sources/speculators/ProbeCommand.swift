@@ -67,47 +67,10 @@ struct ProbeCommand: ParsableCommand {
       if json {
         printJSON(report.json())
       } else {
-        print(Self.text(report), terminator: "")
+        OutputStream.standardOutput.emit(ProbeRendering.lines(report))
       }
       collapsed = report.collapsed
     }
     if collapsed { throw ExitStatus.findings }
-  }
-
-  /// The human report.
-  static func text(_ report: ProbeReport) -> String {
-    func fixed(_ value: Double) -> String { String(format: "%.2f", value) }
-    let a = report.acceptance
-    let r = report.reading
-    var out = "probe: \(TerminalText.escaped(report.draft)) against \(TerminalText.escaped(report.verifier))\n"
-    out += "draft: \(r.algorithm.rawValue), \(report.converted ? "Speculators format" : "source before conversion")"
-    if r.algorithm == .eagle3 {
-      let origin = r.declaredAuxLayerIDs == nil ? "vLLM's default" : "declared"
-      out += "; aux layers \(r.auxLayerIDs) (\(origin)); norm_before_residual \(r.normBeforeResidual)"
-      if r.normBeforeFC { out += "; norm_before_fc" }
-      if r.fcNorm { out += "; fc_norm" }
-      if r.normOutput { out += "; norm_output" }
-    } else if r.layernorms {
-      out += "; HASS layernorms"
-    }
-    out += "; embedding: \(r.embedding.rawValue)'s; lm_head: \(r.lmHead.rawValue)'s\n"
-    let promptTokens = report.prompts.reduce(0) { $0 + $1.count }
-    out += "prompts: \(report.prompts.count) (\(promptTokens) tokens); max tokens \(report.maxTokens); "
-    out += "\(report.speculativeTokens) speculative tokens per step\n"
-    out += "drafted \(a.draftTokens) tokens in \(a.drafts) steps; accepted \(a.acceptedTokens) "
-    out += "(acceptance \(fixed(a.rate)), mean acceptance length \(fixed(a.meanAcceptanceLength)))\n"
-    out += "acceptance per position: \(a.ratePerPosition.map(fixed).joined(separator: " "))\n"
-    out += "first-token agreement: \(fixed(a.firstTokenAgreement))\n"
-    if report.collapsed {
-      out += colored("acceptance is near zero", "31") + "\n"
-      for alternative in report.alternatives {
-        let mark = alternative.restores ? colored("restores", "32") : "no change"
-        out += "  with \(TerminalText.escaped(alternative.change)): acceptance \(fixed(alternative.acceptance.rate)) (\(mark))\n"
-      }
-      if let fix = report.restoringAlternative {
-        out += "fix: \(TerminalText.escaped(fix.fix))\n"
-      }
-    }
-    return out
   }
 }
