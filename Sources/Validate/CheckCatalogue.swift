@@ -1,3 +1,5 @@
+import Inspect
+
 /// The documented list of every `verify` check: what it catches and the real-world failure it
 /// corresponds to. `docs/checks.md` is rendered from it (``markdownTable()``), and a test keeps
 /// the two in step.
@@ -29,6 +31,11 @@ public enum CheckCatalogue {
     /// The failure seen in practice that it turns into an explicit finding.
     public var failure: String
   }
+
+  /// The checks whose errors say that vLLM will not serve a checkpoint (refused type, default
+  /// taps it cannot use) rather than that the checkpoint is malformed. `convert --validate-device`
+  /// reports them without failing the conversion; `verify` exits 1 on them like on any error.
+  public static let servingChecks: Set<CheckID> = [.configVLLMSupport, .verifierDefaultTaps]
 
   /// Every check, in report order.
   public static let entries: [Entry] = [
@@ -65,10 +72,12 @@ public enum CheckCatalogue {
       failure: "vLLM picks the method from speculators_model_type while tools reading algorithm "
         + "disagree (anchors §2.4 item 1)."),
     Entry(
-      id: .configVLLMSupport, severity: "warning", input: .header,
-      catches: "speculators_model_type is eagle, which vLLM's speculators path does not serve.",
-      failure: "vLLM accepts only eagle3 (and non-EAGLE types) from Speculators configs; EAGLE-1 "
-        + "support (vLLM #20436) was never merged."),
+      id: .configVLLMSupport, severity: "error", input: .header,
+      catches: "speculators_model_type is one vLLM's speculators reader refuses: eagle (EAGLE-1 and "
+        + "HASS conversions), mtp, independent, mlp. vLLM \(VLLMServing.measuredVersion) serves only "
+        + VLLMServing.servedSpeculatorsTypes.joined(separator: ", ") + ".",
+      failure: "`vllm serve` fails at config validation (\"Expected one of: ...\"); EAGLE-1 support in "
+        + "that path (vLLM #20436) was never merged (docs/vllm.md)."),
     Entry(
       id: .configLayerModelType, severity: "error/warning", input: .header,
       catches: "transformer_layer_config.model_type is absent: an error for eagle (speculators "
@@ -89,8 +98,9 @@ public enum CheckCatalogue {
       catches: "norm_before_fc and fc_norm both true.",
       failure: "speculators' validator rejects the combination; vLLM would apply both norms."),
     Entry(
-      id: .configAuxLayerIDs, severity: "warning", input: .header,
-      catches: "eagle_aux_hidden_state_layer_ids is an empty list, has duplicates, or is not ascending.",
+      id: .configAuxLayerIDs, severity: "error/warning", input: .header,
+      catches: "eagle_aux_hidden_state_layer_ids has duplicates (error: vLLM collects each layer once "
+        + "and fails at the first decode step), is an empty list, or is not ascending (warnings).",
       failure: "vLLM ignores an empty list and guesses (2, L/2, L-3) (vLLM #50170: acceptance 1.2%); "
         + "ModelOpt writes list(set(ids)) in arbitrary order while fc columns follow ascending taps."),
     Entry(
@@ -227,6 +237,12 @@ public enum CheckCatalogue {
       id: .verifierAuxLayerIDs, severity: "error", input: .verifier,
       catches: "An aux layer id is negative or not below the verifier's num_hidden_layers.",
       failure: "Taps that do not exist in the verifier; 0- vs 1-based id confusion (llama.cpp PR #18039)."),
+    Entry(
+      id: .verifierDefaultTaps, severity: "error", input: .verifier,
+      catches: "An EAGLE-3 draft names no aux layer ids and vLLM's default taps (2, L/2, L-3) for the "
+        + "verifier's L layers repeat a layer or fall outside the verifier (L = 6 gives 2, 3, 3).",
+      failure: "vLLM collects each tapped layer once, so fc gets fewer hidden states than it takes and "
+        + "the first decode step fails with a shape error (docs/vllm.md)."),
     Entry(
       id: .verifierEmbeddingsShape, severity: "error", input: .verifier,
       catches: "The draft's embed_tokens is not [Vv, H], or the draft has none and H differs from the "

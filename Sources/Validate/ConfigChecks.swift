@@ -254,9 +254,15 @@ enum ConfigChecks {
     }
     if type == "eagle" {
       run.report(
-        .configVLLMSupport, .warning, key: "speculators_model_type", expected: "eagle3", found: "eagle",
-        "speculators_model_type: 'eagle' checkpoints are not served by vLLM's speculators path "
-          + "(expected eagle3 for `vllm serve`, found eagle)")
+        .configVLLMSupport, .error, key: "speculators_model_type",
+        expected: VLLMServing.servedSpeculatorsTypes.joined(separator: ", "), found: "eagle",
+        "speculators_model_type: \(VLLMServing.eagleRefusal)")
+    } else if otherSpeculatorsTypes.contains(type), !VLLMServing.serves(speculatorsType: type) {
+      run.report(
+        .configVLLMSupport, .error, key: "speculators_model_type",
+        expected: VLLMServing.servedSpeculatorsTypes.joined(separator: ", "), found: type,
+        "speculators_model_type: vLLM \(VLLMServing.measuredVersion) refuses '\(type)' (it serves only "
+          + VLLMServing.servedSpeculatorsTypes.joined(separator: ", ") + ")")
     }
   }
 
@@ -335,8 +341,9 @@ enum ConfigChecks {
     }
     if Set(ids).count != ids.count {
       run.report(
-        .configAuxLayerIDs, .warning, key: key, expected: "distinct ids", found: formatShape(ids),
-        "\(key): expected distinct ids, found \(formatShape(ids))")
+        .configAuxLayerIDs, .error, key: key, expected: "distinct ids", found: formatShape(ids),
+        "\(key): expected distinct ids, found \(formatShape(ids)) (vLLM collects each layer once, so fc "
+          + "gets fewer hidden states than it takes and the first decode step fails)")
     } else if ids != ids.sorted() {
       run.report(
         .configAuxLayerIDs, .warning, key: key, expected: formatShape(ids.sorted()), found: formatShape(ids),

@@ -6,7 +6,7 @@ import Inspect
 /// comparison, which needs `--content` and the verifier's weights.
 enum VerifierCompatibilityChecks {
   static let headerIDs: [CheckID] = [
-    .verifierHiddenSize, .verifierVocabSize, .verifierFCWidth, .verifierAuxLayerIDs, .verifierEmbeddingsShape,
+    .verifierHiddenSize, .verifierVocabSize, .verifierFCWidth, .verifierAuxLayerIDs, .verifierDefaultTaps, .verifierEmbeddingsShape,
     .verifierArchitectures,
   ]
   static let allIDs = headerIDs + [.verifierEmbeddingsMatch]
@@ -117,14 +117,16 @@ enum VerifierCompatibilityChecks {
     let raw =
       run.config?["eagle_aux_hidden_state_layer_ids"]
       ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
+    guard let layers = verifier.config.numHiddenLayers else {
+      run.skip([.verifierAuxLayerIDs, .verifierDefaultTaps], "verifier \(verifier.given) has no num_hidden_layers")
+      return
+    }
     guard let ids = raw?.arrayValue?.compactMap(\.intValue), !ids.isEmpty else {
       run.skip([.verifierAuxLayerIDs], "no eagle_aux_hidden_state_layer_ids (vLLM picks its default taps)")
+      checkDefaultTaps(run, key: key, layers: layers, verifier: verifier)
       return
     }
-    guard let layers = verifier.config.numHiddenLayers else {
-      run.skip([.verifierAuxLayerIDs], "verifier \(verifier.given) has no num_hidden_layers")
-      return
-    }
+    run.notApplicable([.verifierDefaultTaps])
     run.ran(.verifierAuxLayerIDs)
     let bad = ids.filter { $0 < 0 || $0 >= layers }
     if !bad.isEmpty {
@@ -133,6 +135,22 @@ enum VerifierCompatibilityChecks {
         "\(key): expected ids in 0..<\(layers) (num_hidden_layers of verifier \(verifier.given)), found "
           + "\(formatShape(ids)); out of range: \(formatShape(bad))")
     }
+  }
+
+  /// `verifier.default-taps`: without aux ids vLLM taps (2, L/2, L-3); they must be distinct
+  /// layers of the verifier.
+  private static func checkDefaultTaps(
+    _ run: VerificationRun, key: String, layers: Int, verifier: ResolvedVerifier
+  ) {
+    run.ran(.verifierDefaultTaps)
+    guard let problem = VLLMServing.defaultTapsProblem(verifierLayers: layers) else { return }
+    let taps = VLLMServing.defaultAuxLayerIDs(verifierLayers: layers)
+    run.report(
+      .verifierDefaultTaps, .error, key: key, expected: "aux layer ids vLLM can tap",
+      found: "absent (default taps \(formatShape(taps)))",
+      "\(key): expected explicit ids, found none: \(problem) (verifier \(verifier.given)), so fc gets "
+        + "fewer hidden states than it takes and vLLM fails at the first decode step; write the draft's "
+        + "trained taps (convert --algorithm-kwargs '{\"eagle_aux_hidden_state_layer_ids\": [...]}')")
   }
 
   private static func checkEmbeddingShape(

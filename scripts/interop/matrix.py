@@ -13,6 +13,7 @@ Run with the vLLM environment's python (it has torch and safetensors); `run.sh` 
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -200,6 +202,11 @@ FAULTS = [
 ]
 
 
+# Cases expected to fail past config validation (each then costs a fresh vLLM process).
+RISKY = {"aux-missing", "aux-repeated", "aux-out-of-range", "eagle3-no-method", "vocab-size-draft",
+         "d2t-absolute", "layer1-dropped", "inf-weight", "raw-hass-layernorms", "raw-hass-bias",
+         "d2t-int32", "t2d-missing"}
+
 # ----------------------------------------------------------------------------------------------
 # Running
 # ----------------------------------------------------------------------------------------------
@@ -249,32 +256,48 @@ def root_cause(log: str) -> str:
             "EngineDeadError", "EngineCore encountered an issue", "Tokenizer not available")
     lines = []
     for line in log.splitlines():
+        if line.startswith("INTEROP-REPORT "):
+            continue
         match = ERROR_LINE.search(line)
         if match and not any(s in line for s in skip):
             lines.append(match.group(1).strip())
     return lines[-1][:300] if lines else ""
 
 
-def serve(python: str, model: Path, speculative: dict | None) -> dict:
-    cmd = [python, str(ROOT / "scripts" / "interop" / "serve.py"), "--model", str(model)]
-    if speculative is not None:
-        cmd += ["--speculative-config", json.dumps(speculative)]
-    started = time.monotonic()
-    env = dict(os.environ, VLLM_LOGGING_LEVEL=os.environ.get("VLLM_LOGGING_LEVEL", "INFO"))
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
-    report = None
-    for line in done.stdout.splitlines():
-        if line.startswith("INTEROP-REPORT "):
-            report = json.loads(line[len("INTEROP-REPORT "):])
-    if report is None:
-        report = {"loaded": False, "phase": "harness", "error": f"runner exit {done.returncode}"}
-    report.pop("outputs", None)
-    report["seconds"] = round(time.monotonic() - started, 1)
-    if report.get("error"):
-        cause = root_cause(done.stdout + "\n" + done.stderr)
-        if cause:
-            report["root_cause"] = cause
-    return report
+def serve_batch(python: str, jobs: list, on_report) -> None:
+    """Serves `jobs` ((name, model, speculative config or None)) in as few vLLM processes as
+    possible: serve.py --batch stops after a failure that may leave engine state behind, and the
+    remaining jobs go to a fresh process. `on_report(name, report)` receives each result."""
+    pending = list(jobs)
+    while pending:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump([{"name": n, "model": str(m), "speculative_config": s} for n, m, s in pending], handle)
+            batch = handle.name
+        cmd = [python, str(ROOT / "scripts" / "interop" / "serve.py"), "--batch", batch]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=3600)
+        os.unlink(batch)
+        log = done.stdout + "\n" + done.stderr
+        seen = set()
+        reports = [json.loads(line[len("INTEROP-REPORT "):]) for line in done.stdout.splitlines()
+                   if line.startswith("INTEROP-REPORT ")]
+        for index, report in enumerate(reports):
+            name = report.pop("name")
+            report.pop("outputs", None)
+            report.pop("traceback", None)
+            error = report.get("error") or ""
+            # Only the job that ended the process can own the log's last traceback.
+            if error and index == len(reports) - 1 and not error.startswith("ValidationError"):
+                cause = root_cause(log)
+                if cause and cause not in error:
+                    report["root_cause"] = cause
+            seen.add(name)
+            on_report(name, report)
+        if not seen:   # the process died before reporting: record it for the first job
+            name = pending[0][0]
+            on_report(name, {"loaded": False, "phase": "harness",
+                             "error": f"runner exit {done.returncode}", "root_cause": root_cause(log)})
+            seen.add(name)
+        pending = [job for job in pending if job[0] not in seen]
 
 
 def vllm_outcome(report: dict) -> str:
@@ -313,7 +336,11 @@ def verdict(v: dict) -> str:
 
 def detail(report: dict) -> str:
     if report.get("error"):
-        return report.get("root_cause") or report["error"]
+        text = report.get("root_cause") or report["error"]
+        text = text.split('", "')[0].replace("\\n", " ").replace("\n", " ")
+        if "Expected one of" in text:   # vLLM prints its registry of updater functions
+            text = text.split("Expected one of")[0] + "Expected one of: eagle3, peagle, dflash, dflash2, dspark"
+        return text[:240]
     per = report.get("accepted_per_position")
     return f"per position {per}" if per else ""
 
@@ -381,6 +408,19 @@ def build_case(binary: Path, work: Path, conversions: dict, name: str) -> tuple:
     raise SystemExit(f"unknown case {name}")
 
 
+def save(results: dict, smoke: bool, names: list) -> None:
+    """Writes this run's cases into the results file, keeping every other case as it is there."""
+    if smoke:
+        return
+    merged = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"cases": {}}
+    for name in names:
+        if name in results["cases"]:
+            merged["cases"][name] = results["cases"][name]
+    if results.get("vllm_version"):
+        merged["vllm_version"] = results["vllm_version"]
+    RESULTS.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="vLLM interop matrix")
     parser.add_argument("--speculators", type=Path, default=ROOT / ".build" / "debug" / "speculators")
@@ -388,21 +428,27 @@ def main() -> None:
     parser.add_argument("--verify-only", action="store_true")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--render-only", action="store_true")
+    parser.add_argument("--missing", action="store_true", help="only cases vLLM has not judged yet")
+    parser.add_argument("--jobs", type=int, default=2, help="vLLM engines at once")
     args = parser.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"cases": {}}
     if args.render_only:
         write_doc(results)
         return
     names = [k[0] for k in KINDS] + [f[0] for f in FAULTS]
+    first = ["eagle3-specforge", "eagle-eagle1", "aux-missing", "raw-eagle1", "raw-hass-layernorms"]
+    names = first + [n for n in names if n not in first]
     if args.smoke:
         names = ["eagle3-specforge", "eagle-eagle1"]
     elif args.only:
         names = [n for n in args.only.split(",") if n]
+    elif args.missing:
+        names = [n for n in names if "vllm" not in results["cases"].get(n, {})]
     work = Path(tempfile.mkdtemp(prefix="speculators-interop-"))
     try:
         conversions = {name: convert(args.speculators, work, name) for name in CONVERSIONS}
+        jobs = []
         for name in names:
-            started = time.monotonic()
             directory, how, conv = build_case(args.speculators, work, conversions, name)
             entry = results["cases"].get(name, {}) if not args.smoke else {}
             if conv is not None and conv["exit"] != 0:
@@ -412,24 +458,42 @@ def main() -> None:
                 print(f"{name}: conversion failed: {entry['convert_error']}", flush=True)
                 continue
             entry.pop("convert_error", None)
+            entry.pop("convert_exit", None)
             entry["verify"] = verify(args.speculators, directory)
             if conv is not None:
-                entry["convert_stdout"] = conv["stdout"].strip().splitlines()[-6:]
-            if not args.verify_only:
-                speculative = None
-                model = directory
-                if how != "model":
-                    speculative = dict(how, model=str(directory))
-                    model = VERIFIER
-                entry["vllm"] = serve(args.python if hasattr(args, "python") else sys.executable,
-                                      model, speculative)
-                if entry["vllm"].get("vllm_version"):
-                    results["vllm_version"] = entry["vllm"]["vllm_version"]
+                entry["convert_stdout"] = [line for line in conv["stdout"].splitlines()
+                                           if "vllm serve" in line or "not served" in line
+                                           or "instead:" in line]
             results["cases"][name] = entry
-            print(f"{name}: vLLM {vllm_outcome(entry.get('vllm', {}))} {detail(entry.get('vllm', {}))}; "
-                  f"verify {verdict(entry['verify'])} ({time.monotonic() - started:.0f} s)", flush=True)
-            if not args.smoke:
-                RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+            if args.verify_only:
+                print(f"{name}: verify {verdict(entry['verify'])}", flush=True)
+                continue
+            speculative = None
+            model = directory
+            if how != "model":
+                speculative = dict(how, model=str(directory))
+                model = VERIFIER
+            jobs.append((name, model, speculative))
+        save(results, args.smoke, names)
+        lock = threading.Lock()
+
+        def on_report(name, report):
+            with lock:
+                entry = results["cases"][name]
+                entry["vllm"] = report
+                if report.get("vllm_version"):
+                    results["vllm_version"] = report["vllm_version"]
+                print(f"{name}: vLLM {vllm_outcome(report)} {detail(report)}; "
+                      f"verify {verdict(entry['verify'])} ({report.get('seconds')} s)", flush=True)
+                save(results, args.smoke, names)
+
+        # Cases likely to crash an engine go to their own process(es), so the others share one.
+        risky = [job for job in jobs if job[0] in RISKY]
+        safe = [job for job in jobs if job[0] not in RISKY]
+        groups = [g for g in (safe, risky) if g]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for future in [pool.submit(serve_batch, sys.executable, g, on_report) for g in groups]:
+                future.result()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.smoke:
@@ -446,7 +510,7 @@ def main() -> None:
             ok = False
         print("smoke: " + ("passed" if ok else "FAILED"))
         sys.exit(0 if ok else 1)
-    write_doc(results)
+    write_doc(json.loads(RESULTS.read_text()))
 
 
 if __name__ == "__main__":
