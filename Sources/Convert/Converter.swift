@@ -344,7 +344,7 @@ public enum Converter {
     let layernorms = draft.flags.contains { $0.key == "layernorms" && $0.value == .bool(true) }
     return ConversionReport.Serving(
       output: request.outputPath, method: algorithm.rawValue, verifier: verifier.provenance.given,
-      speculativeTokens: Int(SpeculatorsConfigBuilder.speculativeTokens), source: request.model,
+      speculativeTokens: Int(SpeculatorsConfigBuilder.speculativeTokens), source: request.model.given,
       layernorms: layernorms)
   }
 }

@@ -163,11 +163,13 @@ enum Eagle3Conversion {
             "eagle_aux_hidden_state_layer_ids has \(ids.count) entries but fc.weight takes \(auxCount) hidden states"
         )
       }
-      if let layers = verifier.layerCount, let bad = ids.first(where: { $0 >= layers }) {
+      if let layers = verifier.layerCount,
+        let bad = ids.first(where: { $0 > VLLMServing.highestAuxLayerID(verifierLayers: layers) })
+      {
         throw CheckpointError(
           .invalidArgument, file: verifier.configPath,
           reason:
-            "eagle_aux_hidden_state_layer_ids entry \(bad) is not below the verifier's num_hidden_layers \(layers)"
+            "eagle_aux_hidden_state_layer_ids entry \(bad) is above the verifier's num_hidden_layers \(layers) (vLLM taps layer inputs 0...\(layers))"
         )
       }
       if Set(ids).count != ids.count {

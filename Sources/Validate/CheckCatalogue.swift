@@ -235,7 +235,8 @@ public enum CheckCatalogue {
         + "vLLM's 3 (speculators #1065)."),
     Entry(
       id: .verifierAuxLayerIDs, severity: "error", input: .verifier,
-      catches: "An aux layer id is negative or not below the verifier's num_hidden_layers.",
+      catches: "An aux layer id is negative or above the verifier's num_hidden_layers L (vLLM taps the "
+        + "input of layer i; L is the last layer's output; a raw eagle_config counts outputs, so L - 1).",
       failure: "Taps that do not exist in the verifier; 0- vs 1-based id confusion (llama.cpp PR #18039)."),
     Entry(
       id: .verifierDefaultTaps, severity: "error", input: .verifier,

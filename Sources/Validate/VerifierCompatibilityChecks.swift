@@ -128,11 +128,14 @@ enum VerifierCompatibilityChecks {
     }
     run.notApplicable([.verifierDefaultTaps])
     run.ran(.verifierAuxLayerIDs)
-    let bad = ids.filter { $0 < 0 || $0 >= layers }
+    // vLLM taps the input of layer i, and i = L is the last layer's output (VLLMServing); a raw
+    // eagle_config counts layer outputs, so its ids stop at L - 1.
+    let highest = table.layout.isSpeculators ? VLLMServing.highestAuxLayerID(verifierLayers: layers) : layers - 1
+    let bad = ids.filter { $0 < 0 || $0 > highest }
     if !bad.isEmpty {
       run.report(
-        .verifierAuxLayerIDs, .error, key: key, expected: "ids in 0..<\(layers)", found: formatShape(ids),
-        "\(key): expected ids in 0..<\(layers) (num_hidden_layers of verifier \(verifier.given)), found "
+        .verifierAuxLayerIDs, .error, key: key, expected: "ids in 0...\(highest)", found: formatShape(ids),
+        "\(key): expected ids in 0...\(highest) (verifier \(verifier.given) has \(layers) layers), found "
           + "\(formatShape(ids)); out of range: \(formatShape(bad))")
     }
   }

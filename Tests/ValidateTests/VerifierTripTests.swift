@@ -433,7 +433,7 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       mutate: { $0.reshape("fc.weight", [DraftFixtures.hidden, 128]) }),
     Trip(
       name: "aux layer id beyond the verifier", id: .verifierAuxLayerIDs, severity: .error,
-      mentions: ["eagle_aux_hidden_state_layer_ids", "0..<8", "[1, 2, 9]", "out of range: [9]"],
+      mentions: ["eagle_aux_hidden_state_layer_ids", "0...8", "[1, 2, 9]", "out of range: [9]"],
       mutate: { $0.setConfig("eagle_aux_hidden_state_layer_ids", [1, 2, 9]) }),
     Trip(
       name: "no aux ids: vLLM's default taps repeat a layer of a 6-layer verifier", id: .verifierDefaultTaps,

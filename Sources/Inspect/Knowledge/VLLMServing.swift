@@ -53,12 +53,17 @@ public enum VLLMServing {
     [2, layers / 2, layers - 3]
   }
 
+  /// The highest aux layer id vLLM can tap in an `L`-layer verifier: it collects the input of
+  /// layer 0 (the embeddings) and the output of every layer `i` under id `i + 1`, so `L` (the
+  /// last layer's output, before the final norm) is valid and anything above is never collected.
+  public static func highestAuxLayerID(verifierLayers layers: Int) -> Int { layers }
+
   /// Why vLLM cannot use its default taps for this verifier, or `nil` when they work: vLLM
   /// collects only distinct layers inside the verifier, so a repeated or out-of-range tap leaves
   /// `fc` short of its input and the first decode step fails.
   public static func defaultTapsProblem(verifierLayers layers: Int) -> String? {
     let taps = defaultAuxLayerIDs(verifierLayers: layers)
-    let outside = taps.filter { $0 < 0 || $0 >= layers }
+    let outside = taps.filter { $0 < 0 || $0 > highestAuxLayerID(verifierLayers: layers) }
     if !outside.isEmpty {
       return "vLLM's default taps \(taps) for a \(layers)-layer verifier fall outside its layers"
     }
