@@ -1,12 +1,5 @@
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// An output directory written atomically: files go into a temporary sibling
 /// (`.<name>.tmp-<pid>-<random>` in the same parent) that is renamed into place only when
@@ -65,7 +58,7 @@ struct AtomicOutputDirectory {
     let suffix = String(generator.next() as UInt64, radix: 16)
     let temporary = (parent == "" ? "" : parent + "/") + ".\(name).tmp-\(getpid())-\(suffix)"
     guard mkdir(temporary, 0o755) == 0 else {
-      let reason = String(cString: strerror(errno))
+      let reason = System.message()
       lock.release()
       throw CheckpointError(.io, file: outputPath, reason: "cannot create a temporary directory next to it: \(reason)")
     }
@@ -101,10 +94,10 @@ struct AtomicOutputDirectory {
       guard movedAside || errno == ENOENT else {
         throw CheckpointError(
           .io, file: finalPath,
-          reason: "cannot move the existing output aside: \(String(cString: strerror(errno)))")
+          reason: "cannot move the existing output aside: \(System.message())")
       }
       guard rename(temporaryPath, finalPath) == 0 else {
-        let reason = String(cString: strerror(errno))
+        let reason = System.message()
         if movedAside { _ = rename(aside, finalPath) }
         throw CheckpointError(
           .io, file: finalPath, reason: "cannot move the new output into place: \(reason)")
@@ -114,7 +107,7 @@ struct AtomicOutputDirectory {
       guard rename(temporaryPath, finalPath) == 0 else {
         throw CheckpointError(
           .io, file: finalPath,
-          reason: "cannot move the new output into place: \(String(cString: strerror(errno)))")
+          reason: "cannot move the new output into place: \(System.message())")
       }
     }
     syncDirectory(Self.split(finalPath).parent.isEmpty ? "." : Self.split(finalPath).parent)
@@ -126,27 +119,11 @@ struct AtomicOutputDirectory {
     lock.release()
   }
 
-  /// Swaps two paths atomically (`renameat2(RENAME_EXCHANGE)`, Linux 3.15+); `false` when the
-  /// system or file system cannot (the caller then falls back to two renames).
+  /// Swaps two paths atomically; `false` when the system or file system cannot (the caller
+  /// then falls back to two renames).
   static func exchange(_ first: String, _ second: String) -> Bool {
-    #if os(Linux)
-      guard let renameat2 = renameAt2 else { return false }
-      return renameat2(AT_FDCWD, first, AT_FDCWD, second, 2 /* RENAME_EXCHANGE */) == 0
-    #else
-      return false
-    #endif
+    System.exchangePaths(first, second)
   }
-
-  #if os(Linux)
-    private typealias RenameAt2 =
-      @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
-    /// glibc's `renameat2` (2.28+), looked up at run time: the Swift Glibc module does not
-    /// export it.
-    private static let renameAt2: RenameAt2? = {
-      guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "renameat2") else { return nil }
-      return unsafeBitCast(symbol, to: RenameAt2.self)
-    }()
-  #endif
 
   /// Cleans up after writers of the same output that were killed (the caller holds the lock,
   /// so no live writer owns these): puts a renamed-aside previous output back if nothing is at
@@ -174,7 +151,7 @@ struct AtomicOutputDirectory {
     guard lstat(path, &info) == 0 else {
       if errno == ENOENT { return false }
       throw CheckpointError(
-        .io, file: path, reason: "cannot inspect the output path: \(String(cString: strerror(errno)))")
+        .io, file: path, reason: "cannot inspect the output path: \(System.message())")
     }
     guard (info.st_mode & S_IFMT) == S_IFDIR else {
       throw CheckpointError(
@@ -217,7 +194,7 @@ struct AtomicOutputDirectory {
     try makeDirectories(split(path).parent == "/" ? "" : split(path).parent)
     guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
       throw CheckpointError(
-        .io, file: path, reason: "cannot create the output's parent: \(String(cString: strerror(errno)))")
+        .io, file: path, reason: "cannot create the output's parent: \(System.message())")
     }
   }
 
@@ -280,7 +257,7 @@ final class OutputLock: @unchecked Sendable {
       let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
       guard fd >= 0 else {
         throw CheckpointError(
-          .io, file: outputPath, reason: "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+          .io, file: outputPath, reason: "cannot create the lock file \(path): \(System.message())")
       }
       guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
         let code = errno
@@ -290,7 +267,7 @@ final class OutputLock: @unchecked Sendable {
             .io, file: outputPath,
             reason: "another convert is writing this output (it holds \(path)); try again when it has finished")
         }
-        throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): \(String(cString: strerror(code)))")
+        throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): \(System.message(code))")
       }
       var held = stat()
       var current = stat()

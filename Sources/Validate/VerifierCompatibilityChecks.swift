@@ -28,7 +28,7 @@ enum VerifierCompatibilityChecks {
     // the fc input from TH-wide verifier states.
     if let hv = target.hiddenSize {
       run.ran(.verifierHiddenSize)
-      if table.layout.isEagle3 {
+      if table.layout.fusesAuxStates {
         let explicit = run.model?.value("target_hidden_size")?.intValue != nil
         if g.targetHiddenSize != hv {
           let key = explicit ? "target_hidden_size" : prefix + "hidden_size"
@@ -71,11 +71,11 @@ enum VerifierCompatibilityChecks {
     let fcName = table.layout == .speculatorsEagle ? "fusion_fc.weight" : "fc.weight"
     if let hv = target.hiddenSize, let fc = run.view.tensor(named: fcName), fc.shape.count == 2 {
       run.ran(.verifierFCWidth)
-      let multiplier = table.layout.isEagle3 ? g.auxStateCount : 2
+      let multiplier = table.layout.fusesAuxStates ? g.auxStateCount : 2
       let expected = multiplier * hv
       if fc.shape[1] != expected {
         let rule =
-          table.layout.isEagle3
+          table.layout.fusesAuxStates
           ? "\(multiplier) aux hidden states × verifier hidden \(hv)"
           : "embedding ⊕ verifier hidden: 2 × \(hv)"
         run.report(
@@ -107,30 +107,38 @@ enum VerifierCompatibilityChecks {
   private static func checkAuxLayerIDs(
     _ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier
   ) {
-    guard table.layout.isEagle3 else {
-      run.notApplicable([.verifierAuxLayerIDs])  // eagle drafts read only the last hidden state
+    guard table.layout.fusesAuxStates, table.layout != .dflashSource else {
+      // eagle drafts read only the last hidden state; raw DFlash ids are z-lab's target_layer_ids.
+      run.notApplicable([.verifierAuxLayerIDs])
       return
     }
     let key =
       table.layout.isSpeculators
-      ? "eagle_aux_hidden_state_layer_ids" : "eagle_config.eagle_aux_hidden_state_layer_ids"
+      ? table.layout.auxLayerIDsKey : "eagle_config.eagle_aux_hidden_state_layer_ids"
     let raw =
-      run.config?["eagle_aux_hidden_state_layer_ids"]
+      run.config?[table.layout.auxLayerIDsKey]
       ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
     guard let layers = verifier.config.numHiddenLayers else {
       run.skip([.verifierAuxLayerIDs, .verifierDefaultTaps], "verifier \(verifier.given) has no num_hidden_layers")
       return
     }
     guard let ids = raw?.arrayValue?.compactMap(\.intValue), !ids.isEmpty else {
-      run.skip([.verifierAuxLayerIDs], "no eagle_aux_hidden_state_layer_ids (vLLM picks its default taps)")
-      checkDefaultTaps(run, key: key, layers: layers, verifier: verifier)
+      run.skip([.verifierAuxLayerIDs], "no \(table.layout.auxLayerIDsKey) (vLLM picks its default taps or refuses)")
+      if table.layout.isEagle3 {
+        checkDefaultTaps(run, key: key, layers: layers, verifier: verifier)
+      } else {
+        run.notApplicable([.verifierDefaultTaps])  // DFlash has no default taps
+      }
       return
     }
     run.notApplicable([.verifierDefaultTaps])
     run.ran(.verifierAuxLayerIDs)
-    // vLLM taps the input of layer i, and i = L is the last layer's output (VLLMServing); a raw
-    // eagle_config counts layer outputs, so its ids stop at L - 1.
-    let highest = table.layout.isSpeculators ? VLLMServing.highestAuxLayerID(verifierLayers: layers) : layers - 1
+    // vLLM's EAGLE-3 taps the input of layer i, and i = L is the last layer's output
+    // (VLLMServing); a raw eagle_config counts layer outputs, and DFlash excludes the last layer,
+    // so their ids stop at L - 1.
+    let highest =
+      table.layout.isSpeculators && table.layout.isEagle3
+      ? VLLMServing.highestAuxLayerID(verifierLayers: layers) : layers - 1
     let bad = ids.filter { $0 < 0 || $0 > highest }
     if !bad.isEmpty {
       run.report(
@@ -175,7 +183,7 @@ enum VerifierCompatibilityChecks {
           "tensor 'embed_tokens.weight': expected \(formatShape([vv, h])) (verifier vocab × draft hidden), "
             + "found \(formatShape(embed.shape))")
       }
-    } else if table.layout.isEagle3 && h != hv {
+    } else if table.layout.fusesAuxStates && h != hv {
       run.report(
         .verifierEmbeddingsShape, .error, tensor: "embed_tokens.weight", expected: "present ([\(vv), \(h)])",
         found: "absent",
