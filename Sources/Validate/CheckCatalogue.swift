@@ -328,6 +328,25 @@ public enum CheckCatalogue {
   /// Every documented identifier.
   public static var ids: [CheckID] { entries.map(\.id) }
 
+  /// The catalogue as the `verify --list-checks --json` document
+  /// (`schemas/check-catalogue.schema.json`): one object per check, in report order.
+  public static func json() -> JSONValue {
+    .object([
+      ("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]),
+      (
+        "checks",
+        .array(
+          entries.map { entry in
+            .object([
+              ("id", .string(entry.id.rawValue)), ("severity", .string(entry.severity)),
+              ("needs", .string(entry.input.rawValue)), ("catches", .string(entry.catches)),
+              ("failure", .string(entry.failure)),
+            ])
+          })
+      ),
+    ])
+  }
+
   /// The catalogue as a Markdown table (the body of `docs/checks.md`).
   public static func markdownTable() -> String {
     var out = "| id | severity | needs | catches | real-world failure |\n"
