@@ -278,9 +278,18 @@ enum Eagle3Conversion {
           reason: "must be a 1-D BOOL tensor, not \(t2d.dtype.rawValue) \(t2d.shape)")
       }
       guard t2d.shape[0] == vocab else {
+        // Blame the verifier only when the draft's own config agrees with its t2d; otherwise
+        // the map itself is short (or long) for the vocabulary both configs name.
+        if inputs.config.vocabSize == t2d.shape[0] {
+          throw CheckpointError(
+            .invalidArgument, file: inputs.verifier.configPath,
+            reason: "verifier vocab_size \(vocab) does not fit the draft (t2d covers \(t2d.shape[0]) tokens)")
+        }
         throw CheckpointError(
-          .invalidArgument, file: inputs.verifier.configPath,
-          reason: "verifier vocab_size \(vocab) does not fit the draft (t2d covers \(t2d.shape[0]) tokens)")
+          .malformed, file: t2d.file, tensor: "t2d",
+          reason: "covers \(t2d.shape[0]) tokens, but the verifier's vocab_size is \(vocab)"
+            + (inputs.config.vocabSize.map { " and the draft config's \($0)" } ?? "")
+            + ": the vocabulary map does not belong to this vocabulary")
       }
       let bytes = try inputs.reader.bytes(of: t2d)
       guard bytes.count == vocab else {
