@@ -1,0 +1,38 @@
+import Synchronization
+
+/// What the process removes when a termination signal (or a fatal read error) ends it early:
+/// the temporary directories and lock files of the ``AtomicOutputDirectory`` writers still
+/// open. Each writer registers itself when it creates its temporary directory and leaves when
+/// it commits or discards.
+public enum TerminationCleanup {
+  private static let open = Mutex<[String: AtomicOutputDirectory]>([:])
+
+  static func register(_ output: AtomicOutputDirectory) {
+    open.withLock { $0[output.token] = output }
+  }
+
+  static func unregister(_ output: AtomicOutputDirectory) {
+    _ = open.withLock { $0.removeValue(forKey: output.token) }
+  }
+
+  /// Runs `body` (the commit's renames) so that ``removeAll()`` waits for it instead of
+  /// deleting a directory that is being renamed into place; the writer leaves the set after.
+  static func committing<E: Error>(
+    _ output: AtomicOutputDirectory, _ body: () throws(E) -> Void
+  ) throws(E) {
+    try open.withLock { (writers: inout [String: AtomicOutputDirectory]) throws(E) in
+      writers.removeValue(forKey: output.token)
+      try body()
+    }
+  }
+
+  /// Removes every registered writer's temporary directory and lock. Called once, from the
+  /// thread that handles a termination signal, just before the process exits; a commit in
+  /// progress finishes first.
+  public static func removeAll() {
+    open.withLock { writers in
+      for writer in writers.values { writer.removeTemporary() }
+      writers.removeAll()
+    }
+  }
+}
