@@ -16,16 +16,50 @@ enum OutputValidator {
     let options = VerifyOptions(
       verifier: verifier, manifest: .file(directory + "/" + AuditManifest.fileName), scanContent: true)
     let report = try Verifier.verify(checkpoint: checkpoint, options: options)
-    if let first = report.findings.first(where: { $0.severity == .error }) {
-      throw CheckpointError(
-        .malformed, file: first.file ?? directory, tensor: first.tensor,
-        reason: "verify found \(report.errorCount) error(s); first: [\(first.check)] \(first.message)")
-    }
+    try refuseErrors(report, directory: directory, what: "verify found")
     return [
       "re-opened the output: \(checkpoint.tensors.count) tensors in \(checkpoint.weightFiles.count) file(s)",
       "verify: \(report.checksRun.count) checks run, \(report.passed.count) passed, "
         + "\(report.warningCount) warning(s), \(report.skipped.count) skipped",
       "passed: " + report.passed.map(\.rawValue).joined(separator: ", "),
     ] + report.findings.map { "warning [\($0.check)]: \($0.message)" }
+  }
+
+  /// Runs verify's header checks (config, tensor names, shapes and dtypes, verifier fit) on the
+  /// output a conversion is about to write, before anything is written: the planned
+  /// `config.json` and tensor list stand in for the files. These are the checks `verify` runs
+  /// on the written output, not a copy of them.
+  ///
+  /// - Throws: ``CheckpointError`` (`.malformed`) naming the first error finding.
+  static func checkPlan(
+    config: JSONValue, tensors: [SafetensorsWriter.Entry], outputPath: String, verifier: String
+  ) throws(CheckpointError) {
+    let file = "model.safetensors"
+    var offset = 0
+    var planned: [TensorInfo] = []
+    for entry in tensors {
+      let length = checkedByteCount(shape: entry.shape, dtype: entry.dtype) ?? 0
+      planned.append(
+        TensorInfo(
+          name: entry.name, dtype: entry.dtype, shape: entry.shape, file: outputPath + "/" + file,
+          layout: .contiguous(offset: offset, length: length)))
+      offset = offset.addingReportingOverflow(length).partialValue
+    }
+    let checkpoint = Checkpoint(
+      location: outputPath, directory: outputPath,
+      files: [CheckpointFile(path: outputPath + "/" + file, name: file, size: offset, kind: .safetensors)],
+      config: config, tensors: planned)
+    let report = try Verifier.verify(checkpoint: checkpoint, options: VerifyOptions(verifier: verifier))
+    try refuseErrors(report, directory: outputPath, what: "the output would fail verify:")
+  }
+
+  /// Throws the first error finding of `report`, with the error count.
+  private static func refuseErrors(_ report: VerifyReport, directory: String, what: String)
+    throws(CheckpointError)
+  {
+    guard let first = report.findings.first(where: { $0.severity == .error }) else { return }
+    throw CheckpointError(
+      .malformed, file: first.file ?? directory, tensor: first.tensor,
+      reason: "\(what) \(report.errorCount) error(s); first: [\(first.check)] \(first.message)")
   }
 }

@@ -84,6 +84,9 @@ struct VerifierModel {
     guard json.objectMembers != nil else {
       throw CheckpointError(.malformed, file: configPath, reason: "config.json must hold a JSON object")
     }
+    if let violation = ConfigBounds.violations(in: json).first {
+      throw CheckpointError(.malformed, file: configPath, reason: "verifier config: " + violation.message)
+    }
     return VerifierModel(
       given: source.given, provenance: SourceProvenance(source),
       directory: directory.isEmpty ? "." : directory,
