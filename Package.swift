@@ -25,7 +25,8 @@ let package = Package(
       pkgConfig: "libxxhash",
       providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
     ),
-    .target(name: "Inspect", dependencies: ["CLibCrypto", "CXXHash"]),
+    .target(name: "Inspect", dependencies: ["CLibCrypto", "CXXHash", "CFaultGuard"]),
+    .target(name: "CFaultGuard"),
     .target(name: "Validate", dependencies: ["Inspect", "CFloatCast", "CTensorStatistics"]),
     .target(name: "CFloatCast"),
     .target(name: "CTensorStatistics"),

@@ -27,6 +27,7 @@ struct Speculators: ParsableCommand {
 
   /// Parses and runs, mapping usage errors to exit status 2 (the argument parser's default is 64).
   static func main() {
+    TerminationSignals.install()
     do {
       var command = try parseAsRoot()
       try command.run()

@@ -1,3 +1,5 @@
+import CFaultGuard
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -18,6 +20,8 @@ public final class MappedFile: @unchecked Sendable {
 
   private let mappingBase: UnsafeMutableRawPointer?
   private let mappingLength: Int
+  /// The fault-guard slot of the mapping (``FaultGuard``), or -1.
+  private let guardSlot: Int32
 
   /// Maps `path` read-only.
   ///
@@ -45,6 +49,7 @@ public final class MappedFile: @unchecked Sendable {
     guard length > 0 else {
       mappingBase = nil
       mappingLength = 0
+      guardSlot = -1
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
       return
     }
@@ -54,6 +59,9 @@ public final class MappedFile: @unchecked Sendable {
     }
     mappingBase = base
     mappingLength = length
+    // A file truncated while mapped raises SIGBUS on the lost pages: the guard turns that into
+    // a one-line error naming the file (see FaultGuard).
+    guardSlot = speculators_fault_guard_register(base, length, path)
     bytes = UnsafeRawBufferPointer(start: base, count: length)
   }
 
@@ -66,6 +74,7 @@ public final class MappedFile: @unchecked Sendable {
     self.bytes = bytes
     mappingBase = nil
     mappingLength = 0
+    guardSlot = -1
   }
 
   /// Tells the kernel the mapping will be read front to back (more read-ahead).
@@ -77,6 +86,7 @@ public final class MappedFile: @unchecked Sendable {
   public var count: Int { bytes.count }
 
   deinit {
+    speculators_fault_guard_unregister(guardSlot)
     if let mappingBase { munmap(mappingBase, mappingLength) }
   }
 }
