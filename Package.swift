@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "Inspect", targets: ["Inspect"]),
     .library(name: "Validate", targets: ["Validate"]),
     .library(name: "Convert", targets: ["Convert"]),
+    .library(name: "ModelSources", targets: ["ModelSources"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,16 +33,19 @@ let package = Package(
     .target(name: "CTensorStatistics"),
     .target(name: "CWriteback"),
     .target(name: "Convert", dependencies: ["Validate", "Inspect", "CFloatCast", "CWriteback"]),
+    // Hub ids, the Hugging Face cache and URLs; the only target that uses Foundation networking.
+    .target(name: "ModelSources", dependencies: ["Inspect"]),
     .executableTarget(
       name: "speculators",
       dependencies: [
-        "Convert", "Validate", "Inspect",
+        "Convert", "Validate", "ModelSources", "Inspect",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
     .testTarget(name: "ValidateTests", dependencies: ["Validate", "Inspect"]),
     .testTarget(name: "ConvertTests", dependencies: ["Convert", "Validate", "Inspect"]),
+    .testTarget(name: "ModelSourcesTests", dependencies: ["ModelSources", "Convert", "Inspect"]),
     .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect"]),
   ]
 )

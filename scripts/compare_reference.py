@@ -12,9 +12,9 @@ reference conversion (the committed `Fixtures/reference/<case>/`, or a live run 
   keep the source dtype, so rounding the reference back is the identity whenever our tensor came
   from a source of that dtype; it is a real rounding only for embeddings we copied from the bf16
   verifier into an fp16 draft, reported as "rounded");
-- the config fields of reference/speculators-format.md §2.
+- the config fields of docs/convert.md, "Config".
 
-Known, intended differences (DESIGN.md and later reference fixes) are listed in EXPECTED below
+Known, intended differences (docs/convert.md and later reference fixes) are listed in EXPECTED below
 and reported as "expected"; anything else is "UNEXPECTED" and the script exits with status 1.
 
 Run from the repository root after `swift build` (or pass --binary), with a Python that has
@@ -62,7 +62,7 @@ EXPECTED = {
     ("*", "file", "eagle.py"): "not written: a copy of the reference's Python module",
     ("*", "file", "eagle3.py"): "not written: a copy of the reference's Python module",
     ("*", "file", "generation_config.json"): "not written: nothing reads it for a draft",
-    ("*", "file", "speculators-manifest.json"): "ours only: the audit manifest (DESIGN.md §7)",
+    ("*", "file", "speculators-manifest.json"): "ours only: the audit manifest",
     ("eagle3-embed", "config", "eagle_aux_hidden_state_layer_ids"):
         "v0.2.0+ key: SpecForge eagle_config ids [0,1,2] (output-of-layer) + 1 = [1,2,3]",
     ("eagle3-2layer", "config", "transformer_layer_config.num_hidden_layers"):
@@ -285,7 +285,7 @@ def main():
     print("  ".join("-" * widths[c] for c in columns))
     for row in rows:
         print("  ".join(str(row.get(c, "-")).ljust(widths[c]) for c in columns))
-    print("\n(tensors = ours/reference; dtype = ours vs the reference's; config = differing §2 fields)")
+    print("\n(tensors = ours/reference; dtype = ours vs the reference's; config = differing config fields)")
     if notes:
         print("\nExpected differences:")
         for case, what, why in sorted(notes):

@@ -457,7 +457,7 @@ def write_torch(path: Path, state_dict) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Configs (per producer; see shared/reference/source-formats.md)
+# Configs (per producer; docs/formats.md)
 # ----------------------------------------------------------------------------------------------
 
 def eagle1_config(torch_dtype: str, bias: bool) -> dict:

@@ -17,7 +17,7 @@ Files:
   buffer.pt        saved to a BytesIO, so the archive prefix is "archive/"
   bigendian.pt     views.pt's content with byteorder "big" and byte-swapped records (the zip
                    is rewritten with zipfile ZIP_STORED; torch.load reads it back to check)
-  golden-ex.pt     is NOT written here: it is the base64 file of binary-formats.md Appendix A.
+  golden-ex.pt     is NOT written here: it is a committed base64 file written by torch.save.
 """
 
 import collections

@@ -12,13 +12,15 @@ public enum AlgorithmChoice: String, Sendable, Hashable, CaseIterable {
 
 /// Everything `speculators convert` takes; the CLI fills one of these and calls ``Converter/convert(_:progress:)``.
 public struct ConversionRequest: Sendable {
-  /// The draft: a local directory or weights file, a Hub id (`org/name[@revision]`) or a URL.
-  public var model: String
-  /// The verifier the draft attaches to, in the same forms (written as given to
-  /// `speculators_config.verifier.name_or_path`).
-  public var verifier: String
-  /// Where Hub ids and URLs are fetched from and cached (`--offline`, `--cache-dir`, `--endpoint`).
-  public var sources: HubOptions
+  /// The draft, resolved to local files (a directory, a weights file, or a Hub snapshot) with
+  /// the need ``SourceNeeds/checkpoint``.
+  public var model: ResolvedSource
+  /// The verifier the draft attaches to, resolved with ``SourceNeeds/configOnly`` (its `given`
+  /// is written to `speculators_config.verifier.name_or_path`).
+  public var verifier: ResolvedSource
+  /// Fetches the verifier's token embedding when the draft lacks one and the verifier is not
+  /// local; nil when both sources are local.
+  public var fetch: SourceFetcher?
   /// The algorithm.
   public var algorithm: AlgorithmChoice
   /// The output directory (default `converted`).
@@ -39,17 +41,18 @@ public struct ConversionRequest: Sendable {
   /// `--drop-unknown`: leave out every tensor the layout does not know.
   public var dropUnknown: Bool
 
-  /// Creates a request with the CLI's defaults.
+  /// Creates a request with the CLI's defaults from resolved sources (library entry points
+  /// take resolved sources: resolve Hub ids and URLs first with `ModelSources`).
   public init(
-    model: String, verifier: String, algorithm: AlgorithmChoice,
+    model: ResolvedSource, verifier: ResolvedSource, fetch: SourceFetcher? = nil, algorithm: AlgorithmChoice,
     outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
     validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
     maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
-    dropUnknown: Bool = false, sources: HubOptions = HubOptions.fromEnvironment(progress: .silent)
+    dropUnknown: Bool = false
   ) {
     self.model = model
     self.verifier = verifier
-    self.sources = sources
+    self.fetch = fetch
     self.algorithm = algorithm
     self.outputPath = outputPath
     self.algorithmKwargs = algorithmKwargs
@@ -59,6 +62,22 @@ public struct ConversionRequest: Sendable {
     self.maxShardSize = maxShardSize
     self.allowDrop = allowDrop
     self.dropUnknown = dropUnknown
+  }
+}
+
+extension ConversionRequest {
+  /// A request for a draft and a verifier that are local paths.
+  public init(
+    model: String, verifier: String, algorithm: AlgorithmChoice,
+    outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
+    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
+    maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
+    dropUnknown: Bool = false
+  ) {
+    self.init(
+      model: .local(model), verifier: .local(verifier), algorithm: algorithm, outputPath: outputPath,
+      algorithmKwargs: algorithmKwargs, validateDevice: validateDevice, dtype: dtype, force: force,
+      maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown)
   }
 }
 
@@ -98,8 +117,8 @@ public enum Converter {
         .invalidArgument, file: "--dtype",
         reason: "\(dtype.torchName) is not one of float32, float16, bfloat16")
     }
-    let model = try SourceResolver.resolve(request.model, need: .checkpoint, options: request.sources)
-    let verifierSource = try SourceResolver.resolve(request.verifier, need: .configOnly, options: request.sources)
+    let model = request.model
+    let verifierSource = request.verifier
     try checkOutputIsSeparate(request.outputPath, from: [model.path, verifierSource.path])
 
     progress?("reading \(model.openPath)")
@@ -120,12 +139,16 @@ public enum Converter {
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     let verifier = try VerifierModel.load(verifierSource)
-    let sources = request.sources
-    let verifierReference = request.verifier
+    let fetch = request.fetch
     let locateEmbeddings: EmbeddingLocator = { () throws(CheckpointError) in
       guard verifierSource.origin != .local else { return try verifier.locateEmbeddings(open: open) }
       // Hub or URL verifier: fetch the index and the one shard holding the embedding, open only it.
-      let withWeights = try SourceResolver.resolve(verifierReference, need: .embeddings, options: sources)
+      guard let fetch else {
+        throw CheckpointError(
+          .invalidArgument, file: verifierSource.given,
+          reason: "the verifier's token embedding is needed but no source fetcher was given")
+      }
+      let withWeights = try fetch(verifierSource.given, .embeddings)
       return try verifier.locateEmbeddings(in: withWeights, open: open)
     }
     let reader = TensorReader()
@@ -322,11 +345,12 @@ public enum Converter {
 /// (the Python reference's `convert_model`).
 ///
 /// - Parameters:
-///   - model: the draft: a local directory or weights file, a Hub id or a URL.
+///   - model: the draft, resolved to local files (``ResolvedSource/local(_:given:)`` for a path).
 ///   - algorithm: `eagle`, `eagle3` or `auto`.
-///   - verifier: the verifier, in the same forms: its `config.json` is read, and the one weights
-///     file holding its embeddings when an EAGLE-3 draft has none. Written as given to
-///     `verifier.name_or_path`.
+///   - verifier: the verifier, resolved for its `config.json`; the one weights file holding its
+///     embeddings is read (through `fetch` for a Hub or URL verifier) when an EAGLE-3 draft has
+///     none. Its `given` is written to `verifier.name_or_path`.
+///   - fetch: resolves more of a non-local verifier (see ``SourceFetcher``).
 ///   - outputPath: the output directory.
 ///   - validateDevice: when set, the output is checked before being moved into place.
 ///   - algorithmKwargs: the algorithm's options (see ``AlgorithmKwargs``).
@@ -335,19 +359,18 @@ public enum Converter {
 ///   - maxShardSize: bytes of tensor data per shard.
 ///   - allowDrop: tensor names (or `prefix*`) that may be left out.
 ///   - dropUnknown: leave out every tensor the layout does not know.
-///   - sources: where Hub ids and URLs are fetched from and cached.
 /// - Returns: what was written.
 @discardableResult
 public func convertModel(
-  model: String, algorithm: AlgorithmChoice, verifier: String,
+  model: ResolvedSource, algorithm: AlgorithmChoice, verifier: ResolvedSource, fetch: SourceFetcher? = nil,
   outputPath: String = Converter.defaultOutputPath,
   validateDevice: String? = nil, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(), dtype: DType? = nil,
   force: Bool = false, maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
-  dropUnknown: Bool = false, sources: HubOptions = HubOptions.fromEnvironment(progress: .silent)
+  dropUnknown: Bool = false
 ) throws(CheckpointError) -> ConversionReport {
   try Converter.convert(
     ConversionRequest(
-      model: model, verifier: verifier, algorithm: algorithm,
+      model: model, verifier: verifier, fetch: fetch, algorithm: algorithm,
       outputPath: outputPath, algorithmKwargs: algorithmKwargs, validateDevice: validateDevice, dtype: dtype,
-      force: force, maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown, sources: sources))
+      force: force, maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown))
 }

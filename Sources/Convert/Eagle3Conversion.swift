@@ -1,7 +1,7 @@
 import Inspect
 
 /// EAGLE-3 drafts (SafeAILab, SpecForge, multi-layer) → Speculators `eagle3`
-/// (`reference/speculators-format.md` §3.3–3.4).
+/// (`docs/convert.md`).
 ///
 /// - Names: `midlayer.`→`layers.0.`, every `layers.N.` kept, `d2t`/`t2d` kept with their dtypes.
 /// - A missing `embed_tokens.weight` is copied from the verifier by reading that one tensor

@@ -1,6 +1,6 @@
 import Inspect
 
-/// EAGLE v1/v2 and HASS drafts → Speculators `eagle` (`reference/speculators-format.md` §3.2).
+/// EAGLE v1/v2 and HASS drafts → Speculators `eagle` (`docs/convert.md`).
 ///
 /// Tensor names follow ``ConversionMapping`` (`fc.`→`fusion_fc.`, `layers.0.`→`transformer.`,
 /// the HASS norm renames, `embed_tokens` dropped). The config is `speculators_model_type:

@@ -2,7 +2,8 @@ import Inspect
 
 /// Writes tensors as safetensors files, streamed and deterministic.
 ///
-/// Layout follows the reference writer (`reference/binary-formats.md` §1.5): tensors ordered by
+/// Layout follows the reference writer (`safetensors/src/tensor.rs`
+/// `serialize` in huggingface/safetensors): tensors ordered by
 /// dtype (descending reference-enum rank) then name (byte-wise), offsets contiguous from 0, a
 /// compact JSON header `{"__metadata__":{"format":"pt"},…}` padded with spaces to a multiple of
 /// 8. Above ``maxShardSize`` bytes of tensor data the tensors are split greedily, in that order,

@@ -1,6 +1,6 @@
 import Inspect
 
-/// Builds the Speculators `config.json` (`reference/speculators-format.md` §2).
+/// Builds the Speculators `config.json` (`docs/convert.md`, "Config").
 ///
 /// Differences from what the reference converter (speculators 0.1.0) writes, on purpose:
 /// - no `auto_map`, `has_no_defaults_at_init` or `transformers_version` (readers ignore them; we

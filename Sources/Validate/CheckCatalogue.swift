@@ -43,7 +43,7 @@ public enum CheckCatalogue {
         + "default_proposal_method, verifier.name_or_path, verifier.architectures), "
         + "transformer_layer_config and its geometry, draft_vocab_size (eagle3).",
       failure: "vLLM #21345 `validate_speculators_config` raises on load; speculators raises "
-        + "ValidationError (speculators-format.md §2.9, §5.1)."),
+        + "ValidationError (speculators `src/speculators/config.py`)."),
     Entry(
       id: .configKeyTypes, severity: "error", input: .header,
       catches: "A present key has the wrong JSON type (a flag that is not a boolean, a size that is "
@@ -78,7 +78,7 @@ public enum CheckCatalogue {
       id: .configModelTypeAlgorithm, severity: "error", input: .header,
       catches: "speculators_model_type differs from speculators_config.algorithm.",
       failure: "vLLM picks the method from speculators_model_type while tools reading algorithm "
-        + "disagree (anchors §2.4 item 1)."),
+        + "disagree."),
     Entry(
       id: .configVLLMSupport, severity: "warning", input: .header,
       catches: "speculators_model_type is eagle, which vLLM's speculators path does not serve.",
@@ -89,7 +89,7 @@ public enum CheckCatalogue {
       catches: "transformer_layer_config.model_type is absent: an error for eagle (speculators "
         + "raises TypeError), a warning for eagle3 (readers disagree on the default).",
       failure: "speculators HEAD reads a missing model_type as Qwen3Config while vLLM builds Llama "
-        + "layers (speculators-format.md §2.3)."),
+        + "layers (speculators `src/speculators/models/eagle3.py`)."),
     Entry(
       id: .configDefaultProposal, severity: "warning", input: .header,
       catches: "default_proposal_method is not one of the proposal_methods' proposal_type values.",
@@ -112,10 +112,10 @@ public enum CheckCatalogue {
       id: .configVerifierPath, severity: "warning", input: .header,
       catches: "verifier.name_or_path is an absolute or ./ path that does not exist here.",
       failure: "`vllm serve <draft>` uses name_or_path as the target; a path written at conversion "
-        + "time breaks when the checkpoint is moved (speculators-format.md §5.4)."),
+        + "time breaks when the checkpoint is moved."),
     Entry(
       id: .tensorsMissing, severity: "error", input: .header,
-      catches: "A tensor the model class requires is absent (per speculators-format.md §4).",
+      catches: "A tensor the model class requires is absent (per the layout's expected tensors).",
       failure: "Missing weights keep their random initialisation and load silently: 0% acceptance "
         + "(speculators #358-#360, #1114; vLLM's eagle3 loader does not report unloaded weights)."),
     Entry(
@@ -147,7 +147,7 @@ public enum CheckCatalogue {
       id: .flagsLayernorms, severity: "error", input: .header,
       catches: "layernorms disagrees with embedding_layernorm / pre_lm_head_layernorm / "
         + "transformer.input_layernorm.",
-      failure: "HASS norms dropped or left at their initial value (speculators-format.md §3.2)."),
+      failure: "HASS norms dropped or left at their initial value."),
     Entry(
       id: .flagsNormBeforeFC, severity: "error", input: .header,
       catches: "norm_before_fc disagrees with input_norm.weight.",
@@ -156,7 +156,7 @@ public enum CheckCatalogue {
       id: .flagsFCNorm, severity: "error", input: .header,
       catches: "fc_norm disagrees with fc_norm.{j}.weight.",
       failure: "Eagle 3.1 norms dropped by a converter while the config enables them "
-        + "(speculators-format.md §5.4)."),
+        + "(speculators `src/speculators/models/eagle3.py`)."),
     Entry(
       id: .flagsQKNorm, severity: "error", input: .header,
       catches: "q_norm/k_norm tensors present without transformer_layer_config.model_type qwen3, or "
@@ -260,7 +260,7 @@ public enum CheckCatalogue {
       id: .contentNaNInf, severity: "error", input: .content,
       catches: "NaN or infinity in any float tensor.",
       failure: "Overflowing casts and un-loaded verifier copies; DFlash conversion checks NaN "
-        + "(speculators-format.md §3.7)."),
+        + "(speculators `src/speculators/convert/`)."),
     Entry(
       id: .contentUninitialised, severity: "warning", input: .content,
       catches: "Tensors that look never loaded: norms exactly all ones, all-zero weights, Linear "

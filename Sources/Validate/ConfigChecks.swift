@@ -1,7 +1,8 @@
 import Inspect
 
 /// Checks of a Speculators `config.json` against what vLLM and speculators read
-/// (`reference/speculators-format.md` §2.9 and §5): required keys, key types, type/algorithm
+/// (vLLM `vllm/transformers_utils/configs/speculators/`,
+/// speculators `src/speculators/config.py`; `docs/checks.md`): required keys, key types, type/algorithm
 /// agreement, and the defaults readers disagree on. Header only.
 enum ConfigChecks {
   /// The JSON type a key must have.

@@ -1,6 +1,6 @@
 import Inspect
 
-/// Expected vs present tensors (`reference/speculators-format.md` §4): missing, unexpected,
+/// Expected vs present tensors (``ExpectedTensors``): missing, unexpected,
 /// shapes, dtypes and the decoder-layer count. Header only.
 enum TensorChecks {
   /// Runs every tensor check against `table`; returns the layer-count result so that other

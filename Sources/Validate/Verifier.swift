@@ -1,7 +1,7 @@
 import Inspect
 
 /// `speculators verify`: turns every known cause of a draft that loads but is never accepted
-/// into an explicit finding (DESIGN.md §6, catalogue in `docs/checks.md`).
+/// into an explicit finding (catalogue in `docs/checks.md`).
 ///
 /// Header and config checks read no tensor data. `scanContent` adds value checks,
 /// `manifest` re-hashes against the audit manifest, and a resolvable verifier adds the

@@ -1,7 +1,7 @@
 import CFloatCast
 import Inspect
 
-/// Draft ↔ verifier compatibility (`reference/source-formats.md` §10): hidden size, vocabulary,
+/// Draft ↔ verifier compatibility (`docs/checks.md`): hidden size, vocabulary,
 /// fc input width, aux layer ids, embeddings. Header and config only, except the embedding
 /// comparison, which needs `--content` and the verifier's weights.
 enum VerifierCompatibilityChecks {

@@ -1,6 +1,6 @@
 import Inspect
 
-/// EAGLE-3 vocabulary maps (`reference/source-formats.md` §10 rules 3–6): `d2t` holds int64
+/// EAGLE-3 vocabulary maps (`docs/checks.md`; vLLM `llama_eagle3.py` reads `d2t`): `d2t` holds int64
 /// offsets (target id = `i + d2t[i]`) for each of the `DV` draft ids, `t2d` is a bool mask over
 /// the `V` target ids. Header checks look at presence, dtypes and shapes; content checks
 /// (`--content`) at the values.

@@ -7,7 +7,7 @@ import Inspect
   import Darwin
 #endif
 
-/// Exit statuses shared by every command (DESIGN.md §3).
+/// Exit statuses shared by every command (README, "Commands").
 enum ExitStatus {
   /// The check or diff found problems.
   static let findings = ExitCode(1)

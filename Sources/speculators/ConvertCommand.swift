@@ -111,7 +111,9 @@ struct ConvertCommand: ParsableCommand {
     var kwargs = AlgorithmKwargs()
     if let algorithmKwargs { kwargs = try AlgorithmKwargs(parsing: algorithmKwargs) }
     let request = ConversionRequest(
-      model: model, verifier: verifier, algorithm: algorithm,
+      model: try resolveForCommand(model, need: .checkpoint, options: sources),
+      verifier: try resolveForCommand(verifier, need: .configOnly, options: sources),
+      fetch: sources.fetcher, algorithm: algorithm,
       outputPath: outputPath, algorithmKwargs: kwargs, validateDevice: validateDevice,
       dtype: parsedDType, force: force, maxShardSize: shardSize, allowDrop: allowDrop,
       dropUnknown: dropUnknown)

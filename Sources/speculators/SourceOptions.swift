@@ -1,6 +1,6 @@
 import ArgumentParser
-import Convert
 import Inspect
+import ModelSources
 
 /// Where Hugging Face Hub ids and URLs given as `MODEL`, `PATH` or `--verifier` are fetched
 /// from and cached. Commands add it with `@OptionGroup var sources: SourceOptions`.
@@ -26,12 +26,23 @@ struct SourceOptions: ParsableArguments {
 
   /// The library options these flags and the environment describe (progress on stderr).
   var hubOptions: HubOptions {
-    HubOptions.fromEnvironment(offline: offline, cacheDirectory: cacheDirectory, endpoint: endpoint)
+    HubOptions.fromEnvironment(
+      offline: offline, cacheDirectory: cacheDirectory, endpoint: endpoint, progress: .standardError())
+  }
+
+  /// Resolves a source again for a larger need (convert's verifier embedding).
+  var fetcher: SourceFetcher {
+    let options = hubOptions
+    return { reference, need throws(CheckpointError) in
+      try SourceResolver.resolve(reference, need: need, options: options)
+    }
   }
 }
 
 /// Resolves a command's `MODEL`/`PATH`/`--verifier` argument to local files: a local path as
 /// it is, a Hub id from the cache or the Hub, a URL from the URL cache or the network.
+///
+/// Every library entry point takes resolved local sources; commands resolve first, here.
 ///
 /// Errors are ``CheckpointError``s, so `runReportingErrors` prints one line and exits 2.
 func resolveForCommand(

@@ -2,7 +2,7 @@ import ArgumentParser
 import Inspect
 import Validate
 
-/// `speculators verify PATH`: every check of DESIGN.md §6, each with a stable id and severity.
+/// `speculators verify PATH`: every check of `docs/checks.md`, each with a stable id and severity.
 struct VerifyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "verify",

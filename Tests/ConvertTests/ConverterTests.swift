@@ -431,39 +431,3 @@ struct ConverterOptionTests {
     #expect(listing(FixturePaths.path("eagle-safetensors")) == ["config.json", "model.safetensors"])
   }
 }
-
-@Suite("Converter with Hub sources (loopback Hub emulator)")
-struct ConverterHubTests {
-  @Test("draft and verifier from the Hub: only the embeddings shard of the verifier is fetched and recorded")
-  func hubVerifier() throws {
-    let parent = try makeTemporaryDirectory()
-    let draftDirectory = parent + "/draft"
-    try TinyModel.writeDraft(
-      TinyModel.eagle3Tensors(dtype: .BF16, embed: false), config: TinyModel.sourceConfig([("draft_vocab_size", 128)]),
-      in: draftDirectory)
-    var draft: [String: [UInt8]] = [:]
-    for name in ["config.json", "model.safetensors"] {
-      draft[name] = try #require(contents(draftDirectory + "/" + name))
-    }
-    let hub = try HubEmulator(repos: ["test/eagle3-draft": draft, "test/tiny-llama": try HubFixtureTests.repo("verifier")])
-    let output = parent + "/out"
-    let report = try Converter.convert(
-      ConversionRequest(
-        model: "test/eagle3-draft", verifier: "test/tiny-llama", algorithm: .eagle3, outputPath: output,
-        sources: hub.options()),
-      open: { path throws(CheckpointError) in try TestCheckpoints.open(path) })
-    let manifest = try AuditManifest(contentsOf: output + "/speculators-manifest.json")
-    #expect(manifest.source.hubID == "test/eagle3-draft")
-    #expect(manifest.source.revision?.count == 40)
-    #expect(manifest.verifier.given == "test/tiny-llama")
-    #expect(manifest.verifier.embeddingsFile == "model-00001-of-00002.safetensors")
-    #expect(manifest.tensors.first { $0.name == "embed_tokens.weight" }?.source.origin == .verifier)
-    #expect(report.verifier.hubID == "test/tiny-llama")
-    let config = try readConfig(output)
-    #expect(config["speculators_config"]?["verifier"]?["name_or_path"] == "test/tiny-llama")
-    let fetched = try hub.requests().filter { $0.method == "GET" }.map(\.path)
-    // LFS bodies come from the CDN as /cdn/<sha>?name=<file>; the second verifier shard never.
-    #expect(!fetched.contains { $0.contains("model-00002-of-00002.safetensors") }, "\(fetched)")
-    #expect(fetched.contains { $0.contains("model-00001-of-00002.safetensors") }, "\(fetched)")
-  }
-}

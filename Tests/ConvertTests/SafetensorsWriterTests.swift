@@ -13,7 +13,7 @@ struct SafetensorsWriterTests {
     return Dictionary(uniqueKeysWithValues: infos.map { ($0.name, $0) })
   }
 
-  @Test("the worked example of binary-formats.md §1.6 is reproduced byte for byte")
+  @Test("a file written by Python safetensors 0.8.0 is reproduced byte for byte")
   func workedExample() throws {
     let directory = try makeTemporaryDirectory()
     let input = try sources(

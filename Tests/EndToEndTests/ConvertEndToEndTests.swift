@@ -2,8 +2,8 @@ import Foundation
 import Inspect
 import Testing
 
-/// Whether the checkpoint readers are built in this tree (they land from their own branch; until
-/// then the binary cannot open a source and these tests are skipped).
+/// Whether the checkpoint readers are built in this tree (without them the binary
+/// cannot open a source and these tests are skipped).
 private let readersAvailable: Bool = {
   (try? CheckpointReader.open(TestPaths.fixtures.appendingPathComponent("eagle-safetensors").path)) != nil
 }()
@@ -97,7 +97,7 @@ struct ConvertEndToEndTests {
         Issue.record("no fixture needs a synthesised tensor: \(entry.name)")
       }
     }
-    // Config fields (reference/speculators-format.md §2).
+    // Config fields (docs/convert.md, "Config").
     let config = try json(output.appendingPathComponent("config.json"))
     let referenceConfig = try json(TestPaths.fixtures.appendingPathComponent("reference/\(name)/config.json"))
     #expect(config["model_type"] == nil)

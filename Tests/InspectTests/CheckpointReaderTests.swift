@@ -114,11 +114,21 @@ func openError(_ path: String) throws -> CheckpointError {
 
   @Test func severalCandidatesIsAnErrorListingThem() throws {
     let scratch = try ScratchDirectory()
-    try scratch.write("a.safetensors", TinyCheckpoint.safetensors(["x"]))
-    try scratch.write("b.pth", TinyCheckpoint.safetensors(["y"]))
+    try scratch.write("a.pth", TinyCheckpoint.safetensors(["x"]))
+    try scratch.write("b.bin", TinyCheckpoint.safetensors(["y"]))
     let error = try openError(scratch.path)
     #expect(error.kind == .invalidArgument)
-    #expect(error.reason == "several weights files and no index (a.safetensors, b.pth); pass the one to use")
+    #expect(error.reason == "several weights files and no index (a.pth, b.bin); pass the one to use")
+  }
+
+  @Test func aSingleSafetensorsFileWinsOverPickles() throws {
+    let scratch = try ScratchDirectory()
+    try scratch.write("a.pth", TinyCheckpoint.safetensors(["x"]))
+    try scratch.write("b.safetensors", TinyCheckpoint.safetensors(["y"]))
+    #expect(try CheckpointReader.open(scratch.path).tensors.map(\.name) == ["y"])
+    try scratch.write("c.safetensors", TinyCheckpoint.safetensors(["z"]))
+    let error = try openError(scratch.path)
+    #expect(error.reason == "several weights files and no index (b.safetensors, c.safetensors); pass the one to use")
   }
 
   @Test func noWeightsIsAnError() throws {
@@ -204,7 +214,7 @@ func openError(_ path: String) throws -> CheckpointError {
     ("training_args.bin", false), ("model_0.bin", true), ("config.json", false), ("model.safetensors.index.json", false),
   ])
   func classifiesWeightsCandidates(name: String, expected: Bool) {
-    #expect(CheckpointReader.isWeightsCandidate(name) == expected)
+    #expect(WeightFiles.isWeightsCandidate(name) == expected)
   }
 }
 

@@ -2,7 +2,7 @@ import Testing
 
 @testable import Inspect
 
-/// The ambiguities of source-formats.md §8.2–8.3, each broken the documented way.
+/// The ambiguities of `docs/formats.md`, each broken the documented way.
 @Suite struct DetectionAmbiguityTests {
   typealias S = SyntheticDrafts
 

@@ -72,7 +72,7 @@ func safetensorsError(_ bytes: [UInt8]) throws -> CheckpointError? {
 }
 
 @Suite struct SafetensorsReaderTests {
-  /// The worked example of binary-formats.md §1.6, as written by safetensors 0.8.0.
+  /// A small file as written by safetensors 0.8.0.
   static let workedExample: [UInt8] = {
     let json = #"{"__metadata__":{"format":"pt"},"b":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},"#
       + #""w":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]}}    "#

@@ -158,7 +158,7 @@ extension FormatDetector {
     return evidence
   }
 
-  /// §8.2 tie-break between SafeAILab, SpecForge and ModelOpt v1 for the `midlayer.*` layout
+  /// The tie-break (`docs/formats.md`) between SafeAILab, SpecForge and ModelOpt v1 for the `midlayer.*` layout
   /// (also used for config-only guesses).
   static func eagle3MidlayerProducer(_ context: DetectionContext, facts: DetectedFacts) -> ProducerVerdict {
     let modelOptKeys = context.eagleConfigKeys.filter(modelOptEagleConfigKeys.contains)

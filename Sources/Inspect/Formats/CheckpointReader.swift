@@ -7,22 +7,13 @@ import Synchronization
 /// `config.json`. Which parser reads a weights file is decided by its first bytes
 /// (``FileSniffer``), not its name.
 public enum CheckpointReader {
-  /// Weights-file names tried, in order, when opening a directory.
-  public static let preferredNames = [
-    "model.safetensors.index.json", "model.safetensors", "pytorch_model.bin.index.json", "pytorch_model.bin",
-  ]
-
-  /// File-name extensions that may hold weights.
-  public static let weightsExtensions = [".safetensors", ".bin", ".pt", ".pth"]
-
   /// The largest `config.json` accepted: 64 MiB.
   public static let maximumConfigSize = 64 << 20
 
   /// Opens the checkpoint at `path`, reading headers only.
   ///
-  /// - A directory: the first of ``preferredNames`` present is used; otherwise a single
-  ///   `*.safetensors.index.json` / `*.bin.index.json`, otherwise the one weights file
-  ///   (``weightsExtensions``, training-state files such as `optimizer.bin` excluded).
+  /// - A directory: the weights ``WeightFiles/select(among:)`` chooses (the rule the Hub and
+  ///   URL sources fetch by); several candidates of one kind are refused with their names.
   /// - A `*.index.json` file: the sharded checkpoint it describes.
   /// - Any other file: a single weights file, read according to its content.
   ///
@@ -67,42 +58,12 @@ public enum CheckpointReader {
       if case .regularFile = ReaderFileSystem.entry(at: ReaderFileSystem.join(directory, $0)) { return true }
       return false
     }
-    let present = Set(files)
-    for preferred in preferredNames where present.contains(preferred) {
-      return preferred.hasSuffix(".index.json") ? .index(preferred) : .files([preferred])
+    switch WeightFiles.select(among: files) {
+    case .success(.index(let name)): return .index(name)
+    case .success(.file(let name)): return .files([name])
+    case .failure(let refusal):
+      throw CheckpointError(refusal == .none ? .notFound : .invalidArgument, file: directory, reason: refusal.reason)
     }
-    let indexes = files.filter { $0.hasSuffix(".safetensors.index.json") || $0.hasSuffix(".bin.index.json") }
-    if indexes.count == 1 { return .index(indexes[0]) }
-    if indexes.count > 1 {
-      throw CheckpointError(
-        .invalidArgument, file: directory,
-        reason: "several index files (\(indexes.joined(separator: ", "))); pass the one to use")
-    }
-    let candidates = files.filter(isWeightsCandidate)
-    if candidates.count == 1 { return .files(candidates) }
-    if candidates.isEmpty {
-      throw CheckpointError(
-        .notFound, file: directory,
-        reason: "no weights found (looked for \(preferredNames.joined(separator: ", ")), or one "
-          + weightsExtensions.map { "*" + $0 }.joined(separator: "/") + " file)")
-    }
-    throw CheckpointError(
-      .invalidArgument, file: directory,
-      reason: "several weights files and no index (\(candidates.joined(separator: ", "))); pass the one to use")
-  }
-
-  /// Whether `name` looks like model weights rather than training state.
-  static func isWeightsCandidate(_ name: String) -> Bool {
-    guard weightsExtensions.contains(where: { name.hasSuffix($0) }) else { return false }
-    let lowered = name.lowercased()
-    let trainingState = ["optimizer", "scheduler", "scaler", "rng_state", "random_states", "training_args"]
-    if trainingState.contains(where: { lowered.hasPrefix($0) }) { return false }
-    // Accelerate numbers the extra models of a training state `pytorch_model_1.bin`, ...
-    if lowered.hasSuffix(".bin"), let underscore = lowered.lastIndex(of: "_") {
-      let digits = lowered[lowered.index(after: underscore)..<lowered.index(lowered.endIndex, offsetBy: -4)]
-      if !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }), digits != "0" { return false }
-    }
-    return true
   }
 
   // MARK: - Reading

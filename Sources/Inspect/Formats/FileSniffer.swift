@@ -20,7 +20,7 @@ public enum FileSniffer {
   }
 
   /// The legacy `torch.save` prefix: `PROTO 2`, `LONG1` of 10 bytes holding the magic number
-  /// `0x1950A86A20F9469CFC6C` (`reference/binary-formats.md` §3.1).
+  /// `0x1950A86A20F9469CFC6C` (`MAGIC_NUMBER` in pytorch `torch/serialization.py`).
   public static let legacyTorchMagic: [UInt8] = [
     0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19,
   ]

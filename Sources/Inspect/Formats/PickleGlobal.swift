@@ -24,7 +24,7 @@ enum PickleStorageKind: Sendable, Hashable {
 
 /// A global (`module.name`) that the restricted interpreter lets a pickle name.
 ///
-/// This is the whole allowlist of binary-formats.md §4.2: enough for state dicts written by
+/// This is the whole allowlist (`docs/hardening.md`): enough for state dicts written by
 /// `torch.save`, nothing that could run code. A global is only a tag: the interpreter
 /// pattern-matches what is done with it and never calls anything.
 enum PickleGlobal: Sendable, Hashable {

@@ -1,7 +1,7 @@
 /// A restricted pickle interpreter: it *interprets* the `data.pkl` of a `torch.save` archive
 /// into ``PickleValue`` data and never constructs objects, imports modules or calls anything.
 ///
-/// Design and rules: binary-formats.md §4.2.
+/// Design and rules: `docs/hardening.md`; the opcodes are those of CPython `Lib/pickle.py`.
 /// - Only the opcodes `torch.save` writes with protocol 2 run (``PickleOpcode/isAllowed``);
 ///   every other opcode is refused by name and offset.
 /// - `GLOBAL` pushes a tag only for names on the allowlist (``PickleGlobal``); anything else is

@@ -153,7 +153,7 @@ enum PickleOpcode: UInt8, Sendable, CaseIterable {
   }
 
   /// Whether the restricted interpreter executes this opcode (the subset `torch.save` writes
-  /// with protocol 2, per binary-formats.md §4.2). Everything else is refused by name.
+  /// with protocol 2, as `torch.save` writes). Everything else is refused by name.
   var isAllowed: Bool {
     switch self {
     case .proto, .stop, .mark, .emptyTuple, .emptyList, .emptyDict, .tuple, .tuple1, .tuple2,

@@ -27,6 +27,27 @@ enum ReaderFileSystem {
     }
   }
 
+  /// `path` made absolute against the current directory, with `.`, `..` and repeated slashes
+  /// removed lexically (symbolic links are kept, as the user named them).
+  static func absolute(_ path: String) -> String {
+    var base = ""
+    if !path.hasPrefix("/") {
+      var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+      if getcwd(&buffer, buffer.count) != nil {
+        base = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      }
+    }
+    var parts: [Substring] = []
+    for part in (base + "/" + path).split(separator: "/") where part != "." {
+      if part == ".." {
+        if !parts.isEmpty { parts.removeLast() }
+      } else {
+        parts.append(part)
+      }
+    }
+    return "/" + parts.joined(separator: "/")
+  }
+
   /// The names in directory `path`, without `.` and `..`, sorted byte-wise.
   static func contents(of path: String) throws(CheckpointError) -> [String] {
     guard let handle = opendir(path) else {

@@ -2,7 +2,8 @@
 ///
 /// The layout is an 8-byte little-endian header length `N`, `N` bytes of UTF-8 JSON, then the
 /// tensor data. ``readHeader(from:)`` enforces every rule of the reference Rust reader
-/// (`SafeTensors::read_metadata` + `Metadata::validate`, see `reference/binary-formats.md` §1.4)
+/// (`SafeTensors::read_metadata` + `Metadata::validate` in huggingface/safetensors
+/// `safetensors/src/tensor.rs`)
 /// in the same order, and in addition rejects duplicate names (the reference keeps the last
 /// one silently), caps the tensor count and the name length, and rejects a tensor named
 /// `__metadata__`. No tensor bytes are read.

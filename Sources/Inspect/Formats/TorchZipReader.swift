@@ -1,6 +1,6 @@
 /// Reads the tensor catalog of a PyTorch `torch.save` zip archive without executing anything.
 ///
-/// The archive is read in three checked steps (binary-formats.md §3–4):
+/// The archive is read in three checked steps (pytorch `torch/serialization.py`, `_load`):
 ///
 /// 1. **Container.** ``ZipArchive`` validates the zip (STORED entries only, consistent headers,
 ///    safe unique names, non-overlapping data). Then the `torch.save` layout: every entry under

@@ -1,5 +1,5 @@
 /// The audit manifest `speculators-manifest.json` that `convert` writes next to its output and
-/// `verify --manifest` / `diff` read back (DESIGN.md §7, `schemas/speculators-manifest.schema.json`).
+/// `verify --manifest` / `diff` read back (`docs/convert.md`, `schemas/speculators-manifest.schema.json`).
 ///
 /// It records the tool, the options, where the source and verifier came from (with file
 /// digests), every output tensor with its XXH3-128 and the source tensor it came from, every

@@ -2,7 +2,8 @@
 ///
 /// One copy of the rules, shared by `convert` (which writes the renamed tensors), `diff
 /// --mapping auto` (which lines a source up with its conversion) and `verify`. The rules are
-/// those of the reference converter (`reference/speculators-format.md` §3.2–3.3), with the
+/// those of the reference converter (vllm-project/speculators
+/// `src/speculators/convert/eagle/`; `docs/convert.md`), with the
 /// project's stricter policy on top: every source tensor either lands in the output or is
 /// reported as dropped with a reason, and a tensor the layout does not know is an error unless
 /// the caller allows dropping it.

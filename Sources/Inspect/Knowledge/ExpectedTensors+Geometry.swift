@@ -1,6 +1,6 @@
 extension ExpectedTensors {
   /// The sizes that determine a draft's tensor shapes (notation of
-  /// `reference/speculators-format.md` §4).
+  /// `docs/convert.md`).
   public struct Geometry: Sendable, Hashable {
     /// `H`: the draft's hidden size.
     public var hiddenSize: Int

@@ -52,7 +52,7 @@ extension ExpectedTensors {
     Tensor(name: name, shapes: [[g.hiddenSize]], presence: presence, layer: layer, rule: "[H]")
   }
 
-  /// Speculators `eagle` (`EagleSpeculator`, speculators-format.md §4.1).
+  /// Speculators `eagle` (`EagleSpeculator`, speculators `src/speculators/models/eagle.py`).
   static func eagleTable(geometry g: Geometry, flags: [Flag: Bool]) -> TensorSet {
     let h = g.hiddenSize
     let layernorms = Presence.flag(.layernorms, enabled: flags[.layernorms] ?? false)
@@ -74,7 +74,7 @@ extension ExpectedTensors {
       indexedLayers: false)
   }
 
-  /// Speculators `eagle3`: the converter layout (§4.2) and the trained multi-layer layout (§4.3).
+  /// Speculators `eagle3`: the converter layout and the trained multi-layer layout.
   static func eagle3Table(geometry g: Geometry, flags: [Flag: Bool]) -> TensorSet {
     let h = g.hiddenSize
     let a = g.auxStateCount
@@ -114,7 +114,7 @@ extension ExpectedTensors {
       indexedLayers: true)
   }
 
-  /// Raw EAGLE-1/2 and HASS drafts (source-formats.md §1, §2).
+  /// Raw EAGLE-1/2 and HASS drafts (SafeAILab/EAGLE `eagle/model/cnets.py`).
   static func eagle1SourceTable(geometry g: Geometry) -> TensorSet {
     let h = g.hiddenSize
     var tensors: [Tensor] = [
@@ -139,7 +139,7 @@ extension ExpectedTensors {
   }
 
   /// Raw EAGLE-3 drafts: `midlayer.*` (SafeAILab, SpecForge, ModelOpt v1) or `layers.N.*`
-  /// (ModelOpt v2), source-formats.md §3–§5.
+  /// (ModelOpt v2); `docs/formats.md`.
   static func eagle3SourceTable(geometry g: Geometry, layout: Layout) -> TensorSet {
     let h = g.hiddenSize
     let a = g.auxStateCount
@@ -178,7 +178,7 @@ extension ExpectedTensors {
       indexedLayers: !midlayer)
   }
 
-  /// Raw output of Speculators `research/eagle3` (source-formats.md §7): the decoder's norms sit
+  /// Raw output of Speculators `research/eagle3` (`docs/formats.md`): the decoder's norms sit
   /// at the top level (`hidden_norm`, `input_layernorm`; `lm_head_layernorm` is the final
   /// norm) and `layers.0` has no input norm.
   static func eagle3ResearchTable(geometry g: Geometry) -> TensorSet {

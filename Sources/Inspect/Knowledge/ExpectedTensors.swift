@@ -1,9 +1,11 @@
 /// The tensors a draft checkpoint must hold, as a function of its `config.json`.
 ///
 /// One copy of this knowledge serves `verify` (expected vs present), `convert` (what a
-/// conversion must produce) and `diff`. Tables follow `reference/speculators-format.md` §4
-/// (Speculators `eagle` §4.1, `eagle3` converter layout §4.2 and trained multi-layer layout
-/// §4.3, accepted together) and `reference/source-formats.md` §1–§5 for raw EAGLE drafts.
+/// conversion must produce) and `diff`. Tables follow the models vLLM and speculators load
+/// (vllm-project/speculators `src/speculators/models/eagle.py` and `eagle3.py`, vLLM
+/// `vllm/model_executor/models/llama_eagle3.py`; the `eagle3` converter layout and the trained
+/// multi-layer layout are accepted together) and SafeAILab/EAGLE `eagle/model/cnets.py` for
+/// raw EAGLE drafts (`docs/formats.md`).
 ///
 /// ```swift
 /// let expected = try ExpectedTensors.speculators(config: checkpoint.config ?? .null)

@@ -65,6 +65,12 @@ public struct ResolvedSource: Sendable, Hashable {
     self.files = files
   }
 
+  /// A path on this machine; ``path`` is its absolute form, ``given`` what the user typed
+  /// (`path` itself unless, say, a `file://` URL named it).
+  public static func local(_ path: String, given: String? = nil) -> ResolvedSource {
+    ResolvedSource(given: given ?? path, origin: .local, path: ReaderFileSystem.absolute(path))
+  }
+
   /// Names of the files this resolution downloaded (the rest came from the cache).
   public var downloadedFiles: [String] { files.filter(\.downloaded).map(\.name) }
 

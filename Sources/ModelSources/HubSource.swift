@@ -84,16 +84,10 @@ struct HubSource {
           cache.markMissing(repository, commit: commit, file: "config.json")
         }
       }
-      guard let layout = WeightSelection.layout(in: listing.files) else {
-        throw CheckpointError(
-          .notFound, file: given,
-          reason: "the repository has no weights files (*.safetensors, pytorch_model.bin) at revision "
-            + "'\(requestedRevision)'")
-      }
-      switch layout {
-      case .files(let names):
-        for name in names { fetched.append(try fetch(name, commit: commit, client: client)) }
-      case .sharded(let index):
+      switch try WeightSelection.layout(in: listing.files, label: "\(given) (revision '\(requestedRevision)')") {
+      case .file(let name):
+        fetched.append(try fetch(name, commit: commit, client: client))
+      case .index(let index):
         let indexFile = try fetch(index, commit: commit, client: client)
         fetched.append(indexFile)
         guard let bytes = FileManager.default.contents(atPath: indexFile.localPath) else {

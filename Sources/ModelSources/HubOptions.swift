@@ -57,7 +57,7 @@ public struct HubOptions: Sendable {
   public static func fromEnvironment(
     _ environment: [String: String] = ProcessInfo.processInfo.environment,
     offline: Bool = false, cacheDirectory: String? = nil, endpoint: String? = nil,
-    progress: DownloadProgress = .standardError()
+    progress: DownloadProgress = .silent
   ) -> HubOptions {
     func value(_ name: String) -> String? {
       guard let text = environment[name], !text.isEmpty else { return nil }

@@ -1,48 +1,22 @@
 import Inspect
 
-/// How a model's weights are split into files.
-enum WeightLayout: Equatable {
-  /// One or more weights files without an index.
-  case files([String])
-  /// A `*.index.json` whose `weight_map` names the shards.
-  case sharded(index: String)
-}
-
 /// Chooses which files of a model to fetch, from a file list (the Hub's, or a cache folder's).
+///
+/// Which files are the weights is ``WeightFiles``' rule, the one the reader opens by.
 enum WeightSelection {
-  /// The preferred names, in the order `transformers` tries them.
-  static let preferred: [(String, Bool)] = [
-    ("model.safetensors.index.json", true), ("model.safetensors", false),
-    ("pytorch_model.bin.index.json", true), ("pytorch_model.bin", false),
-  ]
-
-  /// Training by-products that are never model weights.
-  static let notWeights: Set<String> = [
-    "training_args.bin", "optimizer.pt", "optimizer.bin", "scheduler.pt", "scaler.pt",
-  ]
-
-  /// The weights layout among `names` (top-level files only); nil when there are no weights.
-  static func layout(in names: Set<String>) -> WeightLayout? {
-    for (name, isIndex) in preferred where names.contains(name) {
-      return isIndex ? .sharded(index: name) : .files([name])
+  /// The weights among `names` (a Hub file list or a cache folder), or the error naming
+  /// `label` when there are none or several candidates.
+  static func layout(in names: Set<String>, label: String) throws(CheckpointError) -> WeightFiles.Selection {
+    switch WeightFiles.select(among: names) {
+    case .success(let selection): return selection
+    case .failure(let refusal):
+      throw CheckpointError(refusal == .none ? .notFound : .invalidArgument, file: label, reason: refusal.reason)
     }
-    let top = names.filter { !$0.contains("/") }.sorted()
-    let safetensorsIndexes = top.filter { $0.hasSuffix(".safetensors.index.json") }
-    if safetensorsIndexes.count == 1 { return .sharded(index: safetensorsIndexes[0]) }
-    let safetensors = top.filter { $0.hasSuffix(".safetensors") }
-    if !safetensors.isEmpty { return .files(safetensors) }
-    let binIndexes = top.filter { $0.hasSuffix(".bin.index.json") }
-    if binIndexes.count == 1 { return .sharded(index: binIndexes[0]) }
-    let pickles = top.filter {
-      ($0.hasSuffix(".bin") || $0.hasSuffix(".pt") || $0.hasSuffix(".pth"))
-        && !notWeights.contains($0) && !$0.hasPrefix("rng_state")
-    }
-    return pickles.isEmpty ? nil : .files(pickles)
   }
 
-  /// The layout a single named file implies (a URL to one file).
-  static func layout(ofFile name: String) -> WeightLayout {
-    name.hasSuffix(".index.json") ? .sharded(index: name) : .files([name])
+  /// The selection a single named file implies (a URL to one file).
+  static func layout(ofFile name: String) -> WeightFiles.Selection {
+    name.hasSuffix(".index.json") ? .index(name) : .file(name)
   }
 
   /// The shards an index names that hold `weights` (sorted, distinct, validated).
@@ -86,7 +60,7 @@ enum WeightSelection {
   /// not existing at the source; `readFile` reads a present file (an index).
   /// `layout` fixes the weights layout (a URL naming one file); nil derives it from `present`.
   static func check(
-    _ need: SourceNeeds, present: Set<String>, layout fixedLayout: WeightLayout? = nil,
+    _ need: SourceNeeds, present: Set<String>, layout fixedLayout: WeightFiles.Selection? = nil,
     isKnownAbsent: (String) -> Bool, readFile: (String) -> [UInt8]?, label: String
   ) throws(CheckpointError) -> CacheCheck {
     var files: [String] = []
@@ -98,13 +72,14 @@ enum WeightSelection {
       }
     }
     if need.weights == .none { return .complete(files) }
-    guard let layout = fixedLayout ?? layout(in: present) else { return .missing("the weights files") }
+    guard let layout = fixedLayout ?? (try? layout(in: present, label: label)) else {
+      return .missing("the weights files")
+    }
     switch layout {
-    case .files(let names):
-      let absent = names.filter { !present.contains($0) }
-      if !absent.isEmpty { return .missing(absent.joined(separator: ", ")) }
-      files += names
-    case .sharded(let index):
+    case .file(let name):
+      guard present.contains(name) else { return .missing(name) }
+      files.append(name)
+    case .index(let index):
       guard let bytes = readFile(index) else { return .missing(index) }
       let shards = try shards(inIndex: bytes, for: need.weights, label: label + ": " + index)
       let absent = shards.filter { !present.contains($0) }

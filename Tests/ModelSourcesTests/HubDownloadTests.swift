@@ -2,7 +2,7 @@ import Foundation
 import Inspect
 import Testing
 
-@testable import Convert
+@testable import ModelSources
 
 @Suite("Hub downloads into the Hugging Face cache")
 struct HubDownloadTests {
@@ -159,6 +159,21 @@ struct HubDownloadTests {
     hub.clearLog()
     _ = try SourceResolver.resolve("org/bare", need: .checkpoint, options: hub.options())
     #expect(try hub.requests().isEmpty)
+  }
+
+  @Test("several un-indexed weights files are refused as the reader refuses them, before any download")
+  func severalWeightsFiles() throws {
+    let repo = [
+      "config.json": Array("{}".utf8), "a.safetensors": fakeWeights(500, seed: 4),
+      "b.safetensors": fakeWeights(500, seed: 5), "optimizer.bin": fakeWeights(100, seed: 6),
+    ]
+    let hub = try HubEmulator(repos: ["org/two": repo])
+    let error = #expect(throws: CheckpointError.self) {
+      try SourceResolver.resolve("org/two", need: .checkpoint, options: hub.options())
+    }
+    #expect(error?.kind == .invalidArgument)
+    #expect(error?.reason == WeightFiles.Refusal.severalFiles(["a.safetensors", "b.safetensors"]).reason)
+    #expect(try !hub.requests().contains { $0.path.contains(".safetensors") })
   }
 
   /// Every file name under the repository's snapshots.

@@ -2,7 +2,7 @@ import Foundation
 import Inspect
 import Testing
 
-@testable import Convert
+@testable import ModelSources
 
 @Suite("Model references, file selection and header parsing")
 struct HubReferenceTests {
@@ -49,24 +49,6 @@ struct HubReferenceTests {
         cacheDirectory: "/nonexistent/cache", urlCacheDirectory: "/nonexistent/urls", offline: true))
     }
     #expect(error?.description.hasPrefix("/nonexistent/draft: no such file or directory") == true)
-  }
-
-  @Test(
-    "the weights layout follows transformers' preference",
-    arguments: [
-      (["config.json", "model.safetensors", "pytorch_model.bin"], WeightLayout.files(["model.safetensors"])),
-      (["model.safetensors.index.json", "model-00001-of-00002.safetensors"], .sharded(index: "model.safetensors.index.json")),
-      (["pytorch_model.bin", "training_args.bin"], .files(["pytorch_model.bin"])),
-      (["consolidated.safetensors", "sub/x.safetensors"], .files(["consolidated.safetensors"])),
-      (["state.pt", "optimizer.pt", "rng_state_0.pth"], .files(["state.pt"])),
-    ])
-  func layout(names: [String], expected: WeightLayout) {
-    #expect(WeightSelection.layout(in: Set(names)) == expected)
-  }
-
-  @Test("no weights at all is no layout")
-  func noLayout() {
-    #expect(WeightSelection.layout(in: ["config.json", "README.md", "training_args.bin"]) == nil)
   }
 
   @Test("an index naming an unsafe shard is refused")
@@ -117,15 +99,5 @@ struct HubReferenceTests {
     #expect(!explicit.offline)
     #expect(explicit.isEndpoint(URL(string: "https://huggingface.co/org/m/resolve/main/x")!))
     #expect(!explicit.isEndpoint(URL(string: "https://cdn-lfs.huggingface.co/x")!))
-  }
-
-  @Test("progress lines show sizes in decimal units, percent and rate")
-  func progressLine() {
-    #expect(TerminalProgressReporter.formatBytes(999) == "999 B")
-    #expect(TerminalProgressReporter.formatBytes(16_060_000_000) == "16.1 GB")
-    #expect(
-      TerminalProgressReporter.progressLine(label: "org/m: model.safetensors", bytes: 150_000, total: 300_000, rate: "1.0 MB/s")
-        == "org/m: model.safetensors  50%  150.0 kB / 300.0 kB  1.0 MB/s")
-    #expect(TerminalProgressReporter.progressLine(label: "x", bytes: 10, total: nil, rate: "") == "x  10 B  ")
   }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Inspect
 import Testing
 
-@testable import Convert
+@testable import ModelSources
 
 /// The committed fixtures served as Hub repositories: real torch/safetensors files and a real index.
 @Suite("Hub sources with the fixture checkpoints")

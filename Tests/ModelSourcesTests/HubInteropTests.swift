@@ -2,7 +2,7 @@ import Foundation
 import Inspect
 import Testing
 
-@testable import Convert
+@testable import ModelSources
 
 /// A Python that can import `huggingface_hub`: `SPECULATORS_HF_PYTHON`, else `python3` if it
 /// has the package. CI's system Python does not, so these tests run where a developer has it.

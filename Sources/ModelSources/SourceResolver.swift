@@ -31,18 +31,12 @@ public enum SourceResolver {
           .notFound, file: reference,
           reason: "no such file or directory (nor a Hugging Face Hub id 'org/name[@revision]' or an http(s) URL)")
       }
-      return ResolvedSource(given: reference, origin: .local, path: absolutePath(path))
+      return .local(path, given: reference)
     case .hub(let repository, let revision):
       return try HubSource(repository: repository, revision: revision, given: reference, options: options)
         .resolve(need)
     case .url(let url):
       return try URLSource(url: url, given: reference, options: options).resolve(need)
     }
-  }
-
-  /// `path` made absolute against the current directory, with `.` and `..` removed.
-  static func absolutePath(_ path: String) -> String {
-    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    return URL(fileURLWithPath: absolute).standardizedFileURL.path
   }
 }

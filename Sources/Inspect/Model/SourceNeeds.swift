@@ -52,3 +52,10 @@ public struct SourceNeeds: Sendable, Hashable {
     "transformer.wte.weight",
   ]
 }
+
+/// Resolves `reference` again for a larger `need` than a command was given: how convert gets
+/// the one verifier file holding the token embedding from a Hub or URL verifier, and only when
+/// the draft lacks its own. Library entry points take resolved sources; the executable passes
+/// the model-source resolver as this.
+public typealias SourceFetcher =
+  @Sendable (_ reference: String, _ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource

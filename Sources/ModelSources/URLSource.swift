@@ -74,7 +74,7 @@ struct URLSource {
     return try download(need, layout: layout)
   }
 
-  private func download(_ need: SourceNeeds, layout fixed: WeightLayout?) throws(CheckpointError) -> ResolvedSource {
+  private func download(_ need: SourceNeeds, layout fixed: WeightFiles.Selection?) throws(CheckpointError) -> ResolvedSource {
     var files: [SourceFile] = []
     if need.config && fileName != "config.json" {
       if let config = try fetch("config.json", required: fixed == nil && need.weights == .none) {
@@ -90,10 +90,10 @@ struct URLSource {
     var layout = fixed
     if layout == nil {
       // A directory-like base has no file list: probe the names transformers tries, in order.
-      for (name, isIndex) in WeightSelection.preferred {
+      for name in WeightFiles.preferredNames {
         if let file = try fetch(name, required: false) {
           files.append(file)
-          layout = isIndex ? .sharded(index: name) : .files([name])
+          layout = WeightSelection.layout(ofFile: name)
           break
         }
       }
@@ -102,12 +102,10 @@ struct URLSource {
           .notFound, file: given,
           reason: "no model.safetensors(.index.json) or pytorch_model.bin(.index.json) under this URL")
       }
-    } else if let layout, case .files(let names) = layout {
-      for name in names {
-        if let file = try fetch(name, required: true) { files.append(file) }
-      }
+    } else if let layout, case .file(let name) = layout {
+      if let file = try fetch(name, required: true) { files.append(file) }
     }
-    if case .sharded(let index) = layout {
+    if case .index(let index) = layout {
       if fixed != nil, let file = try fetch(index, required: true) { files.append(file) }
       guard let bytes = FileManager.default.contents(atPath: filesDirectory + "/" + index) else {
         throw CheckpointError(.io, file: filesDirectory + "/" + index, reason: "cannot read the downloaded index")

@@ -2,7 +2,7 @@ import Foundation
 import Inspect
 import Testing
 
-@testable import Convert
+@testable import ModelSources
 
 @Suite("URL sources")
 struct URLSourceTests {

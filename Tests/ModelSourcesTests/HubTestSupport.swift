@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Convert
+@testable import ModelSources
 import Inspect
 
 /// A request the Hub emulator logged.

@@ -1,4 +1,5 @@
 import Foundation
+import ModelSources
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,39 +8,13 @@ import Synchronization
   import Darwin
 #endif
 
-/// One thing that happened while fetching a model file.
-public enum DownloadEvent: Sendable, Equatable {
-  /// A transfer began; `resumedAt` is non-zero when a partial download is being continued.
-  case started(label: String, totalBytes: Int64?, resumedAt: Int64)
-  /// `bytes` of the file are on disk so far.
-  case progressed(label: String, bytes: Int64, totalBytes: Int64?)
-  /// The file was downloaded and verified; `bytes` is its size.
-  case finished(label: String, bytes: Int64)
-  /// The connection failed and the transfer will be resumed from `bytes`.
-  case retrying(label: String, bytes: Int64, reason: String)
-}
-
-/// Receives ``DownloadEvent``s: silent, a closure, or the standard-error reporter commands use.
-public struct DownloadProgress: Sendable {
-  private let handler: @Sendable (DownloadEvent) -> Void
-
-  /// Calls `handler` for every event (from the downloading thread).
-  public init(_ handler: @escaping @Sendable (DownloadEvent) -> Void) {
-    self.handler = handler
-  }
-
-  /// Reports nothing.
-  public static let silent = DownloadProgress { _ in }
-
+extension DownloadProgress {
   /// Progress on stderr: a throttled, self-overwriting line when stderr is a terminal, otherwise
   /// one line per finished or retried file (so logs stay readable).
-  public static func standardError() -> DownloadProgress {
+  static func standardError() -> DownloadProgress {
     let reporter = TerminalProgressReporter(isTerminal: isatty(STDERR_FILENO) != 0)
     return DownloadProgress { reporter.report($0) }
   }
-
-  /// Delivers `event`.
-  public func report(_ event: DownloadEvent) { handler(event) }
 }
 
 /// Renders download events on stderr.

@@ -1,0 +1,27 @@
+/// One thing that happened while fetching a model file.
+public enum DownloadEvent: Sendable, Equatable {
+  /// A transfer began; `resumedAt` is non-zero when a partial download is being continued.
+  case started(label: String, totalBytes: Int64?, resumedAt: Int64)
+  /// `bytes` of the file are on disk so far.
+  case progressed(label: String, bytes: Int64, totalBytes: Int64?)
+  /// The file was downloaded and verified; `bytes` is its size.
+  case finished(label: String, bytes: Int64)
+  /// The connection failed and the transfer will be resumed from `bytes`.
+  case retrying(label: String, bytes: Int64, reason: String)
+}
+
+/// Receives ``DownloadEvent``s: silent, or a closure (the executable renders them on stderr).
+public struct DownloadProgress: Sendable {
+  private let handler: @Sendable (DownloadEvent) -> Void
+
+  /// Calls `handler` for every event (from the downloading thread).
+  public init(_ handler: @escaping @Sendable (DownloadEvent) -> Void) {
+    self.handler = handler
+  }
+
+  /// Reports nothing.
+  public static let silent = DownloadProgress { _ in }
+
+  /// Delivers `event`.
+  public func report(_ event: DownloadEvent) { handler(event) }
+}
