@@ -51,8 +51,7 @@ struct AtomicOutputDirectoryLockTests {
     try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: true)
     try "current".write(toFile: parent + "/out/a", atomically: false, encoding: .utf8)
     // A stale lock file (its holder was killed) does not block anyone.
-    try FileManager.default.createFile(
-      atPath: parent + "/.out.lock", contents: Data(OutputLock.content))
+    #expect(FileManager.default.createFile(atPath: parent + "/.out.lock", contents: Data(OutputLock.content)))
     // Other outputs' leftovers are not touched.
     try FileManager.default.createDirectory(atPath: parent + "/.outer.tmp-1-2", withIntermediateDirectories: true)
     let output = try AtomicOutputDirectory.create(at: parent + "/out", force: true)
