@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
   name: "speculators",
-  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "speculators", targets: ["speculators"]),
     .library(name: "Inspect", targets: ["Inspect"]),
@@ -26,19 +25,20 @@ let package = Package(
       pkgConfig: "libxxhash",
       providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
     ),
-    .target(name: "Inspect", dependencies: ["CLibCrypto", "CXXHash", "CFaultGuard"]),
+    .target(name: "Platform"),
+    .target(name: "Inspect", dependencies: ["Platform", "CLibCrypto", "CXXHash", "CFaultGuard"]),
     .target(name: "CFaultGuard"),
-    .target(name: "Validate", dependencies: ["Inspect", "CFloatCast", "CTensorStatistics"]),
+    .target(name: "Validate", dependencies: ["Inspect", "Platform", "CFloatCast", "CTensorStatistics"]),
     .target(name: "CFloatCast"),
     .target(name: "CTensorStatistics"),
     .target(name: "CWriteback"),
-    .target(name: "Convert", dependencies: ["Validate", "Inspect", "CFloatCast", "CWriteback"]),
+    .target(name: "Convert", dependencies: ["Validate", "Inspect", "Platform", "CFloatCast", "CWriteback"]),
     // Hub ids, the Hugging Face cache and URLs; the only target that uses Foundation networking.
-    .target(name: "ModelSources", dependencies: ["Inspect"]),
+    .target(name: "ModelSources", dependencies: ["Inspect", "Platform"]),
     .executableTarget(
       name: "speculators",
       dependencies: [
-        "Convert", "Validate", "ModelSources", "Inspect",
+        "Convert", "Validate", "ModelSources", "Inspect", "Platform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Installs the system packages the build needs (only those missing), then builds.
+# Installs the system packages the build needs (only those missing), then builds the
+# self-contained release binary (scripts/build_release.sh) into .build/release/speculators.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for package in libssl-dev libxxhash-dev pkg-config xxhash; do
+packages=(libssl-dev libxxhash-dev pkg-config xxhash)
+if grep -q 'pkgConfig: *"openblas"' Package.swift; then
+  # The release build links OpenBLAS statically; its archive needs libgfortran's archive, from
+  # the GCC release whose libstdc++ the toolchain links.
+  gcc_major="$(basename "$(dirname "$(clang -print-file-name=libstdc++.a)")")"
+  packages+=("libgfortran-$gcc_major-dev")
+fi
+for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -12,4 +20,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-swift build -c release --product speculators 2>&1 | tail -n 3
+bash scripts/build_release.sh

@@ -1,12 +1,5 @@
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// An output directory written atomically: files go into a temporary sibling
 /// (`.<name>.tmp-<token>` in the same parent, `<token>` 128 random bits in hex, unique to this
@@ -70,13 +63,13 @@ struct AtomicOutputDirectory: Sendable {
       finalPath: trimmed, temporaryPath: temporary, token: token, replacesExisting: replaces, lock: lock)
     TerminationCleanup.register(output)
     guard mkdir(temporary, 0o700) == 0 else {
-      let reason = String(cString: strerror(errno))
+      let reason = System.message()
       TerminationCleanup.unregister(output)
       lock.release()
       throw CheckpointError(.io, file: outputPath, reason: "cannot create a temporary directory next to it: \(reason)")
     }
     guard writeMarker(in: temporary, token: token) else {
-      let reason = String(cString: strerror(errno))
+      let reason = System.message()
       output.discard()
       throw CheckpointError(.io, file: outputPath, reason: "cannot write into the temporary directory next to it: \(reason)")
     }
@@ -126,10 +119,10 @@ struct AtomicOutputDirectory: Sendable {
       guard movedAside || errno == ENOENT else {
         throw CheckpointError(
           .io, file: finalPath,
-          reason: "cannot move the existing output aside: \(String(cString: strerror(errno)))")
+          reason: "cannot move the existing output aside: \(System.message())")
       }
       guard rename(temporaryPath, finalPath) == 0 else {
-        let reason = String(cString: strerror(errno))
+        let reason = System.message()
         if movedAside { _ = rename(aside, finalPath) }
         throw CheckpointError(
           .io, file: finalPath, reason: "cannot move the new output into place: \(reason)")
@@ -139,7 +132,7 @@ struct AtomicOutputDirectory: Sendable {
       guard rename(temporaryPath, finalPath) == 0 else {
         throw CheckpointError(
           .io, file: finalPath,
-          reason: "cannot move the new output into place: \(String(cString: strerror(errno)))")
+          reason: "cannot move the new output into place: \(System.message())")
       }
     }
     syncDirectory(Self.split(finalPath).parent.isEmpty ? "." : Self.split(finalPath).parent)
@@ -157,27 +150,11 @@ struct AtomicOutputDirectory: Sendable {
     lock.release()
   }
 
-  /// Swaps two paths atomically (`renameat2(RENAME_EXCHANGE)`, Linux 3.15+); `false` when the
-  /// system or file system cannot (the caller then falls back to two renames).
+  /// Swaps two paths atomically; `false` when the system or file system cannot (the caller
+  /// then falls back to two renames).
   static func exchange(_ first: String, _ second: String) -> Bool {
-    #if os(Linux)
-      guard let renameat2 = renameAt2 else { return false }
-      return renameat2(AT_FDCWD, first, AT_FDCWD, second, 2 /* RENAME_EXCHANGE */) == 0
-    #else
-      return false
-    #endif
+    System.exchangePaths(first, second)
   }
-
-  #if os(Linux)
-    private typealias RenameAt2 =
-      @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
-    /// glibc's `renameat2` (2.28+), looked up at run time: the Swift Glibc module does not
-    /// export it.
-    private static let renameAt2: RenameAt2? = {
-      guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "renameat2") else { return nil }
-      return unsafeBitCast(symbol, to: RenameAt2.self)
-    }()
-  #endif
 
   /// Cleans up after writers of the same output that were killed (the caller holds the lock,
   /// so no live writer owns these): deletes `.<name>.tmp-<token>` directories that hold a
@@ -266,7 +243,7 @@ struct AtomicOutputDirectory: Sendable {
     guard lstat(path, &info) == 0 else {
       if errno == ENOENT { return false }
       throw CheckpointError(
-        .io, file: path, reason: "cannot inspect the output path: \(String(cString: strerror(errno)))")
+        .io, file: path, reason: "cannot inspect the output path: \(System.message())")
     }
     guard (info.st_mode & S_IFMT) == S_IFDIR else {
       throw CheckpointError(
@@ -309,7 +286,7 @@ struct AtomicOutputDirectory: Sendable {
     try makeDirectories(split(path).parent == "/" ? "" : split(path).parent)
     guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
       throw CheckpointError(
-        .io, file: path, reason: "cannot create the output's parent: \(String(cString: strerror(errno)))")
+        .io, file: path, reason: "cannot create the output's parent: \(System.message())")
     }
   }
 
@@ -389,7 +366,7 @@ final class OutputLock: @unchecked Sendable {
       }
       guard fd >= 0 else {
         throw CheckpointError(
-          .io, file: outputPath, reason: "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+          .io, file: outputPath, reason: "cannot create the lock file \(path): \(System.message())")
       }
       guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
         let code = errno
@@ -399,7 +376,7 @@ final class OutputLock: @unchecked Sendable {
             .io, file: outputPath,
             reason: "another convert is writing this output (it holds \(path)); try again when it has finished")
         }
-        throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): \(String(cString: strerror(code)))")
+        throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): \(System.message(code))")
       }
       var held = stat()
       var current = stat()
@@ -416,7 +393,7 @@ final class OutputLock: @unchecked Sendable {
       if (held.st_mode & S_IFMT) == S_IFREG && count == 0 {
         let written = content.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         guard written == content.count else {
-          let reason = String(cString: strerror(errno))
+          let reason = System.message()
           close(fd)
           throw CheckpointError(.io, file: outputPath, reason: "cannot write the lock file \(path): \(reason)")
         }

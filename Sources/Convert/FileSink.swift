@@ -1,15 +1,8 @@
 import CWriteback
 import Dispatch
 import Inspect
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// A new file being written: buffered, SHA-256 computed on the way, fsynced on close.
 ///
@@ -59,16 +52,14 @@ final class FileSink {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
       throw CheckpointError(
-        .io, file: displayName, reason: "cannot create: \(String(cString: strerror(errno)))")
+        .io, file: displayName, reason: "cannot create: \(System.message())")
     }
     stage = WriteStage(descriptor: fd, displayName: displayName)
     // Aligned for direct I/O, and to huge pages so that pinning a buffer for a direct write
     // touches a few page-table entries rather than a thousand.
     storage = UnsafeMutableRawPointer.allocate(
       byteCount: Self.bufferSize * Self.bufferCount, alignment: 2 << 20)
-    #if os(Linux)
-      _ = madvise(storage, Self.bufferSize * Self.bufferCount, MADV_HUGEPAGE)
-    #endif
+    System.adviseHugePages(storage, count: Self.bufferSize * Self.bufferCount)
     for _ in 1..<Self.bufferCount { freeBuffers.signal() }
   }
 
@@ -206,8 +197,7 @@ private final class WriteStage: @unchecked Sendable {
     guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
-      let count = systemWrite(descriptor, base + offset, bytes.count - offset)
-      if count < 0 && errno == EINTR { continue }
+      let count = System.retryingInterrupts { systemWrite(descriptor, base + offset, bytes.count - offset) }
       if count < 0 && errno != EINVAL { throw writeError() }
       guard count > 0 else { break }
       offset += count
@@ -237,13 +227,13 @@ private final class WriteStage: @unchecked Sendable {
     if let failure { throw failure }
     guard fsync(descriptor) == 0 else {
       throw CheckpointError(
-        .io, file: displayName, reason: "cannot sync: \(String(cString: strerror(errno)))")
+        .io, file: displayName, reason: "cannot sync: \(System.message())")
     }
     let result = systemClose(descriptor)
     descriptor = -1
     guard result == 0 else {
       throw CheckpointError(
-        .io, file: displayName, reason: "cannot close: \(String(cString: strerror(errno)))")
+        .io, file: displayName, reason: "cannot close: \(System.message())")
     }
     guard let finished = hasher.take() else {
       throw CheckpointError(.io, file: displayName, reason: "file finished twice")
@@ -260,11 +250,8 @@ private final class WriteStage: @unchecked Sendable {
     guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
-      let written = systemWrite(descriptor, base + offset, bytes.count - offset)
-      if written < 0 {
-        if errno == EINTR { continue }
-        throw writeError()
-      }
+      let written = System.retryingInterrupts { systemWrite(descriptor, base + offset, bytes.count - offset) }
+      if written < 0 { throw writeError() }
       if written == 0 {
         throw CheckpointError(.io, file: displayName, reason: "cannot write: no progress (disk full?)")
       }
@@ -274,7 +261,7 @@ private final class WriteStage: @unchecked Sendable {
 
   /// The error for a failed `write(2)`, naming the file and the system's reason (`errno`).
   private func writeError() -> CheckpointError {
-    CheckpointError(.io, file: displayName, reason: "cannot write: \(String(cString: strerror(errno)))")
+    CheckpointError(.io, file: displayName, reason: "cannot write: \(System.message())")
   }
 }
 

@@ -1,12 +1,5 @@
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// Where a checkpoint came from, as the report and the audit manifest record it: the argument
 /// as given, the local path read, and the Hub id and commit for Hub sources.

@@ -1,12 +1,5 @@
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// Opens a checkpoint (headers only). The converter uses ``CheckpointReader/open(_:)``; tests
 /// inject their own.

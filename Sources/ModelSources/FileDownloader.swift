@@ -1,11 +1,6 @@
 import Foundation
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// One file to fetch.
 struct DownloadRequest {
@@ -120,7 +115,7 @@ struct FileDownloader {
           + "\(digest); nothing was kept")
     }
     guard rename(incompletePath, finalPath) == 0 else {
-      let reason = String(cString: strerror(errno))
+      let reason = System.message()
       throw CheckpointError(.io, file: finalPath, reason: "cannot move the download into place: \(reason)")
     }
     progress.report(.finished(label: request.label, bytes: bytes))
@@ -204,11 +199,8 @@ final class DownloadSink: HTTPBodySink {
     guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
-      let count = posixWrite(descriptor, base + offset, bytes.count - offset)
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw Self.ioError(path, "cannot write the download")
-      }
+      let count = System.retryingInterrupts { posixWrite(descriptor, base + offset, bytes.count - offset) }
+      if count < 0 { throw Self.ioError(path, "cannot write the download") }
       offset += count
     }
     hasher?.update(bytes)
@@ -246,7 +238,7 @@ final class DownloadSink: HTTPBodySink {
   }
 
   static func ioError(_ path: String, _ what: String) -> CheckpointError {
-    CheckpointError(.io, file: path, reason: "\(what): \(String(cString: strerror(errno)))")
+    CheckpointError(.io, file: path, reason: "\(what): \(System.message())")
   }
 }
 

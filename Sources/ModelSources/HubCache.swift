@@ -1,11 +1,6 @@
 import Foundation
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// The Hugging Face Hub cache, laid out exactly as Python `huggingface_hub` lays it out, so
 /// either tool reuses what the other downloaded:
@@ -128,8 +123,8 @@ public struct HubCache: Sendable {
     let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else { throw DownloadSink.ioError(path, "cannot open the lock file") }
     defer { _ = close(descriptor) }
-    while flock(descriptor, LOCK_EX) != 0 {
-      guard errno == EINTR else { throw DownloadSink.ioError(path, "cannot lock") }
+    guard System.retryingInterrupts({ flock(descriptor, LOCK_EX) }) == 0 else {
+      throw DownloadSink.ioError(path, "cannot lock")
     }
     defer { _ = flock(descriptor, LOCK_UN) }
     return try body()

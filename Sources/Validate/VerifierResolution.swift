@@ -1,12 +1,5 @@
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// A verifier whose `config.json` was found locally.
 struct ResolvedVerifier {

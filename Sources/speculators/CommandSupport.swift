@@ -1,11 +1,6 @@
 import ArgumentParser
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// Exit statuses shared by every command (README, "Commands").
 enum ExitStatus {

@@ -1,12 +1,7 @@
 import ArgumentParser
 import Convert
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 extension AlgorithmChoice: ExpressibleByArgument {}
 

@@ -1,13 +1,8 @@
 import ArgumentParser
 import Inspect
+import Platform
 import Synchronization
 import Validate
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// `speculators diff A B`: compares two checkpoints, two conversions, or a checkpoint with an
 /// audit manifest.

@@ -1,12 +1,7 @@
 import Foundation
 import ModelSources
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 extension DownloadProgress {
   /// Progress on stderr: a throttled, self-overwriting line when stderr is a terminal, otherwise

@@ -1,11 +1,6 @@
 import ArgumentParser
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// `speculators inspect PATH [--json]`: files, config summary, tensors and totals of a checkpoint.
 struct InspectCommand: ParsableCommand {
@@ -54,8 +49,7 @@ struct InspectCommand: ParsableCommand {
     guard let base = buffer.baseAddress else { return }
     var offset = 0
     while offset < buffer.count {
-      let written = write(STDOUT_FILENO, base + offset, buffer.count - offset)
-      if written < 0 && errno == EINTR { continue }
+      let written = System.retryingInterrupts { write(STDOUT_FILENO, base + offset, buffer.count - offset) }
       if written <= 0 { return }
       offset += written
     }

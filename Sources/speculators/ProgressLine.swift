@@ -1,11 +1,6 @@
 import Inspect
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// A one-line byte progress indicator on stderr (`hashing  42%  1.1 GiB of 2.7 GiB`).
 ///

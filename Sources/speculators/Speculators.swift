@@ -1,11 +1,6 @@
 import ArgumentParser
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// The `speculators` command: convert, inspect, verify, diff and hash speculative-decoding drafts.
 @main

@@ -1,11 +1,6 @@
 import Convert
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// How the process ends on SIGINT, SIGTERM, SIGHUP and SIGQUIT, and after a guarded SIGBUS
 /// (``FaultGuard``): what the run created is removed (``TerminationCleanup``) and the process

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// The tensor names a detection context sees, in sorted order and each once, stored as spans
 /// of one UTF-8 buffer, with the position of each name's tensor in `Checkpoint.tensors`.

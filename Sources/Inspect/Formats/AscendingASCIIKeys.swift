@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// Watches the keys of a JSON object as a scanner meets them: while every key is ASCII and
 /// each is greater in byte order than the one before, the keys are distinct and in ascending

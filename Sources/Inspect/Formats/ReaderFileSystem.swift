@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// The few file-system queries checkpoint readers need, over POSIX calls.
 enum ReaderFileSystem {
@@ -51,7 +45,7 @@ enum ReaderFileSystem {
   /// The names in directory `path`, without `.` and `..`, sorted byte-wise.
   static func contents(of path: String) throws(CheckpointError) -> [String] {
     guard let handle = opendir(path) else {
-      throw CheckpointError(.io, file: path, reason: "cannot list directory: \(String(cString: strerror(errno)))")
+      throw CheckpointError(.io, file: path, reason: "cannot list directory: \(System.message())")
     }
     defer { closedir(handle) }
     var names: [String] = []

@@ -1,3 +1,5 @@
+import Platform
+
 /// Digests of checkpoint files and tensors, computed in parallel across cores.
 ///
 /// Files get SHA-256 of their whole bytes (what `sha256sum` prints). Tensors get XXH3-128 of
@@ -111,10 +113,3 @@ public enum CheckpointHasher {
   }
 }
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif

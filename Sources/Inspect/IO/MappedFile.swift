@@ -1,12 +1,5 @@
 import CFaultGuard
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// A read-only, private memory mapping of a whole file, unmapped when the last reference goes.
 ///
@@ -35,12 +28,12 @@ public final class MappedFile: @unchecked Sendable {
       let code = errno
       throw CheckpointError(
         code == ENOENT ? .notFound : .io, file: path,
-        reason: "cannot open: \(String(cString: strerror(code)))")
+        reason: "cannot open: \(System.message(code))")
     }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else {
-      throw CheckpointError(.io, file: path, reason: "cannot stat: \(String(cString: strerror(errno)))")
+      throw CheckpointError(.io, file: path, reason: "cannot stat: \(System.message())")
     }
     guard (info.st_mode & S_IFMT) == S_IFREG else {
       throw CheckpointError(.io, file: path, reason: "not a regular file")
@@ -55,7 +48,7 @@ public final class MappedFile: @unchecked Sendable {
     }
     let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0)
     guard let base, base != MAP_FAILED else {
-      throw CheckpointError(.io, file: path, reason: "cannot map: \(String(cString: strerror(errno)))")
+      throw CheckpointError(.io, file: path, reason: "cannot map: \(System.message())")
     }
     mappingBase = base
     mappingLength = length

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// Drops the pages of a read-only file mapping that a reader has finished with.
 ///
@@ -15,7 +9,7 @@
 /// back in. Resident memory then stays bounded by the chunks being compared.
 public enum PageRelease {
   /// The system page size.
-  public static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+  public static let pageSize = System.pageSize
 
   /// Releases the pages under `bytes` when `bytes` lies inside `file`'s mapping (a gathered
   /// copy of a strided tensor does not, and is left alone).

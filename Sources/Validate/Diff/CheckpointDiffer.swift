@@ -1,14 +1,7 @@
 import Dispatch
 import Inspect
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// Compares two checkpoints, two conversions, or a checkpoint with an audit manifest, exactly.
 ///
@@ -90,7 +83,7 @@ public enum CheckpointDiffer {
     let results = Mutex<[TensorComparison?]>(Array(repeating: nil, count: pairs.count))
     let failure = Mutex<CheckpointError?>(nil)
     let next = Atomic<Int>(0)
-    let workers = min(pairs.count, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    let workers = min(pairs.count, System.processorCount)
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
       while failure.withLock({ $0 == nil }) {
         let slot = next.add(1, ordering: .relaxed).oldValue

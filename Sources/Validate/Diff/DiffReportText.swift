@@ -1,12 +1,5 @@
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// The role of a piece of text in the terminal rendering of a ``DiffReport``; the executable
 /// maps roles to colours (or to nothing when colour is off).

@@ -1,12 +1,5 @@
 import Inspect
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Platform
 
 /// One side of a diff: a checkpoint (whose tensor values can be read) or an audit manifest
 /// (which records digests, dtypes and shapes, but no values).
