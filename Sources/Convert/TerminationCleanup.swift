@@ -26,13 +26,16 @@ public enum TerminationCleanup {
     }
   }
 
-  /// Removes every registered writer's temporary directory and lock. Called once, from the
-  /// thread that handles a termination signal, just before the process exits; a commit in
-  /// progress finishes first.
-  public static func removeAll() {
-    open.withLock { writers in
+  /// Removes every registered writer's temporary directory and lock, then calls `finish`
+  /// (which exits the process) still holding the set: a commit in progress finishes first, and
+  /// a writer that fails because its directory vanished blocks in ``AtomicOutputDirectory/discard()``
+  /// instead of reporting that failure and exiting first. Called from the thread that handles a
+  /// termination signal.
+  public static func removeAll(then finish: () -> Never) -> Never {
+    open.withLock { writers -> Never in
       for writer in writers.values { writer.removeTemporary() }
       writers.removeAll()
+      finish()
     }
   }
 }

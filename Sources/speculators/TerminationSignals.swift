@@ -40,8 +40,9 @@ enum TerminationSignals {
   /// Removes what the run created and exits (without running exit handlers, which other
   /// threads may still be using).
   static func terminate(_ signal: Int32) -> Never {
-    TerminationCleanup.removeAll()
-    let fault = FaultGuard.exitStatus
-    _exit(fault != 0 ? fault : 128 + signal)
+    TerminationCleanup.removeAll {
+      let fault = FaultGuard.exitStatus
+      _exit(fault != 0 ? fault : 128 + signal)
+    }
   }
 }
