@@ -1,11 +1,13 @@
 import Inspect
 
-/// The algorithm asked for on the command line: one of the two, or `auto` (detected).
+/// The algorithm asked for on the command line: one of the conversions, or `auto` (detected).
 public enum AlgorithmChoice: String, Sendable, Hashable, CaseIterable {
   /// EAGLE v1/v2 and HASS → Speculators `eagle`.
   case eagle
   /// EAGLE-3 → Speculators `eagle3`.
   case eagle3
+  /// z-lab DFlash → Speculators `dflash`.
+  case dflash
   /// Decide from the checkpoint's tensors.
   case auto
 }
@@ -31,9 +33,10 @@ public struct ConversionRequest: Sendable {
   public var validateDevice: String?
   /// `--dtype`: the float dtype to write (`F32`, `F16`, `BF16`); `nil` keeps the source's.
   public var dtype: DType?
-  /// `--force`: replace an existing non-empty output directory, and convert with an
-  /// `algorithm` that contradicts the detected layout.
+  /// `--force`: replace an existing non-empty output directory.
   public var force: Bool
+  /// `--ignore-detection`: convert with `algorithm` even when it contradicts the detected layout.
+  public var ignoreDetection: Bool
   /// `--max-shard-size`, bytes of tensor data per shard.
   public var maxShardSize: Int
   /// `--allow-drop`: tensor names (or `prefix*`) that may be left out.
@@ -46,7 +49,7 @@ public struct ConversionRequest: Sendable {
   public init(
     model: ResolvedSource, verifier: ResolvedSource, fetch: SourceFetcher? = nil, algorithm: AlgorithmChoice,
     outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
-    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
+    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false, ignoreDetection: Bool = false,
     maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
     dropUnknown: Bool = false
   ) {
@@ -59,6 +62,7 @@ public struct ConversionRequest: Sendable {
     self.validateDevice = validateDevice
     self.dtype = dtype
     self.force = force
+    self.ignoreDetection = ignoreDetection
     self.maxShardSize = maxShardSize
     self.allowDrop = allowDrop
     self.dropUnknown = dropUnknown
@@ -70,14 +74,14 @@ extension ConversionRequest {
   public init(
     model: String, verifier: String, algorithm: AlgorithmChoice,
     outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
-    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
+    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false, ignoreDetection: Bool = false,
     maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
     dropUnknown: Bool = false
   ) {
     self.init(
       model: .local(model), verifier: .local(verifier), algorithm: algorithm, outputPath: outputPath,
       algorithmKwargs: algorithmKwargs, validateDevice: validateDevice, dtype: dtype, force: force,
-      maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown)
+      ignoreDetection: ignoreDetection, maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown)
   }
 }
 
@@ -135,7 +139,7 @@ public enum Converter {
       throw CheckpointError(.malformed, file: configPath, reason: violation.message)
     }
     let detection = FormatDetector.detect(checkpoint)
-    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath, force: request.force)
+    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath, ignoringDetection: request.ignoreDetection)
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     let verifier = try VerifierModel.load(verifierSource)
@@ -160,6 +164,7 @@ public enum Converter {
     switch algorithm {
     case .eagle: draft = try EagleConversion.build(inputs)
     case .eagle3: draft = try Eagle3Conversion.build(inputs)
+    case .dflash: draft = try DFlashConversion.build(inputs)
     }
     if let prefix = detection.strippedPrefix, !unwrapped.storedNames.isEmpty {
       // Report and record source tensors under their stored names.
@@ -202,13 +207,14 @@ public enum Converter {
       var validation: ConversionReport.Validation?
       if let device = request.validateDevice {
         progress?("validating")
-        let checks = try OutputValidator.validate(
-          directory: output.temporaryPath, verifier: verifier.configPath, open: open)
+        let validated = try OutputValidator.validate(
+          directory: output.temporaryPath, displayDirectory: output.finalPath, verifier: verifier.configPath,
+          open: open)
         let note =
           device == "cpu"
           ? "no forward pass is run: the verify checks (structure, verifier fit, digests, content) only"
           : "validation device \(device) not applicable: no forward pass is run; structural checks done on cpu"
-        validation = .init(device: device, checks: checks, notes: [note])
+        validation = .init(device: device, checks: validated.checks, notes: [note], report: validated.report)
       }
       try output.commit()
       return makeReport(
@@ -223,9 +229,9 @@ public enum Converter {
   }
 
   /// Resolves `auto` and refuses an algorithm that contradicts the detected layout, unless
-  /// `force` (the user knows better than the detector).
+  /// `ignoringDetection` (the user knows better than the detector).
   private static func chooseAlgorithm(
-    _ choice: AlgorithmChoice, detection: Detection, location: String, force: Bool
+    _ choice: AlgorithmChoice, detection: Detection, location: String, ignoringDetection: Bool
   ) throws(CheckpointError) -> ConversionAlgorithm {
     switch choice {
     case .auto:
@@ -238,13 +244,16 @@ public enum Converter {
         throw CheckpointError(
           .invalidArgument, file: location,
           reason: "cannot choose an algorithm: \(detection.format.rawValue) (\(detection.signature)); "
-            + "pass --algorithm eagle or eagle3")
+            + "pass --algorithm eagle, eagle3 or dflash")
       }
       return detected
-    case .eagle, .eagle3:
-      let chosen: ConversionAlgorithm = choice == .eagle ? .eagle : .eagle3
-      if !force, let conflict = detection.conflict(withRequested: chosen) {
-        throw CheckpointError(.invalidArgument, file: location, reason: conflict + " (--force converts anyway)")
+    case .eagle, .eagle3, .dflash:
+      guard let chosen = ConversionAlgorithm(rawValue: choice.rawValue) else {
+        throw CheckpointError(.invalidArgument, file: location, reason: "unknown algorithm \(choice.rawValue)")
+      }
+      if !ignoringDetection, let conflict = detection.conflict(withRequested: chosen) {
+        throw CheckpointError(
+          .invalidArgument, file: location, reason: conflict + " (--ignore-detection converts anyway)")
       }
       return chosen
     }
@@ -346,7 +355,7 @@ public enum Converter {
 ///
 /// - Parameters:
 ///   - model: the draft, resolved to local files (``ResolvedSource/local(_:given:)`` for a path).
-///   - algorithm: `eagle`, `eagle3` or `auto`.
+///   - algorithm: `eagle`, `eagle3`, `dflash` or `auto`.
 ///   - verifier: the verifier, resolved for its `config.json`; the one weights file holding its
 ///     embeddings is read (through `fetch` for a Hub or URL verifier) when an EAGLE-3 draft has
 ///     none. Its `given` is written to `verifier.name_or_path`.

@@ -1,3 +1,5 @@
+import Inspect
+
 /// The documented list of every `verify` check: what it catches and the real-world failure it
 /// corresponds to. `docs/checks.md` is rendered from it (``markdownTable()``), and a test keeps
 /// the two in step.
@@ -52,9 +54,10 @@ public enum CheckCatalogue {
     Entry(
       id: .configValueBounds, severity: "error", input: .header,
       catches: "A size (hidden_size, intermediate_size, vocab_size, draft_vocab_size, target_hidden_size, "
-        + "head_dim, max_position_embeddings) is not an integer from 1 to 2^24, or a count "
-        + "(num_hidden_layers, num_attention_heads, num_key_value_heads) not one from 1 to 2^16, in "
-        + "the draft's config (top level, text_config, transformer_layer_config) or the verifier's.",
+        + "head_dim, max_position_embeddings, DFlash's conv_group_size, selector_rank, markov_rank) is "
+        + "not an integer from 1 to 2^24, or a count (num_hidden_layers, num_attention_heads, "
+        + "num_key_value_heads, block_size, conv_kernel_size) not one from 1 to 2^16, in the draft's "
+        + "config (top level, text_config, transformer_layer_config, dflash_config) or the verifier's.",
       failure: "A zero divides by zero, a huge value overflows or allocates without bound in tools "
         + "that compute shapes from it; torch raises on a negative size when the model is built."),
     Entry(
@@ -113,6 +116,19 @@ public enum CheckCatalogue {
       catches: "verifier.name_or_path is an absolute or ./ path that does not exist here.",
       failure: "`vllm serve <draft>` uses name_or_path as the target; a path written at conversion "
         + "time breaks when the checkpoint is moved."),
+    Entry(
+      id: .configBlockSize, severity: "warning", input: .header,
+      catches: "dflash/dflash2/dspark: speculative_tokens exceeds block_size − 1 (block_size with "
+        + "sample_from_anchor), the mask positions the draft was trained to fill.",
+      failure: "vLLM asks the draft for speculative_tokens mask positions whatever block_size says; the "
+        + "extra positions were never trained and are rejected."),
+    Entry(
+      id: .configDFlashCausal, severity: "warning", input: .header,
+      catches: "dflash/dflash2/dspark: sliding_window_non_causal is false (and transformer_layer_config "
+        + "has no is_causal), which vLLM turns into causal attention in every draft layer.",
+      failure: "vLLM sets dflash_config.causal = not sliding_window_non_causal for all layers "
+        + "(qwen3_dflash.py); speculators 0.9.0 writes false for every conversion, so z-lab drafts "
+        + "trained with non-causal block attention lose acceptance (vLLM PR #56692)."),
     Entry(
       id: .tensorsMissing, severity: "error", input: .header,
       catches: "A tensor the model class requires is absent (per the layout's expected tensors).",
@@ -180,6 +196,13 @@ public enum CheckCatalogue {
       catches: "A sharded index whose weight_map names tensors or files the shards do not hold, or "
         + "misses tensors they hold (warning: metadata.total_size disagrees).",
       failure: "Loaders follow weight_map; an unlisted tensor is never loaded."),
+    Entry(
+      id: .mtpLayersPresent, severity: "error", input: .header,
+      catches: "A causal LM whose config promises MTP layers (num_nextn_predict_layers, "
+        + "mtp_num_hidden_layers) without the tensors: model.layers.{num_hidden_layers+i}.* "
+        + "(DeepSeek-V3, GLM), mtp.* (Qwen3-Next, Qwen3.5) or model.mtp_layers.* (MiMo).",
+      failure: "Quantized or stripped exports drop the MTP layers; vLLM's method mtp then runs random "
+        + "weights, or refuses since vLLM #35548."),
     Entry(
       id: .vocabDraftSize, severity: "error", input: .header,
       catches: "draft_vocab_size larger than vocab_size.",
@@ -305,6 +328,25 @@ public enum CheckCatalogue {
 
   /// Every documented identifier.
   public static var ids: [CheckID] { entries.map(\.id) }
+
+  /// The catalogue as the `verify --list-checks --json` document
+  /// (`schemas/check-catalogue.schema.json`): one object per check, in report order.
+  public static func json() -> JSONValue {
+    .object([
+      ("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]),
+      (
+        "checks",
+        .array(
+          entries.map { entry in
+            .object([
+              ("id", .string(entry.id.rawValue)), ("severity", .string(entry.severity)),
+              ("needs", .string(entry.input.rawValue)), ("catches", .string(entry.catches)),
+              ("failure", .string(entry.failure)),
+            ])
+          })
+      ),
+    ])
+  }
 
   /// The catalogue as a Markdown table (the body of `docs/checks.md`).
   public static func markdownTable() -> String {

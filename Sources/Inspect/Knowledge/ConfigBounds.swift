@@ -19,10 +19,13 @@ public enum ConfigBounds {
     "target_hidden_size": maximumSize, "head_dim": maximumSize, "max_position_embeddings": maximumSize,
     "num_hidden_layers": maximumCount, "num_attention_heads": maximumCount,
     "num_key_value_heads": maximumCount, "n_predict": maximumCount, "medusa_num_heads": maximumCount,
+    // DFlash and its variants.
+    "block_size": maximumCount, "conv_kernel_size": maximumCount, "conv_group_size": maximumSize,
+    "selector_rank": maximumSize, "markov_rank": maximumSize,
   ]
 
-  /// The objects of a config whose bounded keys are checked, as (path prefix, key).
-  static let scopes = ["text_config", "transformer_layer_config"]
+  /// The nested objects of a config whose bounded keys are checked too.
+  static let scopes = ["text_config", "transformer_layer_config", "dflash_config"]
 
   /// A bounded number outside its bounds.
   public struct Violation: Sendable, Hashable {
