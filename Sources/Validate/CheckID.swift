@@ -121,12 +121,20 @@ extension CheckID {
   public static let verifierFCWidth = CheckID("verifier.fc-width")
   /// Aux layer ids lie below the verifier's layer count.
   public static let verifierAuxLayerIDs = CheckID("verifier.aux-layer-ids")
+  /// Without aux ids, vLLM's default taps are distinct layers of the verifier.
+  public static let verifierDefaultTaps = CheckID("verifier.default-taps")
   /// The draft's embedding (or the one it borrows) fits the verifier.
   public static let verifierEmbeddingsShape = CheckID("verifier.embeddings-shape")
   /// `speculators_config.verifier.architectures` matches the verifier.
   public static let verifierArchitectures = CheckID("verifier.architectures")
   /// A draft's own `embed_tokens` equals the verifier's (content).
   public static let verifierEmbeddingsMatch = CheckID("verifier.embeddings-match")
+
+  // Probe (`--probe`): the draft decoded against its verifier.
+  /// The verifier accepts the draft's tokens (acceptance is not near zero).
+  public static let probeAcceptance = CheckID("probe.acceptance")
+  /// No other reading of the draft (a flag, aux layers, the embedding) restores acceptance.
+  public static let probeMisreading = CheckID("probe.misreading")
 
   // Content.
   /// No NaN or infinity in any float tensor.
