@@ -56,6 +56,21 @@ import Testing
     #expect(report.checksRun.contains(.verifierAuxLayerIDs))
   }
 
+  @Test func dflashWithAttentionBiasNeedsAnOProjBias() throws {
+    // vLLM's DFlash attention has an o_proj bias under attention_bias (qwen3_dflash.py); a
+    // converted draft without it serves an uninitialised bias.
+    var spec = DraftFixtures.dflash()
+    spec.setConfig("transformer_layer_config.attention_bias", true)
+    let table = try ExpectedTensors.speculators(config: try #require(spec.config))
+    #expect(
+      table.tensor(named: "layers.0.self_attn.o_proj.bias")?.presence == .flag(.attentionBias, enabled: true))
+    #expect(table.tensor(named: "layers.1.self_attn.q_proj.bias")?.presence == .flag(.attentionBias, enabled: true))
+    let eagle3 = try ExpectedTensors.speculators(
+      config: try #require(DraftFixtures.eagle3(qwen3: true).config).setting(
+        "transformer_layer_config", to: DraftFixtures.layerConfig(layers: 1, modelType: "qwen3")))
+    #expect(eagle3.tensor(named: "layers.0.self_attn.o_proj.bias")?.presence == .optional)
+  }
+
   @Test func mtpIsNotServedByTheSpeculatorsPath() throws {
     let report = try Self.verify("speculators-mtp")
     #expect(report.findings(.configVLLMSupport).first?.message.contains("stitch") == true)
