@@ -27,7 +27,8 @@ import Testing
   func speculatorsTypesAreCheckedByTheirTables(directory: String, layout: ExpectedTensors.Layout) throws {
     let report = try Self.verify(directory)
     #expect(report.layout == layout)
-    #expect(!report.hasErrors, "\(report.findings)")
+    // mtp is refused by vLLM's speculators path (config.vllm-support); its tensors are fine.
+    #expect(report.findings.filter { $0.check != .configVLLMSupport }.isEmpty, "\(report.findings)")
     #expect(report.checksRun.contains(.tensorsMissing))
     #expect(report.checksRun.contains(.tensorsUnexpected))
   }
