@@ -49,12 +49,13 @@ struct HubSourceCommandTests {
     let directory = try TestPaths.temporaryDirectory()
     let draft = TestPaths.fixtures.appendingPathComponent("eagle3-bin").path
     let remote = try runSpeculators(
-      ["convert", draft, "--algorithm", "eagle3", "--verifier", "test/tiny-llama", "--output-path", directory.path + "/remote"],
+      ["convert", draft, "--algorithm", "eagle3", "--verifier", "test/tiny-llama", "--output-path", directory.path + "/remote",
+       "--algorithm-kwargs", #"{"eagle_aux_hidden_state_layer_ids": [1, 2, 3]}"#],
       environment: hub.environment)
     #expect(remote.status == 0, "\(remote.stderr)")
     let local = try runSpeculators(
       ["convert", draft, "--algorithm", "eagle3", "--verifier", TestPaths.fixtures.appendingPathComponent("verifier").path,
-       "--output-path", directory.path + "/local"])
+       "--output-path", directory.path + "/local", "--algorithm-kwargs", #"{"eagle_aux_hidden_state_layer_ids": [1, 2, 3]}"#])
     #expect(local.status == 0)
     let weights = contents(directory.path + "/remote/model.safetensors")
     #expect(weights != nil && weights == contents(directory.path + "/local/model.safetensors"))

@@ -23,7 +23,7 @@ struct ConverterHubTests {
         fetch: { reference, need throws(CheckpointError) in
           try SourceResolver.resolve(reference, need: need, options: options)
         },
-        algorithm: .eagle3, outputPath: output))
+        algorithm: .eagle3, outputPath: output, algorithmKwargs: try taps()))
     let manifest = try AuditManifest(contentsOf: output + "/speculators-manifest.json")
     #expect(manifest.source.hubID == "test/eagle3-draft")
     #expect(manifest.source.revision?.count == 40)

@@ -90,11 +90,11 @@ struct RangedReadTests {
     _ = try Converter.convert(
       ConversionRequest(
         model: .local(draft), verifier: try SourceResolver.resolve("test/tiny-llama", need: .configOnly, options: options),
-        fetch: fetch, algorithm: .eagle3, outputPath: parent + "/remote"))
+        fetch: fetch, algorithm: .eagle3, outputPath: parent + "/remote", algorithmKwargs: try taps()))
     _ = try Converter.convert(
       ConversionRequest(
         model: draft, verifier: HubFixtureTests.fixtures.appendingPathComponent("verifier").path, algorithm: .eagle3,
-        outputPath: parent + "/local"))
+        outputPath: parent + "/local", algorithmKwargs: try taps()))
     let remoteWeights = contents(parent + "/remote/model.safetensors")
     #expect(remoteWeights != nil && remoteWeights == contents(parent + "/local/model.safetensors"))
     // config.json differs only in verifier.name_or_path, which names the verifier as given.
@@ -117,4 +117,9 @@ struct RangedReadTests {
     print("ranged-read figures: convert needed=\(needed) sent=\(sent) shard=\(shard.count)")
     #expect(try !hub.requests().contains { $0.path.contains("model-00002-of-00002") })
   }
+}
+
+/// Explicit auxiliary layer ids for the 4-layer fixture verifier (vLLM's defaults repeat a layer).
+func taps() throws -> AlgorithmKwargs {
+  try AlgorithmKwargs(parsing: #"{"eagle_aux_hidden_state_layer_ids": [1, 2, 3]}"#)
 }
