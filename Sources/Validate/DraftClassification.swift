@@ -36,7 +36,10 @@ struct DraftClassification {
     if model?.json["speculators_config"] != nil || model?.json["transformer_layer_config"] != nil {
       return DraftClassification(kind: .speculatorsUntyped, detection: detection, view: checkpoint)
     }
-    let view = stripping(detection.strippedPrefix, from: checkpoint)
+    // Detection strips a prefix only when no two names become equal, so this cannot throw for
+    // a detected prefix; the checkpoint stays as stored if it did.
+    let view =
+      (try? UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix))?.checkpoint ?? checkpoint
     guard let layout = layout(for: detection.format, view: view) else {
       throw CheckpointError(
         .unsupported, file: checkpoint.location,
@@ -64,18 +67,5 @@ struct DraftClassification {
       .unknown:
       return nil
     }
-  }
-
-  /// `checkpoint` with `prefix` removed from the tensor names that carry it.
-  static func stripping(_ prefix: String?, from checkpoint: Checkpoint) -> Checkpoint {
-    guard let prefix, !prefix.isEmpty else { return checkpoint }
-    let tensors = checkpoint.tensors.map { tensor in
-      var renamed = tensor
-      if tensor.name.hasPrefix(prefix) { renamed.name = String(tensor.name.dropFirst(prefix.count)) }
-      return renamed
-    }
-    return Checkpoint(
-      location: checkpoint.location, directory: checkpoint.directory, files: checkpoint.files,
-      config: checkpoint.config, metadata: checkpoint.metadata, tensors: tensors)
   }
 }
