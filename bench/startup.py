@@ -11,7 +11,8 @@ of the venv and of its Python installation for the peer -- so they are read from
 the rest of the machine's cache (glibc, other processes' files) is left alone. Pages another
 process holds mapped stay cached, so a cold peer figure is a lower bound when that venv is in
 use elsewhere. Warm: the same command again, nothing dropped. Whole-process wall time from
-spawn to exit, peak RSS from wait4; medians of --reps runs.
+spawn to exit, CPU time (user + system, the figure least moved by other load on the machine)
+and peak RSS from wait4; medians of --reps runs.
 
 Usage: bench/startup.py [--binary PATH] [--peer-venv DIR] [--reps N]
 """
@@ -52,7 +53,8 @@ def drop_cache(files):
 
 
 def run_once(argv):
-    """Wall seconds and peak RSS (bytes) of one run; output discarded, failure is fatal."""
+    """Wall seconds, CPU seconds (user + system) and peak RSS (bytes) of one run; output
+    discarded, failure is fatal."""
     with open(os.devnull, "wb") as sink:
         start = time.perf_counter()
         process = subprocess.Popen(argv, stdout=sink, stderr=sink)
@@ -61,7 +63,7 @@ def run_once(argv):
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         sys.exit(f"startup: {' '.join(argv)} exited {process.returncode}")
-    return elapsed, usage.ru_maxrss * 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
 def tree_size(path):
@@ -96,36 +98,40 @@ def main():
          [os.path.join(venv, "bin", "speculators"), "--help"], peer_files),
     ]
     file_lists = {id(files): list(files_under(files)) for _, _, files in cases}
-    results = {name: {"cold": [], "warm": [], "rss": []} for name, _, _ in cases}
+    results = {name: {"cold": [], "warm": [], "cpu": [], "rss": []} for name, _, _ in cases}
     for name, argv, _ in cases:  # one untimed run each: every command works before timing
         run_once(argv)
     for _ in range(args.reps):
         for name, argv, files in cases:
             drop_cache(file_lists[id(files)])
-            elapsed, rss = run_once(argv)
+            elapsed, _, rss = run_once(argv)
             results[name]["cold"].append(elapsed)
             results[name]["rss"].append(rss)
         for name, argv, _ in cases:
-            elapsed, _ = run_once(argv)
+            elapsed, cpu, _ = run_once(argv)
             results[name]["warm"].append(elapsed)
+            results[name]["cpu"].append(cpu)
 
     peer_name = cases[-1][0]
     peer_cold = statistics.median(results[peer_name]["cold"])
     peer_warm = statistics.median(results[peer_name]["warm"])
+    peer_cpu = statistics.median(results[peer_name]["cpu"])
     print(f"reps {args.reps}, load average {os.getloadavg()[0]:.1f}")
-    print("| command | cold median s (min-max) | warm median s (min-max) | peak RSS MB |"
-          " peer/ours cold | peer/ours warm |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| command | cold median s (min-max) | warm median s (min-max) | warm CPU s |"
+          " peak RSS MB | peer/ours cold | peer/ours warm | peer/ours CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, _, _ in cases:
         cold, warm = results[name]["cold"], results[name]["warm"]
+        cpu = statistics.median(results[name]["cpu"])
         rss = statistics.median(results[name]["rss"]) / 1e6
-        ratio_cold = ratio_warm = ""
+        ratio_cold = ratio_warm = ratio_cpu = ""
         if name != peer_name:
             ratio_cold = f"{peer_cold / statistics.median(cold):.0f}x"
             ratio_warm = f"{peer_warm / statistics.median(warm):.0f}x"
+            ratio_cpu = f"{peer_cpu / max(cpu, 1e-3):.0f}x"
         print(f"| {name} | {statistics.median(cold):.3f} ({min(cold):.3f}-{max(cold):.3f}) |"
-              f" {statistics.median(warm):.3f} ({min(warm):.3f}-{max(warm):.3f}) |"
-              f" {rss:.0f} | {ratio_cold} | {ratio_warm} |")
+              f" {statistics.median(warm):.3f} ({min(warm):.3f}-{max(warm):.3f}) | {cpu:.3f} |"
+              f" {rss:.0f} | {ratio_cold} | {ratio_warm} | {ratio_cpu} |")
     print(f"binary {binary}: {os.path.getsize(binary) / 1e6:.1f} MB")
     site = os.path.join(venv, "lib")
     print(f"Python tool's venv {venv}: {tree_size(site) / 1e6:.0f} MB under lib/"

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Compare `speculators convert` (this Swift tool) with the Python reference (speculators 0.1.0).
+"""Compare `speculators convert` (this Swift tool) with the Python references (speculators 0.1.0
+and 0.9.0).
 
 For every convertible fixture case it converts `Fixtures/<case>` with our binary, takes the
-reference conversion (the committed `Fixtures/reference/<case>/`, or a live run of the Python
-`speculators convert` with `--run-reference`), reads both back with the real Python
-`safetensors` package and compares:
+reference conversion (the committed `Fixtures/reference/<case>/` for 0.1.0 and
+`Fixtures/reference-0.9.0/<case>/` for 0.9.0, or a live run with `--run-reference`: the 0.1.0
+`speculators convert` CLI, and 0.9.0's `convert_model` in the Python given by `--ref09-python`,
+since its CLI's `--algorithm` omits dflash), reads both back with the real Python `safetensors`
+package and compares:
 
 - tensor names and shapes;
 - values, by value: our tensor widened to float32 must equal the reference's float32 tensor
@@ -40,14 +43,21 @@ try:
 except ImportError as error:  # pragma: no cover - environment problem
     sys.exit(f"compare_reference.py needs safetensors and torch: {error}")
 
+# (case, algorithm, reference version)
 CASES = [
-    ("eagle1-bin", "eagle"),
-    ("eagle-safetensors", "eagle"),
-    ("hass-layernorms", "eagle"),
-    ("eagle3-bin", "eagle3"),
-    ("eagle3-embed", "eagle3"),
-    ("eagle3-2layer", "eagle3"),
+    ("eagle1-bin", "eagle", "0.1.0"),
+    ("eagle-safetensors", "eagle", "0.1.0"),
+    ("hass-layernorms", "eagle", "0.1.0"),
+    ("eagle3-bin", "eagle3", "0.1.0"),
+    ("eagle3-embed", "eagle3", "0.1.0"),
+    ("eagle3-2layer", "eagle3", "0.1.0"),
+    ("dflash-zlab", "dflash", "0.9.0"),
+    ("dflash-fused-qkv", "dflash", "0.9.0"),
+    ("eagle3-qwen3", "eagle3", "0.9.0"),
+    ("eagle3-fc-norm", "eagle3", "0.9.0"),
+    ("eagle3-norm-before-fc", "eagle3", "0.9.0"),
 ]
+REFERENCE_DIRS = {"0.1.0": "reference", "0.9.0": "reference-0.9.0"}
 
 # (case or "*", what, key) -> why. `what` is "config" (a JSON path), "tensor" (a name prefix only
 # in ours), "file" (a file only in one output).
@@ -69,7 +79,66 @@ EXPECTED = {
         "2: we keep every layer; 0.1.0 forces 1",
     ("eagle3-2layer", "tensor", "layers.1."):
         "we keep layers.1.*; 0.1.0 silently drops them (PR #812, 0 % acceptance)",
+    # speculators 0.9.0 (transformers 5) references.
+    ("*", "config", "dtype"): "transformers 5 writes `dtype`; we write `torch_dtype` (read by both)",
+    ("*", "config", "tie_word_embeddings"): "not written: a PretrainedConfig default, no reader needs it",
+    ("*", "config", "speculators_version"): "this tool's version, informational",
+    ("*", "file", "config.py"): "not written: a copy of the reference's Python module",
+    ("dflash-zlab", "config", "sliding_window_non_causal"):
+        "true: z-lab drafts attend non-causally inside the block; 0.9.0 writes false, which vLLM "
+        "turns into causal attention in every layer (vLLM PR #56692)",
+    ("dflash-fused-qkv", "config", "sliding_window_non_causal"):
+        "true: as for dflash-zlab (no sliding-window layers)",
+    ("*", "config", "transformer_layer_config.rope_parameters"):
+        "transformers 5 re-serialises rope_theta/rope_scaling as rope_parameters; we keep the source keys",
+    ("*", "config", "transformer_layer_config.rope_parameters.rope_theta"):
+        "transformers 5 re-serialises rope_theta/rope_scaling as rope_parameters; we keep the source keys",
+    ("*", "config", "transformer_layer_config.rope_parameters.rope_type"):
+        "transformers 5 re-serialises rope_theta/rope_scaling as rope_parameters; we keep the source keys",
+    ("dflash-zlab", "config", "transformer_layer_config.rope_theta"): "the source key, kept (see rope_parameters)",
+    ("dflash-fused-qkv", "config", "transformer_layer_config.rope_theta"): "the source key, kept",
+    ("dflash-zlab", "config", "transformer_layer_config.rope_scaling"): "the source key, kept",
+    ("dflash-fused-qkv", "config", "transformer_layer_config.rope_scaling"): "the source key, kept",
+    ("*", "config", "transformer_layer_config.pad_token_id"):
+        "transformers 5 adds pad_token_id null; the source has none",
+    ("dflash-zlab", "config", "transformer_layer_config.torch_dtype"):
+        "the source key, kept (transformers 5 renames it dtype)",
+    ("dflash-fused-qkv", "config", "transformer_layer_config.torch_dtype"):
+        "the source key, kept (transformers 5 renames it dtype)",
+    ("dflash-zlab", "config", "transformer_layer_config.dtype"): "see transformer_layer_config.torch_dtype",
+    ("dflash-fused-qkv", "config", "transformer_layer_config.dtype"): "see transformer_layer_config.torch_dtype",
+    ("eagle3-qwen3", "tensor", "layers.0.self_attn."):
+        "we keep q_norm/k_norm (vLLM runs Eagle3Qwen3ForCausalLM); 0.9.0 drops them silently",
+    ("eagle3-qwen3", "config", "torch_dtype"):
+        "bfloat16: the source says `dtype` (transformers 5 style); 0.9.0 reads only torch_dtype and "
+        "writes float32",
+    ("eagle3-qwen3", "config", "transformer_layer_config.model_type"):
+        "qwen3: the draft's layers are Qwen3 (q_norm/k_norm); 0.9.0 always writes llama",
+    ("eagle3-fc-norm", "tensor", "fc_norm."):
+        "we keep fc_norm.{j}.weight (vLLM loads them with fc_norm true); 0.9.0 drops them with a warning",
+    ("eagle3-fc-norm", "config", "fc_norm"): "0.9.0 copies the flag but drops its tensors; we write both",
 }
+# speculators 0.9.0's eagle3 output writes every flag and default; we write the flags that hold.
+for _case in ("eagle3-qwen3", "eagle3-fc-norm"):
+    EXPECTED.update({
+        (_case, "tensor", "embed_tokens.weight"):
+            "copied from the verifier (0.1.0 does too); 0.9.0 writes none and vLLM then shares the verifier's",
+        (_case, "config", "eagle_aux_hidden_state_layer_ids"): "0.9.0 writes null (no ids known); we omit it",
+        (_case, "config", "embed_requires_grad"): "a training flag; not written",
+        (_case, "config", "fc_norm"): "0.9.0 writes the false default; we write only flags that hold",
+        (_case, "config", "norm_before_fc"): "0.9.0 writes the false default; we write only flags that hold",
+        (_case, "config", "norm_output"): "0.9.0 writes the false default; we write only flags that hold",
+        (_case, "config", "transformer_layer_config.bos_token_id"):
+            "0.9.0 writes LlamaConfig's default 1 (not the source's); eagle3 layer configs carry no token ids",
+        (_case, "config", "transformer_layer_config.eos_token_id"):
+            "0.9.0 writes LlamaConfig's default 2 (not the source's); eagle3 layer configs carry no token ids",
+        (_case, "config", "transformer_layer_config.tie_word_embeddings"): "a PretrainedConfig default",
+        (_case, "config", "transformer_layer_config.dtype"): "transformers 5 writes dtype; we write it at the top level",
+        (_case, "config", "transformer_layer_config.rope_scaling"):
+            "we keep rope_scaling/rope_theta; transformers 5 re-serialises them as rope_parameters",
+        (_case, "config", "transformer_layer_config.rope_theta"):
+            "we keep rope_scaling/rope_theta; transformers 5 re-serialises them as rope_parameters",
+    })
 
 
 def expected(case, what, key):
@@ -147,6 +216,36 @@ def convert_reference(case, algorithm, output):
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"reference convert failed for {case}: {result.stderr[-500:]}")
+
+
+REF09_CALL = """
+import sys
+from speculators.convert.entrypoints import convert_model
+convert_model(sys.argv[1], sys.argv[2], sys.argv[3], output_path=sys.argv[4])
+"""
+
+
+def convert_reference09(python, case, algorithm, output):
+    """speculators 0.9.0's `convert_model` (its CLI's --algorithm omits dflash)."""
+    if python is None or not os.access(python, os.X_OK):
+        raise RuntimeError("speculators 0.9.0 needs --ref09-python (e.g. $(bash scripts/venv.sh ref09)/bin/python)")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    command = [python, "-c", REF09_CALL, f"Fixtures/{case}", "Fixtures/verifier", algorithm, output]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise RuntimeError(f"reference convert failed for {case}: {result.stderr.strip().splitlines()[-1]}")
+
+
+def recorded_failure(case, version):
+    """The error the committed generator recorded when the reference could not convert `case`."""
+    if version != "0.9.0":
+        return None
+    record = os.path.join("Fixtures", "expected", REFERENCE_DIRS[version], "_generator.json")
+    try:
+        runs = json.load(open(record))["reference_conversions"]
+    except (OSError, KeyError, ValueError):
+        return None
+    return runs.get(case, {}).get("error")
 
 
 def compare_case(case, algorithm, ours_dir, reference_dir, notes):
@@ -229,7 +328,8 @@ def compare_case(case, algorithm, ours_dir, reference_dir, notes):
                  f"+{len(only_ours)}/-{len(only_reference)}",
         "shapes": "same" if shape_ok else "DIFF",
         "values": ("equal" if not rounded else f"equal ({len(rounded)} rounded)") if value_ok else "DIFF",
-        "dtype": ",".join(float_dtypes) + " vs float32",
+        "dtype": ",".join(float_dtypes) + " vs " + ",".join(sorted(
+            d for d in {reference[n][0] for n in common} if d.startswith(("float", "bfloat")))),
         "config": f"{config_differences} diffs",
         "result": "ok" if not unexpected else "UNEXPECTED",
     })
@@ -242,6 +342,8 @@ def main():
     parser.add_argument("--run-reference", action="store_true",
                         help="run the Python reference instead of using Fixtures/reference/")
     parser.add_argument("--keep", help="keep the outputs in this directory")
+    parser.add_argument("--ref09-python", help="a Python with speculators 0.9.0 (for --run-reference)")
+    parser.add_argument("--version", choices=sorted(REFERENCE_DIRS), help="only the cases of one reference")
     arguments = parser.parse_args()
     if not os.path.isdir("Fixtures"):
         sys.exit("run from the repository root (Fixtures/ not found)")
@@ -252,34 +354,50 @@ def main():
     os.makedirs(work, exist_ok=True)
     rows, problems, notes = [], [], set()
     try:
-        for case, algorithm in CASES:
+        for case, algorithm, version in CASES:
+            if arguments.version and version != arguments.version:
+                continue
             ours_dir = os.path.join(work, "ours", case)
             shutil.rmtree(ours_dir, ignore_errors=True)
             os.makedirs(os.path.dirname(ours_dir), exist_ok=True)
             status, stderr = convert_ours(arguments.binary, case, algorithm, ours_dir)
             if status != 0:
-                rows.append({"case": case, "result": "UNEXPECTED"})
+                rows.append({"case": case, "ref": version, "result": "UNEXPECTED"})
                 problems.append((case, f"our convert exited {status}: {stderr}"))
                 continue
+            failure = recorded_failure(case, version)
             if arguments.run_reference:
                 reference_dir = os.path.join(work, "reference", case)
                 shutil.rmtree(reference_dir, ignore_errors=True)
                 try:
-                    convert_reference(case, algorithm, reference_dir)
+                    if version == "0.9.0":
+                        convert_reference09(arguments.ref09_python, case, algorithm, reference_dir)
+                    else:
+                        convert_reference(case, algorithm, reference_dir)
                 except RuntimeError as error:
-                    rows.append({"case": case, "result": "UNEXPECTED"})
+                    if failure is not None:
+                        rows.append({"case": case, "ref": version, "result": "ok (reference fails)"})
+                        notes.add((case, "reference fails", str(error)[-200:]))
+                        continue
+                    rows.append({"case": case, "ref": version, "result": "UNEXPECTED"})
                     problems.append((case, str(error)))
                     continue
             else:
-                reference_dir = os.path.join("Fixtures", "reference", case)
+                reference_dir = os.path.join("Fixtures", REFERENCE_DIRS[version], case)
+                if not os.path.isdir(reference_dir) and failure is not None:
+                    rows.append({"case": case, "ref": version, "result": "ok (reference fails)"})
+                    notes.add((case, f"speculators {version} fails; ours converts",
+                               failure.splitlines()[0][:160] + " ... (num_key_value_heads defaults to 8)"))
+                    continue
             row, unexpected = compare_case(case, algorithm, ours_dir, reference_dir, notes)
+            row["ref"] = version
             rows.append(row)
             problems += [(case, item) for item in unexpected]
     finally:
         if not arguments.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    columns = ["case", "tensors", "names", "shapes", "values", "dtype", "config", "result"]
+    columns = ["case", "ref", "tensors", "names", "shapes", "values", "dtype", "config", "result"]
     widths = {c: max(len(c), *(len(str(r.get(c, "-"))) for r in rows)) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns))
     print("  ".join("-" * widths[c] for c in columns))

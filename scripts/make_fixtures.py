@@ -942,6 +942,13 @@ def main() -> None:
     fixtures = repo_root / "Fixtures"
     fixtures.mkdir(exist_ok=True)
     for name in OWNED_DIRS:
+        if name == "expected":
+            # expected/ is shared with scripts/make_format_fixtures.py: remove only this
+            # script's records.
+            for case in ["verifier", *SOURCE_CASES, *DETECTION_CASES, "_generator"]:
+                (fixtures / name / f"{case}.json").unlink(missing_ok=True)
+            shutil.rmtree(fixtures / name / "reference", ignore_errors=True)
+            continue
         shutil.rmtree(fixtures / name, ignore_errors=True)
 
     def case_dir(name: str) -> Path:
@@ -989,7 +996,7 @@ def main() -> None:
         shutil.copytree(fixtures / "reference" / source, fixtures / copy_name)
 
     expected_dir = fixtures / "expected"
-    (expected_dir / "reference").mkdir(parents=True)
+    (expected_dir / "reference").mkdir(parents=True, exist_ok=True)
     all_cases = ["verifier", *SOURCE_CASES, *DETECTION_CASES,
                  *[f"reference/{c}" for c in REFERENCE_ALGORITHMS]]
     for case in all_cases:

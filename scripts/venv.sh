@@ -35,8 +35,9 @@ python3 -m venv "$dir"
 # PyTorch CPU index; never the default CUDA build.
 "$dir/bin/pip" install -q --upgrade pip >&2
 "$dir/bin/pip" install -q "${packages[@]}" >&2
-if [ "$name" = vllm ]; then
-  # vLLM pulls in vision/audio wheels built against another torch; text models need none of them.
+if [ "$name" = vllm ] || [ "$name" = ref09 ]; then
+  # vLLM and speculators 0.9.0 pull in vision/audio wheels built against another torch (importing
+  # transformers then fails on torchvision::nms); text models need none of them.
   "$dir/bin/pip" uninstall -q -y torchvision torchaudio torchcodec >&2 || true
 fi
 "$dir/bin/python" -c "import torch, sys; assert '+cpu' in torch.__version__, torch.__version__" >&2

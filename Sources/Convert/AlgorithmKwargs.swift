@@ -7,6 +7,8 @@ import Inspect
 /// - eagle3: `norm_before_residual` (boolean, always written), `eagle_aux_hidden_state_layer_ids`
 ///   (list of integers, the vLLM "input of layer i" convention), `norm_before_fc`, `fc_norm`,
 ///   `norm_output` (booleans).
+/// - dflash: `aux_hidden_state_layer_ids` (list of integers, the vLLM "input of layer i"
+///   convention; replaces the ids derived from the draft's `dflash_config.target_layer_ids`).
 ///
 /// An unknown key is an error naming it and listing the valid ones, never ignored.
 public struct AlgorithmKwargs: Sendable, Hashable {
@@ -19,7 +21,7 @@ public struct AlgorithmKwargs: Sendable, Hashable {
   public var fusionBias: Bool?
   /// eagle3 `norm_before_residual`.
   public var normBeforeResidual: Bool?
-  /// eagle3 `eagle_aux_hidden_state_layer_ids`.
+  /// eagle3 `eagle_aux_hidden_state_layer_ids`, dflash `aux_hidden_state_layer_ids`.
   public var auxHiddenStateLayerIDs: [Int]?
   /// eagle3 `norm_before_fc`.
   public var normBeforeFC: Bool?
@@ -37,6 +39,7 @@ public struct AlgorithmKwargs: Sendable, Hashable {
         "eagle_aux_hidden_state_layer_ids", "fc_norm", "norm_before_fc", "norm_before_residual",
         "norm_output",
       ]
+    case .dflash: return ["aux_hidden_state_layer_ids"]
     }
   }
 
@@ -79,7 +82,7 @@ public struct AlgorithmKwargs: Sendable, Hashable {
       case "norm_before_fc": normBeforeFC = try Self.bool(key, value)
       case "fc_norm": fcNorm = try Self.bool(key, value)
       case "norm_output": normOutput = try Self.bool(key, value)
-      case "eagle_aux_hidden_state_layer_ids":
+      case "eagle_aux_hidden_state_layer_ids", "aux_hidden_state_layer_ids":
         if value.isNull { break }
         guard let elements = value.arrayValue, !elements.isEmpty else {
           throw CheckpointError(

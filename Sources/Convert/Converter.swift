@@ -1,11 +1,13 @@
 import Inspect
 
-/// The algorithm asked for on the command line: one of the two, or `auto` (detected).
+/// The algorithm asked for on the command line: one of the conversions, or `auto` (detected).
 public enum AlgorithmChoice: String, Sendable, Hashable, CaseIterable {
   /// EAGLE v1/v2 and HASS → Speculators `eagle`.
   case eagle
   /// EAGLE-3 → Speculators `eagle3`.
   case eagle3
+  /// z-lab DFlash → Speculators `dflash`.
+  case dflash
   /// Decide from the checkpoint's tensors.
   case auto
 }
@@ -156,6 +158,7 @@ public enum Converter {
     switch algorithm {
     case .eagle: draft = try EagleConversion.build(inputs)
     case .eagle3: draft = try Eagle3Conversion.build(inputs)
+    case .dflash: draft = try DFlashConversion.build(inputs)
     }
     if let prefix = detection.strippedPrefix, !unwrapped.storedNames.isEmpty {
       // Report and record source tensors under their stored names.
@@ -229,11 +232,13 @@ public enum Converter {
         throw CheckpointError(
           .invalidArgument, file: location,
           reason: "cannot choose an algorithm: \(detection.format.rawValue) (\(detection.signature)); "
-            + "pass --algorithm eagle or eagle3")
+            + "pass --algorithm eagle, eagle3 or dflash")
       }
       return detected
-    case .eagle, .eagle3:
-      let chosen: ConversionAlgorithm = choice == .eagle ? .eagle : .eagle3
+    case .eagle, .eagle3, .dflash:
+      guard let chosen = ConversionAlgorithm(rawValue: choice.rawValue) else {
+        throw CheckpointError(.invalidArgument, file: location, reason: "unknown algorithm \(choice.rawValue)")
+      }
       if !force, let conflict = detection.conflict(withRequested: chosen) {
         throw CheckpointError(.invalidArgument, file: location, reason: conflict + " (--force converts anyway)")
       }
@@ -337,7 +342,7 @@ public enum Converter {
 ///
 /// - Parameters:
 ///   - model: the draft, resolved to local files (``ResolvedSource/local(_:given:)`` for a path).
-///   - algorithm: `eagle`, `eagle3` or `auto`.
+///   - algorithm: `eagle`, `eagle3`, `dflash` or `auto`.
 ///   - verifier: the verifier, resolved for its `config.json`; the one weights file holding its
 ///     embeddings is read (through `fetch` for a Hub or URL verifier) when an EAGLE-3 draft has
 ///     none. Its `given` is written to `verifier.name_or_path`.

@@ -13,7 +13,11 @@ import Inspect
 ///   the verifier's hidden size when it differs from the draft's, else `null`.
 /// - `norm_before_residual` is always written (kwarg, else the source config's, else false);
 ///   `eagle_aux_hidden_state_layer_ids`, `norm_before_fc`, `fc_norm`, `norm_output` only when
-///   they hold (their tensors present / ids known).
+///   they hold (their tensors present / ids known; `norm_output` from the kwarg or the source
+///   config).
+/// - Qwen3 drafts keep `q_norm`/`k_norm` and `model_type: qwen3` (vLLM runs
+///   `Eagle3Qwen3ForCausalLM`); a missing `num_key_value_heads` means `num_attention_heads`; the
+///   tensors keep their stored dtype, whether the source config says `torch_dtype` or `dtype`.
 enum Eagle3Conversion {
   static func build(_ inputs: ConversionInputs) throws(CheckpointError) -> ConversionDraft {
     let kwargs = inputs.kwargs
@@ -147,7 +151,8 @@ enum Eagle3Conversion {
     }
     if plan.flags.normBeforeFC { optional.append(("norm_before_fc", true)) }
     if plan.flags.fcNorm { optional.append(("fc_norm", true)) }
-    if kwargs.normOutput == true {
+    // norm_output: the kwarg, else the source config's flag (as speculators 0.9.0 reads both).
+    if kwargs.normOutput ?? inputs.config.bool("norm_output") ?? false {
       guard planned("norm.weight") != nil else {
         throw CheckpointError(
           .invalidArgument, file: location, tensor: "norm.weight",

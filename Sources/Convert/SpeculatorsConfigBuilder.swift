@@ -15,8 +15,11 @@ enum SpeculatorsConfigBuilder {
   /// The decoder class the eagle layout names.
   static let eagleLayerArchitecture = "LlamaDecoderLayer"
 
-  /// `speculators_config`: one greedy proposal, the verifier's name as given and its architectures.
-  static func speculatorsConfig(algorithm: ConversionAlgorithm, verifier: VerifierModel) -> JSONValue {
+  /// `speculators_config`: one greedy proposal of `speculativeTokens` tokens, the verifier's name
+  /// as given and its architectures.
+  static func speculatorsConfig(
+    algorithm: ConversionAlgorithm, verifier: VerifierModel, speculativeTokens: Int64 = speculativeTokens
+  ) -> JSONValue {
     [
       "algorithm": .string(algorithm.rawValue),
       "default_proposal_method": "greedy",

@@ -99,6 +99,19 @@ public enum CheckCatalogue {
       failure: "`vllm serve <draft>` uses name_or_path as the target; a path written at conversion "
         + "time breaks when the checkpoint is moved."),
     Entry(
+      id: .configBlockSize, severity: "warning", input: .header,
+      catches: "dflash/dflash2/dspark: speculative_tokens exceeds block_size − 1 (block_size with "
+        + "sample_from_anchor), the mask positions the draft was trained to fill.",
+      failure: "vLLM asks the draft for speculative_tokens mask positions whatever block_size says; the "
+        + "extra positions were never trained and are rejected."),
+    Entry(
+      id: .configDFlashCausal, severity: "warning", input: .header,
+      catches: "dflash/dflash2/dspark: sliding_window_non_causal is false (and transformer_layer_config "
+        + "has no is_causal), which vLLM turns into causal attention in every draft layer.",
+      failure: "vLLM sets dflash_config.causal = not sliding_window_non_causal for all layers "
+        + "(qwen3_dflash.py); speculators 0.9.0 writes false for every conversion, so z-lab drafts "
+        + "trained with non-causal block attention lose acceptance (vLLM PR #56692)."),
+    Entry(
       id: .tensorsMissing, severity: "error", input: .header,
       catches: "A tensor the model class requires is absent (per the layout's expected tensors).",
       failure: "Missing weights keep their random initialisation and load silently: 0% acceptance "
@@ -165,6 +178,13 @@ public enum CheckCatalogue {
       catches: "A sharded index whose weight_map names tensors or files the shards do not hold, or "
         + "misses tensors they hold (warning: metadata.total_size disagrees).",
       failure: "Loaders follow weight_map; an unlisted tensor is never loaded."),
+    Entry(
+      id: .mtpLayersPresent, severity: "error", input: .header,
+      catches: "A causal LM whose config promises MTP layers (num_nextn_predict_layers, "
+        + "mtp_num_hidden_layers) without the tensors: model.layers.{num_hidden_layers+i}.* "
+        + "(DeepSeek-V3, GLM), mtp.* (Qwen3-Next, Qwen3.5) or model.mtp_layers.* (MiMo).",
+      failure: "Quantized or stripped exports drop the MTP layers; vLLM's method mtp then runs random "
+        + "weights, or refuses since vLLM #35548."),
     Entry(
       id: .vocabDraftSize, severity: "error", input: .header,
       catches: "draft_vocab_size larger than vocab_size.",

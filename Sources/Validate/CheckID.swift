@@ -49,6 +49,12 @@ extension CheckID {
   public static let configAuxLayerIDs = CheckID("config.aux-layer-ids")
   /// A path-like `verifier.name_or_path` exists.
   public static let configVerifierPath = CheckID("config.verifier-path")
+  /// DFlash: `speculative_tokens` fits the trained `block_size`.
+  public static let configBlockSize = CheckID("config.block-size")
+  /// DFlash: `sliding_window_non_causal` does not make vLLM run non-causal layers causal.
+  public static let configDFlashCausal = CheckID("config.dflash-causal")
+  /// A causal LM's config promises no more MTP layers than its tensors hold.
+  public static let mtpLayersPresent = CheckID("mtp.layers-present")
 
   // Tensors (header only).
   /// Every required tensor is present.

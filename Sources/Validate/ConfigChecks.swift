@@ -12,6 +12,7 @@ enum ConfigChecks {
     case nonEmptyArray
     case stringArray
     case positiveInt
+    case nonNegativeInt
     case bool
     case optionalPositiveInt
     case optionalIntArray
@@ -28,6 +29,7 @@ enum ConfigChecks {
       case .nonEmptyArray: return "a non-empty array"
       case .stringArray: return "an array of strings"
       case .positiveInt: return "a positive integer"
+      case .nonNegativeInt: return "a non-negative integer"
       case .bool: return "a boolean"
       case .optionalPositiveInt: return "a positive integer or null"
       case .optionalIntArray: return "an array of integers or null"
@@ -47,6 +49,9 @@ enum ConfigChecks {
       case .stringArray: return value.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false
       case .positiveInt:
         if case .int(let i) = value { return i > 0 }
+        return false
+      case .nonNegativeInt:
+        if case .int(let i) = value { return i >= 0 }
         return false
       case .bool: return value.boolValue != nil
       case .optionalPositiveInt:
@@ -129,10 +134,16 @@ enum ConfigChecks {
     .configModelTypeAlgorithm,
     .configVLLMSupport, .configLayerModelType, .configDefaultProposal, .configNormBeforeResidualMissing,
     .configFlagExclusive, .configAuxLayerIDs, .configVerifierPath,
-  ]
+  ] + DFlashConfigChecks.ids
 
-  /// Speculators types that are not EAGLE drafts (no tensor table here).
-  static let otherSpeculatorsTypes: Set<String> = ["mtp", "dflash", "dspark", "peagle", "independent", "mlp"]
+  /// Speculators types with a tensor table (`ExpectedTensors.speculators(config:)`).
+  static let tabulatedTypes: Set<String> = ["eagle", "eagle3", "peagle", "dflash", "dflash2", "dspark", "mtp"]
+  /// Speculators types vLLM's speculators path serves (`configs/speculators/algos.py`).
+  static let vllmServedTypes: Set<String> = ["eagle3", "peagle", "dflash", "dflash2", "dspark"]
+  /// Types of the EAGLE-3 family (the eagle3 keys and flags apply).
+  static let eagle3Types: Set<String> = ["eagle3", "peagle"]
+  /// Other Speculators types (no tensor table here).
+  static let otherSpeculatorsTypes: Set<String> = ["independent", "mlp"]
 
   /// `config.present`: returns whether a config object is available for further checks.
   static func checkPresence(_ run: VerificationRun) -> Bool {
@@ -158,7 +169,7 @@ enum ConfigChecks {
     checkTopLevelModelType(run, config)
     checkKeys(run, config, type: type)
     checkModelType(run, config, type: type)
-    let isEagle3 = type == "eagle3"
+    let isEagle3 = type.map(eagle3Types.contains) ?? false
     let isEagle = type == "eagle"
     if isEagle || isEagle3 {
       checkLayerModelType(run, config, isEagle3: isEagle3)
@@ -167,8 +178,11 @@ enum ConfigChecks {
     if isEagle3 {
       checkNormBeforeResidual(run, config)
       checkExclusiveFlags(run, config)
-      checkAuxLayerIDs(run, config)
+      checkAuxLayerIDs(run, config, key: "eagle_aux_hidden_state_layer_ids")
+    } else if let type, DFlashConfigChecks.dflashTypes.contains(type) {
+      checkAuxLayerIDs(run, config, key: "aux_hidden_state_layer_ids")
     }
+    DFlashConfigChecks.check(run, config, type: type)
     checkVerifierPath(run, config)
   }
 
@@ -185,7 +199,8 @@ enum ConfigChecks {
   private static func checkKeys(_ run: VerificationRun, _ config: JSONValue, type: String?) {
     run.ran(.configRequiredKeys, .configKeyTypes)
     var required = requiredKeys
-    if type == "eagle3" { required.append(("draft_vocab_size", .positiveInt)) }
+    if let type, eagle3Types.contains(type) { required.append(("draft_vocab_size", .positiveInt)) }
+    if let type { required += DFlashConfigChecks.requiredKeys(type: type) }
     for (path, requirement) in required {
       switch lookup(config, path) {
       case .absent(let isNull, let parentMissing):
@@ -202,7 +217,8 @@ enum ConfigChecks {
     }
     var optional = typedOptionalKeys
     if type == "eagle" { optional += eagleOptionalKeys }
-    if type == "eagle3" { optional += eagle3OptionalKeys }
+    if let type, eagle3Types.contains(type) { optional += eagle3OptionalKeys }
+    if let type, DFlashConfigChecks.dflashTypes.contains(type) { optional += DFlashConfigChecks.optionalKeys }
     for (path, requirement) in optional {
       if case .value(let value) = lookup(config, path), !requirement.accepts(value) {
         reportType(run, path, requirement, value)
@@ -226,6 +242,8 @@ enum ConfigChecks {
       return " (vLLM's validate_speculators_config rejects the config)"
     case "draft_vocab_size":
       return " (speculators defaults it to 32000, vLLM to vocab_size)"
+    case "mask_token_id", "aux_hidden_state_layer_ids":
+      return " (vLLM's speculators config loader raises KeyError)"
     default: return ""
     }
   }
@@ -233,17 +251,18 @@ enum ConfigChecks {
   private static func checkModelType(_ run: VerificationRun, _ config: JSONValue, type: String?) {
     run.ran(.configModelType, .configModelTypeAlgorithm, .configVLLMSupport)
     guard let type else { return }
-    if type != "eagle" && type != "eagle3" {
+    if !tabulatedTypes.contains(type) {
+      let tabulated = tabulatedTypes.sorted().joined(separator: ", ")
       if otherSpeculatorsTypes.contains(type) {
         run.report(
-          .configModelType, .warning, key: "speculators_model_type", expected: "eagle or eagle3",
+          .configModelType, .warning, key: "speculators_model_type", expected: "one of \(tabulated)",
           found: type,
-          "speculators_model_type: expected eagle or eagle3 for tensor checks, found '\(type)' "
-            + "(a non-EAGLE Speculators type; tensor checks skipped)")
+          "speculators_model_type: expected one of \(tabulated) for tensor checks, found '\(type)' "
+            + "(a Speculators type without a tensor table; tensor checks skipped)")
       } else {
         run.report(
           .configModelType, .error, key: "speculators_model_type",
-          expected: "one of eagle, eagle3, " + otherSpeculatorsTypes.sorted().joined(separator: ", "),
+          expected: "one of " + (tabulatedTypes.union(otherSpeculatorsTypes)).sorted().joined(separator: ", "),
           found: type, "speculators_model_type: expected a known Speculators type, found '\(type)'")
       }
     }
@@ -258,6 +277,12 @@ enum ConfigChecks {
         .configVLLMSupport, .warning, key: "speculators_model_type", expected: "eagle3", found: "eagle",
         "speculators_model_type: 'eagle' checkpoints are not served by vLLM's speculators path "
           + "(expected eagle3 for `vllm serve`, found eagle)")
+    } else if type == "mtp" {
+      run.report(
+        .configVLLMSupport, .warning, key: "speculators_model_type",
+        expected: vllmServedTypes.sorted().joined(separator: ", "), found: "mtp",
+        "speculators_model_type: 'mtp' checkpoints are not served by vLLM's speculators path; stitch the "
+          + "layer into the verifier (speculators scripts/stitch_mtp.py) and serve that with method mtp")
     }
   }
 
@@ -322,9 +347,8 @@ enum ConfigChecks {
     }
   }
 
-  private static func checkAuxLayerIDs(_ run: VerificationRun, _ config: JSONValue) {
+  private static func checkAuxLayerIDs(_ run: VerificationRun, _ config: JSONValue, key: String) {
     run.ran(.configAuxLayerIDs)
-    let key = "eagle_aux_hidden_state_layer_ids"
     guard let list = config[key]?.arrayValue else { return }
     let ids = list.compactMap(\.intValue)
     guard ids.count == list.count else { return }  // config.key-types reports it

@@ -12,6 +12,8 @@ struct DraftClassification {
     case speculatorsUntyped
     /// A raw draft in one of the known layouts.
     case source(ExpectedTensors.Layout)
+    /// A causal LM carrying (or promising) its own MTP layers: only their coverage is checked.
+    case mtpVerifier
   }
 
   /// How the checkpoint is checked.
@@ -36,6 +38,9 @@ struct DraftClassification {
     if model?.json["speculators_config"] != nil || model?.json["transformer_layer_config"] != nil {
       return DraftClassification(kind: .speculatorsUntyped, detection: detection, view: checkpoint)
     }
+    if detection.format == .mtpVerifier {
+      return DraftClassification(kind: .mtpVerifier, detection: detection, view: checkpoint)
+    }
     // Detection strips a prefix only when no two names become equal, so this cannot throw for
     // a detected prefix; the checkpoint stays as stored if it did.
     let view =
@@ -43,7 +48,7 @@ struct DraftClassification {
     guard let layout = layout(for: detection.format, view: view) else {
       throw CheckpointError(
         .unsupported, file: checkpoint.location,
-        reason: "not an EAGLE draft verify can check: detected \(detection.format.title) "
+        reason: "not a draft verify can check: detected \(detection.format.title) "
           + "(\(detection.signature))")
     }
     return DraftClassification(kind: .source(layout), detection: detection, view: view)
@@ -63,8 +68,16 @@ struct DraftClassification {
       return .speculatorsEagle
     case .speculatorsEagle3:
       return .speculatorsEagle3
+    case .dflashZLab:
+      return .dflashSource
+    case .speculatorsDFlash, .speculatorsDFlash2, .speculatorsDSpark:
+      return .speculatorsDFlash
+    case .speculatorsPEagle:
+      return .speculatorsEagle3
+    case .speculatorsMTP:
+      return .speculatorsMTP
     case .speculatorsUnsupported, .modelOptTraining, .vllmLegacyEagle, .medusa, .mlpSpeculator, .hfCausalLM,
-      .unknown:
+      .unknown, .dflash2ZLab, .mtpVerifier:
       return nil
     }
   }

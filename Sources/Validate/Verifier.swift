@@ -56,6 +56,10 @@ public enum Verifier {
     case .speculatorsUntyped:
       if hasConfig { ConfigChecks.checkSpeculators(run, type: nil) }
       noTable = "speculators_model_type is missing, so the model class is unknown"
+    case .mtpVerifier:
+      run.notApplicable(ConfigChecks.speculatorsIDs)
+      MTPChecks.check(run, detection: classification.detection)
+      noTable = "a causal LM with MTP layers, not a draft: only its MTP layers are checked"
     case .source(let layout):
       run.notApplicable(ConfigChecks.speculatorsIDs)
       if let config = run.config {

@@ -28,7 +28,7 @@ enum VerifierCompatibilityChecks {
     // the fc input from TH-wide verifier states.
     if let hv = target.hiddenSize {
       run.ran(.verifierHiddenSize)
-      if table.layout.isEagle3 {
+      if table.layout.fusesAuxStates {
         let explicit = run.model?.value("target_hidden_size")?.intValue != nil
         if g.targetHiddenSize != hv {
           let key = explicit ? "target_hidden_size" : prefix + "hidden_size"
@@ -71,11 +71,11 @@ enum VerifierCompatibilityChecks {
     let fcName = table.layout == .speculatorsEagle ? "fusion_fc.weight" : "fc.weight"
     if let hv = target.hiddenSize, let fc = run.view.tensor(named: fcName), fc.shape.count == 2 {
       run.ran(.verifierFCWidth)
-      let multiplier = table.layout.isEagle3 ? g.auxStateCount : 2
+      let multiplier = table.layout.fusesAuxStates ? g.auxStateCount : 2
       let expected = multiplier * hv
       if fc.shape[1] != expected {
         let rule =
-          table.layout.isEagle3
+          table.layout.fusesAuxStates
           ? "\(multiplier) aux hidden states × verifier hidden \(hv)"
           : "embedding ⊕ verifier hidden: 2 × \(hv)"
         run.report(
@@ -107,18 +107,19 @@ enum VerifierCompatibilityChecks {
   private static func checkAuxLayerIDs(
     _ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier
   ) {
-    guard table.layout.isEagle3 else {
-      run.notApplicable([.verifierAuxLayerIDs])  // eagle drafts read only the last hidden state
+    guard table.layout.fusesAuxStates, table.layout != .dflashSource else {
+      // eagle drafts read only the last hidden state; raw DFlash ids are z-lab's target_layer_ids.
+      run.notApplicable([.verifierAuxLayerIDs])
       return
     }
     let key =
       table.layout.isSpeculators
-      ? "eagle_aux_hidden_state_layer_ids" : "eagle_config.eagle_aux_hidden_state_layer_ids"
+      ? table.layout.auxLayerIDsKey : "eagle_config.eagle_aux_hidden_state_layer_ids"
     let raw =
-      run.config?["eagle_aux_hidden_state_layer_ids"]
+      run.config?[table.layout.auxLayerIDsKey]
       ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
     guard let ids = raw?.arrayValue?.compactMap(\.intValue), !ids.isEmpty else {
-      run.skip([.verifierAuxLayerIDs], "no eagle_aux_hidden_state_layer_ids (vLLM picks its default taps)")
+      run.skip([.verifierAuxLayerIDs], "no \(table.layout.auxLayerIDsKey) (vLLM picks its default taps or refuses)")
       return
     }
     guard let layers = verifier.config.numHiddenLayers else {
@@ -154,7 +155,7 @@ enum VerifierCompatibilityChecks {
           "tensor 'embed_tokens.weight': expected \(formatShape([vv, h])) (verifier vocab × draft hidden), "
             + "found \(formatShape(embed.shape))")
       }
-    } else if table.layout.isEagle3 && h != hv {
+    } else if table.layout.fusesAuxStates && h != hv {
       run.report(
         .verifierEmbeddingsShape, .error, tensor: "embed_tokens.weight", expected: "present ([\(vv), \(h)])",
         found: "absent",

@@ -31,7 +31,7 @@ struct ConvertCommand: ParsableCommand {
     help: "The draft: a directory, a single weights file (.bin or .safetensors), a Hub id (org/name[@revision]) or a URL.")
   var model: String
 
-  @Option(help: "eagle (EAGLE v1/v2, HASS), eagle3 (EAGLE-3), or auto (detect from the tensors).")
+  @Option(help: "eagle (EAGLE v1/v2, HASS), eagle3 (EAGLE-3), dflash (z-lab DFlash), or auto (detect from the tensors).")
   var algorithm: AlgorithmChoice
 
   @Option(
@@ -48,7 +48,8 @@ struct ConvertCommand: ParsableCommand {
     help: ArgumentHelp(
       "A JSON object of algorithm options.",
       discussion: "eagle: layernorms, fusion_bias. eagle3: norm_before_residual, "
-        + "eagle_aux_hidden_state_layer_ids, norm_before_fc, fc_norm, norm_output."))
+        + "eagle_aux_hidden_state_layer_ids, norm_before_fc, fc_norm, norm_output. "
+        + "dflash: aux_hidden_state_layer_ids."))
   var algorithmKwargs: String?
 
   @Option(

@@ -229,7 +229,7 @@ struct VerifyCommandTests {
       "/nonexistent/verifier"
     ),
     (["verify", "Fixtures/reference/eagle3-bin", "--manifest"], "speculators-manifest.json"),
-    (["verify", "Fixtures/medusa"], "not an EAGLE draft verify can check: detected Medusa heads"),
+    (["verify", "Fixtures/medusa"], "not a draft verify can check: detected Medusa heads"),
     (["verify"], "missing PATH"),
   ])
   func inputErrorsExitTwoWithOneLine(arguments: [String], mention: String) throws {

@@ -361,7 +361,7 @@ import Testing
     let detection = FormatDetector.detect(S.checkpoint([], config: S.speculatorsConfig(type: "independent")))
     #expect(detection.format == .speculatorsUnsupported)
     #expect(
-      detection.conversion.reason?.hasPrefix("a Speculators \"independent\" checkpoint is not an EAGLE draft")
+      detection.conversion.reason?.hasPrefix("a Speculators \"independent\" checkpoint of a type this tool does not know")
         == true)
   }
 

@@ -74,6 +74,7 @@ import Testing
         directory: "verifier", format: .hfCausalLM, algorithm: nil,
         evidence: "model.layers.0–3: 4 decoder layer(s), each with input_layernorm"),
     ]
+    + formatCases
     + ["eagle1-bin", "eagle-safetensors", "hass-layernorms"].map {
       Case(
         directory: "reference/\($0)", format: .speculatorsEagle, algorithm: nil,
@@ -84,6 +85,46 @@ import Testing
         directory: "reference/\($0)", format: .speculatorsEagle3, algorithm: nil,
         evidence: "config speculators_model_type \"eagle3\"")
     }
+
+  /// The cases of `scripts/make_format_fixtures.py` and its speculators 0.9.0 references.
+  static let formatCases: [Case] =
+    [
+      Case(
+        directory: "dflash-zlab", format: .dflashZLab, algorithm: .dflash,
+        evidence: "no embed_tokens.weight and no lm_head.weight (the verifier's are shared)"),
+      Case(
+        directory: "dflash-fused-qkv", format: .dflashZLab, algorithm: .dflash,
+        evidence: "fused qkv_proj (Laguna style): split into q/k/v on conversion"),
+      Case(
+        directory: "eagle3-qwen3", format: .eagle3SpecForge, algorithm: .eagle3,
+        evidence: "midlayer.self_attn.q_norm.weight [16]: Qwen3 attention (vLLM runs Eagle3Qwen3ForCausalLM)"),
+      Case(
+        directory: "eagle3-norm-before-fc", format: .eagle3Layers, algorithm: .eagle3,
+        evidence: "input_norm.weight [192] (EAGLE-3.1 norm_before_fc)"),
+      Case(
+        directory: "eagle3-fc-norm", format: .eagle3Layers, algorithm: .eagle3,
+        evidence: "fc_norm.0.weight [64] and its siblings (EAGLE-3.1 fc_norm)"),
+      Case(
+        directory: "mtp-deepseek", format: .mtpVerifier, algorithm: nil,
+        evidence: "1 MTP layer(s) at model.layers.{num_hidden_layers+i}"),
+      Case(directory: "mtp-qwen3-next", format: .mtpVerifier, algorithm: nil, evidence: "1 MTP layer(s) at mtp.*"),
+      Case(
+        directory: "mtp-mimo", format: .mtpVerifier, algorithm: nil, evidence: "1 MTP layer(s) at model.mtp_layers.{i}"
+      ),
+      Case(
+        directory: "mtp-stripped", format: .mtpVerifier, algorithm: nil,
+        evidence: "config promises 1 MTP layer(s) but the tensors hold 0: a quantized or stripped export; "
+          + "vLLM would load garbage or refuse (verify reports it)"),
+    ]
+    + [
+      ("speculators-dflash", "dflash", SourceFormat.speculatorsDFlash),
+      ("speculators-dflash2", "dflash2", .speculatorsDFlash2), ("speculators-dspark", "dspark", .speculatorsDSpark),
+      ("speculators-peagle", "peagle", .speculatorsPEagle), ("speculators-mtp", "mtp", .speculatorsMTP),
+      ("reference-0.9.0/dflash-zlab", "dflash", .speculatorsDFlash),
+      ("reference-0.9.0/dflash-fused-qkv", "dflash", .speculatorsDFlash),
+      ("reference-0.9.0/eagle3-qwen3", "eagle3", .speculatorsEagle3),
+      ("reference-0.9.0/eagle3-fc-norm", "eagle3", .speculatorsEagle3),
+    ].map { Case(directory: $0.0, format: $0.2, algorithm: nil, evidence: "config speculators_model_type \"\($0.1)\"") }
 
   @Test(arguments: cases)
   func detectsTheFixture(_ testCase: Case) throws {
@@ -103,12 +144,14 @@ import Testing
 
   @Test func everyFixtureDirectoryIsCovered() throws {
     // Not draft checkpoints: ground truth, hostile inputs, torch-reader unit fixtures.
-    let skipped: Set<String> = ["expected", "reference", "hostile", "torch", "README.md"]
+    let skipped: Set<String> = ["expected", "reference", "reference-0.9.0", "interop", "hostile", "torch", "README.md"]
     var onDisk = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
       .filter { !skipped.contains($0) && !$0.hasPrefix(".") }
-    onDisk += try FileManager.default.contentsOfDirectory(
-      atPath: Self.fixtures.appendingPathComponent("reference").path
-    ).map { "reference/\($0)" }
+    for references in ["reference", "reference-0.9.0"] {
+      onDisk += try FileManager.default.contentsOfDirectory(
+        atPath: Self.fixtures.appendingPathComponent(references).path
+      ).map { "\(references)/\($0)" }
+    }
     #expect(
       Set(onDisk) == Set(Self.cases.map(\.directory)),
       "a new draft fixture belongs in DetectionFixtureTests.cases; anything else in `skipped`")

@@ -195,19 +195,17 @@ import Testing
     #expect(detection.conversion.reason?.contains("restore the Speculators config.json") == true)
   }
 
-  @Test(arguments: ["mtp", "dflash", "peagle", "dspark"])
-  func speculatorsTypesThatDoNotConvert(type: String) {
+  @Test(arguments: [
+    ("mtp", SourceFormat.speculatorsMTP), ("dflash", .speculatorsDFlash), ("peagle", .speculatorsPEagle),
+    ("dspark", .speculatorsDSpark), ("dflash2", .speculatorsDFlash2),
+  ])
+  func speculatorsTypesAreNamedAndAlreadyConverted(type: String, format: SourceFormat) {
     let detection = FormatDetector.detect(
       S.checkpoint(S.speculatorsEagle3(), config: S.speculatorsConfig(type: type)))
-    #expect(detection.format == .speculatorsUnsupported)
-    #expect(
-      detection.conversion
-        == .none(
-          reason:
-            "a Speculators \"\(type)\" checkpoint is not an EAGLE draft; "
-            + "only EAGLE-1/2, HASS and EAGLE-3 sources convert"
-        ))
-    #expect(detection.conflict(withRequested: .eagle3)?.contains("is not an EAGLE draft") == true)
+    #expect(detection.format == format)
+    #expect(detection.conversion == .none(reason: FormatDetector.alreadySpeculators(type)))
+    #expect(detection.notes.contains { $0.hasPrefix("vLLM") })
+    #expect(detection.conflict(withRequested: .eagle3)?.contains("already in the Speculators format") == true)
   }
 
   @Test func vllmLegacyEagleConfig() {

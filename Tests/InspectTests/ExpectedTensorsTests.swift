@@ -122,7 +122,7 @@ import Testing
         config: config.setting("transformer_layer_config", to: layer.removing("hidden_size")))
     } throws: { ($0 as? ExpectedTensors.Unavailable)?.keys == ["transformer_layer_config.hidden_size"] }
     #expect {
-      try ExpectedTensors.speculators(config: config.setting("speculators_model_type", to: "mtp"))
-    } throws: { ($0 as? ExpectedTensors.Unavailable)?.reason.contains("'mtp'") == true }
+      try ExpectedTensors.speculators(config: config.setting("speculators_model_type", to: "independent"))
+    } throws: { ($0 as? ExpectedTensors.Unavailable)?.reason.contains("'independent'") == true }
   }
 }

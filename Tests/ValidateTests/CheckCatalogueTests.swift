@@ -52,12 +52,15 @@ import Testing
     let trips =
       VerifierTripTests.configTrips + VerifierTripTests.tensorTrips + VerifierTripTests.vocabTrips
       + VerifierTripTests.contentTrips + VerifierTripTests.verifierTrips + VerifierTripTests.shardTrips
+      + VerifierTripTests.dflashTrips
     var tripped = Set(trips.map(\.id))
     // Dedicated tests: VerifierTripTests.verifierPathThatDoesNotExistIsAWarning,
     // VerifierManifestTests (every manifest id), VerifierEmbeddingTests.
     tripped.insert(.configVerifierPath)
     tripped.formUnion(ManifestChecks.ids)
     tripped.insert(.verifierEmbeddingsMatch)
+    // VerifierFormatTests.strippedMTPLayersAreAnError.
+    tripped.insert(.mtpLayersPresent)
     let missing = CheckCatalogue.ids.filter { !tripped.contains($0) }
     #expect(missing.isEmpty, "no trip test for \(missing)")
   }

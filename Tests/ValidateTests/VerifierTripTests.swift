@@ -104,11 +104,11 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       $0.setConfig("speculators_model_type", "eagle4")
     },
     .config(
-      "non-EAGLE speculators_model_type", .configModelType, .warning,
-      ["speculators_model_type", "eagle or eagle3", "'mtp'"]
+      "speculators_model_type without a tensor table", .configModelType, .warning,
+      ["speculators_model_type", "dflash, dflash2, dspark", "'independent'"]
     ) {
-      $0.setConfig("speculators_model_type", "mtp")
-      $0.setConfig("speculators_config.algorithm", "mtp")
+      $0.setConfig("speculators_model_type", "independent")
+      $0.setConfig("speculators_config.algorithm", "independent")
     },
     .config(
       "algorithm differs", .configModelTypeAlgorithm, ["speculators_config.algorithm", "'eagle3'", "'eagle'"]
@@ -401,6 +401,42 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       }, content: true),
   ]
 
+  /// The DFlash family's checks (vLLM's `update_dflash` and `qwen3_dflash.py` readings).
+  static let dflashTrips: [Trip] = [
+    .config(
+      "dflash without mask_token_id", .configRequiredKeys, ["mask_token_id", "absent", "KeyError"],
+      base: { DraftFixtures.dflash() }
+    ) { $0.setConfig("mask_token_id", nil) },
+    .config(
+      "dflash without aux ids", .configRequiredKeys, ["aux_hidden_state_layer_ids", "absent"],
+      base: { DraftFixtures.dflash() }
+    ) { $0.setConfig("aux_hidden_state_layer_ids", nil) },
+    .config(
+      "speculative tokens beyond the block", .configBlockSize, .warning,
+      ["speculative_tokens", "at most 3", "found 7"], base: { DraftFixtures.dflash() }
+    ) {
+      $0.setConfig(
+        "speculators_config.proposal_methods",
+        [["accept_tolerance": 0.0, "proposal_type": "greedy", "speculative_tokens": 7, "verifier_accept_k": 1]])
+    },
+    .config(
+      "sliding_window_non_causal false", .configDFlashCausal, .warning,
+      ["sliding_window_non_causal", "every layer causal"], base: { DraftFixtures.dflash() }
+    ) { $0.setConfig("sliding_window_non_causal", false) },
+    Trip(
+      name: "dflash fc wider than its aux ids", id: .verifierFCWidth, severity: .error,
+      mentions: ["'fc.weight'", "expected 192", "3 aux hidden states", "found 256"],
+      base: { DraftFixtures.dflash() }, mutate: { $0.reshape("fc.weight", [DraftFixtures.hidden, 256]) }),
+    Trip(
+      name: "dflash aux id at the verifier's layer count", id: .verifierAuxLayerIDs, severity: .error,
+      mentions: ["aux_hidden_state_layer_ids", "0..<4", "[4]"],
+      base: { DraftFixtures.dflash() }, mutate: { $0.setConfig("aux_hidden_state_layer_ids", [1, 2, 4]) }),
+    Trip(
+      name: "dflash layer without q_norm", id: .flagsQKNorm, severity: .error,
+      mentions: ["layers.1.self_attn.q_norm.weight", "qwen3"],
+      base: { DraftFixtures.dflash() }, mutate: { $0.remove("layers.1.self_attn.q_norm.weight") }),
+  ]
+
   static let verifierTrips: [Trip] = [
     Trip(
       name: "verifier hidden size differs", id: .verifierHiddenSize, severity: .error,
@@ -504,7 +540,8 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       ]),
   ]
 
-  @Test(arguments: configTrips + tensorTrips + vocabTrips + contentTrips + verifierTrips + shardTrips)
+  @Test(
+    arguments: configTrips + tensorTrips + vocabTrips + contentTrips + verifierTrips + shardTrips + dflashTrips)
   func tripsItsCheck(_ trip: Trip) throws {
     let (report, findings) = try runTrip(trip)
     let summary = report.findings.map { "\($0.check) [\($0.severity)]: \($0.message)" }.joined(

@@ -4,7 +4,11 @@ extension FormatDetector {
   static func causalLanguageModel(_ context: DetectionContext) -> Detection? {
     let fcName = TensorNamePattern("fc.weight")
     let fcSuffix = TensorNamePattern(".fc.weight")
-    guard !context.names.contains(where: { fcName.isEqual(to: $0) || fcSuffix.isSuffix(of: $0) }),
+    let mtpModule = TensorNamePattern("mtp.")  // Qwen3-Next's own MTP block has an fc
+    guard
+      !context.names.contains(where: {
+        (fcName.isEqual(to: $0) || fcSuffix.isSuffix(of: $0)) && !mtpModule.isPrefix(of: $0)
+      }),
       let scope = firstDecoderScope(context)
     else { return nil }
     let layers = context.layerIndices(under: scope)
@@ -47,11 +51,12 @@ extension FormatDetector {
         notes.append("config num_hidden_layers \(declared) but \(layers.count) layers in the tensors")
       }
     }
-    return Detection(
+    let base = Detection(
       format: .hfCausalLM, confidence: confidence,
       signature: "\(scope)layers.* with input_layernorm, \(scope)norm.weight, no fc.weight",
       evidence: evidence, notes: notes, facts: facts, conversion: .none(reason: notADraftReason),
       strippedPrefix: context.prefix)
+    return multiTokenPrediction(context, base: base) ?? base
   }
 
   private static let qProjSuffix = Array(".self_attn.q_proj.weight".utf8)
@@ -64,7 +69,8 @@ extension FormatDetector {
       guard name.count > qProjSuffix.count, TensorNamePattern.hasBytes(name, endingWith: qProjSuffix) else {
         return false
       }
-      scope = decoderScope(String(decoding: name, as: UTF8.self))
+      // A Qwen3-Next `mtp.layers.N` block is not the model's decoder.
+      scope = decoderScope(String(decoding: name, as: UTF8.self)).flatMap { $0.hasPrefix("mtp.") ? nil : $0 }
       return scope != nil
     }
     return scope

@@ -4,6 +4,8 @@ public enum ConversionAlgorithm: String, Sendable, Hashable, CaseIterable, Codab
   case eagle
   /// EAGLE-3 sources (SafeAILab, SpecForge, ModelOpt, NeMo) → Speculators `eagle3`.
   case eagle3
+  /// z-lab DFlash drafts → Speculators `dflash`.
+  case dflash
 }
 
 /// What a detected checkpoint implies for conversion: an algorithm, or why there is none.

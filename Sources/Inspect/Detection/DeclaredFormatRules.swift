@@ -52,14 +52,48 @@ extension FormatDetector {
         notes: notes + configAgreementNotes(context, facts: facts), facts: facts,
         conversion: .none(reason: alreadySpeculators("eagle")))
     default:
+      guard let known = speculatorsTypes[type] else {
+        return Detection(
+          format: .speculatorsUnsupported, confidence: confidence, signature: signature,
+          evidence: evidence, notes: notes, facts: DetectedFacts.derive(from: context, family: .other),
+          conversion: .none(
+            reason: "a Speculators \"\(type)\" checkpoint of a type this tool does not know; "
+              + "vLLM serves eagle3, peagle, dflash, dflash2 and dspark"))
+      }
+      expectTensor(known.tensor, layout: type)
+      let facts = DetectedFacts.derive(from: context, family: known.format.family)
       return Detection(
-        format: .speculatorsUnsupported, confidence: confidence, signature: signature,
-        evidence: evidence, notes: notes, facts: DetectedFacts.derive(from: context, family: .other),
-        conversion: .none(
-          reason: "a Speculators \"\(type)\" checkpoint is not an EAGLE draft; "
-            + "only EAGLE-1/2, HASS and EAGLE-3 sources convert"))
+        format: known.format, confidence: confidence, signature: signature, evidence: evidence,
+        notes: notes + [known.serving] + configAgreementNotes(context, facts: facts), facts: facts,
+        conversion: .none(reason: alreadySpeculators(type)))
     }
   }
+
+  /// The Speculators types beyond eagle/eagle3: format, a tensor only that layout has, and how
+  /// vLLM serves it (`vllm/transformers_utils/configs/speculators/algos.py`).
+  static let speculatorsTypes: [String: (format: SourceFormat, tensor: String, serving: String)] = [
+    "dflash": (
+      .speculatorsDFlash, "hidden_norm.weight",
+      "vLLM serves it with method \"dflash\" (DFlashDraftModel; the verifier's embedding and lm_head are shared)"
+    ),
+    "dflash2": (
+      .speculatorsDFlash2, "candidate_selector.hidden_projection.weight",
+      "vLLM serves it with method \"dflash\" and the DFlash2DraftModel architecture"
+    ),
+    "dspark": (
+      .speculatorsDSpark, "markov_head.markov_w1.weight",
+      "vLLM serves it with method \"dspark\" (Qwen3DSparkModel)"
+    ),
+    "peagle": (
+      .speculatorsPEagle, "layers.0.hidden_norm.weight",
+      "vLLM serves it as eagle3 with parallel drafting (mask_token_id becomes pard_token)"
+    ),
+    "mtp": (
+      .speculatorsMTP, "mtp_layers.0.input_proj.weight",
+      "vLLM's speculators path does not serve mtp: stitch the layer into the verifier "
+        + "(speculators scripts/stitch_mtp.py) and serve that with speculative_config {\"method\": \"mtp\"}"
+    ),
+  ]
 
   static func alreadySpeculators(_ type: String) -> String {
     "already in the Speculators format (\(type)); nothing to convert, check it with verify"

@@ -155,6 +155,16 @@ extension FormatDetector {
     for name in ["lm_head.weight", "d2t", "t2d", "embed_tokens.weight"] where context.has(name) {
       evidence.append("\(context.describedWithDType(name)) present")
     }
+    let qNorm = layerPrefix + "self_attn.q_norm.weight"
+    if context.has(qNorm) {
+      evidence.append("\(context.described(qNorm)): Qwen3 attention (vLLM runs Eagle3Qwen3ForCausalLM)")
+    }
+    if context.has("fc_norm.0.weight") {
+      evidence.append("\(context.described("fc_norm.0.weight")) and its siblings (EAGLE-3.1 fc_norm)")
+    }
+    if context.has("input_norm.weight") {
+      evidence.append("\(context.described("input_norm.weight")) (EAGLE-3.1 norm_before_fc)")
+    }
     return evidence
   }
 

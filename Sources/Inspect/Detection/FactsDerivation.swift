@@ -36,9 +36,10 @@ extension DetectedFacts {
       ?? context.config?.vocabSize
 
     switch family {
-    case .eagle3:
+    case .eagle3, .dflash:
       facts.draftVocabSize =
         context.rows("lm_head.weight") ?? context.rows("d2t") ?? context.config?.draftVocabSize
+        ?? (family == .dflash ? facts.vocabSize : nil)
       if let width = facts.fcInputWidth, let base = facts.targetHiddenSize ?? facts.hiddenSize,
         base > 0, width % base == 0
       {
@@ -47,7 +48,7 @@ extension DetectedFacts {
     case .eagle:
       facts.draftVocabSize = nil
       facts.layernorms = extraNormNames.contains(where: context.has)
-    case .other:
+    case .mtp, .other:
       facts.draftVocabSize = context.config?.draftVocabSize
     }
     facts.fusionBias = context.has("fc.bias") || context.has("fusion_fc.bias")

@@ -5,8 +5,9 @@
 /// 1. declared formats: a Speculators config, vLLM legacy EAGLE, MLP speculator, Medusa,
 ///    a ModelOpt training checkpoint;
 /// 2. tensor layouts on the names as stored: Speculators `eagle` names, EAGLE-3 (`midlayer.*`,
-///    `layers.0.hidden_norm`, research `hidden_norm`), HASS with layernorms, vLLM `enorm` /
-///    `hnorm`, EAGLE-1/2 and HASS, a plain causal LM;
+///    `layers.0.hidden_norm`), z-lab DFlash (`fc` + `hidden_norm` without a head), research
+///    `hidden_norm`, HASS with layernorms, vLLM `enorm` / `hnorm`, EAGLE-1/2 and HASS, a causal
+///    LM (with or without its own MTP layers);
 /// 3. the same layouts after stripping a wrapper prefix (`model.`, `eagle_module.`,
 ///    `draft_model.`, `speculator.`);
 /// 4. config-only guesses when there are no tensors;
@@ -30,6 +31,7 @@ public enum FormatDetector {
     speculatorsEagleNames(context)
       ?? eagle3Midlayer(context)
       ?? eagle3LayerNames(context)
+      ?? dflashDraft(context)
       ?? eagle3SpeculatorsResearch(context)
       ?? hassLayernorms(context)
       ?? vllmParaNorms(context)

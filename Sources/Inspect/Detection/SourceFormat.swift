@@ -31,14 +31,28 @@ public enum SourceFormat: String, Sendable, Hashable, CaseIterable, Codable {
   /// The raw output of Speculators' deleted `research/eagle3` trainer: top-level
   /// `hidden_norm`, `input_layernorm`, `lm_head_layernorm`.
   case eagle3SpeculatorsResearch = "eagle3-speculators-research"
+  /// A z-lab DFlash draft (`DFlashDraftModel`): Qwen3 layers over `fc` [H, n·H] of tapped
+  /// verifier states, `hidden_norm`, `norm`, `dflash_config`; no embedding and no `lm_head`.
+  case dflashZLab = "dflash-zlab"
+  /// A z-lab DFlash2 draft (`DFlash2DraftModel`: grouped convolutions, candidate selector).
+  case dflash2ZLab = "dflash2-zlab"
   /// A ModelOpt training checkpoint (the whole target plus `eagle_module.*`); export it first.
   case modelOptTraining = "modelopt-training"
   /// A Speculators `eagle` checkpoint (`fusion_fc`, `transformer.*`): already converted.
   case speculatorsEagle = "speculators-eagle"
   /// A Speculators `eagle3` checkpoint: already converted.
   case speculatorsEagle3 = "speculators-eagle3"
-  /// A Speculators checkpoint of a type that is not an EAGLE draft (`mtp`, `dflash`,
-  /// `peagle`, `dspark`, ...).
+  /// A Speculators `dflash` checkpoint (vLLM method `dflash`).
+  case speculatorsDFlash = "speculators-dflash"
+  /// A Speculators `dflash2` checkpoint (vLLM serves it as `dflash` with `DFlash2DraftModel`).
+  case speculatorsDFlash2 = "speculators-dflash2"
+  /// A Speculators `dspark` checkpoint (DFlash with Markov and confidence heads).
+  case speculatorsDSpark = "speculators-dspark"
+  /// A Speculators `peagle` checkpoint (parallel EAGLE-3; vLLM serves it as `eagle3`).
+  case speculatorsPEagle = "speculators-peagle"
+  /// A Speculators `mtp` checkpoint (`mtp_layers.0.*`), deployed by stitching it into its verifier.
+  case speculatorsMTP = "speculators-mtp"
+  /// A Speculators checkpoint of a type this tool does not know.
   case speculatorsUnsupported = "speculators-unsupported"
   /// vLLM's legacy EAGLE layout (`model_type: "eagle"` with a nested `model` config, or
   /// `enorm` / `hnorm` tensors).
@@ -47,6 +61,10 @@ public enum SourceFormat: String, Sendable, Hashable, CaseIterable, Codable {
   case medusa = "medusa"
   /// IBM fms-extras MLP speculator.
   case mlpSpeculator = "mlp-speculator"
+  /// A causal language model with its own multi-token-prediction layers (DeepSeek-V3/GLM
+  /// layers past `num_hidden_layers`, Qwen3-Next `mtp.*`, MiMo `model.mtp_layers.*`): vLLM
+  /// serves it with `speculative_config {"method": "mtp"}`.
+  case mtpVerifier = "mtp-verifier"
   /// A plain Hugging Face causal language model: a verifier, not a draft.
   case hfCausalLM = "hf-causal-lm"
   /// Nothing recognisable.
@@ -65,10 +83,18 @@ public enum SourceFormat: String, Sendable, Hashable, CaseIterable, Codable {
     case .eagle3NeMo: return "EAGLE-3 draft written by NeMo AutoModel"
     case .eagle3Layers: return "EAGLE-3 draft with layers.N names (producer not identified)"
     case .eagle3SpeculatorsResearch: return "EAGLE-3 raw output of Speculators research/eagle3"
+    case .dflashZLab: return "DFlash draft written by z-lab"
+    case .dflash2ZLab: return "DFlash2 draft written by z-lab"
     case .modelOptTraining: return "ModelOpt EAGLE training checkpoint (not exported)"
     case .speculatorsEagle: return "Speculators eagle checkpoint"
     case .speculatorsEagle3: return "Speculators eagle3 checkpoint"
-    case .speculatorsUnsupported: return "Speculators checkpoint of a non-EAGLE type"
+    case .speculatorsDFlash: return "Speculators dflash checkpoint"
+    case .speculatorsDFlash2: return "Speculators dflash2 checkpoint"
+    case .speculatorsDSpark: return "Speculators dspark checkpoint"
+    case .speculatorsPEagle: return "Speculators peagle checkpoint"
+    case .speculatorsMTP: return "Speculators mtp checkpoint"
+    case .speculatorsUnsupported: return "Speculators checkpoint of an unknown type"
+    case .mtpVerifier: return "causal language model with its own MTP layers (a verifier, served with method mtp)"
     case .vllmLegacyEagle: return "vLLM legacy EAGLE checkpoint"
     case .medusa: return "Medusa heads"
     case .mlpSpeculator: return "MLP speculator (IBM fms-extras)"
@@ -83,8 +109,12 @@ public enum SourceFormat: String, Sendable, Hashable, CaseIterable, Codable {
     case .eagle1, .hassFusionBias, .hassLayernorms, .speculatorsEagle, .vllmLegacyEagle:
       return .eagle
     case .eagle3SafeAILab, .eagle3SpecForge, .eagle3ModelOptV1, .eagle3ModelOptV2, .eagle3NeMo,
-      .eagle3Layers, .eagle3SpeculatorsResearch, .modelOptTraining, .speculatorsEagle3:
+      .eagle3Layers, .eagle3SpeculatorsResearch, .modelOptTraining, .speculatorsEagle3, .speculatorsPEagle:
       return .eagle3
+    case .dflashZLab, .dflash2ZLab, .speculatorsDFlash, .speculatorsDFlash2, .speculatorsDSpark:
+      return .dflash
+    case .speculatorsMTP, .mtpVerifier:
+      return .mtp
     case .speculatorsUnsupported, .medusa, .mlpSpeculator, .hfCausalLM, .unknown:
       return .other
     }
@@ -96,6 +126,11 @@ public enum SourceFormat: String, Sendable, Hashable, CaseIterable, Codable {
     case eagle
     /// EAGLE-3: `fc` over several tapped verifier hidden states, reduced vocabulary head.
     case eagle3
+    /// DFlash (block diffusion): `fc` over tapped verifier states, Qwen3 layers, no own
+    /// embedding or head.
+    case dflash
+    /// Multi-token prediction layers that belong to a verifier.
+    case mtp
     /// Anything else.
     case other
   }

@@ -27,6 +27,15 @@
 ///   `input_norm.weight` (`norm_before_fc`) and `fc_norm.N.weight` (`fc_norm`) keep their names;
 /// - a missing `embed_tokens.weight` is listed in ``Plan/verifierTensors``: it comes from the
 ///   verifier's weights.
+///
+/// `dflash` (z-lab DFlash, speculators 0.9.0 `convert/dflash/converter.py`):
+/// - `fc.weight`, `hidden_norm.weight`, `norm.weight` and every `layers.N.*` decoder tensor keep
+///   their names;
+/// - a Laguna-style fused `layers.N.self_attn.qkv_proj.*` is split into `q_proj`, `k_proj`,
+///   `v_proj` (``Plan/splits``; the row counts come from the config), and its `g_proj.*` and
+///   the top-level `aux_hidden_norms.*` are dropped (no DFlash equivalent);
+/// - `embed_tokens.weight`, `lm_head.weight`, `d2t` and `t2d` are dropped: vLLM shares the
+///   verifier's embedding and head, and `draft_vocab_size` is the full vocabulary.
 public enum ConversionMapping {
   /// Caller choices that change the mapping.
   public struct Options: Sendable, Hashable {
@@ -87,6 +96,15 @@ public enum ConversionMapping {
     public var reason: String
   }
 
+  /// A fused source tensor cut along its first dimension into consecutive output tensors
+  /// (DFlash `qkv_proj` → `q_proj`, `k_proj`, `v_proj`); the converter sizes the pieces.
+  public struct Split: Sendable, Hashable {
+    /// The source tensor's name.
+    public var source: String
+    /// The output names, in row order.
+    public var outputs: [String]
+  }
+
   /// Feature flags read from the tensor names (and forced by options).
   public struct Flags: Sendable, Hashable {
     /// eagle: `fusion_fc.bias` is present (or forced).
@@ -97,7 +115,7 @@ public enum ConversionMapping {
     public var normBeforeFC = false
     /// eagle3: `fc_norm.N.weight` tensors are present.
     public var fcNorm = false
-    /// eagle3: decoder layers found (`midlayer` counts as layer 0); eagle: always 1.
+    /// eagle3, dflash: decoder layers found (`midlayer` counts as layer 0); eagle: always 1.
     public var layerCount = 0
   }
 
@@ -113,6 +131,8 @@ public enum ConversionMapping {
     public var synthesized: [Synthesis]
     /// Output tensors that come from the verifier's weights (eagle3 `embed_tokens.weight`).
     public var verifierTensors: [String]
+    /// Fused source tensors cut into several outputs (dflash), sorted by source name.
+    public var splits: [Split] = []
     /// Feature flags.
     public var flags: Flags
     /// Notes worth showing to the user (a dropped trained weight, a forced flag).
@@ -125,7 +145,7 @@ public enum ConversionMapping {
 
     /// Every output tensor name: renamed, synthesised and copied from the verifier, sorted.
     public var outputNames: [String] {
-      (renames.map(\.output) + synthesized.map(\.output) + verifierTensors).sorted()
+      (renames.map(\.output) + synthesized.map(\.output) + verifierTensors + splits.flatMap(\.outputs)).sorted()
     }
   }
 
@@ -151,6 +171,7 @@ public enum ConversionMapping {
     switch algorithm {
     case .eagle: builder.mapEagle(Set(tensorNames))
     case .eagle3: try builder.mapEagle3(Set(tensorNames))
+    case .dflash: try builder.mapDFlash(Set(tensorNames))
     }
     return try builder.finish(tensorNames: tensorNames)
   }
@@ -200,6 +221,7 @@ private struct PlanBuilder {
   var dropped: [Mapping.Drop] = []
   var synthesized: [Mapping.Synthesis] = []
   var verifierTensors: [String] = []
+  var splits: [Mapping.Split] = []
   var flags = Mapping.Flags()
   var warnings: [String] = []
   /// Tensors no rule knows (or that a rule cannot place), with the reason.
@@ -354,12 +376,71 @@ private struct PlanBuilder {
       verifierTensors.append("embed_tokens.weight")
     }
     flags.layerCount = layers.count
-    if let highest = layers.max(), highest + 1 != layers.count {
-      let missing = (0...highest).filter { !layers.contains($0) }.map(String.init).joined(separator: ", ")
-      throw CheckpointError(
-        .invalidArgument, file: location,
-        reason: "decoder layers are not numbered 0..<\(highest + 1): layer \(missing) missing")
+    try requireNumberedFromZero(layers)
+  }
+
+  // MARK: dflash
+
+  mutating func mapDFlash(_ names: Set<String>) throws(CheckpointError) {
+    let sharedFromVerifier = "DFlash drafts share the verifier's embedding and lm_head in vLLM; not written"
+    var layers = Set<Int>()
+    for name in names.sorted() {
+      switch name {
+      case "fc.weight", "hidden_norm.weight", "norm.weight":
+        rename(name, name)
+      case "embed_tokens.weight", "lm_head.weight":
+        drop(name, sharedFromVerifier)
+      case "d2t", "t2d":
+        drop(name, "draft_vocab_size is the full vocabulary, so no vocabulary map is written")
+      default:
+        if name.hasPrefix("aux_hidden_norms.") {
+          drop(name, "per-target-layer norm with no DFlash equivalent (dropped as speculators 0.9.0 does)")
+          continue
+        }
+        guard let (index, suffix) = Mapping.layerIndex(of: name) else {
+          unplace(name, "not part of the dflash layout")
+          continue
+        }
+        if suffix.hasPrefix("self_attn.g_proj.") {
+          drop(name, "attention gate with no DFlash equivalent (dropped as speculators 0.9.0 does)")
+        } else if suffix == "self_attn.qkv_proj.weight" || suffix == "self_attn.qkv_proj.bias" {
+          let kind = suffix.hasSuffix(".weight") ? "weight" : "bias"
+          let outputs = ["q_proj", "k_proj", "v_proj"].map { "layers.\(index).self_attn.\($0).\(kind)" }
+          if let conflict = outputs.first(where: names.contains) {
+            throw CheckpointError(
+              .invalidArgument, file: location, tensor: name,
+              reason: "the checkpoint has both this fused projection and '\(conflict)'")
+          }
+          if explicitlyAllowed(name) {
+            dropped.append(.init(name: name, reason: "dropped at the user's request (--allow-drop)", requested: true))
+          } else {
+            splits.append(.init(source: name, outputs: outputs))
+            layers.insert(index)
+          }
+        } else if Mapping.decoderSuffixes.contains(suffix), suffix != "hidden_norm.weight" {
+          rename(name, name)
+        } else {
+          unplace(name, "not part of the dflash layout")
+        }
+      }
     }
+    if dropped.contains(where: { !$0.requested && ($0.name.hasPrefix("aux_hidden_norms.") || $0.name.contains(".g_proj.")) }) {
+      warnings.append(
+        "dropped trained Laguna tensors (g_proj, aux_hidden_norms) that the DFlash model has no place for, "
+          + "as speculators 0.9.0 does")
+    }
+    layers.formUnion(renames.compactMap { Mapping.layerIndex(of: $0.output)?.0 })
+    flags.layerCount = layers.count
+    try requireNumberedFromZero(layers)
+  }
+
+  /// Decoder layers must be numbered `0..<n`.
+  func requireNumberedFromZero(_ layers: Set<Int>) throws(CheckpointError) {
+    guard let highest = layers.max(), highest + 1 != layers.count else { return }
+    let missing = (0...highest).filter { !layers.contains($0) }.map(String.init).joined(separator: ", ")
+    throw CheckpointError(
+      .invalidArgument, file: location,
+      reason: "decoder layers are not numbered 0..<\(highest + 1): layer \(missing) missing")
   }
 
   // MARK: finish
@@ -396,6 +477,7 @@ private struct PlanBuilder {
       dropped: dropped.sorted { $0.name < $1.name },
       synthesized: synthesized.sorted { $0.output < $1.output },
       verifierTensors: verifierTensors,
+      splits: splits.sorted { $0.source < $1.source },
       flags: flags,
       warnings: warnings)
   }

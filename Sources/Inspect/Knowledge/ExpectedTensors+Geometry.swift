@@ -55,18 +55,23 @@ extension ExpectedTensors {
         throw Unavailable(
           keys: ["transformer_layer_config"], reason: "transformer_layer_config is missing or not an object")
       }
-      let draftVocab = algorithm == .speculatorsEagle3 ? positiveInt(model.json["draft_vocab_size"]) : nil
+      let draftVocab =
+        algorithm == .speculatorsEagle3 || algorithm == .speculatorsDFlash
+        ? positiveInt(model.json["draft_vocab_size"]) : nil
       return try build(
         layer: layer, prefix: "transformer_layer_config.", draftVocab: draftVocab,
         targetHidden: positiveInt(model.json["target_hidden_size"]),
-        auxIDs: model.json["eagle_aux_hidden_state_layer_ids"])
+        auxIDs: model.json[algorithm.auxLayerIDsKey])
     }
 
     /// The geometry of a raw draft's own config (top level, else `text_config`).
     static func source(_ model: ModelConfig, layout: Layout) throws(Unavailable) -> Geometry {
+      // A raw DFlash draft taps one state per `dflash_config.target_layer_ids` entry.
       let auxIDs =
-        model.json["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
-        ?? model.json["eagle_aux_hidden_state_layer_ids"]
+        layout == .dflashSource
+        ? model.json["dflash_config"]?["target_layer_ids"]
+        : model.json["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
+          ?? model.json["eagle_aux_hidden_state_layer_ids"]
       return try build(
         layer: model, prefix: "", draftVocab: layout.isEagle3 ? model.draftVocabSize : nil,
         targetHidden: model.targetHiddenSize, auxIDs: auxIDs)

@@ -1,7 +1,7 @@
 extension ExpectedTensors {
   /// How optional parts of a decoder layer are decided: by config flags (Speculators) or not
   /// at all (raw drafts, whose configs carry no reliable flags).
-  private struct LayerPolicy {
+  struct LayerPolicy {
     var attentionBias: Presence
     var mlpBias: Presence
     var qkNorm: Presence
@@ -17,7 +17,7 @@ extension ExpectedTensors {
   }
 
   /// Attention and MLP tensors of one decoder layer whose q/k/v take `inputWidth` features.
-  private static func decoderLayer(
+  static func decoderLayer(
     prefix: String, layer: Int?, inputWidth: Int, inputRule: String, geometry g: Geometry,
     policy: LayerPolicy
   ) -> [Tensor] {
@@ -35,7 +35,8 @@ extension ExpectedTensors {
     add("self_attn.q_proj.bias", [qRows], policy.attentionBias, "[NH·HD]")
     add("self_attn.k_proj.bias", [kvRows], policy.attentionBias, "[KV·HD]")
     add("self_attn.v_proj.bias", [kvRows], policy.attentionBias, "[KV·HD]")
-    add("self_attn.o_proj.bias", [g.hiddenSize], policy.attentionBias, "[H]")
+    // Qwen3's attention_bias covers q/k/v only; Llama's covers o_proj too.
+    add("self_attn.o_proj.bias", [g.hiddenSize], g.layerModelType == "qwen3" ? .optional : policy.attentionBias, "[H]")
     add("self_attn.q_norm.weight", [g.headDim], policy.qkNorm, "[HD] (Qwen3 attention)")
     add("self_attn.k_norm.weight", [g.headDim], policy.qkNorm, "[HD] (Qwen3 attention)")
     add("mlp.gate_proj.weight", [g.intermediateSize, g.hiddenSize], .required, "[I, H]")
@@ -48,7 +49,7 @@ extension ExpectedTensors {
     return out
   }
 
-  private static func norm(_ name: String, _ g: Geometry, _ presence: Presence, layer: Int? = nil) -> Tensor {
+  static func norm(_ name: String, _ g: Geometry, _ presence: Presence, layer: Int? = nil) -> Tensor {
     Tensor(name: name, shapes: [[g.hiddenSize]], presence: presence, layer: layer, rule: "[H]")
   }
 

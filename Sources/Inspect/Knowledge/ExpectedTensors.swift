@@ -43,13 +43,20 @@ public enum ExpectedTensors {
     case "eagle":
       let geometry = try Geometry.speculators(model, algorithm: .speculatorsEagle)
       return eagleTable(geometry: geometry, flags: speculatorsFlags(model))
-    case "eagle3":
+    case "eagle3", "peagle":
       let geometry = try Geometry.speculators(model, algorithm: .speculatorsEagle3)
       return eagle3Table(geometry: geometry, flags: speculatorsFlags(model))
+    case "dflash", "dflash2", "dspark":
+      let geometry = try Geometry.speculators(model, algorithm: .speculatorsDFlash)
+      return dflashTable(geometry: geometry, flags: speculatorsFlags(model), variant: DFlashVariant(type, model))
+    case "mtp":
+      let geometry = try Geometry.speculators(model, algorithm: .speculatorsMTP)
+      return mtpTable(geometry: geometry, flags: speculatorsFlags(model))
     default:
       throw Unavailable(
         keys: ["speculators_model_type"],
-        reason: "no tensor table for speculators_model_type '\(type)' (only eagle and eagle3)")
+        reason: "no tensor table for speculators_model_type '\(type)' "
+          + "(eagle, eagle3, peagle, dflash, dflash2, dspark and mtp have one)")
     }
   }
 
@@ -67,6 +74,10 @@ public enum ExpectedTensors {
     case .eagle3ResearchSource: return eagle3ResearchTable(geometry: geometry)
     case .speculatorsEagle: return eagleTable(geometry: geometry, flags: [:])
     case .speculatorsEagle3: return eagle3Table(geometry: geometry, flags: [:])
+    case .dflashSource: return dflashSourceTable(geometry: geometry)
+    case .speculatorsDFlash:
+      return dflashTable(geometry: geometry, flags: [:], variant: .dflash)
+    case .speculatorsMTP: return mtpTable(geometry: geometry, flags: [:])
     }
   }
 
@@ -97,18 +108,41 @@ extension ExpectedTensors {
     /// Raw output of Speculators `research/eagle3`: top-level `hidden_norm`, `input_layernorm`,
     /// `lm_head_layernorm` and a `layers.0.*` decoder without its input norm.
     case eagle3ResearchSource = "eagle3-research-source"
+    /// Speculators `dflash` (also `dflash2`, `dspark` with their extra heads): `fc`,
+    /// `hidden_norm`, `norm`, Qwen3 `layers.N.*` reading H; embedding and head optional.
+    case speculatorsDFlash = "speculators-dflash"
+    /// Raw z-lab DFlash draft: the Speculators `dflash` tensors (fused `qkv_proj` allowed),
+    /// no embedding, no head.
+    case dflashSource = "dflash-source"
+    /// Speculators `mtp`: one `mtp_layers.0.*` block with `input_proj` [H, 2H].
+    case speculatorsMTP = "speculators-mtp"
 
     /// Whether this is an EAGLE-3 layout.
     public var isEagle3: Bool {
       switch self {
       case .speculatorsEagle3, .eagle3Source, .eagle3MidlayerSource, .eagle3ResearchSource: return true
-      case .speculatorsEagle, .eagle1Source: return false
+      case .speculatorsEagle, .eagle1Source, .speculatorsDFlash, .dflashSource, .speculatorsMTP: return false
       }
+    }
+
+    /// Whether this is a DFlash layout.
+    public var isDFlash: Bool { self == .speculatorsDFlash || self == .dflashSource }
+
+    /// Whether `fc` concatenates several tapped verifier states (EAGLE-3, DFlash), each of the
+    /// verifier's hidden size, rather than embedding ⊕ last hidden state.
+    public var fusesAuxStates: Bool { isEagle3 || isDFlash }
+
+    /// The config key holding the aux layer ids (vLLM's "input of layer i" convention).
+    public var auxLayerIDsKey: String {
+      isDFlash ? "aux_hidden_state_layer_ids" : "eagle_aux_hidden_state_layer_ids"
     }
 
     /// Whether this is a Speculators (converted) layout.
     public var isSpeculators: Bool {
-      self == .speculatorsEagle || self == .speculatorsEagle3
+      switch self {
+      case .speculatorsEagle, .speculatorsEagle3, .speculatorsDFlash, .speculatorsMTP: return true
+      case .eagle1Source, .eagle3MidlayerSource, .eagle3Source, .eagle3ResearchSource, .dflashSource: return false
+      }
     }
   }
 

@@ -229,6 +229,25 @@ enum DraftFixtures {
     return DraftSpec(config: config, tensors: tensors.sorted { $0.name < $1.name })
   }
 
+  /// A good Speculators dflash checkpoint (as speculators 0.9.0 converts a z-lab draft, with
+  /// non-causal attention kept): 2 Qwen3 layers, 3 aux states, no embedding or head.
+  static func dflash(verifier: String = "Qwen/Qwen3-8B") -> DraftSpec {
+    let speculators = speculatorsConfig(algorithm: "dflash", verifier: verifier)
+    let config: JSONValue = [
+      "architectures": ["DFlashDraftModel"], "aux_hidden_state_layer_ids": [1, 2, 3], "block_size": 4,
+      "draft_vocab_size": .int(Int64(vocab)), "mask_token_id": 511, "sample_from_anchor": false,
+      "sliding_window_non_causal": true, "speculators_config": speculators, "speculators_model_type": "dflash",
+      "speculators_version": "0.9.0", "target_hidden_size": nil, "torch_dtype": "float32",
+      "transformer_layer_config": layerConfig(layers: 2, modelType: "qwen3"),
+    ]
+    var tensors = [weight("fc.weight", [hidden, 3 * hidden]), norm("norm.weight"), norm("hidden_norm.weight")]
+    for i in 0..<2 {
+      tensors += layer("layers.\(i).", inputWidth: hidden, qkNorm: true)
+      tensors.append(norm("layers.\(i).input_layernorm.weight"))
+    }
+    return DraftSpec(config: config, tensors: tensors.sorted { $0.name < $1.name })
+  }
+
   /// A raw SafeAILab EAGLE-3 draft (`midlayer.*`, F16, no embed_tokens).
   static func rawEagle3() -> DraftSpec {
     let config: JSONValue = [

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@testable import Inspect
+@testable import Validate
+
+/// `verify` on the committed DFlash, Speculators-type and MTP fixtures
+/// (`scripts/make_format_fixtures.py`, speculators 0.9.0 references), against the fixture verifier.
+@Suite struct VerifierFormatTests {
+  static let fixtures: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("Fixtures")
+  }()
+
+  static func verify(_ directory: String) throws -> VerifyReport {
+    try Verifier.verify(
+      path: fixtures.appendingPathComponent(directory).path,
+      options: VerifyOptions(verifier: fixtures.appendingPathComponent("verifier").path))
+  }
+
+  @Test(arguments: [
+    ("speculators-dflash2", ExpectedTensors.Layout.speculatorsDFlash),
+    ("speculators-dspark", .speculatorsDFlash), ("speculators-peagle", .speculatorsEagle3),
+    ("speculators-mtp", .speculatorsMTP), ("dflash-zlab", .dflashSource), ("dflash-fused-qkv", .dflashSource),
+  ])
+  func speculatorsTypesAreCheckedByTheirTables(directory: String, layout: ExpectedTensors.Layout) throws {
+    let report = try Self.verify(directory)
+    #expect(report.layout == layout)
+    #expect(!report.hasErrors, "\(report.findings)")
+    #expect(report.checksRun.contains(.tensorsMissing))
+    #expect(report.checksRun.contains(.tensorsUnexpected))
+  }
+
+  @Test func dflash2WithoutItsSelectorIsMissingTensors() throws {
+    let root = try SafetensorsFixture.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let source = try CheckpointReader.open(Self.fixtures.appendingPathComponent("speculators-dflash2").path)
+    let kept = source.tensors.filter { !$0.name.hasPrefix("candidate_selector.") }
+    let report = try Verifier.verify(
+      checkpoint: Checkpoint(
+        location: source.location, directory: source.directory, files: source.files, config: source.config,
+        metadata: source.metadata, tensors: kept))
+    let missing = report.findings(.tensorsMissing)
+    #expect(missing.contains { $0.message.contains("candidate_selector.hidden_projection.weight") })
+  }
+
+  @Test func speculatorsDFlashConversionWarnsThatVLLMRunsItCausal() throws {
+    let report = try Self.verify("reference-0.9.0/dflash-zlab")
+    #expect(!report.hasErrors, "\(report.findings)")
+    let causal = report.findings(.configDFlashCausal)
+    #expect(causal.count == 1)
+    #expect(causal.first?.severity == .warning)
+    #expect(causal.first?.message.contains("2 full-attention layer(s) causal") == true)
+    #expect(report.checksRun.contains(.verifierFCWidth))
+    #expect(report.checksRun.contains(.verifierAuxLayerIDs))
+  }
+
+  @Test func mtpIsNotServedByTheSpeculatorsPath() throws {
+    let report = try Self.verify("speculators-mtp")
+    #expect(report.findings(.configVLLMSupport).first?.message.contains("stitch") == true)
+  }
+
+  @Test(arguments: ["mtp-deepseek", "mtp-qwen3-next", "mtp-mimo"])
+  func verifiersWithTheirMTPLayersPass(directory: String) throws {
+    let report = try Self.verify(directory)
+    #expect(report.detectedFormat == SourceFormat.mtpVerifier.rawValue)
+    #expect(report.checksRun.contains(.mtpLayersPresent))
+    #expect(report.findings.isEmpty, "\(report.findings)")
+  }
+
+  @Test func strippedMTPLayersAreAnError() throws {
+    let report = try Self.verify("mtp-stripped")
+    let findings = report.findings(.mtpLayersPresent)
+    #expect(findings.count == 1)
+    #expect(findings.first?.severity == .error)
+    #expect(findings.first?.key == "num_nextn_predict_layers")
+    #expect(findings.first?.message.contains("promises 1 MTP layer(s) but the tensors hold 0") == true)
+  }
+}
