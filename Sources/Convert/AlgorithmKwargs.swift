@@ -43,6 +43,13 @@ public struct AlgorithmKwargs: Sendable, Hashable {
     }
   }
 
+  /// The warning for a kwarg given as `false` that the tensors turn on anyway (`nil` when the
+  /// kwarg was not given, is `true`, or the feature is off): the override is never silent.
+  static func overrideWarning(_ key: String, requested: Bool?, inEffect: Bool, evidence: String) -> String? {
+    guard requested == false, inEffect else { return nil }
+    return "--algorithm-kwargs \(key): false is overridden: the draft has \(evidence), so \(key) is true"
+  }
+
   /// No kwargs.
   public init() {
     json = .object([])

@@ -1,10 +1,11 @@
 import Inspect
+import Validate
 
 /// What a conversion did: where the output is, its files, every tensor (and where it came
 /// from), every dropped tensor, the feature flags, warnings and the validation that ran.
 ///
 /// ``json()`` is the `--json` document (`schemas/convert-report.schema.json`);
-/// ``humanReadable(styled:)`` is the terminal rendering.
+/// The executable renders it for the terminal.
 public struct ConversionReport: Sendable {
   /// One output tensor and its provenance.
   public struct MappedTensor: Sendable, Hashable {
@@ -25,13 +26,15 @@ public struct ConversionReport: Sendable {
   }
 
   /// The validation that ran on the output before it was moved into place.
-  public struct Validation: Sendable, Hashable {
+  public struct Validation: Sendable {
     /// The `--validate-device` value.
     public var device: String
     /// The checks that ran, each a short description.
     public var checks: [String]
     /// Notes (for example that no forward pass runs).
     public var notes: [String]
+    /// The verify report of the output (its findings are warnings: an error stops the conversion).
+    public var report: VerifyReport?
   }
 
   /// The output path as given.
@@ -103,53 +106,5 @@ public struct ConversionReport: Sendable {
       "warnings": .array(warnings.map(JSONValue.string)),
       "validation": validationValue,
     ]
-  }
-
-  /// The terminal rendering; `styled(text, role)` may colour a role (`heading`, `warning`, `dim`).
-  public func humanReadable(styled: (String, String) -> String = { text, _ in text }) -> String {
-    var lines: [String] = []
-    lines.append(
-      styled("Converted \(source.given) (\(sourceFormat)) → \(outputPath) [\(algorithm.rawValue)]", "heading")
-    )
-    lines.append("  verifier: \(verifier.given)")
-    let flagText = flags.map { "\($0.key)=\(JSONWriter.compact($0.value))" }.joined(separator: " ")
-    if !flagText.isEmpty { lines.append("  flags: \(flagText)") }
-    lines.append(styled("Files", "heading"))
-    for file in files {
-      lines.append("  \(file.name)  \(file.size) bytes  sha256 \(file.sha256)")
-    }
-    lines.append(styled("Tensors (\(tensors.count))", "heading"))
-    for tensor in tensors {
-      let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
-      var from: String
-      switch tensor.origin {
-      case .draft: from = tensor.sourceName == tensor.name ? "" : "← \(tensor.sourceName ?? "?")"
-      case .verifier: from = "← verifier \(tensor.sourceName ?? "?")"
-      case .synthesized: from = "(synthesised)"
-      }
-      if let sourceDType = tensor.sourceDType, sourceDType != tensor.dtype {
-        from += " cast from \(sourceDType.rawValue)"
-      }
-      lines.append("  \(tensor.name)  \(tensor.dtype.rawValue) \(shape)  \(from)".trimmingSuffixSpaces())
-    }
-    if !dropped.isEmpty {
-      lines.append(styled("Dropped (\(dropped.count))", "heading"))
-      for drop in dropped { lines.append("  \(drop.name): \(drop.reason)") }
-    }
-    if let validation {
-      lines.append(styled("Validation (\(validation.device))", "heading"))
-      for check in validation.checks { lines.append("  ok: \(check)") }
-      for note in validation.notes { lines.append(styled("  note: \(note)", "dim")) }
-    }
-    for warning in warnings { lines.append(styled("warning: \(warning)", "warning")) }
-    return lines.joined(separator: "\n")
-  }
-}
-
-extension String {
-  fileprivate func trimmingSuffixSpaces() -> String {
-    var text = self
-    while text.hasSuffix(" ") { text.removeLast() }
-    return text
   }
 }

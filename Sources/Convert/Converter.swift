@@ -33,9 +33,10 @@ public struct ConversionRequest: Sendable {
   public var validateDevice: String?
   /// `--dtype`: the float dtype to write (`F32`, `F16`, `BF16`); `nil` keeps the source's.
   public var dtype: DType?
-  /// `--force`: replace an existing non-empty output directory, and convert with an
-  /// `algorithm` that contradicts the detected layout.
+  /// `--force`: replace an existing non-empty output directory.
   public var force: Bool
+  /// `--ignore-detection`: convert with `algorithm` even when it contradicts the detected layout.
+  public var ignoreDetection: Bool
   /// `--max-shard-size`, bytes of tensor data per shard.
   public var maxShardSize: Int
   /// `--allow-drop`: tensor names (or `prefix*`) that may be left out.
@@ -48,7 +49,7 @@ public struct ConversionRequest: Sendable {
   public init(
     model: ResolvedSource, verifier: ResolvedSource, fetch: SourceFetcher? = nil, algorithm: AlgorithmChoice,
     outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
-    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
+    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false, ignoreDetection: Bool = false,
     maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
     dropUnknown: Bool = false
   ) {
@@ -61,6 +62,7 @@ public struct ConversionRequest: Sendable {
     self.validateDevice = validateDevice
     self.dtype = dtype
     self.force = force
+    self.ignoreDetection = ignoreDetection
     self.maxShardSize = maxShardSize
     self.allowDrop = allowDrop
     self.dropUnknown = dropUnknown
@@ -72,14 +74,14 @@ extension ConversionRequest {
   public init(
     model: String, verifier: String, algorithm: AlgorithmChoice,
     outputPath: String = Converter.defaultOutputPath, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(),
-    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false,
+    validateDevice: String? = nil, dtype: DType? = nil, force: Bool = false, ignoreDetection: Bool = false,
     maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
     dropUnknown: Bool = false
   ) {
     self.init(
       model: .local(model), verifier: .local(verifier), algorithm: algorithm, outputPath: outputPath,
       algorithmKwargs: algorithmKwargs, validateDevice: validateDevice, dtype: dtype, force: force,
-      maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown)
+      ignoreDetection: ignoreDetection, maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown)
   }
 }
 
@@ -133,7 +135,7 @@ public enum Converter {
     let configPath =
       checkpoint.files.first(where: { $0.kind == .config })?.path ?? checkpoint.directory + "/config.json"
     let detection = FormatDetector.detect(checkpoint)
-    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath, force: request.force)
+    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath, ignoringDetection: request.ignoreDetection)
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     let verifier = try VerifierModel.load(verifierSource)
@@ -197,13 +199,14 @@ public enum Converter {
       var validation: ConversionReport.Validation?
       if let device = request.validateDevice {
         progress?("validating")
-        let checks = try OutputValidator.validate(
-          directory: output.temporaryPath, verifier: verifier.configPath, open: open)
+        let validated = try OutputValidator.validate(
+          directory: output.temporaryPath, displayDirectory: output.finalPath, verifier: verifier.configPath,
+          open: open)
         let note =
           device == "cpu"
           ? "no forward pass is run: the verify checks (structure, verifier fit, digests, content) only"
           : "validation device \(device) not applicable: no forward pass is run; structural checks done on cpu"
-        validation = .init(device: device, checks: checks, notes: [note])
+        validation = .init(device: device, checks: validated.checks, notes: [note], report: validated.report)
       }
       try output.commit()
       return makeReport(
@@ -217,9 +220,9 @@ public enum Converter {
   }
 
   /// Resolves `auto` and refuses an algorithm that contradicts the detected layout, unless
-  /// `force` (the user knows better than the detector).
+  /// `ignoringDetection` (the user knows better than the detector).
   private static func chooseAlgorithm(
-    _ choice: AlgorithmChoice, detection: Detection, location: String, force: Bool
+    _ choice: AlgorithmChoice, detection: Detection, location: String, ignoringDetection: Bool
   ) throws(CheckpointError) -> ConversionAlgorithm {
     switch choice {
     case .auto:
@@ -239,8 +242,9 @@ public enum Converter {
       guard let chosen = ConversionAlgorithm(rawValue: choice.rawValue) else {
         throw CheckpointError(.invalidArgument, file: location, reason: "unknown algorithm \(choice.rawValue)")
       }
-      if !force, let conflict = detection.conflict(withRequested: chosen) {
-        throw CheckpointError(.invalidArgument, file: location, reason: conflict + " (--force converts anyway)")
+      if !ignoringDetection, let conflict = detection.conflict(withRequested: chosen) {
+        throw CheckpointError(
+          .invalidArgument, file: location, reason: conflict + " (--ignore-detection converts anyway)")
       }
       return chosen
     }

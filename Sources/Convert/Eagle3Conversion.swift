@@ -149,6 +149,16 @@ enum Eagle3Conversion {
           "the draft has both input_norm.weight (norm_before_fc) and fc_norm.N.weight (fc_norm), which exclude each other"
       )
     }
+    for (key, requested, inEffect, evidence) in [
+      ("norm_before_fc", kwargs.normBeforeFC, plan.flags.normBeforeFC, "input_norm.weight"),
+      ("fc_norm", kwargs.fcNorm, plan.flags.fcNorm, "fc_norm.N.weight"),
+    ] {
+      if let overridden = AlgorithmKwargs.overrideWarning(
+        key, requested: requested, inEffect: inEffect, evidence: evidence)
+      {
+        warnings.append(overridden)
+      }
+    }
     if plan.flags.normBeforeFC { optional.append(("norm_before_fc", true)) }
     if plan.flags.fcNorm { optional.append(("fc_norm", true)) }
     // norm_output: the kwarg, else the source config's flag (as speculators 0.9.0 reads both).

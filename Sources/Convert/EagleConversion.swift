@@ -74,6 +74,17 @@ enum EagleConversion {
           origin: .synthesized, source: nil))
     }
     var warnings = plan.warnings
+    if let overridden = AlgorithmKwargs.overrideWarning(
+      "fusion_bias", requested: kwargs.fusionBias, inEffect: plan.flags.fusionBias, evidence: "fc.bias")
+    {
+      warnings.append(overridden)
+    }
+    if let overridden = AlgorithmKwargs.overrideWarning(
+      "layernorms", requested: kwargs.layernorms, inEffect: plan.flags.layernorms,
+      evidence: "the HASS layernorms (embed_layernorm.weight)")
+    {
+      warnings.append(overridden)
+    }
     if let mixed = inputs.mixedDTypeWarning(tensors) { warnings.append(mixed) }
 
     let layer = SpeculatorsConfigBuilder.layerConfig(

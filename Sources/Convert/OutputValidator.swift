@@ -7,25 +7,39 @@ enum OutputValidator {
   /// Re-opens `directory` with the ordinary reader and verifies it against the verifier's
   /// config, the manifest written with it (every file and tensor digest), and a content scan.
   ///
-  /// - Returns: one line per thing checked, for the conversion report.
+  /// - Parameter displayDirectory: the output path the user gave; errors name files under it,
+  ///   not under the temporary directory (which is gone by the time they are read).
+  /// - Returns: one line per thing checked (for the JSON report) and the verify report.
   /// - Throws: ``CheckpointError`` (`.malformed`) naming the first error finding.
   static func validate(
-    directory: String, verifier: String, open: CheckpointOpener
-  ) throws(CheckpointError) -> [String] {
+    directory: String, displayDirectory: String, verifier: String, open: CheckpointOpener
+  ) throws(CheckpointError) -> (checks: [String], report: VerifyReport) {
     let checkpoint = try open(directory)
     let options = VerifyOptions(
       verifier: verifier, manifest: .file(directory + "/" + AuditManifest.fileName), scanContent: true)
-    let report = try Verifier.verify(checkpoint: checkpoint, options: options)
+    var report = try Verifier.verify(checkpoint: checkpoint, options: options)
+    // Reported under the output path: the temporary directory is renamed or removed next.
+    func shown(_ text: String) -> String { text.replacing(directory, with: displayDirectory) }
+    report.location = displayDirectory
+    report.manifest = report.manifest.map(shown)
+    for index in report.findings.indices {
+      report.findings[index].message = shown(report.findings[index].message)
+      report.findings[index].file = report.findings[index].file.map(shown)
+    }
     if let first = report.findings.first(where: { $0.severity == .error }) {
       throw CheckpointError(
-        .malformed, file: first.file ?? directory, tensor: first.tensor,
-        reason: "verify found \(report.errorCount) error(s); first: [\(first.check)] \(first.message)")
+        .malformed,
+        file: first.file.map { $0.hasPrefix("/") ? shown($0) : displayDirectory + "/" + $0 } ?? displayDirectory,
+        tensor: first.tensor,
+        reason: "verify found \(report.errorCount) error(s), nothing was written; first: [\(first.check)] "
+          + shown(first.message))
     }
-    return [
+    let checks = [
       "re-opened the output: \(checkpoint.tensors.count) tensors in \(checkpoint.weightFiles.count) file(s)",
       "verify: \(report.checksRun.count) checks run, \(report.passed.count) passed, "
         + "\(report.warningCount) warning(s), \(report.skipped.count) skipped",
       "passed: " + report.passed.map(\.rawValue).joined(separator: ", "),
     ] + report.findings.map { "warning [\($0.check)]: \($0.message)" }
+    return (checks, report)
   }
 }

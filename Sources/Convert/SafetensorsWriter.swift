@@ -366,36 +366,3 @@ public struct SafetensorsWriter: Sendable {
     }
   }
 }
-
-extension SafetensorsWriter {
-  /// Parses a shard size as Hugging Face spells it: bytes (`5000000000`) or a number with a
-  /// unit: `KB`/`MB`/`GB`/`TB` (powers of 1000), `KiB`/`MiB`/`GiB`/`TiB` (powers of 1024).
-  /// Returns `nil` for anything else, zero, or an overflow.
-  public static func parseSize(_ text: String) -> Int? {
-    let trimmed = text.trimmingCharacters(in: " ")
-    let units: [(String, Int)] = [
-      ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40),
-      ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1),
-    ]
-    var number = Substring(trimmed)
-    var multiplier = 1
-    for (suffix, scale) in units where trimmed.uppercased().hasSuffix(suffix.uppercased()) {
-      if suffix.hasSuffix("iB") && !trimmed.hasSuffix(suffix) { continue }
-      number = trimmed.dropLast(suffix.count)
-      multiplier = scale
-      break
-    }
-    guard let value = Int(number.trimmingCharacters(in: " ")), value > 0 else { return nil }
-    let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
-    return overflow ? nil : product
-  }
-}
-
-extension StringProtocol {
-  fileprivate func trimmingCharacters(in set: Character) -> String {
-    var text = Substring(self)
-    while text.first == set { text.removeFirst() }
-    while text.last == set { text.removeLast() }
-    return String(text)
-  }
-}

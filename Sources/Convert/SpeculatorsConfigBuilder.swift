@@ -31,7 +31,7 @@ enum SpeculatorsConfigBuilder {
       ],
       "verifier": [
         "architectures": .array(verifier.architectures.map(JSONValue.string)),
-        "name_or_path": .string(verifier.given),
+        "name_or_path": .string(verifier.nameOrPath),
       ],
     ]
   }

@@ -17,8 +17,11 @@ struct VerifierModel {
   /// Single weights files, in the order they are tried.
   static let singleWeightNames = ["model.safetensors", "pytorch_model.bin"]
 
-  /// The argument as given (written to `verifier.name_or_path`).
+  /// The argument as given.
   let given: String
+  /// What `speculators_config.verifier.name_or_path` records: the argument as given, or for a
+  /// local file (its `config.json` or a weights file) the directory holding it.
+  let nameOrPath: String
   /// Where it came from.
   let provenance: SourceProvenance
   /// The directory holding `config.json` and the weights.
@@ -77,8 +80,23 @@ struct VerifierModel {
     guard json.objectMembers != nil else {
       throw CheckpointError(.malformed, file: configPath, reason: "config.json must hold a JSON object")
     }
+    // A draft given as the verifier would convert and verify clean, and be served wrongly.
+    var weights: Checkpoint?
+    if source.origin == .local, isDirectory || !path.hasSuffix(".json") {
+      weights = try? CheckpointReader.open(path)
+    }
+    if let evidence = DraftRecognition.draftEvidence(config: json, checkpoint: weights) {
+      throw CheckpointError(
+        .invalidArgument, file: source.given,
+        reason: "--verifier is a draft (\(evidence)), not the model it drafts for; pass the verifier model")
+    }
+    var nameOrPath = source.given
+    if source.origin == .local && !isDirectory {
+      let parent = AtomicOutputDirectory.split(source.given).parent
+      nameOrPath = parent.isEmpty ? "." : parent
+    }
     return VerifierModel(
-      given: source.given, provenance: SourceProvenance(source),
+      given: source.given, nameOrPath: nameOrPath, provenance: SourceProvenance(source),
       directory: directory.isEmpty ? "." : directory,
       configPath: configPath, config: ModelConfig(json), configSHA256: SHA256Hasher.hex(of: mapped.bytes))
   }

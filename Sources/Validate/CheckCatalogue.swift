@@ -1,3 +1,5 @@
+import Inspect
+
 /// The documented list of every `verify` check: what it catches and the real-world failure it
 /// corresponds to. `docs/checks.md` is rendered from it (``markdownTable()``), and a test keeps
 /// the two in step.
@@ -310,6 +312,25 @@ public enum CheckCatalogue {
 
   /// Every documented identifier.
   public static var ids: [CheckID] { entries.map(\.id) }
+
+  /// The catalogue as the `verify --list-checks --json` document
+  /// (`schemas/check-catalogue.schema.json`): one object per check, in report order.
+  public static func json() -> JSONValue {
+    .object([
+      ("tool", ["name": .string(ToolInfo.name), "version": .string(ToolInfo.version)]),
+      (
+        "checks",
+        .array(
+          entries.map { entry in
+            .object([
+              ("id", .string(entry.id.rawValue)), ("severity", .string(entry.severity)),
+              ("needs", .string(entry.input.rawValue)), ("catches", .string(entry.catches)),
+              ("failure", .string(entry.failure)),
+            ])
+          })
+      ),
+    ])
+  }
 
   /// The catalogue as a Markdown table (the body of `docs/checks.md`).
   public static func markdownTable() -> String {

@@ -33,10 +33,16 @@ enum VerifierResolution {
     if let given = run.options.verifier {
       let path = FileSystem.resolve(given, against: workingDirectory(run))
       let (directory, configPath) = try locateConfig(given: given, path: path)
+      let json = try readJSON(at: configPath)
+      let weights = try? CheckpointReader.open(directory)
+      if let evidence = DraftRecognition.draftEvidence(config: json, checkpoint: weights) {
+        throw CheckpointError(
+          .invalidArgument, file: given,
+          reason: "--verifier is a draft (\(evidence)), not the model it drafts for; pass the verifier model")
+      }
       return .resolved(
         ResolvedVerifier(
-          given: given, directory: directory, configPath: configPath,
-          config: ModelConfig(try readJSON(at: configPath)), source: "option"))
+          given: given, directory: directory, configPath: configPath, config: ModelConfig(json), source: "option"))
     }
     guard let name = run.config?["speculators_config"]?["verifier"]?["name_or_path"]?.stringValue,
       !name.isEmpty

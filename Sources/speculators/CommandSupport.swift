@@ -34,31 +34,12 @@ func printError(_ message: String) {
   writeStandardError("error: \(message)\n")
 }
 
-/// Writes raw text to stderr.
+/// Writes text the tool made (already escaped) to stderr.
 func writeStandardError(_ text: String) {
-  var copy = text
-  copy.withUTF8 { buffer in
-    var offset = 0
-    while offset < buffer.count {
-      let written = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-      if written <= 0 { return }
-      offset += written
-    }
-  }
+  OutputStream.standardError.writeRaw(text)
 }
 
 /// Prints one JSON document on stdout.
 func printJSON(_ value: JSONValue) {
   print(JSONWriter.pretty(value, sortKeys: false))
-}
-
-/// Whether to colour output: only on a terminal, never with `NO_COLOR` set.
-var useColor: Bool {
-  getenv("NO_COLOR") == nil && isatty(STDOUT_FILENO) != 0
-    && getenv("TERM").map { String(cString: $0) } != "dumb"
-}
-
-/// Wraps `text` in an ANSI colour when ``useColor`` is on.
-func colored(_ text: String, _ code: String) -> String {
-  useColor ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
 }

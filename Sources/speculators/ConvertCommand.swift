@@ -18,13 +18,18 @@ struct ConvertCommand: ParsableCommand {
       converted or reported as dropped; a tensor the layout does not know is an error unless \
       --allow-drop or --drop-unknown says otherwise.
 
+      Exit status: 0 converted, 2 usage or input error (one line on stderr naming the file and \
+      the tensor at fault; nothing is written).
+
       Examples:
         speculators convert ./EAGLE-LLaMA3.1-Instruct-8B --algorithm eagle \\
             --verifier ./Llama-3.1-8B-Instruct
         speculators convert ./EAGLE3-LLaMA3.1-Instruct-8B --algorithm eagle3 \\
             --verifier ./Llama-3.1-8B-Instruct --output-path eagle3-converted \\
-            --algorithm-kwargs '{"norm_before_residual": false}' --validate-device cpu
-        speculators convert ./draft --algorithm auto --verifier ./verifier --dtype bfloat16 --json
+            --algorithm-kwargs '{"norm_before_residual": false}' \\
+            --validate-device cpu
+        speculators convert ./draft --algorithm auto --verifier ./verifier \\
+            --dtype bf16 --json
       """)
 
   @Argument(
@@ -58,13 +63,20 @@ struct ConvertCommand: ParsableCommand {
       "Check the output before moving it into place (no forward pass runs; cpu is accepted, others noted).")
   var validateDevice: String?
 
-  @Option(help: "Write floats as float32, float16 or bfloat16 (default: keep the source dtype).")
-  var dtype: String?
+  @Option(
+    help: ArgumentHelp(
+      "Write floats as float32, float16 or bfloat16 (default: keep the source dtype).",
+      discussion: "Accepted: \(FloatDTypeArgument.acceptedForms).", valueName: "dtype"),
+    transform: FloatDTypeArgument.parse)
+  var dtype: FloatDTypeArgument?
 
   @Option(
     name: [.customLong("max-shard-size"), .customLong("max_shard_size")],
-    help: "Largest shard, in bytes of tensor data (e.g. 5GB, 500MB, 2GiB).")
-  var maxShardSize: String = "5GB"
+    help: ArgumentHelp(
+      "Largest shard, in bytes of tensor data (default 5GB).",
+      discussion: "Accepted: \(ByteSizeArgument.acceptedForms).", valueName: "size"),
+    transform: ByteSizeArgument.parse)
+  var maxShardSize = ByteSizeArgument(bytes: SafetensorsWriter.defaultMaxShardSize)
 
   @Option(
     name: [.customLong("allow-drop"), .customLong("allow_drop")],
@@ -79,10 +91,16 @@ struct ConvertCommand: ParsableCommand {
   @Flag(help: "Replace an existing non-empty output directory.")
   var force = false
 
+  @Flag(
+    name: [.customLong("ignore-detection"), .customLong("ignore_detection")],
+    help: "Convert with --algorithm even when the detected layout says otherwise.")
+  var ignoreDetection = false
+
   @Flag(help: "Print the report as one JSON document.")
   var json = false
 
-  @OptionGroup var sources: SourceOptions
+  @OptionGroup(title: "Hub and URL sources")
+  var sources: SourceOptions
 
   func run() throws {
     try runReportingErrors { try execute() }
@@ -91,19 +109,6 @@ struct ConvertCommand: ParsableCommand {
   private func execute() throws {
     // A file-size limit (ulimit -f) must give a clean "File too large" error, not a signal.
     signal(SIGXFSZ, SIG_IGN)
-    var parsedDType: DType?
-    if let dtype {
-      guard let value = DType(torchName: dtype), ["float32", "float16", "bfloat16"].contains(value.torchName)
-      else {
-        throw CheckpointError(
-          .invalidArgument, file: "--dtype", reason: "'\(dtype)' is not one of float32, float16, bfloat16")
-      }
-      parsedDType = value
-    }
-    guard let shardSize = SafetensorsWriter.parseSize(maxShardSize) else {
-      throw CheckpointError(
-        .invalidArgument, file: "--max-shard-size", reason: "'\(maxShardSize)' is not a size")
-    }
     var kwargs = AlgorithmKwargs()
     if let algorithmKwargs { kwargs = try AlgorithmKwargs(parsing: algorithmKwargs) }
     let request = ConversionRequest(
@@ -111,8 +116,8 @@ struct ConvertCommand: ParsableCommand {
       verifier: try resolveForCommand(verifier, need: .configOnly, options: sources),
       fetch: sources.fetcher, algorithm: algorithm,
       outputPath: outputPath, algorithmKwargs: kwargs, validateDevice: validateDevice,
-      dtype: parsedDType, force: force, maxShardSize: shardSize, allowDrop: allowDrop,
-      dropUnknown: dropUnknown)
+      dtype: dtype?.dtype, force: force, ignoreDetection: ignoreDetection, maxShardSize: maxShardSize.bytes,
+      allowDrop: allowDrop, dropUnknown: dropUnknown)
     var progress: (@Sendable (String) -> Void)?
     if isatty(STDERR_FILENO) != 0 && !json {
       progress = { @Sendable line in writeStandardError(line + "…\n") }
@@ -121,16 +126,8 @@ struct ConvertCommand: ParsableCommand {
     if json {
       printJSON(report.json())
     } else {
-      print(
-        report.humanReadable { raw, role in
-          let text = TerminalText.escaped(raw, keepingLineBreaks: true)
-          switch role {
-          case "heading": return colored(text, "1")
-          case "warning": return colored(text, "33")
-          case "dim": return colored(text, "2")
-          default: return text
-          }
-        })
+      OutputStream.standardOutput.emit(ConvertRendering.lines(report, width: terminalWidth()))
+      OutputStream.standardError.emit(ConvertRendering.warnings(report))
     }
   }
 }

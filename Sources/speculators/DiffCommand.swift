@@ -30,7 +30,8 @@ struct DiffCommand: ParsableCommand {
 
       Examples:
         speculators diff converted/ published/
-        speculators diff converted/ RedHatAI/Llama-3.1-8B-Instruct-speculator.eagle3 --offline
+        speculators diff --offline converted/ \\
+            RedHatAI/Llama-3.1-8B-Instruct-speculator.eagle3
         speculators diff converted/ published/ --values --rtol 1e-3
         speculators diff Fixtures/eagle3-embed converted/ --values
         speculators diff converted/ converted/speculators-manifest.json --json
@@ -85,7 +86,7 @@ struct DiffCommand: ParsableCommand {
       if json {
         printJSON(report.json())
       } else {
-        print(report.renderText(style: Self.color), terminator: "")
+        OutputStream.standardOutput.emit(DiffRendering.lines(report))
       }
       if report.hasDifferences { throw ExitStatus.findings }
     }
@@ -94,19 +95,7 @@ struct DiffCommand: ParsableCommand {
   private static func progressText(_ progress: DiffProgress) -> String {
     let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 100
     return "diff: \(progress.pairsDone)/\(progress.pairsTotal) tensors, "
-      + "\(DiffReport.size(progress.bytesDone)) of \(DiffReport.size(progress.bytesTotal)) (\(percent)%)"
-  }
-
-  private static func color(_ text: String, _ style: DiffTextStyle) -> String {
-    switch style {
-    case .heading: return colored(text, "1")
-    case .added: return colored(text, "32")
-    case .removed: return colored(text, "31")
-    case .changed: return colored(text, "33")
-    case .muted: return colored(text, "2")
-    case .good: return colored(text, "1;32")
-    case .bad: return colored(text, "1;31")
-    }
+      + "\(HumanUnits.bytes(progress.bytesDone)) of \(HumanUnits.bytes(progress.bytesTotal)) (\(percent)%)"
   }
 }
 

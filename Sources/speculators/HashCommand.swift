@@ -11,7 +11,9 @@ struct HashCommand: ParsableCommand {
     abstract: "Print SHA-256 of every file and XXH3-128 of every tensor of a checkpoint.",
     discussion: """
       File lines use the sha256sum format, with names relative to the checkpoint directory, so \
-      `sha256sum -c` run there accepts the output. Tensor digests follow as '#' comment lines \
+      `sha256sum -c` run there accepts the output (names holding a backslash or newline are \
+      escaped as sha256sum escapes them; on a terminal, other control characters in names are \
+      shown as \\xHH). Tensor digests follow as '#' comment lines \
       (which sha256sum skips): XXH3-128 of each tensor's dense little-endian bytes, equal to \
       `xxhsum -H2` of those bytes and the same whether the tensor sits in a .bin or a safetensors \
       file. Files and tensors are hashed in parallel.
@@ -21,7 +23,8 @@ struct HashCommand: ParsableCommand {
       skip the other half.
 
       Examples:
-        speculators hash converted > SHA256SUMS && (cd converted && sha256sum -c ../SHA256SUMS)
+        speculators hash converted > SHA256SUMS
+        (cd converted && sha256sum -c ../SHA256SUMS)
         speculators hash converted --algorithm xxh3 --files-only > XXH128SUMS
         speculators hash converted --json
       """)
@@ -60,7 +63,8 @@ struct HashCommand: ParsableCommand {
       if json {
         printJSON(report.json())
       } else {
-        print(TerminalText.escaped(report.checksumText, keepingLineBreaks: true), terminator: "")
+        OutputStream.standardOutput.writeRaw(
+          HashRendering.text(report, onTerminal: OutputStream.standardOutput.isTerminal))
       }
     }
   }

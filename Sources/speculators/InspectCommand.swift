@@ -37,31 +37,10 @@ struct InspectCommand: ParsableCommand {
     try runReportingErrors {
       let report = try Inspector.inspect(path: localPathForCommand(path, need: .checkpoint, options: sources))
       if json {
-        report.writeJSON(writeStandardOutput)
+        report.writeJSON(OutputStream.standardOutput.writeAll)
       } else {
-        report.writeTerminalText(width: terminalWidth(), writeStandardOutput)
+        report.writeTerminalText(width: terminalWidth(), OutputStream.standardOutput.writeAll)
       }
     }
-  }
-
-  /// Writes `buffer` to stdout unbuffered (large reports are streamed in chunks).
-  private func writeStandardOutput(_ buffer: UnsafeRawBufferPointer) {
-    guard let base = buffer.baseAddress else { return }
-    var offset = 0
-    while offset < buffer.count {
-      let written = System.retryingInterrupts { write(STDOUT_FILENO, base + offset, buffer.count - offset) }
-      if written <= 0 { return }
-      offset += written
-    }
-  }
-
-  /// The terminal's width when stdout is one, else `COLUMNS`, else no limit.
-  private func terminalWidth() -> Int? {
-    var size = winsize()
-    if isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
-      return Int(size.ws_col)
-    }
-    if let columns = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), columns > 0 { return columns }
-    return nil
   }
 }

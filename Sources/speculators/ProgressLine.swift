@@ -2,7 +2,7 @@ import Inspect
 import Platform
 import Synchronization
 
-/// A one-line byte progress indicator on stderr (`hashing  42%  1.1 GiB of 2.7 GiB`).
+/// A one-line byte progress indicator on stderr (`hashing  42%  1.1 GiB of 2.7 GiB  310.5 MiB/s`).
 ///
 /// Drawn only when stderr is a terminal and the work has already taken about a second, redrawn
 /// at most ten times a second, and erased when the work ends, so piped and short runs print
@@ -28,10 +28,16 @@ final class ProgressLine: Sendable {
   /// Whether anything will ever be drawn (stderr is a terminal).
   var isActive: Bool { enabled }
 
-  private func update(done: Int, total: Int) {
+  /// Shows `done` of `total` bytes, the percentage and the rate so far.
+  func update(done: Int, total: Int) {
     guard total > 0 else { return }
-    let percent = min(100, done * 100 / total)
-    draw { "\(label)  \(percent)%  \(HumanUnits.bytes(done)) of \(HumanUnits.bytes(total))" }
+    draw {
+      let percent = min(100, Int(Double(done) / Double(total) * 100))
+      let elapsed = ContinuousClock.now - start
+      let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+      let rate = seconds > 0 ? Int(Double(done) / seconds) : 0
+      return "\(label)  \(percent)%  \(HumanUnits.bytes(done)) of \(HumanUnits.bytes(total))  \(HumanUnits.bytes(rate))/s"
+    }
   }
 
   /// Redraws the line with `text` when enabled, after the first second, at most ten times a

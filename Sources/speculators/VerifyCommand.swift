@@ -48,13 +48,17 @@ struct VerifyCommand: ParsableCommand {
   @OptionGroup(title: "Hub and URL sources")
   var sources: SourceOptions
 
-  @Flag(help: "Print the check catalogue and exit.")
+  @Flag(help: "Print the check catalogue (with --json: schemas/check-catalogue.schema.json) and exit.")
   var listChecks = false
 
   func run() throws {
     try runReportingErrors {
       if listChecks {
-        print(CheckCatalogue.markdownTable(), terminator: "")
+        if json {
+          printJSON(CheckCatalogue.json())
+        } else {
+          print(CheckCatalogue.markdownTable(), terminator: "")
+        }
         return
       }
       guard let path else {
@@ -83,60 +87,9 @@ struct VerifyCommand: ParsableCommand {
       if json {
         printJSON(report.json())
       } else {
-        print(VerifyRendering.text(report), terminator: "")
+        OutputStream.standardOutput.emit(VerifyRendering.lines(report))
       }
       if report.hasErrors { throw ExitStatus.findings }
     }
-  }
-}
-
-/// Human rendering of a verify report.
-enum VerifyRendering {
-  static func text(_ report: VerifyReport) -> String {
-    // Locations, prefixes and messages quote names from the checkpoint: escape them (colours
-    // are added around them, so the whole text cannot be escaped afterwards).
-    func safe(_ text: String) -> String { TerminalText.escaped(text) }
-    var out = "verify \(safe(report.location))"
-    if let layout = report.layout {
-      let detected = report.detectedFormat.map { $0 == layout.rawValue ? "" : "detected \($0), " } ?? ""
-      out += " (\(detected)checked as \(layout.rawValue))"
-    }
-    if let prefix = report.strippedPrefix { out += ", tensor names read without the '\(safe(prefix))' prefix" }
-    out += "\n"
-    if let verifier = report.verifier {
-      let source = verifier.source == "option" ? "--verifier" : "speculators_config.verifier.name_or_path"
-      out += "verifier: \(safe(verifier.given)) (from \(source))\n"
-    }
-    let width = max(24, (report.findings.map(\.check.rawValue.count).max() ?? 0) + 2)
-    for finding in report.findings {
-      let label =
-        finding.severity == .error ? colored("error  ", "31") : colored("warning", "33")
-      out += "\(label)  \(pad(finding.check.rawValue, width))\(safe(finding.message))\n"
-    }
-    var reasons: [(String, [String])] = []
-    for skip in report.skipped {
-      if let index = reasons.firstIndex(where: { $0.0 == skip.reason }) {
-        reasons[index].1.append(skip.check.rawValue)
-      } else {
-        reasons.append((skip.reason, [skip.check.rawValue]))
-      }
-    }
-    for (reason, ids) in reasons {
-      out += colored("skipped", "2") + "  \(safe(reason)): \(ids.joined(separator: ", "))\n"
-    }
-    let errors = report.errorCount
-    let warnings = report.warningCount
-    let verdict =
-      errors > 0
-      ? colored("FAILED", "31")
-      : (warnings > 0 ? colored("passed with warnings", "33") : colored("passed", "32"))
-    out +=
-      "\(verdict): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"); "
-    out += "\(report.passed.count) checks passed, \(report.skipped.count) skipped\n"
-    return out
-  }
-
-  private static func pad(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
   }
 }

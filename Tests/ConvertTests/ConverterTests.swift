@@ -288,16 +288,17 @@ struct ConverterErrorTests {
       algorithm: .eagle)
   }
 
-  @Test("--force converts with an algorithm that contradicts the detected layout")
+  @Test("--ignore-detection converts with an algorithm that contradicts the detected layout")
   func forceOverridesTheDetector() throws {
     let parent = try makeTemporaryDirectory()
     // An EAGLE-1 layout forced through eagle3: the detector is overruled, so the failure (if
     // any) now comes from the mapping itself, not from the contradiction check.
     let request = ConversionRequest(
       model: FixturePaths.path("eagle-safetensors"), verifier: FixturePaths.path("verifier"), algorithm: .eagle3,
-      outputPath: parent + "/out", force: true)
+      outputPath: parent + "/out", ignoreDetection: true)
     let error = #expect(throws: CheckpointError.self) { try Converter.convert(request) }
     #expect(error?.description.contains("contradicts the detected layout") == false)
+    #expect(error?.description.contains("--allow-drop") == false)
     #expect(listing(parent) == [])
   }
 

@@ -142,18 +142,4 @@ struct SafetensorsWriterTests {
     #expect(try TestCheckpoints.bytes(of: ones) == [0x80, 0x3F, 0x80, 0x3F, 0x80, 0x3F])
     #expect(try TestCheckpoints.bytes(of: zeros) == [0, 0, 0, 0])
   }
-
-  @Test(
-    "shard sizes parse like Hugging Face spells them",
-    arguments: [
-      ("5GB", 5_000_000_000), ("500MB", 500_000_000), ("2GiB", 2 << 30), ("1024", 1024), ("10KB", 10_000),
-    ])
-  func parseSize(text: String, expected: Int) {
-    #expect(SafetensorsWriter.parseSize(text) == expected)
-  }
-
-  @Test("bad shard sizes are refused", arguments: ["", "0", "-5GB", "5XB", "GB"])
-  func badSize(text: String) {
-    #expect(SafetensorsWriter.parseSize(text) == nil)
-  }
 }

@@ -321,7 +321,7 @@ struct ConvertBadInputTests {
   @Test("an unknown --dtype is refused (overflowing casts: ConvertTests)")
   func unknownDType() throws {
     try refuses(
-      "'float8' is not one of float32, float16, bfloat16",
+      "'float8' is not a float dtype; use float32 (fp32, f32, float), float16 (fp16, f16, half) or bfloat16 (bf16)",
       [
         "Fixtures/hass-layernorms", "--algorithm", "eagle", "--verifier", "Fixtures/verifier", "--dtype",
         "float8",

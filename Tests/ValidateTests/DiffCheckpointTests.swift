@@ -67,8 +67,7 @@ enum DiffScenario {
     #expect(report.tensors.allSatisfy { $0.status == .identical })
     #expect(report.tensors.allSatisfy { $0.a?.digest != nil && $0.a?.digest == $0.b?.digest })
     #expect(report.configDifferences.isEmpty && report.fileDifferences.isEmpty && report.metadataDifferences.isEmpty)
-    let text = report.renderText()
-    #expect(text.hasSuffix("identical: tensors 5 identical\n"))
+    #expect(report.summaryLine == "identical: tensors 5 identical")
   }
 
   @Test func halfAndSinglePrecisionConversionsAreEqualByValue() throws {
@@ -112,9 +111,7 @@ enum DiffScenario {
     #expect(statistics.bAtMax == Double(original + 0.25))
     #expect(statistics.meanAbsDifference == 0.25 / 128)
     #expect(statistics.firstBeyondToleranceIndex == flat)
-    let text = report.renderText()
-    #expect(text.contains("~ \(name)  F32 [8, 16]: 1 of 128 elements differ"))
-    #expect(text.contains("max |a-b| 0.25 at [5, 11]"))
+    #expect(statistics.beyondTolerance == 1 && statistics.elementCount == 128)
     #expect(report.summaryLine == "different: tensors 4 identical, 1 differs")
   }
 
@@ -154,7 +151,6 @@ enum DiffScenario {
     // Explained by the config section, so config.json does not show again as a file difference.
     #expect(report.fileDifferences.isEmpty)
     #expect(report.result == .different)
-    #expect(report.renderText().contains("~ $.draft_vocab_size: 4 -> 5"))
   }
 
   @Test func volatileConfigKeysDoNotMakeCheckpointsDifferent() throws {
@@ -164,7 +160,6 @@ enum DiffScenario {
     #expect(report.configDifferences.allSatisfy { $0.isVolatile })
     #expect(report.result == .identical)
     #expect(report.summaryLine == "identical: config 1 difference (1 volatile); tensors 5 identical")
-    #expect(report.renderText().contains(#"~ $.transformers_version: "4.53.3" -> "4.57.6" (volatile)"#))
   }
 
   @Test func configFormattingAloneDoesNotCount() throws {
@@ -205,7 +200,7 @@ enum DiffScenario {
     let norm = try #require(report.tensors.first { $0.name == "norm.weight" })
     #expect(norm.status == .shapeChanged)
     #expect(norm.statistics == nil)
-    #expect(report.renderText().contains("~ norm.weight  F32 [8] -> [2, 4]: shape changed"))
+    #expect(norm.a?.shape == [8] && norm.b?.shape == [2, 4])
   }
 
   @Test func signedZerosAreEqualInValueButNotInBytes() throws {

@@ -4,7 +4,7 @@ extension Detection {
   /// - Returns: `nil` when `algorithm` fits the detected layout, or when nothing was
   ///   recognised (there is no layout to contradict); otherwise a one-line reason, for example
   ///   `--algorithm eagle contradicts the detected layout eagle3-safeailab (midlayer.* tensors,
-  ///   fc.weight [64, 192] = 3×hidden)`. `convert` refuses with this reason unless `--force`.
+  ///   fc.weight [64, 192] = 3×hidden)`. `convert` refuses with this reason unless `--ignore-detection`.
   public func conflict(withRequested algorithm: ConversionAlgorithm) -> String? {
     switch conversion {
     case .algorithm(let implied):

@@ -455,11 +455,18 @@ private struct PlanBuilder {
       let list = unplaced.prefix(8).map { "'\($0.name)' (\($0.reason))" }.joined(separator: ", ")
       let more = unplaced.count > 8 ? " and \(unplaced.count - 8) more" : ""
       let noun = unplaced.count == 1 ? "tensor" : "tensors"
+      // When most tensors have no place the source is not this layout at all: dropping them
+      // would write an empty draft, so no drop option is suggested.
+      let advice =
+        unplaced.count * 2 > tensorNames.count
+          ? "the source does not have the \(algorithm.rawValue) layout (\(unplaced.count) of \(tensorNames.count) "
+            + "tensors fit nowhere); check --algorithm"
+          : "pass --allow-drop NAME (or --drop-unknown) to drop them"
       throw CheckpointError(
         .invalidArgument, file: location,
         reason:
           "\(unplaced.count) \(noun) cannot be placed in the \(algorithm.rawValue) layout: \(list)\(more); "
-          + "pass --allow-drop NAME (or --drop-unknown) to drop them")
+          + advice)
     }
     var byOutput: [String: String] = [:]
     for rename in renames {

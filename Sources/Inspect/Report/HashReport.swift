@@ -62,8 +62,9 @@ public struct HashReport: Sendable {
   /// - Parameters:
   ///   - path: a checkpoint directory, weights file or sharded index.
   ///   - selection: which digests to compute.
-  ///   - progress: called with (bytes hashed, bytes to hash) as work advances, from worker
-  ///     threads.
+  ///   - progress: called with (bytes done, checkpoint bytes) as work advances, from worker
+  ///     threads; each byte of the checkpoint counts once even when files and tensors are both
+  ///     hashed.
   /// - Throws: ``CheckpointError`` when the checkpoint cannot be read.
   public static func compute(
     path: String, selection: Selection = Selection(),
@@ -80,7 +81,16 @@ public struct HashReport: Sendable {
   ) throws(CheckpointError) -> HashReport {
     let fileBytes = selection.files ? checkpoint.files.reduce(0) { $0 + CheckpointHasher.fileSize($1.path) } : 0
     let tensorBytes = selection.tensors ? checkpoint.totalTensorBytes : 0
-    let counter = progress.map { ByteProgress(total: fileBytes + tensorBytes, handler: $0) }
+    // Tensors lie inside the files: when both are hashed every byte is read twice, but the
+    // progress counts each checkpoint byte once (the work done, scaled to the checkpoint's size).
+    let work = fileBytes + tensorBytes
+    let unique = selection.files ? fileBytes : tensorBytes
+    let counter = progress.map { handler in
+      ByteProgress(total: work) { done, _ in
+        let scaled = work == unique ? done : Int(Double(done) / Double(max(work, 1)) * Double(unique))
+        handler(min(scaled, unique), unique)
+      }
+    }
     var files: [FileDigest] = []
     if selection.files {
       let digests = try CheckpointHasher.fileDigests(
@@ -114,13 +124,16 @@ public struct HashReport: Sendable {
       out += Self.checksumLine(digest: file.digest, name: file.name) + "\n"
     }
     if !tensors.isEmpty {
-      out += "# XXH3-128 of each tensor's dense little-endian bytes (xxhsum -H2 of those bytes):\n"
+      out += Self.tensorHeading + "\n"
       for tensor in tensors {
         out += "# " + Self.checksumLine(digest: tensor.xxh3, name: tensor.name) + "\n"
       }
     }
     return out
   }
+
+  /// The comment line that precedes the tensor lines of ``checksumText``.
+  public static let tensorHeading = "# XXH3-128 of each tensor's dense little-endian bytes (xxhsum -H2 of those bytes):"
 
   /// The report as JSON (`schemas/hash-report.schema.json`).
   public func json() -> JSONValue {

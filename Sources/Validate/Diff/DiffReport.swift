@@ -3,7 +3,7 @@ import Inspect
 /// Everything `speculators diff` found when comparing checkpoint (or manifest) A with B.
 ///
 /// ``json()`` is the `--json` document (schema: `schemas/diff-report.schema.json`);
-/// ``renderText(style:)`` the terminal rendering; ``result`` decides the exit status.
+/// the executable renders it for the terminal; ``result`` decides the exit status.
 public struct DiffReport: Sendable {
   /// The overall verdict.
   public enum Result: String, Sendable {
@@ -132,7 +132,7 @@ public struct DiffReport: Sendable {
   }
 
   /// How a status reads after a count ("3 identical", "1 differs", "2 only in A").
-  static func phrase(for status: TensorComparison.Status, count: Int) -> String {
+  public static func phrase(for status: TensorComparison.Status, count: Int) -> String {
     switch status {
     case .identical: return "identical"
     case .equalValues: return "equal in value"
