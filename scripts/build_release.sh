@@ -71,4 +71,4 @@ ar rc "$static_dir/libcurl.a"
 PKG_CONFIG_PATH="$static_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
   swift build -c release --product speculators --static-swift-stdlib --disable-local-rpath \
   -Xlinker -L"$static_dir" "${objects[@]}" 2>&1 \
-  | grep -v "warning: the use of .mktemp. is dangerous" | tail -n 3
+  | grep --line-buffered -v "warning: the use of .mktemp. is dangerous"

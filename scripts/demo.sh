@@ -3,16 +3,25 @@
 # torch.save .bin without embeddings), convert it against its small 2-shard verifier (the
 # embedding is copied from the verifier's shard), then verify the result: structure, fit to the
 # verifier, vocab maps, content, and every digest in the audit manifest.
+#
+# The example weights are random (a freshly initialised draft, small enough to ship), so
+# verify's content scan reports them as `content.uninitialised` warnings: expected here, and
+# exactly what it would say of a real draft whose weights were never loaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "== building the release binary (scripts/setup.sh)"
 bash scripts/setup.sh
 bin=.build/release/speculators
 out="${1:-$(mktemp -d)/converted}"
 echo "== speculators inspect Fixtures/eagle3-bin"
 "$bin" inspect Fixtures/eagle3-bin
 echo
-echo "== speculators convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier --output-path $out"
-"$bin" convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier --output-path "$out" --force
+# --force only when the output given already exists (the default is a fresh directory).
+force=()
+[ -e "$out" ] && force=(--force)
+echo "== speculators convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier --output-path $out ${force[*]:-}"
+"$bin" convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier --output-path "$out" "${force[@]}"
 echo
 echo "== speculators verify $out --verifier Fixtures/verifier --manifest --content"
+echo "   (the example weights are random: content.uninitialised warnings are expected)"
 "$bin" verify "$out" --verifier Fixtures/verifier --manifest --content

@@ -178,14 +178,27 @@ enum Eagle3Conversion {
             "eagle_aux_hidden_state_layer_ids has \(ids.count) entries but fc.weight takes \(auxCount) hidden states"
         )
       }
-      if let layers = verifier.layerCount, let bad = ids.first(where: { $0 >= layers }) {
+      if let layers = verifier.layerCount,
+        let bad = ids.first(where: { $0 > VLLMServing.highestAuxLayerID(verifierLayers: layers) })
+      {
         throw CheckpointError(
           .invalidArgument, file: verifier.configPath,
           reason:
-            "eagle_aux_hidden_state_layer_ids entry \(bad) is not below the verifier's num_hidden_layers \(layers)"
+            "eagle_aux_hidden_state_layer_ids entry \(bad) is above the verifier's num_hidden_layers \(layers) (vLLM taps layer inputs 0...\(layers))"
         )
       }
+      if Set(ids).count != ids.count {
+        throw CheckpointError(
+          .invalidArgument, file: location,
+          reason: "eagle_aux_hidden_state_layer_ids \(ids) repeats a layer (vLLM collects each layer once, so "
+            + "fc would get fewer hidden states than it takes)")
+      }
       optional.append(("eagle_aux_hidden_state_layer_ids", .array(ids.map { .int(Int64($0)) })))
+    } else if let layers = verifier.layerCount, let problem = VLLMServing.defaultTapsProblem(verifierLayers: layers) {
+      warnings.append(
+        "no eagle_aux_hidden_state_layer_ids in the kwargs, the draft config or its eagle_config: \(problem), "
+          + "so vLLM fails at the first decode step; pass the draft's trained taps with --algorithm-kwargs "
+          + "'{\"eagle_aux_hidden_state_layer_ids\": [...]}'")
     }
     flags += optional
     flags.append(("draft_vocab_size", .int(Int64(draftVocab))))
@@ -265,9 +278,18 @@ enum Eagle3Conversion {
           reason: "must be a 1-D BOOL tensor, not \(t2d.dtype.rawValue) \(t2d.shape)")
       }
       guard t2d.shape[0] == vocab else {
+        // Blame the verifier only when the draft's own config agrees with its t2d; otherwise
+        // the map itself is short (or long) for the vocabulary both configs name.
+        if inputs.config.vocabSize == t2d.shape[0] {
+          throw CheckpointError(
+            .invalidArgument, file: inputs.verifier.configPath,
+            reason: "verifier vocab_size \(vocab) does not fit the draft (t2d covers \(t2d.shape[0]) tokens)")
+        }
         throw CheckpointError(
-          .invalidArgument, file: inputs.verifier.configPath,
-          reason: "verifier vocab_size \(vocab) does not fit the draft (t2d covers \(t2d.shape[0]) tokens)")
+          .malformed, file: t2d.file, tensor: "t2d",
+          reason: "covers \(t2d.shape[0]) tokens, but the verifier's vocab_size is \(vocab)"
+            + (inputs.config.vocabSize.map { " and the draft config's \($0)" } ?? "")
+            + ": the vocabulary map does not belong to this vocabulary")
       }
       let bytes = try inputs.reader.bytes(of: t2d)
       guard bytes.count == vocab else {

@@ -53,6 +53,9 @@ struct VerifierModel {
       throw CheckpointError(.notFound, file: path, reason: "verifier not found")
     }
     let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+    guard isDirectory || (info.st_mode & S_IFMT) == S_IFREG else {
+      throw CheckpointError(.invalidArgument, file: path, reason: "the verifier is not a regular file or directory")
+    }
     let directory = isDirectory ? path : AtomicOutputDirectory.split(path).parent
     let configPath: String
     if isDirectory {

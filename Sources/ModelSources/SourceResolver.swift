@@ -1,5 +1,6 @@
 import Foundation
 import Inspect
+import Platform
 
 /// Turns what the user typed as `MODEL` or `--verifier` into files on this machine.
 ///
@@ -27,6 +28,12 @@ public enum SourceResolver {
     switch try ModelReference.parse(reference) {
     case .local(let path):
       guard FileManager.default.fileExists(atPath: path) else {
+        // Something is there (a symbolic link loop, a link to nothing): say what, not "no such file".
+        var info = stat()
+        if lstat(path, &info) == 0 {
+          let reason = stat(path, &info) == 0 ? "cannot be read" : System.message()
+          throw CheckpointError(.io, file: reference, reason: "\(reason) (a symbolic link that leads nowhere usable)")
+        }
         throw CheckpointError(
           .notFound, file: reference,
           reason: "no such file or directory (nor a Hugging Face Hub id 'org/name[@revision]' or an http(s) URL)")

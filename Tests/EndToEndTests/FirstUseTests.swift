@@ -242,3 +242,75 @@ private func copy(_ name: String, adding extra: String? = nil) throws -> URL {
     #expect(convert.stdout.contains("HUB AND URL SOURCES:"))
   }
 }
+
+@Suite struct FirstUseMessageTests {
+  @Test("rotary_emb.inv_freq (saved by older transformers) is dropped with a note, not an error")
+  func invFreqIsDropped() throws {
+    let draft = try copy("eagle-safetensors", adding: "layers.0.self_attn.rotary_emb.inv_freq")
+    let output = draft.deletingLastPathComponent().appendingPathComponent("out")
+    let result = try run([
+      "convert", draft.path, "--algorithm", "eagle", "--verifier", "Fixtures/verifier", "--output-path", output.path,
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stdout.contains("layers.0.self_attn.rotary_emb.inv_freq: rotary_emb.inv_freq is a non-persistent buffer"),
+      "\(result.stdout)")
+  }
+
+  @Test("inspect of a config.json says it is a config, not a hex dump")
+  func inspectConfig() throws {
+    let result = try run(["inspect", "Fixtures/verifier/config.json"])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("this is a model config (config.json), not weights"), "\(result.stderr)")
+    #expect(result.stderr.contains("'Fixtures/verifier'"))
+    #expect(!result.stderr.contains("starts with"))
+  }
+
+  @Test("things that exist but are a FIFO, a directory or a symbolic link loop are not said not to exist")
+  func existingButUnusable() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    let fifo = directory.appendingPathComponent("fifo").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let loop = directory.appendingPathComponent("loop").path
+    #expect(symlink(loop, loop) == 0)
+    let empty = directory.appendingPathComponent("empty")
+    try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+    for path in [fifo, loop, empty.path] {
+      for arguments in [
+        ["inspect", path],
+        ["convert", "Fixtures/eagle-safetensors", "--algorithm", "eagle", "--verifier", path, "--output-path",
+         directory.appendingPathComponent("out").path],
+      ] {
+        let result = try run(arguments)
+        #expect(result.status == 2, "\(arguments): \(result.stdout)")
+        #expect(!result.stderr.contains("no such file"), "\(arguments): \(result.stderr)")
+        #expect(!result.stderr.contains("does not exist"), "\(arguments): \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+      }
+    }
+    #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("out").path))
+  }
+
+  @Test("a short t2d is blamed on the draft's t2d, not on the verifier's config")
+  func shortT2D() throws {
+    let draft = try copy("eagle3-embed")
+    // t2d cut to its first 256 entries (the vocabulary is 512).
+    let weights = draft.appendingPathComponent("model.safetensors").path
+    let checkpoint = try CheckpointReader.open(weights)
+    let reader = TensorReader()
+    let tensors: [SafetensorsRewriter.Tensor] = try checkpoint.tensors.map {
+      ($0.name, $0.dtype, $0.name == "t2d" ? [256] : $0.shape, Array(try reader.bytes(of: $0).prefix($0.name == "t2d" ? 256 : Int.max)))
+    }
+    try SafetensorsRewriter.write(tensors, to: weights)
+    let parent = draft.deletingLastPathComponent()
+    let result = try run([
+      "convert", draft.path, "--algorithm", "eagle3", "--verifier", "Fixtures/verifier",
+      "--output-path", parent.appendingPathComponent("out").path,
+    ])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("tensor 't2d'") || result.stderr.contains("t2d"), "\(result.stderr)")
+    #expect(result.stderr.contains("covers 256 tokens"), "\(result.stderr)")
+    #expect(!result.stderr.contains("Fixtures/verifier/config.json"), "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: parent.appendingPathComponent("out").path))
+  }
+}

@@ -81,11 +81,25 @@ public enum FileSniffer {
           .unsupported, file: file.path, offset: 0,
           reason: "tar-based PyTorch format (torch<=0.1) is not supported; re-save with torch>=1.6")
       }
+      if let json = jsonFileReason(file) { return CheckpointError(.unsupported, file: file.path, reason: json) }
       let prefix = Array(file.bytes.prefix(8))
       let shown = prefix.isEmpty ? "the file is empty" : "it starts with " + hexString(prefix)
       return CheckpointError(
         .unsupported, file: file.path, offset: 0,
         reason: "not a safetensors file or PyTorch zip archive (\(shown))")
     }
+  }
+
+  /// For a JSON document given where weights are expected (a `config.json`, most often): what
+  /// it is and what to pass instead, rather than a dump of its first bytes.
+  static func jsonFileReason(_ file: MappedFile) -> String? {
+    guard let first = file.bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{")
+    else { return nil }
+    let slash = file.path.lastIndex(of: "/")
+    let name = slash.map { String(file.path[file.path.index(after: $0)...]) } ?? file.path
+    let directory = slash.map { String(file.path[..<$0]) } ?? "."
+    let what = name == "config.json" ? "a model config (config.json)" : "a JSON file"
+    return "this is \(what), not weights; pass the checkpoint directory ('\(directory.isEmpty ? "/" : directory)') "
+      + "to read its config and weights together"
   }
 }

@@ -168,12 +168,26 @@ public enum ConversionMapping {
     location: String
   ) throws(CheckpointError) -> Plan {
     var builder = PlanBuilder(algorithm: algorithm, options: options, location: location)
+    var names = Set(tensorNames)
+    for name in names where isRecomputedBuffer(name) {
+      names.remove(name)
+      builder.drop(
+        name,
+        "rotary_emb.inv_freq is a non-persistent buffer older transformers saved; vLLM recomputes it from "
+          + "the rope settings")
+    }
     switch algorithm {
-    case .eagle: builder.mapEagle(Set(tensorNames))
-    case .eagle3: try builder.mapEagle3(Set(tensorNames))
-    case .dflash: try builder.mapDFlash(Set(tensorNames))
+    case .eagle: builder.mapEagle(names)
+    case .eagle3: try builder.mapEagle3(names)
+    case .dflash: try builder.mapDFlash(names)
     }
     return try builder.finish(tensorNames: tensorNames)
+  }
+
+  /// Whether `name` is a buffer the model recomputes at load time rather than a weight:
+  /// `…rotary_emb.inv_freq`, which transformers before 4.31 saved with the weights.
+  public static func isRecomputedBuffer(_ name: String) -> Bool {
+    name == "rotary_emb.inv_freq" || name.hasSuffix(".rotary_emb.inv_freq")
   }
 
   /// Tensor-name suffixes a Llama/Qwen decoder layer may carry (below `layers.N.`).
