@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Work items are started largest first (by the caller's `cost`), so one big file or tensor
 /// does not end up alone at the tail while the other cores idle.
-public enum ConcurrentWork {
+package enum ConcurrentWork {
   /// Calls `body` for every index in `0..<count`, concurrently, and returns the results in
   /// index order.
   ///
@@ -19,7 +19,7 @@ public enum ConcurrentWork {
   ///   - count: the number of items.
   ///   - cost: a relative cost per item (bytes), used only to order the work.
   ///   - body: the work for one index; must be safe to run concurrently with itself.
-  public static func map<T: Sendable, E: Error>(
+  package static func map<T: Sendable, E: Error>(
     count: Int, cost: (Int) -> Int = { _ in 0 }, _ body: @Sendable (Int) throws(E) -> T
   ) throws(E) -> [T] {
     guard count > 0 else { return [] }

@@ -32,7 +32,7 @@ public enum CheckpointDiffer {
   }
 
   /// Compares two checkpoints already opened.
-  public static func diff(
+  package static func diff(
     _ a: Checkpoint, _ b: Checkpoint, options: DiffOptions, reader: TensorReader = TensorReader(),
     progress: DiffProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
