@@ -29,6 +29,12 @@ extension CheckID {
   package static let configRequiredKeys = CheckID("config.required-keys")
   /// Present keys have the types readers expect.
   package static let configKeyTypes = CheckID("config.key-types")
+  /// Sizes and counts the geometry is computed from are integers inside their bounds
+  /// (``ConfigBounds``), in the draft's config and the verifier's.
+  package static let configValueBounds = CheckID("config.value-bounds")
+  /// The attention heads split the hidden size (without `head_dim`) and the key/value heads
+  /// split the attention heads.
+  package static let configAttentionHeads = CheckID("config.attention-heads")
   /// No top-level `model_type` (it stops vLLM from routing to the speculators path).
   package static let configTopLevelModelType = CheckID("config.top-level-model-type")
   /// `speculators_model_type` is a known type.
@@ -126,9 +132,9 @@ extension CheckID {
 
   // Probe (`--probe`): the draft decoded against its verifier.
   /// The verifier accepts the draft's tokens (acceptance is not near zero).
-  public static let probeAcceptance = CheckID("probe.acceptance")
+  package static let probeAcceptance = CheckID("probe.acceptance")
   /// No other reading of the draft (a flag, aux layers, the embedding) restores acceptance.
-  public static let probeMisreading = CheckID("probe.misreading")
+  package static let probeMisreading = CheckID("probe.misreading")
 
   // Content.
   /// No NaN or infinity in any float tensor.

@@ -161,6 +161,42 @@ enum ConfigChecks {
     return true
   }
 
+  /// `config.value-bounds`: every bounded size and count of `config` (``ConfigBounds``) is an
+  /// integer inside its bounds. `file` is the config's file, `owner` says whose it is in the
+  /// message ("" for the draft's own).
+  static func checkBounds(_ run: VerificationRun, _ config: JSONValue, file: String, owner: String = "") {
+    run.ran(.configValueBounds)
+    for violation in ConfigBounds.violations(in: config) {
+      run.report(
+        .configValueBounds, .error, key: violation.path, file: file, expected: violation.expected,
+        found: violation.found, owner + violation.message)
+    }
+  }
+
+  /// `config.attention-heads`: the attention heads split the hidden size when `head_dim` is
+  /// absent, and the key/value heads split the attention heads. `layer` is the config holding
+  /// the layer geometry (`transformer_layer_config`, or the draft's own config), `prefix` its
+  /// key path.
+  static func checkAttentionHeads(_ run: VerificationRun, layer: ModelConfig, prefix: String) {
+    run.ran(.configAttentionHeads)
+    guard let heads = layer.numAttentionHeads else { return }
+    if layer.int("head_dim") == nil, layer.value("head_dim") == nil, let hidden = layer.hiddenSize,
+      hidden % heads != 0
+    {
+      run.report(
+        .configAttentionHeads, .error, key: prefix + "num_attention_heads",
+        expected: "a divisor of hidden_size \(hidden)", found: String(heads),
+        "\(prefix)num_attention_heads: expected a divisor of hidden_size \(hidden) (head_dim is absent, so "
+          + "readers take hidden_size / num_attention_heads), found \(heads)")
+    }
+    if let kvHeads = layer.int("num_key_value_heads"), heads % kvHeads != 0 {
+      run.report(
+        .configAttentionHeads, .error, key: prefix + "num_key_value_heads",
+        expected: "a divisor of num_attention_heads \(heads)", found: String(kvHeads),
+        "\(prefix)num_key_value_heads: expected a divisor of num_attention_heads \(heads), found \(kvHeads)")
+    }
+  }
+
   /// Every Speculators config check. `type` is `speculators_model_type` when present.
   static func checkSpeculators(_ run: VerificationRun, type: String?) {
     guard let config = run.config else { return }
@@ -243,6 +279,32 @@ enum ConfigChecks {
     case "mask_token_id", "aux_hidden_state_layer_ids":
       return " (vLLM's speculators config loader raises KeyError)"
     default: return ""
+    }
+  }
+
+  /// `config.vllm-support` for an original EAGLE-1/HASS draft, which vLLM serves directly with
+  /// `method: "eagle"`: HASS layernorms have no module in vLLM's EAGLE model (it refuses to load),
+  /// and a `bias: true` config makes vLLM's Llama layer build q/k/v/o biases the checkpoint does
+  /// not have, which stay uninitialised (docs/vllm.md: 0 of 276 drafted tokens accepted).
+  static func checkOriginalEagleServing(_ run: VerificationRun) {
+    run.ran(.configVLLMSupport)
+    let names = Set(run.view.tensors.map(\.name))
+    if let norm = ["embed_layernorm.weight", "hidden_layernorm.weight", "lm_head_layernorm.weight"]
+      .first(where: names.contains)
+    {
+      run.report(
+        .configVLLMSupport, .error, tensor: norm, expected: "no HASS layernorms", found: "present",
+        "tensor '\(norm)': \(VLLMServing.hassLayernormsUnserved)")
+    }
+    let declared = run.config?["bias"]?.boolValue == true || run.config?["attention_bias"]?.boolValue == true
+    if declared, !names.contains("layers.0.self_attn.q_proj.bias") {
+      let key = run.config?["bias"]?.boolValue == true ? "bias" : "attention_bias"
+      run.report(
+        .configVLLMSupport, .error, key: key, expected: "false (the draft has no attention biases)",
+        found: "true",
+        "\(key): expected false, found true while the draft has no q/k/v/o biases: vLLM "
+          + "\(VLLMServing.measuredVersion) builds attention biases from it and leaves them uninitialised, "
+          + "so method \"eagle\" accepts nothing")
     }
   }
 

@@ -36,6 +36,14 @@ public enum Verifier {
       run.progress = ByteProgress(total: bytesToRead(checkpoint, options), handler: progress)
     }
     let hasConfig = ConfigChecks.checkPresence(run)
+    if hasConfig, let config = run.config, let model = run.model {
+      ConfigChecks.checkBounds(run, config, file: "config.json")
+      let layer = model.layer
+      ConfigChecks.checkAttentionHeads(
+        run, layer: layer ?? model, prefix: layer == nil ? "" : "transformer_layer_config.")
+    } else {
+      run.skip([.configValueBounds, .configAttentionHeads], "no config.json")
+    }
     let classification = try DraftClassification.classify(checkpoint, model: run.model)
     run.view = classification.view
     var strippedPrefix: String?
@@ -61,7 +69,12 @@ public enum Verifier {
       MTPChecks.check(run, detection: classification.detection)
       noTable = "a causal LM with MTP layers, not a draft: only its MTP layers are checked"
     case .source(let layout):
-      run.notApplicable(ConfigChecks.speculatorsIDs)
+      if layout == .eagle1Source {  // served as is with method "eagle": vLLM's verdict applies
+        run.notApplicable(ConfigChecks.speculatorsIDs.filter { $0 != .configVLLMSupport })
+        ConfigChecks.checkOriginalEagleServing(run)
+      } else {
+        run.notApplicable(ConfigChecks.speculatorsIDs)
+      }
       if let config = run.config {
         do {
           table = try ExpectedTensors.source(layout, config: config)
@@ -92,6 +105,8 @@ public enum Verifier {
     switch try VerifierResolution.resolve(run) {
     case .resolved(let verifier):
       resolved = verifier
+      ConfigChecks.checkBounds(
+        run, verifier.config.json, file: verifier.configPath, owner: "verifier \(verifier.given): ")
       verifierUsed = VerifyReport.VerifierUsed(
         given: verifier.given, directory: verifier.directory, source: verifier.source)
       if let table {

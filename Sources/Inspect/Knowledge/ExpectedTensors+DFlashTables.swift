@@ -14,8 +14,7 @@ extension ExpectedTensors {
     /// The variant of `type` with the sizes `model` gives (speculators' defaults otherwise).
     init(_ type: String, _ model: ModelConfig) {
       func positive(_ key: String, _ fallback: Int) -> Int {
-        guard let value = model.json[key]?.intValue, value > 0 else { return fallback }
-        return value
+        ConfigBounds.checked(key, model.json[key]) ?? fallback
       }
       switch type {
       case "dflash2":
@@ -99,6 +98,11 @@ extension ExpectedTensors {
       let prefix = "layers.\(i)."
       var layer = decoderLayer(
         prefix: prefix, layer: i, inputWidth: h, inputRule: "H", geometry: g, policy: policy)
+      // vLLM's DFlash attention gives o_proj a bias whenever attention_bias is set (unlike
+      // Qwen3's own attention): without the tensor it runs an uninitialised bias.
+      if let index = layer.firstIndex(where: { $0.name == prefix + "self_attn.o_proj.bias" }) {
+        layer[index].presence = policy.attentionBias
+      }
       if fusedQKV {
         // Either q/k/v or one fused projection: each side optional, the converter checks the pair.
         let split = Set(["q_proj", "k_proj", "v_proj"].map { prefix + "self_attn.\($0).weight" })
