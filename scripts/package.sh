@@ -47,7 +47,7 @@ in_venv() { env -i HOME="$HOME" PATH="$scratch/venv/bin:/usr/bin:/bin" "$@"; }
 [ "$(in_venv sh -c 'command -v speculators')" = "$scratch/venv/bin/speculators" ]
 in_venv speculators --version
 in_venv speculators convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier \
-  --output-path "$scratch/converted" --force >/dev/null
+  --output-path "$scratch/converted" >/dev/null
 in_venv speculators verify "$scratch/converted" --verifier Fixtures/verifier --manifest --content \
   >/dev/null
 echo "package: the wheel installs into a fresh venv; speculators --version, convert and verify run"

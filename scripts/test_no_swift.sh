@@ -59,7 +59,7 @@ echo "== in $root ($(run /bin/sh -c '. /etc/os-release; echo "$PRETTY_NAME"'), g
 cd_run "./$binary --version"
 output="$(cd_run "./$binary inspect eagle3-bin")"
 head -n 4 <<<"$output"
-output="$(cd_run "./$binary convert eagle3-bin --algorithm eagle3 --verifier verifier --output-path converted --force")"
+output="$(cd_run "./$binary convert eagle3-bin --algorithm eagle3 --verifier verifier --output-path converted")"
 tail -n 2 <<<"$output"
 output="$(cd_run "./$binary verify converted --verifier verifier --manifest --content")"
 tail -n 2 <<<"$output"

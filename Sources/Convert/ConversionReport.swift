@@ -37,6 +37,55 @@ public struct ConversionReport: Sendable {
     public var report: VerifyReport?
   }
 
+  /// Whether vLLM serves the output, and how.
+  public struct Serving: Sendable, Hashable {
+    /// The vLLM release the verdict was measured against (``VLLMServing/measuredVersion``).
+    public var vllmVersion: String
+    /// The speculative method vLLM runs for the output (its `speculators_model_type`).
+    public var method: String
+    /// The exact commands that serve it; `nil` when vLLM refuses the output.
+    public var commands: VLLMServing.ServeCommands?
+    /// Why vLLM refuses the output (`nil` when it serves).
+    public var refusal: String?
+    /// What serves the draft in vLLM instead, when the output is refused: the command for the
+    /// original checkpoint, or why nothing does.
+    public var alternative: String?
+
+    /// The verdict for an output of `method` written to `output` for `verifier`; `source` is the
+    /// original checkpoint and `layernorms` whether it is a HASS draft with the extra norms.
+    public init(
+      output: String, method: String, verifier: String, speculativeTokens: Int, source: String,
+      layernorms: Bool
+    ) {
+      vllmVersion = VLLMServing.measuredVersion
+      self.method = method
+      commands = VLLMServing.serveCommands(
+        output: output, method: method, verifier: verifier, speculativeTokens: speculativeTokens)
+      guard commands == nil else { return }
+      refusal = "vLLM \(vllmVersion) refuses speculators_model_type '\(method)' (it serves only "
+        + VLLMServing.servedSpeculatorsTypes.joined(separator: ", ") + ")"
+      guard method == "eagle" else { return }
+      refusal! += "; speculators <= 0.6 still reads it"
+      alternative =
+        layernorms
+        ? VLLMServing.hassLayernormsUnserved
+        : "serve the original EAGLE-1 checkpoint: "
+          + VLLMServing.originalEagleCommand(
+            source: source, verifier: verifier, speculativeTokens: speculativeTokens)
+    }
+
+    /// The `serving` member of the `--json` document.
+    public func json() -> JSONValue {
+      [
+        "vllm_version": .string(vllmVersion), "method": .string(method), "served": .bool(commands != nil),
+        "serve_command": commands.map { .string($0.serve) } ?? .null,
+        "speculative_config_command": commands.map { .string($0.speculativeConfig) } ?? .null,
+        "refusal": refusal.map(JSONValue.string) ?? .null,
+        "alternative": alternative.map(JSONValue.string) ?? .null,
+      ]
+    }
+  }
+
   /// The output path as given.
   public var outputPath: String
   /// Its absolute form.
@@ -61,6 +110,8 @@ public struct ConversionReport: Sendable {
   public var warnings: [String]
   /// The validation that ran, if `--validate-device` was given.
   public var validation: Validation?
+  /// Whether vLLM serves the output, with the serve commands.
+  public var serving: Serving
 
   /// The `--json` document.
   public func json() -> JSONValue {
@@ -105,6 +156,7 @@ public struct ConversionReport: Sendable {
       "flags": .object(flags),
       "warnings": .array(warnings.map(JSONValue.string)),
       "validation": validationValue,
+      "serving": serving.json(),
     ]
   }
 }

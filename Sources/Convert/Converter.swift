@@ -332,12 +332,29 @@ public enum Converter {
         origin: tensor.source.origin,
         sourceName: tensor.source.name, sourceDType: tensor.source.dtype)
     }
+    let serving = serving(request: request, algorithm: algorithm, verifier: verifier, draft: draft)
+    var warnings = draft.warnings
+    if let refusal = serving.refusal {
+      warnings.append("the output is not served by vLLM: " + refusal + (serving.alternative.map { "; \($0)" } ?? ""))
+    }
     return ConversionReport(
       outputPath: request.outputPath, resolvedOutputPath: canonicalPath(request.outputPath),
       algorithm: algorithm, sourceFormat: detection.format.rawValue, source: SourceProvenance(model),
       verifier: verifier.provenance,
       files: files.sorted { $0.name < $1.name }, tensors: mapped, dropped: draft.dropped, flags: draft.flags,
-      warnings: draft.warnings, validation: validation)
+      warnings: warnings, validation: validation, serving: serving)
+  }
+
+  /// Whether vLLM serves the output; the commands use the paths as given, as the config does.
+  static func serving(
+    request: ConversionRequest, algorithm: ConversionAlgorithm, verifier: VerifierModel,
+    draft: ConversionDraft
+  ) -> ConversionReport.Serving {
+    let layernorms = draft.flags.contains { $0.key == "layernorms" && $0.value == .bool(true) }
+    return ConversionReport.Serving(
+      output: request.outputPath, method: algorithm.rawValue, verifier: verifier.provenance.given,
+      speculativeTokens: Int(SpeculatorsConfigBuilder.speculativeTokens), source: request.model.given,
+      layernorms: layernorms)
   }
 }
 

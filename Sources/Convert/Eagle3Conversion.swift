@@ -178,14 +178,27 @@ enum Eagle3Conversion {
             "eagle_aux_hidden_state_layer_ids has \(ids.count) entries but fc.weight takes \(auxCount) hidden states"
         )
       }
-      if let layers = verifier.layerCount, let bad = ids.first(where: { $0 >= layers }) {
+      if let layers = verifier.layerCount,
+        let bad = ids.first(where: { $0 > VLLMServing.highestAuxLayerID(verifierLayers: layers) })
+      {
         throw CheckpointError(
           .invalidArgument, file: verifier.configPath,
           reason:
-            "eagle_aux_hidden_state_layer_ids entry \(bad) is not below the verifier's num_hidden_layers \(layers)"
+            "eagle_aux_hidden_state_layer_ids entry \(bad) is above the verifier's num_hidden_layers \(layers) (vLLM taps layer inputs 0...\(layers))"
         )
       }
+      if Set(ids).count != ids.count {
+        throw CheckpointError(
+          .invalidArgument, file: location,
+          reason: "eagle_aux_hidden_state_layer_ids \(ids) repeats a layer (vLLM collects each layer once, so "
+            + "fc would get fewer hidden states than it takes)")
+      }
       optional.append(("eagle_aux_hidden_state_layer_ids", .array(ids.map { .int(Int64($0)) })))
+    } else if let layers = verifier.layerCount, let problem = VLLMServing.defaultTapsProblem(verifierLayers: layers) {
+      warnings.append(
+        "no eagle_aux_hidden_state_layer_ids in the kwargs, the draft config or its eagle_config: \(problem), "
+          + "so vLLM fails at the first decode step; pass the draft's trained taps with --algorithm-kwargs "
+          + "'{\"eagle_aux_hidden_state_layer_ids\": [...]}'")
     }
     flags += optional
     flags.append(("draft_vocab_size", .int(Int64(draftVocab))))

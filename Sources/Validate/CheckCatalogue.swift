@@ -32,6 +32,11 @@ public enum CheckCatalogue {
     public var failure: String
   }
 
+  /// The checks whose errors say that vLLM will not serve a checkpoint (refused type, default
+  /// taps it cannot use) rather than that the checkpoint is malformed. `convert --validate-device`
+  /// reports them without failing the conversion; `verify` exits 1 on them like on any error.
+  public static let servingChecks: Set<CheckID> = [.configVLLMSupport, .verifierDefaultTaps]
+
   /// Every check, in report order.
   public static let entries: [Entry] = [
     Entry(
@@ -67,10 +72,12 @@ public enum CheckCatalogue {
       failure: "vLLM picks the method from speculators_model_type while tools reading algorithm "
         + "disagree."),
     Entry(
-      id: .configVLLMSupport, severity: "warning", input: .header,
-      catches: "speculators_model_type is eagle, which vLLM's speculators path does not serve.",
-      failure: "vLLM accepts only eagle3 (and non-EAGLE types) from Speculators configs; EAGLE-1 "
-        + "support (vLLM #20436) was never merged."),
+      id: .configVLLMSupport, severity: "error", input: .header,
+      catches: "speculators_model_type is one vLLM's speculators reader refuses: eagle (EAGLE-1 and "
+        + "HASS conversions), mtp, independent, mlp. vLLM \(VLLMServing.measuredVersion) serves only "
+        + VLLMServing.servedSpeculatorsTypes.joined(separator: ", ") + ".",
+      failure: "`vllm serve` fails at config validation (\"Expected one of: ...\"); EAGLE-1 support in "
+        + "that path (vLLM #20436) was never merged (docs/vllm.md)."),
     Entry(
       id: .configLayerModelType, severity: "error/warning", input: .header,
       catches: "transformer_layer_config.model_type is absent: an error for eagle (speculators "
@@ -91,8 +98,9 @@ public enum CheckCatalogue {
       catches: "norm_before_fc and fc_norm both true.",
       failure: "speculators' validator rejects the combination; vLLM would apply both norms."),
     Entry(
-      id: .configAuxLayerIDs, severity: "warning", input: .header,
-      catches: "eagle_aux_hidden_state_layer_ids is an empty list, has duplicates, or is not ascending.",
+      id: .configAuxLayerIDs, severity: "error/warning", input: .header,
+      catches: "eagle_aux_hidden_state_layer_ids has duplicates (error: vLLM collects each layer once "
+        + "and fails at the first decode step), is an empty list, or is not ascending (warnings).",
       failure: "vLLM ignores an empty list and guesses (2, L/2, L-3) (vLLM #50170: acceptance 1.2%); "
         + "ModelOpt writes list(set(ids)) in arbitrary order while fc columns follow ascending taps."),
     Entry(
@@ -247,8 +255,15 @@ public enum CheckCatalogue {
         + "vLLM's 3 (speculators #1065)."),
     Entry(
       id: .verifierAuxLayerIDs, severity: "error", input: .verifier,
-      catches: "An aux layer id is negative or not below the verifier's num_hidden_layers.",
+      catches: "An aux layer id is negative or above the verifier's num_hidden_layers L (vLLM taps the "
+        + "input of layer i; L is the last layer's output; a raw eagle_config counts outputs, so L - 1).",
       failure: "Taps that do not exist in the verifier; 0- vs 1-based id confusion (llama.cpp PR #18039)."),
+    Entry(
+      id: .verifierDefaultTaps, severity: "error", input: .verifier,
+      catches: "An EAGLE-3 draft names no aux layer ids and vLLM's default taps (2, L/2, L-3) for the "
+        + "verifier's L layers repeat a layer or fall outside the verifier (L = 6 gives 2, 3, 3).",
+      failure: "vLLM collects each tapped layer once, so fc gets fewer hidden states than it takes and "
+        + "the first decode step fails with a shape error (docs/vllm.md)."),
     Entry(
       id: .verifierEmbeddingsShape, severity: "error", input: .verifier,
       catches: "The draft's embed_tokens is not [Vv, H], or the draft has none and H differs from the "

@@ -115,6 +115,8 @@ extension CheckID {
   public static let verifierFCWidth = CheckID("verifier.fc-width")
   /// Aux layer ids lie below the verifier's layer count.
   public static let verifierAuxLayerIDs = CheckID("verifier.aux-layer-ids")
+  /// Without aux ids, vLLM's default taps are distinct layers of the verifier.
+  public static let verifierDefaultTaps = CheckID("verifier.default-taps")
   /// The draft's embedding (or the one it borrows) fits the verifier.
   public static let verifierEmbeddingsShape = CheckID("verifier.embeddings-shape")
   /// `speculators_config.verifier.architectures` matches the verifier.

@@ -138,8 +138,6 @@ enum ConfigChecks {
 
   /// Speculators types with a tensor table (`ExpectedTensors.speculators(config:)`).
   static let tabulatedTypes: Set<String> = ["eagle", "eagle3", "peagle", "dflash", "dflash2", "dspark", "mtp"]
-  /// Speculators types vLLM's speculators path serves (`configs/speculators/algos.py`).
-  static let vllmServedTypes: Set<String> = ["eagle3", "peagle", "dflash", "dflash2", "dspark"]
   /// Types of the EAGLE-3 family (the eagle3 keys and flags apply).
   static let eagle3Types: Set<String> = ["eagle3", "peagle"]
   /// Other Speculators types (no tensor table here).
@@ -274,15 +272,22 @@ enum ConfigChecks {
     }
     if type == "eagle" {
       run.report(
-        .configVLLMSupport, .warning, key: "speculators_model_type", expected: "eagle3", found: "eagle",
-        "speculators_model_type: 'eagle' checkpoints are not served by vLLM's speculators path "
-          + "(expected eagle3 for `vllm serve`, found eagle)")
+        .configVLLMSupport, .error, key: "speculators_model_type",
+        expected: VLLMServing.servedSpeculatorsTypes.joined(separator: ", "), found: "eagle",
+        "speculators_model_type: \(VLLMServing.eagleRefusal)")
     } else if type == "mtp" {
       run.report(
-        .configVLLMSupport, .warning, key: "speculators_model_type",
-        expected: vllmServedTypes.sorted().joined(separator: ", "), found: "mtp",
-        "speculators_model_type: 'mtp' checkpoints are not served by vLLM's speculators path; stitch the "
-          + "layer into the verifier (speculators scripts/stitch_mtp.py) and serve that with method mtp")
+        .configVLLMSupport, .error, key: "speculators_model_type",
+        expected: VLLMServing.servedSpeculatorsTypes.joined(separator: ", "), found: "mtp",
+        "speculators_model_type: vLLM \(VLLMServing.measuredVersion) refuses 'mtp' checkpoints on its "
+          + "speculators path; stitch the layer into the verifier (speculators scripts/stitch_mtp.py) and "
+          + "serve that with method mtp")
+    } else if otherSpeculatorsTypes.contains(type), !VLLMServing.serves(speculatorsType: type) {
+      run.report(
+        .configVLLMSupport, .error, key: "speculators_model_type",
+        expected: VLLMServing.servedSpeculatorsTypes.joined(separator: ", "), found: type,
+        "speculators_model_type: vLLM \(VLLMServing.measuredVersion) refuses '\(type)' (it serves only "
+          + VLLMServing.servedSpeculatorsTypes.joined(separator: ", ") + ")")
     }
   }
 
@@ -360,8 +365,9 @@ enum ConfigChecks {
     }
     if Set(ids).count != ids.count {
       run.report(
-        .configAuxLayerIDs, .warning, key: key, expected: "distinct ids", found: formatShape(ids),
-        "\(key): expected distinct ids, found \(formatShape(ids))")
+        .configAuxLayerIDs, .error, key: key, expected: "distinct ids", found: formatShape(ids),
+        "\(key): expected distinct ids, found \(formatShape(ids)) (vLLM collects each layer once, so fc "
+          + "gets fewer hidden states than it takes and the first decode step fails)")
     } else if ids != ids.sorted() {
       run.report(
         .configAuxLayerIDs, .warning, key: key, expected: formatShape(ids.sorted()), found: formatShape(ids),

@@ -6,7 +6,7 @@ import Inspect
 /// comparison, which needs `--content` and the verifier's weights.
 enum VerifierCompatibilityChecks {
   static let headerIDs: [CheckID] = [
-    .verifierHiddenSize, .verifierVocabSize, .verifierFCWidth, .verifierAuxLayerIDs, .verifierEmbeddingsShape,
+    .verifierHiddenSize, .verifierVocabSize, .verifierFCWidth, .verifierAuxLayerIDs, .verifierDefaultTaps, .verifierEmbeddingsShape,
     .verifierArchitectures,
   ]
   static let allIDs = headerIDs + [.verifierEmbeddingsMatch]
@@ -118,22 +118,50 @@ enum VerifierCompatibilityChecks {
     let raw =
       run.config?[table.layout.auxLayerIDsKey]
       ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
+    guard let layers = verifier.config.numHiddenLayers else {
+      run.skip([.verifierAuxLayerIDs, .verifierDefaultTaps], "verifier \(verifier.given) has no num_hidden_layers")
+      return
+    }
     guard let ids = raw?.arrayValue?.compactMap(\.intValue), !ids.isEmpty else {
       run.skip([.verifierAuxLayerIDs], "no \(table.layout.auxLayerIDsKey) (vLLM picks its default taps or refuses)")
+      if table.layout.isEagle3 {
+        checkDefaultTaps(run, key: key, layers: layers, verifier: verifier)
+      } else {
+        run.notApplicable([.verifierDefaultTaps])  // DFlash has no default taps
+      }
       return
     }
-    guard let layers = verifier.config.numHiddenLayers else {
-      run.skip([.verifierAuxLayerIDs], "verifier \(verifier.given) has no num_hidden_layers")
-      return
-    }
+    run.notApplicable([.verifierDefaultTaps])
     run.ran(.verifierAuxLayerIDs)
-    let bad = ids.filter { $0 < 0 || $0 >= layers }
+    // vLLM's EAGLE-3 taps the input of layer i, and i = L is the last layer's output
+    // (VLLMServing); a raw eagle_config counts layer outputs, and DFlash excludes the last layer,
+    // so their ids stop at L - 1.
+    let highest =
+      table.layout.isSpeculators && table.layout.isEagle3
+      ? VLLMServing.highestAuxLayerID(verifierLayers: layers) : layers - 1
+    let bad = ids.filter { $0 < 0 || $0 > highest }
     if !bad.isEmpty {
       run.report(
-        .verifierAuxLayerIDs, .error, key: key, expected: "ids in 0..<\(layers)", found: formatShape(ids),
-        "\(key): expected ids in 0..<\(layers) (num_hidden_layers of verifier \(verifier.given)), found "
+        .verifierAuxLayerIDs, .error, key: key, expected: "ids in 0...\(highest)", found: formatShape(ids),
+        "\(key): expected ids in 0...\(highest) (verifier \(verifier.given) has \(layers) layers), found "
           + "\(formatShape(ids)); out of range: \(formatShape(bad))")
     }
+  }
+
+  /// `verifier.default-taps`: without aux ids vLLM taps (2, L/2, L-3); they must be distinct
+  /// layers of the verifier.
+  private static func checkDefaultTaps(
+    _ run: VerificationRun, key: String, layers: Int, verifier: ResolvedVerifier
+  ) {
+    run.ran(.verifierDefaultTaps)
+    guard let problem = VLLMServing.defaultTapsProblem(verifierLayers: layers) else { return }
+    let taps = VLLMServing.defaultAuxLayerIDs(verifierLayers: layers)
+    run.report(
+      .verifierDefaultTaps, .error, key: key, expected: "aux layer ids vLLM can tap",
+      found: "absent (default taps \(formatShape(taps)))",
+      "\(key): expected explicit ids, found none: \(problem) (verifier \(verifier.given)), so fc gets "
+        + "fewer hidden states than it takes and vLLM fails at the first decode step; write the draft's "
+        + "trained taps (convert --algorithm-kwargs '{\"eagle_aux_hidden_state_layer_ids\": [...]}')")
   }
 
   private static func checkEmbeddingShape(

@@ -320,11 +320,14 @@ struct ConverterErrorTests {
       model: FixturePaths.path("eagle3-embed"), verifier: bigVocab)
   }
 
-  @Test("aux layer ids at or above the verifier's layer count")
+  @Test("aux layer ids above the verifier's layer count, or repeated")
   func auxRange() throws {
     _ = try failure(
-      "entry 4 is not below the verifier's num_hidden_layers 4", model: FixturePaths.path("eagle3-embed"),
-      kwargs: ["eagle_aux_hidden_state_layer_ids": [1, 2, 4]])
+      "entry 5 is above the verifier's num_hidden_layers 4", model: FixturePaths.path("eagle3-embed"),
+      kwargs: ["eagle_aux_hidden_state_layer_ids": [1, 2, 5]])
+    _ = try failure(
+      "[1, 2, 2] repeats a layer", model: FixturePaths.path("eagle3-embed"),
+      kwargs: ["eagle_aux_hidden_state_layer_ids": [1, 2, 2]])
     _ = try failure(
       "has 2 entries but fc.weight takes 3 hidden states", model: FixturePaths.path("eagle3-embed"),
       kwargs: ["eagle_aux_hidden_state_layer_ids": [1, 2]])

@@ -116,7 +116,7 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       $0.setConfig("speculators_config.algorithm", "eagle")
     },
     .config(
-      "eagle type", .configVLLMSupport, .warning, ["speculators_model_type", "eagle3", "found eagle"],
+      "eagle type", .configVLLMSupport, .error, ["speculators_model_type", "refuses", "'eagle'", "eagle3"],
       base: { DraftFixtures.eagle() }
     ) { _ in },
     .config(
@@ -152,6 +152,12 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       ["eagle_aux_hidden_state_layer_ids", "[1, 2, 3]", "[3, 1, 2]"]
     ) {
       $0.setConfig("eagle_aux_hidden_state_layer_ids", [3, 1, 2])
+    },
+    .config(
+      "aux ids repeated", .configAuxLayerIDs, .error,
+      ["eagle_aux_hidden_state_layer_ids", "distinct", "[2, 3, 3]", "first decode step"]
+    ) {
+      $0.setConfig("eagle_aux_hidden_state_layer_ids", [2, 3, 3])
     },
     .config(
       "aux ids empty", .configAuxLayerIDs, .warning, ["eagle_aux_hidden_state_layer_ids", "non-empty", "[]"]
@@ -429,8 +435,8 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       base: { DraftFixtures.dflash() }, mutate: { $0.reshape("fc.weight", [DraftFixtures.hidden, 256]) }),
     Trip(
       name: "dflash aux id at the verifier's layer count", id: .verifierAuxLayerIDs, severity: .error,
-      mentions: ["aux_hidden_state_layer_ids", "0..<4", "[4]"],
-      base: { DraftFixtures.dflash() }, mutate: { $0.setConfig("aux_hidden_state_layer_ids", [1, 2, 4]) }),
+      mentions: ["aux_hidden_state_layer_ids", "0...7", "[8]"],
+      base: { DraftFixtures.dflash() }, mutate: { $0.setConfig("aux_hidden_state_layer_ids", [1, 2, 8]) }),
     Trip(
       name: "dflash layer without q_norm", id: .flagsQKNorm, severity: .error,
       mentions: ["layers.1.self_attn.q_norm.weight", "qwen3"],
@@ -463,8 +469,17 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
       mutate: { $0.reshape("fc.weight", [DraftFixtures.hidden, 128]) }),
     Trip(
       name: "aux layer id beyond the verifier", id: .verifierAuxLayerIDs, severity: .error,
-      mentions: ["eagle_aux_hidden_state_layer_ids", "0..<4", "[1, 2, 9]", "out of range: [9]"],
+      mentions: ["eagle_aux_hidden_state_layer_ids", "0...8", "[1, 2, 9]", "out of range: [9]"],
       mutate: { $0.setConfig("eagle_aux_hidden_state_layer_ids", [1, 2, 9]) }),
+    Trip(
+      name: "no aux ids: vLLM's default taps repeat a layer of a 6-layer verifier", id: .verifierDefaultTaps,
+      severity: .error,
+      mentions: ["eagle_aux_hidden_state_layer_ids", "default taps [2, 3, 3]", "6-layer", "repeat"],
+      verifier: DraftFixtures.verifierConfig(layers: 6)),
+    Trip(
+      name: "no aux ids: vLLM's default taps fall outside a 2-layer verifier", id: .verifierDefaultTaps,
+      severity: .error, mentions: ["default taps [2, 1, -1]", "fall outside"],
+      verifier: DraftFixtures.verifierConfig(layers: 2)),
     Trip(
       name: "embed_tokens rows differ from the verifier vocab", id: .verifierEmbeddingsShape,
       severity: .error,

@@ -65,6 +65,12 @@ def tiny(shape, gen) -> torch.Tensor:
     return torch.randn(shape, generator=gen) * TINY
 
 
+def scale(value: float, size: int, gen) -> torch.Tensor:
+    """A norm weight of about `value` (with a little noise: an exact constant reads as never
+    loaded to `verify --content`)."""
+    return value * (1 + torch.randn(size, generator=gen) * 1e-3)
+
+
 class Task:
     """The fixed token function every fixture is built around."""
 
@@ -122,8 +128,8 @@ def llama_layer(prefix: str, gen, in_features: int = H) -> "OrderedDict[str, tor
     s[f"{prefix}mlp.gate_proj.weight"] = tiny((INTER, H), gen)
     s[f"{prefix}mlp.up_proj.weight"] = tiny((INTER, H), gen)
     s[f"{prefix}mlp.down_proj.weight"] = tiny((H, INTER), gen)
-    s[f"{prefix}input_layernorm.weight"] = torch.ones(H)
-    s[f"{prefix}post_attention_layernorm.weight"] = torch.ones(H)
+    s[f"{prefix}input_layernorm.weight"] = scale(1, H, gen)
+    s[f"{prefix}post_attention_layernorm.weight"] = scale(1, H, gen)
     return s
 
 
@@ -146,7 +152,7 @@ def make_verifier(task: Task, out: Path) -> None:
     s["model.embed_tokens.weight"] = task.embed.clone()
     for i in range(VERIFIER_LAYERS):
         s.update(llama_layer(f"model.layers.{i}.", gen))
-    s["model.norm.weight"] = torch.ones(H)
+    s["model.norm.weight"] = scale(1, H, gen)
     s["lm_head.weight"] = task.verifier_lm_head()
     save_safetensors(out / "model.safetensors", OrderedDict((k, v.to(torch.bfloat16)) for k, v in s.items()))
     write_json(out / "config.json", llama_config(VERIFIER_LAYERS, transformers_version="4.53.3"))
@@ -163,14 +169,14 @@ def eagle3_first_layer(prefix: str, gen, qwen3: bool) -> "OrderedDict[str, torch
     s[f"{prefix}self_attn.v_proj.weight"] = torch.cat([eye, zeros], dim=1)
     s[f"{prefix}self_attn.o_proj.weight"] = eye.clone()
     if qwen3:
-        s[f"{prefix}self_attn.q_norm.weight"] = torch.full((DH,), ATTENTION_GAIN)
-        s[f"{prefix}self_attn.k_norm.weight"] = torch.full((DH,), ATTENTION_GAIN)
+        s[f"{prefix}self_attn.q_norm.weight"] = scale(ATTENTION_GAIN, DH, gen)
+        s[f"{prefix}self_attn.k_norm.weight"] = scale(ATTENTION_GAIN, DH, gen)
     s[f"{prefix}mlp.gate_proj.weight"] = tiny((INTER, H), gen)
     s[f"{prefix}mlp.up_proj.weight"] = tiny((INTER, H), gen)
     s[f"{prefix}mlp.down_proj.weight"] = tiny((H, INTER), gen)
-    s[f"{prefix}hidden_norm.weight"] = torch.full((H,), HIDDEN_NORM)
-    s[f"{prefix}input_layernorm.weight"] = torch.ones(H)
-    s[f"{prefix}post_attention_layernorm.weight"] = torch.ones(H)
+    s[f"{prefix}hidden_norm.weight"] = scale(HIDDEN_NORM, H, gen)
+    s[f"{prefix}input_layernorm.weight"] = scale(1, H, gen)
+    s[f"{prefix}post_attention_layernorm.weight"] = scale(1, H, gen)
     return s
 
 
@@ -184,10 +190,10 @@ def eagle3_state(task: Task, seed: int, layers: int, embed: bool, first_prefix: 
     for i in range(1, layers):
         s.update(llama_layer(f"layers.{i}.", gen))
         if qwen3:
-            s[f"layers.{i}.self_attn.q_norm.weight"] = torch.ones(DH)
-            s[f"layers.{i}.self_attn.k_norm.weight"] = torch.ones(DH)
-    s["fc.weight"] = torch.randn(H, 3 * H, generator=gen) * 0.02
-    s["norm.weight"] = torch.ones(H)
+            s[f"layers.{i}.self_attn.q_norm.weight"] = scale(1, DH, gen)
+            s[f"layers.{i}.self_attn.k_norm.weight"] = scale(1, DH, gen)
+    s["fc.weight"] = torch.randn(H, 3 * H, generator=gen) * 0.05
+    s["norm.weight"] = scale(1, H, gen)
     s["lm_head.weight"] = task.draft_lm_head()
     s["d2t"] = task.d2t.clone()
     s["t2d"] = task.t2d.clone()
@@ -251,9 +257,9 @@ def eagle1_state(task: Task, seed: int, fc_bias: bool, layernorms: bool):
     if fc_bias:
         s["fc.bias"] = tiny((H,), gen)
     if layernorms:
-        s["embed_layernorm.weight"] = torch.ones(H)
-        s["hidden_layernorm.weight"] = torch.ones(H)
-        s["lm_head_layernorm.weight"] = torch.ones(H)
+        s["embed_layernorm.weight"] = scale(1, H, gen)
+        s["hidden_layernorm.weight"] = scale(1, H, gen)
+        s["lm_head_layernorm.weight"] = scale(1, H, gen)
     return s
 
 

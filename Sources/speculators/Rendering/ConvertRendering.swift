@@ -52,6 +52,14 @@ enum ConvertRendering {
       }
       for note in validation.notes { out.add(styled("  note: \(note)", .muted)) }
     }
+    out.add(styled("Serving (vLLM \(report.serving.vllmVersion))", .heading))
+    if let commands = report.serving.commands {
+      out.add("  \(commands.serve)")
+      out.add("  \(commands.speculativeConfig)")
+    } else {
+      out.add("  not served: \(report.serving.refusal ?? "")")
+      if let alternative = report.serving.alternative { out.add("  instead: \(alternative)") }
+    }
     return out
   }
 

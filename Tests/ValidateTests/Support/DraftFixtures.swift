@@ -284,7 +284,7 @@ enum DraftFixtures {
 
   /// The verifier's config.json: Llama, hidden 64, 4 layers, vocab 512.
   static func verifierConfig(
-    hidden: Int = hidden, vocab: Int = vocab, layers: Int = 4, architecture: String = "LlamaForCausalLM"
+    hidden: Int = hidden, vocab: Int = vocab, layers: Int = 8, architecture: String = "LlamaForCausalLM"
   ) -> JSONValue {
     [
       "architectures": [.string(architecture)], "model_type": "llama", "hidden_size": .int(Int64(hidden)),
