@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "Inspect", targets: ["Inspect"]),
     .library(name: "Validate", targets: ["Validate"]),
     .library(name: "Convert", targets: ["Convert"]),
+    .library(name: "Probe", targets: ["Probe"]),
     .library(name: "ModelSources", targets: ["ModelSources"]),
   ],
   dependencies: [
@@ -25,9 +26,15 @@ let package = Package(
       pkgConfig: "libxxhash",
       providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
     ),
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+    ),
     .target(name: "Platform"),
     .target(name: "Inspect", dependencies: ["Platform", "CLibCrypto", "CXXHash"]),
-    .target(name: "Validate", dependencies: ["Inspect", "Platform", "CFloatCast", "CTensorStatistics"]),
+    .target(name: "Probe", dependencies: ["Inspect", "Platform", "COpenBLAS"]),
+    .target(name: "Validate", dependencies: ["Probe", "Inspect", "Platform", "CFloatCast", "CTensorStatistics"]),
     .target(name: "CFloatCast"),
     .target(name: "CTensorStatistics"),
     .target(name: "CWriteback"),
@@ -37,12 +44,13 @@ let package = Package(
     .executableTarget(
       name: "speculators",
       dependencies: [
-        "Convert", "Validate", "ModelSources", "Inspect", "Platform",
+        "Convert", "Validate", "Probe", "ModelSources", "Inspect", "Platform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
-    .testTarget(name: "ValidateTests", dependencies: ["Validate", "Inspect"]),
+    .testTarget(name: "ProbeTests", dependencies: ["Probe", "Inspect"]),
+    .testTarget(name: "ValidateTests", dependencies: ["Validate", "Probe", "Inspect"]),
     .testTarget(name: "ConvertTests", dependencies: ["Convert", "Validate", "Inspect"]),
     .testTarget(name: "ModelSourcesTests", dependencies: ["ModelSources", "Convert", "Inspect"]),
     .testTarget(name: "EndToEndTests", dependencies: ["speculators", "Inspect"]),

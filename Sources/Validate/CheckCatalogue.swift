@@ -16,6 +16,8 @@ public enum CheckCatalogue {
     case verifierContent = "verifier+content"
     /// The audit manifest (`--manifest`).
     case manifest
+    /// The verifier's weights, decoded against (`--probe`).
+    case probe
   }
 
   /// One catalogue entry.
@@ -289,6 +291,21 @@ public enum CheckCatalogue {
         + "weights whose statistics match a fresh normal(0, initializer_range) or nn.Linear init.",
       failure: "The midlayer remap regression saved a randomly initialised decoder: 0% acceptance "
         + "(speculators #358-#360); sglang PR #27908 random head."),
+    Entry(
+      id: .probeAcceptance, severity: "error", input: .probe,
+      catches: "Greedy speculative decoding on the CPU, as vLLM runs it, accepts almost none of the "
+        + "draft's tokens (acceptance below 0.05), or cannot run (non-finite activations).",
+      failure: "Drafts with every tensor present at the right shape that compute the wrong thing "
+        + "(permuted lm_head rows, swapped q/k/v halves, a wrong norm flag, wrong aux taps, a foreign "
+        + "embedding): vLLM serves them without complaint and accepts nothing."),
+    Entry(
+      id: .probeMisreading, severity: "error", input: .probe,
+      catches: "A collapsed draft whose acceptance comes back under another reading: "
+        + "norm_before_residual flipped, vLLM's default aux layers or the declared ones shifted by one, "
+        + "the verifier's embedding instead of the draft's. The finding names the fix.",
+      failure: "norm_before_residual defaults differ between vLLM and speculators (speculators #52, "
+        + "#57); off-by-one aux layer ids (vLLM #40727); exporters that saved random embeddings "
+        + "(TorchSpec #38)."),
     Entry(
       id: .manifestMissingFile, severity: "error", input: .manifest,
       catches: "A file listed in speculators-manifest.json is absent.",

@@ -124,6 +124,12 @@ extension CheckID {
   /// A draft's own `embed_tokens` equals the verifier's (content).
   public static let verifierEmbeddingsMatch = CheckID("verifier.embeddings-match")
 
+  // Probe (`--probe`): the draft decoded against its verifier.
+  /// The verifier accepts the draft's tokens (acceptance is not near zero).
+  public static let probeAcceptance = CheckID("probe.acceptance")
+  /// No other reading of the draft (a flag, aux layers, the embedding) restores acceptance.
+  public static let probeMisreading = CheckID("probe.misreading")
+
   // Content.
   /// No NaN or infinity in any float tensor.
   public static let contentNaNInf = CheckID("content.nan-inf")

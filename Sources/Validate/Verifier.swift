@@ -103,6 +103,8 @@ public enum Verifier {
       run.skip(VerifierCompatibilityChecks.allIDs, table == nil ? noTable : reason)
     }
 
+    ProbeChecks.check(run, verifier: resolved)
+
     // The content and manifest checks read tensor and file bytes: what they need is planned
     // here (recording nothing) and read in one concurrent pass before they run.
     var embedding: VerifierCompatibilityChecks.EmbeddingComparison?

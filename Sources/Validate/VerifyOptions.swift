@@ -1,3 +1,5 @@
+import Probe
+
 /// What `verify` checks beyond the header and config checks, which always run.
 public struct VerifyOptions: Sendable, Hashable {
   /// Where the audit manifest comes from.
@@ -19,6 +21,9 @@ public struct VerifyOptions: Sendable, Hashable {
   /// Whether to read tensor bytes: NaN/Inf scan, vocabulary map values, "looks uninitialised"
   /// statistics, embedding comparison with the verifier.
   public var scanContent: Bool
+  /// Decode the draft against the verifier's weights with these options (`--probe`); `nil`
+  /// skips the probe checks.
+  public var probe: ProbeOptions?
   /// The directory relative paths are resolved against (the process's working directory when
   /// `nil`).
   public var workingDirectory: String?
@@ -26,8 +31,9 @@ public struct VerifyOptions: Sendable, Hashable {
   /// Creates options. The defaults run header and config checks only.
   public init(
     verifier: String? = nil, manifest: ManifestSource = .none, scanContent: Bool = false,
-    workingDirectory: String? = nil
+    probe: ProbeOptions? = nil, workingDirectory: String? = nil
   ) {
+    self.probe = probe
     self.verifier = verifier
     self.manifest = manifest
     self.scanContent = scanContent

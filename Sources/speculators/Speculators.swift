@@ -17,6 +17,7 @@ struct Speculators: ParsableCommand {
     version: "speculators version: \(ToolInfo.version)",
     subcommands: [
       ConvertCommand.self, InspectCommand.self, VerifyCommand.self, DiffCommand.self, HashCommand.self,
+      ProbeCommand.self,
     ]
   )
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Probe
 import Inspect
 import Validate
 
@@ -42,6 +43,18 @@ struct VerifyCommand: ParsableCommand {
   @Flag(help: "Read tensor values: NaN/Inf, vocabulary map values, looks-uninitialised statistics.")
   var content = false
 
+  @Flag(help: "Decode the draft against the verifier's weights (greedy, as vLLM): near-zero acceptance and the reading that restores it become findings.")
+  var probe = false
+
+  @Option(help: "With --probe: JSON lines, one list of token ids per prompt.")
+  var promptIds: String?
+
+  @Option(help: "With --probe: tokens generated per prompt.")
+  var maxTokens: Int = 32
+
+  @Option(help: "With --probe: draft tokens per step (default: the draft's speculative_tokens, else 3).")
+  var numSpeculativeTokens: Int?
+
   @Flag(help: "Print one JSON document (schemas/verify-report.schema.json).")
   var json = false
 
@@ -79,9 +92,16 @@ struct VerifyCommand: ParsableCommand {
         let verifierPath = try verifier.map { (given) throws(CheckpointError) in
           try localPathForCommand(given, need: .configOnly, options: sources)
         }
+        let probeOptions =
+          probe
+          ? ProbeOptions(
+            prompts: try promptIds.map(PromptFile.read), maxTokens: maxTokens,
+            speculativeTokens: numSpeculativeTokens)
+          : nil
         report = try Verifier.verify(
           path: local,
-          options: VerifyOptions(verifier: verifierPath, manifest: manifestSource, scanContent: content),
+          options: VerifyOptions(
+            verifier: verifierPath, manifest: manifestSource, scanContent: content, probe: probeOptions),
           progress: progress.handler)
       }
       if json {

@@ -59,6 +59,8 @@ import Testing
     tripped.insert(.configVerifierPath)
     tripped.formUnion(ManifestChecks.ids)
     tripped.insert(.verifierEmbeddingsMatch)
+    // VerifierProbeTests.
+    tripped.formUnion(ProbeChecks.ids)
     // VerifierFormatTests.strippedMTPLayersAreAnError.
     tripped.insert(.mtpLayersPresent)
     let missing = CheckCatalogue.ids.filter { !tripped.contains($0) }

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Inspect
+import Probe
+
+/// `speculators probe DRAFT --verifier V`: greedy speculative decoding on the CPU, as vLLM does
+/// it, reporting drafted and accepted tokens.
+struct ProbeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "probe",
+    abstract: "Measure how many of a draft's tokens its verifier accepts, decoding greedily on the CPU as vLLM does.",
+    discussion: """
+      Runs the verifier (Llama, Mistral, Qwen2, Qwen3) and the draft (eagle3, eagle; Speculators \
+      format or a source before conversion) through greedy speculative decoding exactly as vLLM's \
+      EAGLE proposer and rejection sampler do, and reports drafted and accepted tokens (vLLM's \
+      draft_tokens and accepted_tokens), the acceptance rate, the mean acceptance length, \
+      acceptance per draft position and the first draft token's top-1 agreement.
+
+      Prompts are JSON lines of token ids (--prompt-ids); without them, short seeds continued \
+      greedily by the verifier. EOS is ignored. When acceptance is near zero, the readings a \
+      converter can get wrong are tried (norm_before_residual flipped, vLLM's default aux layers \
+      or the declared ones shifted by one, the verifier's embedding); one that restores \
+      acceptance is reported with the fix. Exit status 1 when acceptance is near zero.
+
+      Examples:
+        speculators probe converted --verifier ./Llama-3.1-8B-Instruct
+        speculators probe converted --verifier ./verifier --prompt-ids prompts.jsonl --max-tokens 64 --json
+      """)
+
+  @Argument(help: "The draft: a local directory (Speculators format or a source before conversion).")
+  var draft: String
+
+  @Option(help: "The verifier: a local directory holding config.json and its weights.")
+  var verifier: String
+
+  @Option(help: "JSON lines, one list of token ids per prompt.")
+  var promptIds: String?
+
+  @Option(help: "Tokens generated per prompt.")
+  var maxTokens: Int = 32
+
+  @Option(help: "Draft tokens per step (default: the draft's speculative_tokens, else 3).")
+  var numSpeculativeTokens: Int?
+
+  @Flag(help: "Do not try alternative readings when acceptance is near zero.")
+  var noDiagnosis = false
+
+  @Flag(help: "Print one JSON document (schemas/probe-report.schema.json).")
+  var json = false
+
+  func validate() throws {
+    guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+    if let k = numSpeculativeTokens, !(1...Prober.maximumSpeculativeTokens).contains(k) {
+      throw ValidationError("--num-speculative-tokens must be in 1...\(Prober.maximumSpeculativeTokens)")
+    }
+  }
+
+  func run() throws {
+    var collapsed = false
+    try runReportingErrors {
+      let progress = ProgressLine("probing")
+      let prompts = try promptIds.map(PromptFile.read)
+      let options = ProbeOptions(
+        prompts: prompts, maxTokens: maxTokens, speculativeTokens: numSpeculativeTokens, diagnose: !noDiagnosis)
+      let report = try Prober.probe(draft: draft, verifier: verifier, options: options)
+      progress.finish()
+      if json {
+        printJSON(report.json())
+      } else {
+        OutputStream.standardOutput.emit(ProbeRendering.lines(report))
+      }
+      collapsed = report.collapsed
+    }
+    if collapsed { throw ExitStatus.findings }
+  }
+}
