@@ -42,7 +42,8 @@ for module in $(sed -n 's/.*pkgConfig: *"\([^"]*\)".*/\1/p' Package.swift); do
   libs="${libs//-lgfortran/-lgfortran -lquadmath}"  # libgfortran.a needs libquadmath.a
   for flag in $libs; do
     case "$flag" in
-      -lc | -lm | -ldl | -lpthread | -lrt | -pthread) ;;  # glibc: stays dynamic
+      -pthread) libs="${libs//-pthread/-lpthread}" ;;  # SwiftPM refuses -pthread in a .pc
+      -lc | -lm | -ldl | -lpthread | -lrt) ;;  # glibc: stays dynamic
       -l*) link_archive "${flag#-l}" "$libdir" ;;
     esac
   done

@@ -208,8 +208,8 @@ public enum CheckCatalogue {
       failure: "Without d2t vLLM maps draft id i to target id i: wrong tokens, acceptance collapses "
         + "(NeMo Automodel PR #2447, vLLM #18909, verl-SpeCo PR #66)."),
     Entry(
-      id: .vocabD2TDTypeShape, severity: "error", input: .header,
-      catches: "d2t is not I64 of shape [draft_vocab_size].",
+      id: .vocabD2TDTypeShape, severity: "error/warning", input: .header,
+      catches: "d2t is not I64 of shape [draft_vocab_size] (a narrower integer dtype of the right shape is a warning: vLLM widens it).",
       failure: "d2t of the wrong length when training saw fewer tokens (SpecForge PR #76)."),
     Entry(
       id: .vocabT2DDTypeShape, severity: "error", input: .header,

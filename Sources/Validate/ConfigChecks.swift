@@ -246,6 +246,32 @@ enum ConfigChecks {
     }
   }
 
+  /// `config.vllm-support` for an original EAGLE-1/HASS draft, which vLLM serves directly with
+  /// `method: "eagle"`: HASS layernorms have no module in vLLM's EAGLE model (it refuses to load),
+  /// and a `bias: true` config makes vLLM's Llama layer build q/k/v/o biases the checkpoint does
+  /// not have, which stay uninitialised (docs/vllm.md: 0 of 276 drafted tokens accepted).
+  static func checkOriginalEagleServing(_ run: VerificationRun) {
+    run.ran(.configVLLMSupport)
+    let names = Set(run.view.tensors.map(\.name))
+    if let norm = ["embed_layernorm.weight", "hidden_layernorm.weight", "lm_head_layernorm.weight"]
+      .first(where: names.contains)
+    {
+      run.report(
+        .configVLLMSupport, .error, tensor: norm, expected: "no HASS layernorms", found: "present",
+        "tensor '\(norm)': \(VLLMServing.hassLayernormsUnserved)")
+    }
+    let declared = run.config?["bias"]?.boolValue == true || run.config?["attention_bias"]?.boolValue == true
+    if declared, !names.contains("layers.0.self_attn.q_proj.bias") {
+      let key = run.config?["bias"]?.boolValue == true ? "bias" : "attention_bias"
+      run.report(
+        .configVLLMSupport, .error, key: key, expected: "false (the draft has no attention biases)",
+        found: "true",
+        "\(key): expected false, found true while the draft has no q/k/v/o biases: vLLM "
+          + "\(VLLMServing.measuredVersion) builds attention biases from it and leaves them uninitialised, "
+          + "so method \"eagle\" accepts nothing")
+    }
+  }
+
   private static func checkModelType(_ run: VerificationRun, _ config: JSONValue, type: String?) {
     run.ran(.configModelType, .configModelTypeAlgorithm, .configVLLMSupport)
     guard let type else { return }

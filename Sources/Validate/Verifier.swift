@@ -61,7 +61,12 @@ public enum Verifier {
       MTPChecks.check(run, detection: classification.detection)
       noTable = "a causal LM with MTP layers, not a draft: only its MTP layers are checked"
     case .source(let layout):
-      run.notApplicable(ConfigChecks.speculatorsIDs)
+      if layout == .eagle1Source {  // served as is with method "eagle": vLLM's verdict applies
+        run.notApplicable(ConfigChecks.speculatorsIDs.filter { $0 != .configVLLMSupport })
+        ConfigChecks.checkOriginalEagleServing(run)
+      } else {
+        run.notApplicable(ConfigChecks.speculatorsIDs)
+      }
       if let config = run.config {
         do {
           table = try ExpectedTensors.source(layout, config: config)

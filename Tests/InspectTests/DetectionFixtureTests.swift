@@ -144,7 +144,7 @@ import Testing
 
   @Test func everyFixtureDirectoryIsCovered() throws {
     // Not draft checkpoints: ground truth, hostile inputs, torch-reader unit fixtures.
-    let skipped: Set<String> = ["expected", "reference", "reference-0.9.0", "interop", "hostile", "torch", "README.md"]
+    let skipped: Set<String> = ["expected", "reference", "reference-0.9.0", "interop", "probe", "hostile", "torch", "README.md"]
     var onDisk = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
       .filter { !skipped.contains($0) && !$0.hasPrefix(".") }
     for references in ["reference", "reference-0.9.0"] {

@@ -21,6 +21,12 @@ qwen3_eagle3.py and llama_eagle.py):
   hidden_norm, so the hidden input (fc output or the previous draft state) barely enters the
   residual. The draft lm_head row d is E[f^-1(target(d))], so the draft proposes f(u) within D.
   Qwen3-style drafts get the same through q_norm/k_norm weights.
+* EAGLE-3.1 drafts (norm_before_fc with input_norm.weight, fc_norm with fc_norm.{j}.weight) are
+  the EAGLE-3 construction with those norms at one: the hidden input barely matters either way.
+* DFlash (vLLM's qwen3_dflash.py): the mask positions attend to the anchor (the last accepted
+  token) and copy its embedding, so the shared verifier head proposes f(anchor) at every mask
+  position; only the first is right, so acceptance is 1/3 with 3 speculative tokens, all of it
+  at position 0 (see make_dflash).
 * EAGLE-1 (vLLM's llama_eagle.py): fc(cat(E[u], hidden)) with fc = [I | 0], a layer that barely
   changes it, and the verifier's lm_head: the draft proposes f(u).
 
@@ -245,6 +251,96 @@ def make_eagle3_qwen3(task: Task, out: Path) -> None:
         eagle_config={"eagle_aux_hidden_state_layer_ids": AUX_IDS, "use_aux_hidden_state": True}))
 
 
+def make_eagle31_norm_before_fc(task: Task, out: Path) -> None:
+    """EAGLE-3.1 norm_before_fc: input_norm.weight [3H] over the aux states, norm_output."""
+    state = eagle3_state(task, 305, 1, embed=True, first_prefix="layers.0.")
+    state["input_norm.weight"] = torch.ones(3 * H)
+    save_safetensors(out / "model.safetensors", cast(state, torch.bfloat16))
+    write_json(out / "config.json", eagle3_config(
+        1, "LlamaForCausalLMEagle3", norm_before_fc=True, norm_output=True,
+        eagle_config={"eagle_aux_hidden_state_layer_ids": AUX_IDS, "use_aux_hidden_state": True}))
+
+
+def make_eagle31_fc_norm(task: Task, out: Path) -> None:
+    """EAGLE-3.1 fc_norm: one fc_norm.{j}.weight [H] per aux state."""
+    state = eagle3_state(task, 306, 1, embed=True, first_prefix="layers.0.")
+    for j in range(len(AUX_IDS)):
+        state[f"fc_norm.{j}.weight"] = torch.ones(H)
+    save_safetensors(out / "model.safetensors", cast(state, torch.bfloat16))
+    write_json(out / "config.json", eagle3_config(
+        1, "LlamaForCausalLMEagle3", fc_norm=True,
+        eagle_config={"eagle_aux_hidden_state_layer_ids": AUX_IDS, "use_aux_hidden_state": True}))
+
+
+DFLASH_BLOCK = 4            # block_size: the anchor plus 3 mask positions
+DFLASH_GATE = 3.0           # q_norm / k_norm weight: the anchor's score beats the rest by ~60
+DFLASH_ROPE_THETA = 1.0e8   # the key/query "flag" dimension sits on rope's slowest pair
+DFLASH_OUTPUT_GAIN = 20.0   # o_proj: the attended embedding outweighs the mask's own
+
+
+def dflash_mask_token(task: Task) -> int:
+    """A token outside the draft vocabulary D (never in a prompt or an orbit of D)."""
+    return int(torch.arange(V)[~task.t2d][0])
+
+
+def make_dflash(task: Task, out: Path) -> None:
+    """A z-lab DFlash draft (Qwen3 layer, no embedding, no head) whose mask positions copy the
+    anchor's embedding, so vLLM's shared lm_head proposes f(anchor) at every position: the first
+    draft token is right and the others are not (acceptance near 1/3 with 3 speculative tokens).
+
+    One Qwen3 layer with attention biases; per head (2 heads of 64): the key is
+    k_norm(b·e_f + P x), with e_f the flag dimension (index 31, rope's slowest pair) and P the
+    head's half of x with the mask token's direction removed; the query is q_norm(-e_f) from the
+    bias alone. Context states are zero (hidden_norm 0), so context keys and mask keys are pure
+    e_f and score -8·g², while the anchor's key is mostly P·E[u] and scores about -g²: softmax
+    puts the weight on the anchor, v is the identity, o_proj amplifies it past the residual.
+    """
+    gen = generator(307)
+    mask = dflash_mask_token(task)
+    direction = task.embed[mask] / task.embed[mask].norm()
+    remove_mask = torch.eye(H) - torch.outer(direction, direction)
+    flag = 31
+    s = OrderedDict()
+    q = torch.zeros(NH * DH, H)
+    k = torch.zeros(NKV * DH, H)
+    q_bias = torch.zeros(NH * DH)
+    k_bias = torch.zeros(NKV * DH)
+    for head in range(NH):
+        for d in range(DH):
+            if d not in (flag, flag + DH // 2):   # rope (neox) pairs dimension d with d + DH/2
+                k[head * DH + d] = remove_mask[head * DH + d]
+        q_bias[head * DH + flag] = -1.0
+        k_bias[head * DH + flag] = 1.0
+    prefix = "layers.0."
+    s[f"{prefix}self_attn.q_proj.weight"] = q
+    s[f"{prefix}self_attn.q_proj.bias"] = q_bias
+    s[f"{prefix}self_attn.k_proj.weight"] = k
+    s[f"{prefix}self_attn.k_proj.bias"] = k_bias
+    s[f"{prefix}self_attn.v_proj.weight"] = torch.eye(H)
+    s[f"{prefix}self_attn.v_proj.bias"] = torch.zeros(H)
+    s[f"{prefix}self_attn.o_proj.weight"] = DFLASH_OUTPUT_GAIN * torch.eye(H)
+    s[f"{prefix}self_attn.o_proj.bias"] = torch.zeros(H)   # vLLM's DFlash o_proj has one with attention_bias
+    s[f"{prefix}self_attn.q_norm.weight"] = torch.full((DH,), DFLASH_GATE)
+    s[f"{prefix}self_attn.k_norm.weight"] = torch.full((DH,), DFLASH_GATE)
+    s[f"{prefix}mlp.gate_proj.weight"] = tiny((INTER, H), gen)
+    s[f"{prefix}mlp.up_proj.weight"] = tiny((INTER, H), gen)
+    s[f"{prefix}mlp.down_proj.weight"] = tiny((H, INTER), gen)
+    s[f"{prefix}input_layernorm.weight"] = torch.ones(H)
+    s[f"{prefix}post_attention_layernorm.weight"] = torch.ones(H)
+    s["fc.weight"] = torch.randn(H, len(AUX_IDS) * H, generator=gen) * 0.02
+    s["hidden_norm.weight"] = torch.zeros(H)
+    s["norm.weight"] = torch.ones(H)
+    save_safetensors(out / "model.safetensors", cast(s, torch.bfloat16))
+    config = llama_config(1, architectures=["DFlashDraftModel"], model_type="qwen3", attention_bias=True,
+                          rope_theta=DFLASH_ROPE_THETA, layer_types=["full_attention"])
+    config.update({
+        "auto_map": {"AutoModel": "dflash.DFlashDraftModel"}, "block_size": DFLASH_BLOCK,
+        "dflash_config": {"mask_token_id": mask, "target_layer_ids": [i - 1 for i in AUX_IDS]},
+        "num_target_layers": VERIFIER_LAYERS,
+    })
+    write_json(out / "config.json", config)
+
+
 def eagle1_state(task: Task, seed: int, fc_bias: bool, layernorms: bool):
     """SafeAILab EAGLE-1 cnets1.Model (HASS uses the same); layer 0 has no input_layernorm."""
     gen = generator(seed)
@@ -284,6 +380,9 @@ CASES = OrderedDict([
     ("eagle3-specforge", make_eagle3_specforge),
     ("eagle3-2layer", make_eagle3_2layer),
     ("eagle3-qwen3", make_eagle3_qwen3),
+    ("eagle31-norm-before-fc", make_eagle31_norm_before_fc),
+    ("eagle31-fc-norm", make_eagle31_fc_norm),
+    ("dflash", make_dflash),
     ("eagle1", make_eagle1),
     ("hass-bias", make_hass_bias),
     ("hass-layernorms", make_hass_layernorms),

@@ -147,6 +147,9 @@ CONVERSIONS = {
     "eagle3-specforge": ("eagle3-specforge", "eagle3", None),
     "eagle3-2layer": ("eagle3-2layer", "eagle3", None),
     "eagle3-qwen3": ("eagle3-qwen3", "eagle3", None),
+    "eagle31-norm-before-fc": ("eagle31-norm-before-fc", "eagle3", None),
+    "eagle31-fc-norm": ("eagle31-fc-norm", "eagle3", None),
+    "dflash": ("dflash", "dflash", None),
     "eagle-eagle1": ("eagle1", "eagle", None),
     "eagle-hass-bias": ("hass-bias", "eagle", None),
     "eagle-hass-layernorms": ("hass-layernorms", "eagle", None),
@@ -163,6 +166,10 @@ KINDS = [
     ("eagle3-specforge", "eagle3 from SpecForge safetensors with embeddings", "eagle3-specforge", "model"),
     ("eagle3-2layer", "eagle3 with two decoder layers", "eagle3-2layer", "model"),
     ("eagle3-qwen3", "Qwen3-style eagle3 (q_norm/k_norm)", "eagle3-qwen3", "model"),
+    ("eagle31-norm-before-fc", "EAGLE-3.1 eagle3 with `norm_before_fc` (`input_norm.weight`) and `norm_output`",
+     "eagle31-norm-before-fc", "model"),
+    ("eagle31-fc-norm", "EAGLE-3.1 eagle3 with `fc_norm` (`fc_norm.{j}.weight`)", "eagle31-fc-norm", "model"),
+    ("dflash", "dflash from a z-lab DFlash draft (Qwen3 layer, no embedding or head)", "dflash", "model"),
     ("eagle3-explicit", "eagle3, `--speculative-config` with `method: eagle3`", "eagle3-specforge", EAGLE3),
     ("eagle3-no-method", "eagle3, `--speculative-config` without `method` (directory name without \"eagle\")",
      "eagle3-specforge", {"num_speculative_tokens": 3}),
@@ -201,6 +208,8 @@ FAULTS = [
     ("embed-missing", "`embed_tokens` missing (vLLM shares the verifier's)", "eagle3-specforge",
      drop("embed_tokens"), None, False),
     ("inf-weight", "a float overflowed to inf (`o_proj`)", "eagle3-specforge", inf_weight, None, False),
+    ("dflash-o-proj-bias-missing", "dflash with `attention_bias` but no `o_proj.bias` (vLLM's DFlash has one)",
+     "dflash", drop("layers.0.self_attn.o_proj.bias"), None, False),
 ]
 
 

@@ -99,6 +99,11 @@ extension ExpectedTensors {
       let prefix = "layers.\(i)."
       var layer = decoderLayer(
         prefix: prefix, layer: i, inputWidth: h, inputRule: "H", geometry: g, policy: policy)
+      // vLLM's DFlash attention gives o_proj a bias whenever attention_bias is set (unlike
+      // Qwen3's own attention): without the tensor it runs an uninitialised bias.
+      if let index = layer.firstIndex(where: { $0.name == prefix + "self_attn.o_proj.bias" }) {
+        layer[index].presence = policy.attentionBias
+      }
       if fusedQKV {
         // Either q/k/v or one fused projection: each side optional, the converter checks the pair.
         let split = Set(["q_proj", "k_proj", "v_proj"].map { prefix + "self_attn.\($0).weight" })
