@@ -32,7 +32,8 @@ let package = Package(
       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
     ),
     .target(name: "Platform"),
-    .target(name: "Inspect", dependencies: ["Platform", "CLibCrypto", "CXXHash"]),
+    .target(name: "Inspect", dependencies: ["Platform", "CLibCrypto", "CXXHash", "CFaultGuard"]),
+    .target(name: "CFaultGuard"),
     .target(name: "Probe", dependencies: ["Inspect", "Platform", "COpenBLAS"]),
     .target(name: "Validate", dependencies: ["Probe", "Inspect", "Platform", "CFloatCast", "CTensorStatistics"]),
     .target(name: "CFloatCast"),

@@ -16,6 +16,9 @@ import zipfile
 import zlib
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "hostile", "torch")
+# Valid archives whose tensors are views with unusual strides (stride 0 from expand, transposed,
+# overlapping, offsets at the storage end), and EAGLE drafts holding such views.
+STRIDES_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "hostile", "strides")
 
 SIX_FLOATS = struct.pack("<6f", 1, 2, 3, 4, 5, 6)
 
@@ -72,7 +75,10 @@ class Pickle:
     def int(self, value):
         if 0 <= value < 256:
             return self.raw(b"K" + bytes([value]))
-        return self.raw(b"J" + struct.pack("<i", value))
+        if -2**31 <= value < 2**31:
+            return self.raw(b"J" + struct.pack("<i", value))
+        encoded = value.to_bytes((value.bit_length() + 8) // 8, "little", signed=True)
+        return self.raw(b"\x8a" + bytes([len(encoded)]) + encoded)  # LONG1
 
     def put(self, index):
         return self.raw(b"q" + bytes([index]))
@@ -119,11 +125,11 @@ def state_dict(items, ordered=False):
     return p.op("SETITEMS").op("STOP")
 
 
-def write_archive(name, pickle, records=None, extra=None, compress=()):
+def write_archive(name, pickle, records=None, extra=None, compress=(), directory=None, stem=None):
     """A torch.save-shaped zip: <stem>/data.pkl, byteorder, data/<key>, version."""
-    stem = name.rsplit(".", 1)[0]
+    stem = stem or os.path.basename(name).rsplit(".", 1)[0]
     records = {"0": SIX_FLOATS} if records is None else records
-    path = os.path.join(OUT, name)
+    path = os.path.join(directory or OUT, name)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         def add(entry, data, method=zipfile.ZIP_STORED):
             # A fixed timestamp keeps the corpus byte-identical from run to run.
@@ -325,6 +331,107 @@ def hardening_cases(expect, write_archive):
     write_raw("zip64_entry_count.pt", raw_zip(torch_entries("zip64_entry_count", {}), zip64_end=1 << 40))
     expect("zip64_entry_count.pt", "malformed",
            "zip declares 1099511627776 entries but its central directory has only 286 bytes")
+
+
+def halves(count, seed=0):
+    """`count` small float16 values of both signs (never NaN or infinite), as bytes."""
+    return b"".join(struct.pack("<H", (0x3C00 + ((i + seed) * 37) % 512) | (0x8000 if i % 3 == 0 else 0))
+                    for i in range(count))
+
+
+def strides_cases():
+    """Fixtures/hostile/strides/: archives every command must read without materialising a
+    view larger than its storage, and EAGLE drafts holding such views (see
+    Tests/EndToEndTests/StrideCommandTests.swift)."""
+    os.makedirs(STRIDES_OUT, exist_ok=True)
+    for stale in os.listdir(STRIDES_OUT):
+        path = os.path.join(STRIDES_OUT, stale)
+        if os.path.isdir(path):
+            for inner in os.listdir(path):
+                os.remove(os.path.join(path, inner))
+            os.rmdir(path)
+        else:
+            os.remove(path)
+
+    def single(name, offset, size, stride, numel, dtype="FloatStorage", element=4):
+        data = SIX_FLOATS[:4] * numel if element == 4 else halves(numel)
+        pickle = state_dict([
+            ("w", lambda p: p.tensor(offset=offset, size=size, stride=stride, storage_class=dtype, key="0",
+                                     numel=numel)),
+            ("b", lambda p: p.tensor(offset=0, size=(2,), stride=(1,), storage_class="FloatStorage", key="1",
+                                     numel=2)),
+        ]).bytes()
+        write_archive(name, pickle, records={"0": data[:numel * element], "1": SIX_FLOATS[:8]},
+                      directory=STRIDES_OUT)
+
+    # torch.zeros(1).expand(2**40): a 1.6 KB file naming 4 TiB of float32.
+    single("expand_1d.pt", 0, (2**40,), (0,), 1)
+    # torch.zeros(1).expand(2**20, 2**20) and torch.arange(4.).expand(2**30, 4).
+    single("expand_2d.pt", 0, (2**20, 2**20), (0, 0), 1)
+    single("expand_rows.pt", 0, (2**30, 4), (0, 1), 4)
+    # A small expansion: torch.ones(1).expand(8).
+    single("expand_small.pt", 0, (8,), (0,), 1)
+    # torch.arange(6.).reshape(2, 3).t(): a transposed (non-contiguous) view.
+    single("transposed.pt", 0, (3, 2), (1, 3), 6)
+    # Overlapping windows: torch.arange(6.).as_strided((4, 3), (1, 1)).
+    single("overlapping.pt", 0, (4, 3), (1, 1), 6)
+    # Views at the end of their storage: the last element, and an empty view past it.
+    single("offset_last.pt", 5, (1,), (1,), 6)
+    single("offset_end_empty.pt", 6, (0,), (1,), 6)
+
+    # EAGLE-1 drafts (the layout of Fixtures/eagle1-bin) holding views.
+    shapes = [
+        ("embed_tokens.weight", (512, 64)), ("fc.bias", (64,)), ("fc.weight", (64, 128)),
+        ("layers.0.mlp.down_proj.weight", (64, 128)), ("layers.0.mlp.gate_proj.weight", (128, 64)),
+        ("layers.0.mlp.up_proj.weight", (128, 64)), ("layers.0.post_attention_layernorm.weight", (64,)),
+        ("layers.0.self_attn.k_proj.weight", (32, 64)), ("layers.0.self_attn.o_proj.weight", (64, 64)),
+        ("layers.0.self_attn.q_proj.weight", (64, 64)), ("layers.0.self_attn.v_proj.weight", (32, 64)),
+    ]
+    with open(os.path.join(os.path.dirname(OUT), "..", "eagle1-bin", "config.json")) as handle:
+        config = handle.read()
+
+    def draft(directory, views):
+        """`views`: name -> (numel, offset, size, stride) for the tensors that are not plain."""
+        os.makedirs(os.path.join(STRIDES_OUT, directory))
+        items = []
+        records = {}
+        for index, (name, shape) in enumerate(shapes):
+            key = str(index)
+            numel = 1
+            for dim in shape:
+                numel *= dim
+            stride = tuple(int(x) for x in ([1] if len(shape) == 1 else [shape[1], 1]))
+            numel, offset, size, stride = views.get(name, (numel, 0, shape, stride))
+            records[key] = halves(numel, seed=index)
+            items.append((name, lambda p, key=key, numel=numel, offset=offset, size=size, stride=stride:
+                          p.tensor(offset=offset, size=size, stride=stride, storage_class="HalfStorage", key=key,
+                                   numel=numel)))
+        write_archive(os.path.join(directory, "pytorch_model.bin"), state_dict(items).bytes(), records=records,
+                      directory=STRIDES_OUT, stem="archive")
+        with open(os.path.join(STRIDES_OUT, directory, "config.json"), "w") as handle:
+            handle.write(config)
+
+    # A transposed q_proj: its storage holds q_proj.T, the view reads it back as q_proj.
+    draft("eagle1-transposed", {"layers.0.self_attn.q_proj.weight": (64 * 64, 0, (64, 64), (1, 64))})
+    # A norm weight that is torch.ones(1).expand(64) (stride 0).
+    draft("eagle1-expanded", {"layers.0.post_attention_layernorm.weight": (1, 0, (64,), (0,))})
+
+
+def check_with_torch():
+    """When torch is importable (`bash scripts/venv.sh torch`), loads every strides archive with
+    weights_only=True and prints each view, so the hand-built archives are known to be what
+    torch.save writes for such views."""
+    try:
+        import torch
+    except ImportError:
+        return
+    for root, _, names in os.walk(STRIDES_OUT):
+        for name in sorted(names):
+            if name.endswith((".pt", ".bin")):
+                state = torch.load(os.path.join(root, name), weights_only=True)
+                for key, tensor in state.items():
+                    print(f"torch: {os.path.relpath(os.path.join(root, name), STRIDES_OUT)} {key} "
+                          f"size {tuple(tensor.shape)} stride {tensor.stride()} offset {tensor.storage_offset()}")
 
 
 def main():
@@ -615,6 +722,8 @@ def main():
         json.dump(expected, handle, indent=2, sort_keys=True, ensure_ascii=False)
         handle.write("\n")
     print(f"wrote {len(expected)} hostile files to {os.path.normpath(OUT)}")
+    strides_cases()
+    check_with_torch()
 
 
 if __name__ == "__main__":

@@ -98,10 +98,11 @@ public struct AlgorithmKwargs: Sendable, Hashable {
         }
         var ids: [Int] = []
         for element in elements {
-          guard case .int(let raw) = element, let id = Int(exactly: raw), id >= 0 else {
+          guard case .int(let raw) = element, let id = Int(exactly: raw), id >= 0, id < ConfigBounds.maximumCount
+          else {
             throw CheckpointError(
-              .invalidArgument, file: "--algorithm-kwargs", reason: "'\(key)' must hold non-negative integers"
-            )
+              .invalidArgument, file: "--algorithm-kwargs",
+              reason: "'\(key)' must hold integers from 0 to \(ConfigBounds.maximumCount - 1)")
           }
           ids.append(id)
         }

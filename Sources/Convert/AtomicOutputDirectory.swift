@@ -2,8 +2,8 @@ import Inspect
 import Platform
 
 /// An output directory written atomically: files go into a temporary sibling
-/// (`.<name>.tmp-<pid>-<random>` in the same parent) that is renamed into place only when
-/// everything succeeded.
+/// (`.<name>.tmp-<token>` in the same parent, `<token>` 128 random bits in hex, unique to this
+/// writer) that is renamed into place only when everything succeeded.
 ///
 /// - An existing non-empty output is refused unless `force` is set; then the new directory and
 ///   the old one swap places in one atomic `renameat2(RENAME_EXCHANGE)` and the old one is
@@ -15,13 +15,16 @@ import Platform
 /// - One writer at a time: ``create(at:force:)`` takes an exclusive `flock` on
 ///   `<parent>/.<name>.lock` (held until ``commit()`` or ``discard()``, released by the kernel
 ///   if the process dies) and refuses while another process holds it. Holding the lock, it also
-///   cleans up after writers that were killed: their `.<name>.tmp-*` directories are deleted,
-///   and a `.<name>.old-*` directory (the previous output, renamed aside) is put back when
-///   nothing is at the output path.
+///   cleans up after writers that were killed: a `.<name>.tmp-<token>` directory is deleted
+///   only when it holds the marker file ``markerName`` naming that same token, so directories
+///   the user made with similar names are never touched. Nothing this writer did not write is
+///   ever renamed into the output path.
+/// - Names longer than `NAME_MAX` allows for the sibling (`.`, the suffix and the token) are
+///   shortened, with a digest of the full name keeping them distinct.
 ///
 /// So whatever moment a convert is killed at, the output path holds either its previous
 /// content or the complete new output, never a mixture.
-struct AtomicOutputDirectory {
+struct AtomicOutputDirectory: Sendable {
   /// The output path as given.
   let finalPath: String
   /// The temporary directory the files are written to.
@@ -46,7 +49,7 @@ struct AtomicOutputDirectory {
     let (parent, name) = split(trimmed)
     try makeDirectories(parent)
     let lock = try OutputLock.acquire(directory: parent, name: name, outputPath: outputPath)
-    recoverFromKilledWriters(parent: parent, name: name, finalPath: trimmed)
+    recoverFromKilledWriters(parent: parent, name: name)
     let replaces: Bool
     do throws(CheckpointError) {
       replaces = try checkExisting(trimmed, force: force)
@@ -54,24 +57,40 @@ struct AtomicOutputDirectory {
       lock.release()
       throw error
     }
-    var generator = SystemRandomNumberGenerator()
-    let suffix = String(generator.next() as UInt64, radix: 16)
-    let temporary = (parent == "" ? "" : parent + "/") + ".\(name).tmp-\(getpid())-\(suffix)"
-    guard mkdir(temporary, 0o755) == 0 else {
+    let token = newToken()
+    let temporary = (parent == "" ? "" : parent + "/") + siblingName(of: name, suffix: ".tmp-" + token)
+    let output = AtomicOutputDirectory(
+      finalPath: trimmed, temporaryPath: temporary, token: token, replacesExisting: replaces, lock: lock)
+    TerminationCleanup.register(output)
+    guard mkdir(temporary, 0o700) == 0 else {
       let reason = System.message()
+      TerminationCleanup.unregister(output)
       lock.release()
       throw CheckpointError(.io, file: outputPath, reason: "cannot create a temporary directory next to it: \(reason)")
     }
-    return AtomicOutputDirectory(
-      finalPath: trimmed, temporaryPath: temporary, replacesExisting: replaces, lock: lock)
+    guard writeMarker(in: temporary, token: token) else {
+      let reason = System.message()
+      output.discard()
+      throw CheckpointError(.io, file: outputPath, reason: "cannot write into the temporary directory next to it: \(reason)")
+    }
+    return output
   }
 
-  private init(finalPath: String, temporaryPath: String, replacesExisting: Bool, lock: OutputLock) {
+  private init(finalPath: String, temporaryPath: String, token: String, replacesExisting: Bool, lock: OutputLock) {
     self.finalPath = finalPath
     self.temporaryPath = temporaryPath
+    self.token = token
     self.replacesExisting = replacesExisting
     self.lock = lock
   }
+
+  /// This writer's token (32 hex digits), part of its temporary directory's name and the
+  /// content of the marker file inside it.
+  let token: String
+
+  /// The marker file inside a temporary directory: it holds the directory's token, so only
+  /// directories a convert created are ever cleaned up. Removed just before the rename.
+  static let markerName = ".speculators-convert-temporary"
 
   /// The path of `name` inside the temporary directory.
   func temporaryFile(_ name: String) -> String { temporaryPath + "/" + name }
@@ -79,17 +98,23 @@ struct AtomicOutputDirectory {
   /// Syncs the temporary directory and renames it into place (replacing the old output when
   /// allowed), then syncs the parent.
   func commit() throws(CheckpointError) {
+    // A termination signal arriving meanwhile waits for the renames, then finds nothing of
+    // this writer's to remove but the old output (or nothing).
+    try TerminationCleanup.committing(self) { () throws(CheckpointError) in try commitLocked() }
+  }
+
+  private func commitLocked() throws(CheckpointError) {
     defer { lock.release() }
+    unlink(temporaryPath + "/" + Self.markerName)
     syncDirectory(temporaryPath)
     if replacesExisting, Self.exchange(temporaryPath, finalPath) {
-      // The old output now sits at the temporary path.
-      Self.removeTree(temporaryPath)
+      // The old output now sits at the temporary path: marked, so that a writer killed while
+      // deleting it leaves a directory the next one removes.
+      _ = Self.writeMarker(in: temporaryPath, token: token)
+      Self.removeMarkedTree(temporaryPath)
     } else if replacesExisting {
-      var generator = SystemRandomNumberGenerator()
       let (parent, name) = Self.split(finalPath)
-      let aside =
-        (parent == "" ? "" : parent + "/")
-        + ".\(name).old-\(getpid())-\(String(generator.next() as UInt64, radix: 16))"
+      let aside = (parent == "" ? "" : parent + "/") + Self.siblingName(of: name, suffix: ".old-" + token)
       let movedAside = rename(finalPath, aside) == 0
       guard movedAside || errno == ENOENT else {
         throw CheckpointError(
@@ -115,7 +140,13 @@ struct AtomicOutputDirectory {
 
   /// Removes the temporary directory and everything in it.
   func discard() {
-    Self.removeTree(temporaryPath)
+    TerminationCleanup.unregister(self)
+    removeTemporary()
+  }
+
+  /// Removes the temporary directory and the lock (also called on a termination signal).
+  func removeTemporary() {
+    Self.removeMarkedTree(temporaryPath)
     lock.release()
   }
 
@@ -126,21 +157,82 @@ struct AtomicOutputDirectory {
   }
 
   /// Cleans up after writers of the same output that were killed (the caller holds the lock,
-  /// so no live writer owns these): puts a renamed-aside previous output back if nothing is at
-  /// the output path, and deletes leftover temporary and renamed-aside directories.
-  private static func recoverFromKilledWriters(parent: String, name: String, finalPath: String) {
+  /// so no live writer owns these): deletes `.<name>.tmp-<token>` directories that hold a
+  /// marker file naming their own token, and empty ones. Anything else, including a directory the user named
+  /// like a temporary and a previous output a killed writer renamed aside (`.<name>.old-…`), is
+  /// left alone.
+  private static func recoverFromKilledWriters(parent: String, name: String) {
     let directory = parent.isEmpty ? "." : parent
     let prefix = parent.isEmpty ? "" : parent + "/"
-    let leftovers = (directoryEntries(directory) ?? []).filter {
-      $0.hasPrefix(".\(name).tmp-") || $0.hasPrefix(".\(name).old-")
-    }.sorted()
-    var info = stat()
-    if lstat(finalPath, &info) != 0, errno == ENOENT,
-      let aside = leftovers.first(where: { $0.hasPrefix(".\(name).old-") })
-    {
-      _ = rename(prefix + aside, finalPath)
+    let stem = siblingName(of: name, suffix: ".tmp-")
+    for entry in directoryEntries(directory) ?? [] where entry.hasPrefix(stem) {
+      let token = String(entry.dropFirst(stem.count))
+      guard isToken(token) else { continue }
+      if readMarker(in: prefix + entry) == token {
+        removeMarkedTree(prefix + entry)
+      } else {
+        // Killed between creating it and writing its marker: empty, so removing it loses
+        // nothing (rmdir refuses a directory that holds anything).
+        rmdir(prefix + entry)
+      }
     }
-    for leftover in leftovers { removeTree(prefix + leftover) }
+  }
+
+  /// A new writer token: 128 bits from the system's random source, as 32 hex digits.
+  static func newToken() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return [generator.next() as UInt64, generator.next() as UInt64].map { word in
+      let digits = String(word, radix: 16)
+      return String(repeating: "0", count: 16 - digits.count) + digits
+    }.joined()
+  }
+
+  private static func isToken(_ text: String) -> Bool {
+    text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+  }
+
+  /// The longest file name the sibling names may have (Linux and macOS `NAME_MAX`).
+  static let nameMax = 255
+
+  /// `.<name><suffix>`, or, when that exceeds ``nameMax`` bytes, `.<start of name>~<digest>
+  /// <suffix>`: the longest prefix of `name` that fits (whole characters) and 16 hex digits of
+  /// the SHA-256 of the full name, so different long names keep different siblings.
+  static func siblingName(of name: String, suffix: String) -> String {
+    let plain = "." + name + suffix
+    guard plain.utf8.count > nameMax else { return plain }
+    let digest = name.utf8.withContiguousStorageIfAvailable { SHA256Hasher.hex(of: UnsafeRawBufferPointer($0)) }
+      ?? Array(name.utf8).withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+    let tail = "~" + digest.prefix(16) + suffix
+    var budget = nameMax - 1 - tail.utf8.count
+    var kept = ""
+    for character in name {
+      let size = character.utf8.count
+      guard size <= budget else { break }
+      budget -= size
+      kept.append(character)
+    }
+    return "." + kept + tail
+  }
+
+  private static func writeMarker(in directory: String, token: String) -> Bool {
+    let fd = open(directory + "/" + markerName, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    let bytes = Array(token.utf8)
+    return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
+  }
+
+  /// The token in a directory's marker file, or `nil` when it has none (or not a plain file).
+  private static func readMarker(in directory: String) -> String? {
+    var info = stat()
+    guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
+    let fd = open(directory + "/" + markerName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size == 32 else { return nil }
+    var buffer = [UInt8](repeating: 0, count: 32)
+    guard buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, 32) }) == 32 else { return nil }
+    return String(decoding: buffer, as: UTF8.self)
   }
 
   // MARK: helpers
@@ -219,6 +311,13 @@ struct AtomicOutputDirectory {
     return names
   }
 
+  /// Deletes a temporary directory with its marker last, so that a writer killed while
+  /// deleting it leaves a directory still marked, which the next writer removes.
+  static func removeMarkedTree(_ path: String) {
+    for name in directoryEntries(path) ?? [] where name != markerName { removeTree(path + "/" + name) }
+    removeTree(path)
+  }
+
   /// Deletes `path` and, for a directory, everything below it (symbolic links are not followed).
   static func removeTree(_ path: String) {
     var info = stat()
@@ -233,12 +332,18 @@ struct AtomicOutputDirectory {
 }
 
 /// An exclusive advisory lock (`flock`) on `<directory>/.<name>.lock`, so two converts cannot
-/// write the same output at once. The lock file is removed when the lock is released; a
-/// process killed while holding it leaves the file, which the next writer reuses.
+/// write the same output at once. The lock file holds ``content`` (an empty one is a lock
+/// whose creator was killed before writing it); a file of that name with anything else in it
+/// is not ours and is left alone. The lock file is removed
+/// when the lock is released; a process killed while holding it leaves the file, which the
+/// next writer reuses.
 final class OutputLock: @unchecked Sendable {
   /// The lock file's path.
   let path: String
   private var descriptor: Int32
+
+  /// What a lock file holds.
+  static let content = Array("speculators convert lock\n".utf8)
 
   private init(path: String, descriptor: Int32) {
     self.path = path
@@ -248,13 +353,17 @@ final class OutputLock: @unchecked Sendable {
   /// Takes the lock without waiting.
   ///
   /// - Throws: ``CheckpointError`` (`.io`) naming `outputPath` when another process holds the
-  ///   lock or the lock file cannot be created.
+  ///   lock, the lock file cannot be created, or a file at its path was not made by a convert.
   static func acquire(directory: String, name: String, outputPath: String) throws(CheckpointError) -> OutputLock {
-    let path = (directory.isEmpty ? "" : directory + "/") + ".\(name).lock"
+    let path = (directory.isEmpty ? "" : directory + "/") + AtomicOutputDirectory.siblingName(of: name, suffix: ".lock")
     // A releasing holder unlinks the file before unlocking: retry when the locked file is no
     // longer the one at `path`.
     for _ in 0..<16 {
-      let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+      var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+      if fd < 0 && errno == EEXIST {
+        fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        if fd < 0 && errno == ENOENT { continue }
+      }
       guard fd >= 0 else {
         throw CheckpointError(
           .io, file: outputPath, reason: "cannot create the lock file \(path): \(System.message())")
@@ -271,12 +380,32 @@ final class OutputLock: @unchecked Sendable {
       }
       var held = stat()
       var current = stat()
-      if fstat(fd, &held) == 0, stat(path, &current) == 0, held.st_dev == current.st_dev,
+      guard fstat(fd, &held) == 0, lstat(path, &current) == 0, held.st_dev == current.st_dev,
         held.st_ino == current.st_ino
-      {
-        return OutputLock(path: path, descriptor: fd)
+      else {
+        close(fd)
+        continue
       }
-      close(fd)
+      // Holding the lock, the content is complete: empty (just created, or its creator was
+      // killed before writing it), ours, or a file that is not a lock of ours.
+      var buffer = [UInt8](repeating: 0, count: content.count + 1)
+      let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+      if (held.st_mode & S_IFMT) == S_IFREG && count == 0 {
+        let written = content.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == content.count else {
+          let reason = System.message()
+          close(fd)
+          throw CheckpointError(.io, file: outputPath, reason: "cannot write the lock file \(path): \(reason)")
+        }
+      } else if (held.st_mode & S_IFMT) != S_IFREG || count != content.count
+        || Array(buffer.prefix(content.count)) != content
+      {
+        close(fd)
+        throw CheckpointError(
+          .io, file: outputPath,
+          reason: "\(path) exists and is not a convert lock file; remove it or choose another output path")
+      }
+      return OutputLock(path: path, descriptor: fd)
     }
     throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): it keeps being replaced")
   }

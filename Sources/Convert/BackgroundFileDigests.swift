@@ -20,12 +20,19 @@ final class BackgroundFileDigests: Sendable {
     }
   }
 
+  /// Waits until the hashing has finished, whatever its outcome. A caller that gives up (an
+  /// error while writing) calls this before returning, so the process never exits while the
+  /// hashing thread still uses libcrypto (its exit-time teardown would crash under it).
+  func wait() {
+    done.wait()
+    done.signal()
+  }
+
   /// Waits for the digests, keyed by path.
   ///
   /// - Throws: the first ``CheckpointError`` met while hashing.
   func result() throws(CheckpointError) -> [String: String] {
-    done.wait()
-    done.signal()  // Later calls (and disposal) see the semaphore back at its initial value.
+    wait()  // Leaves the semaphore signalled, so later calls (and disposal) do not block.
     guard let result = outcome.withLock({ $0 }) else {
       throw CheckpointError(.io, file: "", reason: "internal error: background hashing produced no result")
     }

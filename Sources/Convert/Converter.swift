@@ -134,6 +134,10 @@ public enum Converter {
     }
     let configPath =
       checkpoint.files.first(where: { $0.kind == .config })?.path ?? checkpoint.directory + "/config.json"
+    // Sizes and counts are bounded before anything computes with them.
+    if let violation = ConfigBounds.violations(in: configJSON).first {
+      throw CheckpointError(.malformed, file: configPath, reason: violation.message)
+    }
     let detection = FormatDetector.detect(checkpoint)
     let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath, ignoringDetection: request.ignoreDetection)
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
@@ -176,6 +180,10 @@ public enum Converter {
         "tensor names carry the wrapper prefix '\(prefix)' (\(detection.format.rawValue)); it is removed before mapping")
     }
 
+    // The output must pass verify's header checks before anything is written.
+    try OutputValidator.checkPlan(
+      config: draft.config, tensors: draft.tensors.map(\.entry), outputPath: request.outputPath,
+      verifier: verifier.configPath)
     let output = try AtomicOutputDirectory.create(at: request.outputPath, force: request.force)
     // Source digests for the manifest are independent of the output: hash them meanwhile.
     let sourceDigests = BackgroundFileDigests(hashedSourceFiles(of: checkpoint).map(\.path))
@@ -214,6 +222,7 @@ public enum Converter {
         draft: draft,
         manifest: manifest, files: manifest.files + [manifestFile], validation: validation)
     } catch {
+      sourceDigests.wait()
       output.discard()
       throw error
     }

@@ -67,7 +67,7 @@ enum DFlashConversion {
       throw CheckpointError(
         .malformed, file: inputs.configPath, reason: "no block_size (checked the top level and dflash_config)")
     }
-    guard let block = blockValue.intValue, block >= 2 else {
+    guard let block = ConfigBounds.checked("block_size", blockValue), block >= 2 else {
       throw CheckpointError(
         .malformed, file: inputs.configPath, reason: "block_size must be an integer of at least 2")
     }
@@ -199,7 +199,7 @@ enum DFlashConversion {
     }
     var ids: [Int] = []
     for element in elements {
-      guard let id = element.intValue, id >= 0, id < Int.max else {
+      guard let id = element.intValue, id >= 0, id < ConfigBounds.maximumCount else {
         throw CheckpointError(
           .malformed, file: inputs.configPath, reason: "dflash_config.target_layer_ids must hold non-negative integers")
       }

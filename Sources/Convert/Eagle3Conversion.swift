@@ -346,9 +346,11 @@ enum Eagle3Conversion {
       }
       var ids: [Int] = []
       for element in elements {
-        guard let id = element.intValue, id >= 0 else {
+        guard let id = element.intValue, id >= 0, id < ConfigBounds.maximumCount else {
           throw CheckpointError(
-            .malformed, file: inputs.configPath, reason: "'\(path)' must hold non-negative integers")
+            .malformed, file: inputs.configPath,
+            reason: "'\(path)' must hold integers from 0 to \(ConfigBounds.maximumCount - 1), found "
+              + JSONWriter.compact(element))
         }
         ids.append(id)
       }

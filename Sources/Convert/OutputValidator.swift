@@ -46,4 +46,46 @@ enum OutputValidator {
     ] + report.findings.map { "\($0.severity == .error ? "vLLM" : "warning") [\($0.check)]: \($0.message)" }
     return (checks, report)
   }
+
+  /// Runs verify's header checks (config, tensor names, shapes and dtypes, verifier fit) on the
+  /// output a conversion is about to write, before anything is written: the planned
+  /// `config.json` and tensor list stand in for the files. These are the checks `verify` runs
+  /// on the written output, not a copy of them.
+  ///
+  /// - Throws: ``CheckpointError`` (`.malformed`) naming the first error finding.
+  static func checkPlan(
+    config: JSONValue, tensors: [SafetensorsWriter.Entry], outputPath: String, verifier: String
+  ) throws(CheckpointError) {
+    let file = "model.safetensors"
+    var offset = 0
+    var planned: [TensorInfo] = []
+    for entry in tensors {
+      let length = checkedByteCount(shape: entry.shape, dtype: entry.dtype) ?? 0
+      planned.append(
+        TensorInfo(
+          name: entry.name, dtype: entry.dtype, shape: entry.shape, file: outputPath + "/" + file,
+          layout: .contiguous(offset: offset, length: length)))
+      offset = offset.addingReportingOverflow(length).partialValue
+    }
+    let checkpoint = Checkpoint(
+      location: outputPath, directory: outputPath,
+      files: [CheckpointFile(path: outputPath + "/" + file, name: file, size: offset, kind: .safetensors)],
+      config: config, tensors: planned)
+    var report = try Verifier.verify(checkpoint: checkpoint, options: VerifyOptions(verifier: verifier))
+    // Whether vLLM serves the type is a verdict convert reports as a warning, not a structural
+    // defect of this output.
+    report.findings.removeAll { $0.check == .configVLLMSupport }
+    try refuseErrors(report, directory: outputPath, what: "the output would fail verify:")
+  }
+
+  /// Throws the first error finding of `report`, with the error count.
+  private static func refuseErrors(_ report: VerifyReport, directory: String, what: String)
+    throws(CheckpointError)
+  {
+    let errors = report.findings.filter { $0.severity == .error }
+    guard let first = errors.first else { return }
+    throw CheckpointError(
+      .malformed, file: first.file ?? directory, tensor: first.tensor,
+      reason: "\(what) \(errors.count) error(s); first: [\(first.check)] \(first.message)")
+  }
 }

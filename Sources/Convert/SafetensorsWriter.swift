@@ -200,6 +200,12 @@ public struct SafetensorsWriter: Sendable {
       }
       switch entry.content {
       case .tensor(let source):
+        guard !TensorReader.isExpandedView(source) else {
+          throw CheckpointError(
+            .unsupported, file: source.file, tensor: source.name,
+            reason: "an expanded view (shape \(source.shape), a stride of 0 or overlapping strides) cannot be "
+              + "converted: the output stores dense tensors; save it with .contiguous() or .clone() first")
+        }
         guard source.elementCount == entry.shape.reduce(1, *) else {
           throw CheckpointError(
             .invalidArgument, file: source.file, tensor: source.name,

@@ -83,6 +83,9 @@ struct VerifierModel {
     guard json.objectMembers != nil else {
       throw CheckpointError(.malformed, file: configPath, reason: "config.json must hold a JSON object")
     }
+    if let violation = ConfigBounds.violations(in: json).first {
+      throw CheckpointError(.malformed, file: configPath, reason: "verifier config: " + violation.message)
+    }
     // A draft given as the verifier would convert and verify clean, and be served wrongly.
     var weights: Checkpoint?
     if source.origin == .local, isDirectory || !path.hasSuffix(".json") {

@@ -59,6 +59,22 @@ public enum CheckCatalogue {
         + "not a positive integer, aux layer ids that are not integers).",
       failure: "pydantic ValidationError in speculators; vLLM reads the wrong value."),
     Entry(
+      id: .configValueBounds, severity: "error", input: .header,
+      catches: "A size (hidden_size, intermediate_size, vocab_size, draft_vocab_size, target_hidden_size, "
+        + "head_dim, max_position_embeddings, DFlash's conv_group_size, selector_rank, markov_rank) is "
+        + "not an integer from 1 to 2^24, or a count (num_hidden_layers, num_attention_heads, "
+        + "num_key_value_heads, block_size, conv_kernel_size) not one from 1 to 2^16, in the draft's "
+        + "config (top level, text_config, transformer_layer_config, dflash_config) or the verifier's.",
+      failure: "A zero divides by zero, a huge value overflows or allocates without bound in tools "
+        + "that compute shapes from it; torch raises on a negative size when the model is built."),
+    Entry(
+      id: .configAttentionHeads, severity: "error", input: .header,
+      catches: "num_attention_heads does not divide hidden_size while head_dim is absent, or "
+        + "num_key_value_heads does not divide num_attention_heads (the draft's layer config).",
+      failure: "transformers and vLLM derive head_dim = hidden_size / num_attention_heads and group "
+        + "the query heads over the key/value heads: the layers are built with other shapes, or "
+        + "refuse to build."),
+    Entry(
       id: .configTopLevelModelType, severity: "error", input: .header,
       catches: "config.json has a top-level model_type.",
       failure: "vLLM only routes configs without model_type to the speculators path; the draft is "

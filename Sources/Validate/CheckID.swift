@@ -29,6 +29,12 @@ extension CheckID {
   public static let configRequiredKeys = CheckID("config.required-keys")
   /// Present keys have the types readers expect.
   public static let configKeyTypes = CheckID("config.key-types")
+  /// Sizes and counts the geometry is computed from are integers inside their bounds
+  /// (``ConfigBounds``), in the draft's config and the verifier's.
+  public static let configValueBounds = CheckID("config.value-bounds")
+  /// The attention heads split the hidden size (without `head_dim`) and the key/value heads
+  /// split the attention heads.
+  public static let configAttentionHeads = CheckID("config.attention-heads")
   /// No top-level `model_type` (it stops vLLM from routing to the speculators path).
   public static let configTopLevelModelType = CheckID("config.top-level-model-type")
   /// `speculators_model_type` is a known type.

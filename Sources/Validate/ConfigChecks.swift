@@ -161,6 +161,42 @@ enum ConfigChecks {
     return true
   }
 
+  /// `config.value-bounds`: every bounded size and count of `config` (``ConfigBounds``) is an
+  /// integer inside its bounds. `file` is the config's file, `owner` says whose it is in the
+  /// message ("" for the draft's own).
+  static func checkBounds(_ run: VerificationRun, _ config: JSONValue, file: String, owner: String = "") {
+    run.ran(.configValueBounds)
+    for violation in ConfigBounds.violations(in: config) {
+      run.report(
+        .configValueBounds, .error, key: violation.path, file: file, expected: violation.expected,
+        found: violation.found, owner + violation.message)
+    }
+  }
+
+  /// `config.attention-heads`: the attention heads split the hidden size when `head_dim` is
+  /// absent, and the key/value heads split the attention heads. `layer` is the config holding
+  /// the layer geometry (`transformer_layer_config`, or the draft's own config), `prefix` its
+  /// key path.
+  static func checkAttentionHeads(_ run: VerificationRun, layer: ModelConfig, prefix: String) {
+    run.ran(.configAttentionHeads)
+    guard let heads = layer.numAttentionHeads else { return }
+    if layer.int("head_dim") == nil, layer.value("head_dim") == nil, let hidden = layer.hiddenSize,
+      hidden % heads != 0
+    {
+      run.report(
+        .configAttentionHeads, .error, key: prefix + "num_attention_heads",
+        expected: "a divisor of hidden_size \(hidden)", found: String(heads),
+        "\(prefix)num_attention_heads: expected a divisor of hidden_size \(hidden) (head_dim is absent, so "
+          + "readers take hidden_size / num_attention_heads), found \(heads)")
+    }
+    if let kvHeads = layer.int("num_key_value_heads"), heads % kvHeads != 0 {
+      run.report(
+        .configAttentionHeads, .error, key: prefix + "num_key_value_heads",
+        expected: "a divisor of num_attention_heads \(heads)", found: String(kvHeads),
+        "\(prefix)num_key_value_heads: expected a divisor of num_attention_heads \(heads), found \(kvHeads)")
+    }
+  }
+
   /// Every Speculators config check. `type` is `speculators_model_type` when present.
   static func checkSpeculators(_ run: VerificationRun, type: String?) {
     guard let config = run.config else { return }

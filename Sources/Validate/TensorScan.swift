@@ -240,7 +240,8 @@ private struct RegionWork: Sendable {
     do {
       if self.digest {
         var hasher = XXH3Hasher()
-        try reader.forEachChunk(of: tensor, maxChunk: TensorReader.defaultChunk) { chunk in
+        TensorReader.digestPrefix(of: tensor).withUnsafeBytes { hasher.update($0) }
+        try reader.forEachValueChunk(of: tensor, maxChunk: TensorReader.defaultChunk) { chunk in
           Self.forEachBlock(of: chunk) { block in
             hasher.update(block)
             stats?.add(block, dtype: dtype)
@@ -249,7 +250,7 @@ private struct RegionWork: Sendable {
         }
         digest = hasher.finalizeHex()
       } else {
-        try reader.forEachChunk(of: tensor, maxChunk: TensorReader.defaultChunk) { chunk in
+        try reader.forEachValueChunk(of: tensor, maxChunk: TensorReader.defaultChunk) { chunk in
           Self.forEachBlock(of: chunk) { stats?.add($0, dtype: dtype) }
           if weight > 0 { progress?.advance(by: chunk.count * weight) }
         }

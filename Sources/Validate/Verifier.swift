@@ -36,6 +36,14 @@ public enum Verifier {
       run.progress = ByteProgress(total: bytesToRead(checkpoint, options), handler: progress)
     }
     let hasConfig = ConfigChecks.checkPresence(run)
+    if hasConfig, let config = run.config, let model = run.model {
+      ConfigChecks.checkBounds(run, config, file: "config.json")
+      let layer = model.layer
+      ConfigChecks.checkAttentionHeads(
+        run, layer: layer ?? model, prefix: layer == nil ? "" : "transformer_layer_config.")
+    } else {
+      run.skip([.configValueBounds, .configAttentionHeads], "no config.json")
+    }
     let classification = try DraftClassification.classify(checkpoint, model: run.model)
     run.view = classification.view
     var strippedPrefix: String?
@@ -97,6 +105,8 @@ public enum Verifier {
     switch try VerifierResolution.resolve(run) {
     case .resolved(let verifier):
       resolved = verifier
+      ConfigChecks.checkBounds(
+        run, verifier.config.json, file: verifier.configPath, owner: "verifier \(verifier.given): ")
       verifierUsed = VerifyReport.VerifierUsed(
         given: verifier.given, directory: verifier.directory, source: verifier.source)
       if let table {

@@ -29,7 +29,7 @@ enum VerifierCompatibilityChecks {
     if let hv = target.hiddenSize {
       run.ran(.verifierHiddenSize)
       if table.layout.fusesAuxStates {
-        let explicit = run.model?.value("target_hidden_size")?.intValue != nil
+        let explicit = run.model?.int("target_hidden_size") != nil
         if g.targetHiddenSize != hv {
           let key = explicit ? "target_hidden_size" : prefix + "hidden_size"
           run.report(

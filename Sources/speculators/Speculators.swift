@@ -23,6 +23,7 @@ struct Speculators: ParsableCommand {
 
   /// Parses and runs, mapping usage errors to exit status 2 (the argument parser's default is 64).
   static func main() {
+    TerminationSignals.install()
     let arguments = Array(CommandLine.arguments.dropFirst())
     if let first = arguments.first, let message = unknownCommandMessage(first) {
       writeStandardError("error: \(message)\n")

@@ -34,7 +34,7 @@ struct AlgorithmKwargsTests {
       (#"{"layernorms": tru}"#, "invalid JSON"),
       (#"[1]"#, "must be a JSON object, not array"),
       (#"{"fusion_bias": "yes"}"#, "'fusion_bias' must be true or false, not string"),
-      (#"{"eagle_aux_hidden_state_layer_ids": [1, -2]}"#, "must hold non-negative integers"),
+      (#"{"eagle_aux_hidden_state_layer_ids": [1, -2]}"#, "must hold integers from 0 to 65535"),
       (#"{"a": 1, "a": 2}"#, "invalid JSON"),
     ])
   func bad(text: String, message: String) {

@@ -33,42 +33,129 @@ struct AtomicOutputDirectoryLockTests {
     #expect(try entries(parent) == ["out"])
   }
 
-  @Test("leftovers of killed writers are removed by the next writer")
+  /// A leftover of a killed writer: `.out.tmp-<token>` holding the marker with its token.
+  func makeLeftover(in parent: String, token: String = AtomicOutputDirectory.newToken()) throws -> String {
+    let name = ".out.tmp-" + token
+    try FileManager.default.createDirectory(atPath: parent + "/" + name + "/sub", withIntermediateDirectories: true)
+    try "x".write(toFile: parent + "/" + name + "/sub/f", atomically: false, encoding: .utf8)
+    try token.write(
+      toFile: parent + "/" + name + "/" + AtomicOutputDirectory.markerName, atomically: false, encoding: .utf8)
+    return name
+  }
+
+  @Test("leftovers of killed writers (marked with their token) are removed by the next writer")
   func leftoversAreRemoved() throws {
     let parent = try makeTemporaryDirectory()
-    for leftover in [".out.tmp-123-abc", ".out.old-123-def"] {
-      try FileManager.default.createDirectory(
-        atPath: parent + "/" + leftover + "/sub", withIntermediateDirectories: true)
-      try "x".write(toFile: parent + "/" + leftover + "/sub/f", atomically: false, encoding: .utf8)
-    }
+    _ = try makeLeftover(in: parent)
+    _ = try makeLeftover(in: parent)
     try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: true)
     try "current".write(toFile: parent + "/out/a", atomically: false, encoding: .utf8)
     // A stale lock file (its holder was killed) does not block anyone.
-    try "".write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
+    #expect(FileManager.default.createFile(atPath: parent + "/.out.lock", contents: Data(OutputLock.content)))
     // Other outputs' leftovers are not touched.
     try FileManager.default.createDirectory(atPath: parent + "/.outer.tmp-1-2", withIntermediateDirectories: true)
     let output = try AtomicOutputDirectory.create(at: parent + "/out", force: true)
     let temporary = (output.temporaryPath as NSString).lastPathComponent
     #expect(try entries(parent) == [".out.lock", ".outer.tmp-1-2", "out", temporary].sorted())
+    #expect(try entries(output.temporaryPath) == [AtomicOutputDirectory.markerName])
     try "new".write(toFile: output.temporaryFile("b"), atomically: false, encoding: .utf8)
     try output.commit()
     #expect(try entries(parent) == [".outer.tmp-1-2", "out"])
     #expect(try entries(parent + "/out") == ["b"])
   }
 
-  @Test("a previous output renamed aside by a killed writer is put back")
-  func renamedAsideOutputIsRestored() throws {
+  @Test("directories named like temporaries but not made by a convert are never touched")
+  func lookalikesSurvive() throws {
     let parent = try makeTemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: parent + "/.out.old-9-9", withIntermediateDirectories: true)
-    try "previous".write(toFile: parent + "/.out.old-9-9/a", atomically: false, encoding: .utf8)
-    try FileManager.default.createDirectory(atPath: parent + "/.out.tmp-9-8", withIntermediateDirectories: true)
-    // Without --force the restored previous output is kept, as it would have been.
-    let error = #expect(throws: CheckpointError.self) {
-      try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+    let token = AtomicOutputDirectory.newToken()
+    let lookalikes = [
+      ".out.tmp-mywork", ".out.old-mybackup", ".out.tmp-123-abc", ".out.old-9-9",
+      // The right shape of name, but no marker, or a marker naming another token.
+      ".out.tmp-" + token, ".out.tmp-" + AtomicOutputDirectory.newToken(), ".out.old-" + token,
+    ]
+    for (index, name) in lookalikes.enumerated() {
+      try FileManager.default.createDirectory(atPath: parent + "/" + name, withIntermediateDirectories: true)
+      try "mine \(index)".write(toFile: parent + "/\(name)/a", atomically: false, encoding: .utf8)
     }
-    #expect(error?.reason == "the output directory exists and is not empty (pass --force to replace it)")
-    #expect(try entries(parent) == ["out"])
-    #expect(try String(contentsOfFile: parent + "/out/a", encoding: .utf8) == "previous")
+    try token.write(
+      toFile: parent + "/" + lookalikes[5] + "/" + AtomicOutputDirectory.markerName, atomically: false,
+      encoding: .utf8)
+    let output = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+    try "new".write(toFile: output.temporaryFile("b"), atomically: false, encoding: .utf8)
+    try output.commit()
+    #expect(try entries(parent) == (lookalikes + ["out"]).sorted())
+    #expect(try entries(parent + "/out") == ["b"])
+    for (index, name) in lookalikes.enumerated() {
+      #expect(try String(contentsOfFile: parent + "/\(name)/a", encoding: .utf8) == "mine \(index)")
+    }
+  }
+
+  @Test("a previous output renamed aside by a killed writer is left where it is, never renamed into place")
+  func renamedAsideOutputIsLeftAlone() throws {
+    let parent = try makeTemporaryDirectory()
+    let aside = ".out.old-" + AtomicOutputDirectory.newToken()
+    try FileManager.default.createDirectory(atPath: parent + "/" + aside, withIntermediateDirectories: true)
+    try "previous".write(toFile: parent + "/\(aside)/a", atomically: false, encoding: .utf8)
+    let leftover = try makeLeftover(in: parent)
+    let output = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+    #expect(!FileManager.default.fileExists(atPath: parent + "/" + leftover))
+    output.discard()
+    #expect(try entries(parent) == [aside])
+    #expect(try String(contentsOfFile: parent + "/\(aside)/a", encoding: .utf8) == "previous")
+  }
+
+  @Test("a file at the lock path that a convert did not make is refused and kept")
+  func foreignLockFile() throws {
+    let parent = try makeTemporaryDirectory()
+    for content in ["my notes\n", String(repeating: "x", count: 100)] {
+      try content.write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
+      let error = #expect(throws: CheckpointError.self) {
+        try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+      }
+      #expect(
+        error?.reason == "\(parent)/.out.lock exists and is not a convert lock file; remove it or choose another "
+          + "output path")
+      #expect(try entries(parent) == [".out.lock"])
+      #expect(try String(contentsOfFile: parent + "/.out.lock", encoding: .utf8) == content)
+    }
+  }
+
+  @Test("an empty lock file or an empty token-named directory (a writer killed while creating them) is reused")
+  func emptyLeftovers() throws {
+    let parent = try makeTemporaryDirectory()
+    try "".write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
+    let empty = ".out.tmp-" + AtomicOutputDirectory.newToken()
+    try FileManager.default.createDirectory(atPath: parent + "/" + empty, withIntermediateDirectories: true)
+    let output = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+    #expect(!FileManager.default.fileExists(atPath: parent + "/" + empty))
+    #expect(try String(contentsOfFile: parent + "/.out.lock", encoding: .utf8) == "speculators convert lock\n")
+    output.discard()
+    #expect(try entries(parent).isEmpty)
+  }
+
+  @Test("output names of 225 to 255 bytes get siblings within NAME_MAX", arguments: [225, 240, 250, 255])
+  func longNames(length: Int) throws {
+    let parent = try makeTemporaryDirectory()
+    for name in [String(repeating: "n", count: length), String(repeating: "é", count: length / 2)] {
+      let output = try AtomicOutputDirectory.create(at: parent + "/" + name, force: false)
+      let siblings = try entries(parent)
+      #expect(siblings.count == 2)
+      #expect(siblings.allSatisfy { $0.utf8.count <= 255 })
+      #expect(siblings.contains { $0.hasSuffix(".lock") })
+      try "new".write(toFile: output.temporaryFile("b"), atomically: false, encoding: .utf8)
+      try output.commit()
+      #expect(try entries(parent) == [name])
+      #expect(try entries(parent + "/" + name) == ["b"])
+      try FileManager.default.removeItem(atPath: parent + "/" + name)
+    }
+    // Two long names sharing their first 230 bytes still get different siblings.
+    let stem = String(repeating: "s", count: 230)
+    let first = try AtomicOutputDirectory.create(at: parent + "/" + stem + "1" + String(repeating: "x", count: 20), force: false)
+    let second = try AtomicOutputDirectory.create(at: parent + "/" + stem + "2" + String(repeating: "x", count: 20), force: false)
+    #expect(try entries(parent).count == 4)
+    first.discard()
+    second.discard()
+    #expect(try entries(parent).isEmpty)
   }
 
   #if os(Linux)

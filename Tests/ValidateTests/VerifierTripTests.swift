@@ -95,6 +95,43 @@ func runTrip(_ trip: Trip) throws -> (VerifyReport, [Finding]) {
     ) {
       $0.setConfig("transformer_layer_config.rope_theta", -1.0)
     },
+    .config(
+      "head_dim at 2^62", .configValueBounds,
+      ["transformer_layer_config.head_dim", "4611686018427387904", "an integer from 1 to 16777216"]
+    ) {
+      $0.setConfig("transformer_layer_config.head_dim", .int(1 << 62))
+    },
+    .config(
+      "num_hidden_layers at 2^32", .configValueBounds,
+      ["transformer_layer_config.num_hidden_layers", "4294967296", "an integer from 1 to 65536"]
+    ) {
+      $0.setConfig("transformer_layer_config.num_hidden_layers", .int(1 << 32))
+    },
+    .config(
+      "target_hidden_size at Int64.min", .configValueBounds,
+      ["target_hidden_size", "-9223372036854775808", "an integer from 1 to 16777216"]
+    ) {
+      $0.setConfig("target_hidden_size", .int(Int64.min))
+    },
+    .config(
+      "3 heads for hidden size \(h)", .configAttentionHeads,
+      ["transformer_layer_config.num_attention_heads", "a divisor of hidden_size \(h)", "3"]
+    ) {
+      $0.setConfig("transformer_layer_config.num_attention_heads", 3)
+      $0.setConfig("transformer_layer_config.head_dim", nil)
+    },
+    .config(
+      "3 key/value heads for 4 heads", .configAttentionHeads,
+      ["transformer_layer_config.num_key_value_heads", "a divisor of num_attention_heads", "3"]
+    ) {
+      $0.setConfig("transformer_layer_config.num_attention_heads", 4)
+      $0.setConfig("transformer_layer_config.num_key_value_heads", 3)
+    },
+    .config(
+      "hidden_size a float", .configValueBounds, ["transformer_layer_config.hidden_size", "64.0"]
+    ) {
+      $0.setConfig("transformer_layer_config.hidden_size", .double(64))
+    },
     .config("top-level model_type", .configTopLevelModelType, ["model_type", "absent", "\"llama\""]) {
       $0.setConfig("model_type", "llama")
     },

@@ -58,15 +58,17 @@ public enum CheckpointHasher {
     }
   }
 
-  /// The XXH3-128 of one tensor's dense little-endian bytes, in canonical hex.
+  /// The XXH3-128 of one tensor's dense little-endian bytes, in canonical hex (for an
+  /// expanded view, of its view and stored bytes: ``TensorReader/digestPrefix(of:)``).
   ///
   /// - Throws: ``CheckpointError`` naming the file and tensor when its bytes cannot be read.
   public static func xxh3(
     of tensor: TensorInfo, reader: TensorReader, progress: ByteProgress? = nil
   ) throws(CheckpointError) -> String {
     var hasher = XXH3Hasher()
+    TensorReader.digestPrefix(of: tensor).withUnsafeBytes { hasher.update($0) }
     do {
-      try reader.forEachChunk(of: tensor, maxChunk: chunkSize) {
+      try reader.forEachValueChunk(of: tensor, maxChunk: chunkSize) {
         hasher.update($0)
         progress?.advance(by: $0.count)
       }

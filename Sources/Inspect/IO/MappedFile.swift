@@ -1,3 +1,4 @@
+import CFaultGuard
 import Platform
 
 /// A read-only, private memory mapping of a whole file, unmapped when the last reference goes.
@@ -12,6 +13,8 @@ public final class MappedFile: @unchecked Sendable {
 
   private let mappingBase: UnsafeMutableRawPointer?
   private let mappingLength: Int
+  /// The fault-guard slot of the mapping (``FaultGuard``), or -1.
+  private let guardSlot: Int32
 
   /// Maps `path` read-only.
   ///
@@ -39,6 +42,7 @@ public final class MappedFile: @unchecked Sendable {
     guard length > 0 else {
       mappingBase = nil
       mappingLength = 0
+      guardSlot = -1
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
       return
     }
@@ -48,6 +52,9 @@ public final class MappedFile: @unchecked Sendable {
     }
     mappingBase = base
     mappingLength = length
+    // A file truncated while mapped raises SIGBUS on the lost pages: the guard turns that into
+    // a one-line error naming the file (see FaultGuard).
+    guardSlot = speculators_fault_guard_register(base, length, path)
     bytes = UnsafeRawBufferPointer(start: base, count: length)
   }
 
@@ -60,6 +67,7 @@ public final class MappedFile: @unchecked Sendable {
     self.bytes = bytes
     mappingBase = nil
     mappingLength = 0
+    guardSlot = -1
   }
 
   /// Tells the kernel the mapping will be read front to back (more read-ahead).
@@ -71,6 +79,7 @@ public final class MappedFile: @unchecked Sendable {
   public var count: Int { bytes.count }
 
   deinit {
+    speculators_fault_guard_unregister(guardSlot)
     if let mappingBase { munmap(mappingBase, mappingLength) }
   }
 }

@@ -55,6 +55,15 @@ public final class TensorReader: Sendable {
         start = stop
       }
     case .strided(let storageOffset, let storageLength, let elementOffset, let strides, let bigEndian):
+      if Self.isExpandedView(tensor) {
+        guard let dense = checkedByteCount(shape: tensor.shape, dtype: tensor.dtype), dense <= Self.expandedViewLimit else {
+          let stored = Self.storageWindow(of: tensor)?.count ?? 0
+          throw (CheckpointError(
+            .unsupported, file: tensor.file, tensor: tensor.name,
+            reason: "an expanded view (shape \(tensor.shape), strides \(strides): \(stored) stored element(s)) "
+              + "whose dense form is larger than \(Self.expandedViewLimit >> 20) MiB is not materialised"))
+        }
+      }
       guard let elementSize = tensor.dtype.bytesPerElement else {
         throw (CheckpointError(
           .unsupported, file: tensor.file, tensor: tensor.name,
@@ -73,6 +82,75 @@ public final class TensorReader: Sendable {
         elementOffset: elementOffset, bigEndian: bigEndian, maxChunk: maxChunk, tensor: tensor, body)
       PageRelease.release(offset: storageOffset, length: storageLength, in: file)
     }
+  }
+
+  /// The dense bytes of an expanded view (``isExpandedView(_:)``) above this size are never
+  /// materialised: 64 MiB.
+  public static let expandedViewLimit = 64 << 20
+
+  /// The storage elements a strided view spans: the first one and how many, from the first
+  /// element it names to the furthest (`nil` for a contiguous tensor, an empty view, a negative
+  /// stride or an extent that overflows).
+  public static func storageWindow(of tensor: TensorInfo) -> (first: Int, count: Int)? {
+    guard case .strided(_, _, let elementOffset, let strides, _) = tensor.layout,
+      strides.count == tensor.shape.count, !tensor.shape.contains(0), elementOffset >= 0
+    else { return nil }
+    var span = 0
+    for (dim, stride) in zip(tensor.shape, strides) {
+      guard stride >= 0, dim > 0 else { return nil }
+      let (extent, o1) = (dim - 1).multipliedReportingOverflow(by: stride)
+      let (sum, o2) = span.addingReportingOverflow(extent)
+      guard !o1, !o2 else { return nil }
+      span = sum
+    }
+    let (count, overflow) = span.addingReportingOverflow(1)
+    return overflow ? nil : (elementOffset, count)
+  }
+
+  /// Whether `tensor` is an expanded view: its shape names more elements than the storage it
+  /// spans holds, so stored elements repeat (a stride of 0, as `torch.expand` makes, or
+  /// overlapping strides). Its dense form can be vastly larger than its file
+  /// (`torch.zeros(1).expand(2**40)` saves in 1.6 KB), so it is hashed and scanned by its
+  /// storage and its view instead (``digestPrefix(of:)``, ``forEachValueChunk(of:maxChunk:_:)``).
+  public static func isExpandedView(_ tensor: TensorInfo) -> Bool {
+    guard let window = storageWindow(of: tensor) else { return false }
+    return tensor.elementCount > window.count
+  }
+
+  /// What a tensor's XXH3-128 digest hashes before its value bytes: nothing for an ordinary
+  /// tensor (its digest is that of its dense bytes); for an expanded view, its view:
+  /// `speculators-view/1`, the dtype, the rank, then each dimension and each stride as
+  /// little-endian 64-bit integers. The offset of the view counts through the storage
+  /// window, which starts at its first element.
+  public static func digestPrefix(of tensor: TensorInfo) -> [UInt8] {
+    guard isExpandedView(tensor), case .strided(_, _, _, let strides, _) = tensor.layout else { return [] }
+    var bytes = Array("speculators-view/1\u{0}\(tensor.dtype.rawValue)\u{0}".utf8)
+    func append(_ value: Int) { withUnsafeBytes(of: Int64(value).littleEndian) { bytes.append(contentsOf: $0) } }
+    append(tensor.shape.count)
+    tensor.shape.forEach(append)
+    strides.forEach(append)
+    return bytes
+  }
+
+  /// Calls `body` with the bytes a tensor's digest and value statistics are computed from:
+  /// its dense little-endian bytes (as ``forEachChunk(of:maxChunk:_:)``), or, for an expanded
+  /// view, the dense little-endian bytes of the storage window it spans, each stored element
+  /// once. The work is bounded by the bytes stored, never by the view's shape.
+  public func forEachValueChunk(
+    of tensor: TensorInfo, maxChunk: Int = TensorReader.defaultChunk,
+    _ body: (UnsafeRawBufferPointer) throws -> Void
+  ) throws {
+    guard Self.isExpandedView(tensor), let window = Self.storageWindow(of: tensor),
+      case .strided(let storageOffset, let storageLength, _, _, let bigEndian) = tensor.layout
+    else {
+      return try forEachChunk(of: tensor, maxChunk: maxChunk, body)
+    }
+    let stored = TensorInfo(
+      name: tensor.name, dtype: tensor.dtype, shape: [window.count], file: tensor.file,
+      layout: .strided(
+        storageOffset: storageOffset, storageLength: storageLength, elementOffset: window.first, strides: [1],
+        bigEndian: bigEndian))
+    try forEachChunk(of: stored, maxChunk: maxChunk, body)
   }
 
   /// The tensor's dense little-endian bytes, in one array. Meant for small tensors (vocab maps,

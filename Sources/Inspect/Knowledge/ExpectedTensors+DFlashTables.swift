@@ -14,8 +14,7 @@ extension ExpectedTensors {
     /// The variant of `type` with the sizes `model` gives (speculators' defaults otherwise).
     init(_ type: String, _ model: ModelConfig) {
       func positive(_ key: String, _ fallback: Int) -> Int {
-        guard let value = model.json[key]?.intValue, value > 0 else { return fallback }
-        return value
+        ConfigBounds.checked(key, model.json[key]) ?? fallback
       }
       switch type {
       case "dflash2":

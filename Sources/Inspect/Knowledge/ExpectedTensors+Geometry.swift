@@ -57,10 +57,10 @@ extension ExpectedTensors {
       }
       let draftVocab =
         algorithm == .speculatorsEagle3 || algorithm == .speculatorsDFlash
-        ? positiveInt(model.json["draft_vocab_size"]) : nil
+        ? ConfigBounds.checked("draft_vocab_size", model.json["draft_vocab_size"]) : nil
       return try build(
         layer: layer, prefix: "transformer_layer_config.", draftVocab: draftVocab,
-        targetHidden: positiveInt(model.json["target_hidden_size"]),
+        targetHidden: ConfigBounds.checked("target_hidden_size", model.json["target_hidden_size"]),
         auxIDs: model.json[algorithm.auxLayerIDsKey])
     }
 
@@ -96,9 +96,9 @@ extension ExpectedTensors {
         throw Unavailable(
           keys: missing, reason: "missing or non-positive: \(missing.joined(separator: ", "))")
       }
-      let kvHeads = positiveInt(layer.value("num_key_value_heads")) ?? heads
-      let headDim = positiveInt(layer.value("head_dim")) ?? hidden / heads
-      let layers = positiveInt(layer.value("num_hidden_layers")) ?? 1
+      let kvHeads = layer.int("num_key_value_heads") ?? heads
+      let headDim = layer.int("head_dim") ?? hidden / heads
+      let layers = layer.int("num_hidden_layers") ?? 1
       var auxCount = 3
       var explicit = false
       if let ids = auxIDs?.arrayValue, !ids.isEmpty {
@@ -110,11 +110,6 @@ extension ExpectedTensors {
         headDim: headDim, vocabSize: vocab, draftVocabSize: draftVocab ?? vocab,
         targetHiddenSize: targetHidden ?? hidden, layerCount: layers, auxStateCount: auxCount,
         auxStateCountIsExplicit: explicit, layerModelType: layer.modelType)
-    }
-
-    private static func positiveInt(_ value: JSONValue?) -> Int? {
-      guard let int = value?.intValue, int > 0 else { return nil }
-      return int
     }
   }
 }

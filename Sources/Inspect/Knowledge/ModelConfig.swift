@@ -19,8 +19,10 @@ public struct ModelConfig: Sendable, Hashable {
     return nil
   }
 
-  /// An integer field (top level, else `text_config`).
-  public func int(_ key: String) -> Int? { value(key)?.intValue }
+  /// An integer field (top level, else `text_config`). A key with bounds (``ConfigBounds``)
+  /// gives `nil` when its value is not an integer inside them, so no consumer ever computes
+  /// with an out-of-range size or count; ``outOfBounds`` lists such values.
+  public func int(_ key: String) -> Int? { ConfigBounds.checked(key, value(key)) }
   /// A string field (top level, else `text_config`).
   public func string(_ key: String) -> String? { value(key)?.stringValue }
   /// A boolean field (top level, else `text_config`).
@@ -66,12 +68,18 @@ public struct ModelConfig: Sendable, Hashable {
     return ModelConfig(nested)
   }
 
+  /// Every bounded number (``ConfigBounds``) in this config that is not an integer inside its
+  /// bounds: at the top level, under `text_config` and under `transformer_layer_config`.
+  public var outOfBounds: [ConfigBounds.Violation] { ConfigBounds.violations(in: json) }
+
   /// The first `vocab_size` found by a depth-first search of the whole config (the rule the
   /// reference converter uses for verifiers with nested configs).
   public var anyVocabSize: Int? {
     func search(_ value: JSONValue) -> Int? {
       guard let members = value.objectMembers else { return nil }
-      if let direct = members.first(where: { $0.key == "vocab_size" })?.value.intValue { return direct }
+      if let direct = members.first(where: { $0.key == "vocab_size" }) {
+        return ConfigBounds.checked("vocab_size", direct.value)
+      }
       for member in members {
         if let found = search(member.value) { return found }
       }

@@ -111,6 +111,13 @@ enum TensorDiff {
         comparison.note, sameDType ? "digests differ; a manifest holds no values" : "a manifest holds no values")
       return comparison
     }
+    if TensorReader.isExpandedView(infoA) || TensorReader.isExpandedView(infoB) {
+      // Element by element would walk the view's shape, not its storage.
+      comparison.status = sameDType ? .different : .notComparable
+      comparison.note = join(
+        comparison.note, "an expanded view (stride 0) is compared by its storage and view; values not compared")
+      return comparison
+    }
     guard ElementDecoder.canDecode(a.dtype), ElementDecoder.canDecode(b.dtype) else {
       comparison.status = sameDType ? .different : .notComparable
       comparison.note = join(comparison.note, "values of \(a.dtype.rawValue)/\(b.dtype.rawValue) are not decoded")
@@ -161,9 +168,10 @@ enum TensorDiff {
       throw CheckpointError(.notFound, file: tensor.file, tensor: tensor.name, reason: "no bytes to hash")
     }
     let hasher = StreamingDigest()
+    TensorReader.digestPrefix(of: info).withUnsafeBytes { hasher.update($0) }
     let file = try reader.mapping(for: info.file)
     try rethrowingAsCheckpointError(info) {
-      try reader.forEachChunk(of: info) { chunk in
+      try reader.forEachValueChunk(of: info) { chunk in
         hasher.update(chunk)
         PageRelease.release(chunk, in: file)
       }
