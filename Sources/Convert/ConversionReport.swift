@@ -18,7 +18,7 @@ public struct ConversionReport: Sendable {
     /// The output file holding it.
     public var file: String
     /// Where the values came from.
-    public var origin: AuditManifest.Origin
+    package var origin: AuditManifest.Origin
     /// The source tensor's name (`nil` when synthesised).
     public var sourceName: String?
     /// The source tensor's dtype (`nil` when synthesised).
@@ -99,11 +99,11 @@ public struct ConversionReport: Sendable {
   /// Where the verifier came from.
   public var verifier: SourceProvenance
   /// Every output file (including the manifest), sorted by name.
-  public var files: [AuditManifest.FileDigest]
+  package var files: [AuditManifest.FileDigest]
   /// Every output tensor, sorted by name.
   public var tensors: [MappedTensor]
   /// Every dropped source tensor, sorted by name.
-  public var dropped: [ConversionMapping.Drop]
+  package var dropped: [ConversionMapping.Drop]
   /// Feature flags and derived config values.
   public var flags: [(key: String, value: JSONValue)]
   /// Notes for the user.

@@ -7,21 +7,21 @@ import Inspect
 /// value too large for the target becomes infinity in IEEE arithmetic; the converter treats that
 /// as an error, so ``convert(_:from:to:into:)`` reports the first element where it happens.
 /// NaNs stay NaNs (quiet, sign kept), infinities stay infinities. Widening is exact.
-public enum FloatCast {
+package enum FloatCast {
   /// The float dtypes `--dtype` may ask for, and that a cast may read.
-  public static let castableTypes: Set<DType> = [.F32, .F16, .BF16]
+  package static let castableTypes: Set<DType> = [.F32, .F16, .BF16]
 
   /// Whether elements of `source` can be cast to `target`.
-  public static func canCast(from source: DType, to target: DType) -> Bool {
+  package static func canCast(from source: DType, to target: DType) -> Bool {
     castableTypes.contains(source) && castableTypes.contains(target)
   }
 
   /// The result of a chunk conversion.
-  public struct Outcome: Sendable, Hashable {
+  package struct Outcome: Sendable, Hashable {
     /// Index (within the chunk) of the first finite element that overflowed to infinity.
-    public var firstOverflow: Int?
+    package var firstOverflow: Int?
     /// That element's value, widened to `Float`.
-    public var overflowValue: Float?
+    package var overflowValue: Float?
   }
 
   /// Converts whole elements of `input` (dtype `source`) into `output` (dtype `target`).
@@ -29,7 +29,7 @@ public enum FloatCast {
   /// Converts `min(input.count / size(source), output.count / size(target))` elements (callers
   /// size `output` for all of them). Reads and writes are unaligned-safe and little-endian.
   @discardableResult
-  public static func convert(
+  package static func convert(
     _ input: UnsafeRawBufferPointer, from source: DType, to target: DType,
     into output: UnsafeMutableRawBufferPointer
   ) -> Outcome {
@@ -146,7 +146,7 @@ public enum FloatCast {
 
   /// `F16` bits → `F32` bits (exact).
   @inline(__always)
-  public static func f16ToF32(_ half: UInt16) -> UInt32 {
+  package static func f16ToF32(_ half: UInt16) -> UInt32 {
     let sign = UInt32(half & 0x8000) << 16
     let exponent = UInt32(half >> 10) & 0x1F
     var mantissa = UInt32(half & 0x03FF)
@@ -169,13 +169,13 @@ public enum FloatCast {
 
   /// `BF16` bits → `F32` bits (exact).
   @inline(__always)
-  public static func bf16ToF32(_ brain: UInt16) -> UInt32 {
+  package static func bf16ToF32(_ brain: UInt16) -> UInt32 {
     UInt32(brain) << 16
   }
 
   /// `F32` bits → `F16` bits, round to nearest even; `overflow` when a finite value became ±inf.
   @inline(__always)
-  public static func f32ToF16(_ bits: UInt32) -> (UInt16, overflow: Bool) {
+  package static func f32ToF16(_ bits: UInt32) -> (UInt16, overflow: Bool) {
     let sign = UInt16((bits >> 16) & 0x8000)
     let exponent = Int((bits >> 23) & 0xFF)
     let mantissa = bits & 0x007F_FFFF
@@ -207,7 +207,7 @@ public enum FloatCast {
 
   /// `F32` bits → `BF16` bits, round to nearest even; `overflow` when a finite value became ±inf.
   @inline(__always)
-  public static func f32ToBF16(_ bits: UInt32) -> (UInt16, overflow: Bool) {
+  package static func f32ToBF16(_ bits: UInt32) -> (UInt16, overflow: Bool) {
     if bits & 0x7F80_0000 == 0x7F80_0000 {
       let isNaN = bits & 0x007F_FFFF != 0
       return (UInt16(bits >> 16) | (isNaN ? 0x0040 : 0), false)

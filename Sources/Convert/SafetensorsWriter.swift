@@ -15,16 +15,16 @@ import Inspect
 /// while writing.
 public struct SafetensorsWriter: Sendable {
   /// The single-file name.
-  public static let singleFileName = "model.safetensors"
+  package static let singleFileName = "model.safetensors"
   /// The index name used when sharding.
-  public static let indexFileName = "model.safetensors.index.json"
+  package static let indexFileName = "model.safetensors.index.json"
   /// The default shard limit, 5 GB (transformers 4.x / huggingface_hub default).
   public static let defaultMaxShardSize = 5_000_000_000
   /// The largest header the reference reader accepts.
-  public static let maximumHeaderSize = 100_000_000
+  package static let maximumHeaderSize = 100_000_000
 
   /// Where an entry's values come from.
-  public enum Content: Sendable, Hashable {
+  package enum Content: Sendable, Hashable {
     /// The bytes of a checkpoint tensor (cast to the entry's dtype when they differ).
     case tensor(TensorInfo)
     /// A constant.
@@ -32,18 +32,18 @@ public struct SafetensorsWriter: Sendable {
   }
 
   /// One tensor to write.
-  public struct Entry: Sendable, Hashable {
+  package struct Entry: Sendable, Hashable {
     /// The name in the output.
-    public var name: String
+    package var name: String
     /// The dtype in the output.
-    public var dtype: DType
+    package var dtype: DType
     /// The shape in the output (same element count as the source).
-    public var shape: [Int]
+    package var shape: [Int]
     /// Where the values come from.
-    public var content: Content
+    package var content: Content
 
     /// Creates an entry.
-    public init(name: String, dtype: DType, shape: [Int], content: Content) {
+    package init(name: String, dtype: DType, shape: [Int], content: Content) {
       self.name = name
       self.dtype = dtype
       self.shape = shape
@@ -52,36 +52,36 @@ public struct SafetensorsWriter: Sendable {
   }
 
   /// A tensor as written.
-  public struct WrittenTensor: Sendable, Hashable {
+  package struct WrittenTensor: Sendable, Hashable {
     /// Its name.
-    public var name: String
+    package var name: String
     /// Its dtype.
-    public var dtype: DType
+    package var dtype: DType
     /// Its shape.
-    public var shape: [Int]
+    package var shape: [Int]
     /// The file it went to.
-    public var file: String
+    package var file: String
     /// XXH3-128 of the written bytes.
-    public var xxh3: String
+    package var xxh3: String
     /// XXH3-128 of the source bytes (equal to ``xxh3`` when nothing was cast; `nil` for fills).
-    public var sourceXXH3: String?
+    package var sourceXXH3: String?
   }
 
   /// Everything written.
-  public struct Output: Sendable, Hashable {
+  package struct Output: Sendable, Hashable {
     /// Every tensor, in writer order.
-    public var tensors: [WrittenTensor]
+    package var tensors: [WrittenTensor]
     /// Every file written (shards and index), sorted by name.
-    public var files: [AuditManifest.FileDigest]
+    package var files: [AuditManifest.FileDigest]
   }
 
   /// The largest shard, in bytes of tensor data (a single larger tensor gets a shard of its own).
-  public var maxShardSize: Int
+  package var maxShardSize: Int
   /// The largest chunk read from a source at once.
-  public var chunkSize: Int
+  package var chunkSize: Int
 
   /// Creates a writer.
-  public init(
+  package init(
     maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, chunkSize: Int = TensorReader.defaultChunk
   ) {
     self.maxShardSize = maxShardSize
@@ -89,13 +89,13 @@ public struct SafetensorsWriter: Sendable {
   }
 
   /// The reference writer's order: dtype rank descending, then name byte-wise ascending.
-  public static func precedes(_ lhs: Entry, _ rhs: Entry) -> Bool {
+  package static func precedes(_ lhs: Entry, _ rhs: Entry) -> Bool {
     if lhs.dtype.writerRank != rhs.dtype.writerRank { return lhs.dtype.writerRank > rhs.dtype.writerRank }
     return Array(lhs.name.utf8).lexicographicallyPrecedes(Array(rhs.name.utf8))
   }
 
   /// Splits `entries` (already in writer order) into shards of at most `maxShardSize` data bytes.
-  public static func shards(of entries: [Entry], maxShardSize: Int) -> [[Entry]] {
+  package static func shards(of entries: [Entry], maxShardSize: Int) -> [[Entry]] {
     var shards: [[Entry]] = []
     var current: [Entry] = []
     var currentSize = 0
@@ -114,7 +114,7 @@ public struct SafetensorsWriter: Sendable {
   }
 
   /// The file name of shard `index` (0-based) of `count`.
-  public static func shardFileName(_ index: Int, of count: Int) -> String {
+  package static func shardFileName(_ index: Int, of count: Int) -> String {
     count == 1 ? singleFileName : "model-\(fiveDigits(index + 1))-of-\(fiveDigits(count)).safetensors"
   }
 
@@ -129,7 +129,7 @@ public struct SafetensorsWriter: Sendable {
   /// - Throws: ``CheckpointError``: `.invalidArgument` for a duplicate or reserved name, a shape
   ///   that does not match its source, an impossible cast, or a narrowing cast that overflows
   ///   (naming the tensor and the element); `.io` when a file cannot be written.
-  public func write(
+  package func write(
     _ entries: [Entry], into directory: String, reader: TensorReader, displayDirectory: String? = nil
   ) throws(CheckpointError) -> Output {
     let shown = displayDirectory ?? directory
@@ -168,7 +168,7 @@ public struct SafetensorsWriter: Sendable {
   }
 
   /// Writes a small text file and returns its digest; errors name it under `displayDirectory`.
-  public static func writeText(
+  package static func writeText(
     _ text: String, named name: String, in directory: String, displayDirectory: String? = nil
   ) throws(CheckpointError) -> AuditManifest.FileDigest {
     let sink = try FileSink(

@@ -41,7 +41,10 @@ struct DraftClassification {
     if detection.format == .mtpVerifier {
       return DraftClassification(kind: .mtpVerifier, detection: detection, view: checkpoint)
     }
-    let view = stripping(detection.strippedPrefix, from: checkpoint)
+    // Detection strips a prefix only when no two names become equal, so this cannot throw for
+    // a detected prefix; the checkpoint stays as stored if it did.
+    let view =
+      (try? UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix))?.checkpoint ?? checkpoint
     guard let layout = layout(for: detection.format, view: view) else {
       throw CheckpointError(
         .unsupported, file: checkpoint.location,
@@ -77,18 +80,5 @@ struct DraftClassification {
       .unknown, .dflash2ZLab, .mtpVerifier:
       return nil
     }
-  }
-
-  /// `checkpoint` with `prefix` removed from the tensor names that carry it.
-  static func stripping(_ prefix: String?, from checkpoint: Checkpoint) -> Checkpoint {
-    guard let prefix, !prefix.isEmpty else { return checkpoint }
-    let tensors = checkpoint.tensors.map { tensor in
-      var renamed = tensor
-      if tensor.name.hasPrefix(prefix) { renamed.name = String(tensor.name.dropFirst(prefix.count)) }
-      return renamed
-    }
-    return Checkpoint(
-      location: checkpoint.location, directory: checkpoint.directory, files: checkpoint.files,
-      config: checkpoint.config, metadata: checkpoint.metadata, tensors: tensors)
   }
 }

@@ -17,7 +17,7 @@ public struct VerifyReport: Sendable {
   /// The checkpoint path as given.
   public var location: String
   /// The layout the checkpoint was checked as (`nil` when no tensor table applied).
-  public var layout: ExpectedTensors.Layout?
+  package var layout: ExpectedTensors.Layout?
   /// The source format ``FormatDetector`` recognised (`eagle3-safeailab`, `speculators-eagle3`,
   /// ...), a label; ``layout`` decides the checks.
   public var detectedFormat: String?
@@ -40,7 +40,7 @@ public struct VerifyReport: Sendable {
   public var checksRun: [CheckID]
 
   /// Creates a report.
-  public init(
+  package init(
     location: String, layout: ExpectedTensors.Layout?, detectedFormat: String? = nil,
     strippedPrefix: String? = nil,
     verifier: VerifierUsed?,

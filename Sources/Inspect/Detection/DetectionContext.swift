@@ -2,7 +2,7 @@
 /// stripped), the parsed config, and the weights files. Reads headers only, never tensor data.
 struct DetectionContext: Sendable {
   /// Prefixes that wrap a whole draft state dict and are stripped before matching.
-  static let strippablePrefixes = ["model.", "eagle_module.", "draft_model.", "speculator."]
+  static let strippablePrefixes = UnwrappedCheckpoint.wrapperPrefixes
 
   let checkpoint: Checkpoint
   let config: ModelConfig?

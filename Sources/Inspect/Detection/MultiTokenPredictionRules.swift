@@ -1,7 +1,7 @@
 extension FormatDetector {
   /// Where a verifier keeps its own multi-token-prediction layers, as vLLM loads them
   /// (`vllm/model_executor/models/deepseek_mtp.py`, `qwen3_next_mtp.py`, `mimo_mtp.py`).
-  public enum MTPLayout: String, Sendable, Hashable, CaseIterable {
+  package enum MTPLayout: String, Sendable, Hashable, CaseIterable {
     /// DeepSeek-V3 / GLM-4.5: extra decoder layers `model.layers.{num_hidden_layers + i}.*`
     /// (`enorm`, `hnorm`, `eh_proj`, `shared_head`).
     case extraDecoderLayers = "model.layers.{num_hidden_layers+i}"
@@ -13,24 +13,24 @@ extension FormatDetector {
 
   /// The MTP layers a causal LM's config promises: `num_nextn_predict_layers` (DeepSeek, GLM,
   /// MiMo, Qwen3-Next) or `mtp_num_hidden_layers` (Qwen3.5), top level or under `text_config`.
-  public static func promisedMTPLayers(_ config: ModelConfig?) -> Int? {
+  package static func promisedMTPLayers(_ config: ModelConfig?) -> Int? {
     guard let config else { return nil }
     let count = config.int("num_nextn_predict_layers") ?? config.int("mtp_num_hidden_layers")
     return count.flatMap { $0 > 0 ? $0 : nil }
   }
 
   /// What a checkpoint's config promises and its tensors hold of MTP layers.
-  public struct MTPCoverage: Sendable, Hashable {
+  package struct MTPCoverage: Sendable, Hashable {
     /// Layers the config promises (`nil` when it promises none).
-    public var promised: Int?
+    package var promised: Int?
     /// Layers found in the tensors.
-    public var present: Int
+    package var present: Int
     /// Where they were found.
-    public var layout: MTPLayout?
+    package var layout: MTPLayout?
   }
 
   /// The MTP coverage of `checkpoint` (tensor names and config only).
-  public static func mtpCoverage(_ checkpoint: Checkpoint) -> MTPCoverage {
+  package static func mtpCoverage(_ checkpoint: Checkpoint) -> MTPCoverage {
     let context = DetectionContext(checkpoint)
     let present = presentMTPLayers(context)
     return MTPCoverage(

@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 /// Opens checkpoints: a directory, a single weights file, or a sharded index.
 ///
 /// Only headers are read: safetensors JSON headers, zip directories and pickles, the index, and
@@ -174,21 +171,7 @@ public enum CheckpointReader {
 
   /// Reads several weights files in parallel; the first error in `paths` order wins.
   private static func readWeightsConcurrently(paths: [String]) throws(CheckpointError) -> [WeightsContents] {
-    let results = Mutex<[Result<WeightsContents, CheckpointError>?]>(Array(repeating: nil, count: paths.count))
-    DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-      let result = Result { () throws(CheckpointError) -> WeightsContents in try readWeights(path: paths[index]) }
-      results.withLock { $0[index] = result }
-    }
-    var contents: [WeightsContents] = []
-    contents.reserveCapacity(paths.count)
-    for result in results.withLock({ $0 }) {
-      switch result {
-      case .success(let value): contents.append(value)
-      case .failure(let error): throw error
-      case nil: throw CheckpointError(.io, file: paths.first ?? "", reason: "internal error: a shard was not read")
-      }
-    }
-    return contents
+    try ConcurrentWork.map(count: paths.count) { index throws(CheckpointError) in try readWeights(path: paths[index]) }
   }
 
   /// Reads one weights file, choosing the parser from its first bytes.

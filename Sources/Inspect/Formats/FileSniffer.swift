@@ -3,9 +3,9 @@
 /// A `.bin` may be a safetensors file and a `.safetensors` may be a PyTorch zip: readers pick
 /// the parser from the content, and use the extension only to choose which error to report
 /// when the content is recognised as nothing.
-public enum FileSniffer {
+package enum FileSniffer {
   /// What the first bytes of a file say it is.
-  public enum Content: String, Sendable, Hashable {
+  package enum Content: String, Sendable, Hashable {
     /// A plausible safetensors file: an 8-byte little-endian header length that fits the file
     /// and the 100 MB cap, followed by `{` or JSON whitespace.
     case safetensors
@@ -21,18 +21,18 @@ public enum FileSniffer {
 
   /// The legacy `torch.save` prefix: `PROTO 2`, `LONG1` of 10 bytes holding the magic number
   /// `0x1950A86A20F9469CFC6C` (`MAGIC_NUMBER` in pytorch `torch/serialization.py`).
-  public static let legacyTorchMagic: [UInt8] = [
+  package static let legacyTorchMagic: [UInt8] = [
     0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19,
   ]
 
   /// The zip local-file-header signature.
-  public static let zipMagic: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
+  package static let zipMagic: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
 
   /// Classifies `bytes`, the start (or all) of a file of `fileSize` bytes.
   ///
   /// Only the first 16 bytes are looked at, so callers may pass a short prefix together with
   /// the real file size.
-  public static func sniff(_ bytes: UnsafeRawBufferPointer, fileSize: Int) -> Content {
+  package static func sniff(_ bytes: UnsafeRawBufferPointer, fileSize: Int) -> Content {
     if bytes.starts(with: zipMagic) { return .torchZip }
     if bytes.starts(with: legacyTorchMagic) { return .legacyTorchPickle }
     if bytes.count >= 9 {
@@ -51,13 +51,13 @@ public enum FileSniffer {
   }
 
   /// Classifies a mapped file.
-  public static func sniff(_ file: MappedFile) -> Content {
+  package static func sniff(_ file: MappedFile) -> Content {
     sniff(file.bytes, fileSize: file.count)
   }
 
   /// The error for a file whose content cannot be read as weights: the legacy PyTorch format,
   /// a bare pickle, or something unrecognised. `nil` for the readable kinds.
-  public static func unreadableError(_ content: Content, file: MappedFile) -> CheckpointError? {
+  package static func unreadableError(_ content: Content, file: MappedFile) -> CheckpointError? {
     switch content {
     case .safetensors, .torchZip:
       return nil

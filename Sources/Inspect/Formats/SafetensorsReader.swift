@@ -7,38 +7,38 @@
 /// in the same order, and in addition rejects duplicate names (the reference keeps the last
 /// one silently), caps the tensor count and the name length, and rejects a tensor named
 /// `__metadata__`. No tensor bytes are read.
-public enum SafetensorsReader {
+package enum SafetensorsReader {
   /// The validated header of a safetensors file.
-  public struct Header: Sendable {
+  package struct Header: Sendable {
     /// The tensors, in the order of their data offsets.
-    public var tensors: [TensorInfo]
+    package var tensors: [TensorInfo]
     /// The `__metadata__` map, if present (`null` counts as absent).
-    public var metadata: [String: String]?
+    package var metadata: [String: String]?
     /// The header length `N` (the JSON, including any padding).
-    public var headerLength: Int
+    package var headerLength: Int
     /// The absolute file offset where the tensor data begins (`8 + N`).
-    public var dataStart: Int { 8 + headerLength }
+    package var dataStart: Int { 8 + headerLength }
   }
 
   /// The largest header accepted, as in the reference reader (`MAX_HEADER_SIZE`).
-  public static let maximumHeaderLength = 100_000_000
+  package static let maximumHeaderLength = 100_000_000
   /// The most tensors one file may declare.
-  public static let maximumTensorCount = 1_000_000
+  package static let maximumTensorCount = 1_000_000
   /// The longest tensor name accepted, in UTF-8 bytes.
-  public static let maximumNameLength = 16_384
+  package static let maximumNameLength = 16_384
 
   /// Reads and validates the header of `file`.
   ///
   /// - Throws: ``CheckpointError`` of kind `.limitExceeded` when a cap is exceeded and
   ///   `.malformed` for every other violation, naming the file, the absolute byte offset where
   ///   it is meaningful, and the tensor where one is concerned.
-  public static func readHeader(from file: MappedFile) throws(CheckpointError) -> Header {
+  package static func readHeader(from file: MappedFile) throws(CheckpointError) -> Header {
     try readHeader(bytes: file.bytes, path: file.path)
   }
 
   /// Reads and validates a safetensors header from `bytes` (a whole file), reporting errors
   /// against `path`.
-  public static func readHeader(bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> Header {
+  package static func readHeader(bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> Header {
     try readHeader(bytes: bytes, path: path, allowFastPath: true)
   }
 

@@ -5,31 +5,31 @@
 /// names in the index's own directory (no absolute paths, no `..`, no separators of either
 /// kind, nothing empty). ``verify(tensorsByShard:shardPaths:)`` then checks the index against what the
 /// shards really hold, in both directions.
-public struct ShardIndex: Sendable {
+package struct ShardIndex: Sendable {
   /// One `weight_map` entry.
-  public struct Entry: Sendable, Hashable {
+  package struct Entry: Sendable, Hashable {
     /// The tensor name.
-    public var tensor: String
+    package var tensor: String
     /// The shard file name (a plain file name in the index's directory).
-    public var shard: String
+    package var shard: String
   }
 
   /// The path of the index file.
-  public var path: String
+  package var path: String
   /// The `weight_map` entries, sorted by tensor name (names are unique).
-  public var entries: [Entry]
+  package var entries: [Entry]
   /// The distinct shard file names, sorted (the order loaders open them in).
-  public var shards: [String]
+  package var shards: [String]
   /// The index's `metadata` object (for example `total_size`), if present; not interpreted.
-  public var metadata: JSONValue?
+  package var metadata: JSONValue?
 
   /// Tensor name → shard file name.
-  public var weightMap: [String: String] {
+  package var weightMap: [String: String] {
     Dictionary(entries.map { ($0.tensor, $0.shard) }, uniquingKeysWith: { first, _ in first })
   }
 
   /// The shard the index names for `tensor`, if it lists it.
-  public func shard(of tensor: String) -> String? {
+  package func shard(of tensor: String) -> String? {
     position(of: tensor).map { entries[$0].shard }
   }
 
@@ -48,13 +48,13 @@ public struct ShardIndex: Sendable {
   }
 
   /// The largest index file accepted: 64 MiB.
-  public static let maximumFileSize = 64 << 20
+  package static let maximumFileSize = 64 << 20
 
   /// Reads and parses the index at `path`.
   ///
   /// - Throws: ``CheckpointError`` when the file cannot be read, is over
   ///   ``maximumFileSize``, is not strict JSON, or breaks a rule of ``parse(_:path:)``.
-  public static func read(path: String) throws(CheckpointError) -> ShardIndex {
+  package static func read(path: String) throws(CheckpointError) -> ShardIndex {
     let file = try MappedFile(path: path)
     guard file.count <= maximumFileSize else {
       throw CheckpointError(
@@ -65,7 +65,7 @@ public struct ShardIndex: Sendable {
   }
 
   /// Parses index JSON `bytes`, reporting errors against `path`.
-  public static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
+  package static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
     try parse(bytes, path: path, allowFastPath: true)
   }
 
@@ -147,7 +147,7 @@ public struct ShardIndex: Sendable {
   ///
   /// - Throws: ``CheckpointError`` (`.malformed`) naming the index, the tensor that listed the
   ///   shard, and what is wrong with the name.
-  public static func validateShardName(_ name: String, index: String, tensor: String? = nil) throws(CheckpointError) {
+  package static func validateShardName(_ name: String, index: String, tensor: String? = nil) throws(CheckpointError) {
     func reject(_ reason: String) -> CheckpointError {
       CheckpointError(.malformed, file: index, tensor: tensor, reason: reason)
     }
@@ -174,7 +174,7 @@ public struct ShardIndex: Sendable {
   ///   - tensorsByShard: the tensors read from each shard, keyed by shard file name.
   ///   - shardPaths: the path of each shard, used to name the shard in errors.
   /// - Throws: ``CheckpointError`` (`.malformed`) naming the shard or index and the tensor.
-  public func verify(
+  package func verify(
     tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]
   ) throws(CheckpointError) {
     _ = try entryPositions(tensorsByShard: tensorsByShard, shardPaths: shardPaths)

@@ -25,7 +25,7 @@
 ///
 /// Legacy pre-1.6 files (stacked pickles), preview-era `PYTORCH1` files and tar archives are
 /// recognised and reported as unsupported.
-public enum TorchZipReader {
+package enum TorchZipReader {
   /// Keys whose value is unwrapped when the root dict holds no tensors itself.
   static let wrapperKeys = ["state_dict", "model"]
 
@@ -42,7 +42,7 @@ public enum TorchZipReader {
   ///   (compressed entries, disallowed opcodes, globals and calls); `.limitExceeded` for caps;
   ///   `.malformed` for broken or inconsistent files. Messages name the zip entry or the
   ///   `data.pkl` offset, and the tensor when one is concerned.
-  public static func readTensors(from file: MappedFile) throws(CheckpointError) -> [TensorInfo] {
+  package static func readTensors(from file: MappedFile) throws(CheckpointError) -> [TensorInfo] {
     try checkMagic(file)
     let archive = try ZipArchive(file)
     let layout = try ArchiveLayout(archive)

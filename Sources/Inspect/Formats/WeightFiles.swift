@@ -12,9 +12,9 @@
 /// Several candidates at the first step that has any are ambiguous: the caller is asked to name
 /// the one to use, rather than guessing or reading them all. Only top-level names count (a
 /// file list's `sub/dir/x.safetensors` is not the model's weights).
-public enum WeightFiles {
+package enum WeightFiles {
   /// The weights files to read.
-  public enum Selection: Sendable, Equatable {
+  package enum Selection: Sendable, Equatable {
     /// A `*.index.json` whose `weight_map` names the shards.
     case index(String)
     /// One weights file without an index.
@@ -22,7 +22,7 @@ public enum WeightFiles {
   }
 
   /// Why no selection could be made.
-  public enum Refusal: Error, Sendable, Equatable {
+  package enum Refusal: Error, Sendable, Equatable {
     /// No weights file at all.
     case none
     /// Several index files of one kind.
@@ -31,7 +31,7 @@ public enum WeightFiles {
     case severalFiles([String])
 
     /// A one-line reason for an error about `location`.
-    public var reason: String {
+    package var reason: String {
       switch self {
       case .none:
         return "no weights found (looked for \(WeightFiles.preferredNames.joined(separator: ", ")), or one "
@@ -45,21 +45,21 @@ public enum WeightFiles {
   }
 
   /// Weights-file names tried first, in order.
-  public static let preferredNames = [
+  package static let preferredNames = [
     "model.safetensors.index.json", "model.safetensors", "pytorch_model.bin.index.json", "pytorch_model.bin",
   ]
 
   /// File-name extensions that may hold weights.
-  public static let weightsExtensions = [".safetensors", ".bin", ".pt", ".pth"]
+  package static let weightsExtensions = [".safetensors", ".bin", ".pt", ".pth"]
 
   /// Name prefixes of training by-products (Trainer and Accelerate state), never model weights.
-  public static let trainingStatePrefixes = [
+  package static let trainingStatePrefixes = [
     "optimizer", "scheduler", "scaler", "rng_state", "random_states", "training_args",
   ]
 
   /// Chooses the weights among `names` (file names of one directory level; the caller passes
   /// regular files only).
-  public static func select(among names: some Sequence<String>) -> Result<Selection, Refusal> {
+  package static func select(among names: some Sequence<String>) -> Result<Selection, Refusal> {
     let top = Set(names.filter { !$0.contains("/") && !$0.hasPrefix(".") })
     for name in preferredNames where top.contains(name) {
       return .success(name.hasSuffix(".index.json") ? .index(name) : .file(name))
@@ -80,13 +80,13 @@ public enum WeightFiles {
   }
 
   /// Whether `name` may hold model weights: a weights extension and not training state.
-  public static func isWeightsCandidate(_ name: String) -> Bool {
+  package static func isWeightsCandidate(_ name: String) -> Bool {
     weightsExtensions.contains(where: { name.hasSuffix($0) }) && !isTrainingState(name)
   }
 
   /// Whether `name` is a training by-product: a ``trainingStatePrefixes`` name, or an extra
   /// model of an Accelerate training state (`pytorch_model_1.bin`, … ; `_0` is the model itself).
-  public static func isTrainingState(_ name: String) -> Bool {
+  package static func isTrainingState(_ name: String) -> Bool {
     let lowered = name.lowercased()
     if trainingStatePrefixes.contains(where: { lowered.hasPrefix($0) }) { return true }
     if lowered.hasSuffix(".bin"), let underscore = lowered.lastIndex(of: "_") {

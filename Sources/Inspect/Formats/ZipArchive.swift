@@ -18,41 +18,41 @@
 ///   a stored CRC of zero means the writer disabled CRCs and is accepted.
 ///
 /// All sizes and offsets are 64-bit in the file and are converted and added with overflow checks.
-public struct ZipArchive: Sendable {
+package struct ZipArchive: Sendable {
   /// One entry of the archive.
-  public struct Entry: Sendable, Hashable {
+  package struct Entry: Sendable, Hashable {
     /// The entry's name, as stored (UTF-8).
-    public var name: String
+    package var name: String
     /// Absolute offset of the entry's local header.
-    public var localHeaderOffset: Int
+    package var localHeaderOffset: Int
     /// Absolute offset of the entry's first data byte.
-    public var dataOffset: Int
+    package var dataOffset: Int
     /// The entry's size in bytes (stored, so compressed and uncompressed sizes agree).
-    public var size: Int
+    package var size: Int
     /// The CRC-32 recorded in the central directory (0 when the writer disabled CRCs).
-    public var crc32: UInt32
+    package var crc32: UInt32
 
     /// Absolute offset just past the entry's last data byte.
-    public var dataEnd: Int { dataOffset + size }
+    package var dataEnd: Int { dataOffset + size }
   }
 
   /// Caps on what an archive may declare.
-  public struct Limits: Sendable {
+  package struct Limits: Sendable {
     /// The largest number of entries accepted.
-    public var maxEntries: Int = 1 << 20
+    package var maxEntries: Int = 1 << 20
     /// Entries up to this many bytes have their CRC-32 checked when the archive is opened.
-    public var checksumSizeLimit: Int = 1 << 20
+    package var checksumSizeLimit: Int = 1 << 20
 
     /// The default limits.
-    public init() {}
+    package init() {}
   }
 
   /// The mapped archive.
-  public let file: MappedFile
+  package let file: MappedFile
   /// The entries in central-directory order.
-  public let entries: [Entry]
+  package let entries: [Entry]
   /// Absolute offset of the central directory (every entry's bytes end before it).
-  public let centralDirectoryOffset: Int
+  package let centralDirectoryOffset: Int
 
   private let indexByName: [String: Int]
 
@@ -67,7 +67,7 @@ public struct ZipArchive: Sendable {
   ///
   /// - Throws: ``CheckpointError`` of kind `.malformed` for a broken or inconsistent archive,
   ///   `.refused` for compressed or encrypted entries, `.limitExceeded` for too many entries.
-  public init(_ file: MappedFile, limits: Limits = Limits()) throws(CheckpointError) {
+  package init(_ file: MappedFile, limits: Limits = Limits()) throws(CheckpointError) {
     self.file = file
     let reader = ByteReader(file.bytes, file: file.path)
     let directory = try Self.readEndRecords(reader)
@@ -107,19 +107,19 @@ public struct ZipArchive: Sendable {
   }
 
   /// The entry named `name`, if present.
-  public func entry(named name: String) -> Entry? {
+  package func entry(named name: String) -> Entry? {
     indexByName[name].map { entries[$0] }
   }
 
   /// The bytes of `entry` (a view into the mapping; valid while ``file`` is alive).
-  public func data(of entry: Entry) -> UnsafeRawBufferPointer {
+  package func data(of entry: Entry) -> UnsafeRawBufferPointer {
     UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataOffset..<entry.dataEnd])
   }
 
   /// Checks `entry`'s bytes against its recorded CRC-32. A recorded CRC of zero is accepted
   /// without reading (the writer disabled CRCs, as `torch.serialization.set_crc32_options(False)`
   /// does).
-  public func verifyChecksum(of entry: Entry) throws(CheckpointError) {
+  package func verifyChecksum(of entry: Entry) throws(CheckpointError) {
     guard entry.crc32 != 0 else { return }
     let actual = ZipCRC32.checksum(data(of: entry))
     guard actual == entry.crc32 else {

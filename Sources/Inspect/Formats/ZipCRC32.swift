@@ -3,7 +3,7 @@
 ///
 /// No zlib is linked, so this is a small self-contained implementation. `ZipCRC32.checksum` of
 /// `"123456789"` is `0xCBF43926`, the standard check value.
-public struct ZipCRC32: Sendable {
+package struct ZipCRC32: Sendable {
   /// Eight 256-entry tables, one after the other; table 0 is the classic byte-at-a-time table.
   private static let tables: [UInt32] = {
     var tables = [UInt32](repeating: 0, count: 8 * 256)
@@ -26,10 +26,10 @@ public struct ZipCRC32: Sendable {
   private var state: UInt32 = 0xFFFF_FFFF
 
   /// Starts a new checksum.
-  public init() {}
+  package init() {}
 
   /// Adds bytes to the checksum.
-  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+  package mutating func update(_ bytes: UnsafeRawBufferPointer) {
     var crc = state
     Self.tables.withUnsafeBufferPointer { table in
       var index = 0
@@ -53,10 +53,10 @@ public struct ZipCRC32: Sendable {
   }
 
   /// The checksum of everything added so far.
-  public var value: UInt32 { state ^ 0xFFFF_FFFF }
+  package var value: UInt32 { state ^ 0xFFFF_FFFF }
 
   /// The checksum of `bytes` in one call.
-  public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+  package static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     var crc = ZipCRC32()
     crc.update(bytes)
     return crc.value

@@ -62,7 +62,7 @@ public enum CheckpointHasher {
   /// expanded view, of its view and stored bytes: ``TensorReader/digestPrefix(of:)``).
   ///
   /// - Throws: ``CheckpointError`` naming the file and tensor when its bytes cannot be read.
-  public static func xxh3(
+  package static func xxh3(
     of tensor: TensorInfo, reader: TensorReader, progress: ByteProgress? = nil
   ) throws(CheckpointError) -> String {
     var hasher = XXH3Hasher()
@@ -95,7 +95,7 @@ public enum CheckpointHasher {
   }
 
   /// XXH3-128 of every tensor of `checkpoint`, hashed concurrently; keyed by tensor name.
-  public static func tensorDigests(
+  package static func tensorDigests(
     _ checkpoint: Checkpoint, reader: TensorReader, progress: ByteProgress? = nil
   ) throws(CheckpointError) -> [String: String] {
     let tensors = checkpoint.tensors

@@ -1,11 +1,11 @@
 import CLibCrypto
 
 /// Streaming SHA-256 through OpenSSL's libcrypto (hardware SHA extensions where the CPU has them).
-public struct SHA256Hasher: ~Copyable {
+package struct SHA256Hasher: ~Copyable {
   private let context: OpaquePointer
 
   /// Starts a new digest.
-  public init() {
+  package init() {
     // EVP_MD_CTX_new only fails on allocation failure, which Swift treats as fatal anyway.
     guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
     EVP_DigestInit_ex(context, EVP_sha256(), nil)
@@ -13,13 +13,13 @@ public struct SHA256Hasher: ~Copyable {
   }
 
   /// Adds bytes to the digest.
-  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+  package mutating func update(_ bytes: UnsafeRawBufferPointer) {
     guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
     EVP_DigestUpdate(context, base, bytes.count)
   }
 
   /// Finishes and returns the digest as 64 lowercase hex digits.
-  public consuming func finalizeHex() -> String {
+  package consuming func finalizeHex() -> String {
     var digest = [UInt8](repeating: 0, count: 32)
     var length: UInt32 = 0
     EVP_DigestFinal_ex(context, &digest, &length)
@@ -31,7 +31,7 @@ public struct SHA256Hasher: ~Copyable {
   }
 
   /// The SHA-256 of `bytes`, in hex.
-  public static func hex(of bytes: UnsafeRawBufferPointer) -> String {
+  package static func hex(of bytes: UnsafeRawBufferPointer) -> String {
     var hasher = SHA256Hasher()
     hasher.update(bytes)
     return hasher.finalizeHex()
@@ -39,7 +39,7 @@ public struct SHA256Hasher: ~Copyable {
 }
 
 /// Lowercase hex of `bytes`.
-public func hexString(_ bytes: [UInt8]) -> String {
+package func hexString(_ bytes: [UInt8]) -> String {
   let digits = Array("0123456789abcdef".utf8)
   var out = [UInt8]()
   out.reserveCapacity(bytes.count * 2)

@@ -1,11 +1,11 @@
 import CXXHash
 
 /// Streaming XXH3-128 through libxxhash (seed 0), the digest `xxhsum -H2` prints.
-public struct XXH3Hasher: ~Copyable {
+package struct XXH3Hasher: ~Copyable {
   private let state: OpaquePointer
 
   /// Starts a new digest.
-  public init() {
+  package init() {
     // Allocated here rather than by XXH3_createState, with the 64-byte alignment the state's
     // accumulators need, zeroed (what XXH3_INITSTATE asks of a caller-allocated state), reset.
     let size = speculators_xxh3_state_size()
@@ -16,13 +16,13 @@ public struct XXH3Hasher: ~Copyable {
   }
 
   /// Adds bytes to the digest.
-  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+  package mutating func update(_ bytes: UnsafeRawBufferPointer) {
     guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
     XXH3_128bits_update(state, base, bytes.count)
   }
 
   /// Finishes and returns the canonical (big-endian) 128-bit digest as 32 hex digits.
-  public consuming func finalizeHex() -> String {
+  package consuming func finalizeHex() -> String {
     let digest = XXH3_128bits_digest(state)
     return Self.canonicalHex(digest)
   }
@@ -32,7 +32,7 @@ public struct XXH3Hasher: ~Copyable {
   }
 
   /// The XXH3-128 of `bytes`, in canonical hex.
-  public static func hex(of bytes: UnsafeRawBufferPointer) -> String {
+  package static func hex(of bytes: UnsafeRawBufferPointer) -> String {
     let digest = XXH3_128bits(bytes.baseAddress, bytes.count)
     return canonicalHex(digest)
   }

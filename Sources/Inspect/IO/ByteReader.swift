@@ -3,42 +3,42 @@
 /// Every read checks that the requested range lies inside the buffer and throws a
 /// ``CheckpointError`` naming the file and the absolute offset when it does not. Reads copy
 /// bytes, so unaligned positions are fine.
-public struct ByteReader {
+package struct ByteReader {
   /// The bytes being read.
-  public let bytes: UnsafeRawBufferPointer
+  package let bytes: UnsafeRawBufferPointer
   /// The file name used in errors.
-  public let file: String
+  package let file: String
   /// Added to positions when reporting offsets (the buffer's offset within the file).
-  public let baseOffset: UInt64
+  package let baseOffset: UInt64
   /// The next position to read.
-  public var position: Int = 0
+  package var position: Int = 0
 
   /// Creates a reader over `bytes`, reporting offsets relative to `baseOffset`.
-  public init(_ bytes: UnsafeRawBufferPointer, file: String, baseOffset: UInt64 = 0) {
+  package init(_ bytes: UnsafeRawBufferPointer, file: String, baseOffset: UInt64 = 0) {
     self.bytes = bytes
     self.file = file
     self.baseOffset = baseOffset
   }
 
   /// Bytes left after ``position``.
-  public var remaining: Int { bytes.count - position }
+  package var remaining: Int { bytes.count - position }
 
   /// An error at `offset` (a position in this buffer) with `reason`.
-  public func error(
+  package func error(
     _ kind: CheckpointError.Kind = .malformed, at offset: Int? = nil, _ reason: String
   ) -> CheckpointError {
     CheckpointError(kind, file: file, offset: baseOffset + UInt64(max(0, offset ?? position)), reason: reason)
   }
 
   /// Checks that `count` bytes starting at `offset` are inside the buffer.
-  public func checkRange(_ offset: Int, _ count: Int, what: String) throws(CheckpointError) {
+  package func checkRange(_ offset: Int, _ count: Int, what: String) throws(CheckpointError) {
     guard offset >= 0, count >= 0, offset <= bytes.count, count <= bytes.count - offset else {
       throw error(at: offset, "\(what) (\(count) bytes) runs past the end of the data")
     }
   }
 
   /// Reads a little-endian integer at `offset` without moving ``position``.
-  public func littleEndian<T: FixedWidthInteger>(
+  package func littleEndian<T: FixedWidthInteger>(
     _ type: T.Type, at offset: Int, what: String = "integer"
   ) throws(CheckpointError) -> T {
     try checkRange(offset, MemoryLayout<T>.size, what: what)
@@ -50,7 +50,7 @@ public struct ByteReader {
   }
 
   /// Reads a big-endian integer at `offset` without moving ``position``.
-  public func bigEndian<T: FixedWidthInteger>(
+  package func bigEndian<T: FixedWidthInteger>(
     _ type: T.Type, at offset: Int, what: String = "integer"
   ) throws(CheckpointError) -> T {
     try checkRange(offset, MemoryLayout<T>.size, what: what)
@@ -62,7 +62,7 @@ public struct ByteReader {
   }
 
   /// Reads a little-endian integer at ``position`` and advances past it.
-  public mutating func readLittleEndian<T: FixedWidthInteger>(
+  package mutating func readLittleEndian<T: FixedWidthInteger>(
     _ type: T.Type, what: String = "integer"
   ) throws(CheckpointError) -> T {
     let value = try littleEndian(type, at: position, what: what)
@@ -71,21 +71,21 @@ public struct ByteReader {
   }
 
   /// Reads one byte at ``position`` and advances.
-  public mutating func readByte(what: String = "byte") throws(CheckpointError) -> UInt8 {
+  package mutating func readByte(what: String = "byte") throws(CheckpointError) -> UInt8 {
     try checkRange(position, 1, what: what)
     defer { position += 1 }
     return bytes[position]
   }
 
   /// Returns a view of `count` bytes at ``position`` and advances past them.
-  public mutating func readSlice(_ count: Int, what: String) throws(CheckpointError) -> UnsafeRawBufferPointer {
+  package mutating func readSlice(_ count: Int, what: String) throws(CheckpointError) -> UnsafeRawBufferPointer {
     try checkRange(position, count, what: what)
     defer { position += count }
     return UnsafeRawBufferPointer(rebasing: bytes[position..<position + count])
   }
 
   /// A view of `count` bytes at `offset`.
-  public func slice(at offset: Int, count: Int, what: String) throws(CheckpointError) -> UnsafeRawBufferPointer {
+  package func slice(at offset: Int, count: Int, what: String) throws(CheckpointError) -> UnsafeRawBufferPointer {
     try checkRange(offset, count, what: what)
     return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
   }

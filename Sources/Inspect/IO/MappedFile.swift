@@ -5,11 +5,11 @@ import Platform
 ///
 /// The mapping is immutable, so sharing it between threads is safe. An empty file has an empty
 /// buffer and no mapping.
-public final class MappedFile: @unchecked Sendable {
+package final class MappedFile: @unchecked Sendable {
   /// The path that was mapped.
-  public let path: String
+  package let path: String
   /// The file's bytes.
-  public let bytes: UnsafeRawBufferPointer
+  package let bytes: UnsafeRawBufferPointer
 
   private let mappingBase: UnsafeMutableRawPointer?
   private let mappingLength: Int
@@ -19,7 +19,7 @@ public final class MappedFile: @unchecked Sendable {
   /// Maps `path` read-only.
   ///
   /// - Throws: ``CheckpointError`` of kind `.io` or `.notFound` naming the path.
-  public init(path: String) throws(CheckpointError) {
+  package init(path: String) throws(CheckpointError) {
     self.path = path
     // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused below as not a
     // regular file); the flag changes nothing for regular files.
@@ -71,12 +71,12 @@ public final class MappedFile: @unchecked Sendable {
   }
 
   /// Tells the kernel the mapping will be read front to back (more read-ahead).
-  public func adviseSequential() {
+  package func adviseSequential() {
     if let mappingBase { _ = madvise(mappingBase, mappingLength, MADV_SEQUENTIAL) }
   }
 
   /// The file's size in bytes.
-  public var count: Int { bytes.count }
+  package var count: Int { bytes.count }
 
   deinit {
     speculators_fault_guard_unregister(guardSlot)

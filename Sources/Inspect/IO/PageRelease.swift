@@ -7,13 +7,13 @@ import Platform
 /// written, so dropping their pages loses nothing: the data stays in the kernel's page cache, and
 /// a later access (another thread reading a neighbouring tensor that shares a page) faults it
 /// back in. Resident memory then stays bounded by the chunks being compared.
-public enum PageRelease {
+package enum PageRelease {
   /// The system page size.
-  public static let pageSize = System.pageSize
+  package static let pageSize = System.pageSize
 
   /// Releases the pages under `bytes` when `bytes` lies inside `file`'s mapping (a gathered
   /// copy of a strided tensor does not, and is left alone).
-  public static func release(_ bytes: UnsafeRawBufferPointer, in file: MappedFile) {
+  package static func release(_ bytes: UnsafeRawBufferPointer, in file: MappedFile) {
     guard let start = bytes.baseAddress, let base = file.bytes.baseAddress, !bytes.isEmpty else { return }
     let offset = start - base
     guard offset >= 0, offset <= file.count, bytes.count <= file.count - offset else { return }
@@ -21,7 +21,7 @@ public enum PageRelease {
   }
 
   /// Releases the pages covering `length` bytes at `offset` of `file` (clipped to the file).
-  public static func release(offset: Int, length: Int, in file: MappedFile) {
+  package static func release(offset: Int, length: Int, in file: MappedFile) {
     guard let base = file.bytes.baseAddress, offset >= 0, length > 0, offset < file.count else { return }
     let end = min(file.count, offset + min(length, file.count - offset))
     let first = offset / pageSize * pageSize
@@ -31,7 +31,7 @@ public enum PageRelease {
   }
 
   /// Releases every page that holds `tensor`'s bytes (its storage, for a strided view).
-  public static func release(_ tensor: TensorInfo, reader: TensorReader) {
+  package static func release(_ tensor: TensorInfo, reader: TensorReader) {
     guard let file = try? reader.mapping(for: tensor.file) else { return }
     switch tensor.layout {
     case .contiguous(let offset, let length):

@@ -8,17 +8,17 @@ import Synchronization
 /// C-ordered, little-endian representation, whatever the container: a strided PyTorch view is
 /// gathered and a big-endian storage is byte-swapped, so the same tensor gives the same bytes
 /// (and the same digest) from a `.bin`, a safetensors file or a conversion.
-public final class TensorReader: Sendable {
+package final class TensorReader: Sendable {
   private let mappings = Mutex<[String: MappedFile]>([:])
 
   /// The default chunk size handed to ``forEachChunk(of:maxChunk:_:)``: 8 MiB.
-  public static let defaultChunk = 8 << 20
+  package static let defaultChunk = 8 << 20
 
   /// Creates a reader with no files mapped yet.
-  public init() {}
+  package init() {}
 
   /// The mapping of `path`, created on first use.
-  public func mapping(for path: String) throws(CheckpointError) -> MappedFile {
+  package func mapping(for path: String) throws(CheckpointError) -> MappedFile {
     if let existing = mappings.withLock({ $0[path] }) { return existing }
     let mapped = try MappedFile(path: path)
     return mappings.withLock { table in
@@ -32,7 +32,7 @@ public final class TensorReader: Sendable {
   /// element is never split) of the tensor's dense little-endian bytes, in order.
   ///
   /// - Throws: ``CheckpointError`` when the bytes cannot be read, or whatever `body` throws.
-  public func forEachChunk(
+  package func forEachChunk(
     of tensor: TensorInfo, maxChunk: Int = TensorReader.defaultChunk,
     _ body: (UnsafeRawBufferPointer) throws -> Void
   ) throws {
@@ -155,7 +155,7 @@ public final class TensorReader: Sendable {
 
   /// The tensor's dense little-endian bytes, in one array. Meant for small tensors (vocab maps,
   /// norms); large tensors should be streamed with ``forEachChunk(of:maxChunk:_:)``.
-  public func bytes(of tensor: TensorInfo) throws(CheckpointError) -> [UInt8] {
+  package func bytes(of tensor: TensorInfo) throws(CheckpointError) -> [UInt8] {
     var out = [UInt8]()
     out.reserveCapacity(tensor.byteCount)
     do {

@@ -4,23 +4,23 @@
 /// (the style Hugging Face uses for `config.json` and index files), and ``compact(_:)`` matches
 /// serde's compact output (the style of safetensors headers). Doubles are written in the
 /// shortest form that round-trips, as Python's `repr` does (`1e-05`, `500000.0`).
-public enum JSONWriter {
+package enum JSONWriter {
   /// Two-space indented JSON with `", "`-free separators (`,` then newline, `": "`).
-  public static func pretty(_ value: JSONValue, sortKeys: Bool = true) -> String {
+  package static func pretty(_ value: JSONValue, sortKeys: Bool = true) -> String {
     var out = ""
     writePretty(value, indent: 0, sortKeys: sortKeys, into: &out)
     return out
   }
 
   /// JSON with no whitespace, members in their stored order.
-  public static func compact(_ value: JSONValue) -> String {
+  package static func compact(_ value: JSONValue) -> String {
     var out = ""
     writeCompact(value, into: &out)
     return out
   }
 
   /// The JSON spelling of a double, Python-`repr` style.
-  public static func formatDouble(_ value: Double) -> String {
+  package static func formatDouble(_ value: Double) -> String {
     if value.isNaN { return "NaN" }
     if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
     var text = "\(value)"
@@ -31,7 +31,7 @@ public enum JSONWriter {
 
   /// The JSON spelling of a string, with the escapes Python's `json.dumps` uses
   /// (`ensure_ascii=True`: non-ASCII as `\uXXXX`).
-  public static func quote(_ string: String) -> String {
+  package static func quote(_ string: String) -> String {
     // Fast path: printable ASCII without quote or backslash needs no escaping.
     if string.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
       return "\"" + string + "\""

@@ -5,20 +5,20 @@
 /// exactly as `Int64` (never routed through `Double`); invalid UTF-8, control characters in
 /// strings, trailing garbage and nesting deeper than ``maximumDepth`` are errors; errors carry
 /// the byte offset.
-public struct StrictJSONParser {
+package struct StrictJSONParser {
   /// A parse failure at a byte offset of the parsed buffer.
-  public struct Failure: Error, Sendable, Equatable {
+  package struct Failure: Error, Sendable, Equatable {
     /// Offset of the offending byte within the parsed bytes.
-    public var offset: Int
+    package var offset: Int
     /// What was wrong.
-    public var reason: String
+    package var reason: String
   }
 
   /// The deepest nesting of arrays and objects accepted.
-  public static let maximumDepth = 128
+  package static let maximumDepth = 128
 
   /// Parses a complete JSON document. Leading and trailing JSON whitespace is allowed.
-  public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+  package static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
     var parser = StrictJSONParser(bytes: bytes)
     parser.skipWhitespace()
     let value = try parser.parseValue(depth: 0)
@@ -30,7 +30,7 @@ public struct StrictJSONParser {
   }
 
   /// Parses a complete JSON document from an array of bytes.
-  public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+  package static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
     var result: Result<JSONValue, Failure> = .failure(Failure(offset: 0, reason: "empty"))
     bytes.withUnsafeBytes { raw in
       do throws(Failure) {

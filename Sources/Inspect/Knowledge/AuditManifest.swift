@@ -9,23 +9,23 @@
 /// Tensor digests are XXH3-128 of the tensor's dense little-endian bytes in its stored dtype
 /// (what ``TensorReader/forEachChunk(of:maxChunk:_:)`` yields), so they do not depend on the
 /// container; file digests are SHA-256 of the whole file.
-public struct AuditManifest: Sendable, Hashable {
+package struct AuditManifest: Sendable, Hashable {
   /// The manifest file name inside a converted checkpoint.
-  public static let fileName = "speculators-manifest.json"
+  package static let fileName = "speculators-manifest.json"
   /// The schema version this type reads and writes.
-  public static let currentVersion = 1
+  package static let currentVersion = 1
 
   /// A file and its digest.
-  public struct FileDigest: Sendable, Hashable {
+  package struct FileDigest: Sendable, Hashable {
     /// The file name relative to its checkpoint directory.
-    public var name: String
+    package var name: String
     /// Size in bytes.
-    public var size: Int
+    package var size: Int
     /// SHA-256 of the whole file, 64 lowercase hex digits.
-    public var sha256: String
+    package var sha256: String
 
     /// Creates an entry.
-    public init(name: String, size: Int, sha256: String) {
+    package init(name: String, size: Int, sha256: String) {
       self.name = name
       self.size = size
       self.sha256 = sha256
@@ -33,40 +33,40 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// The tool that wrote the manifest.
-  public struct Tool: Sendable, Hashable {
+  package struct Tool: Sendable, Hashable {
     /// Tool name (`speculators`).
-    public var name: String
+    package var name: String
     /// Tool version.
-    public var version: String
+    package var version: String
 
     /// Creates an entry; the default is this tool.
-    public init(name: String = ToolInfo.name, version: String = ToolInfo.version) {
+    package init(name: String = ToolInfo.name, version: String = ToolInfo.version) {
       self.name = name
       self.version = version
     }
   }
 
   /// The options the conversion ran with.
-  public struct Options: Sendable, Hashable {
+  package struct Options: Sendable, Hashable {
     /// The algorithm actually used (`eagle` or `eagle3`, after `auto` was resolved).
-    public var algorithm: String
+    package var algorithm: String
     /// The `--algorithm-kwargs` object as given (an empty object when none).
-    public var algorithmKwargs: JSONValue
+    package var algorithmKwargs: JSONValue
     /// The `--dtype` asked for (`float16`, …), or `nil` to keep the source dtype.
-    public var dtype: String?
+    package var dtype: String?
     /// The largest shard, in bytes of tensor data.
-    public var maxShardSize: Int
+    package var maxShardSize: Int
     /// The `--validate-device` value, or `nil`.
-    public var validateDevice: String?
+    package var validateDevice: String?
     /// The output path as given.
-    public var outputPath: String
+    package var outputPath: String
     /// The `--allow-drop` patterns.
-    public var allowDrop: [String]
+    package var allowDrop: [String]
     /// Whether `--drop-unknown` was given.
-    public var dropUnknown: Bool
+    package var dropUnknown: Bool
 
     /// Creates an entry.
-    public init(
+    package init(
       algorithm: String, algorithmKwargs: JSONValue = .object([]), dtype: String? = nil,
       maxShardSize: Int, validateDevice: String? = nil, outputPath: String, allowDrop: [String] = [],
       dropUnknown: Bool = false
@@ -83,22 +83,22 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// Where the source checkpoint came from.
-  public struct Source: Sendable, Hashable {
+  package struct Source: Sendable, Hashable {
     /// The argument as the user gave it.
-    public var given: String
+    package var given: String
     /// The absolute local path that was read.
-    public var resolvedPath: String
+    package var resolvedPath: String
     /// The Hugging Face Hub id, when the source came from the Hub.
-    public var hubID: String?
+    package var hubID: String?
     /// The Hub revision (commit), when known.
-    public var revision: String?
+    package var revision: String?
     /// The detected source format (for example `eagle3-safeailab`).
-    public var format: String
+    package var format: String
     /// Every file of the source checkpoint (sorted by name on creation).
-    public var files: [FileDigest]
+    package var files: [FileDigest]
 
     /// Creates an entry.
-    public init(
+    package init(
       given: String, resolvedPath: String, hubID: String? = nil, revision: String? = nil, format: String,
       files: [FileDigest]
     ) {
@@ -112,18 +112,18 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// Where the verifier came from.
-  public struct Verifier: Sendable, Hashable {
+  package struct Verifier: Sendable, Hashable {
     /// The argument as the user gave it (also written to `verifier.name_or_path`).
-    public var given: String
+    package var given: String
     /// The absolute local path that was read.
-    public var resolvedPath: String
+    package var resolvedPath: String
     /// SHA-256 of the verifier's `config.json`.
-    public var configSHA256: String
+    package var configSHA256: String
     /// The verifier weights file the embeddings were read from, when they were.
-    public var embeddingsFile: String?
+    package var embeddingsFile: String?
 
     /// Creates an entry.
-    public init(given: String, resolvedPath: String, configSHA256: String, embeddingsFile: String? = nil) {
+    package init(given: String, resolvedPath: String, configSHA256: String, embeddingsFile: String? = nil) {
       self.given = given
       self.resolvedPath = resolvedPath
       self.configSHA256 = configSHA256
@@ -132,7 +132,7 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// Where an output tensor's values came from.
-  public enum Origin: String, Sendable, Hashable, CaseIterable {
+  package enum Origin: String, Sendable, Hashable, CaseIterable {
     /// A tensor of the draft checkpoint (possibly renamed or cast).
     case draft
     /// A tensor of the verifier's weights (eagle3 embeddings).
@@ -142,20 +142,20 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// The provenance of one output tensor.
-  public struct TensorSource: Sendable, Hashable {
+  package struct TensorSource: Sendable, Hashable {
     /// Where the values came from.
-    public var origin: Origin
+    package var origin: Origin
     /// The tensor's name in the draft or verifier (`nil` when synthesised).
-    public var name: String?
+    package var name: String?
     /// Its dtype there (`nil` when synthesised).
-    public var dtype: DType?
+    package var dtype: DType?
     /// XXH3-128 of its bytes there (`nil` when synthesised).
-    public var xxh3: String?
+    package var xxh3: String?
     /// What a synthesised tensor is filled with (`ones`, `zeros`).
-    public var fill: String?
+    package var fill: String?
 
     /// Creates an entry.
-    public init(
+    package init(
       origin: Origin, name: String? = nil, dtype: DType? = nil, xxh3: String? = nil, fill: String? = nil
     ) {
       self.origin = origin
@@ -167,22 +167,22 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// One output tensor.
-  public struct Tensor: Sendable, Hashable {
+  package struct Tensor: Sendable, Hashable {
     /// The Speculators name.
-    public var name: String
+    package var name: String
     /// The stored dtype.
-    public var dtype: DType
+    package var dtype: DType
     /// The shape.
-    public var shape: [Int]
+    package var shape: [Int]
     /// The output file holding it.
-    public var file: String
+    package var file: String
     /// XXH3-128 of its dense little-endian bytes, 32 lowercase hex digits.
-    public var xxh3: String
+    package var xxh3: String
     /// Where it came from.
-    public var source: TensorSource
+    package var source: TensorSource
 
     /// Creates an entry.
-    public init(name: String, dtype: DType, shape: [Int], file: String, xxh3: String, source: TensorSource) {
+    package init(name: String, dtype: DType, shape: [Int], file: String, xxh3: String, source: TensorSource) {
       self.name = name
       self.dtype = dtype
       self.shape = shape
@@ -193,38 +193,38 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// A source tensor that is not in the output.
-  public struct DroppedTensor: Sendable, Hashable {
+  package struct DroppedTensor: Sendable, Hashable {
     /// Its source name.
-    public var name: String
+    package var name: String
     /// Why it was dropped.
-    public var reason: String
+    package var reason: String
 
     /// Creates an entry.
-    public init(name: String, reason: String) {
+    package init(name: String, reason: String) {
       self.name = name
       self.reason = reason
     }
   }
 
   /// The manifest format version (``currentVersion``).
-  public var manifestVersion: Int
+  package var manifestVersion: Int
   /// The tool that wrote it.
-  public var tool: Tool
+  package var tool: Tool
   /// The conversion options.
-  public var options: Options
+  package var options: Options
   /// The source.
-  public var source: Source
+  package var source: Source
   /// The verifier.
-  public var verifier: Verifier
+  package var verifier: Verifier
   /// Every output tensor, sorted by name.
-  public var tensors: [Tensor]
+  package var tensors: [Tensor]
   /// Every dropped source tensor, sorted by name.
-  public var dropped: [DroppedTensor]
+  package var dropped: [DroppedTensor]
   /// Every output file except the manifest itself, sorted by name.
-  public var files: [FileDigest]
+  package var files: [FileDigest]
 
   /// Creates a manifest; tensors, dropped tensors and files are sorted by name.
-  public init(
+  package init(
     manifestVersion: Int = AuditManifest.currentVersion, tool: Tool = Tool(), options: Options,
     source: Source,
     verifier: Verifier, tensors: [Tensor], dropped: [DroppedTensor], files: [FileDigest]
@@ -240,7 +240,7 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// The manifest as JSON (write it with `JSONWriter.pretty`, keys sorted).
-  public func json() -> JSONValue {
+  package func json() -> JSONValue {
     func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
     func digests(_ list: [FileDigest]) -> JSONValue {
       .array(
@@ -284,7 +284,7 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// The manifest file's exact text: pretty JSON, keys sorted, with a final newline.
-  public func text() -> String {
+  package func text() -> String {
     JSONWriter.pretty(json()) + "\n"
   }
 
@@ -292,7 +292,7 @@ public struct AuditManifest: Sendable, Hashable {
   ///
   /// - Throws: ``CheckpointError`` (`.malformed`) naming the JSON path of the first field that
   ///   is missing or has the wrong type, or (`.unsupported`) for another manifest version.
-  public init(json: JSONValue, file: String = AuditManifest.fileName) throws(CheckpointError) {
+  package init(json: JSONValue, file: String = AuditManifest.fileName) throws(CheckpointError) {
     let root = ManifestField(value: json, path: "", file: file)
     let version = try root.member("manifest_version").int()
     guard version == Self.currentVersion else {
@@ -363,7 +363,7 @@ public struct AuditManifest: Sendable, Hashable {
   }
 
   /// Reads and parses a manifest file.
-  public init(contentsOf path: String) throws(CheckpointError) {
+  package init(contentsOf path: String) throws(CheckpointError) {
     let mapped = try MappedFile(path: path)
     let parsed: JSONValue
     do {

@@ -36,20 +36,20 @@
 ///   the top-level `aux_hidden_norms.*` are dropped (no DFlash equivalent);
 /// - `embed_tokens.weight`, `lm_head.weight`, `d2t` and `t2d` are dropped: vLLM shares the
 ///   verifier's embedding and head, and `draft_vocab_size` is the full vocabulary.
-public enum ConversionMapping {
+package enum ConversionMapping {
   /// Caller choices that change the mapping.
-  public struct Options: Sendable, Hashable {
+  package struct Options: Sendable, Hashable {
     /// eagle: force the HASS layernorms on (a flag can force `true`, never `false`).
-    public var layernorms: Bool
+    package var layernorms: Bool
     /// eagle: force the fusion bias on.
-    public var fusionBias: Bool
+    package var fusionBias: Bool
     /// Tensor names the caller allows to drop: exact names, or a prefix ending in `*`.
-    public var allowDrop: [String]
+    package var allowDrop: [String]
     /// Drop every tensor the layout does not know instead of failing.
-    public var dropUnknown: Bool
+    package var dropUnknown: Bool
 
     /// Creates options; the defaults map exactly what the layout knows and fail otherwise.
-    public init(
+    package init(
       layernorms: Bool = false, fusionBias: Bool = false, allowDrop: [String] = [],
       dropUnknown: Bool = false
     ) {
@@ -61,25 +61,25 @@ public enum ConversionMapping {
   }
 
   /// A source tensor copied to the output under `output`.
-  public struct Rename: Sendable, Hashable {
+  package struct Rename: Sendable, Hashable {
     /// The source tensor's name.
-    public var source: String
+    package var source: String
     /// The Speculators name.
-    public var output: String
+    package var output: String
   }
 
   /// A source tensor that does not reach the output.
-  public struct Drop: Sendable, Hashable {
+  package struct Drop: Sendable, Hashable {
     /// The source tensor's name.
-    public var name: String
+    package var name: String
     /// Why it is dropped.
-    public var reason: String
+    package var reason: String
     /// Whether the caller asked for it (`allowDrop` / `dropUnknown`) rather than the layout rule.
-    public var requested: Bool
+    package var requested: Bool
   }
 
   /// The value an output tensor that has no source is filled with.
-  public enum Fill: String, Sendable, Hashable {
+  package enum Fill: String, Sendable, Hashable {
     /// All ones (an untrained RMSNorm weight).
     case ones
     /// All zeros (a bias that changes nothing).
@@ -87,70 +87,70 @@ public enum ConversionMapping {
   }
 
   /// An output tensor made by the converter because a flag asks for it and the source lacks it.
-  public struct Synthesis: Sendable, Hashable {
+  package struct Synthesis: Sendable, Hashable {
     /// The Speculators name.
-    public var output: String
+    package var output: String
     /// What it is filled with.
-    public var fill: Fill
+    package var fill: Fill
     /// Why it is made (the converter sizes it from the config).
-    public var reason: String
+    package var reason: String
   }
 
   /// A fused source tensor cut along its first dimension into consecutive output tensors
   /// (DFlash `qkv_proj` → `q_proj`, `k_proj`, `v_proj`); the converter sizes the pieces.
-  public struct Split: Sendable, Hashable {
+  package struct Split: Sendable, Hashable {
     /// The source tensor's name.
-    public var source: String
+    package var source: String
     /// The output names, in row order.
-    public var outputs: [String]
+    package var outputs: [String]
   }
 
   /// Feature flags read from the tensor names (and forced by options).
-  public struct Flags: Sendable, Hashable {
+  package struct Flags: Sendable, Hashable {
     /// eagle: `fusion_fc.bias` is present (or forced).
-    public var fusionBias = false
+    package var fusionBias = false
     /// eagle: the HASS layernorms are present (or forced).
-    public var layernorms = false
+    package var layernorms = false
     /// eagle3: `input_norm.weight` is present.
-    public var normBeforeFC = false
+    package var normBeforeFC = false
     /// eagle3: `fc_norm.N.weight` tensors are present.
-    public var fcNorm = false
+    package var fcNorm = false
     /// eagle3, dflash: decoder layers found (`midlayer` counts as layer 0); eagle: always 1.
-    public var layerCount = 0
+    package var layerCount = 0
   }
 
   /// The full name-level plan of a conversion.
-  public struct Plan: Sendable, Hashable {
+  package struct Plan: Sendable, Hashable {
     /// The algorithm the plan is for.
-    public var algorithm: ConversionAlgorithm
+    package var algorithm: ConversionAlgorithm
     /// Source tensors copied to the output, sorted by output name.
-    public var renames: [Rename]
+    package var renames: [Rename]
     /// Source tensors left out, sorted by name.
-    public var dropped: [Drop]
+    package var dropped: [Drop]
     /// Output tensors the converter creates (forced flags), sorted by output name.
-    public var synthesized: [Synthesis]
+    package var synthesized: [Synthesis]
     /// Output tensors that come from the verifier's weights (eagle3 `embed_tokens.weight`).
-    public var verifierTensors: [String]
+    package var verifierTensors: [String]
     /// Fused source tensors cut into several outputs (dflash), sorted by source name.
-    public var splits: [Split] = []
+    package var splits: [Split] = []
     /// Feature flags.
-    public var flags: Flags
+    package var flags: Flags
     /// Notes worth showing to the user (a dropped trained weight, a forced flag).
-    public var warnings: [String]
+    package var warnings: [String]
 
     /// The Speculators name a source tensor maps to, or `nil` when it is dropped or unknown.
-    public func outputName(for source: String) -> String? {
+    package func outputName(for source: String) -> String? {
       renames.first(where: { $0.source == source })?.output
     }
 
     /// Every output tensor name: renamed, synthesised and copied from the verifier, sorted.
-    public var outputNames: [String] {
+    package var outputNames: [String] {
       (renames.map(\.output) + synthesized.map(\.output) + verifierTensors + splits.flatMap(\.outputs)).sorted()
     }
   }
 
   /// Plans the conversion of `checkpoint`'s tensors.
-  public static func plan(
+  package static func plan(
     for checkpoint: Checkpoint, algorithm: ConversionAlgorithm, options: Options = Options()
   ) throws(CheckpointError) -> Plan {
     try plan(
@@ -163,7 +163,7 @@ public enum ConversionMapping {
   /// - Throws: ``CheckpointError`` (`.invalidArgument`) when tensors are unknown to the layout
   ///   and not allowed to drop, when two source tensors map to one output name, when an
   ///   `allowDrop` pattern matches nothing, or when eagle3 layers are not numbered `0..<n`.
-  public static func plan(
+  package static func plan(
     tensorNames: [String], algorithm: ConversionAlgorithm, options: Options = Options(),
     location: String
   ) throws(CheckpointError) -> Plan {
@@ -191,7 +191,7 @@ public enum ConversionMapping {
   }
 
   /// Tensor-name suffixes a Llama/Qwen decoder layer may carry (below `layers.N.`).
-  public static let decoderSuffixes: Set<String> = {
+  package static let decoderSuffixes: Set<String> = {
     var names: Set<String> = [
       "input_layernorm.weight", "post_attention_layernorm.weight", "hidden_norm.weight",
       "self_attn.q_norm.weight", "self_attn.k_norm.weight",
@@ -207,13 +207,13 @@ public enum ConversionMapping {
   }()
 
   /// Whether `name` matches an `allowDrop` pattern (exact, or a prefix ending in `*`).
-  public static func matches(_ name: String, pattern: String) -> Bool {
+  package static func matches(_ name: String, pattern: String) -> Bool {
     if pattern.hasSuffix("*") { return name.hasPrefix(String(pattern.dropLast())) }
     return name == pattern
   }
 
   /// Splits `layers.N.rest` into `(N, rest)`.
-  public static func layerIndex(of name: String, prefix: String = "layers.") -> (Int, String)? {
+  package static func layerIndex(of name: String, prefix: String = "layers.") -> (Int, String)? {
     guard name.hasPrefix(prefix) else { return nil }
     let tail = name.dropFirst(prefix.count)
     guard let dot = tail.firstIndex(of: ".") else { return nil }

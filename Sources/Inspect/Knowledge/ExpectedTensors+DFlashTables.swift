@@ -1,7 +1,7 @@
 extension ExpectedTensors {
   /// The DFlash family member a Speculators config declares, with the sizes of its extra heads
   /// (vLLM `qwen3_dflash2.py`, `qwen3_dspark.py`; speculators `models/dflash`, `models/dspark`).
-  public enum DFlashVariant: Sendable, Hashable {
+  package enum DFlashVariant: Sendable, Hashable {
     /// Plain DFlash.
     case dflash
     /// DFlash2: per-layer grouped convolutions (`attention_conv`, `mlp_conv`) of

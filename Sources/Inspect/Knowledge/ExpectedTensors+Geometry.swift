@@ -1,35 +1,35 @@
 extension ExpectedTensors {
   /// The sizes that determine a draft's tensor shapes (notation of
   /// `docs/convert.md`).
-  public struct Geometry: Sendable, Hashable {
+  package struct Geometry: Sendable, Hashable {
     /// `H`: the draft's hidden size.
-    public var hiddenSize: Int
+    package var hiddenSize: Int
     /// `I`: the draft MLP's intermediate size.
-    public var intermediateSize: Int
+    package var intermediateSize: Int
     /// `NH`: attention heads.
-    public var attentionHeads: Int
+    package var attentionHeads: Int
     /// `KV`: key/value heads (defaults to `NH`).
-    public var keyValueHeads: Int
+    package var keyValueHeads: Int
     /// `HD`: head dimension (`head_dim`, else `H / NH`).
-    public var headDim: Int
+    package var headDim: Int
     /// `V`: the target (verifier) vocabulary, `vocab_size`.
-    public var vocabSize: Int
+    package var vocabSize: Int
     /// `DV`: the draft vocabulary (`draft_vocab_size`, else `V`).
-    public var draftVocabSize: Int
+    package var draftVocabSize: Int
     /// `TH`: the verifier hidden size the `fc` input is made of (`target_hidden_size`, else `H`).
-    public var targetHiddenSize: Int
+    package var targetHiddenSize: Int
     /// `L`: decoder layers (`num_hidden_layers`, default 1).
-    public var layerCount: Int
+    package var layerCount: Int
     /// `A`: aux hidden states concatenated into `fc` (length of
     /// `eagle_aux_hidden_state_layer_ids`, else 3). Meaningful for EAGLE-3 only.
-    public var auxStateCount: Int
+    package var auxStateCount: Int
     /// Whether `A` came from an explicit list of aux layer ids.
-    public var auxStateCountIsExplicit: Bool
+    package var auxStateCountIsExplicit: Bool
     /// `transformer_layer_config.model_type` (or the raw config's `model_type`).
-    public var layerModelType: String?
+    package var layerModelType: String?
 
     /// Creates a geometry.
-    public init(
+    package init(
       hiddenSize: Int, intermediateSize: Int, attentionHeads: Int, keyValueHeads: Int, headDim: Int,
       vocabSize: Int, draftVocabSize: Int, targetHiddenSize: Int, layerCount: Int, auxStateCount: Int,
       auxStateCountIsExplicit: Bool, layerModelType: String?

@@ -11,22 +11,22 @@
 /// let expected = try ExpectedTensors.speculators(config: checkpoint.config ?? .null)
 /// for tensor in expected.tensors where tensor.presence == .required { ... }
 /// ```
-public enum ExpectedTensors {
+package enum ExpectedTensors {
   /// Why no table could be built: a key the table depends on is missing or has the wrong type.
-  public struct Unavailable: Error, Sendable, Equatable, CustomStringConvertible {
+  package struct Unavailable: Error, Sendable, Equatable, CustomStringConvertible {
     /// Dotted config paths that are missing or unusable.
-    public var keys: [String]
+    package var keys: [String]
     /// A one-line reason.
-    public var reason: String
+    package var reason: String
 
     /// Creates the error.
-    public init(keys: [String], reason: String) {
+    package init(keys: [String], reason: String) {
       self.keys = keys
       self.reason = reason
     }
 
     /// The reason.
-    public var description: String { reason }
+    package var description: String { reason }
   }
 
   /// The expected tensors of a Speculators checkpoint (`eagle` or `eagle3`) described by its
@@ -34,7 +34,7 @@ public enum ExpectedTensors {
   ///
   /// - Throws: ``Unavailable`` when `speculators_model_type` is not `eagle`/`eagle3` or the
   ///   geometry keys of `transformer_layer_config` are missing.
-  public static func speculators(config: JSONValue) throws(Unavailable) -> TensorSet {
+  package static func speculators(config: JSONValue) throws(Unavailable) -> TensorSet {
     let model = ModelConfig(config)
     guard let type = model.speculatorsModelType else {
       throw Unavailable(keys: ["speculators_model_type"], reason: "speculators_model_type is missing")
@@ -65,7 +65,7 @@ public enum ExpectedTensors {
   ///
   /// Raw layouts have no feature flags in their configs, so tensors whose presence depends on
   /// training choices (`fc.bias`, HASS norms, `embed_tokens`, `d2t`/`t2d`) are optional.
-  public static func source(_ layout: Layout, config: JSONValue) throws(Unavailable) -> TensorSet {
+  package static func source(_ layout: Layout, config: JSONValue) throws(Unavailable) -> TensorSet {
     let model = ModelConfig(config)
     let geometry = try Geometry.source(model, layout: layout)
     switch layout {
@@ -93,7 +93,7 @@ public enum ExpectedTensors {
 
 extension ExpectedTensors {
   /// The draft layouts this module knows the tensor sets of.
-  public enum Layout: String, Sendable, Hashable, CaseIterable, Codable {
+  package enum Layout: String, Sendable, Hashable, CaseIterable, Codable {
     /// Speculators `eagle` (EAGLE-1/2/HASS converted): `fusion_fc.*`, `transformer.*`.
     case speculatorsEagle = "speculators-eagle"
     /// Speculators `eagle3`: `fc`, `layers.N.*`, `norm`, `lm_head`, `d2t`/`t2d`.
@@ -118,7 +118,7 @@ extension ExpectedTensors {
     case speculatorsMTP = "speculators-mtp"
 
     /// Whether this is an EAGLE-3 layout.
-    public var isEagle3: Bool {
+    package var isEagle3: Bool {
       switch self {
       case .speculatorsEagle3, .eagle3Source, .eagle3MidlayerSource, .eagle3ResearchSource: return true
       case .speculatorsEagle, .eagle1Source, .speculatorsDFlash, .dflashSource, .speculatorsMTP: return false
@@ -126,19 +126,19 @@ extension ExpectedTensors {
     }
 
     /// Whether this is a DFlash layout.
-    public var isDFlash: Bool { self == .speculatorsDFlash || self == .dflashSource }
+    package var isDFlash: Bool { self == .speculatorsDFlash || self == .dflashSource }
 
     /// Whether `fc` concatenates several tapped verifier states (EAGLE-3, DFlash), each of the
     /// verifier's hidden size, rather than embedding ⊕ last hidden state.
-    public var fusesAuxStates: Bool { isEagle3 || isDFlash }
+    package var fusesAuxStates: Bool { isEagle3 || isDFlash }
 
     /// The config key holding the aux layer ids (vLLM's "input of layer i" convention).
-    public var auxLayerIDsKey: String {
+    package var auxLayerIDsKey: String {
       isDFlash ? "aux_hidden_state_layer_ids" : "eagle_aux_hidden_state_layer_ids"
     }
 
     /// Whether this is a Speculators (converted) layout.
-    public var isSpeculators: Bool {
+    package var isSpeculators: Bool {
       switch self {
       case .speculatorsEagle, .speculatorsEagle3, .speculatorsDFlash, .speculatorsMTP: return true
       case .eagle1Source, .eagle3MidlayerSource, .eagle3Source, .eagle3ResearchSource, .dflashSource: return false
@@ -147,7 +147,7 @@ extension ExpectedTensors {
   }
 
   /// The element type a tensor must have.
-  public enum ElementKind: String, Sendable, Hashable {
+  package enum ElementKind: String, Sendable, Hashable {
     /// Any floating-point dtype (the model's weights).
     case float
     /// `I64` (`d2t`).
@@ -157,7 +157,7 @@ extension ExpectedTensors {
   }
 
   /// A config switch that decides whether some tensors exist.
-  public enum Flag: String, Sendable, Hashable, CaseIterable, Codable {
+  package enum Flag: String, Sendable, Hashable, CaseIterable, Codable {
     /// `fusion_bias` (Speculators `eagle`): `fusion_fc.bias`.
     case fusionBias = "fusion_bias"
     /// `layernorms` (Speculators `eagle`, HASS): three extra RMSNorms.
@@ -174,10 +174,10 @@ extension ExpectedTensors {
     case mlpBias = "transformer_layer_config.mlp_bias"
 
     /// The config path that sets the flag.
-    public var configKey: String { rawValue }
+    package var configKey: String { rawValue }
 
     /// The flag's value in a Speculators config (`false` when absent).
-    public func isEnabled(in model: ModelConfig) -> Bool {
+    package func isEnabled(in model: ModelConfig) -> Bool {
       switch self {
       case .fusionBias, .layernorms, .normBeforeFC, .fcNorm:
         return model.json[rawValue]?.boolValue ?? false
@@ -192,7 +192,7 @@ extension ExpectedTensors {
   }
 
   /// When a tensor must be present.
-  public enum Presence: Sendable, Hashable {
+  package enum Presence: Sendable, Hashable {
     /// Always.
     case required
     /// May be absent (for example `embed_tokens.weight` of an `eagle3` draft).
@@ -205,23 +205,23 @@ extension ExpectedTensors {
   }
 
   /// One expected tensor.
-  public struct Tensor: Sendable, Hashable {
+  package struct Tensor: Sendable, Hashable {
     /// The tensor's name.
-    public var name: String
+    package var name: String
     /// The acceptable shapes; the first is the canonical one. More than one when two
     /// producers legitimately differ (converter `[H, 3·TH]` vs trained `[H, A·H]` for `fc`).
-    public var shapes: [[Int]]
+    package var shapes: [[Int]]
     /// The element type.
-    public var kind: ElementKind
+    package var kind: ElementKind
     /// When the tensor must exist.
-    public var presence: Presence
+    package var presence: Presence
     /// The decoder layer index for per-layer tensors.
-    public var layer: Int?
+    package var layer: Int?
     /// Why the shape is what it is, in words (`"[NH·HD, 2H]: layer 0 takes embedding ⊕ hidden"`).
-    public var rule: String
+    package var rule: String
 
     /// Creates an expected tensor.
-    public init(
+    package init(
       name: String, shapes: [[Int]], kind: ElementKind = .float, presence: Presence = .required,
       layer: Int? = nil, rule: String
     ) {
@@ -237,26 +237,26 @@ extension ExpectedTensors {
   }
 
   /// The full expectation for one checkpoint.
-  public struct TensorSet: Sendable {
+  package struct TensorSet: Sendable {
     /// The layout the table describes.
-    public var layout: Layout
+    package var layout: Layout
     /// The sizes the shapes were computed from.
-    public var geometry: Geometry
+    package var geometry: Geometry
     /// Flag values as read from the config (empty for raw layouts).
-    public var flags: [Flag: Bool]
+    package var flags: [Flag: Bool]
     /// Every tensor that may appear, in a stable order.
-    public var tensors: [Tensor]
+    package var tensors: [Tensor]
     /// The name prefix of decoder layer `i` is `layerPrefix + "\(i)."`; for `midlayer` and
     /// `transformer` layouts (one layer, no index) this is the full prefix and
     /// ``indexedLayers`` is `false`.
-    public var layerPrefix: String
+    package var layerPrefix: String
     /// Whether layer names carry an index (`layers.N.`).
-    public var indexedLayers: Bool
+    package var indexedLayers: Bool
 
     private var byName: [String: Int]
 
     /// Creates a table.
-    public init(
+    package init(
       layout: Layout, geometry: Geometry, flags: [Flag: Bool], tensors: [Tensor], layerPrefix: String,
       indexedLayers: Bool
     ) {
@@ -270,13 +270,13 @@ extension ExpectedTensors {
     }
 
     /// The expected tensor named `name`, if the table has one.
-    public func tensor(named name: String) -> Tensor? {
+    package func tensor(named name: String) -> Tensor? {
       byName[name].map { tensors[$0] }
     }
 
     /// The decoder layer index of a tensor name (`layers.3.mlp...` → 3), when the layout uses
     /// indexed layers; `nil` otherwise.
-    public func layerIndex(of name: String) -> Int? {
+    package func layerIndex(of name: String) -> Int? {
       guard indexedLayers, name.hasPrefix(layerPrefix) else { return nil }
       let rest = name.dropFirst(layerPrefix.count)
       guard let dot = rest.firstIndex(of: "."), dot > rest.startIndex else { return nil }

@@ -3,7 +3,7 @@ extension TensorInfo {
   /// a contiguous tensor stays contiguous at a later offset, a strided view moves its element
   /// offset. `nil` when the range is outside the tensor, the tensor is a scalar or of a
   /// sub-byte dtype, or a size overflows.
-  public func rows(_ range: Range<Int>, named name: String) -> TensorInfo? {
+  package func rows(_ range: Range<Int>, named name: String) -> TensorInfo? {
     guard let first = shape.first, range.lowerBound >= 0, range.upperBound <= first,
       let elementSize = dtype.bytesPerElement
     else { return nil }
@@ -38,7 +38,7 @@ extension TensorInfo {
 
   /// The view of the first `count` columns of a 2-D tensor (a strided view; the reader gathers
   /// it). `nil` when the tensor is not 2-D, `count` exceeds its columns, or the dtype is sub-byte.
-  public func leadingColumns(_ count: Int) -> TensorInfo? {
+  package func leadingColumns(_ count: Int) -> TensorInfo? {
     guard shape.count == 2, count >= 0, count <= shape[1], dtype.bytesPerElement != nil else { return nil }
     let newShape = [shape[0], count]
     switch layout {

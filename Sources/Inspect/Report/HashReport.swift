@@ -75,7 +75,7 @@ public struct HashReport: Sendable {
 
   /// Hashes the files and tensors of an opened checkpoint, in parallel (files across cores,
   /// tensors across cores within and across files).
-  public static func compute(
+  package static func compute(
     checkpoint: Checkpoint, reader: TensorReader = TensorReader(), selection: Selection = Selection(),
     progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
   ) throws(CheckpointError) -> HashReport {

@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 /// Work on a long list (100,000 tensors, rows or entries) split into blocks that run on
 /// separate threads, with the results back in block order.
 enum ParallelBlocks {
@@ -11,14 +8,8 @@ enum ParallelBlocks {
   }
 
   /// `body(0)`, ..., `body(count - 1)`, on separate threads when there is more than one, in
-  /// index order.
+  /// index order (``ConcurrentWork/map(count:cost:_:)``).
   static func map<Result: Sendable>(_ count: Int, _ body: @Sendable (Int) -> Result) -> [Result] {
-    guard count > 1 else { return (0..<count).map(body) }
-    let results = Mutex<[Result?]>(Array(repeating: nil, count: count))
-    DispatchQueue.concurrentPerform(iterations: count) { index in
-      let result = body(index)
-      results.withLock { $0[index] = result }
-    }
-    return results.withLock { $0 }.compactMap { $0 }
+    ConcurrentWork.map(count: count, body)
   }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Inspect
 import Platform
 import Synchronization
@@ -33,7 +32,7 @@ public enum CheckpointDiffer {
   }
 
   /// Compares two checkpoints already opened.
-  public static func diff(
+  package static func diff(
     _ a: Checkpoint, _ b: Checkpoint, options: DiffOptions, reader: TensorReader = TensorReader(),
     progress: DiffProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
@@ -77,36 +76,21 @@ public enum CheckpointDiffer {
   private static func compareAll(
     _ pairs: [TensorPair], reader: TensorReader, options: DiffOptions, progress: DiffProgressHandler?
   ) throws(CheckpointError) -> [TensorComparison] {
-    let order = pairs.indices.sorted { bytes(of: pairs[$0]) > bytes(of: pairs[$1]) }
     let bytesTotal = pairs.reduce(0) { $0 + bytes(of: $1) }
     let done = Mutex<DiffProgress>(DiffProgress(pairsDone: 0, pairsTotal: pairs.count, bytesDone: 0, bytesTotal: bytesTotal))
-    let results = Mutex<[TensorComparison?]>(Array(repeating: nil, count: pairs.count))
-    let failure = Mutex<CheckpointError?>(nil)
-    let next = Atomic<Int>(0)
-    let workers = min(pairs.count, System.processorCount)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while failure.withLock({ $0 == nil }) {
-        let slot = next.add(1, ordering: .relaxed).oldValue
-        guard slot < order.count else { return }
-        let index = order[slot]
-        do throws(CheckpointError) {
-          let comparison = try TensorDiff.compare(pairs[index], reader: reader, options: options)
-          results.withLock { $0[index] = comparison }
-          if let progress {
-            let now = done.withLock { state in
-              state.pairsDone += 1
-              state.bytesDone += bytes(of: pairs[index])
-              return state
-            }
-            progress(now)
-          }
-        } catch {
-          failure.withLock { if $0 == nil { $0 = error } }
+    return try ConcurrentWork.map(count: pairs.count, cost: { bytes(of: pairs[$0]) }) {
+      index throws(CheckpointError) in
+      let comparison = try TensorDiff.compare(pairs[index], reader: reader, options: options)
+      if let progress {
+        let now = done.withLock { state in
+          state.pairsDone += 1
+          state.bytesDone += bytes(of: pairs[index])
+          return state
         }
+        progress(now)
       }
+      return comparison
     }
-    if let error = failure.withLock({ $0 }) { throw error }
-    return results.withLock { $0.compactMap { $0 } }
   }
 
   /// The tensor bytes a pair reads at least once (both sides; nothing for a manifest side).

@@ -10,9 +10,9 @@ import Inspect
 ///
 /// Sub-byte formats (`F4`, `F6_*`) and complex numbers (`C64`) are not decoded; tensors of those
 /// types are compared by digest only.
-public enum ElementDecoder {
+package enum ElementDecoder {
   /// Whether elements of `dtype` can be decoded.
-  public static func canDecode(_ dtype: DType) -> Bool {
+  package static func canDecode(_ dtype: DType) -> Bool {
     switch dtype {
     case .F4, .F6_E2M3, .F6_E3M2, .C64: return false
     default: return true
@@ -24,7 +24,7 @@ public enum ElementDecoder {
   /// - Returns: the number of elements decoded: `bytes.count / size`, capped at `output.count`.
   ///   Returns 0 when `dtype` cannot be decoded (see ``canDecode(_:)``).
   @discardableResult
-  public static func decode(
+  package static func decode(
     _ bytes: UnsafeRawBufferPointer, as dtype: DType, into output: UnsafeMutableBufferPointer<Double>
   ) -> Int {
     guard canDecode(dtype), let size = dtype.bytesPerElement else { return 0 }
@@ -68,7 +68,7 @@ public enum ElementDecoder {
   }
 
   /// The value of an IEEE 754 binary16 bit pattern, NaN payloads kept.
-  public static func halfToDouble(_ bits: UInt16) -> Double {
+  package static func halfToDouble(_ bits: UInt16) -> Double {
     let sign = UInt32(bits >> 15) << 31
     let exponent = UInt32((bits >> 10) & 0x1F)
     let mantissa = UInt32(bits & 0x3FF)

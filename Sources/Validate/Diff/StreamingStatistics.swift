@@ -45,7 +45,7 @@ public struct ValueStatistics: Sendable, Equatable {
 ///
 /// Each block is summed in double precision, and block sums are added to the running totals with
 /// Neumaier's compensated summation, so the totals stay accurate over billions of elements.
-public struct StreamingStatistics: Sendable {
+package struct StreamingStatistics: Sendable {
   private let rtol: Double
   private let atol: Double
   private var count = 0
@@ -64,14 +64,14 @@ public struct StreamingStatistics: Sendable {
   private var nonFinite = 0
 
   /// Starts an empty accumulation with the given tolerances (both ≥ 0).
-  public init(relativeTolerance: Double, absoluteTolerance: Double) {
+  package init(relativeTolerance: Double, absoluteTolerance: Double) {
     rtol = relativeTolerance
     atol = absoluteTolerance
   }
 
   /// Adds a block: `a[i]` and `b[i]` are the elements at flat index `startIndex + i`.
   /// Only the first `min(a.count, b.count)` positions are used.
-  public mutating func add(a: UnsafeBufferPointer<Double>, b: UnsafeBufferPointer<Double>, startIndex: Int) {
+  package mutating func add(a: UnsafeBufferPointer<Double>, b: UnsafeBufferPointer<Double>, startIndex: Int) {
     let n = min(a.count, b.count)
     var blockAbs = 0.0
     var blockSquaredDifference = 0.0
@@ -116,7 +116,7 @@ public struct StreamingStatistics: Sendable {
   }
 
   /// The statistics of everything added so far.
-  public var result: ValueStatistics {
+  package var result: ValueStatistics {
     let normA = sumSquaredA.value.squareRoot()
     let normB = sumSquaredB.value.squareRoot()
     let normDifference = sumSquaredDifference.value.squareRoot()

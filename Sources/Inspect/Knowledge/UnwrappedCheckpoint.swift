@@ -1,20 +1,23 @@
-import Inspect
+/// A checkpoint whose tensor names lost a wrapper prefix, with the way back to the stored names:
+/// the one place that strips wrapper prefixes (detection chooses the prefix, convert and verify
+/// strip it here).
+package struct UnwrappedCheckpoint: Sendable {
+  /// Prefixes that wrap a whole draft state dict; detection tries them in this order.
+  package static let wrapperPrefixes = ["model.", "eagle_module.", "draft_model.", "speculator."]
 
-/// A checkpoint whose tensor names lost a wrapper prefix, with the way back to the stored names.
-struct UnwrappedCheckpoint {
   /// The checkpoint with names as the layout rules expect them.
-  var checkpoint: Checkpoint
+  package var checkpoint: Checkpoint
   /// Unwrapped name → name as stored (only for renamed tensors).
-  var storedNames: [String: String]
+  package var storedNames: [String: String]
 
   /// The name as stored in the source.
-  func storedName(_ name: String) -> String { storedNames[name] ?? name }
+  package func storedName(_ name: String) -> String { storedNames[name] ?? name }
 
   /// Strips `prefix` from every tensor name that has it (NeMo keeps `lm_head.*` outside the
   /// wrapper); `nil` prefix leaves the checkpoint as it is.
   ///
   /// - Throws: ``CheckpointError`` when stripping makes two names equal.
-  static func unwrapping(_ checkpoint: Checkpoint, prefix: String?) throws(CheckpointError) -> UnwrappedCheckpoint {
+  package static func unwrapping(_ checkpoint: Checkpoint, prefix: String?) throws(CheckpointError) -> UnwrappedCheckpoint {
     guard let prefix, !prefix.isEmpty else { return UnwrappedCheckpoint(checkpoint: checkpoint, storedNames: [:]) }
     var storedNames: [String: String] = [:]
     var seen = Set<String>()
