@@ -314,3 +314,20 @@ private func copy(_ name: String, adding extra: String? = nil) throws -> URL {
     #expect(!FileManager.default.fileExists(atPath: parent.appendingPathComponent("out").path))
   }
 }
+
+@Suite struct PickleProtocolCommandTests {
+  @Test(
+    "checkpoints written with torch.save(..., pickle_protocol=N) for N = 1, 4, 5 are read by inspect and hash",
+    arguments: [1, 4, 5])
+  func protocols(protocol version: Int) throws {
+    let path = "Fixtures/torch/protocol\(version).pt"
+    let inspect = try run(["inspect", path, "--json"])
+    #expect(inspect.status == 0, "\(inspect.stderr)")
+    let report = try StrictJSONParser.parse(Array(inspect.stdout.utf8))
+    let names = Set(report["tensors"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
+    #expect(names == ["fc.weight", "fc.bias", "layers.0.norm.weight"])
+    let hash = try run(["hash", path, "--tensors-only"])
+    #expect(hash.status == 0, "\(hash.stderr)")
+    #expect(hash.stdout.split(separator: "\n").count == 4)
+  }
+}

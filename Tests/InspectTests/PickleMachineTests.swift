@@ -162,7 +162,7 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
   /// (label, pickle, kind, message substring).
   static let refusals: [(String, [UInt8], CheckpointError.Kind, String)] = [
     ("stack global", P.proto() + P.string("os") + P.string("system") + P.op(.stackGlobal) + P.stop,
-     .refused, "data.pkl offset 0x14: opcode STACK_GLOBAL (0x93) is not allowed"),
+     .refused, "refused: STACK_GLOBAL os.system at data.pkl offset 0x14 (not in the allowlist; dangerous import)"),
     ("os.system", P.proto() + P.global("os", "system") + P.string("id") + P.op(.tuple1) + P.reduce + P.stop,
      .refused, "refused: GLOBAL os.system at data.pkl offset 0x2 (not in the allowlist; dangerous import)"),
     ("builtins.eval", P.proto() + P.global("builtins", "eval") + P.stop,
@@ -179,11 +179,11 @@ func runPickle(_ pickle: [UInt8], limits: PickleMachine.Limits = .init()) throws
     ("subclass", P.proto() + P.global("torch._tensor", "_rebuild_from_type_v2") + P.stop,
      .unsupported, "GLOBAL torch._tensor._rebuild_from_type_v2"),
     ("unknown opcode", P.proto() + [0xFF] + P.stop, .malformed, "data.pkl offset 0x2: unknown opcode 0xff"),
-    ("text INT", P.proto() + Array("I1\n".utf8) + P.stop, .refused, "opcode INT (0x49) is not allowed"),
+    ("text INT", P.proto() + Array("I1x\n".utf8) + P.stop, .malformed, "INT operand is not a 64-bit decimal integer"),
     ("DUP", P.proto() + P.emptyTuple + P.op(.dup) + P.stop, .refused, "opcode DUP (0x32) is not allowed"),
     ("second proto", P.proto() + P.proto() + P.emptyDict + P.stop,
      .malformed, "offset 0x2: PROTO is only allowed at offset 0"),
-    ("protocol 4", P.proto(4) + P.emptyDict + P.stop, .unsupported, "pickle protocol 4 is not supported"),
+    ("protocol 6", P.proto(6) + P.emptyDict + P.stop, .unsupported, "pickle protocol 6 is not supported"),
     ("trailing", P.proto() + P.emptyDict + P.stop + P.proto() + P.stop,
      .malformed, "data.pkl offset 0x4: 3 trailing bytes after STOP"),
     ("no stop", P.proto() + P.emptyDict, .malformed, "pickle ends without STOP"),

@@ -45,7 +45,7 @@ import Testing
   @Test func expectationsCoverEveryGeneratedFile() {
     #expect(Set(TorchFixtures.expected.keys) == [
       "bigendian.pt", "buffer.pt", "dtypes.pt", "fp8.pt", "module.pt", "parameter.pt", "views.pt",
-      "wrapped.pt",
+      "wrapped.pt", "protocol1.pt", "protocol4.pt", "protocol5.pt",
     ])
   }
 

@@ -2,7 +2,7 @@
 /// into ``PickleValue`` data and never constructs objects, imports modules or calls anything.
 ///
 /// Design and rules: `docs/hardening.md`; the opcodes are those of CPython `Lib/pickle.py`.
-/// - Only the opcodes `torch.save` writes with protocol 2 run (``PickleOpcode/isAllowed``);
+/// - Only the opcodes `torch.save` writes with protocols 1 to 5 run (``PickleOpcode/isAllowed``);
 ///   every other opcode is refused by name and offset.
 /// - `GLOBAL` pushes a tag only for names on the allowlist (``PickleGlobal``); anything else is
 ///   refused naming the global, with a hint when it is a known-dangerous import.
@@ -153,9 +153,10 @@ struct PickleMachine {
       guard start == 0 else {
         throw failure(.malformed, at: start, "PROTO is only allowed at offset 0 (found a second PROTO)")
       }
-      guard version <= 2 else {
+      guard version >= 2 && version <= 5 else {
         throw failure(
-          .unsupported, at: start, "pickle protocol \(version) is not supported (torch.save writes 2)")
+          .unsupported, at: start,
+          "pickle protocol \(version) is not supported (torch.save writes 1 to 5; PROTO starts 2 to 5)")
       }
     case .mark:
       guard marks.count < limits.maxMarkDepth else {
@@ -219,7 +220,39 @@ struct PickleMachine {
     case .newFalse:
       stack.append(.bool(false))
     case .global:
-      try global(at: start)
+      let module = try readLine(at: start)
+      let name = try readLine(at: start)
+      try global(module: module, name: name, opcode, at: start)
+    case .stackGlobal:
+      let operands = try pop(2, opcode, at: start)
+      guard case .string(let module) = operands[0], case .string(let name) = operands[1] else {
+        throw failure(.malformed, at: start, "STACK_GLOBAL needs two strings (module, name)")
+      }
+      try global(module: module, name: name, opcode, at: start)
+    case .memoize:
+      try put(UInt32(truncatingIfNeeded: memo.count), opcode, at: start)
+    case .frame:
+      // Protocol 4 framing: an 8-byte length of the next frame, a hint for buffered readers.
+      // The whole pickle is in memory, so it is only checked to stay inside it.
+      let length = try readInteger(UInt64.self, opcode)
+      guard length <= UInt64(bytes.count - position) else {
+        throw failure(.malformed, at: start, "FRAME of \(length) bytes runs past the end of the pickle")
+      }
+    case .shortBinUnicode:
+      let length = try readByte(opcode)
+      stack.append(.string(try readString(length: Int(length), opcode, at: start)))
+    case .int:
+      // Protocol 0/1 text integer: `I<decimal>\n`; `I00` and `I01` are False and True.
+      let line = try readLine(at: start)
+      switch line {
+      case "00": stack.append(.bool(false))
+      case "01": stack.append(.bool(true))
+      default:
+        guard let value = Int64(line) else {
+          throw failure(.malformed, at: start, "INT operand is not a 64-bit decimal integer")
+        }
+        stack.append(.int(value))
+      }
     case .binPersID:
       let pid = try pop(1, opcode, at: start)[0]
       stack.append(.storage(try storage(from: pid, at: start)))
@@ -460,9 +493,9 @@ struct PickleMachine {
 
   // MARK: - GLOBAL, BINPERSID, REDUCE, BUILD
 
-  private mutating func global(at start: Int) throws(CheckpointError) {
-    let module = try readLine(at: start)
-    let name = try readLine(at: start)
+  private mutating func global(
+    module: String, name: String, _ opcode: PickleOpcode, at start: Int
+  ) throws(CheckpointError) {
     let shown = ZipArchive.printable(module) + "." + ZipArchive.printable(name)
     switch PickleGlobal.resolve(module: module, name: name, allowCodecsEncode: context.allowCodecsEncode) {
     case .allowed(let global):
@@ -470,11 +503,11 @@ struct PickleMachine {
     case .unsupported(let reason):
       throw CheckpointError(
         .unsupported, file: context.file, offset: UInt64(context.baseOffset + start),
-        reason: "GLOBAL \(shown) at \(context.pickleName) offset \(Self.hex(start)): \(reason)")
+        reason: "\(opcode.name) \(shown) at \(context.pickleName) offset \(Self.hex(start)): \(reason)")
     case .forbidden(let dangerous):
       throw CheckpointError(
         .refused, file: context.file, offset: UInt64(context.baseOffset + start),
-        reason: "refused: GLOBAL \(shown) at \(context.pickleName) offset \(Self.hex(start)) "
+        reason: "refused: \(opcode.name) \(shown) at \(context.pickleName) offset \(Self.hex(start)) "
           + "(not in the allowlist; \(dangerous ? "dangerous" : "unknown") import)")
     }
   }

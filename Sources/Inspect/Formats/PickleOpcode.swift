@@ -153,13 +153,15 @@ enum PickleOpcode: UInt8, Sendable, CaseIterable {
   }
 
   /// Whether the restricted interpreter executes this opcode (the subset `torch.save` writes
-  /// with protocol 2, as `torch.save` writes). Everything else is refused by name.
+  /// with pickle protocols 1 to 5). Everything else is refused by name.
   var isAllowed: Bool {
     switch self {
     case .proto, .stop, .mark, .emptyTuple, .emptyList, .emptyDict, .tuple, .tuple1, .tuple2,
       .tuple3, .append, .appends, .setItem, .setItems, .binPut, .longBinPut, .binGet,
       .longBinGet, .binInt, .binInt1, .binInt2, .long1, .binFloat, .binUnicode, .shortBinString,
-      .none, .newTrue, .newFalse, .binPersID, .global, .reduce, .build:
+      .none, .newTrue, .newFalse, .binPersID, .global, .reduce, .build,
+      // Protocol 1 (`False`/`True` as INT) and protocols 4 and 5.
+      .int, .stackGlobal, .memoize, .frame, .shortBinUnicode:
       return true
     default:
       return false
