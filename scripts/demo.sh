@@ -19,8 +19,13 @@ echo
 # --force only when the output given already exists (the default is a fresh directory).
 force=()
 [ -e "$out" ] && force=(--force)
-echo "== speculators convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier --output-path $out ${force[*]:-}"
-"$bin" convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier --output-path "$out" "${force[@]}"
+# The example verifier has 4 layers, where vLLM's default EAGLE-3 taps (2, L//2, L-3) = (2, 2, 1)
+# repeat a layer and crash vLLM at the first decode step (convert warns, verify fails): the draft's
+# aux layer ids are given explicitly, as a real conversion for such a verifier must.
+kwargs='{"eagle_aux_hidden_state_layer_ids": [1, 2, 3]}'
+echo "== speculators convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier --algorithm-kwargs '$kwargs' --output-path $out ${force[*]:-}"
+"$bin" convert Fixtures/eagle3-bin --algorithm eagle3 --verifier Fixtures/verifier \
+  --algorithm-kwargs "$kwargs" --output-path "$out" "${force[@]}"
 echo
 echo "== speculators verify $out --verifier Fixtures/verifier --manifest --content"
 echo "   (the example weights are random: content.uninitialised warnings are expected)"

@@ -72,9 +72,9 @@ enum OutputValidator {
       files: [CheckpointFile(path: outputPath + "/" + file, name: file, size: offset, kind: .safetensors)],
       config: config, tensors: planned)
     var report = try Verifier.verify(checkpoint: checkpoint, options: VerifyOptions(verifier: verifier))
-    // Whether vLLM serves the type is a verdict convert reports as a warning, not a structural
-    // defect of this output.
-    report.findings.removeAll { $0.check == .configVLLMSupport }
+    // Whether vLLM serves the output (its type, its default taps) is the conversion report's
+    // `serving` verdict and its warnings, not a structural defect of this output.
+    report.findings.removeAll { CheckCatalogue.servingChecks.contains($0.check) }
     try refuseErrors(report, directory: outputPath, what: "the output would fail verify:")
   }
 
