@@ -8,8 +8,9 @@ import Testing
 /// Servers that trickle, never end, or ignore limits: every request is bounded.
 @Suite("Slow and endless servers")
 struct SlowServerTests {
-  /// Limits small enough for a test: abandon below 1 KB/s after 2 s.
-  let quick = TransferLimits(connectTimeout: 10, readTimeout: 20, lowSpeedLimit: 1024, lowSpeedTime: 2)
+  /// Limits small enough for a test: abandon below 1 KB/s after 2 s. The connect and read
+  /// timeouts are far longer, so that on a loaded machine the low-speed limit is what fires.
+  let quick = TransferLimits(connectTimeout: 120, readTimeout: 120, lowSpeedLimit: 1024, lowSpeedTime: 2)
 
   @Test("a weights file trickled a byte a second is abandoned by the low-speed limit, naming host and file")
   func trickledWeights() throws {
