@@ -67,23 +67,8 @@ public enum SourceResolver {
     let name = (path as NSString).lastPathComponent
     guard !name.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
     else { return "" }
-    let scored = entries.filter { !$0.hasPrefix(".") }.map { ($0, editDistance($0, name)) }
+    let scored = entries.filter { !$0.hasPrefix(".") }.map { ($0, EditDistance.between($0, name)) }
     guard let best = scored.min(by: { ($0.1, $0.0) < ($1.1, $1.0) }), best.1 <= max(2, name.count / 3) else { return "" }
     return " (did you mean '\(directory.isEmpty ? "" : directory + "/")\(best.0)'?)"
-  }
-
-  /// The Levenshtein distance between `a` and `b` (in characters).
-  static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
-    var previous = Array(0...b.count)
-    for (i, x) in a.enumerated() {
-      var current = [i + 1] + Array(repeating: 0, count: b.count)
-      for (j, y) in b.enumerated() {
-        current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
-      }
-      previous = current
-    }
-    return previous[b.count]
   }
 }

@@ -11,11 +11,9 @@ enum VerifierCompatibilityChecks {
   ]
   static let allIDs = headerIDs + [.verifierEmbeddingsMatch]
 
-  /// Names under which verifiers store their input embedding.
-  static let embeddingNames = [
-    "model.embed_tokens.weight", "embed_tokens.weight", "model.language_model.embed_tokens.weight",
-    "language_model.model.embed_tokens.weight", "transformer.wte.weight",
-  ]
+  /// Names under which verifiers store their input embedding, in the order convert looks for
+  /// the one it copies.
+  static let embeddingNames = SourceNeeds.embeddingTensorNames
 
   static func check(_ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier) {
     let g = table.geometry

@@ -1,8 +1,8 @@
 /// Levenshtein distance, for "did you mean" suggestions.
-enum EditDistance {
+package enum EditDistance {
   /// The number of single-character insertions, deletions and substitutions that turn `a`
   /// into `b`.
-  static func between(_ a: String, _ b: String) -> Int {
+  package static func between(_ a: String, _ b: String) -> Int {
     let x = Array(a.unicodeScalars)
     let y = Array(b.unicodeScalars)
     guard !x.isEmpty else { return y.count }
