@@ -124,7 +124,7 @@ public enum Converter {
       throw CheckpointError(
         .invalidArgument, file: "--max-shard-size", reason: "must be a positive number of bytes")
     }
-    if let dtype = request.dtype, !FloatCast.castableTypes.contains(dtype) {
+    if let dtype = request.dtype, !ElementCodec.castTypes.contains(dtype) {
       throw CheckpointError(
         .invalidArgument, file: "--dtype",
         reason: "\(dtype.torchName) is not one of float32, float16, bfloat16")

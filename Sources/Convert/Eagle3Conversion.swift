@@ -106,7 +106,7 @@ enum Eagle3Conversion {
           .invalidArgument, file: tensor.file, tensor: tensor.name,
           reason: "verifier embeddings \(tensor.shape) do not fit the draft ([\(vocab), \(hidden)])")
       }
-      guard tensor.dtype.isFloatingPoint, FloatCast.canCast(from: tensor.dtype, to: floatType) else {
+      guard tensor.dtype.isFloatingPoint, ElementCodec.canCast(from: tensor.dtype, to: floatType) else {
         throw CheckpointError(
           .unsupported, file: tensor.file, tensor: tensor.name,
           reason: "cannot copy \(tensor.dtype.rawValue) embeddings into a \(floatType.rawValue) draft")

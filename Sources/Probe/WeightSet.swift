@@ -37,7 +37,7 @@ struct WeightSet: @unchecked Sendable {
       throw ProbeError(
         .mismatch, file: location, tensor: info.name, reason: "shape \(info.shape), expected \(shape)")
     }
-    guard ElementBlocks.supported.contains(info.dtype) else {
+    guard ElementCodec.castTypes.contains(info.dtype) else {
       throw ProbeError(
         .unsupported, file: location, tensor: info.name,
         reason: "dtype \(info.dtype.rawValue) is not supported by the probe (F32, F16, BF16)")

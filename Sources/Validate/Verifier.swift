@@ -178,7 +178,7 @@ public enum Verifier {
   static func bytesToRead(_ checkpoint: Checkpoint, _ options: VerifyOptions) -> Int {
     var total = 0
     if options.scanContent {
-      total += checkpoint.tensors.filter { FloatDecoding.supports($0.dtype) }.reduce(0) { $0 + $1.byteCount }
+      total += checkpoint.tensors.filter { ElementCodec.floatTypes.contains($0.dtype) }.reduce(0) { $0 + $1.byteCount }
     }
     if options.manifest != .none {
       total += checkpoint.files.filter { $0.kind != .manifest }.reduce(0) { $0 + $1.size }
