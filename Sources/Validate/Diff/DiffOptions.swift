@@ -45,7 +45,7 @@ public struct DiffOptions: Sendable, Equatable {
   }
 
   /// Checks that both tolerances are finite and not negative.
-  public func validate() throws(CheckpointError) {
+  package func validate() throws(CheckpointError) {
     for (flag, value) in [("--rtol", relativeTolerance), ("--atol", absoluteTolerance)]
     where !value.isFinite || value < 0 {
       throw CheckpointError(.invalidArgument, file: flag, reason: "tolerance must be a finite number >= 0, got \(value)")
