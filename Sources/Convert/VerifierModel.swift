@@ -48,12 +48,12 @@ struct VerifierModel {
   /// or a weights file next to one).
   static func load(_ source: ResolvedSource) throws(CheckpointError) -> VerifierModel {
     let path = source.openPath
-    var info = stat()
-    guard stat(path, &info) == 0 else {
+    let entry = FileSystem.entry(at: path)
+    guard entry != .missing else {
       throw CheckpointError(.notFound, file: path, reason: "verifier not found")
     }
-    let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
-    guard isDirectory || (info.st_mode & S_IFMT) == S_IFREG else {
+    let isDirectory = entry == .directory
+    guard isDirectory || FileSystem.isRegularFile(path) else {
       throw CheckpointError(.invalidArgument, file: path, reason: "the verifier is not a regular file or directory")
     }
     let directory = isDirectory ? path : AtomicOutputDirectory.split(path).parent
@@ -116,7 +116,7 @@ struct VerifierModel {
   {
     for indexName in Self.indexNames {
       let indexPath = directory + "/" + indexName
-      guard Self.isRegularFile(indexPath) else { continue }
+      guard FileSystem.isRegularFile(indexPath) else { continue }
       let mapped = try MappedFile(path: indexPath)
       let index: JSONValue
       do {
@@ -148,7 +148,7 @@ struct VerifierModel {
     }
     for single in Self.singleWeightNames {
       let path = directory + "/" + single
-      guard Self.isRegularFile(path) else { continue }
+      guard FileSystem.isRegularFile(path) else { continue }
       let checkpoint = try open(path)
       for name in Self.embeddingNames {
         if let tensor = checkpoint.tensor(named: name) { return (tensor, single) }
@@ -190,11 +190,6 @@ struct VerifierModel {
       .notFound, file: resolved.given,
       reason: "the draft has no embed_tokens.weight and the verifier has no token embedding "
         + "(\(Self.embeddingNames.joined(separator: ", "))) to copy")
-  }
-
-  static func isRegularFile(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
   }
 
   /// A shard name from an index is untrusted: a plain file name, no separators, no `..`.

@@ -158,11 +158,11 @@ public enum Verifier {
     if let manifest {
       try ManifestChecks.check(run, manifest, scan: scan)
     } else {
-      let present = FileSystem.kind(of: joinPath(checkpoint.directory, ManifestChecks.fileName)) == .file
+      let present = FileSystem.isRegularFile(FileSystem.join(checkpoint.directory, AuditManifest.fileName))
       run.skip(
         ManifestChecks.ids,
         present
-          ? "\(ManifestChecks.fileName) present but not requested (pass --manifest)"
+          ? "\(AuditManifest.fileName) present but not requested (pass --manifest)"
           : "no manifest requested (pass --manifest [FILE])")
     }
 

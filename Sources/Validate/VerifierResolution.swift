@@ -54,11 +54,11 @@ enum VerifierResolution {
     }
     for candidate in candidatePaths(for: name, run: run) {
       let configPath =
-        FileSystem.kind(of: candidate) == .directory ? joinPath(candidate, "config.json") : candidate
-      guard FileSystem.kind(of: configPath) == .file, configPath.hasSuffix(".json") else { continue }
+        FileSystem.isDirectory(candidate) ? FileSystem.join(candidate, "config.json") : candidate
+      guard FileSystem.isRegularFile(configPath), configPath.hasSuffix(".json") else { continue }
       return .resolved(
         ResolvedVerifier(
-          given: name, directory: parentDirectory(of: configPath), configPath: configPath,
+          given: name, directory: FileSystem.parent(of: configPath), configPath: configPath,
           config: ModelConfig(try readJSON(at: configPath)), source: "config"))
     }
     return .unavailable(
@@ -75,7 +75,7 @@ enum VerifierResolution {
     }
     if name.hasPrefix("/") { return [name] }
     return [
-      FileSystem.resolve(name, against: workingDirectory(run)), joinPath(run.checkpoint.directory, name),
+      FileSystem.resolve(name, against: workingDirectory(run)), FileSystem.join(run.checkpoint.directory, name),
     ]
   }
 
@@ -84,18 +84,18 @@ enum VerifierResolution {
   }
 
   private static func locateConfig(given: String, path: String) throws(CheckpointError) -> (String, String) {
-    switch FileSystem.kind(of: path) {
+    switch FileSystem.entry(at: path) {
     case .directory:
-      let config = joinPath(path, "config.json")
-      guard FileSystem.kind(of: config) == .file else {
+      let config = FileSystem.join(path, "config.json")
+      guard FileSystem.isRegularFile(config) else {
         throw CheckpointError(.notFound, file: given, reason: "verifier directory has no config.json")
       }
       return (path, config)
-    case .file:
-      let directory = parentDirectory(of: path)
+    case .regularFile:
+      let directory = FileSystem.parent(of: path)
       if path.hasSuffix(".json") && !path.hasSuffix(".index.json") { return (directory, path) }
-      let config = joinPath(directory, "config.json")
-      guard FileSystem.kind(of: config) == .file else {
+      let config = FileSystem.join(directory, "config.json")
+      guard FileSystem.isRegularFile(config) else {
         throw CheckpointError(.notFound, file: given, reason: "no config.json next to the verifier weights")
       }
       return (directory, config)
@@ -117,11 +117,5 @@ enum VerifierResolution {
       throw CheckpointError(
         .malformed, file: path, offset: UInt64(max(0, error.offset)), reason: error.reason)
     }
-  }
-
-  static func parentDirectory(of path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    if slash == path.startIndex { return "/" }
-    return String(path[..<slash])
   }
 }
