@@ -37,7 +37,7 @@ public enum CheckCatalogue {
   /// The checks whose errors say that vLLM will not serve a checkpoint (refused type, default
   /// taps it cannot use) rather than that the checkpoint is malformed. `convert --validate-device`
   /// reports them without failing the conversion; `verify` exits 1 on them like on any error.
-  public static let servingChecks: Set<CheckID> = [.configVLLMSupport, .verifierDefaultTaps]
+  package static let servingChecks: Set<CheckID> = [.configVLLMSupport, .verifierDefaultTaps]
 
   /// Every check, in report order.
   public static let entries: [Entry] = [
@@ -354,12 +354,12 @@ public enum CheckCatalogue {
   ]
 
   /// The entry for `id`.
-  public static func entry(for id: CheckID) -> Entry? {
+  package static func entry(for id: CheckID) -> Entry? {
     entries.first { $0.id == id }
   }
 
   /// Every documented identifier.
-  public static var ids: [CheckID] { entries.map(\.id) }
+  package static var ids: [CheckID] { entries.map(\.id) }
 
   /// The catalogue as the `verify --list-checks --json` document
   /// (`schemas/check-catalogue.schema.json`): one object per check, in report order.
@@ -381,7 +381,7 @@ public enum CheckCatalogue {
   }
 
   /// The catalogue as a Markdown table (the body of `docs/checks.md`).
-  public static func markdownTable() -> String {
+  package static func markdownTable() -> String {
     var out = "| id | severity | needs | catches | real-world failure |\n"
     out += "|---|---|---|---|---|\n"
     for entry in entries {

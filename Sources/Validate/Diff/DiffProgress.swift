@@ -11,7 +11,7 @@ public struct DiffProgress: Sendable, Equatable {
   public var bytesTotal: Int
 
   /// Creates a progress value.
-  public init(pairsDone: Int, pairsTotal: Int, bytesDone: Int, bytesTotal: Int) {
+  package init(pairsDone: Int, pairsTotal: Int, bytesDone: Int, bytesTotal: Int) {
     self.pairsDone = pairsDone
     self.pairsTotal = pairsTotal
     self.bytesDone = bytesDone
