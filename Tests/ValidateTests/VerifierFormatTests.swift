@@ -46,6 +46,20 @@ import Testing
     #expect(missing.contains { $0.message.contains("candidate_selector.hidden_projection.weight") })
   }
 
+  @Test func peagleWithoutMaskHiddenIsMissingWhatVLLMRequires() throws {
+    let source = try CheckpointReader.open(Self.fixtures.appendingPathComponent("speculators-peagle").path)
+    #expect(source.tensor(named: "mask_hidden")?.shape == [1, 1, 192])
+    let kept = source.tensors.filter { $0.name != "mask_hidden" }
+    let report = try Verifier.verify(
+      checkpoint: Checkpoint(
+        location: source.location, directory: source.directory, files: source.files, config: source.config,
+        metadata: source.metadata, tensors: kept))
+    let missing = report.findings(.tensorsMissing)
+    #expect(missing.count == 1)
+    #expect(missing.first?.severity == .error)
+    #expect(missing.first?.message.contains("mask_hidden") == true, "\(missing)")
+  }
+
   @Test func speculatorsDFlashConversionWarnsThatVLLMRunsItCausal() throws {
     let report = try Self.verify("reference-0.9.0/dflash-zlab")
     #expect(!report.hasErrors, "\(report.findings)")
