@@ -97,12 +97,30 @@ def repo_files(repo_dir):
     return sorted(out)
 
 
+_SHA256 = {}
+_SHA256_LOCK = threading.Lock()
+
+
+def file_sha256(path):
+    """SHA-256 hex of the file at `path`, remembered while its size and mtime stay the same
+    (every request names the repository's commit, a digest over all its files)."""
+    info = os.stat(path)
+    key = (path, info.st_size, info.st_mtime_ns)
+    with _SHA256_LOCK:
+        known = _SHA256.get(key)
+    if known is None:
+        with open(path, "rb") as f:
+            known = hashlib.sha256(f.read()).hexdigest()
+        with _SHA256_LOCK:
+            _SHA256[key] = known
+    return known
+
+
 def repo_commit(repo_dir):
     h = hashlib.sha1()
     for name in repo_files(repo_dir):
         h.update(name.encode() + b"\0")
-        with open(os.path.join(repo_dir, name), "rb") as f:
-            h.update(hashlib.sha256(f.read()).digest())
+        h.update(bytes.fromhex(file_sha256(os.path.join(repo_dir, name))))
     return h.hexdigest()
 
 
@@ -307,7 +325,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(path, "rb") as f:
             data = f.read()
         if name.endswith(LFS_SUFFIXES):
-            sha = hashlib.sha256(data).hexdigest()
+            sha = file_sha256(path)
             headers = {"X-Repo-Commit": commit, "X-Linked-Etag": '"%s"' % sha,
                        "X-Linked-Size": str(len(data)), "ETag": '"%s"' % git_blob_sha1(data),
                        "Location": "%s/cdn/%s?name=%s&X-Amz-Signature=fake" % (
@@ -324,9 +342,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for base, _, files in os.walk(self.state.root):
                 for f in files:
                     full = os.path.join(base, f)
-                    with open(full, "rb") as fh:
-                        data = fh.read()
-                    if hashlib.sha256(data).hexdigest() == parts[1]:
+                    if file_sha256(full) == parts[1]:
+                        with open(full, "rb") as fh:
+                            data = fh.read()
                         return self.serve_bytes(name, data, '"%s"' % parts[1], head)
             return self.error(404, "NotFound", "no such object", head)
         if len(parts) >= 2 and parts[0] == "files" and self.state.static and ".." not in parts:
