@@ -103,12 +103,14 @@ public enum Converter {
   /// The default output directory.
   public static let defaultOutputPath = "converted"
 
-  /// Runs a conversion; `progress` receives a short line per stage.
+  /// Runs a conversion; `progress` receives an update as each stage begins (`reading <path>`,
+  /// `hashing source files`) and, while tensors are written and while `validateDevice` checks
+  /// read the output, bytes done of the total (`writing tensors`, `validating`).
   ///
   /// - Throws: ``CheckpointError`` with a one-line reason naming the file and, where it
   ///   applies, the tensor.
   public static func convert(
-    _ request: ConversionRequest, progress: (@Sendable (String) -> Void)? = nil
+    _ request: ConversionRequest, progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> ConversionReport {
     try convert(
       request, open: { path throws(CheckpointError) in try CheckpointReader.open(path) }, progress: progress)
@@ -118,7 +120,7 @@ public enum Converter {
   static func convert(
     _ request: ConversionRequest, open: @escaping CheckpointOpener,
     chunkSize: Int = TensorReader.defaultChunk,
-    progress: (@Sendable (String) -> Void)? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> ConversionReport {
     guard request.maxShardSize > 0 else {
       throw CheckpointError(
@@ -133,7 +135,7 @@ public enum Converter {
     let verifierSource = request.verifier
     try checkOutputIsSeparate(request.outputPath, from: [model.path, verifierSource.path])
 
-    progress?("reading \(model.openPath)")
+    progress?(.stage("reading \(model.openPath)"))
     let checkpoint = try open(model.openPath)
     guard let configJSON = checkpoint.config else {
       throw CheckpointError(
@@ -200,14 +202,13 @@ public enum Converter {
     let sourceDigests = BackgroundFileDigests(hashedSourceFiles(of: checkpoint).map(\.path))
     do throws(CheckpointError) {
       let writer = SafetensorsWriter(maxShardSize: request.maxShardSize, chunkSize: chunkSize)
-      progress?("writing tensors")
       let written = try writer.write(
         draft.tensors.map(\.entry), into: output.temporaryPath, reader: reader,
-        displayDirectory: output.finalPath)
+        displayDirectory: output.finalPath, progress: progress)
       let configFile = try SafetensorsWriter.writeText(
         JSONWriter.pretty(draft.config) + "\n", named: "config.json", in: output.temporaryPath,
         displayDirectory: output.finalPath)
-      progress?("hashing source files")
+      progress?(.stage("hashing source files"))
       let manifest = try makeManifest(
         request: request, algorithm: algorithm, kwargs: kwargs, model: model, checkpoint: checkpoint,
         detection: detection, verifier: verifier, draft: draft, written: written,
@@ -218,10 +219,9 @@ public enum Converter {
         displayDirectory: output.finalPath)
       var validation: ConversionReport.Validation?
       if let device = request.validateDevice {
-        progress?("validating")
         let validated = try OutputValidator.validate(
           directory: output.temporaryPath, displayDirectory: output.finalPath, verifier: verifier.configPath,
-          open: open)
+          open: open, progress: progress)
         let note =
           device == "cpu"
           ? "no forward pass is run: the verify checks (structure, verifier fit, digests, content) only"

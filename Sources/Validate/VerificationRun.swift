@@ -19,7 +19,7 @@ final class VerificationRun {
   let reader = TensorReader()
 
   /// Bytes-read progress for content and manifest checks, when the caller asked for it.
-  var progress: ByteProgress?
+  var progress: ProgressCounter?
 
   /// The tensor table the checks compare against, once built.
   var expected: ExpectedTensors.TensorSet?

@@ -17,11 +17,11 @@ public enum Verifier {
   /// - Throws: ``CheckpointError`` for input errors: an unreadable checkpoint, verifier or
   ///   manifest, or a checkpoint that is no recognisable draft.
   ///
-  /// - Parameter progress: called with (bytes read, bytes to read) while `--content` and
-  ///   `--manifest` read tensor and file bytes, from worker threads.
+  /// - Parameter progress: receives `reading` updates (bytes read of bytes to read) while
+  ///   `--content` and `--manifest` read tensor and file bytes, from worker threads.
   public static func verify(
     path: String, options: VerifyOptions = VerifyOptions(),
-    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> VerifyReport {
     try verify(checkpoint: CheckpointReader.open(path), options: options, progress: progress)
   }
@@ -29,11 +29,11 @@ public enum Verifier {
   /// Verifies an opened checkpoint.
   public static func verify(
     checkpoint: Checkpoint, options: VerifyOptions = VerifyOptions(),
-    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> VerifyReport {
     let run = VerificationRun(checkpoint: checkpoint, options: options)
     if let progress {
-      run.progress = ByteProgress(total: bytesToRead(checkpoint, options), handler: progress)
+      run.progress = ProgressCounter(task: "reading", total: bytesToRead(checkpoint, options), handler: progress)
     }
     let hasConfig = ConfigChecks.checkPresence(run)
     if hasConfig, let config = run.config, let model = run.model {

@@ -73,15 +73,11 @@ struct DiffCommand: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       let options = DiffOptions(values: values, rtol: rtol, atol: atol, mapping: mapping)
-      let meter = ProgressLine("diff")
+      let meter = ProgressLine()
       defer { meter.finish() }
       let pathA = try localPathForCommand(a, need: .checkpoint, options: sources)
       let pathB = try localPathForCommand(b, need: .checkpoint, options: sources)
-      var handler: DiffProgressHandler?
-      if meter.isActive {
-        handler = { @Sendable (progress: DiffProgress) in meter.draw { Self.progressText(progress) } }
-      }
-      let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: handler)
+      let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: meter.handler)
       meter.finish()
       if json {
         printJSON(report.json())
@@ -90,12 +86,6 @@ struct DiffCommand: ParsableCommand {
       }
       if report.hasDifferences { throw ExitStatus.findings }
     }
-  }
-
-  private static func progressText(_ progress: DiffProgress) -> String {
-    let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 100
-    return "diff: \(progress.pairsDone)/\(progress.pairsTotal) tensors, "
-      + "\(HumanUnits.bytes(progress.bytesDone)) of \(HumanUnits.bytes(progress.bytesTotal)) (\(percent)%)"
   }
 }
 

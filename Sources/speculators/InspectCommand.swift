@@ -39,7 +39,12 @@ struct InspectCommand: ParsableCommand {
       if json {
         report.writeJSON(OutputStream.standardOutput.writeAll)
       } else {
-        report.writeTerminalText(width: terminalWidth(), OutputStream.standardOutput.writeAll)
+        // The human tables list files and tensors in natural order (`layers.2` before
+        // `layers.10`); the JSON keeps the report's byte order.
+        var listed = report
+        listed.files = NaturalOrder.sorted(report.files, by: \.name)
+        listed.tensors = NaturalOrder.sorted(report.tensors, by: \.name)
+        listed.writeTerminalText(width: terminalWidth(), OutputStream.standardOutput.writeAll)
       }
     }
   }
