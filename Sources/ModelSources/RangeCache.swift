@@ -12,6 +12,7 @@ import Platform
 /// <ranges>/models--org--name/pieces/<etag>/<offset>-<length>   the bytes of one piece
 /// <ranges>/models--org--name/standins/<commit>/<file>          sparse stand-in: real size, header
 ///                                                              and pieces; every other byte absent
+/// <ranges>/models--org--name/standins/<commit>/.<file>.present.json   which bytes it holds
 /// ```
 ///
 /// Pieces are keyed by the file's ETag (its LFS SHA-256) and the range, so a second run needs no
@@ -111,10 +112,18 @@ struct RangeCache {
         done += count
       }
     }
+    // The stand-in is never in place without a record of what it holds (``PresentBytes``),
+    // which the readers check: a first record goes in before the stand-in; a rebuilt stand-in
+    // holds every piece of the previous one, so its new record follows it.
+    let present = PresentBytes(size: record.size, ranges: record.pieces).encoded()
+    let recordPath = PresentBytes.recordPath(for: path)
+    let hadRecord = FileManager.default.fileExists(atPath: recordPath)
+    if !hadRecord { try writeAtomically(recordPath, contents: present) }
     guard rename(temporary, path) == 0 else {
       unlink(temporary)
       throw DownloadSink.ioError(path, "cannot move the stand-in into place")
     }
+    if hadRecord { try writeAtomically(recordPath, contents: present) }
     return path
   }
 }

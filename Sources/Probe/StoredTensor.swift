@@ -27,12 +27,11 @@ final class StoredTensor: @unchecked Sendable {
     self.info = info
     do {
       switch info.layout {
-      case .contiguous(let offset, let length):
-        let file = try reader.mapping(for: info.file)
-        guard offset >= 0, length == info.byteCount, offset <= file.count, length <= file.count - offset else {
+      case .contiguous(_, let length):
+        guard length == info.byteCount, let (inPlace, file) = try reader.contiguousBytes(of: info) else {
           throw ProbeError(.unreadable, file: info.file, tensor: info.name, reason: "tensor bytes lie outside the file")
         }
-        bytes = UnsafeRawBufferPointer(rebasing: file.bytes[offset..<offset + length])
+        bytes = inPlace
         owner = file
       case .strided:
         let gathered = Gathered(try reader.bytes(of: info))

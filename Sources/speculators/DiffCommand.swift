@@ -21,6 +21,11 @@ struct DiffCommand: ParsableCommand {
       compares values instead (an F16 and an F32 tensor holding the same numbers are equal), \
       within --rtol/--atol (NumPy isclose semantics, defaults 1e-5 and 1e-8; NaN equals NaN).
 
+      A Hub id or URL is read by its safetensors headers only (HTTP Range) unless --values or \
+      --download is given or the Hugging Face cache already holds its files: the diff then \
+      compares structure only (configs, files, tensor names, dtypes and shapes) and reads no \
+      tensor byte; tensors of equal dtype and shape are reported as bytes-not-read.
+
       --mapping auto (the default) pairs a source draft's tensors with their renamed \
       counterparts in its Speculators conversion (eagle: fc. -> fusion_fc., layers.0. -> \
       transformer.; eagle3: midlayer. -> layers.0.), and reports tensors the conversion drops \
@@ -72,11 +77,19 @@ struct DiffCommand: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
-      let options = DiffOptions(values: values, rtol: rtol, atol: atol, mapping: mapping)
+      let readsValues = values || rtol != nil || atol != nil
       let meter = ProgressLine()
       defer { meter.finish() }
-      let pathA = try localPathForCommand(a, need: .checkpoint, options: sources)
-      let pathB = try localPathForCommand(b, need: .checkpoint, options: sources)
+      // Without values to compare, a Hub id or URL is read by its headers only, and then the
+      // whole diff compares structure (a whole copy already in the cache is read whole).
+      let need = readsValues ? .checkpoint : sources.headersUnlessDownloading()
+      let sourceA = try resolveForCommand(a, need: need, options: sources)
+      let sourceB = try resolveForCommand(b, need: need, options: sources)
+      let pathA = commandPath(sourceA)
+      let pathB = commandPath(sourceB)
+      let options = DiffOptions(
+        values: values, rtol: rtol, atol: atol, mapping: mapping,
+        structureOnly: sourceA.isPartial || sourceB.isPartial)
       let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: meter.handler)
       meter.finish()
       if json {

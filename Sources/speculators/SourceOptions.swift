@@ -99,6 +99,11 @@ func resolveForCommand(
 func localPathForCommand(
   _ reference: String, need: SourceNeeds, options: SourceOptions
 ) throws(CheckpointError) -> String {
-  let resolved = try resolveForCommand(reference, need: need, options: options)
-  return resolved.origin == .local ? reference : resolved.path
+  commandPath(try resolveForCommand(reference, need: need, options: options))
+}
+
+/// The path a command opens for a resolved source: a local path exactly as the user typed it
+/// (so reports and errors show it unchanged), otherwise the cached download or stand-in.
+func commandPath(_ resolved: ResolvedSource) -> String {
+  resolved.origin == .local ? resolved.given : resolved.path
 }

@@ -58,6 +58,37 @@ struct RangedReadTests {
     #expect(again.path == source.path)
   }
 
+  @Test("a header-only stand-in refuses every tensor read and the file digest; a fetched tensor reads as the original")
+  func standInRefusesAbsentBytes() throws {
+    let verifier = try HubFixtureTests.repo("verifier")
+    let hub = try HubEmulator(repos: ["test/tiny-llama": verifier])
+    let headers = try SourceResolver.resolve("test/tiny-llama", need: .headers, options: hub.options())
+    let remote = try CheckpointReader.open(headers.path)
+    let reader = TensorReader()
+    for tensor in remote.tensors {
+      do {
+        _ = try reader.bytes(of: tensor)
+        Issue.record("read \(tensor.name) from a header-only stand-in")
+      } catch {
+        #expect(error.kind == .notFetched, "\(tensor.name): \(error)")
+        #expect(error.tensor == tensor.name)
+        #expect(error.file == tensor.file)
+      }
+    }
+    for shard in headers.files where shard.isPartial {
+      #expect(throws: CheckpointError.self) { _ = try CheckpointHasher.sha256(ofFile: shard.localPath) }
+    }
+    // After the embedding's range is fetched, that tensor reads as in the original file.
+    let embeddings = try SourceResolver.resolve("test/tiny-llama", need: .embeddings, options: hub.options())
+    let partial = try CheckpointReader.open(embeddings.path)
+    let local = try CheckpointReader.open(HubFixtureTests.fixtures.appendingPathComponent("verifier").path)
+    let name = "model.embed_tokens.weight"
+    let fetched = try TensorReader().bytes(of: try #require(partial.tensor(named: name)))
+    #expect(fetched == (try TensorReader().bytes(of: try #require(local.tensor(named: name)))))
+    let other = try #require(partial.tensors.first { $0.name != name })
+    #expect(throws: CheckpointError.self) { _ = try TensorReader().bytes(of: other) }
+  }
+
   @Test("a server that ignores Range: the reader stops after the needed bytes and says so")
   func ignoredRange() throws {
     let verifier = try HubFixtureTests.repo("verifier")

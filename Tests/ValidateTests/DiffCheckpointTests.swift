@@ -115,6 +115,25 @@ enum DiffScenario {
     #expect(report.summaryLine == "different: tensors 4 identical, 1 differs")
   }
 
+  @Test func structureOnlyReadsNoBytesAndKeepsTheStructuralVerdicts() throws {
+    let name = "layers.0.mlp.down_proj.weight"
+    let a = try DiffScenario.conversion()
+    let perturbed = try DiffScenario.conversion(DiffScenario.tensors(perturb: (name, 3, 0.25)))
+    let options = DiffOptions(structureOnly: true)
+    let same = try DiffScenario.diff(a, perturbed, options)
+    #expect(same.result == .equal)  // bytes differ, but none was read
+    #expect(same.tensors.allSatisfy { $0.status == .bytesNotRead && $0.a?.digest == nil && $0.b?.digest == nil })
+    #expect(same.summaryLine == "equal: tensors 5 same dtype and shape (bytes not read)")
+    // Dtype changes still count; shapes and names as in an exact diff.
+    let half = try DiffScenario.diff(a, try DiffScenario.conversion(DiffScenario.tensors(.F16)), options)
+    #expect(half.result == .different)
+    #expect(half.tensors.filter { $0.status == .notComparable }.count == 3)
+    #expect(half.dtypeChanges == 3)
+    #expect(throws: CheckpointError.self) {
+      _ = try DiffScenario.diff(a, a, DiffOptions(values: true, structureOnly: true))
+    }
+  }
+
   @Test func aPerturbationWithinToleranceIsEqualWithValues() throws {
     let name = "norm.weight"
     let a = try DiffScenario.conversion()

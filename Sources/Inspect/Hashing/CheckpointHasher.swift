@@ -25,10 +25,15 @@ public enum CheckpointHasher {
   /// The file is mapped and fed to the hasher in ``chunkSize`` pieces; the pages of each piece
   /// are released once hashed, so memory stays bounded by a chunk whatever the file's size.
   ///
-  /// - Throws: ``CheckpointError`` naming the path when the file cannot be opened or mapped.
+  /// - Throws: ``CheckpointError`` naming the path when the file cannot be opened or mapped, or
+  ///   (`notFetched`) when it is a stand-in of a remote file that holds only some of its bytes
+  ///   (``PresentBytes``).
   public static func digest(
     ofFile path: String, algorithm: FileDigestAlgorithm, progress: ProgressCounter? = nil
   ) throws(CheckpointError) -> String {
+    if let record = try PresentBytes.of(path), !record.isComplete {
+      throw PresentBytes.absentError(path: path, offset: 0, length: Int(clamping: record.size), tensor: nil)
+    }
     let file = try MappedFile(path: path)
     file.adviseSequential()
     switch algorithm {

@@ -8,8 +8,14 @@ import Synchronization
 /// C-ordered, little-endian representation, whatever the container: a strided PyTorch view is
 /// gathered and a big-endian storage is byte-swapped, so the same tensor gives the same bytes
 /// (and the same digest) from a `.bin`, a safetensors file or a conversion.
+///
+/// A stand-in of a remote file (``PresentBytes``) is read only where its bytes were fetched:
+/// asking for a tensor that lies elsewhere throws a `notFetched` ``CheckpointError`` naming the
+/// file and the tensor, never zeros from the hole.
 package final class TensorReader: Sendable {
   private let mappings = Mutex<[String: MappedFile]>([:])
+  /// The present-bytes record of each mapped stand-in (absent for whole files).
+  private let presentBytes = Mutex<[String: PresentBytes]>([:])
 
   /// The default chunk size handed to ``forEachChunk(of:maxChunk:_:)``: 8 MiB.
   package static let defaultChunk = 8 << 20
@@ -20,6 +26,8 @@ package final class TensorReader: Sendable {
   /// The mapping of `path`, created on first use.
   package func mapping(for path: String) throws(CheckpointError) -> MappedFile {
     if let existing = mappings.withLock({ $0[path] }) { return existing }
+    // The record first: a stand-in is never mapped without what says which bytes it holds.
+    if let record = try PresentBytes.of(path) { presentBytes.withLock { $0[path] = record } }
     let mapped = try MappedFile(path: path)
     return mappings.withLock { table in
       if let existing = table[path] { return existing }
@@ -28,10 +36,50 @@ package final class TensorReader: Sendable {
     }
   }
 
+  /// Checks that the bytes `tensor` is stored in (its storage, for a strided view) are present:
+  /// always for a whole file; for a stand-in of a remote file, only when they were fetched.
+  ///
+  /// - Throws: ``CheckpointError`` of kind `notFetched` naming the file, offset and tensor.
+  package func requirePresent(_ tensor: TensorInfo) throws(CheckpointError) {
+    _ = try mapping(for: tensor.file)
+    guard let record = presentBytes.withLock({ $0[tensor.file] }) else { return }
+    let (offset, length): (Int, Int)
+    switch tensor.layout {
+    case .contiguous(let start, let count): (offset, length) = (start, count)
+    case .strided(let start, let count, _, _, _): (offset, length) = (start, count)
+    }
+    guard record.holds(offset: offset, length: length) else {
+      throw PresentBytes.absentError(path: tensor.file, offset: offset, length: length, tensor: tensor.name)
+    }
+  }
+
+  /// The bytes of a contiguous tensor in place (no copy), after the bounds and presence checks.
+  /// Nil for a strided tensor (read it with ``forEachChunk(of:maxChunk:_:)``).
+  ///
+  /// - Throws: ``CheckpointError`` when the bytes lie outside the file or were not fetched.
+  package func contiguousBytes(of tensor: TensorInfo) throws(CheckpointError) -> (bytes: UnsafeRawBufferPointer, file: MappedFile)? {
+    guard case .contiguous(let offset, let length) = tensor.layout else { return nil }
+    let file = try mapping(for: tensor.file)
+    try checkContiguousBounds(tensor, offset: offset, length: length, file: file)
+    try requirePresent(tensor)
+    return (UnsafeRawBufferPointer(rebasing: file.bytes[offset..<offset + length]), file)
+  }
+
+  private func checkContiguousBounds(
+    _ tensor: TensorInfo, offset: Int, length: Int, file: MappedFile
+  ) throws(CheckpointError) {
+    guard offset >= 0, length >= 0, offset <= file.count, length <= file.count - offset else {
+      throw CheckpointError(
+        .malformed, file: tensor.file, offset: UInt64(max(0, offset)), tensor: tensor.name,
+        reason: "tensor bytes lie outside the file")
+    }
+  }
+
   /// Calls `body` with successive chunks (at most `maxChunk` bytes each, except that a single
   /// element is never split) of the tensor's dense little-endian bytes, in order.
   ///
-  /// - Throws: ``CheckpointError`` when the bytes cannot be read, or whatever `body` throws.
+  /// - Throws: ``CheckpointError`` when the bytes cannot be read or were not fetched (a
+  ///   stand-in), or whatever `body` throws.
   package func forEachChunk(
     of tensor: TensorInfo, maxChunk: Int = TensorReader.defaultChunk,
     _ body: (UnsafeRawBufferPointer) throws -> Void
@@ -39,11 +87,8 @@ package final class TensorReader: Sendable {
     let file = try mapping(for: tensor.file)
     switch tensor.layout {
     case .contiguous(let offset, let length):
-      guard offset >= 0, length >= 0, offset <= file.count, length <= file.count - offset else {
-        throw (CheckpointError(
-          .malformed, file: tensor.file, offset: UInt64(max(0, offset)), tensor: tensor.name,
-          reason: "tensor bytes lie outside the file"))
-      }
+      try checkContiguousBounds(tensor, offset: offset, length: length, file: file)
+      try requirePresent(tensor)
       let step = max(1, maxChunk)
       var start = offset
       let end = offset + length
@@ -76,6 +121,7 @@ package final class TensorReader: Sendable {
           .malformed, file: tensor.file, offset: UInt64(max(0, storageOffset)), tensor: tensor.name,
           reason: "storage lies outside the file"))
       }
+      try requirePresent(tensor)
       let storage = UnsafeRawBufferPointer(rebasing: file.bytes[storageOffset..<storageOffset + storageLength])
       try Self.gather(
         storage: storage, elementSize: elementSize, shape: tensor.shape, strides: strides,

@@ -11,8 +11,8 @@ public struct SourceFile: Sendable, Hashable {
   /// The SHA-256 the source vouches for (a Hub LFS file's id, or a URL's `#sha256=`), if any.
   public var sha256: String?
   /// True for a local stand-in of a remote safetensors file: its size and header are real, its
-  /// data region holds only ``ranges``; every other byte is absent (reads as zero). Only
-  /// commands that read no tensor values may be given such a file.
+  /// data region holds only ``ranges``; every other byte is absent. The reading layer refuses
+  /// absent bytes (``PresentBytes``), so only what was fetched can be read from it.
   public var isPartial: Bool
   /// The byte ranges read from the remote file (header included) for a partial file.
   public var ranges: [FetchedRange]
@@ -30,10 +30,10 @@ public struct SourceFile: Sendable, Hashable {
     self.ranges = ranges
   }
 
-  /// Whether bytes `offset ..< offset + length` are real: the whole file, or inside one range.
+  /// Whether bytes `offset ..< offset + length` are real: the whole file, or inside ``ranges``.
   public func holds(offset: Int, length: Int) -> Bool {
     guard isPartial else { return true }
-    return ranges.contains { Int64(offset) >= $0.offset && Int64(offset) + Int64(length) <= $0.offset + $0.length }
+    return FetchedRange.cover(ranges, offset: Int64(offset), length: Int64(length))
   }
 }
 

@@ -11,6 +11,10 @@ import Inspect
 /// so are values within `atol + rtol × |b|` (NumPy `isclose` semantics, NaN equal to NaN).
 /// Tolerances default to NumPy's (`rtol` 1e-5, `atol` 1e-8) in that mode and are 0 otherwise;
 /// giving either tolerance turns ``compareValues`` on.
+///
+/// ``structureOnly`` compares what the headers say and reads no tensor byte: what a diff of a
+/// Hub id or URL does without `--values` or `--download`, since those sides are header-only
+/// stand-ins (``PresentBytes``).
 public struct DiffOptions: Sendable, Equatable {
   /// How tensor names of the two sides are paired.
   public enum Mapping: String, Sendable, CaseIterable {
@@ -35,17 +39,29 @@ public struct DiffOptions: Sendable, Equatable {
   public var absoluteTolerance: Double
   /// How tensors are paired.
   public var mapping: Mapping
+  /// Whether only the structure is compared: configs, metadata, files, tensor names, dtypes
+  /// and shapes, with no tensor byte read. A pair of equal dtype and shape is then
+  /// ``TensorComparison/Status/bytesNotRead``, a dtype change ``TensorComparison/Status/notComparable``.
+  public var structureOnly: Bool
 
   /// Creates options. Giving `rtol` or `atol` implies `values`.
-  public init(values: Bool = false, rtol: Double? = nil, atol: Double? = nil, mapping: Mapping = .auto) {
+  public init(
+    values: Bool = false, rtol: Double? = nil, atol: Double? = nil, mapping: Mapping = .auto, structureOnly: Bool = false
+  ) {
     compareValues = values || rtol != nil || atol != nil
     relativeTolerance = rtol ?? (compareValues ? Self.defaultRelativeTolerance : 0)
     absoluteTolerance = atol ?? (compareValues ? Self.defaultAbsoluteTolerance : 0)
     self.mapping = mapping
+    self.structureOnly = structureOnly
   }
 
-  /// Checks that both tolerances are finite and not negative.
+  /// Checks that both tolerances are finite and not negative, and that a structure-only
+  /// comparison does not also compare values.
   public func validate() throws(CheckpointError) {
+    if structureOnly && compareValues {
+      throw CheckpointError(
+        .invalidArgument, file: "--values", reason: "a structure-only comparison reads no values")
+    }
     for (flag, value) in [("--rtol", relativeTolerance), ("--atol", absoluteTolerance)]
     where !value.isFinite || value < 0 {
       throw CheckpointError(.invalidArgument, file: flag, reason: "tolerance must be a finite number >= 0, got \(value)")

@@ -139,6 +139,7 @@ public struct DiffReport: Sendable {
     case .withinTolerance: return "within tolerance"
     case .different: return count == 1 ? "differs" : "differ"
     case .shapeChanged: return "shape changed"
+    case .bytesNotRead: return "same dtype and shape (bytes not read)"
     case .notComparable: return "not comparable"
     case .onlyInA: return "only in A"
     case .onlyInB: return "only in B"
@@ -160,6 +161,7 @@ public struct DiffReport: Sendable {
         .object([
           ("values", .bool(options.compareValues)), ("rtol", Self.number(options.relativeTolerance)),
           ("atol", Self.number(options.absoluteTolerance)), ("mapping", .string(options.mapping.rawValue)),
+          ("structure_only", .bool(options.structureOnly)),
         ])
       ),
       (

@@ -15,6 +15,9 @@ public struct TensorComparison: Sendable {
     case different
     /// The shapes differ; values are not compared.
     case shapeChanged = "shape-changed"
+    /// Same dtype and shape; the bytes were not read (a structure-only comparison:
+    /// ``DiffOptions/structureOnly``). Not a difference.
+    case bytesNotRead = "bytes-not-read"
     /// The dtypes differ and the values cannot be read (a manifest side, or a dtype that is not
     /// decoded).
     case notComparable = "not-comparable"
@@ -61,7 +64,7 @@ public struct TensorComparison: Sendable {
   /// values are compared.
   public func isDifference(comparingValues: Bool) -> Bool {
     switch status {
-    case .identical, .dropped, .added, .withinTolerance: return false
+    case .identical, .dropped, .added, .withinTolerance, .bytesNotRead: return false
     case .equalValues: return !comparingValues
     case .different, .shapeChanged, .notComparable, .onlyInA, .onlyInB: return true
     }
@@ -95,6 +98,11 @@ enum TensorDiff {
       return comparison
     }
     let sameDType = a.dtype == b.dtype
+    if options.structureOnly {
+      comparison.status = sameDType ? .bytesNotRead : .notComparable
+      comparison.note = join(comparison.note, sameDType ? "bytes not read (headers only)" : "dtypes differ; values not read (headers only)")
+      return comparison
+    }
     if sameDType {
       sideA.digest = try recordedOrComputedDigest(of: a, reader: reader)
       sideB.digest = try recordedOrComputedDigest(of: b, reader: reader)

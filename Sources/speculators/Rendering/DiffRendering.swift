@@ -19,10 +19,13 @@ enum DiffRendering {
     lines.add(Piece(pairing))
     lines.add(
       Piece(
-        options.compareValues
-          ? "Compared: values, within rtol \(format(options.relativeTolerance)) "
-            + "atol \(format(options.absoluteTolerance))"
-          : "Compared: exact (bytes); values examined where bytes differ"))
+        options.structureOnly
+          ? "Compared: structure only (headers: names, dtypes, shapes; configs, files); tensor bytes not read "
+            + "(--download compares bytes, --values values)"
+          : options.compareValues
+            ? "Compared: values, within rtol \(format(options.relativeTolerance)) "
+              + "atol \(format(options.absoluteTolerance))"
+            : "Compared: exact (bytes); values examined where bytes differ"))
 
     if let configNote = report.configNote {
       lines.blank()
@@ -56,14 +59,18 @@ enum DiffRendering {
 
     lines.blank()
     let tensors = report.tensors
-    let identical = tensors.filter { $0.status == .identical }.count
+    // Identical pairs (and, structure only, pairs of equal dtype and shape) are counted, not listed.
+    let quiet: TensorComparison.Status = options.structureOnly ? .bytesNotRead : .identical
+    let unlisted = tensors.filter { $0.status == quiet }.count
     lines.add(
       styled("Tensors:", .heading),
       Piece(
-        " \(tensors.count) (\(identical) identical"
-          + (report.a.kind == "manifest" || report.b.kind == "manifest" ? " by digest" : "") + ")"))
+        " \(tensors.count) (\(unlisted) "
+          + (options.structureOnly
+            ? phrase(for: quiet, count: unlisted)
+            : "identical" + (report.a.kind == "manifest" || report.b.kind == "manifest" ? " by digest" : "")) + ")"))
     var shown: [TensorComparison.Status: Int] = [:]
-    for tensor in NaturalOrder.sorted(tensors, by: \.name) where tensor.status != .identical {
+    for tensor in NaturalOrder.sorted(tensors, by: \.name) where tensor.status != quiet {
       shown[tensor.status, default: 0] += 1
       if shown[tensor.status, default: 0] <= linesPerStatus {
         addTensor(tensor, options: options, to: &lines)
@@ -127,6 +134,7 @@ enum DiffRendering {
     case .dropped: line("-", .muted, "dropped by the conversion")
     case .added: line("+", .muted, "added by the conversion")
     case .shapeChanged: line("~", .warning, "shape changed")
+    case .bytesNotRead: line("=", .muted, "same dtype and shape (bytes not read)")
     case .notComparable: line("~", .warning, "not comparable")
     case .equalValues: line("=", counts ? .warning : .muted, "equal in value")
     case .withinTolerance, .different:
