@@ -67,6 +67,16 @@ final class VerificationRun {
     }
   }
 
+  /// Skips every check of the catalogue not yet run, skipped or inapplicable that declares a
+  /// need in `unmet`, with the reason of its first unmet need (in the check's own order).
+  func skipUnmet(_ unmet: [CheckCatalogue.Need: String]) {
+    guard !unmet.isEmpty else { return }
+    for entry in CheckCatalogue.entries {
+      guard let need = entry.needs.first(where: { unmet[$0] != nil }), let reason = unmet[need] else { continue }
+      skip([entry.id], reason)
+    }
+  }
+
   /// Records that checks do not apply to this checkpoint (a flag the layout does not have, a
   /// checkpoint that is not sharded, ...): neither passed nor skipped.
   func notApplicable(_ ids: [CheckID]) {
