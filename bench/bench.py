@@ -8,7 +8,8 @@ comes from a monotonic clock around the process; peak RSS from the kernel's acco
 (wait4 ru_maxrss). Medians are reported, with ratios peer/ours (> 1 means we are faster).
 
 Cases (--only, repeatable): convert-eagle1, convert-eagle3, scaling (EAGLE-3 convert at two
-sizes: the slope of cost in bytes), inspect, hash, verify, diff.
+sizes: the slope of cost in bytes), inspect, hash, verify, diff, probe (`speculators probe`
+against PyTorch + transformers, bench/probe_bench.py; needs --hf-python).
 """
 
 import argparse
@@ -23,36 +24,41 @@ import sys
 import time
 
 
-def run_once(argv, cwd=None):
-    """Runs argv, discarding output; returns (wall seconds, peak RSS bytes, exit status)."""
+def run_once(argv, cwd=None, capture=False):
+    """Runs argv, discarding its output (or, with capture, keeping its stdout); returns (wall
+    seconds, peak RSS bytes, exit status, stdout bytes or None)."""
     start = time.monotonic()
     with open(os.devnull, "wb") as sink:
-        process = subprocess.Popen(argv, stdout=sink, stderr=sink, cwd=cwd)
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE if capture else sink, stderr=sink, cwd=cwd)
+        output = process.stdout.read() if capture else None
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss * 1024, process.returncode
+    return wall, usage.ru_maxrss * 1024, process.returncode, output
 
 
-def measure(commands, reps):
+def measure(commands, reps, capture=False):
     """Times each (label, argv, prepare) command `reps` times after one warm-up each, taking the
     commands in turn (A B C A B C ...) so that drift in machine speed affects all alike.
-    Returns one row per command: median, min and max wall time, peak RSS, exit statuses."""
+    Returns one row per command: median, min and max wall time, peak RSS, exit statuses, and with
+    capture the stdout of every counted run."""
     walls = [[] for _ in commands]
     peaks = [[] for _ in commands]
     statuses = [set() for _ in commands]
+    outputs = [[] for _ in commands]
     for round_index in range(reps + 1):
         for index, (_, argv, prepare) in enumerate(commands):
             if prepare:
                 prepare()
-            wall, peak, status = run_once(argv)
+            wall, peak, status, output = run_once(argv, capture=capture)
             if round_index == 0:
                 continue
             walls[index].append(wall)
             peaks[index].append(peak)
             statuses[index].add(status)
+            outputs[index].append(output)
     return [{"label": label, "wall": statistics.median(walls[i]), "min": min(walls[i]), "max": max(walls[i]),
-             "rss": max(peaks[i]), "status": sorted(statuses[i])}
+             "rss": max(peaks[i]), "status": sorted(statuses[i]), "outputs": outputs[i]}
             for i, (label, _, _) in enumerate(commands)]
 
 
@@ -113,6 +119,7 @@ def main():
     parser.add_argument("--binary", required=True)
     parser.add_argument("--peer-python", default=None)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--hf-python", default=None)
     parser.add_argument("--only", action="append", default=None)
     args = parser.parse_args()
 
@@ -251,6 +258,13 @@ def main():
         rows = measure([("speculators diff --values (Swift)", [ours, "diff", "--values", converted, twin], None),
                         ("cat > /dev/null", ["cat"] + data, None)], reps)
         report("diff (two EAGLE-3 conversions)", rows[0], rows[1:], size_of(data))
+
+    if wanted("probe"):
+        if args.hf_python and os.path.isdir(os.path.join(work, "probe-draft")):
+            import probe_bench
+            probe_bench.run(work, ours, args.hf_python, reps, measure, run_once)
+        else:
+            print("\n## probe: skipped (needs --hf-python, the transformers environment, and its inputs)")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,12 @@ Writes, unless already present (a `.done` marker per input):
   eagle3-3layer/  EAGLE-3 draft in the layers.N layout with 3 decoder layers (~1.7 GB), a second
                size of the same conversion, for the slope of cost in bytes
   verifier/    Llama verifier with 2 decoder layers, bf16, 2 safetensors shards + index (~3 GB)
+  probe-draft/ EAGLE-3 draft of that verifier in the Speculators format (bf16 safetensors, ~0.8 GB:
+               one layer, a 32,000-token lm_head with d2t, the verifier's embedding), built to
+               agree often with its verifier; plus probe-prompts.jsonl, the probe case's prompts
   headers/     100,000 tiny tensors across 50 safetensors shards + index (header-bound work)
+
+Names after WORKDIR (headers, eagle1, eagle3, eagle3-3layer, verifier, probe-draft) make only those.
 """
 
 import json
@@ -137,6 +142,55 @@ def make_verifier(root):
     mark(path)
 
 
+def make_probe_draft(root, prompts=2, prompt_length=64):
+    """The probe case's draft: fc passes the verifier's last tap (the stream after its last
+    layer) through, the layer is a small perturbation, `norm` is the verifier's and `lm_head`
+    holds the verifier's rows of the draft vocabulary, so drafts agree with the verifier
+    whenever its greedy continuation repeats and the token is in the draft vocabulary."""
+    make_verifier(root)
+    path = os.path.join(root, "probe-draft")
+    if done(path):
+        return
+    os.makedirs(path, exist_ok=True)
+    from safetensors import safe_open
+    verifier = os.path.join(root, "verifier")
+    with safe_open(os.path.join(verifier, "model-00002-of-00002.safetensors"), "pt") as shard:
+        norm = shard.get_tensor("model.norm.weight")
+        head = shard.get_tensor("lm_head.weight")
+    generator = torch.Generator().manual_seed(1)
+    bf16 = torch.bfloat16
+    fc = torch.randn(H, 3 * H, generator=generator) * 0.01
+    fc[:, 2 * H:] += torch.eye(H)
+    state = OrderedDict()
+    state["fc.weight"] = fc.to(bf16)
+    state.update(layer("layers.0.", 2 * H, bf16, input_norm=True))
+    state["layers.0.hidden_norm.weight"] = 1 + rand(H, dtype=bf16)
+    state["norm.weight"] = norm.clone()
+    ids = torch.sort(torch.randperm(V, generator=generator)[:VD]).values
+    state["lm_head.weight"] = head[ids].contiguous()
+    state["d2t"] = (ids - torch.arange(VD)).to(torch.int64)
+    t2d = torch.zeros(V, dtype=torch.bool)
+    t2d[ids] = True
+    state["t2d"] = t2d
+    save_file(state, os.path.join(path, "model.safetensors"), metadata={"format": "pt"})
+    layer_config = llama_config(torch_dtype="bfloat16", max_position_embeddings=131072, rope_theta=500000.0)
+    config = {
+        "architectures": ["Eagle3Speculator"], "speculators_model_type": "eagle3", "speculators_version": "0.1.0",
+        "draft_vocab_size": VD, "norm_before_residual": False, "target_hidden_size": None,
+        "eagle_aux_hidden_state_layer_ids": [0, 1, 2], "transformer_layer_config": layer_config,
+        "speculators_config": {
+            "algorithm": "eagle3", "default_proposal_method": "greedy",
+            "proposal_methods": [{"proposal_type": "greedy", "speculative_tokens": 3,
+                                  "verifier_accept_k": 1, "accept_tolerance": 0.0}],
+            "verifier": {"name_or_path": "../verifier", "architectures": ["LlamaForCausalLM"]}},
+    }
+    json.dump(config, open(os.path.join(path, "config.json"), "w"), indent=2)
+    with open(os.path.join(root, "probe-prompts.jsonl"), "w") as out:
+        for _ in range(prompts):
+            out.write(json.dumps(torch.randint(0, V, (prompt_length,), generator=generator).tolist()) + "\n")
+    mark(path)
+
+
 def make_headers(root, shards=50, per_shard=2000):
     path = os.path.join(root, "headers")
     if done(path):
@@ -157,6 +211,10 @@ def make_headers(root, shards=50, per_shard=2000):
 if __name__ == "__main__":
     root = sys.argv[1]
     os.makedirs(root, exist_ok=True)
-    for make in (make_headers, make_eagle1, make_eagle3, make_eagle3_3layer, make_verifier):
+    makers = (make_headers, make_eagle1, make_eagle3, make_eagle3_3layer, make_verifier, make_probe_draft)
+    wanted = sys.argv[2:]
+    for make in makers:
+        if wanted and make.__name__[5:].replace("_", "-") not in wanted:
+            continue
         make(root)
-        print(f"ready: {make.__name__[5:]}", flush=True)
+        print(f"ready: {make.__name__[5:].replace('_', '-')}", flush=True)

@@ -248,6 +248,8 @@ class PEagleModel(nn.Module):
         self.lm_head = nn.Linear(H, VD, bias=False)
         self.register_buffer("d2t", torch.zeros(VD, dtype=torch.long))
         self.register_buffer("t2d", torch.zeros(V, dtype=torch.bool))
+        # speculators' PEagleDraftModel: the aux-state stand-in for parallel positions.
+        self.mask_hidden = nn.Parameter(torch.randn(1, 1, 3 * H))
 
 
 class SpeculatorsMTPLayer(Qwen3Layer):

@@ -31,7 +31,7 @@ public struct AlgorithmKwargs: Sendable, Hashable {
   public var normOutput: Bool?
 
   /// The keys each algorithm accepts.
-  public static func validKeys(for algorithm: ConversionAlgorithm) -> [String] {
+  package static func validKeys(for algorithm: ConversionAlgorithm) -> [String] {
     switch algorithm {
     case .eagle: return ["fusion_bias", "layernorms"]
     case .eagle3:
@@ -75,7 +75,7 @@ public struct AlgorithmKwargs: Sendable, Hashable {
   ///
   /// - Throws: ``CheckpointError`` (`.invalidArgument`) for a non-object or a value of the
   ///   wrong type. Unknown keys are checked by ``checked(for:)`` once the algorithm is known.
-  public init(json: JSONValue) throws(CheckpointError) {
+  package init(json: JSONValue) throws(CheckpointError) {
     guard let members = json.objectMembers else {
       throw CheckpointError(
         .invalidArgument, file: "--algorithm-kwargs", reason: "must be a JSON object, not \(json.typeName)")
@@ -117,7 +117,7 @@ public struct AlgorithmKwargs: Sendable, Hashable {
   ///
   /// - Throws: ``CheckpointError`` (`.invalidArgument`) naming the first unknown key and
   ///   listing the valid ones.
-  public func checked(for algorithm: ConversionAlgorithm) throws(CheckpointError) -> AlgorithmKwargs {
+  package func checked(for algorithm: ConversionAlgorithm) throws(CheckpointError) -> AlgorithmKwargs {
     let valid = Self.validKeys(for: algorithm)
     for (key, _) in json.objectMembers ?? [] where !valid.contains(key) {
       throw CheckpointError(

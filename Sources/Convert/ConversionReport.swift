@@ -53,7 +53,7 @@ public struct ConversionReport: Sendable {
 
     /// The verdict for an output of `method` written to `output` for `verifier`; `source` is the
     /// original checkpoint and `layernorms` whether it is a HASS draft with the extra norms.
-    public init(
+    package init(
       output: String, method: String, verifier: String, speculativeTokens: Int, source: String,
       layernorms: Bool
     ) {

@@ -18,7 +18,7 @@ public struct SourceProvenance: Sendable, Hashable {
   public var revision: String?
 
   /// Creates provenance.
-  public init(given: String, resolvedPath: String, hubID: String? = nil, revision: String? = nil) {
+  package init(given: String, resolvedPath: String, hubID: String? = nil, revision: String? = nil) {
     self.given = given
     self.resolvedPath = resolvedPath
     self.hubID = hubID
@@ -26,7 +26,7 @@ public struct SourceProvenance: Sendable, Hashable {
   }
 
   /// The provenance of a resolved source.
-  public init(_ resolved: ResolvedSource) {
+  package init(_ resolved: ResolvedSource) {
     self.init(given: resolved.given, resolvedPath: resolved.path, hubID: resolved.hubID, revision: resolved.revision)
   }
 }

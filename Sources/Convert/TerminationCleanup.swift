@@ -4,7 +4,7 @@ import Synchronization
 /// the temporary directories and lock files of the ``AtomicOutputDirectory`` writers still
 /// open. Each writer registers itself when it creates its temporary directory and leaves when
 /// it commits or discards.
-public enum TerminationCleanup {
+package enum TerminationCleanup {
   private static let open = Mutex<[String: AtomicOutputDirectory]>([:])
 
   static func register(_ output: AtomicOutputDirectory) {
@@ -31,7 +31,7 @@ public enum TerminationCleanup {
   /// a writer that fails because its directory vanished blocks in ``AtomicOutputDirectory/discard()``
   /// instead of reporting that failure and exiting first. Called from the thread that handles a
   /// termination signal.
-  public static func removeAll(then finish: () -> Never) -> Never {
+  package static func removeAll(then finish: () -> Never) -> Never {
     open.withLock { writers -> Never in
       for writer in writers.values { writer.removeTemporary() }
       writers.removeAll()

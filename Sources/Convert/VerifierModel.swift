@@ -3,7 +3,7 @@ import Platform
 
 /// Opens a checkpoint (headers only). The converter uses ``CheckpointReader/open(_:)``; tests
 /// inject their own.
-public typealias CheckpointOpener = @Sendable (String) throws(CheckpointError) -> Checkpoint
+package typealias CheckpointOpener = @Sendable (String) throws(CheckpointError) -> Checkpoint
 
 /// The verifier (target) model as the converter needs it: its `config.json` (hidden size,
 /// vocabulary, layer count, architectures) and, for eagle3 drafts without embeddings, the one

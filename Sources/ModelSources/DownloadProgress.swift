@@ -28,5 +28,5 @@ public struct DownloadProgress: Sendable {
   public static let silent = DownloadProgress { _ in }
 
   /// Delivers `event`.
-  public func report(_ event: DownloadEvent) { handler(event) }
+  package func report(_ event: DownloadEvent) { handler(event) }
 }

@@ -14,17 +14,17 @@ import Platform
 /// <root>/models--org--name/.no_exist/<commit>/<file>  empty: the file is known not to exist
 /// <root>/.locks/models--org--name/<etag>.lock         flock(2) lock held while a blob downloads
 /// ```
-public struct HubCache: Sendable {
+package struct HubCache: Sendable {
   /// The cache directory (`HF_HUB_CACHE`).
-  public let root: String
+  package let root: String
 
   /// A cache rooted at `root`.
-  public init(root: String) {
+  package init(root: String) {
     self.root = root
   }
 
   /// `<root>/models--org--name`.
-  public func repositoryDirectory(_ repository: HubRepository) -> String {
+  package func repositoryDirectory(_ repository: HubRepository) -> String {
     root + "/" + repository.cacheFolderName
   }
 
@@ -44,7 +44,7 @@ public struct HubCache: Sendable {
   }
 
   /// `…/snapshots/<commit>`.
-  public func snapshotDirectory(_ repository: HubRepository, commit: String) -> String {
+  package func snapshotDirectory(_ repository: HubRepository, commit: String) -> String {
     repositoryDirectory(repository) + "/snapshots/" + commit
   }
 
@@ -60,7 +60,7 @@ public struct HubCache: Sendable {
 
   /// The commit `revision` resolves to in the cache: a full commit id with a snapshot folder,
   /// or the contents of `refs/<revision>`; nil when the cache knows nothing of it.
-  public func commit(for repository: HubRepository, revision: String) -> String? {
+  package func commit(for repository: HubRepository, revision: String) -> String? {
     if HubRepository.isCommitHash(revision),
       directoryExists(snapshotDirectory(repository, commit: revision))
     {

@@ -21,7 +21,7 @@ public struct HubOptions: Sendable {
   /// the Hugging Face cache, whose blobs other tools trust to be whole files.
   public var speculatorsCacheDirectory: String
   /// `<speculators cache>/ranges`.
-  public var rangeCacheDirectory: String { speculatorsCacheDirectory + "/ranges" }
+  package var rangeCacheDirectory: String { speculatorsCacheDirectory + "/ranges" }
   /// The bearer token, sent only to ``endpoint``'s scheme, host and port.
   public var token: String?
   /// Never touch the network; only the caches are read.
@@ -31,7 +31,7 @@ public struct HubOptions: Sendable {
   /// Timeouts and the low-speed abort every request runs under.
   public var limits: TransferLimits
   /// Seconds without any data before a request fails (``TransferLimits/readTimeout``).
-  public var timeout: Double {
+  package var timeout: Double {
     get { limits.readTimeout }
     set { limits.readTimeout = newValue }
   }

@@ -1,13 +1,13 @@
 import Inspect
 
 /// A Hugging Face Hub model repository id, `org/name`, validated as the Hub validates it.
-public struct HubRepository: Sendable, Hashable, CustomStringConvertible {
+package struct HubRepository: Sendable, Hashable, CustomStringConvertible {
   /// `org/name`.
-  public let id: String
+  package let id: String
 
   /// Validates `id`: two parts of letters, digits, `_`, `-` and `.`, each starting and ending
   /// with a letter, digit or `_`, no `--` or `..`, at most 96 characters.
-  public init(_ id: String) throws(CheckpointError) {
+  package init(_ id: String) throws(CheckpointError) {
     let parts = id.split(separator: "/", omittingEmptySubsequences: false)
     guard parts.count == 2, id.count <= 96, !id.contains("--"), !id.contains(".."),
       !id.hasSuffix(".git"), parts.allSatisfy(Self.isValidPart)
@@ -20,12 +20,12 @@ public struct HubRepository: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// The folder holding this repository in the Hub cache: `models--org--name`.
-  public var cacheFolderName: String {
+  package var cacheFolderName: String {
     "models--" + id.split(separator: "/").joined(separator: "--")
   }
 
   /// `org/name`.
-  public var description: String { id }
+  package var description: String { id }
 
   private static func isValidPart(_ part: Substring) -> Bool {
     guard let first = part.unicodeScalars.first, let last = part.unicodeScalars.last else {

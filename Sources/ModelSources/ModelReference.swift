@@ -8,7 +8,7 @@ import Inspect
 /// directory named `org/name` next to the user is read from disk, and so does a path whose first
 /// segment is an existing local directory (a typo there is reported as a missing file); otherwise
 /// `org/name` (or `org/name@revision`, or `hf://org/name@revision`) names a Hub repository.
-public enum ModelReference: Sendable, Equatable {
+package enum ModelReference: Sendable, Equatable {
   /// A file or directory on this machine.
   case local(path: String)
   /// A Hub model repository; `revision` is a branch, tag or commit (nil means `main`).
@@ -17,7 +17,7 @@ public enum ModelReference: Sendable, Equatable {
   case url(URL)
 
   /// Parses `text`; `fileExists` decides whether a local path wins over a Hub id.
-  public static func parse(
+  package static func parse(
     _ text: String,
     fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
   ) throws(CheckpointError) -> ModelReference {

@@ -8,6 +8,9 @@ import Inspect
 /// SHA-256 of the base URL (without query or fragment); partial downloads wait in
 /// `incomplete/`, and `absent/<name>` records a 404, so later runs need no request. A
 /// `#sha256=<hex>` fragment on a file URL is checked like a Hub LFS id.
+///
+/// Header-only and single-tensor needs read safetensors files by HTTP Range instead
+/// (`URLSource+Ranges.swift`), as Hub sources do.
 struct URLSource {
   let url: URL
   let given: String
@@ -43,10 +46,10 @@ struct URLSource {
     directory = options.urlCacheDirectory + "/" + String(hasher.finalizeHex().prefix(16))
   }
 
-  private var filesDirectory: String { directory + "/files" }
+  var filesDirectory: String { directory + "/files" }
 
   /// The SHA-256 promised by a `#sha256=<hex>` fragment.
-  private var fragmentSHA256: String? {
+  var fragmentSHA256: String? {
     guard let fragment = url.fragment, fragment.hasPrefix("sha256=") else { return nil }
     let value = String(fragment.dropFirst("sha256=".count)).lowercased()
     return HubClient.isSHA256(value) ? value : nil
@@ -54,14 +57,17 @@ struct URLSource {
 
   func resolve(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource {
     let layout = fileName.map(WeightSelection.layout(ofFile:))
+    // Whole files already in the URL cache are read as they are, whatever the need.
     let check = try WeightSelection.check(
-      need, present: listFiles(under: filesDirectory), layout: layout,
+      need.whole, present: listFiles(under: filesDirectory), layout: layout,
       isKnownAbsent: { FileManager.default.fileExists(atPath: directory + "/absent/" + $0) },
       readFile: { FileManager.default.contents(atPath: filesDirectory + "/" + $0).map { [UInt8]($0) } },
       label: given)
     if case .complete(let names) = check {
       return result(names.map { SourceFile(name: $0, localPath: filesDirectory + "/" + $0, downloaded: false) })
     }
+    let ranged = need.bytes != .whole && need.weights != .none && fileName != "config.json"
+    if ranged, let cached = try fromRangeCache(need, layout: layout) { return cached }
     if options.offline {
       var lacking = "it"
       if case .missing(let what) = check { lacking = what }
@@ -71,7 +77,7 @@ struct URLSource {
     }
     try createDirectory(filesDirectory)
     try? writeAtomically(directory + "/url.txt", contents: Array((base.absoluteString + "\n").utf8))
-    return try download(need, layout: layout)
+    return ranged ? try downloadRanged(need, layout: layout) : try download(need, layout: layout)
   }
 
   private func download(_ need: SourceNeeds, layout fixed: WeightFiles.Selection?) throws(CheckpointError) -> ResolvedSource {
@@ -117,34 +123,42 @@ struct URLSource {
     return result(files)
   }
 
+  /// The URL of file `name`: the given URL (without its fragment) for the file it names, else
+  /// `name` under the base.
+  func fileURL(for name: String) throws(CheckpointError) -> URL {
+    if name == fileName {
+      var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+      components?.fragment = nil
+      return components?.url ?? url
+    }
+    let path = name.split(separator: "/").map { HubClient.encode(String($0)) }.joined(separator: "/")
+    guard let resolved = URL(string: path, relativeTo: base)?.absoluteURL else {
+      throw CheckpointError(.invalidArgument, file: given, reason: "cannot form a URL for '\(name)'")
+    }
+    return resolved
+  }
+
+  /// Records that the server has no file `name` (a 404), so later runs need not ask.
+  func markAbsent(_ name: String) {
+    let marker = directory + "/absent/" + name
+    try? createDirectory((marker as NSString).deletingLastPathComponent)
+    _ = FileManager.default.createFile(atPath: marker, contents: Data())
+  }
+
   /// Downloads `name` unless present; nil (and an `absent/` marker) when the server says 404
   /// and the file is optional.
-  private func fetch(_ name: String, required: Bool) throws(CheckpointError) -> SourceFile? {
+  func fetch(_ name: String, required: Bool) throws(CheckpointError) -> SourceFile? {
     let finalPath = filesDirectory + "/" + name
     let isNamedFile = name == fileName
     if FileManager.default.fileExists(atPath: finalPath) {
       return SourceFile(name: name, localPath: finalPath, downloaded: false, sha256: isNamedFile ? fragmentSHA256 : nil)
     }
-    let fileURL: URL
-    if isNamedFile {
-      var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
-      components?.fragment = nil
-      fileURL = components?.url ?? url
-    } else {
-      let path = name.split(separator: "/").map { HubClient.encode(String($0)) }.joined(separator: "/")
-      guard let resolved = URL(string: path, relativeTo: base)?.absoluteURL else {
-        throw CheckpointError(.invalidArgument, file: given, reason: "cannot form a URL for '\(name)'")
-      }
-      fileURL = resolved
-    }
+    let fileURL = try fileURL(for: name)
     let label = "\(fileURL.host ?? "url"): \(name)"
     try createDirectory(directory + "/incomplete")
     try createDirectory((finalPath as NSString).deletingLastPathComponent)
     let http = SourceHTTPClient(options: options)
-    let downloader = FileDownloader(http: http) { head in
-      let kind: CheckpointError.Kind = head.status == 404 ? .notFound : .io
-      return CheckpointError(kind, file: fileURL.absoluteString, reason: "HTTP \(head.status)")
-    }
+    let downloader = FileDownloader(http: http) { head in Self.statusError(head, url: fileURL) }
     let expected = isNamedFile ? fragmentSHA256 : nil
     let incomplete = directory + "/incomplete/" + name.replacingOccurrences(of: "/", with: "%2F")
     do {
@@ -154,12 +168,15 @@ struct URLSource {
           maximumSize: DownloadRequest.isMetadata(name) ? DownloadRequest.metadataLimit : nil),
         incompletePath: incomplete, finalPath: finalPath)
     } catch where error.kind == .notFound && !required {
-      let marker = directory + "/absent/" + name
-      try? createDirectory((marker as NSString).deletingLastPathComponent)
-      _ = FileManager.default.createFile(atPath: marker, contents: Data())
+      markAbsent(name)
       return nil
     }
     return SourceFile(name: name, localPath: finalPath, downloaded: true, sha256: expected)
+  }
+
+  /// The error for a non-success answer from `url`: `notFound` for a 404, else `io`.
+  static func statusError(_ head: HTTPResponseHead, url: URL) -> CheckpointError {
+    CheckpointError(head.status == 404 ? .notFound : .io, file: url.absoluteString, reason: "HTTP \(head.status)")
   }
 
   private func result(_ files: [SourceFile]) -> ResolvedSource {

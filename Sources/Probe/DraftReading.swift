@@ -42,10 +42,10 @@ public struct DraftReading: Sendable, Hashable {
 
   /// vLLM's default EAGLE-3 taps for an `layers`-layer verifier: (2, L/2, L−3), as collected
   /// (ascending, without repeats; an index below 0 never matches a layer).
-  public static func defaultAuxLayerIDs(verifierLayers layers: Int) -> [Int] {
+  package static func defaultAuxLayerIDs(verifierLayers layers: Int) -> [Int] {
     Array(Set([2, layers / 2, layers - 3])).sorted()
   }
 
   /// The taps vLLM collects for `ids`: ascending, without repeats.
-  public static func collected(_ ids: [Int]) -> [Int] { Array(Set(ids)).sorted() }
+  package static func collected(_ ids: [Int]) -> [Int] { Array(Set(ids)).sorted() }
 }

@@ -50,10 +50,7 @@ struct Linear: Sendable {
   func apply(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
     let out = outFeatures
     let inner = inFeatures
-    // Small batches (decode): a block about the size of a core's L2; larger batches (prefill)
-    // amortise more multiply work over each widened block.
-    let targetElements = rows <= 16 ? 1 << 18 : 1 << 20
-    let blockRows = max(8, min(out, targetElements / inner))
+    let blockRows = Self.blockRows(rows: rows, out: out, inner: inner)
     let blocks = (out + blockRows - 1) / blockRows
     let workers = min(BLASThreads.workers, blocks)
     let next = Atomic<Int>(0)
@@ -87,6 +84,24 @@ struct Linear: Sendable {
         }
       }
     }
+  }
+
+  /// OpenBLAS runs a product of at most this many multiply-adds (`M·N·K`) through its
+  /// small-matrix kernels, without packing either operand; above it, packing dominates a
+  /// decode-sized product (a few rows) and the same work takes about three times as long.
+  static let smallProductLimit = 1_000_000
+
+  /// The weight rows widened per block for a product of `rows` input rows.
+  ///
+  /// Decode (a few rows): as many rows as keep each block's product within
+  /// ``smallProductLimit``, and the scratch block within about a core's L2. Prefill (many
+  /// rows): blocks of about 4 MB, each widened once and multiplied by every row.
+  static func blockRows(rows: Int, out: Int, inner: Int) -> Int {
+    let small = min(smallProductLimit / max(1, rows * inner), (1 << 19) / inner)
+    // Whole multiples of 8 rows suit the kernels' vector width.
+    if small >= 8 { return min(out, small & ~7) }
+    if small >= 4 { return min(out, small) }
+    return min(out, max(8, (1 << 20) / inner))
   }
 
   /// `apply` on arrays: `input` holds `rows × inFeatures` values.

@@ -29,7 +29,7 @@ public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
   public var reason: String
 
   /// Creates an error.
-  public init(_ kind: Kind, file: String, tensor: String? = nil, reason: String) {
+  package init(_ kind: Kind, file: String, tensor: String? = nil, reason: String) {
     self.kind = kind
     self.file = file
     self.tensor = tensor

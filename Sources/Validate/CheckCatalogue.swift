@@ -92,7 +92,7 @@ public enum CheckCatalogue {
   /// The checks whose errors say that vLLM will not serve a checkpoint (refused type, default
   /// taps it cannot use) rather than that the checkpoint is malformed. `convert --validate-device`
   /// reports them without failing the conversion; `verify` exits 1 on them like on any error.
-  public static let servingChecks: Set<CheckID> = [.configVLLMSupport, .verifierDefaultTaps]
+  package static let servingChecks: Set<CheckID> = [.configVLLMSupport, .configVLLMRunner, .verifierDefaultTaps]
 
   /// Every check, in report order.
   public static let entries: [Entry] = [
@@ -151,6 +151,13 @@ public enum CheckCatalogue {
         + VLLMServing.servedSpeculatorsTypes.joined(separator: ", ") + ".",
       failure: "`vllm serve` fails at config validation (\"Expected one of: ...\"); EAGLE-1 support in "
         + "that path (vLLM #20436) was never merged (docs/vllm.md)."),
+    Entry(
+      id: .configVLLMRunner, severity: "warning", needs: [], appliesTo: [.speculators],
+      catches: "A type vLLM serves only on its V2 model runner, which needs Triton (a GPU build): "
+        + "dspark, and dflash/dflash2 drafts with a candidate head (DFlash2DraftModel, "
+        + "LiLiCorrDraftModel) or mixing sliding-window and full attention layers.",
+      failure: "vLLM's CPU build runs the V1 model runner and refuses the checkpoint at config "
+        + "validation (\"Model Runner V1 does not support: ...\"; docs/vllm.md)."),
     Entry(
       id: .configLayerModelType, severity: "error/warning", needs: [], appliesTo: [.speculators],
       catches: "transformer_layer_config.model_type is absent: an error for eagle (speculators "
@@ -409,12 +416,12 @@ public enum CheckCatalogue {
   ]
 
   /// The entry for `id`.
-  public static func entry(for id: CheckID) -> Entry? {
+  package static func entry(for id: CheckID) -> Entry? {
     entries.first { $0.id == id }
   }
 
   /// Every documented identifier.
-  public static var ids: [CheckID] { entries.map(\.id) }
+  package static var ids: [CheckID] { entries.map(\.id) }
 
   /// The checks that declare `need`.
   static func ids(needing need: Need) -> [CheckID] {
@@ -446,7 +453,7 @@ public enum CheckCatalogue {
   }
 
   /// The catalogue as a Markdown table (the body of `docs/checks.md`).
-  public static func markdownTable() -> String {
+  package static func markdownTable() -> String {
     var out = "| id | severity | needs | catches | real-world failure |\n"
     out += "|---|---|---|---|---|\n"
     for entry in entries {

@@ -33,7 +33,7 @@ public struct Finding: Sendable, Hashable {
   public var found: String?
 
   /// Creates a finding.
-  public init(
+  package init(
     check: CheckID, severity: Severity, message: String, tensor: String? = nil, key: String? = nil,
     file: String? = nil, expected: String? = nil, found: String? = nil
   ) {
@@ -72,7 +72,7 @@ public struct SkippedCheck: Sendable, Hashable {
   public var reason: String
 
   /// Creates an entry.
-  public init(check: CheckID, reason: String) {
+  package init(check: CheckID, reason: String) {
     self.check = check
     self.reason = reason
   }

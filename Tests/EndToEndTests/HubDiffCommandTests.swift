@@ -31,8 +31,7 @@ struct HubDiffCommandTests {
     var files = 0
     for repo in repos {
       for (name, bytes) in repo where name.hasSuffix(".safetensors") {
-        for index in 0..<8 { total += Int(bytes[index]) << (8 * index) }
-        total += 8
+        total += safetensorsHeaderBytes(bytes)
         files += 1
       }
     }

@@ -13,11 +13,7 @@ struct RangedReadTests {
   /// `8 + N` for each safetensors file of fixture `name`.
   static func headerBytes(_ repo: [String: [UInt8]]) -> [String: Int] {
     var result: [String: Int] = [:]
-    for (name, bytes) in repo where name.hasSuffix(".safetensors") {
-      var length = 0
-      for index in 0..<8 { length |= Int(bytes[index]) << (8 * index) }
-      result[name] = 8 + length
-    }
+    for (name, bytes) in repo where name.hasSuffix(".safetensors") { result[name] = safetensorsHeaderBytes(bytes) }
     return result
   }
 

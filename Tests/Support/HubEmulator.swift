@@ -161,3 +161,20 @@ public func contents(_ path: String) -> [UInt8]? {
   FileManager.default.contents(atPath: path).map { [UInt8]($0) }
 }
 
+
+/// `8 + N` — the 8-byte length and the header — of a safetensors file's bytes: what a
+/// header-only read needs.
+public func safetensorsHeaderBytes(_ bytes: [UInt8]) -> Int {
+  guard bytes.count >= 8 else { return 0 }
+  var length = 0
+  for index in 0..<8 { length |= Int(bytes[index]) << (8 * index) }
+  return 8 + length
+}
+
+/// The files of `repo` (name → bytes) under `prefix`, without `excluded` names: a fixture
+/// served as the emulator's static files (`/files/<prefix>…`).
+public func staticFiles(_ repo: [String: [UInt8]], under prefix: String, excluding excluded: Set<String> = []) -> [String: [UInt8]] {
+  var files: [String: [UInt8]] = [:]
+  for (name, bytes) in repo where !excluded.contains(name) { files[prefix + name] = bytes }
+  return files
+}

@@ -66,7 +66,7 @@ import Testing
   @Test("the Speculators config checks apply to Speculators drafts only; vLLM's verdict also to EAGLE-1 sources")
   func declaredApplicability() {
     let speculatorsOnly = CheckCatalogue.ids(notApplyingTo: .source)
-    #expect(speculatorsOnly.count == 14)
+    #expect(speculatorsOnly.count == 15)
     #expect(speculatorsOnly.allSatisfy { $0.rawValue.hasPrefix("config.") })
     #expect(!speculatorsOnly.contains(.configPresent) && !speculatorsOnly.contains(.configValueBounds))
     #expect(CheckCatalogue.ids(notApplyingTo: .mtpVerifier) == speculatorsOnly)
@@ -90,6 +90,8 @@ import Testing
     tripped.formUnion(ProbeChecks.ids)
     // VerifierFormatTests.strippedMTPLayersAreAnError.
     tripped.insert(.mtpLayersPresent)
+    // VerifierFormatTests.typesOnlyVLLMsGPURunnerServesAreWarned.
+    tripped.insert(.configVLLMRunner)
     let missing = CheckCatalogue.ids.filter { !tripped.contains($0) }
     #expect(missing.isEmpty, "no trip test for \(missing)")
   }

@@ -28,6 +28,8 @@ ROOT = matrix.ROOT
 COLLAPSE = 0.05
 # Cases about how vLLM is asked to serve a draft, not about the draft: no numerical verdict.
 SERVING_ONLY = {"eagle3-no-method"}
+# Algorithms the probe decodes (Sources/Probe/DraftReading.swift); other cases get no verdict.
+PROBED_ALGORITHMS = ("eagle3", "eagle")  # the refusal names them too
 
 
 def probe(binary: Path, directory: Path, prompts: Path) -> dict:
@@ -82,6 +84,11 @@ def main() -> None:
                 ours = {"refused": "conversion failed"}
             else:
                 ours = probe(args.speculators, directory, prompts)
+            refusal = ours.get("refused", "")
+            if "speculators_model_type" in refusal and "not supported by the probe" in refusal:
+                out[name] = {"vllm": vllm.get("error"), "probe": ours, "agrees": None}
+                print(f"  n/a {name}: the probe decodes {', '.join(PROBED_ALGORITHMS)} only")
+                continue
             if vllm.get("phase") == "load" or name in SERVING_ONLY:
                 # vLLM does not load it (speculators eagle, a config it rejects): no verdict.
                 out[name] = {"vllm": vllm.get("error"), "probe": ours, "agrees": None}

@@ -5,7 +5,7 @@ extension Detection {
   ///   recognised (there is no layout to contradict); otherwise a one-line reason, for example
   ///   `--algorithm eagle contradicts the detected layout eagle3-safeailab (midlayer.* tensors,
   ///   fc.weight [64, 192] = 3×hidden)`. `convert` refuses with this reason unless `--ignore-detection`.
-  public func conflict(withRequested algorithm: ConversionAlgorithm) -> String? {
+  package func conflict(withRequested algorithm: ConversionAlgorithm) -> String? {
     switch conversion {
     case .algorithm(let implied):
       if implied == algorithm { return nil }

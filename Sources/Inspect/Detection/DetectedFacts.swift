@@ -33,7 +33,7 @@ public struct DetectedFacts: Sendable, Hashable {
   public var weightsDType: DType?
 
   /// Creates a fact sheet.
-  public init(
+  package init(
     hiddenSize: Int? = nil, targetHiddenSize: Int? = nil, vocabSize: Int? = nil,
     draftVocabSize: Int? = nil, decoderLayers: Int = 0, fcInputWidth: Int? = nil,
     auxStateCount: Int? = nil, fusionBias: Bool = false, layernorms: Bool = false,
@@ -56,7 +56,7 @@ public struct DetectedFacts: Sendable, Hashable {
   }
 
   /// The facts as a JSON object with snake_case keys; unknown sizes are `null`.
-  public func json() -> JSONValue {
+  package func json() -> JSONValue {
     func int(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
     return [
       "hidden_size": int(hiddenSize),
@@ -77,7 +77,7 @@ public struct DetectedFacts: Sendable, Hashable {
 
   /// One human line, for example
   /// `hidden 64, vocab 512, draft vocab 128, 1 decoder layer, fc in 192 (3 aux states), ...`.
-  public var summary: String {
+  package var summary: String {
     var parts: [String] = []
     if let hiddenSize { parts.append("hidden \(hiddenSize)") }
     if let targetHiddenSize { parts.append("target hidden \(targetHiddenSize)") }

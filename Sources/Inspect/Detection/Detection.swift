@@ -25,7 +25,7 @@ public struct Detection: Sendable, Hashable {
   public var strippedPrefix: String?
 
   /// Creates a detection result.
-  public init(
+  package init(
     format: SourceFormat, confidence: Double, signature: String, evidence: [String],
     notes: [String] = [], alternatives: [SourceFormat] = [], facts: DetectedFacts,
     conversion: ImpliedConversion, strippedPrefix: String? = nil

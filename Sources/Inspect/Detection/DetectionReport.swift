@@ -24,7 +24,7 @@ extension Detection {
 
   /// A few human-readable lines: format and confidence, algorithm, signature, facts, then the
   /// evidence, alternatives and notes (one per line, indented).
-  public var humanLines: [String] {
+  package var humanLines: [String] {
     var lines = [
       "format:     \(format.rawValue) — \(format.title) (confidence \(Detection.formatted(confidence)))",
       "algorithm:  " + (conversion.algorithm?.rawValue ?? "none — \(conversion.reason ?? "")"),

@@ -1,6 +1,6 @@
 /// Whether a model given as a verifier (target) is in fact a draft: the rule `convert
 /// --verifier` and `verify --verifier` share, so a draft is never used as the model it drafts for.
-public enum DraftRecognition {
+package enum DraftRecognition {
   /// Architectures that only drafts declare (substrings, case-insensitive).
   static let draftArchitectureMarks = ["eagle", "speculator", "medusa", "dflash"]
 
@@ -10,7 +10,7 @@ public enum DraftRecognition {
   /// Evidence: Speculators config keys (`speculators_model_type`, `speculators_config`), a
   /// `draft_vocab_size`, an architecture only drafts use (`LlamaForCausalLMEagle3`,
   /// `Eagle3Speculator`, ...), or tensors ``FormatDetector`` recognises as a draft layout.
-  public static func draftEvidence(config: JSONValue?, checkpoint: Checkpoint?) -> String? {
+  package static func draftEvidence(config: JSONValue?, checkpoint: Checkpoint?) -> String? {
     if let config {
       for key in ["speculators_model_type", "speculators_config", "draft_vocab_size"] where config[key] != nil {
         return "its config has \(key)"

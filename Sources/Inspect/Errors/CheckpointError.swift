@@ -37,7 +37,7 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
   public var reason: String
 
   /// Creates an error.
-  public init(
+  package init(
     _ kind: Kind, file: String, offset: UInt64? = nil, tensor: String? = nil, reason: String
   ) {
     self.kind = kind

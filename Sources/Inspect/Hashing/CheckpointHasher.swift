@@ -7,14 +7,14 @@ import Platform
 /// bytes), which is independent of the container: the same tensor hashes the same in a `.bin`,
 /// a safetensors file and a conversion. SHA-256 cannot be split within a file, so work is
 /// spread across files and across tensors.
-public enum CheckpointHasher {
+package enum CheckpointHasher {
   /// The chunk size fed to the hashers: 16 MiB.
   static let chunkSize = 16 << 20
 
   /// The SHA-256 of the file at `path`, as 64 lowercase hex digits.
   ///
   /// - Throws: ``CheckpointError`` naming the path when the file cannot be opened or mapped.
-  public static func sha256(ofFile path: String, progress: ProgressCounter? = nil) throws(CheckpointError)
+  package static func sha256(ofFile path: String, progress: ProgressCounter? = nil) throws(CheckpointError)
     -> String
   {
     try digest(ofFile: path, algorithm: .sha256, progress: progress)
@@ -28,7 +28,7 @@ public enum CheckpointHasher {
   /// - Throws: ``CheckpointError`` naming the path when the file cannot be opened or mapped, or
   ///   (`notFetched`) when it is a stand-in of a remote file that holds only some of its bytes
   ///   (``PresentBytes``).
-  public static func digest(
+  package static func digest(
     ofFile path: String, algorithm: FileDigestAlgorithm, progress: ProgressCounter? = nil
   ) throws(CheckpointError) -> String {
     if let record = try PresentBytes.of(path), !record.isComplete {
@@ -87,7 +87,7 @@ public enum CheckpointHasher {
 
   /// The `algorithm` digest (SHA-256 unless asked otherwise) of every file in `paths`, hashed
   /// concurrently, the largest files first; keyed by path.
-  public static func fileDigests(
+  package static func fileDigests(
     _ paths: [String], algorithm: FileDigestAlgorithm = .sha256, progress: ProgressCounter? = nil
   ) throws(CheckpointError) -> [String: String] {
     let unique = Array(Set(paths))
@@ -112,7 +112,7 @@ public enum CheckpointHasher {
   }
 
   /// The size of the file at `path` (0 when it cannot be read).
-  public static func fileSize(_ path: String) -> Int {
+  package static func fileSize(_ path: String) -> Int {
     var info = stat()
     return stat(path, &info) == 0 ? Int(info.st_size) : 0
   }

@@ -9,12 +9,12 @@ import CFaultGuard
 /// sends `notifying` to the process. The process's handler of that signal removes what the
 /// run created and exits with ``exitStatus``. A SIGBUS outside every mapping keeps its default
 /// action.
-public enum FaultGuard {
+package enum FaultGuard {
   /// Installs the SIGBUS handler (later calls do nothing).
-  public static func install(notifying signal: Int32) {
+  package static func install(notifying signal: Int32) {
     speculators_fault_guard_install(signal)
   }
 
   /// 2 once a guarded fault happened, else 0.
-  public static var exitStatus: Int32 { speculators_fault_guard_exit_status() }
+  package static var exitStatus: Int32 { speculators_fault_guard_exit_status() }
 }

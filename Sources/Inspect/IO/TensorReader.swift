@@ -132,12 +132,12 @@ package final class TensorReader: Sendable {
 
   /// The dense bytes of an expanded view (``isExpandedView(_:)``) above this size are never
   /// materialised: 64 MiB.
-  public static let expandedViewLimit = 64 << 20
+  package static let expandedViewLimit = 64 << 20
 
   /// The storage elements a strided view spans: the first one and how many, from the first
   /// element it names to the furthest (`nil` for a contiguous tensor, an empty view, a negative
   /// stride or an extent that overflows).
-  public static func storageWindow(of tensor: TensorInfo) -> (first: Int, count: Int)? {
+  package static func storageWindow(of tensor: TensorInfo) -> (first: Int, count: Int)? {
     guard case .strided(_, _, let elementOffset, let strides, _) = tensor.layout,
       strides.count == tensor.shape.count, !tensor.shape.contains(0), elementOffset >= 0
     else { return nil }
@@ -158,7 +158,7 @@ package final class TensorReader: Sendable {
   /// overlapping strides). Its dense form can be vastly larger than its file
   /// (`torch.zeros(1).expand(2**40)` saves in 1.6 KB), so it is hashed and scanned by its
   /// storage and its view instead (``digestPrefix(of:)``, ``forEachValueChunk(of:maxChunk:_:)``).
-  public static func isExpandedView(_ tensor: TensorInfo) -> Bool {
+  package static func isExpandedView(_ tensor: TensorInfo) -> Bool {
     guard let window = storageWindow(of: tensor) else { return false }
     return tensor.elementCount > window.count
   }
@@ -168,7 +168,7 @@ package final class TensorReader: Sendable {
   /// `speculators-view/1`, the dtype, the rank, then each dimension and each stride as
   /// little-endian 64-bit integers. The offset of the view counts through the storage
   /// window, which starts at its first element.
-  public static func digestPrefix(of tensor: TensorInfo) -> [UInt8] {
+  package static func digestPrefix(of tensor: TensorInfo) -> [UInt8] {
     guard isExpandedView(tensor), case .strided(_, _, _, let strides, _) = tensor.layout else { return [] }
     var bytes = Array("speculators-view/1\u{0}\(tensor.dtype.rawValue)\u{0}".utf8)
     func append(_ value: Int) { withUnsafeBytes(of: Int64(value).littleEndian) { bytes.append(contentsOf: $0) } }
@@ -182,7 +182,7 @@ package final class TensorReader: Sendable {
   /// its dense little-endian bytes (as ``forEachChunk(of:maxChunk:_:)``), or, for an expanded
   /// view, the dense little-endian bytes of the storage window it spans, each stored element
   /// once. The work is bounded by the bytes stored, never by the view's shape.
-  public func forEachValueChunk(
+  package func forEachValueChunk(
     of tensor: TensorInfo, maxChunk: Int = TensorReader.defaultChunk,
     _ body: (UnsafeRawBufferPointer) throws -> Void
   ) throws {

@@ -114,7 +114,7 @@ public indirect enum JSONValue: Sendable, Hashable {
 
   /// Returns this object with `key` set to `value` (appended when absent, replaced in place
   /// otherwise). Non-objects are returned unchanged.
-  public func setting(_ key: String, to value: JSONValue) -> JSONValue {
+  package func setting(_ key: String, to value: JSONValue) -> JSONValue {
     guard case .object(var members) = self else { return self }
     if let index = members.firstIndex(where: { $0.key == key }) {
       members[index].value = value
@@ -125,7 +125,7 @@ public indirect enum JSONValue: Sendable, Hashable {
   }
 
   /// Returns this object without `key`.
-  public func removing(_ key: String) -> JSONValue {
+  package func removing(_ key: String) -> JSONValue {
     guard case .object(let members) = self else { return self }
     return .object(members.filter { $0.key != key })
   }

@@ -6,14 +6,14 @@
 /// Sizes (hidden, intermediate, vocabulary, head and position sizes) are integers from 1 to
 /// 2^24; counts (layers, heads) are integers from 1 to 2^16. The largest released models stay
 /// far inside both (vocabularies of 262 144, hidden sizes of 16 384, 128 layers, 128 heads).
-public enum ConfigBounds {
+package enum ConfigBounds {
   /// The largest size (2^24).
-  public static let maximumSize = 1 << 24
+  package static let maximumSize = 1 << 24
   /// The largest layer or head count (2^16).
-  public static let maximumCount = 1 << 16
+  package static let maximumCount = 1 << 16
 
   /// The bounded keys and their largest value.
-  public static let maximums: [String: Int] = [
+  package static let maximums: [String: Int] = [
     "hidden_size": maximumSize, "emb_dim": maximumSize, "intermediate_size": maximumSize,
     "vocab_size": maximumSize, "draft_vocab_size": maximumSize, "truncated_vocab_size": maximumSize,
     "target_hidden_size": maximumSize, "head_dim": maximumSize, "max_position_embeddings": maximumSize,
@@ -28,21 +28,21 @@ public enum ConfigBounds {
   static let scopes = ["text_config", "transformer_layer_config", "dflash_config"]
 
   /// A bounded number outside its bounds.
-  public struct Violation: Sendable, Hashable {
+  package struct Violation: Sendable, Hashable {
     /// The dotted key path, e.g. `transformer_layer_config.hidden_size`.
-    public var path: String
+    package var path: String
     /// The value as written (JSON).
-    public var found: String
+    package var found: String
     /// What was expected, e.g. `an integer from 1 to 16777216`.
-    public var expected: String
+    package var expected: String
 
     /// `<path> is <found>; expected <expected>`.
-    public var message: String { "\(path) is \(found); expected \(expected)" }
+    package var message: String { "\(path) is \(found); expected \(expected)" }
   }
 
   /// `value` as an `Int` when `key` is unbounded and `value` is an integer, or `key` is
   /// bounded and `value` is an integer inside its bounds; otherwise `nil`.
-  public static func checked(_ key: String, _ value: JSONValue?) -> Int? {
+  package static func checked(_ key: String, _ value: JSONValue?) -> Int? {
     guard let maximum = maximums[key] else { return value?.intValue }
     // An integer literal only: `64.0` is a float to Python, and torch refuses float sizes.
     guard case .int(let raw) = value, let number = Int(exactly: raw), (1...maximum).contains(number) else {
@@ -52,13 +52,13 @@ public enum ConfigBounds {
   }
 
   /// What a bounded key expects.
-  public static func expectation(_ key: String) -> String? {
+  package static func expectation(_ key: String) -> String? {
     maximums[key].map { "an integer from 1 to \($0)" }
   }
 
   /// The bounded keys of `config` (top level, `text_config`, `transformer_layer_config`)
   /// whose present, non-null value is not an integer inside its bounds.
-  public static func violations(in config: JSONValue) -> [Violation] {
+  package static func violations(in config: JSONValue) -> [Violation] {
     var found: [Violation] = []
     func scan(_ object: JSONValue?, prefix: String) {
       guard let members = object?.objectMembers else { return }

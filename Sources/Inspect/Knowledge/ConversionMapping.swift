@@ -186,7 +186,7 @@ package enum ConversionMapping {
 
   /// Whether `name` is a buffer the model recomputes at load time rather than a weight:
   /// `…rotary_emb.inv_freq`, which transformers before 4.31 saved with the weights.
-  public static func isRecomputedBuffer(_ name: String) -> Bool {
+  package static func isRecomputedBuffer(_ name: String) -> Bool {
     name == "rotary_emb.inv_freq" || name.hasSuffix(".rotary_emb.inv_freq")
   }
 

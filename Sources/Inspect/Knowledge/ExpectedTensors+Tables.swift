@@ -115,6 +115,22 @@ extension ExpectedTensors {
       indexedLayers: true)
   }
 
+  /// Speculators `peagle` (parallel EAGLE-3): the eagle3 tensors plus `mask_hidden`, the learnt
+  /// stand-in for the aux hidden states of positions drafted in parallel. speculators'
+  /// `PEagleDraftModel` stores it as [1, 1, A·TH]; vLLM serves peagle as eagle3 with parallel
+  /// drafting, loads it into a [1, A·TH] buffer and refuses a checkpoint without it
+  /// (vllm/model_executor/models/llama_eagle3.py, `load_weights`).
+  static func peagleTable(geometry g: Geometry, flags: [Flag: Bool]) -> TensorSet {
+    let eagle3 = eagle3Table(geometry: g, flags: flags)
+    let width = g.auxStateCount * g.targetHiddenSize
+    let mask = Tensor(
+      name: "mask_hidden", shapes: [[1, 1, width], [1, width], [width]],
+      rule: "[1, 1, A·TH]: vLLM's parallel drafting requires it")
+    return TensorSet(
+      layout: eagle3.layout, geometry: g, flags: flags, tensors: eagle3.tensors + [mask],
+      layerPrefix: eagle3.layerPrefix, indexedLayers: eagle3.indexedLayers)
+  }
+
   /// Raw EAGLE-1/2 and HASS drafts (SafeAILab/EAGLE `eagle/model/cnets.py`).
   static func eagle1SourceTable(geometry g: Geometry) -> TensorSet {
     let h = g.hiddenSize

@@ -43,9 +43,12 @@ package enum ExpectedTensors {
     case "eagle":
       let geometry = try Geometry.speculators(model, algorithm: .speculatorsEagle)
       return eagleTable(geometry: geometry, flags: speculatorsFlags(model))
-    case "eagle3", "peagle":
+    case "eagle3":
       let geometry = try Geometry.speculators(model, algorithm: .speculatorsEagle3)
       return eagle3Table(geometry: geometry, flags: speculatorsFlags(model))
+    case "peagle":
+      let geometry = try Geometry.speculators(model, algorithm: .speculatorsEagle3)
+      return peagleTable(geometry: geometry, flags: speculatorsFlags(model))
     case "dflash", "dflash2", "dspark":
       let geometry = try Geometry.speculators(model, algorithm: .speculatorsDFlash)
       return dflashTable(geometry: geometry, flags: speculatorsFlags(model), variant: DFlashVariant(type, model))

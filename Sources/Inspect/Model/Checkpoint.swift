@@ -18,7 +18,7 @@ public struct Checkpoint: Sendable {
   public var tensors: [TensorInfo]
 
   /// Creates a checkpoint description. Tensors are sorted by name.
-  public init(
+  package init(
     location: String, directory: String, files: [CheckpointFile], config: JSONValue?,
     metadata: [String: [String: String]] = [:], tensors: [TensorInfo]
   ) {

@@ -28,7 +28,7 @@ public struct CheckpointFile: Sendable, Hashable {
   public var kind: CheckpointFileKind
 
   /// Creates a file entry.
-  public init(path: String, name: String, size: Int, kind: CheckpointFileKind) {
+  package init(path: String, name: String, size: Int, kind: CheckpointFileKind) {
     self.path = path
     self.name = name
     self.size = size

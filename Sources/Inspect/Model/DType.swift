@@ -33,7 +33,7 @@ public enum DType: String, Sendable, Hashable, CaseIterable, Codable {
   }
 
   /// Position in the reference enum; the reference writer sorts by this, descending.
-  public var writerRank: Int {
+  package var writerRank: Int {
     DType.allCases.firstIndex(of: self) ?? 0
   }
 

@@ -1,24 +1,24 @@
 import Inspect
 
 /// One file a resolved source provides.
-public struct SourceFile: Sendable, Hashable {
+package struct SourceFile: Sendable, Hashable {
   /// The name inside the model (`model-00001-of-00002.safetensors`, `config.json`).
-  public var name: String
+  package var name: String
   /// Where it is on this machine.
-  public var localPath: String
+  package var localPath: String
   /// Whether this resolution downloaded it (false: it came from the cache or a local path).
-  public var downloaded: Bool
+  package var downloaded: Bool
   /// The SHA-256 the source vouches for (a Hub LFS file's id, or a URL's `#sha256=`), if any.
-  public var sha256: String?
+  package var sha256: String?
   /// True for a local stand-in of a remote safetensors file: its size and header are real, its
   /// data region holds only ``ranges``; every other byte is absent. The reading layer refuses
   /// absent bytes (``PresentBytes``), so only what was fetched can be read from it.
-  public var isPartial: Bool
+  package var isPartial: Bool
   /// The byte ranges read from the remote file (header included) for a partial file.
-  public var ranges: [FetchedRange]
+  package var ranges: [FetchedRange]
 
   /// Creates a record.
-  public init(
+  package init(
     name: String, localPath: String, downloaded: Bool, sha256: String? = nil, isPartial: Bool = false,
     ranges: [FetchedRange] = []
   ) {
@@ -31,25 +31,25 @@ public struct SourceFile: Sendable, Hashable {
   }
 
   /// Whether bytes `offset ..< offset + length` are real: the whole file, or inside ``ranges``.
-  public func holds(offset: Int, length: Int) -> Bool {
+  package func holds(offset: Int, length: Int) -> Bool {
     guard isPartial else { return true }
     return FetchedRange.cover(ranges, offset: Int64(offset), length: Int64(length))
   }
 }
 
 /// A byte range of a remote file that was read (by HTTP Range) and checked.
-public struct FetchedRange: Sendable, Hashable {
+package struct FetchedRange: Sendable, Hashable {
   /// The file's name in the model (`model-00001-of-00004.safetensors`).
-  public var file: String
+  package var file: String
   /// The first byte's offset in the file.
-  public var offset: Int64
+  package var offset: Int64
   /// How many bytes.
-  public var length: Int64
+  package var length: Int64
   /// SHA-256 of those bytes.
-  public var sha256: String
+  package var sha256: String
 
   /// Creates a record.
-  public init(file: String, offset: Int64, length: Int64, sha256: String) {
+  package init(file: String, offset: Int64, length: Int64, sha256: String) {
     self.file = file
     self.offset = offset
     self.length = length
@@ -85,10 +85,10 @@ public struct ResolvedSource: Sendable, Hashable {
   public var url: String?
   /// The files selected for the command's ``SourceNeeds`` (Hub and URL sources; empty for local
   /// paths, which the command reads as they are).
-  public var files: [SourceFile]
+  package var files: [SourceFile]
 
   /// Creates a resolved source.
-  public init(
+  package init(
     given: String, origin: Origin, path: String, hubID: String? = nil, requestedRevision: String? = nil,
     revision: String? = nil, url: String? = nil, files: [SourceFile] = []
   ) {
@@ -109,25 +109,25 @@ public struct ResolvedSource: Sendable, Hashable {
   }
 
   /// Whether some file is a partial stand-in (see ``SourceFile/isPartial``).
-  public var isPartial: Bool { files.contains(where: \.isPartial) }
+  package var isPartial: Bool { files.contains(where: \.isPartial) }
 
   /// Names of the files this resolution downloaded (the rest came from the cache).
-  public var downloadedFiles: [String] { files.filter(\.downloaded).map(\.name) }
+  package var downloadedFiles: [String] { files.filter(\.downloaded).map(\.name) }
 
   /// Local paths of the selected weights files (not config.json, not an index), e.g. the one
   /// shard holding `embed_tokens` for ``SourceNeeds/embeddings``.
-  public var weightPaths: [String] {
+  package var weightPaths: [String] {
     files.filter { $0.name != "config.json" && !$0.name.hasSuffix(".index.json") }.map(\.localPath)
   }
 
   /// The local path of file `name` (e.g. the shard holding `embed_tokens`), if it was selected.
-  public func localPath(of name: String) -> String? {
+  package func localPath(of name: String) -> String? {
     files.first { $0.name == name }?.localPath
   }
 
   /// Provenance for the audit manifest's `source` / `verifier` object: `given`,
   /// `resolved_path`, `hub_id`, `revision` (the commit), `url`, and `downloaded` (file names).
-  public var provenanceJSON: JSONValue {
+  package var provenanceJSON: JSONValue {
     func optional(_ text: String?) -> JSONValue { text.map { .string($0) } ?? .null }
     return [
       "given": .string(given),

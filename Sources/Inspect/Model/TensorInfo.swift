@@ -26,7 +26,7 @@ public struct TensorInfo: Sendable, Hashable {
   public var layout: TensorLayout
 
   /// Creates a tensor description.
-  public init(name: String, dtype: DType, shape: [Int], file: String, layout: TensorLayout) {
+  package init(name: String, dtype: DType, shape: [Int], file: String, layout: TensorLayout) {
     self.name = name
     self.dtype = dtype
     self.shape = shape
@@ -52,7 +52,7 @@ public struct TensorInfo: Sendable, Hashable {
 ///
 /// - Returns: the byte count, or `nil` on overflow, a negative dimension, or a bit count that
 ///   is not a whole number of bytes.
-public func checkedByteCount(shape: [Int], dtype: DType) -> Int? {
+package func checkedByteCount(shape: [Int], dtype: DType) -> Int? {
   var count = 1
   for dim in shape {
     guard dim >= 0 else { return nil }

@@ -19,7 +19,7 @@ public struct ProgressUpdate: Sendable, Equatable {
   public var tensorsTotal: Int?
 
   /// Creates an update.
-  public init(task: String, bytesDone: Int = 0, bytesTotal: Int? = nil, tensorsDone: Int? = nil, tensorsTotal: Int? = nil) {
+  package init(task: String, bytesDone: Int = 0, bytesTotal: Int? = nil, tensorsDone: Int? = nil, tensorsTotal: Int? = nil) {
     self.task = task
     self.bytesDone = bytesDone
     self.bytesTotal = bytesTotal
@@ -28,7 +28,7 @@ public struct ProgressUpdate: Sendable, Equatable {
   }
 
   /// A stage that starts and reports no amounts (`reading draft`, `validating`).
-  public static func stage(_ task: String) -> ProgressUpdate { ProgressUpdate(task: task) }
+  package static func stage(_ task: String) -> ProgressUpdate { ProgressUpdate(task: task) }
 }
 
 /// Receives ``ProgressUpdate``s, from whichever thread did the work: it must be thread-safe

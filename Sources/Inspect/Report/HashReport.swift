@@ -113,7 +113,7 @@ public struct HashReport: Sendable {
   /// Checksum lines for the files (`sha256sum` format, or `xxhsum -H2` format for XXH3), then
   /// one comment line per tensor (`# <xxh3-128>  <name>`). Names with a backslash or newline
   /// are escaped as `sha256sum` does (the line starts with `\`).
-  public var checksumText: String {
+  package var checksumText: String {
     var out = ""
     for file in files {
       out += Self.checksumLine(digest: file.digest, name: file.name) + "\n"
@@ -128,7 +128,7 @@ public struct HashReport: Sendable {
   }
 
   /// The comment line that precedes the tensor lines of ``checksumText``.
-  public static let tensorHeading = "# XXH3-128 of each tensor's dense little-endian bytes (xxhsum -H2 of those bytes):"
+  package static let tensorHeading = "# XXH3-128 of each tensor's dense little-endian bytes (xxhsum -H2 of those bytes):"
 
   /// The report as JSON (`schemas/hash-report.schema.json`).
   public func json() -> JSONValue {
@@ -160,7 +160,7 @@ public struct HashReport: Sendable {
 
   /// One `sha256sum` line: `<digest>  <name>`, or `\<digest>  <escaped name>` when the name
   /// holds a backslash, a newline or a carriage return.
-  public static func checksumLine(digest: String, name: String) -> String {
+  package static func checksumLine(digest: String, name: String) -> String {
     guard name.unicodeScalars.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\r" }) else {
       return digest + "  " + name
     }

@@ -14,7 +14,7 @@ public struct InspectReport: Sendable {
     public var kind: CheckpointFileKind
 
     /// Creates a file entry.
-    public init(name: String, size: Int, kind: CheckpointFileKind) {
+    package init(name: String, size: Int, kind: CheckpointFileKind) {
       self.name = name
       self.size = size
       self.kind = kind
@@ -47,7 +47,7 @@ public struct InspectReport: Sendable {
     public var speculatorsModelType: String?
 
     /// Summarises a parsed `config.json`.
-    public init(config: JSONValue) {
+    package init(config: JSONValue) {
       let top = ModelConfig(config)
       let layer = top.layer
       func int(_ key: String) -> Int? { top.int(key) ?? layer?.int(key) }
@@ -66,7 +66,7 @@ public struct InspectReport: Sendable {
 
     /// The summary as `(config key, value)` pairs, in display order, absent fields included
     /// as `null`.
-    public var fields: [(key: String, value: JSONValue)] {
+    package var fields: [(key: String, value: JSONValue)] {
       func number(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
       func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
       return [
@@ -110,7 +110,7 @@ public struct InspectReport: Sendable {
     public var bytes: Int
 
     /// Creates totals.
-    public init(tensors: Int, parameters: Int, bytes: Int) {
+    package init(tensors: Int, parameters: Int, bytes: Int) {
       self.tensors = tensors
       self.parameters = parameters
       self.bytes = bytes

@@ -25,7 +25,7 @@ public struct ConfigDifference: Sendable, Equatable {
   public var isVolatile: Bool
 
   /// Creates a difference.
-  public init(path: String, change: Change, a: JSONValue?, b: JSONValue?, isVolatile: Bool) {
+  package init(path: String, change: Change, a: JSONValue?, b: JSONValue?, isVolatile: Bool) {
     self.path = path
     self.change = change
     self.a = a

@@ -57,7 +57,7 @@ public struct DiffOptions: Sendable, Equatable {
 
   /// Checks that both tolerances are finite and not negative, and that a structure-only
   /// comparison does not also compare values.
-  public func validate() throws(CheckpointError) {
+  package func validate() throws(CheckpointError) {
     if structureOnly && compareValues {
       throw CheckpointError(
         .invalidArgument, file: "--values", reason: "a structure-only comparison reads no values")

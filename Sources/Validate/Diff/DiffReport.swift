@@ -102,7 +102,7 @@ public struct DiffReport: Sendable {
 
   /// One line: the verdict and the counts behind it, e.g.
   /// `different: config 1 difference; tensors 11 identical, 1 differs, 1 only in B`.
-  public var summaryLine: String {
+  package var summaryLine: String {
     var sections: [String] = []
     func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)" + (n == 1 ? "" : "s") }
     func section(_ label: String, _ differences: [ConfigDifference]) {
@@ -132,7 +132,7 @@ public struct DiffReport: Sendable {
   }
 
   /// How a status reads after a count ("3 identical", "1 differs", "2 only in A").
-  public static func phrase(for status: TensorComparison.Status, count: Int) -> String {
+  package static func phrase(for status: TensorComparison.Status, count: Int) -> String {
     switch status {
     case .identical: return "identical"
     case .equalValues: return "equal in value"
@@ -274,7 +274,7 @@ public struct DiffReport: Sendable {
   }
 
   /// The multi-dimensional (C-order) index of flat index `flat` in `shape`.
-  public static func unravel(_ flat: Int, shape: [Int]) -> [Int] {
+  package static func unravel(_ flat: Int, shape: [Int]) -> [Int] {
     var remainder = flat
     var index = [Int](repeating: 0, count: shape.count)
     for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
