@@ -37,14 +37,9 @@ struct InspectCommand: ParsableCommand {
     try runReportingErrors {
       let report = try Inspector.inspect(path: localPathForCommand(path, need: sources.headersUnlessDownloading(), options: sources))
       if json {
-        report.writeJSON(OutputStream.standardOutput.writeAll)
+        JSONWriter.writePretty(report.json(), sortKeys: false, to: OutputStream.standardOutput.writeAll)
       } else {
-        // The human tables list files and tensors in natural order (`layers.2` before
-        // `layers.10`); the JSON keeps the report's byte order.
-        var listed = report
-        listed.files = NaturalOrder.sorted(report.files, by: \.name)
-        listed.tensors = NaturalOrder.sorted(report.tensors, by: \.name)
-        listed.writeTerminalText(width: terminalWidth(), OutputStream.standardOutput.writeAll)
+        OutputStream.standardOutput.emit(InspectRendering.lines(report, width: terminalWidth()))
       }
     }
   }
