@@ -123,14 +123,17 @@ public enum Converter {
     chunkSize: Int = TensorReader.defaultChunk,
     progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> ConversionReport {
+    // The command line refuses such values while parsing its flags; a library caller's request
+    // is refused here, naming the output they would have shaped.
     guard request.maxShardSize > 0 else {
       throw CheckpointError(
-        .invalidArgument, file: "--max-shard-size", reason: "must be a positive number of bytes")
+        .invalidArgument, file: request.outputPath,
+        reason: "the maximum shard size must be a positive number of bytes, not \(request.maxShardSize)")
     }
     if let dtype = request.dtype, !FloatCast.castableTypes.contains(dtype) {
       throw CheckpointError(
-        .invalidArgument, file: "--dtype",
-        reason: "\(dtype.torchName) is not one of float32, float16, bfloat16")
+        .invalidArgument, file: request.outputPath,
+        reason: "cannot write tensors as \(dtype.torchName): the output dtype is float32, float16 or bfloat16")
     }
     try checkOutputIsSeparate(request.outputPath, from: [request.model.path, request.verifier.path])
     progress?(.stage("reading \(request.model.openPath)"))
