@@ -10,20 +10,15 @@ enum VerifierCompatibilityChecks {
   ]
   static let allIDs = headerIDs + [.verifierEmbeddingsMatch]
 
-  /// Names under which verifiers store their input embedding, in the order convert looks for
-  /// the one it copies.
-  static let embeddingNames = SourceNeeds.embeddingTensorNames
-
   static func check(_ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier) {
     let g = table.geometry
-    let target = verifier.config
     let speculators = table.layout.isSpeculators
     let prefix = speculators ? "transformer_layer_config." : ""
     let source = "verifier \(verifier.given)"
 
     // Hidden size: eagle concatenates the verifier's last hidden state (H == Hv); eagle3 builds
     // the fc input from TH-wide verifier states.
-    if let hv = target.hiddenSize {
+    if let hv = verifier.hiddenSize {
       run.ran(.verifierHiddenSize)
       if table.layout.fusesAuxStates {
         let explicit = run.model?.int("target_hidden_size") != nil
@@ -46,7 +41,7 @@ enum VerifierCompatibilityChecks {
     }
 
     // Vocabulary.
-    if let vv = target.vocabSize ?? target.anyVocabSize {
+    if let vv = verifier.vocabSize {
       run.ran(.verifierVocabSize)
       let key = VocabMapChecks.vocabKey(table)
       if g.vocabSize != vv {
@@ -66,7 +61,7 @@ enum VerifierCompatibilityChecks {
 
     // fc input width.
     let fcName = table.layout == .speculatorsEagle ? "fusion_fc.weight" : "fc.weight"
-    if let hv = target.hiddenSize, let fc = run.view.tensor(named: fcName), fc.shape.count == 2 {
+    if let hv = verifier.hiddenSize, let fc = run.view.tensor(named: fcName), fc.shape.count == 2 {
       run.ran(.verifierFCWidth)
       let multiplier = table.layout.fusesAuxStates ? g.auxStateCount : 2
       let expected = multiplier * hv
@@ -86,7 +81,7 @@ enum VerifierCompatibilityChecks {
     checkEmbeddingShape(run, table: table, verifier: verifier)
 
     if let declared = run.config?["speculators_config"]?["verifier"]?["architectures"]?.arrayValue?
-      .compactMap(\.stringValue), let actual = target.architectures
+      .compactMap(\.stringValue), let actual = verifier.config.architectures
     {
       run.ran(.verifierArchitectures)
       if declared != actual {
@@ -115,7 +110,7 @@ enum VerifierCompatibilityChecks {
     let raw =
       run.config?[table.layout.auxLayerIDsKey]
       ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
-    guard let layers = verifier.config.numHiddenLayers else {
+    guard let layers = verifier.layerCount else {
       run.skip([.verifierAuxLayerIDs, .verifierDefaultTaps], "verifier \(verifier.given) has no num_hidden_layers")
       return
     }
@@ -164,9 +159,7 @@ enum VerifierCompatibilityChecks {
   private static func checkEmbeddingShape(
     _ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier
   ) {
-    guard let hv = verifier.config.hiddenSize,
-      let vv = verifier.config.vocabSize ?? verifier.config.anyVocabSize
-    else {
+    guard let hv = verifier.hiddenSize, let vv = verifier.vocabSize else {
       run.skip([.verifierEmbeddingsShape], "verifier \(verifier.given) lacks hidden_size or vocab_size")
       return
     }
@@ -209,7 +202,7 @@ enum VerifierCompatibilityChecks {
     } catch {
       return .skipped("verifier weights unreadable: \(error.description)")
     }
-    guard let embedding = embeddingNames.lazy.compactMap({ target.tensor(named: $0) }).first else {
+    guard let embedding = VerifierConfig.embedding(in: target) else {
       return .skipped("verifier \(verifier.given) has no embed_tokens tensor")
     }
     guard embedding.shape == draft.shape else {

@@ -1,18 +1,21 @@
 import Inspect
 import Platform
 
-/// A verifier whose `config.json` was found locally.
+/// A verifier whose `config.json` was found locally: the shared ``VerifierConfig`` (directory,
+/// config and sizes, read through this type by member lookup) and how it was named.
+@dynamicMemberLookup
 struct ResolvedVerifier {
   /// The path as given.
   let given: String
-  /// The directory holding the verifier.
-  let directory: String
-  /// Its `config.json`.
-  let configPath: String
-  /// The parsed config.
-  let config: ModelConfig
+  /// Its config, directory and sizes.
+  let model: VerifierConfig
   /// `"option"` or `"config"`.
   let source: String
+
+  /// A fact of ``model`` (`verifier.hiddenSize`, `verifier.configPath`, ...).
+  subscript<Value>(dynamicMember keyPath: KeyPath<VerifierConfig, Value>) -> Value {
+    model[keyPath: keyPath]
+  }
 }
 
 /// Finds the verifier: `--verifier` first, else `speculators_config.verifier.name_or_path` when
@@ -35,14 +38,11 @@ enum VerifierResolution {
       let (directory, configPath) = try locateConfig(given: given, path: path)
       let json = try readJSON(at: configPath)
       let weights = try? CheckpointReader.open(directory)
-      if let evidence = DraftRecognition.draftEvidence(config: json, checkpoint: weights) {
-        throw CheckpointError(
-          .invalidArgument, file: given,
-          reason: "--verifier is a draft (\(evidence)), not the model it drafts for; pass the verifier model")
-      }
+      if let refusal = VerifierConfig.draftRefusal(config: json, weights: weights, given: given) { throw refusal }
       return .resolved(
         ResolvedVerifier(
-          given: given, directory: directory, configPath: configPath, config: ModelConfig(json), source: "option"))
+          given: given, model: VerifierConfig(directory: directory, configPath: configPath, config: ModelConfig(json)),
+          source: "option"))
     }
     guard let name = run.config?["speculators_config"]?["verifier"]?["name_or_path"]?.stringValue,
       !name.isEmpty
@@ -54,12 +54,13 @@ enum VerifierResolution {
     }
     for candidate in candidatePaths(for: name, run: run) {
       let configPath =
-        FileSystem.isDirectory(candidate) ? FileSystem.join(candidate, "config.json") : candidate
+        FileSystem.isDirectory(candidate) ? FileSystem.join(candidate, VerifierConfig.configName) : candidate
       guard FileSystem.isRegularFile(configPath), configPath.hasSuffix(".json") else { continue }
+      let config = ModelConfig(try readJSON(at: configPath))
       return .resolved(
         ResolvedVerifier(
-          given: name, directory: FileSystem.parent(of: configPath), configPath: configPath,
-          config: ModelConfig(try readJSON(at: configPath)), source: "config"))
+          given: name, model: VerifierConfig(directory: FileSystem.parent(of: configPath), configPath: configPath, config: config),
+          source: "config"))
     }
     return .unavailable(
       "verifier '\(name)' from speculators_config.verifier.name_or_path is not a local directory "
@@ -84,19 +85,14 @@ enum VerifierResolution {
   }
 
   private static func locateConfig(given: String, path: String) throws(CheckpointError) -> (String, String) {
-    switch FileSystem.entry(at: path) {
-    case .directory:
-      let config = FileSystem.join(path, "config.json")
+    let entry = FileSystem.entry(at: path)
+    switch entry {
+    case .directory, .regularFile:
+      let (directory, config) = VerifierConfig.location(of: path, isDirectory: entry == .directory)
       guard FileSystem.isRegularFile(config) else {
-        throw CheckpointError(.notFound, file: given, reason: "verifier directory has no config.json")
-      }
-      return (path, config)
-    case .regularFile:
-      let directory = FileSystem.parent(of: path)
-      if path.hasSuffix(".json") && !path.hasSuffix(".index.json") { return (directory, path) }
-      let config = FileSystem.join(directory, "config.json")
-      guard FileSystem.isRegularFile(config) else {
-        throw CheckpointError(.notFound, file: given, reason: "no config.json next to the verifier weights")
+        throw CheckpointError(
+          .notFound, file: given,
+          reason: entry == .directory ? "verifier directory has no config.json" : "no config.json next to the verifier weights")
       }
       return (directory, config)
     case .missing:
