@@ -75,19 +75,18 @@ extension URLSource {
     var files: [SourceFile] = []
     if need.config, let config = try fetch("config.json", required: false) { files.append(config) }
     var layout = fixed
-    var probed: [String: RemoteFile] = [:]
+    var probed: [String: Lookup] = [:]
     if layout == nil {
       // A directory-like base has no file list: probe the names transformers tries, in order,
       // asking only for the metadata of a safetensors file.
       probing: for name in WeightFiles.preferredNames {
         if name.hasSuffix(".safetensors") {
-          switch try lookUp(name) {
-          case .absent:
+          let lookup = try lookUp(name)
+          if case .absent = lookup {
             markAbsent(name)
             continue probing
-          case .ranged(let file): probed[name] = file
-          case .wholeOnly: break
           }
+          probed[name] = lookup
           layout = .file(name)
           break probing
         }
@@ -118,9 +117,11 @@ extension URLSource {
     }
     let fetcher = fetcher
     for name in weights {
-      var remote = probed[name]
-      if remote == nil, name.hasSuffix(".safetensors") {
-        switch try lookUp(name) {
+      var remote: RemoteFile?
+      if name.hasSuffix(".safetensors") {
+        let lookup: Lookup
+        if let known = probed[name] { lookup = known } else { lookup = try lookUp(name) }
+        switch lookup {
         case .absent:
           throw CheckpointError(.notFound, file: try fileURL(for: name).absoluteString, reason: "HTTP 404")
         case .ranged(let file): remote = file

@@ -37,7 +37,7 @@ public enum CheckCatalogue {
   /// The checks whose errors say that vLLM will not serve a checkpoint (refused type, default
   /// taps it cannot use) rather than that the checkpoint is malformed. `convert --validate-device`
   /// reports them without failing the conversion; `verify` exits 1 on them like on any error.
-  package static let servingChecks: Set<CheckID> = [.configVLLMSupport, .verifierDefaultTaps]
+  package static let servingChecks: Set<CheckID> = [.configVLLMSupport, .configVLLMRunner, .verifierDefaultTaps]
 
   /// Every check, in report order.
   public static let entries: [Entry] = [
@@ -96,6 +96,13 @@ public enum CheckCatalogue {
         + VLLMServing.servedSpeculatorsTypes.joined(separator: ", ") + ".",
       failure: "`vllm serve` fails at config validation (\"Expected one of: ...\"); EAGLE-1 support in "
         + "that path (vLLM #20436) was never merged (docs/vllm.md)."),
+    Entry(
+      id: .configVLLMRunner, severity: "warning", input: .header,
+      catches: "A type vLLM serves only on its V2 model runner, which needs Triton (a GPU build): "
+        + "dspark, and dflash/dflash2 drafts with a candidate head (DFlash2DraftModel, "
+        + "LiLiCorrDraftModel) or mixing sliding-window and full attention layers.",
+      failure: "vLLM's CPU build runs the V1 model runner and refuses the checkpoint at config "
+        + "validation (\"Model Runner V1 does not support: ...\"; docs/vllm.md)."),
     Entry(
       id: .configLayerModelType, severity: "error/warning", input: .header,
       catches: "transformer_layer_config.model_type is absent: an error for eagle (speculators "

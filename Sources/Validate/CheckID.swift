@@ -43,6 +43,8 @@ extension CheckID {
   package static let configModelTypeAlgorithm = CheckID("config.model-type-algorithm")
   /// vLLM serves the speculators type.
   package static let configVLLMSupport = CheckID("config.vllm-support")
+  /// vLLM serves the type, but only on its V2 (GPU) model runner: its CPU build refuses it.
+  package static let configVLLMRunner = CheckID("config.vllm-runner")
   /// `transformer_layer_config.model_type` is present.
   package static let configLayerModelType = CheckID("config.layer-model-type")
   /// `default_proposal_method` names one of the proposal types.

@@ -132,7 +132,7 @@ enum ConfigChecks {
   static let speculatorsIDs: [CheckID] = [
     .configRequiredKeys, .configKeyTypes, .configTopLevelModelType, .configModelType,
     .configModelTypeAlgorithm,
-    .configVLLMSupport, .configLayerModelType, .configDefaultProposal, .configNormBeforeResidualMissing,
+    .configVLLMSupport, .configVLLMRunner, .configLayerModelType, .configDefaultProposal, .configNormBeforeResidualMissing,
     .configFlagExclusive, .configAuxLayerIDs, .configVerifierPath,
   ] + DFlashConfigChecks.ids
 
@@ -351,6 +351,23 @@ enum ConfigChecks {
         "speculators_model_type: vLLM \(VLLMServing.measuredVersion) refuses '\(type)' (it serves only "
           + VLLMServing.servedSpeculatorsTypes.joined(separator: ", ") + ")")
     }
+    checkModelRunner(run, config, type: type)
+  }
+
+  /// `config.vllm-runner`: a served type that vLLM's CPU build (the V1 model runner) refuses.
+  private static func checkModelRunner(_ run: VerificationRun, _ config: JSONValue, type: String) {
+    run.ran(.configVLLMRunner)
+    let strings = { (value: JSONValue?) in value?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    let layerTypes = strings(config["transformer_layer_config"]?["layer_types"] ?? config["layer_types"])
+    guard
+      let feature = VLLMServing.v2RunnerOnlyFeature(
+        speculatorsType: type, architectures: strings(config["architectures"]), layerTypes: layerTypes)
+    else { return }
+    run.report(
+      .configVLLMRunner, .warning, key: "speculators_model_type", expected: "a draft vLLM's V1 model runner serves",
+      found: type,
+      "speculators_model_type '\(type)': vLLM \(VLLMServing.measuredVersion) serves \(feature) only on its V2 "
+        + "model runner (GPU, Triton); its CPU build refuses the checkpoint (\"Model Runner V1 does not support\")")
   }
 
   private static func checkLayerModelType(_ run: VerificationRun, _ config: JSONValue, isEagle3: Bool) {

@@ -20,7 +20,8 @@ struct HashCommand: ParsableCommand {
 
       --algorithm xxh3 gives XXH3-128 file digests instead (several times faster than SHA-256, \
       the lines `xxhsum -H2` prints, checked by `xxhsum -c`). --files-only and --tensors-only \
-      skip the other half.
+      skip the other half. A Hub id or URL is downloaded whole, --tensors-only included: the \
+      tensors of a safetensors file are all of it but its header.
 
       Examples:
         speculators hash converted > SHA256SUMS

@@ -37,9 +37,9 @@ struct InspectCommand: ParsableCommand {
     try runReportingErrors {
       let report = try Inspector.inspect(path: localPathForCommand(path, need: sources.headersUnlessDownloading(), options: sources))
       if json {
-        report.writeJSON(OutputStream.standardOutput.writeAll)
+        JSONWriter.writePretty(report.json(), sortKeys: false, to: OutputStream.standardOutput.writeAll)
       } else {
-        report.writeTerminalText(width: terminalWidth(), OutputStream.standardOutput.writeAll)
+        OutputStream.standardOutput.emit(InspectRendering.lines(report, width: terminalWidth()))
       }
     }
   }

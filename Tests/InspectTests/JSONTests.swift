@@ -45,4 +45,56 @@ import Testing
       """)
     #expect(JSONWriter.compact(["x": [1, 2]]) == #"{"x":[1,2]}"#)
   }
+
+  @Test func readsIntegersAtTheEdgesOfInt64Exactly() throws {
+    let value = try StrictJSONParser.parse(
+      Array("[9223372036854775807, -9223372036854775808, 9223372036854775808, -0, 0, 12]".utf8))
+    #expect(value == [.int(.max), .int(.min), .double(9_223_372_036_854_775_808), .int(0), .int(0), .int(12)])
+  }
+
+  @Test func walksAnObjectInPlaceWithKeyOffsets() {
+    let text = #" {"a": [1, {"x": null}], "bb": "s"} "#
+    var seen: [(String, Int, JSONValue)] = []
+    var failure: StrictJSONParser.Failure?
+    Array(text.utf8).withUnsafeBytes { bytes in
+      var parser = StrictJSONParser(bytes)
+      #expect(parser.nextValueKind() == .object)
+      do throws(StrictJSONParser.Failure) {
+        try parser.forEachMember { parser, key, offset throws(StrictJSONParser.Failure) in
+          seen.append((key, offset, try parser.parseValue()))
+        }
+        try parser.finish()
+      } catch {
+        failure = error
+      }
+    }
+    #expect(failure == nil)
+    #expect(seen.map { $0.0 } == ["a", "bb"])
+    #expect(seen.map { $0.1 } == [2, 25])
+    #expect(seen.last?.2 == "s")
+  }
+
+  @Test func reportsTheDepthOfARepeatedKey() {
+    for (text, depth) in [(#"{"a": 1, "a": 2}"#, 1), (#"[{"k": {"a": 1, "a": 2}}]"#, 3)] {
+      #expect {
+        try StrictJSONParser.parse(Array(text.utf8))
+      } throws: { error in
+        let failure = error as? StrictJSONParser.Failure
+        return failure?.duplicateKey == "a" && failure?.depth == depth
+      }
+    }
+  }
+
+  @Test(arguments: [1, 7, 1 << 20])
+  func streamsThePrettyStyleInChunks(chunkSize: Int) {
+    let tensors: [JSONValue] = (0..<500).map { index in
+      ["name": .string(index % 97 == 0 ? "layers.\(index).\u{E9}\"q\"\t" : "model.layers.\(index).weight"),
+       "shape": [.int(Int64(index)), 3], "empty": [], "none": [:]]
+    }
+    let value: JSONValue = ["tensors": .array(tensors), "x": 1.5, "n": nil]
+    var chunks: [[UInt8]] = []
+    JSONWriter.writePretty(value, sortKeys: false, chunkSize: chunkSize) { chunks.append(Array($0)) }
+    #expect(String(decoding: chunks.flatMap { $0 }, as: UTF8.self) == JSONWriter.pretty(value, sortKeys: false) + "\n")
+    #expect(chunkSize > 1 << 19 || chunks.count > 10)
+  }
 }

@@ -91,6 +91,23 @@ struct RangedURLTests {
     #expect(try !hub.requests().contains { $0.path.hasSuffix("model-00002-of-00002.safetensors") })
   }
 
+  @Test("a URL whose server names no ETag: the file is downloaded whole, never cached by range")
+  func noValidator() throws {
+    let files = try Self.staticVerifier()
+    let hub = try HubEmulator(repos: [:], staticFiles: files, arguments: ["--static-no-etag"])
+    let source = try SourceResolver.resolve(hub.cdn + "/files/verifier/", need: .headers, options: hub.options())
+    #expect(!source.isPartial)
+    let shards = source.files.filter { $0.name.hasSuffix(".safetensors") }
+    #expect(shards.count == 2)
+    for shard in shards {
+      #expect(contents(shard.localPath) == files["verifier/" + shard.name])
+    }
+    let remote = try CheckpointReader.open(source.path)
+    #expect(remote.tensors.map(\.name) == (try Self.local.tensors.map(\.name)))
+    // Whole files read their tensors.
+    #expect(try !TensorReader().bytes(of: try #require(remote.tensors.first)).isEmpty)
+  }
+
   @Test("a URL server that ignores Range: reading stops after the needed bytes, with a notice")
   func ignoredRange() throws {
     let hub = try HubEmulator(repos: [:], staticFiles: try Self.staticVerifier(), arguments: ["--no-range"])

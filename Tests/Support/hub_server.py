@@ -21,7 +21,8 @@ Switches: --gated org/name --token T (401 without a bearer token, 403 with anoth
 --cut FILE [--cut-times N] (send the headers and half the body, then drop the connection),
 --corrupt FILE (serve the bytes with the last one flipped), --no-range (ignore Range headers:
 always 200 with the whole body, as some servers do), --trickle FILE (announce the whole body but
-send one byte every --trickle-interval seconds), --endless FILE (a chunked body that never ends).
+send one byte every --trickle-interval seconds), --endless FILE (a chunked body that never ends),
+--static-no-etag (static files come without ETag or Last-Modified, as from a bare file server).
 Every request to either server is appended to --log as one JSON line
 {"server", "method", "path", "headers"} before it is answered, and one line
 {"server", "method", "path", "status", "bytes"} after it, `bytes` being the body bytes sent.
@@ -55,6 +56,7 @@ class State:
         self.trickle = args.trickle
         self.trickle_interval = args.trickle_interval
         self.endless = args.endless
+        self.static_no_etag = args.static_no_etag
         self.lock = threading.Lock()
         self.endpoint = ""
         self.cdn = ""
@@ -95,12 +97,30 @@ def repo_files(repo_dir):
     return sorted(out)
 
 
+_SHA256 = {}
+_SHA256_LOCK = threading.Lock()
+
+
+def file_sha256(path):
+    """SHA-256 hex of the file at `path`, remembered while its size and mtime stay the same
+    (every request names the repository's commit, a digest over all its files)."""
+    info = os.stat(path)
+    key = (path, info.st_size, info.st_mtime_ns)
+    with _SHA256_LOCK:
+        known = _SHA256.get(key)
+    if known is None:
+        with open(path, "rb") as f:
+            known = hashlib.sha256(f.read()).hexdigest()
+        with _SHA256_LOCK:
+            _SHA256[key] = known
+    return known
+
+
 def repo_commit(repo_dir):
     h = hashlib.sha1()
     for name in repo_files(repo_dir):
         h.update(name.encode() + b"\0")
-        with open(os.path.join(repo_dir, name), "rb") as f:
-            h.update(hashlib.sha256(f.read()).digest())
+        h.update(bytes.fromhex(file_sha256(os.path.join(repo_dir, name))))
     return h.hexdigest()
 
 
@@ -204,7 +224,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = data[:-1] + bytes([data[-1] ^ 0xFF]) if data else data
         total = len(data)
         rng = None if self.state.no_range else parse_range(self.headers.get("Range"), total)
-        headers = {"ETag": etag, "Content-Type": "application/octet-stream"}
+        headers = {"Content-Type": "application/octet-stream"}
+        if etag is not None:
+            headers["ETag"] = etag
         if not self.state.no_range:
             headers["Accept-Ranges"] = "bytes"
         headers.update(extra or {})
@@ -303,7 +325,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(path, "rb") as f:
             data = f.read()
         if name.endswith(LFS_SUFFIXES):
-            sha = hashlib.sha256(data).hexdigest()
+            sha = file_sha256(path)
             headers = {"X-Repo-Commit": commit, "X-Linked-Etag": '"%s"' % sha,
                        "X-Linked-Size": str(len(data)), "ETag": '"%s"' % git_blob_sha1(data),
                        "Location": "%s/cdn/%s?name=%s&X-Amz-Signature=fake" % (
@@ -320,9 +342,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for base, _, files in os.walk(self.state.root):
                 for f in files:
                     full = os.path.join(base, f)
-                    with open(full, "rb") as fh:
-                        data = fh.read()
-                    if hashlib.sha256(data).hexdigest() == parts[1]:
+                    if file_sha256(full) == parts[1]:
+                        with open(full, "rb") as fh:
+                            data = fh.read()
                         return self.serve_bytes(name, data, '"%s"' % parts[1], head)
             return self.error(404, "NotFound", "no such object", head)
         if len(parts) >= 2 and parts[0] == "files" and self.state.static and ".." not in parts:
@@ -331,7 +353,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with open(path, "rb") as f:
                     data = f.read()
                 name = "/".join(parts[1:])
-                return self.serve_bytes(name, data, 'W/"%d-static"' % len(data), head)
+                etag = None if self.state.static_no_etag else 'W/"%d-static"' % len(data)
+                return self.serve_bytes(name, data, etag, head)
         self.error(404, "NotFound", "no such file", head)
 
 
@@ -354,6 +377,7 @@ def main():
     parser.add_argument("--cut-times", type=int, default=1)
     parser.add_argument("--corrupt", help="file name served with a flipped byte")
     parser.add_argument("--no-range", action="store_true", help="ignore Range headers (always 200)")
+    parser.add_argument("--static-no-etag", action="store_true", help="serve static files without ETag")
     parser.add_argument("--trickle", help="file name sent one byte at a time")
     parser.add_argument("--trickle-interval", type=float, default=2.0)
     parser.add_argument("--endless", help="file name sent as a never-ending chunked body")

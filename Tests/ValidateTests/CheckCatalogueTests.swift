@@ -63,6 +63,8 @@ import Testing
     tripped.formUnion(ProbeChecks.ids)
     // VerifierFormatTests.strippedMTPLayersAreAnError.
     tripped.insert(.mtpLayersPresent)
+    // VerifierFormatTests.typesOnlyVLLMsGPURunnerServesAreWarned.
+    tripped.insert(.configVLLMRunner)
     let missing = CheckCatalogue.ids.filter { !tripped.contains($0) }
     #expect(missing.isEmpty, "no trip test for \(missing)")
   }

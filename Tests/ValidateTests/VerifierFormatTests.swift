@@ -27,8 +27,9 @@ import Testing
   func speculatorsTypesAreCheckedByTheirTables(directory: String, layout: ExpectedTensors.Layout) throws {
     let report = try Self.verify(directory)
     #expect(report.layout == layout)
-    // mtp is refused by vLLM's speculators path (config.vllm-support); its tensors are fine.
-    #expect(report.findings.filter { $0.check != .configVLLMSupport }.isEmpty, "\(report.findings)")
+    // mtp is refused by vLLM's speculators path (config.vllm-support), dspark and dflash2 by its
+    // CPU build (config.vllm-runner); their tensors are fine.
+    #expect(report.findings.filter { !CheckCatalogue.servingChecks.contains($0.check) }.isEmpty, "\(report.findings)")
     #expect(report.checksRun.contains(.tensorsMissing))
     #expect(report.checksRun.contains(.tensorsUnexpected))
   }
@@ -44,6 +45,24 @@ import Testing
         metadata: source.metadata, tensors: kept))
     let missing = report.findings(.tensorsMissing)
     #expect(missing.contains { $0.message.contains("candidate_selector.hidden_projection.weight") })
+  }
+
+  @Test(arguments: [
+    ("speculators-dspark", "dspark speculative decoding"),
+    ("speculators-dflash2", "DFlash candidate-head drafts (DFlash2DraftModel)"),
+  ])
+  func typesOnlyVLLMsGPURunnerServesAreWarned(directory: String, feature: String) throws {
+    let report = try Self.verify(directory)
+    let runner = report.findings(.configVLLMRunner)
+    #expect(runner.count == 1)
+    #expect(runner.first?.severity == .warning)
+    #expect(runner.first?.message.contains("serves \(feature) only on its V2 model runner") == true, "\(runner)")
+  }
+
+  @Test func dflashWithFullAttentionRunsOnVLLMsCPURunner() throws {
+    let report = try Self.verify("reference-0.9.0/dflash-zlab")
+    #expect(report.checksRun.contains(.configVLLMRunner))
+    #expect(report.findings(.configVLLMRunner).isEmpty)
   }
 
   @Test func peagleWithoutMaskHiddenIsMissingWhatVLLMRequires() throws {

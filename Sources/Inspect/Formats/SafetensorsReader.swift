@@ -38,14 +38,10 @@ package enum SafetensorsReader {
 
   /// Reads and validates a safetensors header from `bytes` (a whole file), reporting errors
   /// against `path`.
+  ///
+  /// This is also the entry point for a header fetched on its own (a ranged read of a remote
+  /// file's first `8 + N` bytes, followed by a stand-in for the data): the checks are the same.
   package static func readHeader(bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> Header {
-    try readHeader(bytes: bytes, path: path, allowFastPath: true)
-  }
-
-  /// `allowFastPath: false` forces the general JSON path (tests compare the two).
-  static func readHeader(
-    bytes: UnsafeRawBufferPointer, path: String, allowFastPath: Bool
-  ) throws(CheckpointError) -> Header {
     let failure = FailureFactory(path: path)
 
     // 1. Room for the length prefix.
@@ -69,22 +65,15 @@ package enum SafetensorsReader {
     if let bad = UTF8Validation.firstInvalidByte(in: headerBytes) {
       throw failure(8 + bad, "header is not valid UTF-8")
     }
-    // 5. Strict JSON into typed entries: the fast scanner for the usual layout, else the
-    // general parser, which is also what reports every error.
-    var entries: [Entry]
-    let metadata: [String: String]?
-    if allowFastPath,
-      let scanned = SafetensorsHeaderScanner.scan(
-        headerBytes, maximumTensorCount: maximumTensorCount, maximumNameLength: maximumNameLength)
-    {
-      entries = scanned.entries
-      metadata = scanned.metadata
-    } else {
-      (entries, metadata) = try parseEntries(headerBytes, path: path)
-    }
+    // 5. Strict JSON, read straight into typed entries.
+    var (entries, metadata) = try parseEntries(headerBytes, path: path)
 
     // 6. Offsets: sorted, contiguous from 0, each span the size its shape and dtype need.
-    entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+    // Writers lay entries out in offset order: sort only when they are not.
+    let inOrder = entries.indices.dropFirst().allSatisfy {
+      (entries[$0 - 1].begin, entries[$0 - 1].end) <= (entries[$0].begin, entries[$0].end)
+    }
+    if !inOrder { entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) } }
     let dataStart = 8 + headerLength
     var expectedBegin = 0
     var previousName: String?
@@ -166,44 +155,69 @@ package enum SafetensorsReader {
 
   // MARK: - Header entries
 
-  private typealias Entry = SafetensorsHeaderEntry
+  /// One tensor entry of the header, before offset validation.
+  private struct Entry {
+    var name: String
+    var dtype: DType
+    var shape: [Int]
+    var begin: Int
+    var end: Int
+  }
 
-  /// The general path: strict JSON into a tree, then typed checks with precise messages.
+  /// The header's entries and metadata, read in one pass of ``StrictJSONParser`` without a
+  /// tree for the entries (a header may declare 100,000 tensors).
+  ///
+  /// Every JSON error, wherever it is, comes before any rule about an entry (as if the whole
+  /// document were parsed first); among entries, the first one that breaks a rule is reported,
+  /// rules checked in the order of ``parseEntry(name:_:path:)``.
   private static func parseEntries(
     _ headerBytes: UnsafeRawBufferPointer, path: String
   ) throws(CheckpointError) -> ([Entry], [String: String]?) {
     let failure = FailureFactory(path: path)
-    let root: JSONValue
+    var parser = StrictJSONParser(headerBytes)
+    var metadata: [String: String]?
+    var entries: [Entry] = []
+    // The first rule broken, reported once the whole header has parsed.
+    var problem: CheckpointError?
     do throws(StrictJSONParser.Failure) {
-      root = try StrictJSONParser.parse(headerBytes)
+      if parser.nextValueKind() != .object {
+        let start = parser.offsetOfNextValue()
+        let root = try parser.parseValue()
+        try parser.finish()
+        problem = failure(8 + start, "header is \(describe(root)), not an object")
+      } else {
+        // An entry takes at least 50 bytes of JSON.
+        entries.reserveCapacity(headerBytes.count / 64)
+        try parser.forEachMember { parser, key, keyOffset throws(StrictJSONParser.Failure) in
+          guard problem == nil else {
+            _ = try parser.parseValue()
+            return
+          }
+          if key == "__metadata__" {
+            let value = try parser.parseValue()
+            do throws(CheckpointError) {
+              metadata = try parseMetadata(value, path: path)
+            } catch {
+              problem = located(error, keyOffset: keyOffset)
+            }
+            return
+          }
+          guard entries.count < maximumTensorCount else {
+            problem = failure(8, kind: .limitExceeded, "header declares more than \(maximumTensorCount) tensors")
+            _ = try parser.parseValue()
+            return
+          }
+          switch try parseEntry(name: key, &parser, path: path) {
+          case .success(let entry): entries.append(entry)
+          case .failure(let error): problem = located(error, keyOffset: keyOffset)
+          }
+        }
+        try parser.finish()
+      }
     } catch {
       throw jsonFailure(error, header: headerBytes, path: path)
     }
-    guard case .object(let members) = root else {
-      let start = headerBytes.firstIndex { !Self.isJSONWhitespace($0) } ?? 0
-      throw failure(8 + start, "header is \(describe(root)), not an object")
-    }
-    var metadata: [String: String]?
-    var entries: [Entry] = []
-    entries.reserveCapacity(members.count)
-    for member in members {
-      if member.key == "__metadata__" {
-        do throws(CheckpointError) {
-          metadata = try parseMetadata(member.value, path: path)
-        } catch {
-          throw located(error, key: member.key, header: headerBytes)
-        }
-        continue
-      }
-      guard entries.count < maximumTensorCount else {
-        throw failure(8, kind: .limitExceeded, "header declares more than \(maximumTensorCount) tensors")
-      }
-      do throws(CheckpointError) {
-        entries.append(try parseEntry(name: member.key, value: member.value, path: path))
-      } catch {
-        throw located(error, key: member.key, header: headerBytes)
-      }
-    }
+    if let problem { throw problem }
     return (entries, metadata)
   }
 
@@ -219,12 +233,10 @@ package enum SafetensorsReader {
   }
 
 
-  /// `error` with its offset moved to where `key` sits in the header (absolute).
-  private static func located(
-    _ error: CheckpointError, key: String, header: UnsafeRawBufferPointer
-  ) -> CheckpointError {
+  /// `error` with its offset moved to the key (at `keyOffset` of the header) it is about.
+  private static func located(_ error: CheckpointError, keyOffset: Int) -> CheckpointError {
     var moved = error
-    if let offset = JSONKeyLocator.offsetOfRootKey(key, in: header) { moved.offset = UInt64(8 + offset) }
+    moved.offset = UInt64(8 + keyOffset)
     return moved
   }
 
@@ -264,65 +276,101 @@ package enum SafetensorsReader {
     }
   }
 
-  private static func parseEntry(name: String, value: JSONValue, path: String) throws(CheckpointError) -> Entry {
-    func failure(_ reason: String) -> CheckpointError {
-      CheckpointError(.malformed, file: path, offset: 8, tensor: name, reason: reason)
+  /// The entry named `name`, read from the value at the parser's position (which is consumed
+  /// whatever the outcome). Throws only JSON errors; a rule the entry breaks is the failure
+  /// returned.
+  private static func parseEntry(
+    name: String, _ parser: inout StrictJSONParser, path: String
+  ) throws(StrictJSONParser.Failure) -> Result<Entry, CheckpointError> {
+    func failure(_ reason: String) -> Result<Entry, CheckpointError> {
+      .failure(CheckpointError(.malformed, file: path, offset: 8, tensor: name, reason: reason))
     }
     guard name.utf8.count <= maximumNameLength else {
-      throw CheckpointError(
-        .limitExceeded, file: path, offset: 8,
-        reason: "a tensor name is \(name.utf8.count) bytes long, over the \(maximumNameLength)-byte limit")
+      _ = try parser.parseValue()
+      return .failure(
+        CheckpointError(
+          .limitExceeded, file: path, offset: 8,
+          reason: "a tensor name is \(name.utf8.count) bytes long, over the \(maximumNameLength)-byte limit"))
     }
-    guard case .object(let fields) = value else {
-      throw failure("entry is \(describe(value)), not an object")
+    guard parser.nextValueKind() == .object else {
+      return failure("entry is \(describe(try parser.parseValue())), not an object")
     }
     var dtypeValue: JSONValue?
-    var shapeValue: JSONValue?
-    var offsetsValue: JSONValue?
+    var shapeValue: IntegerList?
+    var offsetsValue: IntegerList?
     // Unknown fields are ignored, as the reference reader does.
-    for field in fields {
-      switch field.key {
-      case "dtype": dtypeValue = field.value
-      case "shape": shapeValue = field.value
-      case "data_offsets": offsetsValue = field.value
-      default: break
+    try parser.forEachMember { parser, field, _ throws(StrictJSONParser.Failure) in
+      switch field {
+      case "dtype": dtypeValue = try parser.parseValue()
+      case "shape": shapeValue = try IntegerList(&parser)
+      case "data_offsets": offsetsValue = try IntegerList(&parser)
+      default: _ = try parser.parseValue()
       }
     }
-    guard let dtypeValue else { throw failure("missing 'dtype'") }
-    guard let shapeValue else { throw failure("missing 'shape'") }
-    guard let offsetsValue else { throw failure("missing 'data_offsets'") }
+    guard let dtypeValue else { return failure("missing 'dtype'") }
+    guard let shapeValue else { return failure("missing 'shape'") }
+    guard let offsetsValue else { return failure("missing 'data_offsets'") }
 
     guard case .string(let dtypeName) = dtypeValue else {
-      throw failure("dtype is \(describe(dtypeValue)), not a string")
+      return failure("dtype is \(describe(dtypeValue)), not a string")
     }
     guard let dtype = DType(rawValue: dtypeName) else {
-      throw failure("unknown dtype '\(dtypeName)'")
+      return failure("unknown dtype '\(dtypeName)'")
     }
-    guard case .array(let shapeElements) = shapeValue else {
-      throw failure("shape is \(describe(shapeValue)), not an array")
+    guard case .array(let shape, _, let badShape) = shapeValue else {
+      return failure("shape is \(describe(shapeValue.value)), not an array")
     }
-    var shape: [Int] = []
-    shape.reserveCapacity(shapeElements.count)
-    for (index, element) in shapeElements.enumerated() {
-      guard case .int(let dimension) = element, dimension >= 0, let exact = Int(exactly: dimension) else {
-        throw failure("shape[\(index)] is \(describe(element)), not a non-negative integer")
+    if let badShape {
+      return failure("shape[\(badShape.index)] is \(describe(badShape.value)), not a non-negative integer")
+    }
+    guard case .array(let offsets, let offsetCount, let badOffset) = offsetsValue else {
+      return failure("data_offsets is \(describe(offsetsValue.value)), not an array")
+    }
+    guard offsetCount == 2 else {
+      return failure("data_offsets has \(offsetCount) elements, not 2")
+    }
+    if let badOffset {
+      return failure("data_offsets[\(badOffset.index)] is \(describe(badOffset.value)), not a non-negative integer")
+    }
+    return .success(Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1]))
+  }
+
+  /// A `shape` or `data_offsets` value: an array read as non-negative integers, or the value
+  /// it is instead.
+  private enum IntegerList {
+    /// An array of `count` elements: the leading elements that are non-negative integers
+    /// fitting `Int`, and the first element that is not, if any.
+    case array([Int], count: Int, firstBad: (index: Int, value: JSONValue)?)
+    /// Not an array.
+    case other(JSONValue)
+
+    /// Reads the value at the parser's position.
+    init(_ parser: inout StrictJSONParser) throws(StrictJSONParser.Failure) {
+      guard parser.nextValueKind() == .array else {
+        self = .other(try parser.parseValue())
+        return
       }
-      shape.append(exact)
-    }
-    guard case .array(let offsetElements) = offsetsValue else {
-      throw failure("data_offsets is \(describe(offsetsValue)), not an array")
-    }
-    guard offsetElements.count == 2 else {
-      throw failure("data_offsets has \(offsetElements.count) elements, not 2")
-    }
-    var offsets: [Int] = []
-    for (index, element) in offsetElements.enumerated() {
-      guard case .int(let offset) = element, offset >= 0, let exact = Int(exactly: offset) else {
-        throw failure("data_offsets[\(index)] is \(describe(element)), not a non-negative integer")
+      var values: [Int] = []
+      var count = 0
+      var firstBad: (index: Int, value: JSONValue)?
+      try parser.forEachElement { parser, index throws(StrictJSONParser.Failure) in
+        let element = try parser.parseValue()
+        count += 1
+        guard firstBad == nil else { return }
+        if case .int(let number) = element, number >= 0, let exact = Int(exactly: number) {
+          values.append(exact)
+        } else {
+          firstBad = (index, element)
+        }
       }
-      offsets.append(exact)
+      self = .array(values, count: count, firstBad: firstBad)
     }
-    return Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
+
+    /// The value when it is not an array (for messages).
+    var value: JSONValue {
+      if case .other(let value) = self { return value }
+      return .array([])
+    }
   }
 
   private static func describe(_ value: JSONValue) -> String {
@@ -335,10 +383,7 @@ package enum SafetensorsReader {
     _ error: StrictJSONParser.Failure, header: UnsafeRawBufferPointer, path: String
   ) -> CheckpointError {
     let offset = UInt64(8 + error.offset)
-    if error.reason.hasPrefix("duplicate key"),
-      JSONKeyLocator.nestingDepth(at: error.offset, in: header) == 1,
-      let key = JSONKeyLocator.string(at: error.offset, in: header)
-    {
+    if let key = error.duplicateKey, error.depth == 1 {
       let reason = key == "__metadata__" ? "duplicate '__metadata__' entry" : "duplicate tensor name '\(key)'"
       return CheckpointError(.malformed, file: path, offset: offset, reason: reason)
     }

@@ -33,20 +33,6 @@ package struct ShardIndex: Sendable {
     position(of: tensor).map { entries[$0].shard }
   }
 
-  /// Sorts `entries` by tensor name (cheap when already sorted, as Hugging Face writes them)
-  /// and returns `nil` if a name repeats.
-  static func sortedUnique(_ entries: [Entry]) -> [Entry]? {
-    var sorted = entries
-    // By position rather than zipped copies: each copy of an entry retains two strings.
-    if !sorted.indices.dropFirst().allSatisfy({ sorted[$0 - 1].tensor < sorted[$0].tensor }) {
-      sorted.sort { $0.tensor < $1.tensor }
-      for position in sorted.indices.dropFirst() {
-        if sorted[position - 1].tensor == sorted[position].tensor { return nil }
-      }
-    }
-    return sorted
-  }
-
   /// The largest index file accepted: 64 MiB.
   package static let maximumFileSize = 64 << 20
 
@@ -65,82 +51,83 @@ package struct ShardIndex: Sendable {
   }
 
   /// Parses index JSON `bytes`, reporting errors against `path`.
+  ///
+  /// One pass of ``StrictJSONParser``: the weight map is read straight into entries, without a
+  /// tree. Every JSON error comes before any rule about the index; then the rules in order:
+  /// the root is an object, it has a `weight_map`, which is a non-empty object whose values are
+  /// strings, each shard name valid (checked where it first appears).
   package static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
-    try parse(bytes, path: path, allowFastPath: true)
-  }
-
-  /// `allowFastPath: false` forces the general JSON path (tests compare the two).
-  static func parse(
-    _ bytes: UnsafeRawBufferPointer, path: String, allowFastPath: Bool
-  ) throws(CheckpointError) -> ShardIndex {
-    if allowFastPath, let scanned = ShardIndexScanner.scan(bytes),
-      let entries = scanned.entriesAscending ? scanned.entries : sortedUnique(scanned.entries)
-    {
-      // Names are checked in the order the general path would meet them.
-      for shard in scanned.shards {
-        if let firstTensor = firstTensor(in: bytes, listing: shard) {
-          try validateShardName(shard, index: path, tensor: firstTensor)
-        } else {
-          try validateShardName(shard, index: path)
+    var parser = StrictJSONParser(bytes)
+    var root: JSONValue?
+    var weightMap: JSONValue?
+    var metadata: JSONValue?
+    var entries: [Entry] = []
+    var shards = Set<String>()
+    // The first weight-map value that breaks a rule.
+    var problem: CheckpointError?
+    do throws(StrictJSONParser.Failure) {
+      if parser.nextValueKind() != .object {
+        root = try parser.parseValue()
+      } else {
+        try parser.forEachMember { parser, key, _ throws(StrictJSONParser.Failure) in
+          switch key {
+          case "weight_map" where parser.nextValueKind() == .object:
+            weightMap = .object([])
+            entries.reserveCapacity(bytes.count / 64)
+            var lastShard: String?
+            try parser.forEachMember { parser, tensor, _ throws(StrictJSONParser.Failure) in
+              guard parser.nextValueKind() == .string else {
+                let value = try parser.parseValue()
+                problem = problem ?? CheckpointError(
+                  .malformed, file: path, tensor: tensor,
+                  reason: "shard name is \(JSONDescription.typeWithArticle(value)), not a string")
+                return
+              }
+              // Neighbouring tensors mostly share a shard, and then its name.
+              let shard = try parser.parseString(reusing: lastShard)
+              guard problem == nil else { return }
+              if shard != lastShard, !shards.contains(shard) {
+                do throws(CheckpointError) {
+                  try validateShardName(shard, index: path, tensor: tensor)
+                } catch {
+                  problem = error
+                  return
+                }
+                shards.insert(shard)
+              }
+              lastShard = shard
+              entries.append(Entry(tensor: tensor, shard: shard))
+            }
+          case "weight_map": weightMap = try parser.parseValue()
+          case "metadata": metadata = try parser.parseValue()
+          default: _ = try parser.parseValue()
+          }
         }
       }
-      return ShardIndex(path: path, entries: entries, shards: scanned.shards.sorted(), metadata: scanned.metadata)
-    }
-    return try parseGeneral(bytes, path: path)
-  }
-
-  /// The first tensor (in document order) that the weight map assigns to `shard`; only
-  /// computed when the name is about to be checked, and cheap when it is fine.
-  private static func firstTensor(in bytes: UnsafeRawBufferPointer, listing shard: String) -> String? {
-    do throws(CheckpointError) {
-      try validateShardName(shard, index: "")
-      return nil
-    } catch {
-      // Only on the error path: find the first tensor mapped to this shard.
-      guard let members = (try? StrictJSONParser.parse(bytes))?["weight_map"]?.objectMembers else { return nil }
-      return members.first { $0.value.stringValue == shard }?.key
-    }
-  }
-
-  private static func parseGeneral(_ bytes: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> ShardIndex {
-    let root: JSONValue
-    do throws(StrictJSONParser.Failure) {
-      root = try StrictJSONParser.parse(bytes)
+      try parser.finish()
     } catch {
       throw CheckpointError(
         .malformed, file: path, offset: UInt64(error.offset), reason: "index is not valid JSON: \(error.reason)")
     }
-    guard case .object = root else {
+    if let root {
       throw CheckpointError(.malformed, file: path, reason: "index is \(JSONDescription.typeWithArticle(root)), not an object")
     }
-    guard let weightMapValue = root["weight_map"] else {
+    guard let weightMap else {
       throw CheckpointError(.malformed, file: path, reason: "index has no 'weight_map'")
     }
-    guard case .object(let members) = weightMapValue else {
+    guard case .object = weightMap else {
       throw CheckpointError(
-        .malformed, file: path, reason: "'weight_map' is \(JSONDescription.typeWithArticle(weightMapValue)), not an object")
+        .malformed, file: path, reason: "'weight_map' is \(JSONDescription.typeWithArticle(weightMap)), not an object")
     }
-    guard !members.isEmpty else {
+    if let problem { throw problem }
+    guard !entries.isEmpty else {
       throw CheckpointError(.malformed, file: path, reason: "'weight_map' lists no tensors")
     }
-    var entries: [Entry] = []
-    entries.reserveCapacity(members.count)
-    var shardSet = Set<String>()
-    for member in members {
-      guard case .string(let shard) = member.value else {
-        throw CheckpointError(
-          .malformed, file: path, tensor: member.key,
-          reason: "shard name is \(JSONDescription.typeWithArticle(member.value)), not a string")
-      }
-      if !shardSet.contains(shard) {
-        try validateShardName(shard, index: path, tensor: member.key)
-        shardSet.insert(shard)
-      }
-      entries.append(Entry(tensor: member.key, shard: shard))
+    // Names are unique (the parser refuses a repeated key), and usually written sorted.
+    if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].tensor < entries[$0].tensor }) {
+      entries.sort { $0.tensor < $1.tensor }
     }
-    // The strict parser has already rejected duplicate names.
-    let sorted = sortedUnique(entries) ?? entries.sorted { $0.tensor < $1.tensor }
-    return ShardIndex(path: path, entries: sorted, shards: shardSet.sorted(), metadata: root["metadata"])
+    return ShardIndex(path: path, entries: entries, shards: shards.sorted(), metadata: metadata)
   }
 
   /// Checks that `name` is a plain file name that stays in the index's directory.

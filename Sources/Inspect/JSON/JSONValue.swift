@@ -1,6 +1,6 @@
 /// A JSON document as parsed by ``StrictJSONParser``: objects keep their key order, integers
 /// keep their exact value, and no key appears twice in an object.
-public indirect enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable, Hashable {
   case null
   case bool(Bool)
   /// An integer literal (no fraction, no exponent) that fits in `Int64`.

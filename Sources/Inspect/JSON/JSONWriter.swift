@@ -1,22 +1,41 @@
-/// Serialises ``JSONValue`` deterministically.
+/// Serialises ``JSONValue`` deterministically: the one JSON writer of the tools.
 ///
 /// Two styles: ``pretty(_:sortKeys:)`` matches Python's `json.dumps(indent=2, sort_keys=True)`
 /// (the style Hugging Face uses for `config.json` and index files), and ``compact(_:)`` matches
 /// serde's compact output (the style of safetensors headers). Doubles are written in the
 /// shortest form that round-trips, as Python's `repr` does (`1e-05`, `500000.0`).
-package enum JSONWriter {
+/// ``writePretty(_:sortKeys:chunkSize:to:)`` streams the pretty style in chunks, so that a
+/// document of 100,000 tensor entries never sits in memory as one string.
+package struct JSONWriter {
   /// Two-space indented JSON with `", "`-free separators (`,` then newline, `": "`).
   package static func pretty(_ value: JSONValue, sortKeys: Bool = true) -> String {
-    var out = ""
-    writePretty(value, indent: 0, sortKeys: sortKeys, into: &out)
-    return out
+    var writer = JSONWriter()
+    writer.writePretty(value, indent: 0, sortKeys: sortKeys)
+    return String(decoding: writer.bytes, as: UTF8.self)
   }
 
   /// JSON with no whitespace, members in their stored order.
   package static func compact(_ value: JSONValue) -> String {
-    var out = ""
-    writeCompact(value, into: &out)
-    return out
+    var writer = JSONWriter()
+    writer.writeCompact(value)
+    return String(decoding: writer.bytes, as: UTF8.self)
+  }
+
+  /// ``pretty(_:sortKeys:)`` followed by a newline, as UTF-8 handed to `sink` in pieces of
+  /// about `chunkSize` bytes (never one piece for the whole document).
+  package static func writePretty(
+    _ value: JSONValue, sortKeys: Bool = true, chunkSize: Int = 1 << 20,
+    to sink: (UnsafeRawBufferPointer) -> Void
+  ) {
+    withoutActuallyEscaping(sink) { sink in
+      var writer = JSONWriter()
+      writer.chunkSize = max(1, chunkSize)
+      writer.sink = sink
+      writer.bytes.reserveCapacity(writer.chunkSize + 4096)
+      writer.writePretty(value, indent: 0, sortKeys: sortKeys)
+      writer.bytes.append(0x0A)
+      writer.bytes.withUnsafeBytes(sink)
+    }
   }
 
   /// The JSON spelling of a double, Python-`repr` style.
@@ -32,89 +51,155 @@ package enum JSONWriter {
   /// The JSON spelling of a string, with the escapes Python's `json.dumps` uses
   /// (`ensure_ascii=True`: non-ASCII as `\uXXXX`).
   package static func quote(_ string: String) -> String {
-    // Fast path: printable ASCII without quote or backslash needs no escaping.
-    if string.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
-      return "\"" + string + "\""
-    }
-    var out = "\""
-    for unit in string.utf16 {
-      switch unit {
-      case 0x22: out += "\\\""
-      case 0x5C: out += "\\\\"
-      case 0x0A: out += "\\n"
-      case 0x0D: out += "\\r"
-      case 0x09: out += "\\t"
-      case 0x08: out += "\\b"
-      case 0x0C: out += "\\f"
-      case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
-      default:
-        let hex = String(unit, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      }
-    }
-    return out + "\""
+    var writer = JSONWriter()
+    writer.writeString(string)
+    return String(decoding: writer.bytes, as: UTF8.self)
   }
 
-  private static func writeScalar(_ value: JSONValue, into out: inout String) -> Bool {
+  // MARK: - Writing bytes
+
+  private var bytes: [UInt8] = []
+  /// Where full chunks go when streaming (`nil`: everything stays in ``bytes``).
+  private var sink: ((UnsafeRawBufferPointer) -> Void)?
+  private var chunkSize = Int.max
+
+  private init() {}
+
+  /// Hands the bytes so far to the sink once they fill a chunk.
+  private mutating func flushIfFull() {
+    guard bytes.count >= chunkSize, let sink else { return }
+    bytes.withUnsafeBytes(sink)
+    bytes.removeAll(keepingCapacity: true)
+  }
+
+  private mutating func raw(_ text: StaticString) {
+    text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+  }
+
+  private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+  private mutating func writeString(_ string: String) {
+    // Printable ASCII without quote or backslash is written as it is.
+    let plain = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+      for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+      bytes.append(0x22)
+      bytes.append(contentsOf: utf8)
+      bytes.append(0x22)
+      return true
+    }
+    if plain == true { return }
+    bytes.append(0x22)
+    for unit in string.utf16 {
+      switch unit {
+      case 0x22: raw("\\\"")
+      case 0x5C: raw("\\\\")
+      case 0x0A: raw("\\n")
+      case 0x0D: raw("\\r")
+      case 0x09: raw("\\t")
+      case 0x08: raw("\\b")
+      case 0x0C: raw("\\f")
+      case 0x20..<0x7F: bytes.append(UInt8(unit))
+      default:
+        raw("\\u")
+        for shift in stride(from: 12, through: 0, by: -4) {
+          bytes.append(Self.hexDigits[Int((unit >> UInt16(shift)) & 0xF)])
+        }
+      }
+    }
+    bytes.append(0x22)
+  }
+
+  /// The decimal digits of `value`, as `String(value)` spells them.
+  private mutating func writeInteger(_ value: Int64) {
+    if value >= 0, value < 10 {
+      bytes.append(0x30 + UInt8(value))
+      return
+    }
+    if value < 0 { bytes.append(0x2D) }
+    var magnitude = value.magnitude
+    let start = bytes.count
+    repeat {
+      bytes.append(0x30 + UInt8(magnitude % 10))
+      magnitude /= 10
+    } while magnitude > 0
+    bytes[start...].reverse()
+  }
+
+  /// Writes a value that is not an array or object; returns `false` for those.
+  private mutating func writeScalar(_ value: JSONValue) -> Bool {
     switch value {
-    case .null: out += "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .int(let i): out += String(i)
-    case .double(let d): out += formatDouble(d)
-    case .string(let s): out += quote(s)
+    case .null: raw("null")
+    case .bool(let flag): flag ? raw("true") : raw("false")
+    case .int(let number): writeInteger(number)
+    case .double(let number): bytes.append(contentsOf: Self.formatDouble(number).utf8)
+    case .string(let text): writeString(text)
     case .array, .object: return false
     }
     return true
   }
 
-  private static func writePretty(
-    _ value: JSONValue, indent: Int, sortKeys: Bool, into out: inout String
-  ) {
-    if writeScalar(value, into: &out) { return }
-    let pad = String(repeating: " ", count: indent + 2)
-    let closePad = String(repeating: " ", count: indent)
+  private static let spaces = [UInt8](repeating: 0x20, count: 64)
+
+  private mutating func newline(indent: Int) {
+    bytes.append(0x0A)
+    if indent <= Self.spaces.count {
+      bytes.append(contentsOf: Self.spaces[0..<indent])
+    } else {
+      bytes.append(contentsOf: repeatElement(0x20, count: indent))
+    }
+  }
+
+  private mutating func writePretty(_ value: JSONValue, indent: Int, sortKeys: Bool) {
+    if writeScalar(value) { return }
     switch value {
     case .array(let elements):
-      if elements.isEmpty { out += "[]"; return }
-      out += "[\n"
+      if elements.isEmpty { return raw("[]") }
+      bytes.append(0x5B)
       for (index, element) in elements.enumerated() {
-        out += pad
-        writePretty(element, indent: indent + 2, sortKeys: sortKeys, into: &out)
-        out += index + 1 < elements.count ? ",\n" : "\n"
+        if index > 0 { bytes.append(0x2C) }
+        newline(indent: indent + 2)
+        writePretty(element, indent: indent + 2, sortKeys: sortKeys)
+        flushIfFull()
       }
-      out += closePad + "]"
+      newline(indent: indent)
+      bytes.append(0x5D)
     case .object(let members):
-      if members.isEmpty { out += "{}"; return }
+      if members.isEmpty { return raw("{}") }
       let ordered = sortKeys ? members.sorted { $0.key < $1.key } : members
-      out += "{\n"
+      bytes.append(0x7B)
       for (index, member) in ordered.enumerated() {
-        out += pad + quote(member.key) + ": "
-        writePretty(member.value, indent: indent + 2, sortKeys: sortKeys, into: &out)
-        out += index + 1 < ordered.count ? ",\n" : "\n"
+        if index > 0 { bytes.append(0x2C) }
+        newline(indent: indent + 2)
+        writeString(member.key)
+        raw(": ")
+        writePretty(member.value, indent: indent + 2, sortKeys: sortKeys)
+        flushIfFull()
       }
-      out += closePad + "}"
+      newline(indent: indent)
+      bytes.append(0x7D)
     default: break
     }
   }
 
-  private static func writeCompact(_ value: JSONValue, into out: inout String) {
-    if writeScalar(value, into: &out) { return }
+  private mutating func writeCompact(_ value: JSONValue) {
+    if writeScalar(value) { return }
     switch value {
     case .array(let elements):
-      out += "["
+      bytes.append(0x5B)
       for (index, element) in elements.enumerated() {
-        if index > 0 { out += "," }
-        writeCompact(element, into: &out)
+        if index > 0 { bytes.append(0x2C) }
+        writeCompact(element)
       }
-      out += "]"
+      bytes.append(0x5D)
     case .object(let members):
-      out += "{"
+      bytes.append(0x7B)
       for (index, member) in members.enumerated() {
-        if index > 0 { out += "," }
-        out += quote(member.key) + ":"
-        writeCompact(member.value, into: &out)
+        if index > 0 { bytes.append(0x2C) }
+        writeString(member.key)
+        bytes.append(0x3A)
+        writeCompact(member.value)
       }
-      out += "}"
+      bytes.append(0x7D)
     default: break
     }
   }

@@ -1,10 +1,17 @@
-/// A strict, fast JSON parser over raw bytes.
+/// The strict JSON parser over raw bytes: the one reader of safetensors headers, shard indexes,
+/// `config.json` and every other JSON document the tools read.
 ///
 /// Differences from Foundation's `JSONSerialization` that matter for untrusted checkpoint
 /// headers: duplicate keys in an object are an error (not "last one wins"); integers are kept
 /// exactly as `Int64` (never routed through `Double`); invalid UTF-8, control characters in
 /// strings, trailing garbage and nesting deeper than ``maximumDepth`` are errors; errors carry
 /// the byte offset.
+///
+/// Two ways to use it, with the same rules: ``parse(_:)-(UnsafeRawBufferPointer)`` makes a
+/// ``JSONValue`` tree of a whole document, and a decoder that knows the document's shape (a
+/// safetensors header of 100,000 entries) walks it in place with ``forEachMember(_:)``,
+/// ``forEachElement(_:)``, ``parseValue()`` and ``finish()``, meeting each key with its byte
+/// offset and building no tree for what it reads directly.
 package struct StrictJSONParser {
   /// A parse failure at a byte offset of the parsed buffer.
   package struct Failure: Error, Sendable, Equatable {
@@ -12,6 +19,18 @@ package struct StrictJSONParser {
     package var offset: Int
     /// What was wrong.
     package var reason: String
+    /// For a repeated key: the key, decoded.
+    package var duplicateKey: String?
+    /// For a repeated key: how many arrays and objects enclose it (1 for a key of the root
+    /// object).
+    package var depth = 0
+
+    package init(offset: Int, reason: String, duplicateKey: String? = nil, depth: Int = 0) {
+      self.offset = offset
+      self.reason = reason
+      self.duplicateKey = duplicateKey
+      self.depth = depth
+    }
   }
 
   /// The deepest nesting of arrays and objects accepted.
@@ -19,13 +38,9 @@ package struct StrictJSONParser {
 
   /// Parses a complete JSON document. Leading and trailing JSON whitespace is allowed.
   package static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
-    var parser = StrictJSONParser(bytes: bytes)
-    parser.skipWhitespace()
-    let value = try parser.parseValue(depth: 0)
-    parser.skipWhitespace()
-    if parser.position != bytes.count {
-      throw Failure(offset: parser.position, reason: "trailing characters after the JSON value")
-    }
+    var parser = StrictJSONParser(bytes)
+    let value = try parser.parseValue()
+    try parser.finish()
     return value
   }
 
@@ -44,9 +59,43 @@ package struct StrictJSONParser {
 
   private let bytes: UnsafeRawBufferPointer
   private var position = 0
+  /// How many arrays and objects enclose the position.
+  private var depth = 0
 
-  private init(bytes: UnsafeRawBufferPointer) {
+  /// A parser at the start of `bytes` (which must outlive it).
+  package init(_ bytes: UnsafeRawBufferPointer) {
     self.bytes = bytes
+  }
+
+  /// The offset of the next byte that is not whitespace.
+  package mutating func offsetOfNextValue() -> Int {
+    skipWhitespace()
+    return position
+  }
+
+  /// What the next value is, by its first byte (`nil` at the end of the input or before a byte
+  /// that starts no value; ``parseValue()`` then says what is wrong).
+  package mutating func nextValueKind() -> ValueKind? {
+    skipWhitespace()
+    switch current {
+    case UInt8(ascii: "{"): return .object
+    case UInt8(ascii: "["): return .array
+    case UInt8(ascii: "\""): return .string
+    default: return nil
+    }
+  }
+
+  /// The kinds of value ``nextValueKind()`` tells apart.
+  package enum ValueKind: Sendable {
+    case object, array, string
+  }
+
+  /// Ends a document: only whitespace may follow the value.
+  package mutating func finish() throws(Failure) {
+    skipWhitespace()
+    if position != bytes.count {
+      throw Failure(offset: position, reason: "trailing characters after the JSON value")
+    }
   }
 
   private func fail(_ reason: String, at offset: Int? = nil) -> Failure {
@@ -66,17 +115,130 @@ package struct StrictJSONParser {
     }
   }
 
-  private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+  /// Parses the next value (after any whitespace) into a tree.
+  package mutating func parseValue() throws(Failure) -> JSONValue {
+    skipWhitespace()
     guard let byte = current else { throw fail("unexpected end of JSON") }
     switch byte {
-    case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
-    case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+    case UInt8(ascii: "{"):
+      var members: [(key: String, value: JSONValue)] = []
+      try forEachMember { parser, key, _ throws(Failure) in
+        members.append((key, try parser.parseValue()))
+      }
+      return .object(members)
+    case UInt8(ascii: "["):
+      var elements: [JSONValue] = []
+      try forEachElement { parser, _ throws(Failure) in
+        elements.append(try parser.parseValue())
+      }
+      return .array(elements)
     case UInt8(ascii: "\""): return .string(try parseString())
     case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
     case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
     case UInt8(ascii: "n"): try expectLiteral("null"); return .null
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
     default: throw fail("unexpected character '\(Self.printable(byte))'")
+    }
+  }
+
+  /// Parses the object that must come next, calling `body` once per member with the key, the
+  /// offset of its opening quote, and the parser positioned before the member's value, which
+  /// `body` must consume (``parseValue()`` or a nested walk). Repeated keys are an error.
+  package mutating func forEachMember(
+    _ body: (inout StrictJSONParser, _ key: String, _ keyOffset: Int) throws(Failure) -> Void
+  ) throws(Failure) {
+    skipWhitespace()
+    guard current == UInt8(ascii: "{") else { throw fail("expected an object") }
+    depth += 1
+    guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth)") }
+    position += 1
+    skipWhitespace()
+    if current == UInt8(ascii: "}") {
+      position += 1
+      depth -= 1
+      return
+    }
+    var keys = DistinctKeys()
+    while true {
+      skipWhitespace()
+      let keyOffset = position
+      guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+      let key = try parseString()
+      guard keys.insert(key) else {
+        throw Failure(offset: keyOffset, reason: "duplicate key \"\(key)\"", duplicateKey: key, depth: depth)
+      }
+      skipWhitespace()
+      guard current == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
+      position += 1
+      try body(&self, key, keyOffset)
+      skipWhitespace()
+      switch current {
+      case UInt8(ascii: ","): position += 1
+      case UInt8(ascii: "}"):
+        position += 1
+        depth -= 1
+        return
+      default: throw fail("expected ',' or '}' in object")
+      }
+    }
+  }
+
+  /// Parses the array that must come next, calling `body` once per element with its index and
+  /// the parser positioned before the element, which `body` must consume.
+  package mutating func forEachElement(
+    _ body: (inout StrictJSONParser, _ index: Int) throws(Failure) -> Void
+  ) throws(Failure) {
+    skipWhitespace()
+    guard current == UInt8(ascii: "[") else { throw fail("expected an array") }
+    depth += 1
+    guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth)") }
+    position += 1
+    skipWhitespace()
+    if current == UInt8(ascii: "]") {
+      position += 1
+      depth -= 1
+      return
+    }
+    var index = 0
+    while true {
+      try body(&self, index)
+      index += 1
+      skipWhitespace()
+      switch current {
+      case UInt8(ascii: ","): position += 1
+      case UInt8(ascii: "]"):
+        position += 1
+        depth -= 1
+        return
+      default: throw fail("expected ',' or ']' in array")
+      }
+    }
+  }
+
+  /// The keys of one object so far, for the duplicate check: while each key sorts after the one
+  /// before (as writers usually emit them), that order alone proves them distinct; a few keys
+  /// are compared one by one; only a long object out of order gets a set.
+  private struct DistinctKeys {
+    private var keys: [String] = []
+    private var ascending = true
+    private var set: Set<String>?
+
+    mutating func insert(_ key: String) -> Bool {
+      if let last = keys.last {
+        if ascending, last < key {
+          keys.append(key)
+          return true
+        }
+        ascending = false
+        if set == nil, keys.count >= 16 { set = Set(keys) }
+        if set != nil {
+          guard set?.insert(key).inserted == true else { return false }
+        } else if keys.contains(key) {
+          return false
+        }
+      }
+      keys.append(key)
+      return true
     }
   }
 
@@ -100,74 +262,30 @@ package struct StrictJSONParser {
     position += count
   }
 
-  private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
-    guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth)") }
-    position += 1
-    var members: [(key: String, value: JSONValue)] = []
-    var seen = Set<String>()
-    skipWhitespace()
-    if current == UInt8(ascii: "}") {
-      position += 1
-      return .object(members)
-    }
-    while true {
-      skipWhitespace()
-      let keyOffset = position
-      guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-      let key = try parseString()
-      guard seen.insert(key).inserted else {
-        throw fail("duplicate key \"\(key)\"", at: keyOffset)
-      }
-      skipWhitespace()
-      guard current == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
-      position += 1
-      skipWhitespace()
-      let value = try parseValue(depth: depth)
-      members.append((key, value))
-      skipWhitespace()
-      switch current {
-      case UInt8(ascii: ","): position += 1
-      case UInt8(ascii: "}"): position += 1; return .object(members)
-      default: throw fail("expected ',' or '}' in object")
-      }
-    }
-  }
-
-  private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
-    guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth)") }
-    position += 1
-    var elements: [JSONValue] = []
-    skipWhitespace()
-    if current == UInt8(ascii: "]") {
-      position += 1
-      return .array(elements)
-    }
-    while true {
-      skipWhitespace()
-      elements.append(try parseValue(depth: depth))
-      skipWhitespace()
-      switch current {
-      case UInt8(ascii: ","): position += 1
-      case UInt8(ascii: "]"): position += 1; return .array(elements)
-      default: throw fail("expected ',' or ']' in array")
-      }
-    }
-  }
-
   private mutating func parseNumber() throws(Failure) -> JSONValue {
     let start = position
     var isInteger = true
-    if current == UInt8(ascii: "-") { position += 1 }
+    let negative = current == UInt8(ascii: "-")
+    if negative { position += 1 }
     guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
       throw fail("invalid number", at: start)
     }
+    // The magnitude of an integer literal, while it fits.
+    var magnitude: UInt64 = 0
+    var fits = true
     if first == UInt8(ascii: "0") {
       position += 1
       if let next = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) {
         throw fail("leading zero in number", at: start)
       }
     } else {
-      skipDigits()
+      while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+        let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+        let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+        if overflow1 || overflow2 { fits = false }
+        magnitude = sum
+        position += 1
+      }
     }
     if current == UInt8(ascii: ".") {
       isInteger = false
@@ -180,10 +298,11 @@ package struct StrictJSONParser {
       if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
       guard skipDigits() > 0 else { throw fail("digit expected in exponent", at: start) }
     }
-    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-    if isInteger, let value = Int64(text) {
-      return .int(value)
+    if isInteger, fits {
+      if !negative, magnitude <= UInt64(Int64.max) { return .int(Int64(magnitude)) }
+      if negative, magnitude <= UInt64(Int64.max) + 1 { return .int(Int64(truncatingIfNeeded: 0 &- magnitude)) }
     }
+    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
     guard let value = Double(text), value.isFinite else {
       throw fail("number out of range", at: start)
     }
@@ -199,30 +318,66 @@ package struct StrictJSONParser {
     return position - start
   }
 
-  private mutating func parseString() throws(Failure) -> String {
+  /// Parses the string that must come next. When its bytes spell `candidate` exactly, that
+  /// string is returned instead of a new one (repeated values, such as the shard name of each
+  /// entry of an index, then share one string).
+  package mutating func parseString(reusing candidate: String? = nil) throws(Failure) -> String {
+    skipWhitespace()
+    guard current == UInt8(ascii: "\"") else { throw fail("expected a string") }
     let start = position
     position += 1
-    // Fast path: no escapes, ASCII or valid UTF-8 checked once at the end.
+    // Fast path: no escapes; ASCII or valid UTF-8 checked once at the end.
     var scan = position
     var hasEscape = false
+    var highBits: UInt8 = 0
     while scan < bytes.count {
       let byte = bytes[scan]
       if byte == UInt8(ascii: "\"") { break }
       if byte == UInt8(ascii: "\\") { hasEscape = true; break }
       if byte < 0x20 { throw fail("control character in string", at: scan) }
+      highBits |= byte
       scan += 1
     }
     guard scan < bytes.count else { throw fail("unterminated string", at: start) }
     if !hasEscape {
       let slice = UnsafeRawBufferPointer(rebasing: bytes[position..<scan])
-      guard let text = String(validating: slice, as: UTF8.self) else {
-        throw fail("invalid UTF-8 in string", at: position)
+      if let candidate, Self.spells(slice, candidate) {
+        position = scan + 1
+        return candidate
+      }
+      let text: String
+      if highBits < 0x80 {
+        // ASCII is valid UTF-8.
+        text = String(decoding: slice, as: UTF8.self)
+      } else {
+        guard let validated = String(validating: slice, as: UTF8.self) else {
+          throw fail("invalid UTF-8 in string", at: position)
+        }
+        text = validated
       }
       position = scan + 1
       return text
     }
+    return try parseEscapedString(start: start, scanned: scan)
+  }
+
+  /// Whether `bytes` are the UTF-8 of `text`.
+  private static func spells(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
+    let verdict = text.utf8.withContiguousStorageIfAvailable { utf8 in
+      guard utf8.count == bytes.count else { return false }
+      for index in 0..<utf8.count where utf8[index] != bytes[index] { return false }
+      return true
+    }
+    return verdict ?? false
+  }
+
+  /// The rest of a string with escapes: `start` is its opening quote; the bytes before
+  /// `scanned` are plain.
+  private mutating func parseEscapedString(start: Int, scanned: Int) throws(Failure) -> String {
     var buffer: [UInt8] = []
-    buffer.reserveCapacity(scan - position + 16)
+    buffer.reserveCapacity(scanned - position + 16)
+    buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<scanned]))
+    position = scanned
     while true {
       guard let byte = current else { throw fail("unterminated string", at: start) }
       switch byte {

@@ -18,6 +18,30 @@ public enum VLLMServing {
     servedSpeculatorsTypes.contains(type)
   }
 
+  /// What of a served Speculators checkpoint vLLM runs only on its V2 model runner, which needs
+  /// Triton (a GPU build): the V1 runner, the one vLLM's CPU build runs, refuses it at config
+  /// validation ("Model Runner V1 does not support: ..."). `nil` when the V1 runner serves it.
+  ///
+  /// Source: vLLM `config/vllm.py`, `_get_v1_model_runner_unsupported_features`: dspark; a
+  /// dflash-method draft whose architectures name a candidate head (`DFlash2DraftModel`,
+  /// `LiLiCorrDraftModel`); a dflash-method draft mixing sliding-window and full attention.
+  /// `dflash2` is served with method dflash (`transformers_utils/configs/speculators/base.py`).
+  package static func v2RunnerOnlyFeature(
+    speculatorsType type: String, architectures: [String], layerTypes: [String]
+  ) -> String? {
+    if type == "dspark" { return "dspark speculative decoding" }
+    guard type == "dflash" || type == "dflash2" else { return nil }
+    if let head = architectures.first(where: { candidateHeadArchitectures.contains($0) }) {
+      return "DFlash candidate-head drafts (\(head))"
+    }
+    let sliding = layerTypes.count { $0 == "sliding_attention" }
+    if sliding > 0, sliding < layerTypes.count { return "mixed sliding/full dflash drafts" }
+    return nil
+  }
+
+  /// Draft architectures vLLM's V2 speculator gives a candidate head.
+  private static let candidateHeadArchitectures: Set<String> = ["DFlash2DraftModel", "LiLiCorrDraftModel"]
+
   /// Why a speculators `eagle` checkpoint is refused, who still reads it, and what vLLM serves
   /// instead.
   package static let eagleRefusal =

@@ -198,14 +198,8 @@ public struct InspectReport: Sendable {
     detection = FormatDetector.detect(checkpoint)
   }
 
-  /// The `--json` document.
+  /// The `--json` document (schemas/inspect-report.schema.json).
   public func json() -> JSONValue {
-    json(includingTensors: true)
-  }
-
-  /// The document, with an empty `tensors` list unless `includingTensors` (``jsonText()``
-  /// writes that list itself).
-  func json(includingTensors: Bool) -> JSONValue {
     func number(_ value: Int) -> JSONValue { .int(Int64(value)) }
     func totalsJSON(_ totals: Totals) -> [(key: String, value: JSONValue)] {
       [("tensors", number(totals.tensors)), ("parameters", number(totals.parameters)), ("bytes", number(totals.bytes))]
@@ -213,7 +207,7 @@ public struct InspectReport: Sendable {
     let fileList: [JSONValue] = files.map {
       .object([("name", .string($0.name)), ("size", number($0.size)), ("kind", .string($0.kind.rawValue))])
     }
-    let tensorList: [JSONValue] = !includingTensors ? [] : tensors.map {
+    let tensorList: [JSONValue] = tensors.map {
       .object([
         ("name", .string($0.name)), ("dtype", .string($0.dtype.rawValue)),
         ("shape", .array($0.shape.map(number))), ("parameters", number($0.parameters)),

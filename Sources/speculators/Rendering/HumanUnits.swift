@@ -1,7 +1,7 @@
 /// Compact human spellings of sizes and counts, for terminal output.
-public enum HumanUnits {
+enum HumanUnits {
   /// A byte count in binary units with one decimal: `512 B`, `1.5 KiB`, `64.0 MiB`.
-  public static func bytes(_ count: Int) -> String {
+  static func bytes(_ count: Int) -> String {
     let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
     guard count >= 1024 || count <= -1024 else { return "\(count) B" }
     var value = Double(count)
@@ -15,7 +15,7 @@ public enum HumanUnits {
   }
 
   /// A count in decimal units with one decimal: `512`, `32.8K`, `1.2M`, `7.0B`.
-  public static func count(_ count: Int) -> String {
+  static func count(_ count: Int) -> String {
     let units = ["K", "M", "B", "T", "Q"]
     guard count >= 1000 || count <= -1000 else { return "\(count)" }
     var value = Double(count)
@@ -29,7 +29,7 @@ public enum HumanUnits {
   }
 
   /// An integer with thousands separators: `1,234,567`.
-  public static func grouped(_ value: Int) -> String {
+  static func grouped(_ value: Int) -> String {
     let digits = String(value.magnitude)
     var out = ""
     for (index, digit) in digits.enumerated() {
