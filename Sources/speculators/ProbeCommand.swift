@@ -68,9 +68,7 @@ struct ProbeCommand: ParsableCommand {
       // The probe multiplies every weight: Hub ids and URLs are fetched whole.
       let draftPath = try localPathForCommand(draft, need: .checkpoint, options: sources)
       let verifierPath = try localPathForCommand(verifier, need: .checkpoint, options: sources)
-      let progress = ProgressLine("probing")
       let report = try Prober.probe(draft: draftPath, verifier: verifierPath, options: options)
-      progress.finish()
       if json {
         printJSON(report.json())
       } else {
