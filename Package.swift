@@ -34,7 +34,8 @@ let package = Package(
     .target(name: "Platform"),
     .target(name: "Inspect", dependencies: ["Platform", "CLibCrypto", "CXXHash", "CFaultGuard", "CFloatCast"]),
     .target(name: "CFaultGuard"),
-    .target(name: "Probe", dependencies: ["Inspect", "Platform", "COpenBLAS"]),
+    .target(name: "Probe", dependencies: ["Inspect", "Platform", "COpenBLAS", "CWeightProduct"]),
+    .target(name: "CWeightProduct"),
     .target(name: "Validate", dependencies: ["Probe", "Inspect", "Platform", "CTensorStatistics"]),
     .target(name: "CFloatCast"),
     .target(name: "CTensorStatistics"),
@@ -50,7 +51,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "InspectTests", dependencies: ["Inspect"]),
-    .testTarget(name: "ProbeTests", dependencies: ["Probe", "Inspect"]),
+    .testTarget(name: "ProbeTests", dependencies: ["Probe", "Inspect", "CWeightProduct"]),
     .testTarget(name: "ValidateTests", dependencies: ["Validate", "Probe", "Inspect"]),
     .testTarget(name: "ConvertTests", dependencies: ["Convert", "Validate", "Inspect"]),
     // The Hub emulator (Tests/Support/hub_server.py) driven from Swift, for every test target.

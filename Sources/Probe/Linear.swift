@@ -1,4 +1,5 @@
 import COpenBLAS
+import CWeightProduct
 import Dispatch
 import Inspect
 import Platform
@@ -10,6 +11,11 @@ import Synchronization
 ///
 /// The blocks are shared out over the machine's cores; each core runs a single-threaded
 /// `sgemm` on its own blocks (``BLASThreads`` keeps OpenBLAS from starting threads of its own).
+///
+/// A decode-sized product (at most ``fusedRowLimit`` input rows) of a BF16 or F16 weight skips
+/// the scratch buffer: the `CWeightProduct` kernel widens each weight row in registers and
+/// multiplies every input row by it, so each weight byte is read from memory once and written
+/// nowhere. Its sums are `Float`, like `sgemm`'s; only their order differs.
 struct Linear: Sendable {
   /// The weight, `[outFeatures, inFeatures]`.
   let weight: StoredTensor
@@ -48,6 +54,66 @@ struct Linear: Sendable {
 
   /// Computes `rows` outputs: `output[r, :] = input[r, :]·Wᵀ + b`, row-major.
   func apply(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
+    if rows <= Self.fusedRowLimit, let type = Self.fusedType(weight.info.dtype) {
+      applyFused(input, rows: rows, type: type, into: output)
+    } else {
+      applyBlocked(input, rows: rows, into: output)
+    }
+    if let bias {
+      bias.withUnsafeBufferPointer { b in
+        let out = outFeatures
+        for r in 0..<rows {
+          let row = output + r * out
+          for j in 0..<out { row[j] += b[j] }
+        }
+      }
+    }
+  }
+
+  /// The most input rows the fused kernel takes: a decode or verify step's.
+  static let fusedRowLimit = Int(SPECULATORS_WEIGHT_PRODUCT_MAX_ROWS)
+
+  /// The fused kernel's name for `dtype`, or `nil` when it has none (F32 weights need no widening).
+  static func fusedType(_ dtype: DType) -> Int32? {
+    switch dtype {
+    case .BF16: Int32(speculators_weight_bf16.rawValue)
+    case .F16: Int32(speculators_weight_f16.rawValue)
+    default: nil
+    }
+  }
+
+  /// The weight rows one fused task reads: about 256 KB of weight, an even number of rows.
+  static func fusedChunkRows(out: Int, inner: Int) -> Int {
+    min(out, max(2, ((1 << 18) / (2 * inner)) & ~1))
+  }
+
+  /// `x·Wᵀ` with the weight widened in registers, chunks of output rows shared over the cores.
+  private func applyFused(_ input: UnsafePointer<Float>, rows: Int, type: Int32, into output: UnsafeMutablePointer<Float>) {
+    let out = outFeatures
+    let inner = inFeatures
+    let chunkRows = Self.fusedChunkRows(out: out, inner: inner)
+    let chunks = (out + chunkRows - 1) / chunkRows
+    let workers = min(BLASThreads.workers, chunks)
+    let next = Atomic<Int>(0)
+    let weightAddress = UInt(bitPattern: weight.bytes.baseAddress)
+    let inputAddress = UInt(bitPattern: input)
+    let outputAddress = UInt(bitPattern: output)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      let x = UnsafePointer<Float>(bitPattern: inputAddress)
+      let y = UnsafeMutablePointer<Float>(bitPattern: outputAddress)
+      let w = UnsafeRawPointer(bitPattern: weightAddress)
+      while true {
+        let chunk = next.add(1, ordering: .relaxed).oldValue
+        if chunk >= chunks { break }
+        let first = chunk * chunkRows
+        let count = min(chunkRows, out - first)
+        speculators_weight_product(type, x, rows, inner, w, first, count, y, out)
+      }
+    }
+  }
+
+  /// `x·Wᵀ` by blocks of weight rows widened into scratch and multiplied with `sgemm`.
+  private func applyBlocked(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
     let out = outFeatures
     let inner = inFeatures
     let blockRows = Self.blockRows(rows: rows, out: out, inner: inner)
@@ -74,14 +140,6 @@ struct Linear: Sendable {
         cblas_sgemm(
           CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(inner),
           1, x, Int32(inner), scratch, Int32(inner), 0, y + first, Int32(out))
-      }
-    }
-    if let bias {
-      bias.withUnsafeBufferPointer { b in
-        for r in 0..<rows {
-          let row = output + r * out
-          for j in 0..<out { row[j] += b[j] }
-        }
       }
     }
   }
