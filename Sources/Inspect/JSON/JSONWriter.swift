@@ -138,14 +138,20 @@ package struct JSONWriter {
     return true
   }
 
-  private static let spaces = [UInt8](repeating: 0x20, count: 64)
+  /// A comma, a newline and 62 spaces: every separator and indent of the pretty style is a
+  /// piece of it.
+  private static let separator: StaticString = ",\n                                                              "
 
-  private mutating func newline(indent: Int) {
-    bytes.append(0x0A)
-    if indent <= Self.spaces.count {
-      bytes.append(contentsOf: Self.spaces[0..<indent])
-    } else {
-      bytes.append(contentsOf: repeatElement(0x20, count: indent))
+  /// A comma when `comma`, then a newline and `indent` spaces, in one append.
+  private mutating func newline(indent: Int, comma: Bool = false) {
+    Self.separator.withUTF8Buffer { separator in
+      let start = comma ? 0 : 1
+      if indent <= separator.count - 2 {
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: separator[start..<(2 + indent)]))
+      } else {
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: separator[start..<2]))
+        bytes.append(contentsOf: repeatElement(0x20, count: indent))
+      }
     }
   }
 
@@ -155,10 +161,9 @@ package struct JSONWriter {
     case .array(let elements):
       if elements.isEmpty { return raw("[]") }
       bytes.append(0x5B)
-      for (index, element) in elements.enumerated() {
-        if index > 0 { bytes.append(0x2C) }
-        newline(indent: indent + 2)
-        writePretty(element, indent: indent + 2, sortKeys: sortKeys)
+      for index in elements.indices {
+        newline(indent: indent + 2, comma: index > 0)
+        writePretty(elements[index], indent: indent + 2, sortKeys: sortKeys)
         flushIfFull()
       }
       newline(indent: indent)
@@ -167,12 +172,11 @@ package struct JSONWriter {
       if members.isEmpty { return raw("{}") }
       let ordered = sortKeys ? members.sorted { $0.key < $1.key } : members
       bytes.append(0x7B)
-      for (index, member) in ordered.enumerated() {
-        if index > 0 { bytes.append(0x2C) }
-        newline(indent: indent + 2)
-        writeString(member.key)
+      for index in ordered.indices {
+        newline(indent: indent + 2, comma: index > 0)
+        writeString(ordered[index].key)
         raw(": ")
-        writePretty(member.value, indent: indent + 2, sortKeys: sortKeys)
+        writePretty(ordered[index].value, indent: indent + 2, sortKeys: sortKeys)
         flushIfFull()
       }
       newline(indent: indent)
