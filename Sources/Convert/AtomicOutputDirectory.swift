@@ -19,6 +19,13 @@ import Platform
 ///   only when it holds the marker file ``markerName`` naming that same token, so directories
 ///   the user made with similar names are never touched. Nothing this writer did not write is
 ///   ever renamed into the output path.
+/// - Before its renames, ``commit()`` records its token in the lock file (see ``OutputLock``):
+///   from removing the marker until the lock is released, the directories it is moving
+///   (`.<name>.tmp-<token>`, which then holds the new output or, after the exchange, the old
+///   one, and `.<name>.old-<token>`) carry no marker, and a writer killed in that window is
+///   recognised by the next one from that record alone. That writer deletes the recorded
+///   temporary directory, and the moved-aside previous output once the output path holds the
+///   new one; a previous output moved aside with nothing in its place is left for the user.
 /// - Names longer than `NAME_MAX` allows for the sibling (`.`, the suffix and the token) are
 ///   shortened, with a digest of the full name keeping them distinct.
 ///
@@ -49,6 +56,10 @@ struct AtomicOutputDirectory: Sendable {
     let (parent, name) = split(trimmed)
     try makeDirectories(parent)
     let lock = try OutputLock.acquire(directory: parent, name: name, outputPath: outputPath)
+    if let committing = lock.interruptedCommit {
+      recoverFromKilledCommit(token: committing, parent: parent, name: name, output: trimmed)
+      lock.clearCommit()
+    }
     recoverFromKilledWriters(parent: parent, name: name)
     let replaces: Bool
     do throws(CheckpointError) {
@@ -105,6 +116,9 @@ struct AtomicOutputDirectory: Sendable {
 
   private func commitLocked() throws(CheckpointError) {
     defer { lock.release() }
+    // From here until the lock is released the directories being moved carry no marker: the
+    // record in the lock file is what names them as this writer's if it is killed meanwhile.
+    lock.recordCommit(token: token)
     unlink(temporaryPath + "/" + Self.markerName)
     syncDirectory(temporaryPath)
     if replacesExisting, Self.exchange(temporaryPath, finalPath) {
@@ -178,6 +192,24 @@ struct AtomicOutputDirectory: Sendable {
     }
   }
 
+  /// Cleans up after a writer of the same output killed while committing (the lock file
+  /// names its token; the caller holds the lock). Its temporary directory is deleted whatever
+  /// it holds by then (the new output before the rename, the previous one after the exchange).
+  /// A previous output it renamed aside (where the file system cannot exchange) is deleted when
+  /// the output path holds the new one, and otherwise left, with the temporary directory, for
+  /// the user to rename back: nothing but what a run wrote is renamed into the output path.
+  private static func recoverFromKilledCommit(token: String, parent: String, name: String, output: String) {
+    let prefix = parent.isEmpty ? "" : parent + "/"
+    let temporary = prefix + siblingName(of: name, suffix: ".tmp-" + token)
+    let aside = prefix + siblingName(of: name, suffix: ".old-" + token)
+    var info = stat()
+    if lstat(aside, &info) == 0 {
+      guard lstat(output, &info) == 0 else { return }
+      removeTree(aside)
+    }
+    removeTree(temporary)
+  }
+
   /// A new writer token: 128 bits from the system's random source, as 32 hex digits.
   static func newToken() -> String {
     var generator = SystemRandomNumberGenerator()
@@ -187,7 +219,7 @@ struct AtomicOutputDirectory: Sendable {
     }.joined()
   }
 
-  private static func isToken(_ text: String) -> Bool {
+  static func isToken(_ text: String) -> Bool {
     text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
   }
 
@@ -332,22 +364,52 @@ struct AtomicOutputDirectory: Sendable {
 }
 
 /// An exclusive advisory lock (`flock`) on `<directory>/.<name>.lock`, so two converts cannot
-/// write the same output at once. The lock file holds ``content`` (an empty one is a lock
-/// whose creator was killed before writing it); a file of that name with anything else in it
-/// is not ours and is left alone. The lock file is removed
-/// when the lock is released; a process killed while holding it leaves the file, which the
-/// next writer reuses.
+/// write the same output at once. The lock file holds ``content``, followed by
+/// `committing <token>` and a newline while a writer renames its output into place (an empty
+/// file is a lock whose creator was killed before writing it); a file of that name with
+/// anything else in it is not ours and is left alone. The lock file is removed when the lock
+/// is released; a process killed while holding it leaves the file, which the next writer
+/// reuses (reading the commit it records, ``interruptedCommit``).
 final class OutputLock: @unchecked Sendable {
   /// The lock file's path.
   let path: String
   private var descriptor: Int32
+  /// The token of a writer that was killed while committing (the lock file named it when
+  /// this lock was taken), or `nil`.
+  let interruptedCommit: String?
 
   /// What a lock file holds.
   static let content = Array("speculators convert lock\n".utf8)
 
-  private init(path: String, descriptor: Int32) {
+  /// What follows ``content`` while a writer commits: this, its token and a newline.
+  static let commitPrefix = Array("committing ".utf8)
+
+  /// The longest lock file: ``content`` and a commit record.
+  private static let maximumSize = content.count + commitPrefix.count + 32 + 1
+
+  private init(path: String, descriptor: Int32, interruptedCommit: String?) {
     self.path = path
     self.descriptor = descriptor
+    self.interruptedCommit = interruptedCommit
+  }
+
+  /// What a non-empty lock file holds.
+  enum Content: Equatable {
+    /// ``content``: a lock of ours.
+    case plain
+    /// ``content`` and the commit record of the writer with this token.
+    case committing(String)
+    /// Anything else: not a lock file of ours.
+    case foreign
+
+    init(_ bytes: ArraySlice<UInt8>) {
+      guard bytes.starts(with: OutputLock.content) else { self = .foreign; return }
+      let rest = bytes.dropFirst(OutputLock.content.count)
+      guard !rest.isEmpty else { self = .plain; return }
+      guard rest.starts(with: OutputLock.commitPrefix), rest.last == 0x0A else { self = .foreign; return }
+      let token = String(decoding: rest.dropFirst(OutputLock.commitPrefix.count).dropLast(), as: UTF8.self)
+      self = AtomicOutputDirectory.isToken(token) ? .committing(token) : .foreign
+    }
   }
 
   /// Takes the lock without waiting.
@@ -387,9 +449,11 @@ final class OutputLock: @unchecked Sendable {
         continue
       }
       // Holding the lock, the content is complete: empty (just created, or its creator was
-      // killed before writing it), ours, or a file that is not a lock of ours.
-      var buffer = [UInt8](repeating: 0, count: content.count + 1)
+      // killed before writing it), ours (with the commit of a writer killed while committing),
+      // or a file that is not a lock of ours.
+      var buffer = [UInt8](repeating: 0, count: maximumSize + 1)
       let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+      let found = count > 0 && count <= maximumSize ? Content(buffer.prefix(count)) : .foreign
       if (held.st_mode & S_IFMT) == S_IFREG && count == 0 {
         let written = content.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         guard written == content.count else {
@@ -397,17 +461,37 @@ final class OutputLock: @unchecked Sendable {
           close(fd)
           throw CheckpointError(.io, file: outputPath, reason: "cannot write the lock file \(path): \(reason)")
         }
-      } else if (held.st_mode & S_IFMT) != S_IFREG || count != content.count
-        || Array(buffer.prefix(content.count)) != content
-      {
+      } else if (held.st_mode & S_IFMT) != S_IFREG || found == .foreign {
         close(fd)
         throw CheckpointError(
           .io, file: outputPath,
           reason: "\(path) exists and is not a convert lock file; remove it or choose another output path")
       }
-      return OutputLock(path: path, descriptor: fd)
+      var interrupted: String?
+      if count > 0, case .committing(let token) = found { interrupted = token }
+      return OutputLock(path: path, descriptor: fd, interruptedCommit: interrupted)
     }
     throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): it keeps being replaced")
+  }
+
+  /// Records in the lock file that the writer with `token` is committing, synced before its
+  /// renames begin. A failure to record leaves the lock file as it was (a kill during the
+  /// commit then leaves the unmarked directories behind, as without a record).
+  func recordCommit(token: String) {
+    guard descriptor >= 0 else { return }
+    let record = Self.commitPrefix + Array(token.utf8) + [0x0A]
+    let written = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(Self.content.count)) }
+    if written == record.count {
+      _ = fsync(descriptor)
+    } else if written > 0 {
+      clearCommit()
+    }
+  }
+
+  /// Removes a commit record, leaving the plain lock content.
+  func clearCommit() {
+    guard descriptor >= 0 else { return }
+    _ = ftruncate(descriptor, off_t(Self.content.count))
   }
 
   /// Removes the lock file and releases the lock; later calls do nothing.

@@ -103,37 +103,76 @@ public enum Converter {
   /// The default output directory.
   public static let defaultOutputPath = "converted"
 
-  /// Runs a conversion; `progress` receives a short line per stage.
+  /// Runs a conversion; `progress` receives an update as each stage begins (`reading <path>`,
+  /// `hashing source files`) and, while tensors are written and while `validateDevice` checks
+  /// read the output, bytes done of the total (`writing tensors`, `validating`).
   ///
   /// - Throws: ``CheckpointError`` with a one-line reason naming the file and, where it
   ///   applies, the tensor.
   public static func convert(
-    _ request: ConversionRequest, progress: (@Sendable (String) -> Void)? = nil
+    _ request: ConversionRequest, progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> ConversionReport {
     try convert(
       request, open: { path throws(CheckpointError) in try CheckpointReader.open(path) }, progress: progress)
   }
 
-  /// The conversion with an injectable checkpoint opener and chunk size (tests).
+  /// The conversion with an injectable checkpoint opener and chunk size (tests), in its
+  /// stages: read the source, plan the output, check the plan, write and commit.
   static func convert(
     _ request: ConversionRequest, open: @escaping CheckpointOpener,
     chunkSize: Int = TensorReader.defaultChunk,
-    progress: (@Sendable (String) -> Void)? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> ConversionReport {
+    // The command line refuses such values while parsing its flags; a library caller's request
+    // is refused here, naming the output they would have shaped.
     guard request.maxShardSize > 0 else {
       throw CheckpointError(
-        .invalidArgument, file: "--max-shard-size", reason: "must be a positive number of bytes")
+        .invalidArgument, file: request.outputPath,
+        reason: "the maximum shard size must be a positive number of bytes, not \(request.maxShardSize)")
     }
     if let dtype = request.dtype, !FloatCast.castableTypes.contains(dtype) {
       throw CheckpointError(
-        .invalidArgument, file: "--dtype",
-        reason: "\(dtype.torchName) is not one of float32, float16, bfloat16")
+        .invalidArgument, file: request.outputPath,
+        reason: "cannot write tensors as \(dtype.torchName): the output dtype is float32, float16 or bfloat16")
     }
-    let model = request.model
-    let verifierSource = request.verifier
-    try checkOutputIsSeparate(request.outputPath, from: [model.path, verifierSource.path])
+    try checkOutputIsSeparate(request.outputPath, from: [request.model.path, request.verifier.path])
+    progress?(.stage("reading \(request.model.openPath)"))
+    let source = try readSource(request, open: open)
+    let verifier = try VerifierModel.load(request.verifier)
+    let fetchedEmbedding = FetchedRangeBox()
+    let reader = TensorReader()
+    let draft = try planDraft(
+      request, source: source, verifier: verifier, reader: reader,
+      locateEmbeddings: embeddingLocator(request, verifier: verifier, open: open, fetched: fetchedEmbedding))
+    // The output must pass verify's header checks before anything is written.
+    try OutputValidator.checkPlan(
+      config: draft.config, tensors: draft.tensors.map(\.entry), outputPath: request.outputPath,
+      verifier: verifier.configPath)
+    return try writeOutput(
+      request, source: source, verifier: verifier, draft: draft, reader: reader, open: open,
+      chunkSize: chunkSize, embeddingsFetched: fetchedEmbedding, progress: progress)
+  }
 
-    progress?("reading \(model.openPath)")
+  /// The opened draft and what its headers and config decide: the algorithm and its options.
+  private struct SourceDraft {
+    /// The checkpoint as stored.
+    var checkpoint: Checkpoint
+    /// The checkpoint with a detected wrapper prefix removed from tensor names.
+    var unwrapped: UnwrappedCheckpoint
+    /// Its `config.json`, and where that is.
+    var config: JSONValue
+    var configPath: String
+    var detection: Detection
+    var algorithm: ConversionAlgorithm
+    var kwargs: AlgorithmKwargs
+  }
+
+  /// Opens the draft, bounds its config, detects its layout and settles the algorithm and
+  /// its options.
+  private static func readSource(_ request: ConversionRequest, open: CheckpointOpener)
+    throws(CheckpointError) -> SourceDraft
+  {
+    let model = request.model
     let checkpoint = try open(model.openPath)
     guard let configJSON = checkpoint.config else {
       throw CheckpointError(
@@ -147,13 +186,24 @@ public enum Converter {
       throw CheckpointError(.malformed, file: configPath, reason: violation.message)
     }
     let detection = FormatDetector.detect(checkpoint)
-    let algorithm = try chooseAlgorithm(request.algorithm, detection: detection, location: model.openPath, ignoringDetection: request.ignoreDetection)
+    let algorithm = try chooseAlgorithm(
+      request.algorithm, detection: detection, location: model.openPath, ignoringDetection: request.ignoreDetection)
     let kwargs = try request.algorithmKwargs.checked(for: algorithm)
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
-    let verifier = try VerifierModel.load(verifierSource)
+    return SourceDraft(
+      checkpoint: checkpoint, unwrapped: unwrapped, config: configJSON, configPath: configPath,
+      detection: detection, algorithm: algorithm, kwargs: kwargs)
+  }
+
+  /// Finds the verifier's token embedding when a draft needs it: in the local verifier, or in
+  /// the one shard of a Hub or URL verifier fetched for it (recorded in `fetched`).
+  private static func embeddingLocator(
+    _ request: ConversionRequest, verifier: VerifierModel, open: @escaping CheckpointOpener,
+    fetched: FetchedRangeBox
+  ) -> EmbeddingLocator {
+    let verifierSource = request.verifier
     let fetch = request.fetch
-    let fetchedEmbedding = FetchedRangeBox()
-    let locateEmbeddings: EmbeddingLocator = { () throws(CheckpointError) in
+    return { () throws(CheckpointError) in
       guard verifierSource.origin != .local else { return try verifier.locateEmbeddings(open: open) }
       // Hub or URL verifier: fetch the index and the one shard holding the embedding, open only it.
       guard let fetch else {
@@ -163,21 +213,29 @@ public enum Converter {
       }
       let withWeights = try fetch(verifierSource.given, .embeddings)
       let located = try verifier.locateEmbeddings(in: withWeights, open: open)
-      fetchedEmbedding.set(located.fetched)
+      fetched.set(located.fetched)
       return (located.tensor, located.file)
     }
-    let reader = TensorReader()
+  }
+
+  /// The algorithm's plan of the output (tensors, config, drops, warnings), with source
+  /// tensors named as stored.
+  private static func planDraft(
+    _ request: ConversionRequest, source: SourceDraft, verifier: VerifierModel, reader: TensorReader,
+    locateEmbeddings: @escaping EmbeddingLocator
+  ) throws(CheckpointError) -> ConversionDraft {
     let inputs = ConversionInputs(
-      checkpoint: unwrapped.checkpoint, config: ModelConfig(configJSON), configPath: configPath, verifier: verifier,
-      kwargs: kwargs, dtype: request.dtype, allowDrop: request.allowDrop, dropUnknown: request.dropUnknown,
-      locateEmbeddings: locateEmbeddings, reader: reader)
+      checkpoint: source.unwrapped.checkpoint, config: ModelConfig(source.config), configPath: source.configPath,
+      verifier: verifier, kwargs: source.kwargs, dtype: request.dtype, allowDrop: request.allowDrop,
+      dropUnknown: request.dropUnknown, locateEmbeddings: locateEmbeddings, reader: reader)
     var draft: ConversionDraft
-    switch algorithm {
+    switch source.algorithm {
     case .eagle: draft = try EagleConversion.build(inputs)
     case .eagle3: draft = try Eagle3Conversion.build(inputs)
     case .dflash: draft = try DFlashConversion.build(inputs)
     }
-    if let prefix = detection.strippedPrefix, !unwrapped.storedNames.isEmpty {
+    let unwrapped = source.unwrapped
+    if let prefix = source.detection.strippedPrefix, !unwrapped.storedNames.isEmpty {
       // Report and record source tensors under their stored names.
       for index in draft.tensors.indices where draft.tensors[index].origin == .draft {
         if let name = draft.tensors[index].source?.name {
@@ -188,56 +246,67 @@ public enum Converter {
         draft.dropped[index].name = unwrapped.storedName(draft.dropped[index].name)
       }
       draft.warnings.append(
-        "tensor names carry the wrapper prefix '\(prefix)' (\(detection.format.rawValue)); it is removed before mapping")
+        "tensor names carry the wrapper prefix '\(prefix)' (\(source.detection.format.rawValue)); it is removed before mapping")
     }
+    return draft
+  }
 
-    // The output must pass verify's header checks before anything is written.
-    try OutputValidator.checkPlan(
-      config: draft.config, tensors: draft.tensors.map(\.entry), outputPath: request.outputPath,
-      verifier: verifier.configPath)
+  /// Writes the planned output into a temporary sibling (tensors, config, manifest), checks it
+  /// when asked, and renames it into place; on any error the temporary is removed.
+  private static func writeOutput(
+    _ request: ConversionRequest, source: SourceDraft, verifier: VerifierModel, draft: ConversionDraft,
+    reader: TensorReader, open: @escaping CheckpointOpener, chunkSize: Int, embeddingsFetched: FetchedRangeBox,
+    progress: ProgressHandler?
+  ) throws(CheckpointError) -> ConversionReport {
     let output = try AtomicOutputDirectory.create(at: request.outputPath, force: request.force)
     // Source digests for the manifest are independent of the output: hash them meanwhile.
-    let sourceDigests = BackgroundFileDigests(hashedSourceFiles(of: checkpoint).map(\.path))
+    let sourceDigests = BackgroundFileDigests(hashedSourceFiles(of: source.checkpoint).map(\.path))
     do throws(CheckpointError) {
       let writer = SafetensorsWriter(maxShardSize: request.maxShardSize, chunkSize: chunkSize)
-      progress?("writing tensors")
       let written = try writer.write(
         draft.tensors.map(\.entry), into: output.temporaryPath, reader: reader,
-        displayDirectory: output.finalPath)
+        displayDirectory: output.finalPath, progress: progress)
       let configFile = try SafetensorsWriter.writeText(
         JSONWriter.pretty(draft.config) + "\n", named: "config.json", in: output.temporaryPath,
         displayDirectory: output.finalPath)
-      progress?("hashing source files")
+      progress?(.stage("hashing source files"))
       let manifest = try makeManifest(
-        request: request, algorithm: algorithm, kwargs: kwargs, model: model, checkpoint: checkpoint,
-        detection: detection, verifier: verifier, draft: draft, written: written,
-        outputFiles: written.files + [configFile], sourceDigests: try sourceDigests.result(),
-        embeddingsFetched: fetchedEmbedding.value)
+        request: request, algorithm: source.algorithm, kwargs: source.kwargs, model: request.model,
+        checkpoint: source.checkpoint, detection: source.detection, verifier: verifier, draft: draft,
+        written: written, outputFiles: written.files + [configFile], sourceDigests: try sourceDigests.result(),
+        embeddingsFetched: embeddingsFetched.value)
       let manifestFile = try SafetensorsWriter.writeText(
         manifest.text(), named: AuditManifest.fileName, in: output.temporaryPath,
         displayDirectory: output.finalPath)
-      var validation: ConversionReport.Validation?
-      if let device = request.validateDevice {
-        progress?("validating")
-        let validated = try OutputValidator.validate(
-          directory: output.temporaryPath, displayDirectory: output.finalPath, verifier: verifier.configPath,
-          open: open)
-        let note =
-          device == "cpu"
-          ? "no forward pass is run: the verify checks (structure, verifier fit, digests, content) only"
-          : "validation device \(device) not applicable: no forward pass is run; structural checks done on cpu"
-        validation = .init(device: device, checks: validated.checks, notes: [note], report: validated.report)
-      }
+      let validation = try validate(
+        request, output: output, verifier: verifier, open: open, progress: progress)
       try output.commit()
       return makeReport(
-        request: request, algorithm: algorithm, detection: detection, model: model, verifier: verifier,
-        draft: draft,
-        manifest: manifest, files: manifest.files + [manifestFile], validation: validation)
+        request: request, algorithm: source.algorithm, detection: source.detection, model: request.model,
+        verifier: verifier, draft: draft, manifest: manifest, files: manifest.files + [manifestFile],
+        validation: validation)
     } catch {
       sourceDigests.wait()
       output.discard()
       throw error
     }
+  }
+
+  /// `--validate-device`: verify's full checks on the written output before it is moved into
+  /// place; `nil` when not asked for.
+  private static func validate(
+    _ request: ConversionRequest, output: AtomicOutputDirectory, verifier: VerifierModel,
+    open: @escaping CheckpointOpener, progress: ProgressHandler?
+  ) throws(CheckpointError) -> ConversionReport.Validation? {
+    guard let device = request.validateDevice else { return nil }
+    let validated = try OutputValidator.validate(
+      directory: output.temporaryPath, displayDirectory: output.finalPath, verifier: verifier.configPath,
+      open: open, progress: progress)
+    let note =
+      device == "cpu"
+      ? "no forward pass is run: the verify checks (structure, verifier fit, digests, content) only"
+      : "validation device \(device) not applicable: no forward pass is run; structural checks done on cpu"
+    return .init(device: device, checks: validated.checks, notes: [note], report: validated.report)
   }
 
   /// Resolves `auto` and refuses an algorithm that contradicts the detected layout, unless

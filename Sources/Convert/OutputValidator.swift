@@ -9,15 +9,24 @@ enum OutputValidator {
   ///
   /// - Parameter displayDirectory: the output path the user gave; errors name files under it,
   ///   not under the temporary directory (which is gone by the time they are read).
+  /// - Parameter progress: receives `validating` updates (bytes read of bytes to read).
   /// - Returns: one line per thing checked (for the JSON report) and the verify report.
   /// - Throws: ``CheckpointError`` (`.malformed`) naming the first error finding.
   static func validate(
-    directory: String, displayDirectory: String, verifier: String, open: CheckpointOpener
+    directory: String, displayDirectory: String, verifier: String, open: CheckpointOpener,
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> (checks: [String], report: VerifyReport) {
     let checkpoint = try open(directory)
     let options = VerifyOptions(
       verifier: verifier, manifest: .file(directory + "/" + AuditManifest.fileName), scanContent: true)
-    var report = try Verifier.verify(checkpoint: checkpoint, options: options)
+    let validating = progress.map { handler in
+      { @Sendable (update: ProgressUpdate) in
+        var renamed = update
+        renamed.task = "validating"
+        handler(renamed)
+      }
+    }
+    var report = try Verifier.verify(checkpoint: checkpoint, options: options, progress: validating)
     // Reported under the output path: the temporary directory is renamed or removed next.
     func shown(_ text: String) -> String { text.replacing(directory, with: displayDirectory) }
     report.location = displayDirectory

@@ -125,12 +125,14 @@ public struct SafetensorsWriter: Sendable {
 
   /// Writes `entries` into `directory` (which must exist; the files must not). Errors name files
   /// as `displayDirectory/<name>` (the final output path when writing into a temporary one).
+  /// `progress` receives `writing tensors` updates: tensor bytes written of ``totalBytes(of:)``.
   ///
   /// - Throws: ``CheckpointError``: `.invalidArgument` for a duplicate or reserved name, a shape
   ///   that does not match its source, an impossible cast, or a narrowing cast that overflows
   ///   (naming the tensor and the element); `.io` when a file cannot be written.
   package func write(
-    _ entries: [Entry], into directory: String, reader: TensorReader, displayDirectory: String? = nil
+    _ entries: [Entry], into directory: String, reader: TensorReader, displayDirectory: String? = nil,
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> Output {
     let shown = displayDirectory ?? directory
     guard maxShardSize > 0 else {
@@ -138,6 +140,7 @@ public struct SafetensorsWriter: Sendable {
         .invalidArgument, file: directory, reason: "the maximum shard size must be positive")
     }
     try validate(entries, directory: directory)
+    let counter = progress.map { ProgressCounter(task: "writing tensors", total: Self.totalBytes(of: entries), handler: $0) }
     let ordered = entries.sorted(by: Self.precedes)
     let shards = Self.shards(of: ordered, maxShardSize: maxShardSize)
     var written: [WrittenTensor] = []
@@ -147,7 +150,7 @@ public struct SafetensorsWriter: Sendable {
     for (index, shard) in shards.enumerated() {
       let name = Self.shardFileName(index, of: shards.count)
       let (tensors, digest) = try writeShard(
-        shard, named: name, in: directory, shownAs: shown + "/" + name, reader: reader)
+        shard, named: name, in: directory, shownAs: shown + "/" + name, reader: reader, progress: counter)
       written += tensors
       files.append(digest)
       for tensor in shard {
@@ -248,8 +251,14 @@ public struct SafetensorsWriter: Sendable {
     return bytes
   }
 
+  /// The tensor bytes `entries` make in the output.
+  package static func totalBytes(of entries: [Entry]) -> Int {
+    entries.reduce(0) { $0 + (checkedByteCount(shape: $1.shape, dtype: $1.dtype) ?? 0) }
+  }
+
   private func writeShard(
-    _ shard: [Entry], named name: String, in directory: String, shownAs shown: String, reader: TensorReader
+    _ shard: [Entry], named name: String, in directory: String, shownAs shown: String, reader: TensorReader,
+    progress: ProgressCounter?
   ) throws(CheckpointError) -> ([WrittenTensor], AuditManifest.FileDigest) {
     let header = Self.header(for: shard)
     guard header.count <= Self.maximumHeaderSize else {
@@ -262,7 +271,7 @@ public struct SafetensorsWriter: Sendable {
     try sink.write(header)
     var written: [WrittenTensor] = []
     for entry in shard {
-      let (digest, sourceDigest) = try writeTensor(entry, to: sink, reader: reader)
+      let (digest, sourceDigest) = try writeTensor(entry, to: sink, reader: reader, progress: progress)
       written.append(
         WrittenTensor(
           name: entry.name, dtype: entry.dtype, shape: entry.shape, file: name, xxh3: digest,
@@ -277,7 +286,7 @@ public struct SafetensorsWriter: Sendable {
   static let cacheBlock = 256 << 10
 
   private func writeTensor(
-    _ entry: Entry, to sink: FileSink, reader: TensorReader
+    _ entry: Entry, to sink: FileSink, reader: TensorReader, progress: ProgressCounter?
   ) throws(CheckpointError) -> (String, String?) {
     var outputHasher = XXH3Hasher()
     let expected = checkedByteCount(shape: entry.shape, dtype: entry.dtype) ?? 0
@@ -296,6 +305,7 @@ public struct SafetensorsWriter: Sendable {
           try sink.write(slice)
         }
         remaining -= take
+        progress?.advance(by: take)
       }
       return (outputHasher.finalizeHex(), nil)
     case .tensor(let source):
@@ -338,10 +348,12 @@ public struct SafetensorsWriter: Sendable {
               }
               produced += count * outSize
               elementBase += count
+              progress?.advance(by: count * outSize)
             } else {
               outputHasher.update(chunk)
               try sink.write(chunk)
               produced += chunk.count
+              progress?.advance(by: chunk.count)
             }
           }
         }

@@ -1,9 +1,11 @@
+import Inspect
+
 /// One thing that happened while fetching a model file.
 public enum DownloadEvent: Sendable, Equatable {
   /// A transfer began; `resumedAt` is non-zero when a partial download is being continued.
   case started(label: String, totalBytes: Int64?, resumedAt: Int64)
-  /// `bytes` of the file are on disk so far.
-  case progressed(label: String, bytes: Int64, totalBytes: Int64?)
+  /// Bytes of the file on disk so far (the update's task is the transfer's label).
+  case progressed(ProgressUpdate)
   /// The file was downloaded and verified; `bytes` is its size.
   case finished(label: String, bytes: Int64)
   /// The connection failed and the transfer will be resumed from `bytes`.

@@ -239,7 +239,9 @@ final class DownloadSink: HTTPBodySink {
     if let totalSize, written > totalSize {
       throw CheckpointError(.malformed, file: label, reason: "the server sent more than \(totalSize) bytes")
     }
-    progress.report(.progressed(label: label, bytes: written, totalBytes: totalSize ?? expectedSize))
+    progress.report(
+      .progressed(
+        ProgressUpdate(task: label, bytesDone: Int(written), bytesTotal: (totalSize ?? expectedSize).map { Int($0) })))
   }
 
   /// Flushes the file to disk and returns the SHA-256 of everything written.

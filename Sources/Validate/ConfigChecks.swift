@@ -128,14 +128,6 @@ enum ConfigChecks {
   /// Proposal types speculators registers (v0.1.0; HEAD keeps only greedy).
   static let proposalTypes = ["greedy", "sampling", "static_tree", "dynamic_tree"]
 
-  /// Every check that applies to Speculators configs only.
-  static let speculatorsIDs: [CheckID] = [
-    .configRequiredKeys, .configKeyTypes, .configTopLevelModelType, .configModelType,
-    .configModelTypeAlgorithm,
-    .configVLLMSupport, .configVLLMRunner, .configLayerModelType, .configDefaultProposal, .configNormBeforeResidualMissing,
-    .configFlagExclusive, .configAuxLayerIDs, .configVerifierPath,
-  ] + DFlashConfigChecks.ids
-
   /// Speculators types with a tensor table (`ExpectedTensors.speculators(config:)`).
   static let tabulatedTypes: Set<String> = ["eagle", "eagle3", "peagle", "dflash", "dflash2", "dspark", "mtp"]
   /// Types of the EAGLE-3 family (the eagle3 keys and flags apply).

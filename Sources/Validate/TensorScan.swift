@@ -66,7 +66,7 @@ final class TensorScan: Sendable {
   ///   - progress: advanced by the bytes of each file hashed and, for each tensor of
   ///     ``Request/tensorDigests`` and ``Request/statistics``, by its bytes (a region wanted twice
   ///     counts twice, as if read twice).
-  init(_ request: Request, reader: TensorReader, progress: ByteProgress?) {
+  init(_ request: Request, reader: TensorReader, progress: ProgressCounter?) {
     self.reader = reader
     let plan = ScanPlan(request)
     let pieces = plan.pieces
@@ -198,7 +198,7 @@ private enum ScanPiece: Sendable {
   }
 
   /// Does the work; a failure is the result rather than thrown, so that every piece runs.
-  func run(reader: TensorReader, progress: ByteProgress?)
+  func run(reader: TensorReader, progress: ProgressCounter?)
     -> Result<TensorScan.PieceResult, CheckpointError>
   {
     switch self {
@@ -230,7 +230,7 @@ private struct RegionWork: Sendable {
 
   /// Reads the region once, in ``TensorScan/blockSize`` blocks, into the digest and the
   /// statistics asked for.
-  func run(reader: TensorReader, progress: ByteProgress?) throws(CheckpointError)
+  func run(reader: TensorReader, progress: ProgressCounter?) throws(CheckpointError)
     -> TensorScan.PieceResult
   {
     var stats = statistics ? TensorStatistics() : nil

@@ -22,7 +22,7 @@ struct TensorStatistics: Sendable {
 
   /// Streams `tensor` through `reader` and accumulates its statistics.
   static func compute(
-    _ tensor: TensorInfo, reader: TensorReader, progress: ByteProgress? = nil
+    _ tensor: TensorInfo, reader: TensorReader, progress: ProgressCounter? = nil
   ) throws(CheckpointError) -> TensorStatistics {
     var stats = TensorStatistics()
     let dtype = tensor.dtype

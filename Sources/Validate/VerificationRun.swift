@@ -19,7 +19,7 @@ final class VerificationRun {
   let reader = TensorReader()
 
   /// Bytes-read progress for content and manifest checks, when the caller asked for it.
-  var progress: ByteProgress?
+  var progress: ProgressCounter?
 
   /// The tensor table the checks compare against, once built.
   var expected: ExpectedTensors.TensorSet?
@@ -64,6 +64,16 @@ final class VerificationRun {
     for id in ids
     where !ran.contains(id) && !inapplicable.contains(id) && !skipped.contains(where: { $0.check == id }) {
       skipped.append(SkippedCheck(check: id, reason: reason))
+    }
+  }
+
+  /// Skips every check of the catalogue not yet run, skipped or inapplicable that declares a
+  /// need in `unmet`, with the reason of its first unmet need (in the check's own order).
+  func skipUnmet(_ unmet: [CheckCatalogue.Need: String]) {
+    guard !unmet.isEmpty else { return }
+    for entry in CheckCatalogue.entries {
+      guard let need = entry.needs.first(where: { unmet[$0] != nil }), let reason = unmet[need] else { continue }
+      skip([entry.id], reason)
     }
   }
 

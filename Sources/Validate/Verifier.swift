@@ -17,24 +17,60 @@ public enum Verifier {
   /// - Throws: ``CheckpointError`` for input errors: an unreadable checkpoint, verifier or
   ///   manifest, or a checkpoint that is no recognisable draft.
   ///
-  /// - Parameter progress: called with (bytes read, bytes to read) while `--content` and
-  ///   `--manifest` read tensor and file bytes, from worker threads.
+  /// - Parameter progress: receives `reading` updates (bytes read of bytes to read) while
+  ///   `--content` and `--manifest` read tensor and file bytes, from worker threads.
   public static func verify(
     path: String, options: VerifyOptions = VerifyOptions(),
-    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> VerifyReport {
     try verify(checkpoint: CheckpointReader.open(path), options: options, progress: progress)
   }
 
-  /// Verifies an opened checkpoint.
+  /// Verifies an opened checkpoint, in stages: the config, the tensor table and the header
+  /// checks against it, the verifier, the probe, then the checks that read bytes. Checks that
+  /// cannot run are skipped from what they declare they need (``CheckCatalogue/Need``) and the
+  /// stage's reason for it; checks that do not apply to the kind of checkpoint, from what they
+  /// declare they apply to.
   public static func verify(
     checkpoint: Checkpoint, options: VerifyOptions = VerifyOptions(),
-    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> VerifyReport {
     let run = VerificationRun(checkpoint: checkpoint, options: options)
     if let progress {
-      run.progress = ByteProgress(total: bytesToRead(checkpoint, options), handler: progress)
+      run.progress = ProgressCounter(task: "reading", total: bytesToRead(checkpoint, options), handler: progress)
     }
+    var unmet: [CheckCatalogue.Need: String] = [:]
+    let hasConfig = checkConfig(run)
+    let classification = try DraftClassification.classify(checkpoint, model: run.model)
+    run.view = classification.view
+    let table = tensorTable(run, classification, hasConfig: hasConfig)
+    run.expected = table.set
+    if let set = table.set {
+      checkHeaders(run, table: set)
+    } else {
+      unmet[.tensorTable] = table.reason
+    }
+    DTypeChecks.check(run)
+    try ShardIndexChecks.check(run)
+    let verifier = try checkVerifier(run, table: table.set)
+    if case .unavailable(let reason) = verifier.resolution { unmet[.verifier] = reason }
+    ProbeChecks.check(run, verifier: verifier.resolved)
+    let manifestPath = try checkBytes(run, table: table.set, verifier: verifier.resolved, unmet: &unmet)
+    run.skipUnmet(unmet)
+
+    var strippedPrefix: String?
+    if case .source = classification.kind { strippedPrefix = classification.detection.strippedPrefix }
+    return VerifyReport(
+      location: checkpoint.location, layout: table.set?.layout,
+      detectedFormat: classification.detection.format.rawValue,
+      strippedPrefix: strippedPrefix, verifier: verifier.used,
+      contentScanned: options.scanContent, manifest: manifestPath, findings: run.orderedFindings,
+      skipped: run.orderedSkips, notApplicable: run.notApplicableChecks, checksRun: run.checksRun)
+  }
+
+  /// The config's presence, bounds and attention heads; the checks that compute with its
+  /// values are skipped when there is none. Returns whether there is one.
+  private static func checkConfig(_ run: VerificationRun) -> Bool {
     let hasConfig = ConfigChecks.checkPresence(run)
     if hasConfig, let config = run.config, let model = run.model {
       ConfigChecks.checkBounds(run, config, file: "config.json")
@@ -42,13 +78,16 @@ public enum Verifier {
       ConfigChecks.checkAttentionHeads(
         run, layer: layer ?? model, prefix: layer == nil ? "" : "transformer_layer_config.")
     } else {
-      run.skip([.configValueBounds, .configAttentionHeads], "no config.json")
+      run.skip(CheckCatalogue.ids(needing: .config), "no config.json")
     }
-    let classification = try DraftClassification.classify(checkpoint, model: run.model)
-    run.view = classification.view
-    var strippedPrefix: String?
-    if case .source = classification.kind { strippedPrefix = classification.detection.strippedPrefix }
+    return hasConfig
+  }
 
+  /// The tensor table the checkpoint is checked against, or why there is none; runs the
+  /// checks of the Speculators config (and marks those that do not apply to the kind).
+  private static func tensorTable(
+    _ run: VerificationRun, _ classification: DraftClassification, hasConfig: Bool
+  ) -> (set: ExpectedTensors.TensorSet?, reason: String) {
     var table: ExpectedTensors.TensorSet?
     var noTable = "no config.json"
     switch classification.kind {
@@ -65,15 +104,15 @@ public enum Verifier {
       if hasConfig { ConfigChecks.checkSpeculators(run, type: nil) }
       noTable = "speculators_model_type is missing, so the model class is unknown"
     case .mtpVerifier:
-      run.notApplicable(ConfigChecks.speculatorsIDs)
+      run.notApplicable(CheckCatalogue.ids(notApplyingTo: .mtpVerifier))
       MTPChecks.check(run, detection: classification.detection)
       noTable = "a causal LM with MTP layers, not a draft: only its MTP layers are checked"
     case .source(let layout):
       if layout == .eagle1Source {  // served as is with method "eagle": vLLM's verdict applies
-        run.notApplicable(ConfigChecks.speculatorsIDs.filter { $0 != .configVLLMSupport })
+        run.notApplicable(CheckCatalogue.ids(notApplyingTo: .servedSource))
         ConfigChecks.checkOriginalEagleServing(run)
       } else {
-        run.notApplicable(ConfigChecks.speculatorsIDs)
+        run.notApplicable(CheckCatalogue.ids(notApplyingTo: .source))
       }
       if let config = run.config {
         do {
@@ -83,48 +122,53 @@ public enum Verifier {
         }
       }
     }
-    run.expected = table
+    return (table, noTable)
+  }
 
-    let tensorIDs: [CheckID] = [
-      .layersCount, .tensorsMissing, .tensorsUnexpected, .tensorsShape, .tensorsDType,
-    ]
-    if let table {
-      let layers = TensorChecks.check(run, table: table)
-      FlagChecks.check(run, table: table, absentLayers: layers.absent)
-      VocabMapChecks.checkHeaders(run, table: table)
-    } else {
-      run.skip(tensorIDs + FlagChecks.allIDs + VocabMapChecks.headerIDs + VocabMapChecks.contentIDs, noTable)
-    }
-    DTypeChecks.check(run)
-    try ShardIndexChecks.check(run)
+  /// The header checks against the tensor table: names, shapes and dtypes, layers, feature
+  /// flags and the vocabulary maps' headers.
+  private static func checkHeaders(_ run: VerificationRun, table: ExpectedTensors.TensorSet) {
+    let layers = TensorChecks.check(run, table: table)
+    FlagChecks.check(run, table: table, absentLayers: layers.absent)
+    VocabMapChecks.checkHeaders(run, table: table)
+  }
 
-    var verifierUsed: VerifyReport.VerifierUsed?
+  /// The verifier as resolved, with what the report says about it.
+  private struct VerifierStage {
+    var resolution: VerifierResolution.Outcome
     var resolved: ResolvedVerifier?
+    var used: VerifyReport.VerifierUsed?
+  }
+
+  /// Resolves the verifier (even without a table, so that a bad `--verifier` is always an
+  /// input error), bounds its config and runs the compatibility checks.
+  private static func checkVerifier(_ run: VerificationRun, table: ExpectedTensors.TensorSet?)
+    throws(CheckpointError) -> VerifierStage
+  {
     if !run.has("embed_tokens.weight") { run.notApplicable([.verifierEmbeddingsMatch]) }
-    // Resolved even without a table, so that a bad --verifier is always an input error.
-    switch try VerifierResolution.resolve(run) {
-    case .resolved(let verifier):
-      resolved = verifier
-      ConfigChecks.checkBounds(
-        run, verifier.config.json, file: verifier.configPath, owner: "verifier \(verifier.given): ")
-      verifierUsed = VerifyReport.VerifierUsed(
-        given: verifier.given, directory: verifier.directory, source: verifier.source)
-      if let table {
-        VerifierCompatibilityChecks.check(run, table: table, verifier: verifier)
-      } else {
-        run.skip(VerifierCompatibilityChecks.allIDs, noTable)
-      }
-    case .unavailable(let reason):
-      run.skip(VerifierCompatibilityChecks.allIDs, table == nil ? noTable : reason)
+    let resolution = try VerifierResolution.resolve(run)
+    guard case .resolved(let verifier) = resolution else {
+      return VerifierStage(resolution: resolution, resolved: nil, used: nil)
     }
+    ConfigChecks.checkBounds(
+      run, verifier.config.json, file: verifier.configPath, owner: "verifier \(verifier.given): ")
+    if let table { VerifierCompatibilityChecks.check(run, table: table, verifier: verifier) }
+    return VerifierStage(
+      resolution: resolution, resolved: verifier,
+      used: VerifyReport.VerifierUsed(given: verifier.given, directory: verifier.directory, source: verifier.source))
+  }
 
-    ProbeChecks.check(run, verifier: resolved)
-
-    // The content and manifest checks read tensor and file bytes: what they need is planned
-    // here (recording nothing) and read in one concurrent pass before they run.
+  /// The checks that read tensor and file bytes (`--content`, `--manifest`): what they need is
+  /// planned (recording nothing) and read in one concurrent pass before they run. Records in
+  /// `unmet` why they could not run; returns the manifest checked against.
+  private static func checkBytes(
+    _ run: VerificationRun, table: ExpectedTensors.TensorSet?, verifier: ResolvedVerifier?,
+    unmet: inout [CheckCatalogue.Need: String]
+  ) throws(CheckpointError) -> String? {
+    let options = run.options
     var embedding: VerifierCompatibilityChecks.EmbeddingComparison?
-    if options.scanContent, table != nil, let resolved {
-      embedding = VerifierCompatibilityChecks.embeddingComparison(run, verifier: resolved)
+    if options.scanContent, table != nil, let verifier {
+      embedding = VerifierCompatibilityChecks.embeddingComparison(run, verifier: verifier)
     }
     let manifestPath = ManifestChecks.manifestPath(run)
     let manifest = manifestPath.map { ManifestChecks.prepare(run, manifestPath: $0) }
@@ -150,28 +194,19 @@ public enum Verifier {
       try ContentChecks.check(run, scan: scan, matchingVerifier: matchingVerifier)
       if let table { try VocabMapChecks.checkContent(run, table: table) }
     } else {
-      run.skip(
-        ContentChecks.ids + VocabMapChecks.contentIDs + [.verifierEmbeddingsMatch],
-        "tensor values not read (pass --content)")
+      unmet[.content] = "tensor values not read (pass --content)"
     }
 
     if let manifest {
       try ManifestChecks.check(run, manifest, scan: scan)
     } else {
-      let present = FileSystem.kind(of: joinPath(checkpoint.directory, ManifestChecks.fileName)) == .file
-      run.skip(
-        ManifestChecks.ids,
+      let present = FileSystem.kind(of: joinPath(run.checkpoint.directory, ManifestChecks.fileName)) == .file
+      unmet[.manifest] =
         present
-          ? "\(ManifestChecks.fileName) present but not requested (pass --manifest)"
-          : "no manifest requested (pass --manifest [FILE])")
+        ? "\(ManifestChecks.fileName) present but not requested (pass --manifest)"
+        : "no manifest requested (pass --manifest [FILE])"
     }
-
-    return VerifyReport(
-      location: checkpoint.location, layout: table?.layout,
-      detectedFormat: classification.detection.format.rawValue,
-      strippedPrefix: strippedPrefix, verifier: verifierUsed,
-      contentScanned: options.scanContent, manifest: manifestPath, findings: run.orderedFindings,
-      skipped: run.orderedSkips, notApplicable: run.notApplicableChecks, checksRun: run.checksRun)
+    return manifestPath
   }
 
   /// The bytes `--content` and `--manifest` will read, for progress reporting.

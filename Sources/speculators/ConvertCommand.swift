@@ -118,11 +118,12 @@ struct ConvertCommand: ParsableCommand {
       outputPath: outputPath, algorithmKwargs: kwargs, validateDevice: validateDevice,
       dtype: dtype?.dtype, force: force, ignoreDetection: ignoreDetection, maxShardSize: maxShardSize.bytes,
       allowDrop: allowDrop, dropUnknown: dropUnknown)
-    var progress: (@Sendable (String) -> Void)?
-    if isatty(STDERR_FILENO) != 0 && !json {
-      progress = { @Sendable line in writeStandardError(line + "…\n") }
+    let progress = ProgressLine()
+    let report: ConversionReport
+    do {
+      defer { progress.finish() }
+      report = try Converter.convert(request, progress: progress.handler)
     }
-    let report = try Converter.convert(request, progress: progress)
     if json {
       printJSON(report.json())
     } else {

@@ -78,7 +78,7 @@ struct DiffCommand: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       let readsValues = values || rtol != nil || atol != nil
-      let meter = ProgressLine("diff")
+      let meter = ProgressLine()
       defer { meter.finish() }
       // Without values to compare, a Hub id or URL is read by its headers only, and then the
       // whole diff compares structure (a whole copy already in the cache is read whole).
@@ -90,11 +90,7 @@ struct DiffCommand: ParsableCommand {
       let options = DiffOptions(
         values: values, rtol: rtol, atol: atol, mapping: mapping,
         structureOnly: sourceA.isPartial || sourceB.isPartial)
-      var handler: DiffProgressHandler?
-      if meter.isActive {
-        handler = { @Sendable (progress: DiffProgress) in meter.draw { Self.progressText(progress) } }
-      }
-      let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: handler)
+      let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: meter.handler)
       meter.finish()
       if json {
         printJSON(report.json())
@@ -103,12 +99,6 @@ struct DiffCommand: ParsableCommand {
       }
       if report.hasDifferences { throw ExitStatus.findings }
     }
-  }
-
-  private static func progressText(_ progress: DiffProgress) -> String {
-    let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 100
-    return "diff: \(progress.pairsDone)/\(progress.pairsTotal) tensors, "
-      + "\(HumanUnits.bytes(progress.bytesDone)) of \(HumanUnits.bytes(progress.bytesTotal)) (\(percent)%)"
   }
 }
 

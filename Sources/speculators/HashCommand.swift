@@ -56,7 +56,7 @@ struct HashCommand: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
-      let progress = ProgressLine("hashing")
+      let progress = ProgressLine()
       defer { progress.finish() }
       let local = try localPathForCommand(path, need: .checkpoint, options: sources)
       let selection = HashReport.Selection(fileAlgorithm: algorithm, files: !tensorsOnly, tensors: !filesOnly)

@@ -58,12 +58,10 @@ struct ProbeCommand: ParsableCommand {
   func run() throws {
     var collapsed = false
     try runReportingErrors {
-      let progress = ProgressLine("probing")
       let prompts = try promptIds.map(PromptFile.read)
       let options = ProbeOptions(
         prompts: prompts, maxTokens: maxTokens, speculativeTokens: numSpeculativeTokens, diagnose: !noDiagnosis)
       let report = try Prober.probe(draft: draft, verifier: verifier, options: options)
-      progress.finish()
       if json {
         printJSON(report.json())
       } else {

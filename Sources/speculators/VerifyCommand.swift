@@ -84,7 +84,7 @@ struct VerifyCommand: ParsableCommand {
         case ""?: .checkpointDirectory
         case let file?: .file(file)
         }
-      let progress = ProgressLine("reading")
+      let progress = ProgressLine()
       let report: VerifyReport
       do {
         defer { progress.finish() }

@@ -104,6 +104,71 @@ struct AtomicOutputDirectoryLockTests {
     #expect(try String(contentsOfFile: parent + "/\(aside)/a", encoding: .utf8) == "previous")
   }
 
+  /// A lock file left by a writer killed while committing: the plain content and its record.
+  func writeCommitRecord(in parent: String, token: String) throws {
+    let record = String(decoding: OutputLock.content, as: UTF8.self) + "committing \(token)\n"
+    try record.write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
+  }
+
+  @Test("a writer killed while committing: its recorded, unmarked temporary is removed, nothing else")
+  func killedCommitIsRecovered() throws {
+    let parent = try makeTemporaryDirectory()
+    // Killed after the exchange: the previous output sits, unmarked, at the recorded temporary.
+    let token = AtomicOutputDirectory.newToken()
+    try FileManager.default.createDirectory(atPath: parent + "/.out.tmp-\(token)/sub", withIntermediateDirectories: true)
+    try "previous".write(toFile: parent + "/.out.tmp-\(token)/sub/a", atomically: false, encoding: .utf8)
+    try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: true)
+    try "new".write(toFile: parent + "/out/a", atomically: false, encoding: .utf8)
+    // An unmarked look-alike with another token is not the recorded writer's.
+    let other = ".out.tmp-" + AtomicOutputDirectory.newToken()
+    try FileManager.default.createDirectory(atPath: parent + "/" + other, withIntermediateDirectories: true)
+    try "mine".write(toFile: parent + "/\(other)/a", atomically: false, encoding: .utf8)
+    try writeCommitRecord(in: parent, token: token)
+    let output = try AtomicOutputDirectory.create(at: parent + "/out", force: true)
+    let temporary = (output.temporaryPath as NSString).lastPathComponent
+    #expect(try entries(parent) == [".out.lock", other, "out", temporary].sorted())
+    // The record is consumed: the lock file holds the plain content again.
+    #expect(try Data(contentsOf: URL(fileURLWithPath: parent + "/.out.lock")) == Data(OutputLock.content))
+    output.discard()
+    #expect(try entries(parent) == [other, "out"].sorted())
+    #expect(try String(contentsOfFile: parent + "/out/a", encoding: .utf8) == "new")
+    #expect(try String(contentsOfFile: parent + "/\(other)/a", encoding: .utf8) == "mine")
+  }
+
+  @Test("a killed commit that moved the previous output aside with nothing in its place leaves both for the user")
+  func killedCommitBetweenRenamesIsLeft() throws {
+    let parent = try makeTemporaryDirectory()
+    let token = AtomicOutputDirectory.newToken()
+    for (name, text) in [(".out.tmp-\(token)", "new"), (".out.old-\(token)", "previous")] {
+      try FileManager.default.createDirectory(atPath: parent + "/" + name, withIntermediateDirectories: true)
+      try text.write(toFile: parent + "/\(name)/a", atomically: false, encoding: .utf8)
+    }
+    try writeCommitRecord(in: parent, token: token)
+    let output = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+    output.discard()
+    #expect(try entries(parent) == [".out.old-\(token)", ".out.tmp-\(token)"])
+    // Once the output path holds the new output, the moved-aside previous one is deleted.
+    try FileManager.default.moveItem(atPath: parent + "/.out.tmp-\(token)", toPath: parent + "/out")
+    try writeCommitRecord(in: parent, token: token)
+    try AtomicOutputDirectory.create(at: parent + "/out", force: true).discard()
+    #expect(try entries(parent) == ["out"])
+    #expect(try String(contentsOfFile: parent + "/out/a", encoding: .utf8) == "new")
+  }
+
+  @Test("a commit record that is not well formed makes the lock file foreign")
+  func malformedCommitRecord() throws {
+    let parent = try makeTemporaryDirectory()
+    let base = String(decoding: OutputLock.content, as: UTF8.self)
+    for content in [base + "committing xyz\n", base + "committing " + AtomicOutputDirectory.newToken(), base + "x"] {
+      try content.write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
+      let error = #expect(throws: CheckpointError.self) {
+        try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+      }
+      #expect(error?.reason.hasSuffix("is not a convert lock file; remove it or choose another output path") == true)
+      #expect(try String(contentsOfFile: parent + "/.out.lock", encoding: .utf8) == content)
+    }
+  }
+
   @Test("a file at the lock path that a convert did not make is refused and kept")
   func foreignLockFile() throws {
     let parent = try makeTemporaryDirectory()

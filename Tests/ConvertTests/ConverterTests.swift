@@ -288,6 +288,26 @@ struct ConverterErrorTests {
       algorithm: .eagle)
   }
 
+  @Test("a library request with an impossible shard size or dtype is refused naming the output, not a flag")
+  func invalidRequestValues() throws {
+    let parent = try makeTemporaryDirectory()
+    let output = parent + "/out"
+    for request in [
+      ConversionRequest(
+        model: FixturePaths.path("eagle3-embed"), verifier: FixturePaths.path("verifier"), algorithm: .eagle3,
+        outputPath: output, maxShardSize: 0),
+      ConversionRequest(
+        model: FixturePaths.path("eagle3-embed"), verifier: FixturePaths.path("verifier"), algorithm: .eagle3,
+        outputPath: output, dtype: .I8),
+    ] {
+      let error = #expect(throws: CheckpointError.self) { try Converter.convert(request) }
+      #expect(error?.kind == .invalidArgument)
+      #expect(error?.file == output)
+      #expect(error?.description.contains("--") == false)
+      #expect(listing(parent) == [])
+    }
+  }
+
   @Test("--ignore-detection converts with an algorithm that contradicts the detected layout")
   func forceOverridesTheDetector() throws {
     let parent = try makeTemporaryDirectory()

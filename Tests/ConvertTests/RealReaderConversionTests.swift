@@ -1,5 +1,6 @@
 import Foundation
 import Inspect
+import Synchronization
 import Testing
 
 @testable import Convert
@@ -53,6 +54,31 @@ struct RealReaderConversionTests {
     #expect(report.algorithm == .eagle)
     #expect(report.flags.first { $0.key == "fusion_bias" }?.value == true)
     #expect((report.validation?.checks.count ?? 0) >= 4)
+  }
+
+  @Test("progress: each stage in order, tensor writing and validation reaching their totals")
+  func progressStages() throws {
+    let parent = try makeTemporaryDirectory()
+    let draft = FixturePaths.path("eagle3-embed")
+    let updates = Mutex<[ProgressUpdate]>([])
+    let report = try Converter.convert(
+      ConversionRequest(
+        model: draft, verifier: FixturePaths.path("verifier"), algorithm: .eagle3,
+        outputPath: parent + "/out", validateDevice: "cpu"),
+      progress: { update in updates.withLock { $0.append(update) } })
+    let seen = updates.withLock { $0 }
+    var stages: [String] = []
+    for update in seen where stages.last != update.task { stages.append(update.task) }
+    #expect(stages == ["reading \(draft)", "writing tensors", "hashing source files", "validating"])
+    let written = seen.filter { $0.task == "writing tensors" }
+    let tensorBytes = report.tensors.reduce(0) { $0 + (checkedByteCount(shape: $1.shape, dtype: $1.dtype) ?? 0) }
+    #expect(written.last?.bytesTotal == tensorBytes)
+    #expect(written.last?.bytesDone == tensorBytes)
+    // Tensors are written one after another.
+    #expect(zip(written, written.dropFirst()).allSatisfy { $0.bytesDone <= $1.bytesDone })
+    // Validation reads from several threads: its updates arrive in any order.
+    let validating = try #require(seen.filter { $0.task == "validating" }.max { $0.bytesDone < $1.bytesDone })
+    #expect(validating.bytesDone == validating.bytesTotal && (validating.bytesTotal ?? 0) > 0)
   }
 
   @Test("the embeddings come from the one verifier shard that holds them")

@@ -103,6 +103,7 @@ struct HubDiffCommandTests {
     let text = try runSpeculators(["diff", "test/a", "test/b"], environment: hub.environment)
     #expect(text.status == 0)
     #expect(text.stdout.contains("Compared: structure only"), "\(text.stdout)")
+    #expect(text.stdout.contains("of equal dtype and shape; bytes not read)"), "\(text.stdout)")
 
     // A Hub id against a local path: structure only too, no weights downloaded. (A Hub side
     // holds config.json and the weights only, so the local side's other files show as only in A.)

@@ -136,6 +136,26 @@ enum SchemaValidator {
     #expect(json["dtypes"] == [["dtype": "F32", "tensors": 3, "parameters": 12, "bytes": 48]])
   }
 
+  @Test("the human tensor table lists layers.2 before layers.10; the JSON keeps byte order")
+  func humanTableIsInNaturalOrder() throws {
+    let directory = try TestPaths.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try InspectSample.safetensors(["layers.10.w", "layers.2.w", "layers.1.w", "fc.weight"])
+      .write(to: directory.appendingPathComponent("model.safetensors"))
+    let human = try runSpeculators(["inspect", directory.path])
+    #expect(human.status == 0, "\(human.stderr)")
+    let rows = human.stdout.split(separator: "\n").compactMap { line -> String? in
+      let name = line.split(separator: " ").first.map(String.init) ?? ""
+      return name.hasPrefix("layers.") || name == "fc.weight" ? name : nil
+    }
+    #expect(rows == ["fc.weight", "layers.1.w", "layers.2.w", "layers.10.w"])
+    let json = try runSpeculators(["inspect", directory.path, "--json"])
+    let value = try StrictJSONParser.parse(Array(json.stdout.utf8))
+    #expect(
+      value["tensors"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+        == ["fc.weight", "layers.1.w", "layers.10.w", "layers.2.w"])
+  }
+
   @Test func inspectsAShardedCheckpoint() throws {
     let directory = try InspectSample.sharded()
     let human = try runSpeculators(["inspect", directory.path])

@@ -155,8 +155,8 @@ import Testing
     let directory = HashingTestSupport.fixtures.appendingPathComponent("verifier")
     let checkpoint = try HashingTestSupport.checkpoint(directory: directory)
     let total = Mutex(0)
-    let report = try HashReport.compute(checkpoint: checkpoint, selection: .init(files: false)) { _, all in
-      total.withLock { $0 = all }
+    let report = try HashReport.compute(checkpoint: checkpoint, selection: .init(files: false)) { update in
+      total.withLock { $0 = update.bytesTotal ?? 0 }
     }
     #expect(report.files.isEmpty)
     #expect(report.tensors.count == checkpoint.tensors.count)
@@ -186,8 +186,9 @@ import Testing
     let directory = HashingTestSupport.fixtures.appendingPathComponent("verifier")
     let checkpoint = try HashingTestSupport.checkpoint(directory: directory)
     let seen = Mutex<(calls: Int, last: Int, total: Int)>((0, 0, 0))
-    _ = try HashReport.compute(checkpoint: checkpoint) { done, total in
-      seen.withLock { $0 = ($0.calls + 1, max($0.last, done), total) }
+    _ = try HashReport.compute(checkpoint: checkpoint) { update in
+      #expect(update.task == "hashing")
+      seen.withLock { $0 = ($0.calls + 1, max($0.last, update.bytesDone), update.bytesTotal ?? 0) }
     }
     let fileBytes = checkpoint.files.reduce(0) { $0 + $1.size }
     let (calls, last, total) = seen.withLock { $0 }

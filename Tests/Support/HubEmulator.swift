@@ -73,7 +73,7 @@ public final class HubEmulator {
   /// Options pointing at this emulator, with caches inside the test's workspace.
   public func options(
     token: String? = nil, offline: Bool = false, maxAttempts: Int = 3,
-    limits: TransferLimits = TransferLimits(connectTimeout: 20, readTimeout: 20), progress: DownloadProgress = .silent
+    limits: TransferLimits = TransferLimits(connectTimeout: 90, readTimeout: 90), progress: DownloadProgress = .silent
   ) -> HubOptions {
     var options = HubOptions(
       endpoint: endpoint, cacheDirectory: cacheDirectory, urlCacheDirectory: workspace.path + "/urls",

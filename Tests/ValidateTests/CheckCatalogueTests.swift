@@ -47,6 +47,33 @@ import Testing
       docs.contains(CheckCatalogue.markdownTable()), "regenerate docs/checks.md with `verify --list-checks`")
   }
 
+  @Test("what each check declares it needs agrees with the checks that run it")
+  func declaredNeeds() {
+    func needs(_ id: CheckID) -> [CheckCatalogue.Need] { CheckCatalogue.entry(for: id)?.needs ?? [] }
+    for id in ContentChecks.ids { #expect(needs(id) == [.content], "\(id)") }
+    for id in ManifestChecks.ids { #expect(needs(id) == [.manifest], "\(id)") }
+    for id in ProbeChecks.ids { #expect(needs(id) == [.probe, .verifier], "\(id)") }
+    for id in VerifierCompatibilityChecks.headerIDs { #expect(needs(id) == [.tensorTable, .verifier], "\(id)") }
+    #expect(needs(.verifierEmbeddingsMatch) == [.tensorTable, .verifier, .content])
+    for id in FlagChecks.allIDs + VocabMapChecks.headerIDs { #expect(needs(id) == [.tensorTable], "\(id)") }
+    for id in VocabMapChecks.contentIDs { #expect(needs(id) == [.tensorTable, .content], "\(id)") }
+    #expect(CheckCatalogue.ids(needing: .config) == [.configValueBounds, .configAttentionHeads])
+    // The documented input is derived from the needs.
+    #expect(CheckCatalogue.entry(for: .verifierEmbeddingsMatch)?.input == .verifierContent)
+    #expect(CheckCatalogue.entry(for: .tensorsShape)?.input == .header)
+  }
+
+  @Test("the Speculators config checks apply to Speculators drafts only; vLLM's verdict also to EAGLE-1 sources")
+  func declaredApplicability() {
+    let speculatorsOnly = CheckCatalogue.ids(notApplyingTo: .source)
+    #expect(speculatorsOnly.count == 15)
+    #expect(speculatorsOnly.allSatisfy { $0.rawValue.hasPrefix("config.") })
+    #expect(!speculatorsOnly.contains(.configPresent) && !speculatorsOnly.contains(.configValueBounds))
+    #expect(CheckCatalogue.ids(notApplyingTo: .mtpVerifier) == speculatorsOnly)
+    #expect(CheckCatalogue.ids(notApplyingTo: .servedSource) == speculatorsOnly.filter { $0 != .configVLLMSupport })
+    #expect(CheckCatalogue.ids(notApplyingTo: .speculators).isEmpty)
+  }
+
   /// Each check id has a test that trips it (the trip tables plus the dedicated tests).
   @Test func everyCheckHasATripTest() {
     let trips =

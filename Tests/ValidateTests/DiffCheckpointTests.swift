@@ -290,14 +290,15 @@ enum DiffScenario {
   }
 
   @Test func progressReachesTheTotal() throws {
-    let seen = Mutex<[DiffProgress]>([])
+    let seen = Mutex<[ProgressUpdate]>([])
     let a = try DiffScenario.conversion()
     let b = try DiffScenario.conversion(DiffScenario.tensors(.F16))
     _ = try CheckpointDiffer.diff(a, b, options: DiffOptions()) { progress in seen.withLock { $0.append(progress) } }
     let reports = seen.withLock { $0 }
     #expect(reports.count == 5)
-    let last = try #require(reports.max { $0.pairsDone < $1.pairsDone })
-    #expect(last.pairsDone == 5 && last.pairsTotal == 5)
+    let last = try #require(reports.max { ($0.tensorsDone ?? 0) < ($1.tensorsDone ?? 0) })
+    #expect(last.task == "diff")
+    #expect(last.tensorsDone == 5 && last.tensorsTotal == 5)
     #expect(last.bytesDone == last.bytesTotal)
     #expect(last.bytesTotal == a.totalTensorBytes + b.totalTensorBytes)
   }

@@ -34,7 +34,7 @@ import Testing
     request.fileDigests = checkpoint.files.map(\.path)
     request.tensorDigests = checkpoint.tensors
     request.statistics = written.floats
-    let progress = ByteProgress(total: 0) { _, _ in }
+    let progress = ProgressCounter(task: "test", total: 0) { _ in }
     let scan = TensorScan(request, reader: TensorReader(), progress: progress)
 
     for file in checkpoint.files {
@@ -63,7 +63,7 @@ import Testing
     request.tensorDigests = [prefixed]
     request.uncountedDigests = [tensor]
     request.statistics = [tensor]
-    let progress = ByteProgress(total: 0) { _, _ in }
+    let progress = ProgressCounter(task: "test", total: 0) { _ in }
     let scan = TensorScan(request, reader: TensorReader(), progress: progress)
     #expect(progress.completed == 2 * tensor.byteCount)
     let digest = try CheckpointHasher.xxh3(of: tensor, reader: TensorReader())

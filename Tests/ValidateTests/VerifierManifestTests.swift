@@ -50,8 +50,8 @@ import Testing
     defer { audited.cleanUp() }
     let last = Mutex<(done: Int, total: Int)>((0, 0))
     let options = VerifyOptions(manifest: .checkpointDirectory, scanContent: true)
-    _ = try Verifier.verify(checkpoint: audited.written.checkpoint, options: options) { done, total in
-      last.withLock { $0 = (max($0.done, done), total) }
+    _ = try Verifier.verify(checkpoint: audited.written.checkpoint, options: options) { update in
+      last.withLock { $0 = (max($0.done, update.bytesDone), update.bytesTotal ?? 0) }
     }
     let checkpoint = audited.written.checkpoint
     let floatBytes = checkpoint.tensors.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.byteCount }

@@ -14,7 +14,7 @@ package enum CheckpointHasher {
   /// The SHA-256 of the file at `path`, as 64 lowercase hex digits.
   ///
   /// - Throws: ``CheckpointError`` naming the path when the file cannot be opened or mapped.
-  package static func sha256(ofFile path: String, progress: ByteProgress? = nil) throws(CheckpointError)
+  package static func sha256(ofFile path: String, progress: ProgressCounter? = nil) throws(CheckpointError)
     -> String
   {
     try digest(ofFile: path, algorithm: .sha256, progress: progress)
@@ -29,7 +29,7 @@ package enum CheckpointHasher {
   ///   (`notFetched`) when it is a stand-in of a remote file that holds only some of its bytes
   ///   (``PresentBytes``).
   package static func digest(
-    ofFile path: String, algorithm: FileDigestAlgorithm, progress: ByteProgress? = nil
+    ofFile path: String, algorithm: FileDigestAlgorithm, progress: ProgressCounter? = nil
   ) throws(CheckpointError) -> String {
     if let record = try PresentBytes.of(path), !record.isComplete {
       throw PresentBytes.absentError(path: path, offset: 0, length: Int(clamping: record.size), tensor: nil)
@@ -51,7 +51,7 @@ package enum CheckpointHasher {
   /// Calls `body` with consecutive ``chunkSize`` pieces of `file`, releasing each one's pages
   /// afterwards and reporting its bytes to `progress`.
   private static func forEachChunk(
-    of file: MappedFile, progress: ByteProgress?, _ body: (UnsafeRawBufferPointer) -> Void
+    of file: MappedFile, progress: ProgressCounter?, _ body: (UnsafeRawBufferPointer) -> Void
   ) {
     var start = 0
     while start < file.count {
@@ -68,7 +68,7 @@ package enum CheckpointHasher {
   ///
   /// - Throws: ``CheckpointError`` naming the file and tensor when its bytes cannot be read.
   package static func xxh3(
-    of tensor: TensorInfo, reader: TensorReader, progress: ByteProgress? = nil
+    of tensor: TensorInfo, reader: TensorReader, progress: ProgressCounter? = nil
   ) throws(CheckpointError) -> String {
     var hasher = XXH3Hasher()
     TensorReader.digestPrefix(of: tensor).withUnsafeBytes { hasher.update($0) }
@@ -88,7 +88,7 @@ package enum CheckpointHasher {
   /// The `algorithm` digest (SHA-256 unless asked otherwise) of every file in `paths`, hashed
   /// concurrently, the largest files first; keyed by path.
   package static func fileDigests(
-    _ paths: [String], algorithm: FileDigestAlgorithm = .sha256, progress: ByteProgress? = nil
+    _ paths: [String], algorithm: FileDigestAlgorithm = .sha256, progress: ProgressCounter? = nil
   ) throws(CheckpointError) -> [String: String] {
     let unique = Array(Set(paths))
     let sizes = unique.map(fileSize)
@@ -101,7 +101,7 @@ package enum CheckpointHasher {
 
   /// XXH3-128 of every tensor of `checkpoint`, hashed concurrently; keyed by tensor name.
   package static func tensorDigests(
-    _ checkpoint: Checkpoint, reader: TensorReader, progress: ByteProgress? = nil
+    _ checkpoint: Checkpoint, reader: TensorReader, progress: ProgressCounter? = nil
   ) throws(CheckpointError) -> [String: String] {
     let tensors = checkpoint.tensors
     let digests = try ConcurrentWork.map(count: tensors.count, cost: { tensors[$0].byteCount }) {

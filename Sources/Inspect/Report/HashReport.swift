@@ -62,13 +62,13 @@ public struct HashReport: Sendable {
   /// - Parameters:
   ///   - path: a checkpoint directory, weights file or sharded index.
   ///   - selection: which digests to compute.
-  ///   - progress: called with (bytes done, checkpoint bytes) as work advances, from worker
-  ///     threads; each byte of the checkpoint counts once even when files and tensors are both
+  ///   - progress: receives `hashing` updates (bytes done of the checkpoint's bytes) as work
+  ///     advances, from worker threads; each byte of the checkpoint counts once even when files and tensors are both
   ///     hashed.
   /// - Throws: ``CheckpointError`` when the checkpoint cannot be read.
   public static func compute(
     path: String, selection: Selection = Selection(),
-    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> HashReport {
     try compute(checkpoint: CheckpointReader.open(path), selection: selection, progress: progress)
   }
@@ -77,7 +77,7 @@ public struct HashReport: Sendable {
   /// tensors across cores within and across files).
   package static func compute(
     checkpoint: Checkpoint, reader: TensorReader = TensorReader(), selection: Selection = Selection(),
-    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> HashReport {
     let fileBytes = selection.files ? checkpoint.files.reduce(0) { $0 + CheckpointHasher.fileSize($1.path) } : 0
     let tensorBytes = selection.tensors ? checkpoint.totalTensorBytes : 0
@@ -85,12 +85,7 @@ public struct HashReport: Sendable {
     // progress counts each checkpoint byte once (the work done, scaled to the checkpoint's size).
     let work = fileBytes + tensorBytes
     let unique = selection.files ? fileBytes : tensorBytes
-    let counter = progress.map { handler in
-      ByteProgress(total: work) { done, _ in
-        let scaled = work == unique ? done : Int(Double(done) / Double(max(work, 1)) * Double(unique))
-        handler(min(scaled, unique), unique)
-      }
-    }
+    let counter = progress.map { ProgressCounter(task: "hashing", total: unique, work: work, handler: $0) }
     var files: [FileDigest] = []
     if selection.files {
       let digests = try CheckpointHasher.fileDigests(

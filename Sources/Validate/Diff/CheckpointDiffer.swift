@@ -20,10 +20,11 @@ public enum CheckpointDiffer {
   ///   - a: a checkpoint directory, weights file, sharded index, or `speculators-manifest.json`.
   ///   - b: the same choices.
   ///   - options: how to compare.
-  ///   - progress: called (from worker threads) each time a tensor pair is done.
+  ///   - progress: receives a `diff` update (tensor pairs and their bytes done) each time a
+  ///     tensor pair is done, from worker threads.
   /// - Throws: ``CheckpointError`` when either side cannot be read, or the options are invalid.
   public static func diff(
-    _ a: String, _ b: String, options: DiffOptions, progress: DiffProgressHandler? = nil
+    _ a: String, _ b: String, options: DiffOptions, progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
     try options.validate()
     let sideA = try DiffSide.open(a)
@@ -34,7 +35,7 @@ public enum CheckpointDiffer {
   /// Compares two checkpoints already opened.
   package static func diff(
     _ a: Checkpoint, _ b: Checkpoint, options: DiffOptions, reader: TensorReader = TensorReader(),
-    progress: DiffProgressHandler? = nil
+    progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
     try options.validate()
     return try diff(
@@ -42,7 +43,7 @@ public enum CheckpointDiffer {
   }
 
   static func diff(
-    _ a: DiffSide, _ b: DiffSide, options: DiffOptions, reader: TensorReader, progress: DiffProgressHandler? = nil
+    _ a: DiffSide, _ b: DiffSide, options: DiffOptions, reader: TensorReader, progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
     let configNote: String?
     let configDifferences: [ConfigDifference]
@@ -74,16 +75,17 @@ public enum CheckpointDiffer {
 
   /// Compares every pair, in parallel, largest first; results in the pairs' order.
   private static func compareAll(
-    _ pairs: [TensorPair], reader: TensorReader, options: DiffOptions, progress: DiffProgressHandler?
+    _ pairs: [TensorPair], reader: TensorReader, options: DiffOptions, progress: ProgressHandler?
   ) throws(CheckpointError) -> [TensorComparison] {
     let bytesTotal = pairs.reduce(0) { $0 + bytes(of: $1) }
-    let done = Mutex<DiffProgress>(DiffProgress(pairsDone: 0, pairsTotal: pairs.count, bytesDone: 0, bytesTotal: bytesTotal))
+    let done = Mutex(
+      ProgressUpdate(task: "diff", bytesDone: 0, bytesTotal: bytesTotal, tensorsDone: 0, tensorsTotal: pairs.count))
     return try ConcurrentWork.map(count: pairs.count, cost: { bytes(of: pairs[$0]) }) {
       index throws(CheckpointError) in
       let comparison = try TensorDiff.compare(pairs[index], reader: reader, options: options)
       if let progress {
         let now = done.withLock { state in
-          state.pairsDone += 1
+          state.tensorsDone = (state.tensorsDone ?? 0) + 1
           state.bytesDone += bytes(of: pairs[index])
           return state
         }

@@ -67,7 +67,7 @@ enum DiffRendering {
       Piece(
         " \(tensors.count) (\(unlisted) "
           + (options.structureOnly
-            ? phrase(for: quiet, count: unlisted)
+            ? "of equal dtype and shape; bytes not read"
             : "identical" + (report.a.kind == "manifest" || report.b.kind == "manifest" ? " by digest" : "")) + ")"))
     var shown: [TensorComparison.Status: Int] = [:]
     for tensor in NaturalOrder.sorted(tensors, by: \.name) where tensor.status != quiet {

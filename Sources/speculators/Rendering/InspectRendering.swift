@@ -2,7 +2,8 @@ import Inspect
 
 /// Human rendering of an ``InspectReport``: a summary line, then files, config, detection,
 /// metadata, tensors and per-dtype totals, tables in ``TextTable``'s layout and sizes in
-/// ``HumanUnits``.
+/// ``HumanUnits``. Files and tensors are listed in ``NaturalOrder`` (`layers.2` before
+/// `layers.10`); the JSON keeps the report's byte order.
 enum InspectRendering {
   /// The report's lines. `width` bounds the tables and the detection lines (long tensor names
   /// are shortened in the middle); `nil` means no limit.
@@ -21,7 +22,9 @@ enum InspectRendering {
     out.blank()
     out.add(styled("Files", .heading))
     var files = TextTable(columns: [.init("name", flexible: true), .init("kind"), .init("size", .right)])
-    for file in report.files { files.append([file.name, file.kind.rawValue, HumanUnits.bytes(file.size)]) }
+    for file in NaturalOrder.sorted(report.files, by: \.name) {
+      files.append([file.name, file.kind.rawValue, HumanUnits.bytes(file.size)])
+    }
     add(files, width: width, to: &out)
 
     out.blank()
@@ -59,7 +62,7 @@ enum InspectRendering {
     if report.tensors.isEmpty {
       out.add("  (none)")
     } else {
-      add(tensorTable(report.tensors), width: width, to: &out)
+      add(tensorTable(NaturalOrder.sorted(report.tensors, by: \.name)), width: width, to: &out)
     }
 
     if !report.dtypes.isEmpty {

@@ -4,8 +4,27 @@ enum NaturalOrder {
   /// Whether `a` sorts before `b`: runs of ASCII digits compare as numbers (then by length, so
   /// `01` follows `1`), everything else byte by byte; a tie falls back to the bytes.
   static func precedes(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8)
-    let y = Array(b.utf8)
+    Array(a.utf8).withUnsafeBufferPointer { x in
+      Array(b.utf8).withUnsafeBufferPointer { y in precedes(x, y) }
+    }
+  }
+
+  /// `values` sorted by `key` in natural order (stable for equal keys). Each key's bytes are
+  /// taken once, so sorting 100,000 tensor names stays quick.
+  static func sorted<T>(_ values: [T], by key: (T) -> String) -> [T] {
+    let keys = values.map { Array(key($0).utf8) }
+    let order = keys.indices.sorted { left, right in
+      keys[left].withUnsafeBufferPointer { x in
+        keys[right].withUnsafeBufferPointer { y in
+          if x.elementsEqual(y) { return left < right }
+          return precedes(x, y)
+        }
+      }
+    }
+    return order.map { values[$0] }
+  }
+
+  private static func precedes(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
     var i = 0
     var j = 0
     while i < x.count && j < y.count {
@@ -17,7 +36,7 @@ enum NaturalOrder {
         let digitsX = trimmedZeros(x[startX..<i])
         let digitsY = trimmedZeros(y[startY..<j])
         if digitsX.count != digitsY.count { return digitsX.count < digitsY.count }
-        if digitsX != digitsY { return digitsX.lexicographicallyPrecedes(digitsY) }
+        if !digitsX.elementsEqual(digitsY) { return digitsX.lexicographicallyPrecedes(digitsY) }
         if i - startX != j - startY { return i - startX < j - startY }
         continue
       }
@@ -26,22 +45,12 @@ enum NaturalOrder {
       j += 1
     }
     if x.count - i != y.count - j { return x.count - i < y.count - j }
-    return a.utf8.lexicographicallyPrecedes(b.utf8)
-  }
-
-  /// `values` sorted by `key` in natural order (stable for equal keys).
-  static func sorted<T>(_ values: [T], by key: (T) -> String) -> [T] {
-    values.enumerated().sorted { lhs, rhs in
-      let left = key(lhs.element)
-      let right = key(rhs.element)
-      if left == right { return lhs.offset < rhs.offset }
-      return precedes(left, right)
-    }.map(\.element)
+    return x.lexicographicallyPrecedes(y)
   }
 
   private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
-  private static func trimmedZeros(_ digits: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+  private static func trimmedZeros(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
     var digits = digits
     while digits.count > 1, digits.first == 0x30 { digits = digits.dropFirst() }
     return digits
