@@ -405,6 +405,19 @@ package struct StrictJSONParser {
     var scan = position
     var hasEscape = false
     var highBits: UInt8 = 0
+    // Eight bytes at a time while none is a quote, a backslash or a control character (most
+    // of a tensor name), then byte by byte from the word that holds one.
+    if let base = bytes.baseAddress {
+      var wordHighBits: UInt64 = 0
+      while bytes.count - scan >= 8 {
+        let word = base.loadUnaligned(fromByteOffset: scan, as: UInt64.self)
+        guard !Self.hasByte(0x22, in: word), !Self.hasByte(0x5C, in: word), !Self.hasByte(below: 0x20, in: word)
+        else { break }
+        wordHighBits |= word
+        scan += 8
+      }
+      if wordHighBits & 0x8080_8080_8080_8080 != 0 { highBits = 0x80 }
+    }
     while scan < bytes.count {
       let byte = bytes[scan]
       if byte == UInt8(ascii: "\"") { break }
@@ -441,10 +454,20 @@ package struct StrictJSONParser {
   private static func spells(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
     let verdict = text.utf8.withContiguousStorageIfAvailable { utf8 in
       guard utf8.count == bytes.count else { return false }
-      for index in 0..<utf8.count where utf8[index] != bytes[index] { return false }
-      return true
+      guard let left = utf8.baseAddress, let right = bytes.baseAddress else { return utf8.isEmpty }
+      return memcmp(left, right, utf8.count) == 0
     }
     return verdict ?? false
+  }
+
+  /// Whether some byte of `word` is `byte`.
+  private static func hasByte(_ byte: UInt8, in word: UInt64) -> Bool {
+    hasByte(below: 1, in: word ^ (UInt64(byte) &* 0x0101_0101_0101_0101))
+  }
+
+  /// Whether some byte of `word` is below `limit` (at most 0x80): exact for whether any is.
+  private static func hasByte(below limit: UInt8, in word: UInt64) -> Bool {
+    (word &- UInt64(limit) &* 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
   }
 
   /// The rest of a string with escapes: `start` is its opening quote; the bytes before
