@@ -32,14 +32,14 @@ let package = Package(
       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
     ),
     .target(name: "Platform"),
-    .target(name: "Inspect", dependencies: ["Platform", "CLibCrypto", "CXXHash", "CFaultGuard"]),
+    .target(name: "Inspect", dependencies: ["Platform", "CLibCrypto", "CXXHash", "CFaultGuard", "CFloatCast"]),
     .target(name: "CFaultGuard"),
     .target(name: "Probe", dependencies: ["Inspect", "Platform", "COpenBLAS"]),
-    .target(name: "Validate", dependencies: ["Probe", "Inspect", "Platform", "CFloatCast", "CTensorStatistics"]),
+    .target(name: "Validate", dependencies: ["Probe", "Inspect", "Platform", "CTensorStatistics"]),
     .target(name: "CFloatCast"),
     .target(name: "CTensorStatistics"),
     .target(name: "CWriteback"),
-    .target(name: "Convert", dependencies: ["Validate", "Inspect", "Platform", "CFloatCast", "CWriteback"]),
+    .target(name: "Convert", dependencies: ["Validate", "Inspect", "Platform", "CWriteback"]),
     // Hub ids, the Hugging Face cache and URLs; the only target that uses Foundation networking.
     .target(name: "ModelSources", dependencies: ["Inspect", "Platform"]),
     .executableTarget(

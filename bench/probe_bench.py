@@ -10,7 +10,7 @@ Beside whole-process wall time and peak RSS (ratios peer/ours), each side's own 
 - prefill: FLOP/s against OpenBLAS's single-precision GEMM rate at the prefill's shape;
 
 both machine rates measured in the same run by bench/machine_rates.c, built here against the
-OpenBLAS the probe links. Peak RSS is checked against 1.2 x the verifier's weight bytes + 512 MB,
+OpenBLAS the probe links. Peak RSS is checked against 1.2 x the verifier's weight bytes + 512 MiB,
 also with four times the prompts.
 """
 
@@ -103,7 +103,7 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
     for row in rows:
         ratio = f"{row['wall'] / ours_row['wall']:.2f}x" if row is not ours_row else ""
         print(f"{row['label']:<44} {row['wall']:>9.2f} {row['min']:>7.2f} {row['max']:>7.2f} "
-              f"{row['rss'] / MB:>7.0f}MB {','.join(map(str, row['status'])):>5} {ratio:>10}")
+              f"{row['rss'] / MB:>6.0f}MiB {','.join(map(str, row['status'])):>5} {ratio:>10}")
 
     step_bytes = ours_row["reports"][0]["timing"]["verifier_step_bytes"] if ours_row["reports"] else 0
     draft_bytes = ours_row["reports"][0]["timing"]["draft_step_bytes"] if ours_row["reports"] else 0
@@ -138,8 +138,8 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
     _, many_rss, many_status, _ = run_once(
         [ours, "probe", draft, "--verifier", verifier, "--json", "--no-diagnosis", "--prompt-ids", many,
          "--max-tokens", str(max_tokens), "--num-speculative-tokens", str(k)])
-    print(f"\npeak RSS bound: 1.2 x {weights / 1e9:.2f} GB of verifier weights + 512 MB = {bound / MB:.0f} MB; "
-          f"probe {ours_row['rss'] / MB:.0f} MB with {len(prompts)} prompts, {many_rss / MB:.0f} MB with "
+    print(f"\npeak RSS bound: 1.2 x {weights / 1e9:.2f} GB of verifier weights + 512 MiB = {bound / MB:.0f} MiB; "
+          f"probe {ours_row['rss'] / MB:.0f} MiB with {len(prompts)} prompts, {many_rss / MB:.0f} MiB with "
           f"{4 * len(prompts)} (exit {many_status}): "
           f"{'within' if max(ours_row['rss'], many_rss) <= bound else 'OVER'}")
 

@@ -2,7 +2,7 @@
 //
 // VCVTPS2PH with imm8 = 0 rounds to nearest even, keeps NaNs quiet with their top payload bits
 // and produces half subnormals, which is bit-for-bit what the portable Swift loop in
-// FloatCast.swift does; the Swift side calls these only after checking
+// ElementCodec+Cast.swift (Inspect) does; the Swift side calls these only after checking
 // speculators_f16c_available(), and handles the tail of fewer than 8 elements itself.
 #include "CFloatCast.h"
 

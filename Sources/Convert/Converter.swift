@@ -130,7 +130,7 @@ public enum Converter {
         .invalidArgument, file: request.outputPath,
         reason: "the maximum shard size must be a positive number of bytes, not \(request.maxShardSize)")
     }
-    if let dtype = request.dtype, !FloatCast.castableTypes.contains(dtype) {
+    if let dtype = request.dtype, !ElementCodec.castTypes.contains(dtype) {
       throw CheckpointError(
         .invalidArgument, file: request.outputPath,
         reason: "cannot write tensors as \(dtype.torchName): the output dtype is float32, float16 or bfloat16")

@@ -214,13 +214,13 @@ public struct SafetensorsWriter: Sendable {
             .invalidArgument, file: source.file, tensor: source.name,
             reason: "shape \(source.shape) does not match the output shape \(entry.shape)")
         }
-        guard source.dtype == entry.dtype || FloatCast.canCast(from: source.dtype, to: entry.dtype) else {
+        guard source.dtype == entry.dtype || ElementCodec.canCast(from: source.dtype, to: entry.dtype) else {
           throw CheckpointError(
             .invalidArgument, file: source.file, tensor: source.name,
             reason: "cannot cast \(source.dtype.rawValue) to \(entry.dtype.rawValue)")
         }
       case .fill:
-        guard FloatCast.castableTypes.contains(entry.dtype) else {
+        guard ElementCodec.castTypes.contains(entry.dtype) else {
           throw CheckpointError(
             .invalidArgument, file: directory, tensor: entry.name,
             reason: "constant tensors must be F32, F16 or BF16, not \(entry.dtype.rawValue)")
@@ -333,7 +333,7 @@ public struct SafetensorsWriter: Sendable {
               let count = chunk.count / inSize
               if scratch.count < count * outSize { scratch = [UInt8](repeating: 0, count: count * outSize) }
               let outcome = scratch.withUnsafeMutableBytes { out in
-                FloatCast.convert(chunk, from: source.dtype, to: entry.dtype, into: out)
+                ElementCodec.cast(chunk, from: source.dtype, to: entry.dtype, into: out)
               }
               if let index = outcome.firstOverflow {
                 throw CheckpointError(

@@ -5,17 +5,15 @@ import Platform
 /// inject their own.
 package typealias CheckpointOpener = @Sendable (String) throws(CheckpointError) -> Checkpoint
 
-/// The verifier (target) model as the converter needs it: its `config.json` (hidden size,
-/// vocabulary, layer count, architectures) and, for eagle3 drafts without embeddings, the one
-/// weights file holding its `embed_tokens`.
+/// The verifier (target) model as the converter needs it: the shared ``VerifierConfig`` (its
+/// `config.json`, hidden size, vocabulary, layer count, architectures; read through this type by
+/// member lookup), where it came from, and, for eagle3 drafts without embeddings, the one weights
+/// file holding its `embed_tokens`.
+@dynamicMemberLookup
 struct VerifierModel {
-  /// Names under which verifiers store the token embedding, in the order they are tried (the
-  /// list the source resolver fetches shards by).
-  static let embeddingNames = SourceNeeds.embeddingTensorNames
-  /// Index files that list a sharded verifier's tensors.
-  static let indexNames = ["model.safetensors.index.json", "pytorch_model.bin.index.json"]
-  /// Single weights files, in the order they are tried.
-  static let singleWeightNames = ["model.safetensors", "pytorch_model.bin"]
+  private static let embeddingNames = VerifierConfig.embeddingNames
+  private static let indexNames = VerifierConfig.indexNames
+  private static let singleWeightNames = VerifierConfig.singleWeightNames
 
   /// The argument as given.
   let given: String
@@ -24,47 +22,29 @@ struct VerifierModel {
   let nameOrPath: String
   /// Where it came from.
   let provenance: SourceProvenance
-  /// The directory holding `config.json` and the weights.
-  let directory: String
-  /// The path of `config.json`.
-  let configPath: String
-  /// The parsed config.
-  let config: ModelConfig
+  /// Its config, directory and sizes.
+  let model: VerifierConfig
   /// SHA-256 of `config.json`.
   let configSHA256: String
 
-  /// `hidden_size` (top level or `text_config`).
-  var hiddenSize: Int? { config.hiddenSize }
-  /// The first `vocab_size` anywhere in the config (handles `text_config`).
-  var vocabSize: Int? { config.vocabSize ?? config.anyVocabSize }
-  /// `num_hidden_layers`.
-  var layerCount: Int? { config.numHiddenLayers }
-  /// `max_position_embeddings`.
-  var maxPositionEmbeddings: Int? { config.int("max_position_embeddings") }
-  /// `architectures`, defaulting to `["LlamaForCausalLM"]` as the reference converter does.
-  var architectures: [String] { config.architectures ?? ["LlamaForCausalLM"] }
+  /// A fact of ``model`` (`verifier.hiddenSize`, `verifier.configPath`, ...).
+  subscript<Value>(dynamicMember keyPath: KeyPath<VerifierConfig, Value>) -> Value {
+    model[keyPath: keyPath]
+  }
 
   /// Loads the verifier's `config.json` from a resolved source (a directory, its `config.json`,
   /// or a weights file next to one).
   static func load(_ source: ResolvedSource) throws(CheckpointError) -> VerifierModel {
     let path = source.openPath
-    var info = stat()
-    guard stat(path, &info) == 0 else {
+    let entry = FileSystem.entry(at: path)
+    guard entry != .missing else {
       throw CheckpointError(.notFound, file: path, reason: "verifier not found")
     }
-    let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
-    guard isDirectory || (info.st_mode & S_IFMT) == S_IFREG else {
+    let isDirectory = entry == .directory
+    guard isDirectory || FileSystem.isRegularFile(path) else {
       throw CheckpointError(.invalidArgument, file: path, reason: "the verifier is not a regular file or directory")
     }
-    let directory = isDirectory ? path : AtomicOutputDirectory.split(path).parent
-    let configPath: String
-    if isDirectory {
-      configPath = path + "/config.json"
-    } else if path.hasSuffix(".json") && !path.hasSuffix(".index.json") {
-      configPath = path
-    } else {
-      configPath = (directory.isEmpty ? "" : directory + "/") + "config.json"
-    }
+    let (directory, configPath) = VerifierConfig.location(of: path, isDirectory: isDirectory)
     let mapped: MappedFile
     do {
       mapped = try MappedFile(path: configPath)
@@ -91,10 +71,8 @@ struct VerifierModel {
     if source.origin == .local, isDirectory || !path.hasSuffix(".json") {
       weights = try? CheckpointReader.open(path)
     }
-    if let evidence = DraftRecognition.draftEvidence(config: json, checkpoint: weights) {
-      throw CheckpointError(
-        .invalidArgument, file: source.given,
-        reason: "--verifier is a draft (\(evidence)), not the model it drafts for; pass the verifier model")
+    if let refusal = VerifierConfig.draftRefusal(config: json, weights: weights, given: source.given) {
+      throw refusal
     }
     var nameOrPath = source.given
     if source.origin == .local && !isDirectory {
@@ -103,8 +81,8 @@ struct VerifierModel {
     }
     return VerifierModel(
       given: source.given, nameOrPath: nameOrPath, provenance: SourceProvenance(source),
-      directory: directory.isEmpty ? "." : directory,
-      configPath: configPath, config: ModelConfig(json), configSHA256: SHA256Hasher.hex(of: mapped.bytes))
+      model: VerifierConfig(directory: directory, configPath: configPath, config: ModelConfig(json)),
+      configSHA256: SHA256Hasher.hex(of: mapped.bytes))
   }
 
   /// Finds the verifier's token embedding, opening only the weights file that holds it.
@@ -115,8 +93,8 @@ struct VerifierModel {
   func locateEmbeddings(open: CheckpointOpener) throws(CheckpointError) -> (tensor: TensorInfo, file: String)
   {
     for indexName in Self.indexNames {
-      let indexPath = directory + "/" + indexName
-      guard Self.isRegularFile(indexPath) else { continue }
+      let indexPath = model.directory + "/" + indexName
+      guard FileSystem.isRegularFile(indexPath) else { continue }
       let mapped = try MappedFile(path: indexPath)
       let index: JSONValue
       do {
@@ -134,10 +112,10 @@ struct VerifierModel {
           throw CheckpointError(
             .malformed, file: indexPath, tensor: name, reason: "unsafe or invalid shard name")
         }
-        let checkpoint = try open(directory + "/" + shard)
+        let checkpoint = try open(model.directory + "/" + shard)
         guard let tensor = checkpoint.tensor(named: name) else {
           throw CheckpointError(
-            .notFound, file: directory + "/" + shard, tensor: name,
+            .notFound, file: model.directory + "/" + shard, tensor: name,
             reason: "the index names this shard but the tensor is not in it")
         }
         return (tensor, shard)
@@ -147,8 +125,8 @@ struct VerifierModel {
         reason: "no token embedding (\(Self.embeddingNames.joined(separator: ", "))) to copy into the draft")
     }
     for single in Self.singleWeightNames {
-      let path = directory + "/" + single
-      guard Self.isRegularFile(path) else { continue }
+      let path = model.directory + "/" + single
+      guard FileSystem.isRegularFile(path) else { continue }
       let checkpoint = try open(path)
       for name in Self.embeddingNames {
         if let tensor = checkpoint.tensor(named: name) { return (tensor, single) }
@@ -158,7 +136,7 @@ struct VerifierModel {
         reason: "no token embedding (\(Self.embeddingNames.joined(separator: ", "))) to copy into the draft")
     }
     throw CheckpointError(
-      .notFound, file: directory,
+      .notFound, file: model.directory,
       reason: "the draft has no embed_tokens.weight and the verifier has no weights to copy it from "
         + "(looked for \((Self.indexNames + Self.singleWeightNames).joined(separator: ", ")))")
   }
@@ -190,11 +168,6 @@ struct VerifierModel {
       .notFound, file: resolved.given,
       reason: "the draft has no embed_tokens.weight and the verifier has no token embedding "
         + "(\(Self.embeddingNames.joined(separator: ", "))) to copy")
-  }
-
-  static func isRegularFile(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
   }
 
   /// A shard name from an index is untrusted: a plain file name, no separators, no `..`.

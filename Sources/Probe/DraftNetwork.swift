@@ -90,15 +90,14 @@ final class DraftNetwork {
       }
       let draftVocab = lmHead.outFeatures
       if draftVocab != vocab {
-        var offsets = [Int](repeating: 0, count: draftVocab)
-        if let d2t = try weights.optionalIntegers("d2t", count: draftVocab) { offsets = d2t }
+        let offsets = try weights.vocabularyOffsets(count: draftVocab) ?? Array(repeating: 0, count: draftVocab)
         var map = [Int](repeating: 0, count: draftVocab)
         for i in 0..<draftVocab {
-          let (target, overflow) = i.addingReportingOverflow(offsets[i])
-          guard !overflow, target >= 0, target < vocab else {
+          guard let target = VocabularyMaps.target(of: i, offset: offsets[i], vocabSize: vocab) else {
             throw ProbeError(
               .mismatch, file: weights.location, tensor: "d2t",
-              reason: "draft token \(i) maps to \(target), outside the verifier's vocabulary of \(vocab)")
+              reason: "draft token \(i) maps to \(VocabularyMaps.wrappedTarget(of: i, offset: offsets[i])), "
+                + "outside the verifier's vocabulary of \(vocab)")
           }
           map[i] = target
         }

@@ -30,13 +30,13 @@ struct Linear: Sendable {
       throw ProbeError(
         .mismatch, file: info.file, tensor: info.name, reason: "expected a 2-D weight, found shape \(info.shape)")
     }
-    guard ElementBlocks.supported.contains(info.dtype) else {
+    guard ElementCodec.castTypes.contains(info.dtype) else {
       throw ProbeError(
         .unsupported, file: info.file, tensor: info.name,
         reason: "dtype \(info.dtype.rawValue) is not supported by the probe (F32, F16, BF16)")
     }
     if let bias {
-      guard bias.info.shape == [info.shape[0]], ElementBlocks.supported.contains(bias.info.dtype) else {
+      guard bias.info.shape == [info.shape[0]], ElementCodec.castTypes.contains(bias.info.dtype) else {
         throw ProbeError(
           .mismatch, file: bias.info.file, tensor: bias.info.name,
           reason: "bias shape \(bias.info.shape) does not match the weight's \(info.shape[0]) outputs")
@@ -70,7 +70,7 @@ struct Linear: Sendable {
         if block >= blocks { break }
         let first = block * blockRows
         let count = min(blockRows, out - first)
-        ElementBlocks.widen(weightBytes, dtype: dtype, from: first * inner, count: count * inner, into: scratch)
+        ElementCodec.widen(weightBytes, as: dtype, from: first * inner, count: count * inner, into: scratch)
         cblas_sgemm(
           CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(inner),
           1, x, Int32(inner), scratch, Int32(inner), 0, y + first, Int32(out))

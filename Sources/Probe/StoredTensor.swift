@@ -3,7 +3,7 @@ import Inspect
 /// One tensor's bytes as stored, read in place: a view into its memory-mapped file for a
 /// dense tensor, or a copy gathered once for a strided PyTorch view.
 ///
-/// Nothing is converted here; ``ElementBlocks`` widens elements to `Float` block by block when
+/// Nothing is converted here; ``ElementCodec`` widens elements to `Float` block by block when
 /// a product needs them, so the weights cost their stored size in memory, not four bytes each.
 final class StoredTensor: @unchecked Sendable {
   /// The tensor as the reader described it.
@@ -53,7 +53,7 @@ final class StoredTensor: @unchecked Sendable {
   /// All elements widened to `Float` (for norms, biases and other small tensors).
   func floats() -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-      ElementBlocks.widen(bytes, dtype: info.dtype, from: 0, count: count, into: buffer.baseAddress!)
+      ElementCodec.widen(bytes, as: info.dtype, from: 0, count: count, into: buffer.baseAddress!)
       initialized = count
     }
   }

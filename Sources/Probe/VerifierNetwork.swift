@@ -67,8 +67,8 @@ final class VerifierNetwork {
     let width = table.info.shape[1]
     return [Float](unsafeUninitializedCapacity: tokens.count * width) { buffer, initialized in
       for (row, token) in tokens.enumerated() {
-        ElementBlocks.widen(
-          table.bytes, dtype: table.info.dtype, from: token * width, count: width,
+        ElementCodec.widen(
+          table.bytes, as: table.info.dtype, from: token * width, count: width,
           into: buffer.baseAddress! + row * width)
       }
       initialized = tokens.count * width

@@ -37,7 +37,7 @@ struct WeightSet: @unchecked Sendable {
       throw ProbeError(
         .mismatch, file: location, tensor: info.name, reason: "shape \(info.shape), expected \(shape)")
     }
-    guard ElementBlocks.supported.contains(info.dtype) else {
+    guard ElementCodec.castTypes.contains(info.dtype) else {
       throw ProbeError(
         .unsupported, file: location, tensor: info.name,
         reason: "dtype \(info.dtype.rawValue) is not supported by the probe (F32, F16, BF16)")
@@ -64,9 +64,10 @@ struct WeightSet: @unchecked Sendable {
 }
 
 extension WeightSet {
-  /// An integer tensor of `count` elements (I64 or I32) as `Int`s, if present.
-  func optionalIntegers(_ name: String, count: Int) throws(ProbeError) -> [Int]? {
-    guard let info = info(name) else { return nil }
+  /// The draft's `d2t` (``VocabularyMaps``) of `count` offsets, in int64 or a narrower integer
+  /// dtype vLLM widens, if present.
+  func vocabularyOffsets(count: Int) throws(ProbeError) -> [Int64]? {
+    guard let info = info(VocabularyMaps.offsetsName) else { return nil }
     guard info.elementCount == count, info.shape.count == 1 else {
       throw ProbeError(
         .mismatch, file: location, tensor: info.name, reason: "shape \(info.shape), expected [\(count)]")
@@ -77,16 +78,9 @@ extension WeightSet {
     } catch {
       throw ProbeError(error)
     }
-    let values = bytes.withUnsafeBytes { raw -> [Int]? in
-      switch info.dtype {
-      case .I64: return (0..<count).map { Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
-      case .I32: return (0..<count).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
-      default: return nil
-      }
-    }
-    guard let values else {
+    guard let offsets = VocabularyMaps.decodeOffsets(bytes, dtype: info.dtype) else {
       throw ProbeError(.mismatch, file: location, tensor: info.name, reason: "dtype \(info.dtype.rawValue), expected I64")
     }
-    return values
+    return offsets
   }
 }

@@ -454,7 +454,7 @@ enum ConfigChecks {
       return
     }
     let candidates = VerifierResolution.candidatePaths(for: name, run: run)
-    if !candidates.contains(where: { FileSystem.kind(of: $0) != .missing }) {
+    if !candidates.contains(where: { FileSystem.entry(at: $0) != .missing }) {
       run.report(
         .configVerifierPath, .warning, key: "speculators_config.verifier.name_or_path",
         expected: "an existing path or a Hub id", found: name,

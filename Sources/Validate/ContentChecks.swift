@@ -10,7 +10,7 @@ enum ContentChecks {
 
   /// The tensors the checks read: every decodable float tensor of the view.
   static func tensors(_ run: VerificationRun) -> [TensorInfo] {
-    run.view.tensors.filter { FloatDecoding.supports($0.dtype) }
+    run.view.tensors.filter { ElementCodec.floatTypes.contains($0.dtype) }
   }
 
   /// Judges every decodable float tensor from its statistics in `scan`. Tensors in

@@ -8,14 +8,11 @@ enum ManifestChecks {
     .manifestMissingTensor, .manifestUnlistedTensor, .manifestTensorDescriptor,
   ]
 
-  /// The default manifest file name.
-  static let fileName = "speculators-manifest.json"
-
   /// The manifest path for `run`, or `nil` when none was asked for.
   static func manifestPath(_ run: VerificationRun) -> String? {
     switch run.options.manifest {
     case .none: return nil
-    case .checkpointDirectory: return joinPath(run.checkpoint.directory, fileName)
+    case .checkpointDirectory: return FileSystem.join(run.checkpoint.directory, AuditManifest.fileName)
     case .file(let path):
       return FileSystem.resolve(path, against: run.options.workingDirectory ?? FileSystem.currentDirectory())
     }
@@ -27,28 +24,28 @@ enum ManifestChecks {
     /// The manifest's path.
     let path: String
     /// The parsed manifest.
-    let document: Result<ManifestDocument, CheckpointError>
+    let document: Result<AuditManifest.Digests, CheckpointError>
 
     /// The listed files that exist, with their paths.
-    func presentFiles(_ run: VerificationRun) -> [(ManifestDocument.File, String)] {
+    func presentFiles(_ run: VerificationRun) -> [(AuditManifest.Digests.File, String)] {
       guard case .success(let manifest) = document else { return [] }
       return manifest.files.compactMap { file in
-        let path = joinPath(run.checkpoint.directory, file.name)
-        return FileSystem.kind(of: path) == .file ? (file, path) : nil
+        let path = FileSystem.join(run.checkpoint.directory, file.name)
+        return FileSystem.isRegularFile(path) ? (file, path) : nil
       }
     }
   }
 
   /// Reads the manifest at `manifestPath`, recording nothing.
   static func prepare(_ run: VerificationRun, manifestPath: String) -> Prepared {
-    guard FileSystem.kind(of: manifestPath) == .file else {
+    guard FileSystem.isRegularFile(manifestPath) else {
       return Prepared(
         path: manifestPath,
         document: .failure(CheckpointError(.notFound, file: manifestPath, reason: "manifest not found")))
     }
     return Prepared(
       path: manifestPath,
-      document: Result { () throws(CheckpointError) in try ManifestDocument.read(at: manifestPath) })
+      document: Result { () throws(CheckpointError) in try AuditManifest.Digests(contentsOf: manifestPath) })
   }
 
   /// What the manifest checks read: the listed files that exist and every tensor, when the
@@ -64,18 +61,20 @@ enum ManifestChecks {
   static func check(_ run: VerificationRun, _ prepared: Prepared, scan: TensorScan) throws(CheckpointError) {
     let manifest = try prepared.document.get()
     run.ran(ids)
-    try checkFiles(run, manifest, scan: scan)
+    try checkFiles(run, manifest, path: prepared.path, scan: scan)
     try checkTensors(run, manifest, scan: scan)
   }
 
-  private static func checkFiles(_ run: VerificationRun, _ manifest: ManifestDocument, scan: TensorScan)
+  private static func checkFiles(
+    _ run: VerificationRun, _ manifest: AuditManifest.Digests, path manifestPath: String, scan: TensorScan
+  )
     throws(CheckpointError)
   {
     let directory = run.checkpoint.directory
-    var present: [(ManifestDocument.File, String)] = []
+    var present: [(AuditManifest.Digests.File, String)] = []
     for file in manifest.files {
-      let path = joinPath(directory, file.name)
-      if FileSystem.kind(of: path) == .file {
+      let path = FileSystem.join(directory, file.name)
+      if FileSystem.isRegularFile(path) {
         present.append((file, path))
       } else {
         run.report(
@@ -104,12 +103,12 @@ enum ManifestChecks {
     }
     // Files of the checkpoint (and weights/config files in its directory) the manifest omits.
     let listed = Set(manifest.files.map(\.name))
-    let manifestName = lastComponent(manifest.path)
+    let manifestName = FileSystem.lastComponent(of: manifestPath)
     var candidates = Set(run.checkpoint.files.filter { $0.kind != .manifest }.map(\.name))
     for name in FileSystem.entries(of: directory) where isWeightsOrConfig(name) {
-      if FileSystem.kind(of: joinPath(directory, name)) == .file { candidates.insert(name) }
+      if FileSystem.isRegularFile(FileSystem.join(directory, name)) { candidates.insert(name) }
     }
-    for name in candidates.sorted() where !listed.contains(name) && name != manifestName && name != fileName {
+    for name in candidates.sorted() where !listed.contains(name) && name != manifestName && name != AuditManifest.fileName {
       let severity: Severity = isWeightsOrConfig(name) ? .error : .warning
       run.report(
         .manifestUnlistedFile, severity, file: name, expected: "listed in the manifest", found: "unlisted",
@@ -118,7 +117,7 @@ enum ManifestChecks {
     }
   }
 
-  private static func checkTensors(_ run: VerificationRun, _ manifest: ManifestDocument, scan: TensorScan)
+  private static func checkTensors(_ run: VerificationRun, _ manifest: AuditManifest.Digests, scan: TensorScan)
     throws(CheckpointError)
   {
     let tensors = run.checkpoint.tensors
@@ -134,14 +133,14 @@ enum ManifestChecks {
       guard let tensor = run.checkpoint.tensor(named: entry.name) else {
         run.report(
           .manifestMissingTensor, .error, tensor: entry.name,
-          expected: "\(entry.dtype) \(formatShape(entry.shape))", found: "absent",
-          "tensor '\(entry.name)': expected \(entry.dtype) \(formatShape(entry.shape)) as listed in the "
+          expected: "\(entry.dtype.rawValue) \(formatShape(entry.shape))", found: "absent",
+          "tensor '\(entry.name)': expected \(entry.dtype.rawValue) \(formatShape(entry.shape)) as listed in the "
             + "manifest, found absent")
         continue
       }
       var differences: [(String, String, String)] = []
-      if tensor.dtype.rawValue != entry.dtype {
-        differences.append(("dtype", entry.dtype, tensor.dtype.rawValue))
+      if tensor.dtype != entry.dtype {
+        differences.append(("dtype", entry.dtype.rawValue, tensor.dtype.rawValue))
       }
       if tensor.shape != entry.shape {
         differences.append(("shape", formatShape(entry.shape), formatShape(tensor.shape)))

@@ -35,7 +35,7 @@ enum ShardIndexChecks {
           continue
         }
         let holder = run.relativeName(of: tensor.file)
-        if holder != shard && lastComponent(tensor.file) != shard {
+        if holder != shard && FileSystem.lastComponent(of: tensor.file) != shard {
           run.report(
             .shardsIndex, .error, tensor: name, file: index.name, expected: shard, found: holder,
             "\(index.name): tensor '\(name)' expected in shard '\(shard)', found in '\(holder)'")

@@ -43,7 +43,7 @@ struct TensorStatistics: Sendable {
   /// counted.
   mutating func add(_ bytes: UnsafeRawBufferPointer, dtype: DType) {
     guard let kernel = Kernel(dtype) else {
-      FloatDecoding.forEach(bytes, dtype: dtype, start: count) { value, position in
+      ElementCodec.forEachFloat(bytes, as: dtype, start: count) { value, position in
         add(value, at: position)
       }
       return

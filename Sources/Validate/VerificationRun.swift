@@ -98,7 +98,7 @@ final class VerificationRun {
 
   /// The checkpoint-relative name of a file path.
   func relativeName(of path: String) -> String {
-    checkpoint.files.first(where: { $0.path == path })?.name ?? lastComponent(path)
+    checkpoint.files.first(where: { $0.path == path })?.name ?? FileSystem.lastComponent(of: path)
   }
 
   /// The executed checks in catalogue order (ids not in the catalogue last).
@@ -127,16 +127,4 @@ final class VerificationRun {
 /// `[64, 192]`.
 func formatShape(_ shape: [Int]) -> String {
   "[" + shape.map(String.init).joined(separator: ", ") + "]"
-}
-
-/// The last path component.
-func lastComponent(_ path: String) -> String {
-  guard let slash = path.lastIndex(of: "/") else { return path }
-  return String(path[path.index(after: slash)...])
-}
-
-/// `a/b` joined with one slash.
-func joinPath(_ directory: String, _ name: String) -> String {
-  if name.hasPrefix("/") || directory.isEmpty { return name }
-  return directory.hasSuffix("/") ? directory + name : directory + "/" + name
 }

@@ -200,10 +200,10 @@ public enum Verifier {
     if let manifest {
       try ManifestChecks.check(run, manifest, scan: scan)
     } else {
-      let present = FileSystem.kind(of: joinPath(run.checkpoint.directory, ManifestChecks.fileName)) == .file
+      let present = FileSystem.isRegularFile(FileSystem.join(run.checkpoint.directory, AuditManifest.fileName))
       unmet[.manifest] =
         present
-        ? "\(ManifestChecks.fileName) present but not requested (pass --manifest)"
+        ? "\(AuditManifest.fileName) present but not requested (pass --manifest)"
         : "no manifest requested (pass --manifest [FILE])"
     }
     return manifestPath
@@ -213,7 +213,7 @@ public enum Verifier {
   static func bytesToRead(_ checkpoint: Checkpoint, _ options: VerifyOptions) -> Int {
     var total = 0
     if options.scanContent {
-      total += checkpoint.tensors.filter { FloatDecoding.supports($0.dtype) }.reduce(0) { $0 + $1.byteCount }
+      total += checkpoint.tensors.filter { ElementCodec.floatTypes.contains($0.dtype) }.reduce(0) { $0 + $1.byteCount }
     }
     if options.manifest != .none {
       total += checkpoint.files.filter { $0.kind != .manifest }.reduce(0) { $0 + $1.size }

@@ -1,4 +1,3 @@
-import CFloatCast
 import Inspect
 
 /// Draft ↔ verifier compatibility (`docs/checks.md`): hidden size, vocabulary,
@@ -11,20 +10,15 @@ enum VerifierCompatibilityChecks {
   ]
   static let allIDs = headerIDs + [.verifierEmbeddingsMatch]
 
-  /// Names under which verifiers store their input embedding, in the order convert looks for
-  /// the one it copies.
-  static let embeddingNames = SourceNeeds.embeddingTensorNames
-
   static func check(_ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier) {
     let g = table.geometry
-    let target = verifier.config
     let speculators = table.layout.isSpeculators
     let prefix = speculators ? "transformer_layer_config." : ""
     let source = "verifier \(verifier.given)"
 
     // Hidden size: eagle concatenates the verifier's last hidden state (H == Hv); eagle3 builds
     // the fc input from TH-wide verifier states.
-    if let hv = target.hiddenSize {
+    if let hv = verifier.hiddenSize {
       run.ran(.verifierHiddenSize)
       if table.layout.fusesAuxStates {
         let explicit = run.model?.int("target_hidden_size") != nil
@@ -47,7 +41,7 @@ enum VerifierCompatibilityChecks {
     }
 
     // Vocabulary.
-    if let vv = target.vocabSize ?? target.anyVocabSize {
+    if let vv = verifier.vocabSize {
       run.ran(.verifierVocabSize)
       let key = VocabMapChecks.vocabKey(table)
       if g.vocabSize != vv {
@@ -67,7 +61,7 @@ enum VerifierCompatibilityChecks {
 
     // fc input width.
     let fcName = table.layout == .speculatorsEagle ? "fusion_fc.weight" : "fc.weight"
-    if let hv = target.hiddenSize, let fc = run.view.tensor(named: fcName), fc.shape.count == 2 {
+    if let hv = verifier.hiddenSize, let fc = run.view.tensor(named: fcName), fc.shape.count == 2 {
       run.ran(.verifierFCWidth)
       let multiplier = table.layout.fusesAuxStates ? g.auxStateCount : 2
       let expected = multiplier * hv
@@ -87,7 +81,7 @@ enum VerifierCompatibilityChecks {
     checkEmbeddingShape(run, table: table, verifier: verifier)
 
     if let declared = run.config?["speculators_config"]?["verifier"]?["architectures"]?.arrayValue?
-      .compactMap(\.stringValue), let actual = target.architectures
+      .compactMap(\.stringValue), let actual = verifier.config.architectures
     {
       run.ran(.verifierArchitectures)
       if declared != actual {
@@ -116,7 +110,7 @@ enum VerifierCompatibilityChecks {
     let raw =
       run.config?[table.layout.auxLayerIDsKey]
       ?? run.config?["eagle_config"]?["eagle_aux_hidden_state_layer_ids"]
-    guard let layers = verifier.config.numHiddenLayers else {
+    guard let layers = verifier.layerCount else {
       run.skip([.verifierAuxLayerIDs, .verifierDefaultTaps], "verifier \(verifier.given) has no num_hidden_layers")
       return
     }
@@ -165,9 +159,7 @@ enum VerifierCompatibilityChecks {
   private static func checkEmbeddingShape(
     _ run: VerificationRun, table: ExpectedTensors.TensorSet, verifier: ResolvedVerifier
   ) {
-    guard let hv = verifier.config.hiddenSize,
-      let vv = verifier.config.vocabSize ?? verifier.config.anyVocabSize
-    else {
+    guard let hv = verifier.hiddenSize, let vv = verifier.vocabSize else {
       run.skip([.verifierEmbeddingsShape], "verifier \(verifier.given) lacks hidden_size or vocab_size")
       return
     }
@@ -210,13 +202,13 @@ enum VerifierCompatibilityChecks {
     } catch {
       return .skipped("verifier weights unreadable: \(error.description)")
     }
-    guard let embedding = embeddingNames.lazy.compactMap({ target.tensor(named: $0) }).first else {
+    guard let embedding = VerifierConfig.embedding(in: target) else {
       return .skipped("verifier \(verifier.given) has no embed_tokens tensor")
     }
     guard embedding.shape == draft.shape else {
       return .skipped("shapes differ (see verifier.embeddings-shape)")
     }
-    guard EmbeddingDigest.castTargets.contains(draft.dtype), FloatDecoding.supports(embedding.dtype) else {
+    guard ElementCodec.castTypes.contains(draft.dtype), ElementCodec.floatTypes.contains(embedding.dtype) else {
       return .skipped(
         "dtypes \(draft.dtype.rawValue) and \(embedding.dtype.rawValue) cannot be compared exactly")
     }
@@ -267,13 +259,10 @@ enum VerifierCompatibilityChecks {
 }
 
 /// Digests that compare a draft's embedding with the verifier's after the cast a converter
-/// applies (`tensor.to(draft dtype)`, round to nearest even).
+/// applies (`tensor.to(draft dtype)`, by ``ElementCodec/cast(_:from:to:into:)``).
 enum EmbeddingDigest {
-  /// Draft dtypes the verifier's values can be cast to exactly as torch does.
-  static let castTargets: Set<DType> = [.F32, .F16, .BF16]
-
   /// XXH3-128 of `tensor`'s values cast to `dtype`: its raw bytes when the dtypes agree, else
-  /// every element decoded and re-encoded in `dtype`.
+  /// every element cast to `dtype`.
   static func digest(_ tensor: TensorInfo, castTo dtype: DType, reader: TensorReader) throws(CheckpointError)
     -> String
   {
@@ -281,19 +270,13 @@ enum EmbeddingDigest {
     var hasher = XXH3Hasher()
     var buffer: [UInt8] = []
     let source = tensor.dtype
-    let vector = source == .BF16 && dtype == .F16 && vectorCast
     do {
       try reader.forEachChunk(of: tensor) { chunk in
         // Cache-sized pieces: the cast output is hashed while it is still in the L2 cache.
         var start = 0
         while start < chunk.count {
           let stop = min(chunk.count, start + TensorScan.blockSize)
-          let block = UnsafeRawBufferPointer(rebasing: chunk[start..<stop])
-          if vector {
-            castBF16ToF16(block, into: &buffer)
-          } else {
-            cast(block, from: source, to: dtype, into: &buffer)
-          }
+          cast(UnsafeRawBufferPointer(rebasing: chunk[start..<stop]), from: source, to: dtype, into: &buffer)
           buffer.withUnsafeBytes { hasher.update($0) }
           start = stop
         }
@@ -306,91 +289,16 @@ enum EmbeddingDigest {
     return hasher.finalizeHex()
   }
 
-  /// `bytes` (whole `source` elements) decoded and re-encoded as `target` (F32, else BF16 or F16
-  /// by ``bf16(_:)`` and ``f16(_:)``) into `buffer`, one element at a time.
+  /// `bytes` (whole `source` elements, one of ``ElementCodec/floatTypes``) cast to `target`
+  /// into `buffer`, which is sized to fit; empty for a source the codec does not widen.
   static func cast(
     _ bytes: UnsafeRawBufferPointer, from source: DType, to target: DType, into buffer: inout [UInt8]
   ) {
-    guard FloatDecoding.supports(source) else { return buffer.removeAll() }
-    let count = bytes.count / ((source.bitsPerElement + 7) / 8)
-    let size = target == .F32 ? 4 : 2
-    if buffer.count != count * size { buffer = [UInt8](repeating: 0, count: count * size) }
-    buffer.withUnsafeMutableBytes { out in
-      switch target {
-      case .F32:
-        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
-          out.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
-        }
-      case .BF16:
-        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
-          out.storeBytes(of: bf16(value).littleEndian, toByteOffset: index * 2, as: UInt16.self)
-        }
-      default:
-        FloatDecoding.forEach(bytes, dtype: source, start: 0) { value, index in
-          out.storeBytes(of: f16(value).littleEndian, toByteOffset: index * 2, as: UInt16.self)
-        }
-      }
-    }
-  }
-
-  /// Whether the CPU's F16C conversion is available (see CFloatCast).
-  static let vectorCast = speculators_f16c_available() != 0
-
-  /// BF16 → F16 of a whole chunk, bit-identical to ``f16(_:)`` of each element: blocks of 8 by
-  /// the CPU, the tail by ``f16(_:)``, then NaNs normalised to the quiet NaN ``f16(_:)`` gives.
-  static func castBF16ToF16(_ chunk: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
-    let count = chunk.count / 2
-    if buffer.count != count * 2 { buffer = [UInt8](repeating: 0, count: count * 2) }
-    guard let input = chunk.baseAddress else { return }
-    let bulk = count / 8 * 8
-    buffer.withUnsafeMutableBytes { out in
-      guard let output = out.baseAddress else { return }
-      _ = speculators_bf16_to_f16(input, output, bulk)
-      for index in bulk..<count {
-        let brain = UInt16(littleEndian: chunk.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self))
-        out.storeBytes(of: f16(Float(bitPattern: UInt32(brain) << 16)).littleEndian, toByteOffset: index * 2, as: UInt16.self)
-      }
-      // A select on every element rather than a branch: the loop vectorises.
-      let halves = out.bindMemory(to: UInt16.self)
-      for index in 0..<bulk {
-        let half = UInt16(littleEndian: halves[index])
-        let isNaN = half & 0x7FFF > 0x7C00
-        halves[index] = (isNaN ? (half & 0x8000) | 0x7E00 : half).littleEndian
-      }
-    }
-  }
-
-  /// Float to BF16 bits, round to nearest even (NaN kept quiet).
-  static func bf16(_ value: Float) -> UInt16 {
-    let bits = value.bitPattern
-    if bits & 0x7FFF_FFFF > 0x7F80_0000 { return UInt16(bits >> 16) | 0x0040 }
-    let rounding = 0x7FFF + ((bits >> 16) & 1)
-    return UInt16((bits &+ rounding) >> 16)
-  }
-
-  /// Float to IEEE binary16 bits, round to nearest even; overflow gives infinity.
-  static func f16(_ value: Float) -> UInt16 {
-    let bits = value.bitPattern
-    let sign = UInt16((bits >> 16) & 0x8000)
-    let exponent = Int((bits >> 23) & 0xFF)
-    let mantissa = bits & 0x7F_FFFF
-    if exponent == 0xFF { return sign | 0x7C00 | (mantissa != 0 ? 0x0200 : 0) }
-    let biased = exponent - 127 + 15
-    if biased >= 0x1F { return sign | 0x7C00 }
-    if biased <= 0 {
-      // Subnormal half (or zero): value = (1.m) · 2^(exponent-127) = n · 2^-24.
-      guard biased >= -10 else { return sign }
-      let full = mantissa | 0x80_0000
-      let shift = UInt32(14 - biased)
-      var half = full >> shift
-      let remainder = full & ((1 << shift) - 1)
-      let halfway = UInt32(1) << (shift - 1)
-      if remainder > halfway || (remainder == halfway && half & 1 == 1) { half += 1 }
-      return sign | UInt16(half)
-    }
-    var half = UInt32(biased) << 10 | (mantissa >> 13)
-    let remainder = mantissa & 0x1FFF
-    if remainder > 0x1000 || (remainder == 0x1000 && half & 1 == 1) { half += 1 }  // a carry rounds up a binade
-    return sign | UInt16(half)
+    guard ElementCodec.floatTypes.contains(source), let inSize = source.bytesPerElement,
+      let outSize = target.bytesPerElement
+    else { return buffer.removeAll() }
+    let count = bytes.count / inSize
+    if buffer.count != count * outSize { buffer = [UInt8](repeating: 0, count: count * outSize) }
+    buffer.withUnsafeMutableBytes { _ = ElementCodec.cast(bytes, from: source, to: target, into: $0) }
   }
 }

@@ -1,18 +1,21 @@
 import Inspect
 import Platform
 
-/// A verifier whose `config.json` was found locally.
+/// A verifier whose `config.json` was found locally: the shared ``VerifierConfig`` (directory,
+/// config and sizes, read through this type by member lookup) and how it was named.
+@dynamicMemberLookup
 struct ResolvedVerifier {
   /// The path as given.
   let given: String
-  /// The directory holding the verifier.
-  let directory: String
-  /// Its `config.json`.
-  let configPath: String
-  /// The parsed config.
-  let config: ModelConfig
+  /// Its config, directory and sizes.
+  let model: VerifierConfig
   /// `"option"` or `"config"`.
   let source: String
+
+  /// A fact of ``model`` (`verifier.hiddenSize`, `verifier.configPath`, ...).
+  subscript<Value>(dynamicMember keyPath: KeyPath<VerifierConfig, Value>) -> Value {
+    model[keyPath: keyPath]
+  }
 }
 
 /// Finds the verifier: `--verifier` first, else `speculators_config.verifier.name_or_path` when
@@ -35,14 +38,11 @@ enum VerifierResolution {
       let (directory, configPath) = try locateConfig(given: given, path: path)
       let json = try readJSON(at: configPath)
       let weights = try? CheckpointReader.open(directory)
-      if let evidence = DraftRecognition.draftEvidence(config: json, checkpoint: weights) {
-        throw CheckpointError(
-          .invalidArgument, file: given,
-          reason: "--verifier is a draft (\(evidence)), not the model it drafts for; pass the verifier model")
-      }
+      if let refusal = VerifierConfig.draftRefusal(config: json, weights: weights, given: given) { throw refusal }
       return .resolved(
         ResolvedVerifier(
-          given: given, directory: directory, configPath: configPath, config: ModelConfig(json), source: "option"))
+          given: given, model: VerifierConfig(directory: directory, configPath: configPath, config: ModelConfig(json)),
+          source: "option"))
     }
     guard let name = run.config?["speculators_config"]?["verifier"]?["name_or_path"]?.stringValue,
       !name.isEmpty
@@ -54,12 +54,13 @@ enum VerifierResolution {
     }
     for candidate in candidatePaths(for: name, run: run) {
       let configPath =
-        FileSystem.kind(of: candidate) == .directory ? joinPath(candidate, "config.json") : candidate
-      guard FileSystem.kind(of: configPath) == .file, configPath.hasSuffix(".json") else { continue }
+        FileSystem.isDirectory(candidate) ? FileSystem.join(candidate, VerifierConfig.configName) : candidate
+      guard FileSystem.isRegularFile(configPath), configPath.hasSuffix(".json") else { continue }
+      let config = ModelConfig(try readJSON(at: configPath))
       return .resolved(
         ResolvedVerifier(
-          given: name, directory: parentDirectory(of: configPath), configPath: configPath,
-          config: ModelConfig(try readJSON(at: configPath)), source: "config"))
+          given: name, model: VerifierConfig(directory: FileSystem.parent(of: configPath), configPath: configPath, config: config),
+          source: "config"))
     }
     return .unavailable(
       "verifier '\(name)' from speculators_config.verifier.name_or_path is not a local directory "
@@ -75,7 +76,7 @@ enum VerifierResolution {
     }
     if name.hasPrefix("/") { return [name] }
     return [
-      FileSystem.resolve(name, against: workingDirectory(run)), joinPath(run.checkpoint.directory, name),
+      FileSystem.resolve(name, against: workingDirectory(run)), FileSystem.join(run.checkpoint.directory, name),
     ]
   }
 
@@ -84,19 +85,14 @@ enum VerifierResolution {
   }
 
   private static func locateConfig(given: String, path: String) throws(CheckpointError) -> (String, String) {
-    switch FileSystem.kind(of: path) {
-    case .directory:
-      let config = joinPath(path, "config.json")
-      guard FileSystem.kind(of: config) == .file else {
-        throw CheckpointError(.notFound, file: given, reason: "verifier directory has no config.json")
-      }
-      return (path, config)
-    case .file:
-      let directory = parentDirectory(of: path)
-      if path.hasSuffix(".json") && !path.hasSuffix(".index.json") { return (directory, path) }
-      let config = joinPath(directory, "config.json")
-      guard FileSystem.kind(of: config) == .file else {
-        throw CheckpointError(.notFound, file: given, reason: "no config.json next to the verifier weights")
+    let entry = FileSystem.entry(at: path)
+    switch entry {
+    case .directory, .regularFile:
+      let (directory, config) = VerifierConfig.location(of: path, isDirectory: entry == .directory)
+      guard FileSystem.isRegularFile(config) else {
+        throw CheckpointError(
+          .notFound, file: given,
+          reason: entry == .directory ? "verifier directory has no config.json" : "no config.json next to the verifier weights")
       }
       return (directory, config)
     case .missing:
@@ -117,11 +113,5 @@ enum VerifierResolution {
       throw CheckpointError(
         .malformed, file: path, offset: UInt64(max(0, error.offset)), reason: error.reason)
     }
-  }
-
-  static func parentDirectory(of path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    if slash == path.startIndex { return "/" }
-    return String(path[..<slash])
   }
 }

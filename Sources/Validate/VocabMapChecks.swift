@@ -1,9 +1,7 @@
 import Inspect
 
-/// EAGLE-3 vocabulary maps (`docs/checks.md`; vLLM `llama_eagle3.py` reads `d2t`): `d2t` holds int64
-/// offsets (target id = `i + d2t[i]`) for each of the `DV` draft ids, `t2d` is a bool mask over
-/// the `V` target ids. Header checks look at presence, dtypes and shapes; content checks
-/// (`--content`) at the values.
+/// EAGLE-3 vocabulary maps (`docs/checks.md`; the maps and their rules: ``VocabularyMaps``).
+/// Header checks look at presence, dtypes and shapes; content checks (`--content`) at the values.
 enum VocabMapChecks {
   static let headerIDs: [CheckID] = [
     .vocabDraftSize, .vocabMapsPresence, .vocabD2TDTypeShape, .vocabT2DDTypeShape, .vocabDraftEqualsTarget,
@@ -53,17 +51,17 @@ enum VocabMapChecks {
           + "(vLLM then maps draft id i to target id i: wrong tokens, near-zero acceptance)")
     default: break
     }
-    if let d2t, d2t.dtype != .I64 || d2t.shape != [dv] {
+    if let d2t, d2t.dtype != VocabularyMaps.offsetsType || d2t.shape != [dv] {
       let found = "\(d2t.dtype.rawValue) \(formatShape(d2t.shape))"
       // vLLM copies a narrower integer map into its int64 parameter and serves it unchanged
       // (docs/vllm.md); any other dtype or shape is an error.
-      let widened = d2t.shape == [dv] && [.I32, .I16, .I8, .U8, .U16, .U32].contains(d2t.dtype)
+      let widened = d2t.shape == [dv] && VocabularyMaps.widenedOffsetTypes.contains(d2t.dtype)
       run.report(
         .vocabD2TDTypeShape, widened ? .warning : .error, tensor: "d2t", expected: "I64 [\(dv)]", found: found,
         "tensor 'd2t': expected I64 [\(dv)] (draft_vocab_size), found \(found)"
           + (widened ? " (vLLM widens it on load; speculators expects int64)" : ""))
     }
-    if let t2d, t2d.dtype != .BOOL || t2d.shape != [v] {
+    if let t2d, t2d.dtype != VocabularyMaps.maskType || t2d.shape != [v] {
       let found = "\(t2d.dtype.rawValue) \(formatShape(t2d.shape))"
       run.report(
         .vocabT2DDTypeShape, .error, tensor: "t2d", expected: "BOOL [\(v)]", found: found,
@@ -106,16 +104,11 @@ enum VocabMapChecks {
     let t2dInfo = run.view.tensor(named: "t2d")
     var d2t: [Int64]?
     var t2d: [Bool]?
-    if let info = d2tInfo, info.dtype == .I64, info.shape.count == 1 {
-      let bytes = try run.reader.bytes(of: info)
-      d2t = stride(from: 0, to: bytes.count - 7, by: 8).map { offset in
-        var value: UInt64 = 0
-        for k in 0..<8 { value |= UInt64(bytes[offset + k]) << (8 * UInt64(k)) }
-        return Int64(bitPattern: value)
-      }
+    if let info = d2tInfo, info.dtype == VocabularyMaps.offsetsType, info.shape.count == 1 {
+      d2t = VocabularyMaps.decodeOffsets(try run.reader.bytes(of: info), dtype: info.dtype)
     }
-    if let info = t2dInfo, info.dtype == .BOOL, info.shape.count == 1 {
-      t2d = try run.reader.bytes(of: info).map { $0 != 0 }
+    if let info = t2dInfo, info.dtype == VocabularyMaps.maskType, info.shape.count == 1 {
+      t2d = VocabularyMaps.decodeMask(try run.reader.bytes(of: info))
     }
     if d2tInfo == nil && t2dInfo == nil {
       if dv == v {
@@ -142,23 +135,14 @@ enum VocabMapChecks {
       return
     }
     run.ran(.vocabD2TRange)
-    var targets: [Int] = []
-    targets.reserveCapacity(d2t.count)
-    var outOfRange: [(Int, Int64)] = []
-    for (i, offset) in d2t.enumerated() {
-      let (target, overflow) = Int64(i).addingReportingOverflow(offset)
-      if overflow || target < 0 || target >= Int64(v) {
-        outOfRange.append((i, offset))
-      } else {
-        targets.append(Int(target))
-      }
-    }
-    if let (i, offset) = outOfRange.first {
-      let target = Int64(i).addingReportingOverflow(offset).partialValue
+    let analysis = VocabularyMaps(offsets: d2t, mask: t2d).analyse(vocabSize: v)
+    if let i = analysis.outOfRange.first {
+      let offset = d2t[i]
+      let target = VocabularyMaps.wrappedTarget(of: i, offset: offset)
       run.report(
         .vocabD2TRange, .error, tensor: "d2t", expected: "0 <= i + d2t[i] < \(v)",
-        found: "\(outOfRange.count) out of range, first i=\(i): \(i) + \(offset) = \(target)",
-        "tensor 'd2t': expected 0 <= i + d2t[i] < \(v) (\(vocabKey(table))), found \(outOfRange.count) "
+        found: "\(analysis.outOfRange.count) out of range, first i=\(i): \(i) + \(offset) = \(target)",
+        "tensor 'd2t': expected 0 <= i + d2t[i] < \(v) (\(vocabKey(table))), found \(analysis.outOfRange.count) "
           + "draft id(s) out of range, first d2t[\(i)] = \(offset) → target \(target)")
     }
     if dv == v {
@@ -173,30 +157,20 @@ enum VocabMapChecks {
     } else {
       run.notApplicable([.vocabIdentityMap])  // draft_vocab_size < vocab_size: a real map is expected
     }
-    guard let t2d else {
+    guard t2d != nil else {
       run.skip([.vocabT2DAgrees], unusable)
       return
     }
     run.ran(.vocabT2DAgrees)
-    var mapped = [Bool](repeating: false, count: t2d.count)
-    var notMarked: [Int] = []
-    var duplicates = 0
-    for target in targets {
-      guard target < t2d.count else { continue }
-      if mapped[target] { duplicates += 1 }
-      mapped[target] = true
-      if !t2d[target] { notMarked.append(target) }
-    }
-    let unmapped = t2d.indices.filter { t2d[$0] && !mapped[$0] }
-    if !notMarked.isEmpty || !unmapped.isEmpty || duplicates > 0 {
+    if !analysis.maskAgrees {
       var parts: [String] = []
-      if let first = notMarked.first {
-        parts.append("\(notMarked.count) mapped target id(s) false in t2d (first \(first))")
+      if let first = analysis.notMarked.first {
+        parts.append("\(analysis.notMarked.count) mapped target id(s) false in t2d (first \(first.target))")
       }
-      if let first = unmapped.first {
-        parts.append("\(unmapped.count) t2d entries no draft id maps to (first \(first))")
+      if let first = analysis.unmarkedByAnyDraftID.first {
+        parts.append("\(analysis.unmarkedByAnyDraftID.count) t2d entries no draft id maps to (first \(first))")
       }
-      if duplicates > 0 { parts.append("\(duplicates) duplicate target id(s) in d2t") }
+      if analysis.duplicates > 0 { parts.append("\(analysis.duplicates) duplicate target id(s) in d2t") }
       run.report(
         .vocabT2DAgrees, .error, tensor: "t2d", expected: "t2d == {i + d2t[i]}",
         found: parts.joined(separator: "; "),

@@ -27,10 +27,11 @@ struct ProbeCommand: ParsableCommand {
         speculators probe converted --verifier ./verifier --prompt-ids prompts.jsonl --max-tokens 64 --json
       """)
 
-  @Argument(help: "The draft: a local directory (Speculators format or a source before conversion).")
+  @Argument(
+    help: "The draft (Speculators format or a source before conversion): a local path, a Hub id or a URL.")
   var draft: String
 
-  @Option(help: "The verifier: a local directory holding config.json and its weights.")
+  @Option(help: "The verifier: a local directory holding config.json and its weights, a Hub id or a URL.")
   var verifier: String
 
   @Option(help: "JSON lines, one list of token ids per prompt.")
@@ -48,6 +49,9 @@ struct ProbeCommand: ParsableCommand {
   @Flag(help: "Print one JSON document (schemas/probe-report.schema.json).")
   var json = false
 
+  @OptionGroup(title: "Hub and URL sources")
+  var sources: SourceOptions
+
   func validate() throws {
     guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
     if let k = numSpeculativeTokens, !(1...Prober.maximumSpeculativeTokens).contains(k) {
@@ -61,7 +65,10 @@ struct ProbeCommand: ParsableCommand {
       let prompts = try promptIds.map(PromptFile.read)
       let options = ProbeOptions(
         prompts: prompts, maxTokens: maxTokens, speculativeTokens: numSpeculativeTokens, diagnose: !noDiagnosis)
-      let report = try Prober.probe(draft: draft, verifier: verifier, options: options)
+      // The probe multiplies every weight: Hub ids and URLs are fetched whole.
+      let draftPath = try localPathForCommand(draft, need: .checkpoint, options: sources)
+      let verifierPath = try localPathForCommand(verifier, need: .checkpoint, options: sources)
+      let report = try Prober.probe(draft: draftPath, verifier: verifierPath, options: options)
       if json {
         printJSON(report.json())
       } else {

@@ -90,10 +90,11 @@ struct VerifyCommand: ParsableCommand {
         defer { progress.finish() }
         // Structure and verifier checks read headers only; --content and --manifest read bytes.
         let readsValues = content || manifest != nil
+        // --probe runs both models, so it needs every weight of the draft and the verifier.
         let local = try localPathForCommand(
-          path, need: readsValues ? .checkpoint : sources.headersUnlessDownloading(), options: sources)
+          path, need: readsValues || probe ? .checkpoint : sources.headersUnlessDownloading(), options: sources)
         let verifierPath = try verifier.map { (given) throws(CheckpointError) in
-          try localPathForCommand(given, need: .configOnly, options: sources)
+          try localPathForCommand(given, need: probe ? .checkpoint : .configOnly, options: sources)
         }
         let probeOptions =
           probe

@@ -161,7 +161,7 @@ struct ConverterFixtureTests {
     let narrow = try TestCheckpoints.bytes(of: written)
     for index in stride(from: 0, to: wide.count / 2, by: 97) {
       let brain = UInt32(wide[2 * index]) | UInt32(wide[2 * index + 1]) << 8
-      let expected = FloatCast.f32ToF16(FloatCast.bf16ToF32(UInt16(brain))).0
+      let expected = ElementCodec.f32ToF16(ElementCodec.bf16ToF32(UInt16(brain))).0
       #expect(UInt16(narrow[2 * index]) | UInt16(narrow[2 * index + 1]) << 8 == expected)
     }
   }

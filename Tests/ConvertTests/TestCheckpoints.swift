@@ -49,10 +49,10 @@ struct TestTensor {
     switch dtype {
     case .F32: return (0..<4).map { UInt8(truncatingIfNeeded: bits >> (8 * $0)) }
     case .F16:
-      let half = FloatCast.f32ToF16(bits).0
+      let half = ElementCodec.f32ToF16(bits).0
       return [UInt8(half & 0xFF), UInt8(half >> 8)]
     default:
-      let brain = FloatCast.f32ToBF16(bits).0
+      let brain = ElementCodec.f32ToBF16(bits).0
       return [UInt8(brain & 0xFF), UInt8(brain >> 8)]
     }
   }

@@ -69,31 +69,33 @@ import Testing
 }
 
 @Suite struct DiffManifestRecordTests {
+  private func manifest(tensors: [AuditManifest.Tensor]) -> AuditManifest {
+    AuditManifest(
+      options: .init(algorithm: "eagle3", maxShardSize: 1, outputPath: "out"),
+      source: .init(
+        given: "d", resolvedPath: "/d", format: "eagle3-safeailab",
+        files: [.init(name: "model.safetensors", size: 10, sha256: String(repeating: "a", count: 64))]),
+      verifier: .init(given: "v", resolvedPath: "/v", configSHA256: String(repeating: "c", count: 64)),
+      tensors: tensors, dropped: [.init(name: "lm_head.weight", reason: "verifier's")],
+      files: [.init(name: "model.safetensors", size: 10, sha256: String(repeating: "b", count: 64))])
+  }
+
+  private let fc = AuditManifest.Tensor(
+    name: "fc.weight", dtype: .F32, shape: [2], file: "model.safetensors", xxh3: String(repeating: "0", count: 32),
+    source: .init(origin: .draft, name: "fc.weight"))
+
   @Test func recordsKeyTensorsByNameAndLeaveOutWhatTheCheckpointShows() throws {
-    let manifest: JSONValue = [
-      "manifest_version": 1, "tool": ["name": "speculators", "version": "0.1.0"],
-      "options": ["algorithm": "eagle3"], "verifier": ["given": "v"],
-      "source": ["given": "d", "files": [["name": "model.safetensors", "size": 10, "sha256": "aa"]]],
-      "tensors": [
-        [
-          "name": "fc.weight", "dtype": "F32", "shape": [2], "file": "model.safetensors", "xxh3_128": "00",
-          "source": ["origin": "draft", "name": "fc.weight"],
-        ]
-      ],
-      "dropped": [["name": "lm_head.weight", "reason": "verifier's"]],
-      "files": [["name": "model.safetensors", "size": 10, "sha256": "bb"]],
-    ]
-    let record = ManifestRecord.record(of: manifest)
+    let record = ManifestRecord.record(of: manifest(tensors: [fc]))
     #expect(record["files"] == nil)
     #expect(record["provenance"] == ["fc.weight": ["origin": "draft", "name": "fc.weight"]])
     #expect(record["dropped"] == ["lm_head.weight": "verifier's"])
-    #expect(record["source"]?["files"] == ["model.safetensors": ["size": 10, "sha256": "aa"]])
+    #expect(
+      record["source"]?["files"] == ["model.safetensors": ["size": 10, "sha256": .string(String(repeating: "a", count: 64))]])
     // A tensor added on one side is one difference, keyed by its name.
-    var tensors = manifest["tensors"]?.arrayValue ?? []
-    tensors.insert(
-      ["name": "a.weight", "dtype": "F32", "shape": [1], "file": "m", "xxh3_128": "11", "source": ["origin": "draft"]],
-      at: 0)
-    let differences = ConfigDiff.compare(record, ManifestRecord.record(of: manifest.setting("tensors", to: .array(tensors))))
+    let added = AuditManifest.Tensor(
+      name: "a.weight", dtype: .F32, shape: [1], file: "m", xxh3: String(repeating: "1", count: 32),
+      source: .init(origin: .draft))
+    let differences = ConfigDiff.compare(record, ManifestRecord.record(of: manifest(tensors: [added, fc])))
     #expect(differences.map(\.path) == [#"$.provenance["a.weight"]"#])
   }
 }

@@ -19,7 +19,7 @@ import Testing
       checkpoint = try spec.write(to: root.appendingPathComponent("draft")).checkpoint
     }
 
-    var floats: [TensorInfo] { checkpoint.tensors.filter { FloatDecoding.supports($0.dtype) } }
+    var floats: [TensorInfo] { checkpoint.tensors.filter { ElementCodec.floatTypes.contains($0.dtype) } }
 
     func cleanUp() { try? FileManager.default.removeItem(at: root) }
   }

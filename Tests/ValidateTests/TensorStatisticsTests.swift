@@ -45,7 +45,7 @@ import Testing
   /// Statistics of every element through ``TensorStatistics/add(_:at:)``.
   static func reference(_ bytes: UnsafeRawBufferPointer, _ dtype: DType) -> TensorStatistics {
     var stats = TensorStatistics()
-    FloatDecoding.forEach(bytes, dtype: dtype, start: 0) { stats.add($0, at: $1) }
+    ElementCodec.forEachFloat(bytes, as: dtype, start: 0) { stats.add($0, at: $1) }
     return stats
   }
 

@@ -124,6 +124,7 @@ import Testing
         [
           "name": "ghost.weight", "dtype": "F32", "shape": [4], "file": "model.safetensors",
           "xxh3_128": .string(String(repeating: "0", count: 32)),
+          "source": ["origin": "draft"],
         ]
       ]
     }
@@ -179,15 +180,13 @@ import Testing
   }
 
   @Test(arguments: [
-    (#"{"files": [], "tensors": [{"name": "x"}]}"#, "tensors[0].dtype: expected a string"),
+    (#"{"files": [], "tensors": [{"name": "x"}]}"#, "tensors[0]: missing 'dtype'"),
     (
       #"{"files": [{"name": "../etc/passwd", "sha256": "00"}], "tensors": []}"#,
-      "files[0].name: expected a relative path"
+      "files[0].name: must be a relative path inside the checkpoint directory"
     ),
-    (
-      #"{"files": [{"name": "a", "sha256": "XYZ"}], "tensors": []}"#,
-      "files[0].sha256: expected 64 lowercase hex"
-    ),
+    (#"{"files": [{"name": "a", "sha256": "XYZ"}], "tensors": []}"#, "files[0].sha256: must be 64 lowercase hex digits"),
+    (#"{"tensors": []}"#, "manifest: missing 'files'"),
     (#"{"manifest_version": 2, "files": [], "tensors": []}"#, "manifest_version 2 is not supported"),
     (#"{"files": [], "files": []}"#, "duplicate key"),
   ])
@@ -200,6 +199,29 @@ import Testing
     } throws: { error in
       guard let error = error as? CheckpointError else { return false }
       return error.file == audited.manifest.path && error.reason.contains(reason)
+    }
+  }
+
+  @Test(
+    "a bad entry of a written manifest is an input error naming its path",
+    arguments: [
+      ("name", JSONValue.string("../etc/passwd"), "files[0].name: must be a relative path inside the checkpoint directory"),
+      ("sha256", "XYZ", "files[0].sha256: must be 64 lowercase hex digits"),
+      ("size", -1, "files[0].size: must be non-negative"),
+    ])
+  func badFileEntryIsAnInputErrorNamingTheEntry(key: String, value: JSONValue, reason: String) throws {
+    let audited = try Audited()
+    defer { audited.cleanUp() }
+    try audited.editManifest { manifest in
+      var files = manifest["files"]?.arrayValue ?? []
+      files[0] = files[0].setting(key, to: value)
+      return manifest.setting("files", to: .array(files))
+    }
+    #expect {
+      try audited.verify()
+    } throws: { error in
+      guard let error = error as? CheckpointError else { return false }
+      return error.file == audited.manifest.path && error.reason == reason
     }
   }
 

@@ -19,23 +19,23 @@ public enum CheckpointReader {
   ///
   /// - Throws: ``CheckpointError`` naming the file (and offset or tensor) at fault.
   public static func open(_ path: String) throws(CheckpointError) -> Checkpoint {
-    let location = ReaderFileSystem.trimmingTrailingSlashes(path)
-    switch ReaderFileSystem.entry(at: location) {
+    let location = FileSystem.trimmingTrailingSlashes(path)
+    switch FileSystem.entry(at: location) {
     case .missing:
       throw CheckpointError(.notFound, file: path, reason: "no such file or directory")
     case .other:
       throw CheckpointError(.invalidArgument, file: path, reason: "not a regular file or directory")
     case .directory:
-      let names = try ReaderFileSystem.contents(of: location).filter { !$0.hasPrefix(".") }
+      let names = try FileSystem.contents(of: location).filter { !$0.hasPrefix(".") }
       let weights = try selectWeights(in: location, names: names)
       return try read(location: path, directory: location, weights: weights, listing: names)
     case .regularFile:
-      let directory = ReaderFileSystem.parent(of: location)
-      let name = ReaderFileSystem.lastComponent(of: location)
+      let directory = FileSystem.parent(of: location)
+      let name = FileSystem.lastComponent(of: location)
       let weights: WeightsSelection = name.hasSuffix(".index.json") ? .index(name) : .files([name])
       var listing = [name]
       for extra in ["config.json", "generation_config.json"] where extra != name {
-        if case .regularFile = ReaderFileSystem.entry(at: ReaderFileSystem.join(directory, extra)) {
+        if case .regularFile = FileSystem.entry(at: FileSystem.join(directory, extra)) {
           listing.append(extra)
         }
       }
@@ -52,7 +52,7 @@ public enum CheckpointReader {
 
   private static func selectWeights(in directory: String, names: [String]) throws(CheckpointError) -> WeightsSelection {
     let files = names.filter {
-      if case .regularFile = ReaderFileSystem.entry(at: ReaderFileSystem.join(directory, $0)) { return true }
+      if case .regularFile = FileSystem.entry(at: FileSystem.join(directory, $0)) { return true }
       return false
     }
     switch WeightFiles.select(among: files) {
@@ -77,12 +77,12 @@ public enum CheckpointReader {
     switch weights {
     case .index(let indexName):
       kinds[indexName] = .index
-      let indexPath = ReaderFileSystem.join(directory, indexName)
+      let indexPath = FileSystem.join(directory, indexName)
       let index = try ShardIndex.read(path: indexPath)
       var shardPaths: [String: String] = [:]
       for shard in index.shards {
-        let shardPath = ReaderFileSystem.join(directory, shard)
-        guard case .regularFile = ReaderFileSystem.entry(at: shardPath) else {
+        let shardPath = FileSystem.join(directory, shard)
+        guard case .regularFile = FileSystem.entry(at: shardPath) else {
           throw CheckpointError(
             .notFound, file: indexPath,
             reason: "shard '\(shard)' listed in the index does not exist in \(directory)")
@@ -122,7 +122,7 @@ public enum CheckpointReader {
     case .files(let names):
       var owner: [String: String] = [:]
       for name in names {
-        let contents = try readWeights(path: ReaderFileSystem.join(directory, name))
+        let contents = try readWeights(path: FileSystem.join(directory, name))
         kinds[name] = contents.kind
         if let fileMetadata = contents.metadata { metadata[name] = fileMetadata }
         // Names are unique within a file; only several files can clash.
@@ -141,15 +141,15 @@ public enum CheckpointReader {
     var config: JSONValue?
     if listed.contains("config.json") {
       kinds["config.json"] = .config
-      config = try readConfig(path: ReaderFileSystem.join(directory, "config.json"))
+      config = try readConfig(path: FileSystem.join(directory, "config.json"))
     }
     if listed.contains("generation_config.json") { kinds["generation_config.json"] = .generationConfig }
     if listed.contains("speculators-manifest.json") { kinds["speculators-manifest.json"] = .manifest }
 
     var files: [CheckpointFile] = []
     for name in listed {
-      let filePath = ReaderFileSystem.join(directory, name)
-      guard case .regularFile(let size) = ReaderFileSystem.entry(at: filePath) else { continue }
+      let filePath = FileSystem.join(directory, name)
+      guard case .regularFile(let size) = FileSystem.entry(at: filePath) else { continue }
       files.append(CheckpointFile(path: filePath, name: name, size: size, kind: kinds[name] ?? .other))
     }
     files.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }

@@ -111,10 +111,9 @@ package enum CheckpointHasher {
     return Dictionary(zip(tensors.map(\.name), digests), uniquingKeysWith: { first, _ in first })
   }
 
-  /// The size of the file at `path` (0 when it cannot be read).
+  /// The size of the regular file at `path` (0 when it is not one).
   package static func fileSize(_ path: String) -> Int {
-    var info = stat()
-    return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    max(0, FileSystem.size(of: path))
   }
 }
 

@@ -307,6 +307,13 @@ package struct AuditManifest: Sendable, Hashable {
     JSONWriter.pretty(json()) + "\n"
   }
 
+  /// Whether a file name the manifest lists stays inside the checkpoint directory: relative,
+  /// without `..` components or NUL bytes.
+  package static func isInsideDirectory(_ name: String) -> Bool {
+    !name.isEmpty && !name.hasPrefix("/") && !name.split(separator: "/").contains("..")
+      && !name.contains("\0")
+  }
+
   /// Reads a manifest from parsed JSON; `file` names it in errors.
   ///
   /// - Throws: ``CheckpointError`` (`.malformed`) naming the JSON path of the first field that
@@ -372,40 +379,112 @@ package struct AuditManifest: Sendable, Hashable {
       tensorList.append(
         Tensor(
           name: try field.member("name").string(), dtype: try field.member("dtype").dtype(),
-          shape: try field.member("shape").array().map { dim throws(CheckpointError) in
-            let value = try dim.int()
-            guard value >= 0 else { throw dim.failure("must be a non-negative integer") }
-            return value
-          },
-          file: try field.member("file").string(), xxh3: try field.member("xxh3_128").hex(digits: 32),
+          shape: try field.member("shape").shape(),
+          file: try field.member("file").relativePath(), xxh3: try field.member("xxh3_128").hex(digits: 32),
           source: tensorSource))
     }
     tensors = tensorList.sorted { $0.name < $1.name }
     dropped = try root.member("dropped").array().map { field throws(CheckpointError) in
       DroppedTensor(name: try field.member("name").string(), reason: try field.member("reason").string())
     }.sorted { $0.name < $1.name }
-    files = try Self.fileDigests(root.member("files"))
+    files = try Self.fileDigests(root.member("files"), inside: true)
   }
 
   /// Reads and parses a manifest file.
   package init(contentsOf path: String) throws(CheckpointError) {
+    try self.init(json: try Self.parse(contentsOf: path), file: path)
+  }
+
+  /// The strictly parsed JSON of the file at `path`.
+  static func parse(contentsOf path: String) throws(CheckpointError) -> JSONValue {
     let mapped = try MappedFile(path: path)
-    let parsed: JSONValue
     do {
-      parsed = try StrictJSONParser.parse(mapped.bytes)
+      return try StrictJSONParser.parse(mapped.bytes)
     } catch {
       throw CheckpointError(
         .malformed, file: path, offset: UInt64(error.offset), reason: "invalid JSON: \(error.reason)")
     }
-    try self.init(json: parsed, file: path)
   }
 
-  private static func fileDigests(_ field: ManifestField) throws(CheckpointError) -> [FileDigest] {
+  /// A manifest's digest sections alone: per-file size and SHA-256, per-tensor dtype, shape,
+  /// file and XXH3-128 — what `verify --manifest` compares with a checkpoint.
+  ///
+  /// Read from a whole manifest, or from any document holding `files` and `tensors` in the same
+  /// form (such as `hash --json` output, where a file's `size` and a tensor's `file` may be
+  /// absent); the other sections are not read. `manifest_version`, when present, must be
+  /// ``AuditManifest/currentVersion``.
+  package struct Digests: Sendable, Hashable {
+    /// A listed file.
+    package struct File: Sendable, Hashable {
+      /// Its name relative to the checkpoint directory (never outside it).
+      package var name: String
+      /// Its size in bytes, when recorded.
+      package var size: Int?
+      /// SHA-256 of the whole file.
+      package var sha256: String
+    }
+
+    /// A listed tensor.
+    package struct Tensor: Sendable, Hashable {
+      package var name: String
+      package var dtype: DType
+      package var shape: [Int]
+      /// The file holding it, when recorded (relative to the checkpoint directory).
+      package var file: String?
+      /// XXH3-128 of its dense little-endian bytes.
+      package var xxh3: String
+    }
+
+    /// The listed files, in document order.
+    package var files: [File]
+    /// The listed tensors, in document order.
+    package var tensors: [Tensor]
+
+    /// Reads and parses the digest sections of the file at `path`.
+    ///
+    /// - Throws: ``CheckpointError`` (`.malformed`) naming the JSON path of the first entry that
+    ///   is missing or wrong, or (`.unsupported`) for another manifest version.
+    package init(contentsOf path: String) throws(CheckpointError) {
+      let root = ManifestField(value: try AuditManifest.parse(contentsOf: path), path: "", file: path)
+      if let version = try root.optionalMember("manifest_version") {
+        let number = try version.int()
+        guard number == AuditManifest.currentVersion else {
+          throw CheckpointError(
+            .unsupported, file: path, reason: "manifest_version \(number) is not supported (expected 1)")
+        }
+      }
+      files = try root.member("files").array().map { entry throws(CheckpointError) in
+        let size = try entry.optionalMember("size").flatMap { field throws(CheckpointError) -> Int? in
+          guard !field.value.isNull else { return nil }
+          let size = try field.int()
+          guard size >= 0 else { throw field.failure("must be non-negative") }
+          return size
+        }
+        return File(
+          name: try entry.member("name").relativePath(), size: size,
+          sha256: try entry.member("sha256").hex(digits: 64))
+      }
+      tensors = try root.member("tensors").array().map { entry throws(CheckpointError) in
+        Tensor(
+          name: try entry.member("name").string(), dtype: try entry.member("dtype").dtype(),
+          shape: try entry.member("shape").shape(),
+          file: try entry.optionalMember("file")?.optionalString(),
+          xxh3: try entry.member("xxh3_128").hex(digits: 32))
+      }
+    }
+  }
+
+  /// The file digests at `field`; with `inside`, each name must stay inside the checkpoint
+  /// directory (the output files a verify opens).
+  private static func fileDigests(_ field: ManifestField, inside: Bool = false) throws(CheckpointError)
+    -> [FileDigest]
+  {
     try field.array().map { entry throws(CheckpointError) in
       let size = try entry.member("size").int()
       guard size >= 0 else { throw try entry.member("size").failure("must be non-negative") }
+      let name = try entry.member("name")
       return FileDigest(
-        name: try entry.member("name").string(), size: size,
+        name: inside ? try name.relativePath() : try name.string(), size: size,
         sha256: try entry.member("sha256").hex(digits: 64))
     }.sorted { $0.name < $1.name }
   }
@@ -463,6 +542,24 @@ private struct ManifestField {
     let text = try string()
     guard let parsed = DType(rawValue: text) else { throw failure("unknown dtype '\(text)'") }
     return parsed
+  }
+
+  /// A tensor shape: non-negative integers.
+  func shape() throws(CheckpointError) -> [Int] {
+    try array().map { dim throws(CheckpointError) in
+      let value = try dim.int()
+      guard value >= 0 else { throw dim.failure("must be a non-negative integer") }
+      return value
+    }
+  }
+
+  /// A file name relative to the checkpoint directory that stays inside it.
+  func relativePath() throws(CheckpointError) -> String {
+    let name = try string()
+    guard AuditManifest.isInsideDirectory(name) else {
+      throw failure("must be a relative path inside the checkpoint directory")
+    }
+    return name
   }
 
   func hex(digits: Int) throws(CheckpointError) -> String {

@@ -105,7 +105,7 @@ public struct ResolvedSource: Sendable, Hashable {
   /// A path on this machine; ``path`` is its absolute form, ``given`` what the user typed
   /// (`path` itself unless, say, a `file://` URL named it).
   public static func local(_ path: String, given: String? = nil) -> ResolvedSource {
-    ResolvedSource(given: given ?? path, origin: .local, path: ReaderFileSystem.absolute(path))
+    ResolvedSource(given: given ?? path, origin: .local, path: FileSystem.absolute(path))
   }
 
   /// Whether some file is a partial stand-in (see ``SourceFile/isPartial``).

@@ -58,7 +58,7 @@ public enum CheckpointDiffer {
       a.isManifest || b.isManifest
       ? [] : ConfigDiff.compare(metadataJSON(a.metadata), metadataJSON(b.metadata), volatileKeys: [])
     var manifestDifferences: [ConfigDifference] = []
-    if let manifestA = a.manifestJSON, let manifestB = b.manifestJSON {
+    if let manifestA = a.manifest, let manifestB = b.manifest {
       manifestDifferences = ConfigDiff.compare(
         ManifestRecord.record(of: manifestA), ManifestRecord.record(of: manifestB),
         volatileKeys: ManifestRecord.volatileKeys)

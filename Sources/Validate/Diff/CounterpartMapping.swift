@@ -68,7 +68,7 @@ enum CounterpartMapping {
   static func recorded(in manifest: AuditManifest, path: String) -> CounterpartPlan {
     var plan = CounterpartPlan(
       algorithm: manifest.options.algorithm, basis: .manifest, targetOfSource: [:], dropped: [:], added: [:],
-      description: "renames recorded in \(DiffSide.lastComponent(path))")
+      description: "renames recorded in \(FileSystem.lastComponent(of: path))")
     for tensor in manifest.tensors {
       switch tensor.source.origin {
       case .draft:

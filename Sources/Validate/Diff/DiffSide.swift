@@ -44,8 +44,6 @@ struct DiffSide: Sendable {
   var manifest: AuditManifest?
   /// Where ``manifest`` was read from.
   var manifestPath: String?
-  /// The manifest as parsed JSON, for the manifest section of the report.
-  var manifestJSON: JSONValue?
 
   private var tensorIndex: [String: Int] = [:]
 
@@ -76,23 +74,21 @@ struct DiffSide: Sendable {
     tensors = checkpoint.tensors.map { info in
       Tensor(
         name: info.name, dtype: info.dtype, shape: info.shape,
-        file: names[info.file] ?? Self.lastComponent(info.file), info: info, recordedDigest: nil)
+        file: names[info.file] ?? FileSystem.lastComponent(of: info.file), info: info, recordedDigest: nil)
     }
     files = checkpoint.files.map { File(name: $0.name, size: $0.size, kind: $0.kind, path: $0.path) }
       .sorted { $0.name < $1.name }
     if let manifestFile = checkpoint.files.first(where: {
-      $0.kind == .manifest || Self.lastComponent($0.path) == AuditManifest.fileName
+      $0.kind == .manifest || FileSystem.lastComponent(of: $0.path) == AuditManifest.fileName
     }) {
-      let json = try Self.parseJSON(at: manifestFile.path)
-      manifestJSON = json
-      manifest = try AuditManifest(json: json, file: manifestFile.path)
+      manifest = try AuditManifest(json: try Self.parseJSON(at: manifestFile.path), file: manifestFile.path)
       manifestPath = manifestFile.path
     }
     buildIndex()
   }
 
   /// The side of an audit manifest.
-  init(manifest: AuditManifest, json: JSONValue, path: String) {
+  init(manifest: AuditManifest, path: String) {
     self.path = path
     isManifest = true
     config = nil
@@ -105,7 +101,6 @@ struct DiffSide: Sendable {
     }
     self.manifest = manifest
     manifestPath = path
-    manifestJSON = json
     buildIndex()
   }
 
@@ -116,10 +111,10 @@ struct DiffSide: Sendable {
   /// Opens `path`: an audit manifest (a `.json` file with `manifest_version`), or any
   /// checkpoint ``CheckpointReader`` accepts.
   static func open(_ path: String) throws(CheckpointError) -> DiffSide {
-    if path.hasSuffix(".json") && !path.hasSuffix(".index.json") && isRegularFile(path) {
+    if path.hasSuffix(".json") && !path.hasSuffix(".index.json") && FileSystem.isRegularFile(path) {
       let json = try parseJSON(at: path)
       if json["manifest_version"] != nil {
-        return DiffSide(manifest: try AuditManifest(json: json, file: path), json: json, path: path)
+        return DiffSide(manifest: try AuditManifest(json: json, file: path), path: path)
       }
     }
     return try DiffSide(checkpoint: try CheckpointReader.open(path))
@@ -134,21 +129,13 @@ struct DiffSide: Sendable {
     }
   }
 
-  private static func isRegularFile(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-  }
-
-  static func lastComponent(_ path: String) -> String {
-    path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
-  }
 
   /// The kind of a file known only by name (manifest entries).
   static func kind(ofFileNamed name: String) -> CheckpointFileKind {
     if name.hasSuffix(".index.json") { return .index }
     if name.hasSuffix(".safetensors") { return .safetensors }
     if name.hasSuffix(".bin") || name.hasSuffix(".pt") || name.hasSuffix(".pth") { return .torchZip }
-    switch lastComponent(name) {
+    switch FileSystem.lastComponent(of: name) {
     case "config.json": return .config
     case "generation_config.json": return .generationConfig
     case AuditManifest.fileName: return .manifest

@@ -13,8 +13,9 @@ enum ManifestRecord {
   /// Keys under which differences only say where or with which tool version a conversion ran.
   static let volatileKeys: Set<String> = ["version", "given", "resolved_path", "output_path"]
 
-  /// The conversion record of a parsed manifest.
-  static func record(of manifest: JSONValue) -> JSONValue {
+  /// The conversion record of a manifest, from its JSON form (``AuditManifest/json()``).
+  static func record(of audit: AuditManifest) -> JSONValue {
+    let manifest = audit.json()
     var members: [(key: String, value: JSONValue)] = []
     for key in ["manifest_version", "tool", "options", "verifier"] {
       if let value = manifest[key] { members.append((key, value)) }

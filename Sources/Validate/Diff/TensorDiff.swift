@@ -126,7 +126,7 @@ enum TensorDiff {
         comparison.note, "an expanded view (stride 0) is compared by its storage and view; values not compared")
       return comparison
     }
-    guard ElementDecoder.canDecode(a.dtype), ElementDecoder.canDecode(b.dtype) else {
+    guard ElementCodec.canDecode(a.dtype), ElementCodec.canDecode(b.dtype) else {
       comparison.status = sameDType ? .different : .notComparable
       comparison.note = join(comparison.note, "values of \(a.dtype.rawValue)/\(b.dtype.rawValue) are not decoded")
       return comparison
@@ -223,11 +223,11 @@ enum TensorDiff {
       try rethrowingAsCheckpointError(a) {
         try carryA.withBytes(of: viewA, count: block.count * sizeA, reader: reader) { bytesA in
           hasherA?.update(bytesA)
-          valuesA.withUnsafeMutableBufferPointer { _ = ElementDecoder.decode(bytesA, as: a.dtype, into: $0) }
+          valuesA.withUnsafeMutableBufferPointer { _ = ElementCodec.decode(bytesA, as: a.dtype, into: $0) }
           PageRelease.release(bytesA, in: fileA)
           try carryB.withBytes(of: viewB, count: block.count * sizeB, reader: reader) { bytesB in
             hasherB?.update(bytesB)
-            valuesB.withUnsafeMutableBufferPointer { _ = ElementDecoder.decode(bytesB, as: b.dtype, into: $0) }
+            valuesB.withUnsafeMutableBufferPointer { _ = ElementCodec.decode(bytesB, as: b.dtype, into: $0) }
             PageRelease.release(bytesB, in: fileB)
           }
         }

@@ -3,12 +3,12 @@ import Testing
 
 @testable import Validate
 
-@Suite struct DiffElementDecoderTests {
+@Suite struct ElementCodecDecodingTests {
   private func decode(_ bytes: [UInt8], _ dtype: DType) -> [Double] {
     let size = dtype.bytesPerElement ?? 1
     var out = [Double](repeating: -12345, count: bytes.count / size)
     let count = bytes.withUnsafeBytes { raw in
-      out.withUnsafeMutableBufferPointer { ElementDecoder.decode(raw, as: dtype, into: $0) }
+      out.withUnsafeMutableBufferPointer { ElementCodec.decode(raw, as: dtype, into: $0) }
     }
     #expect(count == out.count)
     return out
@@ -62,10 +62,10 @@ import Testing
 
   @Test func subByteAndComplexTypesAreNotDecoded() {
     for dtype in [DType.F4, .F6_E2M3, .F6_E3M2, .C64] {
-      #expect(!ElementDecoder.canDecode(dtype))
+      #expect(!ElementCodec.canDecode(dtype))
       var out = [Double](repeating: 7, count: 4)
       let count = [UInt8](repeating: 0, count: 16).withUnsafeBytes { raw in
-        out.withUnsafeMutableBufferPointer { ElementDecoder.decode(raw, as: dtype, into: $0) }
+        out.withUnsafeMutableBufferPointer { ElementCodec.decode(raw, as: dtype, into: $0) }
       }
       #expect(count == 0)
       #expect(out == [7, 7, 7, 7])
@@ -76,7 +76,7 @@ import Testing
     var out = [Double](repeating: 0, count: 2)
     let bytes: [UInt8] = [1, 2, 3, 4]
     let count = bytes.withUnsafeBytes { raw in
-      out.withUnsafeMutableBufferPointer { ElementDecoder.decode(raw, as: .U8, into: $0) }
+      out.withUnsafeMutableBufferPointer { ElementCodec.decode(raw, as: .U8, into: $0) }
     }
     #expect(count == 2)
     #expect(out == [1, 2])

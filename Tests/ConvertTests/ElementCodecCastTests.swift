@@ -3,18 +3,31 @@ import Testing
 
 @testable import Convert
 
-@Suite("FloatCast")
-struct FloatCastTests {
+@Suite("ElementCodec casts")
+struct ElementCodecCastTests {
   @Test("every finite F16 value survives F16 → F32 → F16")
   func halfRoundTrip() {
     for raw in 0...UInt16.max {
       let exponent = (raw >> 10) & 0x1F
-      let wide = FloatCast.f16ToF32(raw)
-      let (back, overflow) = FloatCast.f32ToF16(wide)
+      let wide = ElementCodec.f16ToF32(raw)
+      let (back, overflow) = ElementCodec.f32ToF16(wide)
       if exponent == 0x1F && raw & 0x3FF != 0 {
         #expect(Float(bitPattern: wide).isNaN)
       } else {
         #expect(back == raw && !overflow, "F16 \(raw)")
+      }
+    }
+  }
+
+  @Test("F16 → F32 is exact for every pattern and keeps NaN payloads and their signalling bit")
+  func halfWidening() {
+    for raw in 0...UInt16.max {
+      let wide = ElementCodec.f16ToF32(raw)
+      if raw & 0x7C00 == 0x7C00 && raw & 0x3FF != 0 {
+        #expect(wide == UInt32(raw & 0x8000) << 16 | 0x7F80_0000 | UInt32(raw & 0x3FF) << 13, "F16 \(raw)")
+      } else {
+        #expect(Float(bitPattern: wide) == Float(Float16(bitPattern: raw)), "F16 \(raw)")
+        #expect(Float(bitPattern: wide).sign == Float16(bitPattern: raw).sign, "F16 \(raw)")
       }
     }
   }
@@ -30,7 +43,7 @@ struct FloatCastTests {
         let value = Float(bitPattern: bits)
         guard !value.isNaN else { continue }
         let expected = Float16(value)
-        let (ours, overflow) = FloatCast.f32ToF16(bits)
+        let (ours, overflow) = ElementCodec.f32ToF16(bits)
         #expect(ours == expected.bitPattern, "value \(value)")
         #expect(overflow == (expected.isInfinite && value.isFinite))
         checked += 1
@@ -51,17 +64,17 @@ struct FloatCastTests {
       (UInt32(0x7F80_0000), UInt16(0x7F80)),  // +inf stays inf
     ])
   func brainRounding(input: UInt32, expected: UInt16) {
-    let (result, overflow) = FloatCast.f32ToBF16(input)
+    let (result, overflow) = ElementCodec.f32ToBF16(input)
     #expect(result == expected)
     #expect(!overflow)
   }
 
   @Test("a finite value too large for the target is reported as overflow")
   func overflow() {
-    #expect(FloatCast.f32ToF16(Float(70000).bitPattern).overflow)
-    #expect(!FloatCast.f32ToF16(Float(65504).bitPattern).overflow)
-    #expect(FloatCast.f32ToBF16(Float.greatestFiniteMagnitude.bitPattern).overflow)
-    let nan = FloatCast.f32ToBF16(Float.nan.bitPattern)
+    #expect(ElementCodec.f32ToF16(Float(70000).bitPattern).overflow)
+    #expect(!ElementCodec.f32ToF16(Float(65504).bitPattern).overflow)
+    #expect(ElementCodec.f32ToBF16(Float.greatestFiniteMagnitude.bitPattern).overflow)
+    let nan = ElementCodec.f32ToBF16(Float.nan.bitPattern)
     #expect(!nan.overflow && Float(bitPattern: UInt32(nan.0) << 16).isNaN)
   }
 
@@ -71,7 +84,7 @@ struct FloatCastTests {
     let input = values.flatMap { TestTensor.encode($0, as: .F32) }
     var output = [UInt8](repeating: 0, count: values.count * 2)
     let outcome = input.withUnsafeBytes { raw in
-      output.withUnsafeMutableBytes { FloatCast.convert(raw, from: .F32, to: .F16, into: $0) }
+      output.withUnsafeMutableBytes { ElementCodec.cast(raw, from: .F32, to: .F16, into: $0) }
     }
     #expect(outcome.firstOverflow == 2)
     #expect(outcome.overflowValue == 1e6)
@@ -82,24 +95,24 @@ struct FloatCastTests {
     let input = TestTensor.encode(0.1, as: .BF16)
     var output = [UInt8](repeating: 0, count: 2)
     _ = input.withUnsafeBytes { raw in
-      output.withUnsafeMutableBytes { FloatCast.convert(raw, from: .BF16, to: .F16, into: $0) }
+      output.withUnsafeMutableBytes { ElementCodec.cast(raw, from: .BF16, to: .F16, into: $0) }
     }
-    let wide = Float(bitPattern: FloatCast.bf16ToF32(UInt16(input[0]) | UInt16(input[1]) << 8))
-    let half = Float(bitPattern: FloatCast.f16ToF32(UInt16(output[0]) | UInt16(output[1]) << 8))
+    let wide = Float(bitPattern: ElementCodec.bf16ToF32(UInt16(input[0]) | UInt16(input[1]) << 8))
+    let half = Float(bitPattern: ElementCodec.f16ToF32(UInt16(output[0]) | UInt16(output[1]) << 8))
     #expect(wide == half)  // a BF16 value near 0.1 is exactly representable in F16
   }
   /// Runs the public (possibly vectorised) cast and the portable loop on the same input.
   private func bothPaths(_ input: [UInt8], from source: DType, to target: DType)
-    -> (fast: [UInt8], portable: [UInt8], fastOutcome: FloatCast.Outcome, portableOutcome: FloatCast.Outcome)
+    -> (fast: [UInt8], portable: [UInt8], fastOutcome: ElementCodec.CastOutcome, portableOutcome: ElementCodec.CastOutcome)
   {
     let count = input.count / (source.bytesPerElement ?? 1) * (target.bytesPerElement ?? 1)
     var fast = [UInt8](repeating: 0xAA, count: count)
     var portable = [UInt8](repeating: 0x55, count: count)
     let fastOutcome = input.withUnsafeBytes { raw in
-      fast.withUnsafeMutableBytes { FloatCast.convert(raw, from: source, to: target, into: $0) }
+      fast.withUnsafeMutableBytes { ElementCodec.cast(raw, from: source, to: target, into: $0) }
     }
     let portableOutcome = input.withUnsafeBytes { raw in
-      portable.withUnsafeMutableBytes { FloatCast.convertPortably(raw, from: source, to: target, into: $0) }
+      portable.withUnsafeMutableBytes { ElementCodec.castPortably(raw, from: source, to: target, into: $0) }
     }
     return (fast, portable, fastOutcome, portableOutcome)
   }
