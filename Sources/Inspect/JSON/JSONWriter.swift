@@ -11,14 +11,14 @@ package struct JSONWriter {
   package static func pretty(_ value: JSONValue, sortKeys: Bool = true) -> String {
     var writer = JSONWriter()
     writer.writePretty(value, indent: 0, sortKeys: sortKeys)
-    return String(decoding: writer.bytes, as: UTF8.self)
+    return String(decoding: writer.bytes.contents, as: UTF8.self)
   }
 
   /// JSON with no whitespace, members in their stored order.
   package static func compact(_ value: JSONValue) -> String {
     var writer = JSONWriter()
     writer.writeCompact(value)
-    return String(decoding: writer.bytes, as: UTF8.self)
+    return String(decoding: writer.bytes.contents, as: UTF8.self)
   }
 
   /// ``pretty(_:sortKeys:)`` followed by a newline, as UTF-8 handed to `sink` in pieces of
@@ -31,10 +31,10 @@ package struct JSONWriter {
       var writer = JSONWriter()
       writer.chunkSize = max(1, chunkSize)
       writer.sink = sink
-      writer.bytes.reserveCapacity(writer.chunkSize + 4096)
+      writer.bytes = Output(capacity: min(writer.chunkSize, 1 << 24) + 4096)
       writer.writePretty(value, indent: 0, sortKeys: sortKeys)
       writer.bytes.append(0x0A)
-      writer.bytes.withUnsafeBytes(sink)
+      sink(writer.bytes.contents)
     }
   }
 
@@ -53,12 +53,12 @@ package struct JSONWriter {
   package static func quote(_ string: String) -> String {
     var writer = JSONWriter()
     writer.writeString(string)
-    return String(decoding: writer.bytes, as: UTF8.self)
+    return String(decoding: writer.bytes.contents, as: UTF8.self)
   }
 
   // MARK: - Writing bytes
 
-  private var bytes: [UInt8] = []
+  private var bytes = Output(capacity: 256)
   /// Where full chunks go when streaming (`nil`: everything stays in ``bytes``).
   private var sink: ((UnsafeRawBufferPointer) -> Void)?
   private var chunkSize = Int.max
@@ -68,8 +68,8 @@ package struct JSONWriter {
   /// Hands the bytes so far to the sink once they fill a chunk.
   private mutating func flushIfFull() {
     guard bytes.count >= chunkSize, let sink else { return }
-    bytes.withUnsafeBytes(sink)
-    bytes.removeAll(keepingCapacity: true)
+    sink(bytes.contents)
+    bytes.removeAll()
   }
 
   private mutating func raw(_ text: StaticString) {
@@ -115,14 +115,21 @@ package struct JSONWriter {
       bytes.append(0x30 + UInt8(value))
       return
     }
-    if value < 0 { bytes.append(0x2D) }
-    var magnitude = value.magnitude
-    let start = bytes.count
-    repeat {
-      bytes.append(0x30 + UInt8(magnitude % 10))
-      magnitude /= 10
-    } while magnitude > 0
-    bytes[start...].reverse()
+    // Twenty digits and a sign, written from the end.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+      var magnitude = value.magnitude
+      var start = digits.count
+      repeat {
+        start -= 1
+        digits[start] = 0x30 + UInt8(magnitude % 10)
+        magnitude /= 10
+      } while magnitude > 0
+      if value < 0 {
+        start -= 1
+        digits[start] = 0x2D
+      }
+      bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+    }
   }
 
   /// Writes a value that is not an array or object; returns `false` for those.
@@ -138,14 +145,20 @@ package struct JSONWriter {
     return true
   }
 
-  private static let spaces = [UInt8](repeating: 0x20, count: 64)
+  /// A comma, a newline and 62 spaces: every separator and indent of the pretty style is a
+  /// piece of it.
+  private static let separator: StaticString = ",\n                                                              "
 
-  private mutating func newline(indent: Int) {
-    bytes.append(0x0A)
-    if indent <= Self.spaces.count {
-      bytes.append(contentsOf: Self.spaces[0..<indent])
-    } else {
-      bytes.append(contentsOf: repeatElement(0x20, count: indent))
+  /// A comma when `comma`, then a newline and `indent` spaces, in one append.
+  private mutating func newline(indent: Int, comma: Bool = false) {
+    Self.separator.withUTF8Buffer { separator in
+      let start = comma ? 0 : 1
+      if indent <= separator.count - 2 {
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: separator[start..<(2 + indent)]))
+      } else {
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: separator[start..<2]))
+        bytes.append(contentsOf: repeatElement(0x20, count: indent))
+      }
     }
   }
 
@@ -155,10 +168,9 @@ package struct JSONWriter {
     case .array(let elements):
       if elements.isEmpty { return raw("[]") }
       bytes.append(0x5B)
-      for (index, element) in elements.enumerated() {
-        if index > 0 { bytes.append(0x2C) }
-        newline(indent: indent + 2)
-        writePretty(element, indent: indent + 2, sortKeys: sortKeys)
+      for index in elements.indices {
+        newline(indent: indent + 2, comma: index > 0)
+        writePretty(elements[index], indent: indent + 2, sortKeys: sortKeys)
         flushIfFull()
       }
       newline(indent: indent)
@@ -167,12 +179,11 @@ package struct JSONWriter {
       if members.isEmpty { return raw("{}") }
       let ordered = sortKeys ? members.sorted { $0.key < $1.key } : members
       bytes.append(0x7B)
-      for (index, member) in ordered.enumerated() {
-        if index > 0 { bytes.append(0x2C) }
-        newline(indent: indent + 2)
-        writeString(member.key)
+      for index in ordered.indices {
+        newline(indent: indent + 2, comma: index > 0)
+        writeString(ordered[index].key)
         raw(": ")
-        writePretty(member.value, indent: indent + 2, sortKeys: sortKeys)
+        writePretty(ordered[index].value, indent: indent + 2, sortKeys: sortKeys)
         flushIfFull()
       }
       newline(indent: indent)
@@ -201,6 +212,53 @@ package struct JSONWriter {
       }
       bytes.append(0x7D)
     default: break
+    }
+  }
+
+  /// The bytes written so far: a growing buffer that takes each piece with one copy.
+  private final class Output {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+      self.capacity = max(64, capacity)
+      base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written, valid until the next write.
+    var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    func removeAll() { count = 0 }
+
+    private func reserve(_ extra: Int) {
+      guard capacity - count < extra else { return }
+      var grown = capacity
+      while grown - count < extra { grown *= 2 }
+      let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+      moved.initialize(from: base, count: count)
+      base.deallocate()
+      base = moved
+      capacity = grown
+    }
+
+    func append(_ byte: UInt8) {
+      reserve(1)
+      (base + count).initialize(to: byte)
+      count += 1
+    }
+
+    func append(contentsOf piece: UnsafeBufferPointer<UInt8>) {
+      guard let source = piece.baseAddress, !piece.isEmpty else { return }
+      reserve(piece.count)
+      (base + count).initialize(from: source, count: piece.count)
+      count += piece.count
+    }
+
+    func append(contentsOf piece: some Sequence<UInt8>) {
+      for byte in piece { append(byte) }
     }
   }
 }

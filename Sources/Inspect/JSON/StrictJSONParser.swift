@@ -1,3 +1,5 @@
+import Platform
+
 /// The strict JSON parser over raw bytes: the one reader of safetensors headers, shard indexes,
 /// `config.json` and every other JSON document the tools read.
 ///
@@ -61,6 +63,8 @@ package struct StrictJSONParser {
   private var position = 0
   /// How many arrays and objects enclose the position.
   private var depth = 0
+  /// Whether the last string parsed had no escapes and only ASCII bytes.
+  private var lastStringWasPlainASCII = false
 
   /// A parser at the start of `bytes` (which must outlive it).
   package init(_ bytes: UnsafeRawBufferPointer) {
@@ -164,7 +168,8 @@ package struct StrictJSONParser {
       let keyOffset = position
       guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
       let key = try parseString()
-      guard keys.insert(key) else {
+      let asciiBytes = lastStringWasPlainASCII ? UnsafeRawBufferPointer(rebasing: bytes[(keyOffset + 1)..<(position - 1)]) : nil
+      guard keys.insert(key, asciiBytes: asciiBytes) else {
         throw Failure(offset: keyOffset, reason: "duplicate key \"\(key)\"", duplicateKey: key, depth: depth)
       }
       skipWhitespace()
@@ -215,30 +220,100 @@ package struct StrictJSONParser {
     }
   }
 
-  /// The keys of one object so far, for the duplicate check: while each key sorts after the one
-  /// before (as writers usually emit them), that order alone proves them distinct; a few keys
-  /// are compared one by one; only a long object out of order gets a set.
+  /// The keys of one object so far, for the duplicate check.
+  ///
+  /// While every key is plain ASCII (no escapes), keys are compared as their bytes in the
+  /// document (for ASCII, bytes order and compare as `String`s do): while each sorts after the
+  /// one before, as writers usually emit them, that order alone proves them distinct, and a
+  /// small object's few keys are compared one by one. Nothing is allocated for an object of up
+  /// to four keys (one per tensor in a header). Any other object falls back to comparing keys
+  /// as `String`s, with a set once it is long.
   private struct DistinctKeys {
-    private var keys: [String] = []
+    private var count = 0
     private var ascending = true
+    private var inline: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) =
+      (.init(start: nil, count: 0), .init(start: nil, count: 0), .init(start: nil, count: 0), .init(start: nil, count: 0))
+    private var more: [UnsafeRawBufferPointer] = []
+    private var last = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Every key as a string, once the bytes no longer decide.
+    private var strings: [String]?
     private var set: Set<String>?
 
-    mutating func insert(_ key: String) -> Bool {
-      if let last = keys.last {
-        if ascending, last < key {
-          keys.append(key)
+    /// Notes `key` (with its bytes when it is plain ASCII); `false` if it was already there.
+    mutating func insert(_ key: String, asciiBytes: UnsafeRawBufferPointer?) -> Bool {
+      if strings == nil, let asciiBytes {
+        if count > 0, !(ascending && Self.precedes(last, asciiBytes)) {
+          ascending = false
+          if count <= 16 {
+            for index in 0..<count where Self.equal(stored(index), asciiBytes) { return false }
+            store(asciiBytes)
+            return true
+          }
+          // Long and out of order: compare as strings, with a set.
+          strings = (0..<count).map { String(decoding: stored($0), as: UTF8.self) }
+        } else {
+          store(asciiBytes)
           return true
         }
+      }
+      if strings == nil { strings = (0..<count).map { String(decoding: stored($0), as: UTF8.self) } }
+      return insertString(key)
+    }
+
+    private mutating func insertString(_ key: String) -> Bool {
+      guard var all = strings else { return false }
+      strings = nil
+      defer { strings = all }
+      if let previous = all.last, !(ascending && previous < key) {
         ascending = false
-        if set == nil, keys.count >= 16 { set = Set(keys) }
-        if set != nil {
-          guard set?.insert(key).inserted == true else { return false }
-        } else if keys.contains(key) {
+        if set == nil, all.count >= 16 { set = Set(all) }
+        if let set {
+          if set.contains(key) { return false }
+        } else if all.contains(key) {
           return false
         }
       }
-      keys.append(key)
+      set?.insert(key)
+      all.append(key)
       return true
+    }
+
+    private func stored(_ index: Int) -> UnsafeRawBufferPointer {
+      switch index {
+      case 0: return inline.0
+      case 1: return inline.1
+      case 2: return inline.2
+      case 3: return inline.3
+      default: return more[index - 4]
+      }
+    }
+
+    private mutating func store(_ key: UnsafeRawBufferPointer) {
+      switch count {
+      case 0: inline.0 = key
+      case 1: inline.1 = key
+      case 2: inline.2 = key
+      case 3: inline.3 = key
+      default: more.append(key)
+      }
+      count += 1
+      last = key
+    }
+
+    private static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+      guard lhs.count == rhs.count else { return false }
+      guard let left = lhs.baseAddress, let right = rhs.baseAddress else { return lhs.count == 0 }
+      return memcmp(left, right, lhs.count) == 0
+    }
+
+    /// Whether `lhs` comes strictly before `rhs` in byte order.
+    private static func precedes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+      let common = min(lhs.count, rhs.count)
+      if common > 0, let left = lhs.baseAddress, let right = rhs.baseAddress {
+        let order = memcmp(left, right, common)
+        if order != 0 { return order < 0 }
+      }
+      return lhs.count < rhs.count
     }
   }
 
@@ -330,6 +405,19 @@ package struct StrictJSONParser {
     var scan = position
     var hasEscape = false
     var highBits: UInt8 = 0
+    // Eight bytes at a time while none is a quote, a backslash or a control character (most
+    // of a tensor name), then byte by byte from the word that holds one.
+    if let base = bytes.baseAddress {
+      var wordHighBits: UInt64 = 0
+      while bytes.count - scan >= 8 {
+        let word = base.loadUnaligned(fromByteOffset: scan, as: UInt64.self)
+        guard !Self.hasByte(0x22, in: word), !Self.hasByte(0x5C, in: word), !Self.hasByte(below: 0x20, in: word)
+        else { break }
+        wordHighBits |= word
+        scan += 8
+      }
+      if wordHighBits & 0x8080_8080_8080_8080 != 0 { highBits = 0x80 }
+    }
     while scan < bytes.count {
       let byte = bytes[scan]
       if byte == UInt8(ascii: "\"") { break }
@@ -339,6 +427,7 @@ package struct StrictJSONParser {
       scan += 1
     }
     guard scan < bytes.count else { throw fail("unterminated string", at: start) }
+    lastStringWasPlainASCII = !hasEscape && highBits < 0x80
     if !hasEscape {
       let slice = UnsafeRawBufferPointer(rebasing: bytes[position..<scan])
       if let candidate, Self.spells(slice, candidate) {
@@ -365,10 +454,20 @@ package struct StrictJSONParser {
   private static func spells(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
     let verdict = text.utf8.withContiguousStorageIfAvailable { utf8 in
       guard utf8.count == bytes.count else { return false }
-      for index in 0..<utf8.count where utf8[index] != bytes[index] { return false }
-      return true
+      guard let left = utf8.baseAddress, let right = bytes.baseAddress else { return utf8.isEmpty }
+      return memcmp(left, right, utf8.count) == 0
     }
     return verdict ?? false
+  }
+
+  /// Whether some byte of `word` is `byte`.
+  private static func hasByte(_ byte: UInt8, in word: UInt64) -> Bool {
+    hasByte(below: 1, in: word ^ (UInt64(byte) &* 0x0101_0101_0101_0101))
+  }
+
+  /// Whether some byte of `word` is below `limit` (at most 0x80): exact for whether any is.
+  private static func hasByte(below limit: UInt8, in word: UInt64) -> Bool {
+    (word &- UInt64(limit) &* 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
   }
 
   /// The rest of a string with escapes: `start` is its opening quote; the bytes before
