@@ -86,7 +86,7 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
     peer_common = ["--verifier", verifier, "--draft", draft, "--prompts", prompts_file, "--k", str(k),
                    "--max-tokens", str(max_tokens)]
     commands = [
-        ("speculators probe (Swift, OpenBLAS sgemm)",
+        ("speculators probe (Swift; sgemm prefill, fused decode)",
          [ours, "probe", draft, "--verifier", verifier, "--json", "--no-diagnosis"] + common, None),
         ("PyTorch + transformers, bf16", [hf_python, peer] + peer_common + ["--dtype", "bfloat16"], None),
         ("PyTorch + transformers, float32", [hf_python, peer] + peer_common + ["--dtype", "float32"], None),

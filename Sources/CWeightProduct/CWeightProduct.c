@@ -64,52 +64,46 @@ __attribute__((target("avx512f,avx512bw"))) static inline __m512 widen16_avx512(
   return _mm512_cvtph_ps(bits);
 }
 
-/// AVX-512, `ROWS` activation rows, weight rows two at a time; columns past the last whole 16
-/// are left to the portable loop.
-#define AVX512_KERNEL(ROWS)                                                                          \
+/// AVX-512, `ROWS` activation rows, `GROUP` weight rows at a time (each activation vector
+/// loaded serves all of them); columns past the last whole 16 are left to the portable loop.
+#define AVX512_KERNEL(ROWS, GROUP)                                                                   \
+  __attribute__((target("avx512f,avx512bw"))) static void avx512_group##ROWS(                        \
+      int type, const float *x, size_t inner, const uint8_t *w, size_t j, float *y, size_t ldy,      \
+      size_t whole, int group) {                                                                     \
+    __m512 s[GROUP][ROWS];                                                                           \
+    for (int g = 0; g < GROUP; g++)                                                                  \
+      for (int r = 0; r < ROWS; r++) s[g][r] = _mm512_setzero_ps();                                  \
+    const uint8_t *a = w + j * inner * 2;                                                            \
+    for (size_t i = 0; i < whole; i += 16) {                                                         \
+      __m512 wv[GROUP];                                                                              \
+      for (int g = 0; g < GROUP; g++) wv[g] = g < group ? widen16_avx512(type, a + (g * inner + i) * 2) : _mm512_setzero_ps(); \
+      for (int r = 0; r < ROWS; r++) {                                                               \
+        __m512 v = _mm512_loadu_ps(x + r * inner + i);                                               \
+        for (int g = 0; g < GROUP; g++) s[g][r] = _mm512_fmadd_ps(v, wv[g], s[g][r]);                \
+      }                                                                                              \
+    }                                                                                                \
+    for (int g = 0; g < group; g++)                                                                  \
+      for (int r = 0; r < ROWS; r++) y[r * ldy + j + g] = _mm512_reduce_add_ps(s[g][r]);             \
+  }                                                                                                  \
   __attribute__((target("avx512f,avx512bw"))) static void avx512_rows##ROWS(                         \
       int type, const float *x, size_t inner, const uint8_t *w, size_t first, size_t count, float *y, \
       size_t ldy) {                                                                                  \
     size_t whole = inner / 16 * 16;                                                                  \
-    size_t j = first;                                                                                \
-    for (; j + 2 <= first + count; j += 2) {                                                         \
-      const uint8_t *a = w + j * inner * 2, *b = a + inner * 2;                                      \
-      __m512 sa[ROWS], sb[ROWS];                                                                     \
-      for (int r = 0; r < ROWS; r++) sa[r] = sb[r] = _mm512_setzero_ps();                            \
-      for (size_t i = 0; i < whole; i += 16) {                                                       \
-        __m512 wa = widen16_avx512(type, a + i * 2), wb = widen16_avx512(type, b + i * 2);           \
-        for (int r = 0; r < ROWS; r++) {                                                             \
-          __m512 v = _mm512_loadu_ps(x + r * inner + i);                                             \
-          sa[r] = _mm512_fmadd_ps(v, wa, sa[r]);                                                     \
-          sb[r] = _mm512_fmadd_ps(v, wb, sb[r]);                                                     \
-        }                                                                                            \
-      }                                                                                              \
-      for (int r = 0; r < ROWS; r++) {                                                               \
-        y[r * ldy + j] = _mm512_reduce_add_ps(sa[r]);                                                \
-        y[r * ldy + j + 1] = _mm512_reduce_add_ps(sb[r]);                                            \
-      }                                                                                              \
-    }                                                                                                \
-    for (; j < first + count; j++) {                                                                 \
-      const uint8_t *a = w + j * inner * 2;                                                          \
-      __m512 sa[ROWS];                                                                               \
-      for (int r = 0; r < ROWS; r++) sa[r] = _mm512_setzero_ps();                                    \
-      for (size_t i = 0; i < whole; i += 16) {                                                       \
-        __m512 wa = widen16_avx512(type, a + i * 2);                                                 \
-        for (int r = 0; r < ROWS; r++) sa[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + r * inner + i), wa, sa[r]); \
-      }                                                                                              \
-      for (int r = 0; r < ROWS; r++) y[r * ldy + j] = _mm512_reduce_add_ps(sa[r]);                   \
+    for (size_t j = first; j < first + count; j += GROUP) {                                          \
+      size_t left = first + count - j;                                                               \
+      avx512_group##ROWS(type, x, inner, w, j, y, ldy, whole, left < GROUP ? (int)left : GROUP);     \
     }                                                                                                \
     if (whole < inner) portable_columns(type, x, ROWS, inner, w, first, count, y, ldy, whole);       \
   }
 
-AVX512_KERNEL(1)
-AVX512_KERNEL(2)
-AVX512_KERNEL(3)
-AVX512_KERNEL(4)
-AVX512_KERNEL(5)
-AVX512_KERNEL(6)
-AVX512_KERNEL(7)
-AVX512_KERNEL(8)
+AVX512_KERNEL(1, 4)
+AVX512_KERNEL(2, 4)
+AVX512_KERNEL(3, 4)
+AVX512_KERNEL(4, 4)
+AVX512_KERNEL(5, 3)
+AVX512_KERNEL(6, 3)
+AVX512_KERNEL(7, 2)
+AVX512_KERNEL(8, 2)
 
 __attribute__((target("avx2,fma,f16c"))) static inline __m256 widen8_avx2(int type, const uint8_t *p) {
   __m128i bits = _mm_loadu_si128((const __m128i *)p);
