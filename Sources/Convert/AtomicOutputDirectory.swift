@@ -160,7 +160,14 @@ struct AtomicOutputDirectory: Sendable {
 
   /// Removes the temporary directory and the lock (also called on a termination signal).
   func removeTemporary() {
-    Self.removeMarkedTree(temporaryPath)
+    // The writer's threads may still be creating files in the directory while it is removed
+    // (a file created after the listing makes rmdir fail); go again until it is gone. Once it
+    // is, nothing can be created in it any more.
+    for _ in 0..<64 {
+      Self.removeMarkedTree(temporaryPath)
+      var info = stat()
+      if lstat(temporaryPath, &info) != 0 { break }
+    }
     lock.release()
   }
 
