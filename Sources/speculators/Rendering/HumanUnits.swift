@@ -2,30 +2,28 @@
 enum HumanUnits {
   /// A byte count in binary units with one decimal: `512 B`, `1.5 KiB`, `64.0 MiB`.
   static func bytes(_ count: Int) -> String {
-    let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    guard count >= 1024 || count <= -1024 else { return "\(count) B" }
-    var value = Double(count)
-    var unit = ""
-    for candidate in units {
-      value /= 1024
-      unit = candidate
-      if abs(value) < 1024 { break }
-    }
-    return oneDecimal(value) + " " + unit
+    scaled(count, base: 1024, units: ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"], unscaled: " B", separator: " ")
   }
 
   /// A count in decimal units with one decimal: `512`, `32.8K`, `1.2M`, `7.0B`.
   static func count(_ count: Int) -> String {
-    let units = ["K", "M", "B", "T", "Q"]
-    guard count >= 1000 || count <= -1000 else { return "\(count)" }
+    scaled(count, base: 1000, units: ["K", "M", "B", "T", "Q"], unscaled: "", separator: "")
+  }
+
+  /// `count` divided by `base` until it is below `base` in size, with one decimal and the unit
+  /// of that step; below `base` itself, the plain integer followed by `unscaled`.
+  private static func scaled(
+    _ count: Int, base: Double, units: [String], unscaled: String, separator: String
+  ) -> String {
+    guard abs(Double(count)) >= base else { return "\(count)" + unscaled }
     var value = Double(count)
     var unit = ""
     for candidate in units {
-      value /= 1000
+      value /= base
       unit = candidate
-      if abs(value) < 1000 { break }
+      if abs(value) < base { break }
     }
-    return oneDecimal(value) + unit
+    return oneDecimal(value) + separator + unit
   }
 
   /// An integer with thousands separators: `1,234,567`.
