@@ -138,7 +138,7 @@ enum DFlashConversion {
     if let mixed = inputs.mixedDTypeWarning(tensors) { warnings.append(mixed) }
 
     // Causality as vLLM reads it.
-    let layerTypes = config.json["layer_types"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    let layerTypes = config.layerTypes ?? []
     let sliding = layerTypes.filter { $0 == "sliding_attention" }.count
     let nonCausal = sliding == 0
     if !nonCausal {

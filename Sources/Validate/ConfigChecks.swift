@@ -349,11 +349,11 @@ enum ConfigChecks {
   /// `config.vllm-runner`: a served type that vLLM's CPU build (the V1 model runner) refuses.
   private static func checkModelRunner(_ run: VerificationRun, _ config: JSONValue, type: String) {
     run.ran(.configVLLMRunner)
-    let strings = { (value: JSONValue?) in value?.arrayValue?.compactMap(\.stringValue) ?? [] }
-    let layerTypes = strings(config["transformer_layer_config"]?["layer_types"] ?? config["layer_types"])
+    let model = ModelConfig(config)
     guard
       let feature = VLLMServing.v2RunnerOnlyFeature(
-        speculatorsType: type, architectures: strings(config["architectures"]), layerTypes: layerTypes)
+        speculatorsType: type, architectures: model.architectures ?? [],
+        layerTypes: model.layer?.layerTypes ?? model.layerTypes ?? [])
     else { return }
     run.report(
       .configVLLMRunner, .warning, key: "speculators_model_type", expected: "a draft vLLM's V1 model runner serves",

@@ -68,7 +68,7 @@ enum DFlashConfigChecks {
     if let explicit = layer?["is_causal"]?.boolValue, explicit { return }
     if layer?["is_causal"]?.boolValue == false { return }
     guard config["sliding_window_non_causal"]?.boolValue == false else { return }
-    let types = layer?["layer_types"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    let types = ModelConfig(config).layer?.layerTypes ?? []
     let full = types.isEmpty ? nil : types.filter { $0 != "sliding_attention" }.count
     let which = full.map { "\($0) full-attention layer(s)" } ?? "every layer"
     run.report(

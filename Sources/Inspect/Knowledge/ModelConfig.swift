@@ -34,6 +34,10 @@ package struct ModelConfig: Sendable, Hashable {
   package var architectures: [String]? {
     value("architectures")?.arrayValue?.compactMap(\.stringValue)
   }
+  /// `layer_types` (`full_attention`, `sliding_attention`, ... per decoder layer).
+  package var layerTypes: [String]? {
+    value("layer_types")?.arrayValue?.compactMap(\.stringValue)
+  }
   /// `hidden_size` (also accepts the MLP speculator's `emb_dim`).
   package var hiddenSize: Int? { int("hidden_size") ?? int("emb_dim") }
   /// `intermediate_size`.
