@@ -1,11 +1,13 @@
 // The decode product x·Wᵀ straight from 16-bit stored weights (see CWeightProduct.h).
 //
 // A decode step multiplies a few activation rows by every weight matrix once, so its time is
-// the time to stream the weights from memory. Each kernel reads a weight row (two at a time in
-// the AVX-512 loop, so each activation vector loaded serves both), widens it in registers —
-// BF16 by a 16-bit left shift, F16 with VCVTPH2PS — and accumulates every activation row
-// against it with float fused multiply-adds. The widening is exact, so the only difference
-// from widening into a buffer and calling sgemm is the order of the float additions.
+// the time to stream the weights from memory. Each kernel reads a weight row (in the AVX-512
+// loop a group of 3 to 8 rows at a time, fewer as the activation rows take more registers, so
+// each activation vector loaded serves the whole group, and each row is prefetched into L2
+// ahead of its loads), widens it in registers — BF16 by a 16-bit left shift, F16 with
+// VCVTPH2PS — and accumulates every activation row against it with float fused multiply-adds.
+// The widening is exact, so the only difference from widening into a buffer and calling sgemm
+// is the order of the float additions; the grouping and prefetching leave that order alone.
 #include "CWeightProduct.h"
 
 #include <string.h>
@@ -58,52 +60,73 @@ static void portable_columns(
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
-__attribute__((target("avx512f,avx512bw"))) static inline __m512 widen16_avx512(int type, const uint8_t *p) {
-  __m256i bits = _mm256_loadu_si256((const __m256i *)p);
-  if (type == speculators_weight_bf16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
-  return _mm512_cvtph_ps(bits);
+/// How far ahead of its loads each weight row is fetched, and into which cache (L2): nearer or
+/// into L1 measured slower, the activation rows needing L1 themselves. Prefetches never fault,
+/// so those reaching past the last weight row are harmless.
+#define PREFETCH_BYTES 2048
+#define PREFETCH_HINT _MM_HINT_T1
+
+__attribute__((target("avx512f,avx512bw"))) static inline __m512 widen16_bf16(const uint8_t *p) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
 }
 
-/// AVX-512, `ROWS` activation rows, `GROUP` weight rows at a time (each activation vector
-/// loaded serves all of them); columns past the last whole 16 are left to the portable loop.
-#define AVX512_KERNEL(ROWS, GROUP)                                                                   \
-  __attribute__((target("avx512f,avx512bw"))) static void avx512_group##ROWS(                        \
-      int type, const float *x, size_t inner, const uint8_t *w, size_t j, float *y, size_t ldy,      \
-      size_t whole, int group) {                                                                     \
+__attribute__((target("avx512f,avx512bw"))) static inline __m512 widen16_f16(const uint8_t *p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+}
+
+/// Weight rows [j, j + GROUP) against `ROWS` activation rows, columns [0, whole), each activation
+/// vector loaded serving all GROUP weight rows; every weight row is fetched PREFETCH_BYTES ahead.
+#define AVX512_GROUP(NAME, ROWS, GROUP, WIDEN)                                                       \
+  __attribute__((target("avx512f,avx512bw"))) static void NAME(                                      \
+      const float *x, size_t inner, const uint8_t *w, size_t j, float *y, size_t ldy, size_t whole) { \
     __m512 s[GROUP][ROWS];                                                                           \
     for (int g = 0; g < GROUP; g++)                                                                  \
       for (int r = 0; r < ROWS; r++) s[g][r] = _mm512_setzero_ps();                                  \
     const uint8_t *a = w + j * inner * 2;                                                            \
     for (size_t i = 0; i < whole; i += 16) {                                                         \
+      if ((i & 31) == 0)                                                                             \
+        for (int g = 0; g < GROUP; g++)                                                              \
+          _mm_prefetch((const char *)a + (g * inner + i) * 2 + PREFETCH_BYTES, PREFETCH_HINT);       \
       __m512 wv[GROUP];                                                                              \
-      for (int g = 0; g < GROUP; g++) wv[g] = g < group ? widen16_avx512(type, a + (g * inner + i) * 2) : _mm512_setzero_ps(); \
+      for (int g = 0; g < GROUP; g++) wv[g] = WIDEN(a + (g * inner + i) * 2);                        \
       for (int r = 0; r < ROWS; r++) {                                                               \
         __m512 v = _mm512_loadu_ps(x + r * inner + i);                                               \
         for (int g = 0; g < GROUP; g++) s[g][r] = _mm512_fmadd_ps(v, wv[g], s[g][r]);                \
       }                                                                                              \
     }                                                                                                \
-    for (int g = 0; g < group; g++)                                                                  \
+    for (int g = 0; g < GROUP; g++)                                                                  \
       for (int r = 0; r < ROWS; r++) y[r * ldy + j + g] = _mm512_reduce_add_ps(s[g][r]);             \
-  }                                                                                                  \
+  }
+
+/// AVX-512, `ROWS` activation rows: GROUP weight rows at a time, the rows left over one at a
+/// time; columns past the last whole 16 are left to the portable loop.
+#define AVX512_KERNEL(ROWS, GROUP)                                                                   \
+  AVX512_GROUP(avx512_bf16_group##ROWS, ROWS, GROUP, widen16_bf16)                                   \
+  AVX512_GROUP(avx512_bf16_single##ROWS, ROWS, 1, widen16_bf16)                                      \
+  AVX512_GROUP(avx512_f16_group##ROWS, ROWS, GROUP, widen16_f16)                                     \
+  AVX512_GROUP(avx512_f16_single##ROWS, ROWS, 1, widen16_f16)                                        \
   __attribute__((target("avx512f,avx512bw"))) static void avx512_rows##ROWS(                         \
       int type, const float *x, size_t inner, const uint8_t *w, size_t first, size_t count, float *y, \
       size_t ldy) {                                                                                  \
-    size_t whole = inner / 16 * 16;                                                                  \
-    for (size_t j = first; j < first + count; j += GROUP) {                                          \
-      size_t left = first + count - j;                                                               \
-      avx512_group##ROWS(type, x, inner, w, j, y, ldy, whole, left < GROUP ? (int)left : GROUP);     \
+    size_t whole = inner / 16 * 16, end = first + count, j = first;                                  \
+    if (type == speculators_weight_bf16) {                                                           \
+      for (; j + GROUP <= end; j += GROUP) avx512_bf16_group##ROWS(x, inner, w, j, y, ldy, whole);   \
+      for (; j < end; j++) avx512_bf16_single##ROWS(x, inner, w, j, y, ldy, whole);                  \
+    } else {                                                                                         \
+      for (; j + GROUP <= end; j += GROUP) avx512_f16_group##ROWS(x, inner, w, j, y, ldy, whole);    \
+      for (; j < end; j++) avx512_f16_single##ROWS(x, inner, w, j, y, ldy, whole);                   \
     }                                                                                                \
     if (whole < inner) portable_columns(type, x, ROWS, inner, w, first, count, y, ldy, whole);       \
   }
 
-AVX512_KERNEL(1, 4)
-AVX512_KERNEL(2, 4)
-AVX512_KERNEL(3, 4)
+AVX512_KERNEL(1, 8)
+AVX512_KERNEL(2, 8)
+AVX512_KERNEL(3, 6)
 AVX512_KERNEL(4, 4)
-AVX512_KERNEL(5, 3)
-AVX512_KERNEL(6, 3)
-AVX512_KERNEL(7, 2)
-AVX512_KERNEL(8, 2)
+AVX512_KERNEL(5, 4)
+AVX512_KERNEL(6, 4)
+AVX512_KERNEL(7, 3)
+AVX512_KERNEL(8, 3)
 
 __attribute__((target("avx2,fma,f16c"))) static inline __m256 widen8_avx2(int type, const uint8_t *p) {
   __m128i bits = _mm_loadu_si128((const __m128i *)p);

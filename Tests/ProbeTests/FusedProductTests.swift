@@ -8,7 +8,8 @@ import Testing
 /// The fused decode product (BF16/F16 weights widened in registers) against a double-precision
 /// product of the exactly widened weights: every row count the kernel takes, sizes that leave
 /// a vector tail and an odd last weight row, with and without a bias, through `Linear` and
-/// through each instruction-set level of the kernel.
+/// through each instruction-set level of the kernel; and outputs that do not depend on how the
+/// kernel groups weight rows.
 @Suite struct FusedProductTests {
   /// A one-tensor-pair checkpoint: `layer.weight` (`[out, inner]`, `dtype`, deterministic
   /// values) and, when asked, an F32 `layer.bias`.
@@ -108,6 +109,35 @@ import Testing
         let worst = Self.worstRelativeError(
           output, input: input, weights: weights, bias: nil, rows: rows, out: out, inner: inner)
         #expect(worst < 1e-6, "level \(level) \(dtype) rows \(rows): \(worst)")
+      }
+    }
+  }
+
+  @Test(arguments: [Int32(0), 1, 2])
+  func groupingLeavesEveryOutputUnchanged(level: Int32) throws {
+    // The kernel takes weight rows in groups (up to 8) and the rows left over one at a time;
+    // each output must come out bit for bit the same however the rows fall into groups.
+    for dtype in [DType.BF16, .F16] {
+      let (out, inner) = (23, 100)
+      let linear = try Self.linear(dtype: dtype, out: out, inner: inner, bias: false)
+      let type = try #require(Linear.fusedType(dtype))
+      for rows in 1...Linear.fusedRowLimit {
+        let input = Self.input(rows: rows, inner: inner)
+        var whole = [Float](repeating: .nan, count: rows * out)
+        var single = [Float](repeating: .nan, count: rows * out)
+        input.withUnsafeBufferPointer { x in
+          whole.withUnsafeMutableBufferPointer { y in
+            speculators_weight_product_at_level(
+              level, type, x.baseAddress, rows, inner, linear.weight.bytes.baseAddress, 0, out, y.baseAddress, out)
+          }
+          single.withUnsafeMutableBufferPointer { y in
+            for j in 0..<out {
+              speculators_weight_product_at_level(
+                level, type, x.baseAddress, rows, inner, linear.weight.bytes.baseAddress, j, 1, y.baseAddress, out)
+            }
+          }
+        }
+        #expect(whole.map(\.bitPattern) == single.map(\.bitPattern), "level \(level) \(dtype) rows \(rows)")
       }
     }
   }
