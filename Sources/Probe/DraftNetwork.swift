@@ -133,8 +133,13 @@ final class DraftNetwork {
   /// Forgets every cached position from `length` on.
   func truncate(to length: Int) { caches.forEach { $0.truncate(to: length) } }
 
-  /// Bytes of weight one draft step reads (layers and lm_head).
-  var stepWeightBytes: Int { layers.reduce(lmHead.weightBytes) { $0 + $1.weightBytes } }
+  /// Bytes of weight one draft step reads, on average over a proposal of `steps` steps: the
+  /// layers, lm_head and (eagle) fc every step; eagle3's fc once per proposal, in its first pass.
+  func stepWeightBytes(proposalSteps steps: Int) -> Int {
+    let everyStep = layers.reduce(lmHead.weightBytes) { $0 + $1.weightBytes }
+    guard reading.algorithm == .eagle3 else { return everyStep + fc.weightBytes }
+    return everyStep + fc.weightBytes / max(1, steps)
+  }
 
   /// eagle3: the verifier's tapped features (`rows × taps·H`) combined into hidden states
   /// (`rows × H`); eagle: the features unchanged.

@@ -55,7 +55,8 @@ public struct ProbeReport: Sendable {
     public var draftSeconds: Double
     /// Weight bytes a verifier step reads.
     public var verifierStepBytes: Int
-    /// Weight bytes a draft step reads.
+    /// Weight bytes a draft step reads, on average over a proposal's K steps (eagle3's fc runs
+    /// once per proposal).
     public var draftStepBytes: Int
   }
 

@@ -98,7 +98,7 @@ public enum Prober {
       timing: ProbeReport.Timing(
         prefillTokens: t.prefillTokens, prefillSeconds: t.prefillSeconds, verifySteps: t.verifySteps,
         verifySeconds: t.verifySeconds, draftSteps: t.draftSteps, draftSeconds: t.draftSeconds,
-        verifierStepBytes: network.stepWeightBytes, draftStepBytes: draftNetwork.stepWeightBytes))
+        verifierStepBytes: network.stepWeightBytes, draftStepBytes: draftNetwork.stepWeightBytes(proposalSteps: k)))
   }
 
   private static func open(_ path: String) throws(ProbeError) -> Checkpoint {
