@@ -9,8 +9,8 @@ Beside whole-process wall time and peak RSS (ratios peer/ours), each side's own 
   bytes one step reads divided by the machine's copy bandwidth;
 - prefill: FLOP/s against OpenBLAS's single-precision GEMM rate at the prefill's shape;
 
-both machine rates measured in the same run by bench/machine_rates.c, built here against the
-OpenBLAS the probe links. Peak RSS is checked against 1.2 x the verifier's weight bytes + 512 MiB,
+both machine rates measured in the same run, before and after the timed commands (the ratios use
+the mean of the two), by bench/machine_rates.c, built here against the OpenBLAS the probe links. Peak RSS is checked against 1.2 x the verifier's weight bytes + 512 MiB,
 also with four times the prompts.
 """
 
@@ -79,8 +79,8 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
     prompts_file = os.path.join(work, "probe-prompts.jsonl")
     prompts = [json.loads(line) for line in open(prompts_file) if line.strip()]
     config = json.load(open(os.path.join(verifier, "config.json")))
-    rates = machine_rates(work, max(len(p) for p in prompts))
-    copy, gemm = rates["copy_bytes_per_second"], rates["gemm_flops_per_second"]
+    rows_at_prefill = max(len(p) for p in prompts)
+    rates = machine_rates(work, rows_at_prefill)
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe_peer.py")
     common = ["--prompt-ids", prompts_file, "--max-tokens", str(max_tokens), "--num-speculative-tokens", str(k)]
     peer_common = ["--verifier", verifier, "--draft", draft, "--prompts", prompts_file, "--k", str(k),
@@ -92,10 +92,18 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
         ("PyTorch + transformers, float32", [hf_python, peer] + peer_common + ["--dtype", "float32"], None),
     ]
     print(f"\n## probe: {len(prompts)} prompts of {len(prompts[0])} tokens, {max_tokens} tokens each, K={k}")
-    print(f"machine: {rates['cores']} cores, copy bandwidth {copy / 1e9:.2f} GB/s (read + written), "
-          f"OpenBLAS ({rates['blas_core']}) sgemm {gemm / 1e9:.1f} GFLOP/s at {rates['gemm_rows']}x14336x4096 "
-          f"({rates['gemm_square_flops_per_second'] / 1e9:.1f} at 2048^3)")
     rows = measure(commands, reps, capture=True)
+    # The machine's rates before and after the timed commands, and their mean for the ratios:
+    # the load on a shared machine drifts over the run.
+    after = machine_rates(work, rows_at_prefill)
+    for when, measured in (("before", rates), ("after", after)):
+        print(f"machine {when}: {measured['cores']} cores, copy bandwidth "
+              f"{measured['copy_bytes_per_second'] / 1e9:.2f} GB/s (read + written), OpenBLAS "
+              f"({measured['blas_core']}) sgemm {measured['gemm_flops_per_second'] / 1e9:.1f} GFLOP/s at "
+              f"{measured['gemm_rows']}x14336x4096 ({measured['gemm_square_flops_per_second'] / 1e9:.1f} at 2048^3)")
+    copy = (rates["copy_bytes_per_second"] + after["copy_bytes_per_second"]) / 2
+    gemm = (rates["gemm_flops_per_second"] + after["gemm_flops_per_second"]) / 2
+    print(f"ratios below against the means: copy {copy / 1e9:.2f} GB/s, sgemm {gemm / 1e9:.1f} GFLOP/s")
     for row in rows:
         row["reports"] = parsed(row)
     ours_row = rows[0]
