@@ -9,8 +9,9 @@ Beside whole-process wall time and peak RSS (ratios peer/ours), each side's own 
   bytes one step reads divided by the machine's copy bandwidth;
 - prefill: FLOP/s against OpenBLAS's single-precision GEMM rate at the prefill's shape;
 
-both machine rates measured in the same run, before and after the timed commands (the ratios use
-the mean of the two), by bench/machine_rates.c, built here against the OpenBLAS the probe links. Peak RSS is checked against 1.2 x the verifier's weight bytes + 512 MiB,
+both machine rates measured in the same run by bench/machine_rates.c, built here against the
+OpenBLAS the probe links: the copy bandwidth just before every run (each run's roofline against its
+own, the median over runs quoted), the GEMM rate before and after all of them (their mean). Peak RSS is checked against 1.2 x the verifier's weight bytes + 512 MiB,
 also with four times the prompts.
 """
 
@@ -22,12 +23,13 @@ import subprocess
 MB = 1 << 20
 
 
-def parsed(row):
-    """The JSON documents the counted runs of a measured command printed."""
+def parsed(row, copies):
+    """(report, copy bandwidth measured just before its run) for each counted run of a command
+    whose output is a JSON document."""
     reports = []
-    for output in row["outputs"]:
+    for output, copy in zip(row["outputs"], copies):
         try:
-            reports.append(json.loads(output))
+            reports.append((json.loads(output), copy))
         except (TypeError, ValueError):
             pass
     return reports
@@ -46,11 +48,16 @@ def weight_bytes(directory):
     return total
 
 
-def machine_rates(work, rows):
+def build_machine_rates(work):
     source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "machine_rates.c")
     binary = os.path.join(work, "machine_rates")
     subprocess.run(["cc", "-O2", "-pthread", source, "-lopenblas", "-o", binary], check=True)
-    return json.loads(subprocess.run([binary, str(rows)], check=True, capture_output=True, text=True).stdout)
+    return binary
+
+
+def machine_rates(binary, rows, copy_only=False):
+    argv = [binary, str(rows)] + (["copy"] if copy_only else [])
+    return json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
 
 
 def prefill_flops(config, prompt_lengths):
@@ -68,7 +75,15 @@ def prefill_flops(config, prompt_lengths):
 
 
 def median_timing(reports, key):
-    values = [report["timing"][key] for report in reports if "timing" in report]
+    values = [report["timing"][key] for report, _ in reports if "timing" in report]
+    return statistics.median(values) if values else float("nan")
+
+
+def median_roofline(reports, seconds_key, steps_key, step_bytes):
+    """The median over runs of the step's roofline time (its weight bytes over the copy bandwidth
+    measured just before that run) divided by its measured time."""
+    values = [step_bytes / copy / (report["timing"][seconds_key] / max(1, report["timing"][steps_key]))
+              for report, copy in reports if "timing" in report and report["timing"][seconds_key] > 0]
     return statistics.median(values) if values else float("nan")
 
 
@@ -80,32 +95,44 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
     prompts = [json.loads(line) for line in open(prompts_file) if line.strip()]
     config = json.load(open(os.path.join(verifier, "config.json")))
     rows_at_prefill = max(len(p) for p in prompts)
-    rates = machine_rates(work, rows_at_prefill)
+    binary = build_machine_rates(work)
+    rates = machine_rates(binary, rows_at_prefill)
+    # Each run's roofline uses the copy bandwidth measured just before it: the load on a shared
+    # machine drifts over the run.
+    copies = [[] for _ in range(3)]
+
+    def copy_before(index):
+        return lambda: copies[index].append(
+            machine_rates(binary, rows_at_prefill, copy_only=True)["copy_bytes_per_second"])
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe_peer.py")
     common = ["--prompt-ids", prompts_file, "--max-tokens", str(max_tokens), "--num-speculative-tokens", str(k)]
     peer_common = ["--verifier", verifier, "--draft", draft, "--prompts", prompts_file, "--k", str(k),
                    "--max-tokens", str(max_tokens)]
     commands = [
         ("speculators probe (Swift; sgemm prefill, fused decode)",
-         [ours, "probe", draft, "--verifier", verifier, "--json", "--no-diagnosis"] + common, None),
-        ("PyTorch + transformers, bf16", [hf_python, peer] + peer_common + ["--dtype", "bfloat16"], None),
-        ("PyTorch + transformers, float32", [hf_python, peer] + peer_common + ["--dtype", "float32"], None),
+         [ours, "probe", draft, "--verifier", verifier, "--json", "--no-diagnosis"] + common, copy_before(0)),
+        ("PyTorch + transformers, bf16", [hf_python, peer] + peer_common + ["--dtype", "bfloat16"],
+         copy_before(1)),
+        ("PyTorch + transformers, float32", [hf_python, peer] + peer_common + ["--dtype", "float32"],
+         copy_before(2)),
     ]
     print(f"\n## probe: {len(prompts)} prompts of {len(prompts[0])} tokens, {max_tokens} tokens each, K={k}")
     rows = measure(commands, reps, capture=True)
-    # The machine's rates before and after the timed commands, and their mean for the ratios:
-    # the load on a shared machine drifts over the run.
-    after = machine_rates(work, rows_at_prefill)
+    # The sgemm rate before and after the timed commands, their mean for the prefill's ratio.
+    after = machine_rates(binary, rows_at_prefill)
     for when, measured in (("before", rates), ("after", after)):
         print(f"machine {when}: {measured['cores']} cores, copy bandwidth "
               f"{measured['copy_bytes_per_second'] / 1e9:.2f} GB/s (read + written), OpenBLAS "
               f"({measured['blas_core']}) sgemm {measured['gemm_flops_per_second'] / 1e9:.1f} GFLOP/s at "
               f"{measured['gemm_rows']}x14336x4096 ({measured['gemm_square_flops_per_second'] / 1e9:.1f} at 2048^3)")
-    copy = (rates["copy_bytes_per_second"] + after["copy_bytes_per_second"]) / 2
     gemm = (rates["gemm_flops_per_second"] + after["gemm_flops_per_second"]) / 2
-    print(f"ratios below against the means: copy {copy / 1e9:.2f} GB/s, sgemm {gemm / 1e9:.1f} GFLOP/s")
-    for row in rows:
-        row["reports"] = parsed(row)
+    for row, copied in zip(rows, copies):
+        row["reports"] = parsed(row, copied[1:])  # the first was the warm-up's
+        print(f"copy bandwidth just before each counted run of {row['label']}: "
+              + ", ".join(f"{c / 1e9:.2f}" for c in copied[1:]) + " GB/s")
+    copy = statistics.median(copies[0][1:])
+    print(f"prefill ratios against the mean sgemm rate, {gemm / 1e9:.1f} GFLOP/s; decode rooflines against "
+          f"the copy bandwidth just before each run (the probe's median {copy / 1e9:.2f} GB/s)")
     ours_row = rows[0]
     print(f"{'command':<44} {'median s':>9} {'min':>7} {'max':>7} {'peak RSS':>9} {'exit':>5} {'peer/ours':>10}")
     for row in rows:
@@ -113,27 +140,30 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
         print(f"{row['label']:<44} {row['wall']:>9.2f} {row['min']:>7.2f} {row['max']:>7.2f} "
               f"{row['rss'] / MB:>6.0f}MiB {','.join(map(str, row['status'])):>5} {ratio:>10}")
 
-    step_bytes = ours_row["reports"][0]["timing"]["verifier_step_bytes"] if ours_row["reports"] else 0
-    draft_bytes = ours_row["reports"][0]["timing"]["draft_step_bytes"] if ours_row["reports"] else 0
+    step_bytes = ours_row["reports"][0][0]["timing"]["verifier_step_bytes"] if ours_row["reports"] else 0
+    draft_bytes = ours_row["reports"][0][0]["timing"]["draft_step_bytes"] if ours_row["reports"] else 0
     flops = prefill_flops(config, [len(p) for p in prompts])
     print(f"\nper phase (medians of each side's own timing): a verification step reads "
-          f"{step_bytes / 1e9:.2f} GB of weights (roofline {step_bytes / copy * 1e3:.0f} ms), a draft step "
-          f"{draft_bytes / 1e9:.2f} GB (roofline {draft_bytes / copy * 1e3:.0f} ms); prefill {flops / 1e9:.0f} GFLOP")
+          f"{step_bytes / 1e9:.2f} GB of weights (roofline {step_bytes / copy * 1e3:.0f} ms at the probe's median "
+          f"copy bandwidth), a draft step {draft_bytes / 1e9:.2f} GB (roofline {draft_bytes / copy * 1e3:.0f} ms); "
+          f"prefill {flops / 1e9:.0f} GFLOP; % roof: median over runs")
     print(f"{'command':<44} {'prefill s':>9} {'GFLOP/s':>8} {'% GEMM':>7} {'verify ms':>9} {'% roof':>7} "
           f"{'draft ms':>8} {'% roof':>7} {'accepted':>9} {'same tokens':>11}")
-    reference = ours_row["reports"][0]["outputs"] if ours_row["reports"] else None
+    reference = ours_row["reports"][0][0]["outputs"] if ours_row["reports"] else None
     for row in rows:
         if not row["reports"]:
             print(f"{row['label']:<44} (no report)")
             continue
-        report = row["reports"][0]
+        report = row["reports"][0][0]
         prefill = median_timing(row["reports"], "prefill_seconds")
         verify = median_timing(row["reports"], "verify_seconds") / max(1, report["timing"]["verify_steps"])
         drafting = median_timing(row["reports"], "draft_seconds") / max(1, report["timing"]["draft_steps"])
-        same = "yes" if report["outputs"] == reference else "no"
+        verify_roof = median_roofline(row["reports"], "verify_seconds", "verify_steps", step_bytes)
+        draft_roof = median_roofline(row["reports"], "draft_seconds", "draft_steps", draft_bytes)
+        same = "yes" if all(r["outputs"] == reference for r, _ in row["reports"]) else "no"
         print(f"{row['label']:<44} {prefill:>9.2f} {flops / prefill / 1e9:>8.1f} {flops / prefill / gemm:>6.0%} "
-              f"{verify * 1e3:>9.0f} {step_bytes / copy / verify:>6.0%} {drafting * 1e3:>8.0f} "
-              f"{draft_bytes / copy / drafting:>6.0%} {report['accepted_tokens']:>4}/{report['draft_tokens']:<4} "
+              f"{verify * 1e3:>9.0f} {verify_roof:>6.0%} {drafting * 1e3:>8.0f} "
+              f"{draft_roof:>6.0%} {report['accepted_tokens']:>4}/{report['draft_tokens']:<4} "
               f"{same:>11}")
 
     # Peak RSS against the bound, with these prompts and with four times as many.
