@@ -10,8 +10,8 @@ Beside whole-process wall time and peak RSS (ratios peer/ours), each side's own 
 - prefill: FLOP/s against OpenBLAS's single-precision GEMM rate at the prefill's shape;
 
 both machine rates measured in the same run by bench/machine_rates.c, built here against the
-OpenBLAS the probe links: the copy bandwidth just before every run (each run's roofline against its
-own, the median over runs quoted), the GEMM rate before and after all of them (their mean). Peak RSS is checked against 1.2 x the verifier's weight bytes + 512 MiB,
+OpenBLAS the probe links, just before every run: each run's figures against the rates measured
+just before it, the median over runs quoted. Peak RSS is checked against 1.2 x the verifier's weight bytes + 512 MiB,
 also with four times the prompts.
 """
 
@@ -23,13 +23,13 @@ import subprocess
 MB = 1 << 20
 
 
-def parsed(row, copies):
-    """(report, copy bandwidth measured just before its run) for each counted run of a command
+def parsed(row, rates):
+    """(report, the machine rates measured just before its run) for each counted run of a command
     whose output is a JSON document."""
     reports = []
-    for output, copy in zip(row["outputs"], copies):
+    for output, measured in zip(row["outputs"], rates):
         try:
-            reports.append((json.loads(output), copy))
+            reports.append((json.loads(output), measured))
         except (TypeError, ValueError):
             pass
     return reports
@@ -55,8 +55,8 @@ def build_machine_rates(work):
     return binary
 
 
-def machine_rates(binary, rows, copy_only=False):
-    argv = [binary, str(rows)] + (["copy"] if copy_only else [])
+def machine_rates(binary, rows, quick=False):
+    argv = [binary, str(rows)] + (["quick"] if quick else [])
     return json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
 
 
@@ -82,8 +82,16 @@ def median_timing(reports, key):
 def median_roofline(reports, seconds_key, steps_key, step_bytes):
     """The median over runs of the step's roofline time (its weight bytes over the copy bandwidth
     measured just before that run) divided by its measured time."""
-    values = [step_bytes / copy / (report["timing"][seconds_key] / max(1, report["timing"][steps_key]))
-              for report, copy in reports if "timing" in report and report["timing"][seconds_key] > 0]
+    values = [step_bytes / measured["copy_bytes_per_second"]
+              / (report["timing"][seconds_key] / max(1, report["timing"][steps_key]))
+              for report, measured in reports if "timing" in report and report["timing"][seconds_key] > 0]
+    return statistics.median(values) if values else float("nan")
+
+
+def median_gemm_share(reports, flops):
+    """The median over runs of the prefill's FLOP/s divided by the GEMM rate measured just before."""
+    values = [flops / report["timing"]["prefill_seconds"] / measured["gemm_flops_per_second"]
+              for report, measured in reports if "timing" in report and report["timing"]["prefill_seconds"] > 0]
     return statistics.median(values) if values else float("nan")
 
 
@@ -97,42 +105,40 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
     rows_at_prefill = max(len(p) for p in prompts)
     binary = build_machine_rates(work)
     rates = machine_rates(binary, rows_at_prefill)
-    # Each run's roofline uses the copy bandwidth measured just before it: the load on a shared
-    # machine drifts over the run.
-    copies = [[] for _ in range(3)]
+    # Each run's figures use the copy bandwidth and GEMM rate measured just before it: the load on
+    # a shared machine drifts over the run.
+    measured_before = [[] for _ in range(3)]
 
-    def copy_before(index):
-        return lambda: copies[index].append(
-            machine_rates(binary, rows_at_prefill, copy_only=True)["copy_bytes_per_second"])
+    def rates_before(index):
+        return lambda: measured_before[index].append(machine_rates(binary, rows_at_prefill, quick=True))
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe_peer.py")
     common = ["--prompt-ids", prompts_file, "--max-tokens", str(max_tokens), "--num-speculative-tokens", str(k)]
     peer_common = ["--verifier", verifier, "--draft", draft, "--prompts", prompts_file, "--k", str(k),
                    "--max-tokens", str(max_tokens)]
     commands = [
         ("speculators probe (Swift; sgemm prefill, fused decode)",
-         [ours, "probe", draft, "--verifier", verifier, "--json", "--no-diagnosis"] + common, copy_before(0)),
+         [ours, "probe", draft, "--verifier", verifier, "--json", "--no-diagnosis"] + common, rates_before(0)),
         ("PyTorch + transformers, bf16", [hf_python, peer] + peer_common + ["--dtype", "bfloat16"],
-         copy_before(1)),
+         rates_before(1)),
         ("PyTorch + transformers, float32", [hf_python, peer] + peer_common + ["--dtype", "float32"],
-         copy_before(2)),
+         rates_before(2)),
     ]
     print(f"\n## probe: {len(prompts)} prompts of {len(prompts[0])} tokens, {max_tokens} tokens each, K={k}")
     rows = measure(commands, reps, capture=True)
-    # The sgemm rate before and after the timed commands, their mean for the prefill's ratio.
     after = machine_rates(binary, rows_at_prefill)
     for when, measured in (("before", rates), ("after", after)):
         print(f"machine {when}: {measured['cores']} cores, copy bandwidth "
               f"{measured['copy_bytes_per_second'] / 1e9:.2f} GB/s (read + written), OpenBLAS "
               f"({measured['blas_core']}) sgemm {measured['gemm_flops_per_second'] / 1e9:.1f} GFLOP/s at "
               f"{measured['gemm_rows']}x14336x4096 ({measured['gemm_square_flops_per_second'] / 1e9:.1f} at 2048^3)")
-    gemm = (rates["gemm_flops_per_second"] + after["gemm_flops_per_second"]) / 2
-    for row, copied in zip(rows, copies):
-        row["reports"] = parsed(row, copied[1:])  # the first was the warm-up's
-        print(f"copy bandwidth just before each counted run of {row['label']}: "
-              + ", ".join(f"{c / 1e9:.2f}" for c in copied[1:]) + " GB/s")
-    copy = statistics.median(copies[0][1:])
-    print(f"prefill ratios against the mean sgemm rate, {gemm / 1e9:.1f} GFLOP/s; decode rooflines against "
-          f"the copy bandwidth just before each run (the probe's median {copy / 1e9:.2f} GB/s)")
+    for row, before in zip(rows, measured_before):
+        row["reports"] = parsed(row, before[1:])  # the first was the warm-up's
+        print(f"just before each counted run of {row['label']}: copy "
+              + ", ".join(f"{m['copy_bytes_per_second'] / 1e9:.2f}" for m in before[1:]) + " GB/s, sgemm "
+              + ", ".join(f"{m['gemm_flops_per_second'] / 1e9:.1f}" for m in before[1:]) + " GFLOP/s")
+    copy = statistics.median(m["copy_bytes_per_second"] for m in measured_before[0][1:])
+    print(f"ratios: each run against the rates measured just before it, the median over runs "
+          f"(the probe's median copy bandwidth {copy / 1e9:.2f} GB/s)")
     ours_row = rows[0]
     print(f"{'command':<44} {'median s':>9} {'min':>7} {'max':>7} {'peak RSS':>9} {'exit':>5} {'peer/ours':>10}")
     for row in rows:
@@ -161,7 +167,8 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
         verify_roof = median_roofline(row["reports"], "verify_seconds", "verify_steps", step_bytes)
         draft_roof = median_roofline(row["reports"], "draft_seconds", "draft_steps", draft_bytes)
         same = "yes" if all(r["outputs"] == reference for r, _ in row["reports"]) else "no"
-        print(f"{row['label']:<44} {prefill:>9.2f} {flops / prefill / 1e9:>8.1f} {flops / prefill / gemm:>6.0%} "
+        print(f"{row['label']:<44} {prefill:>9.2f} {flops / prefill / 1e9:>8.1f} "
+              f"{median_gemm_share(row['reports'], flops):>6.0%} "
               f"{verify * 1e3:>9.0f} {verify_roof:>6.0%} {drafting * 1e3:>8.0f} "
               f"{draft_roof:>6.0%} {report['accepted_tokens']:>4}/{report['draft_tokens']:<4} "
               f"{same:>11}")
