@@ -97,4 +97,59 @@ import Testing
     #expect(String(decoding: chunks.flatMap { $0 }, as: UTF8.self) == JSONWriter.pretty(value, sortKeys: false) + "\n")
     #expect(chunkSize > 1 << 19 || chunks.count > 10)
   }
+
+  @Test(arguments: [1, 5, 1 << 20])
+  func writesADocumentPieceByPieceAsItsTreeIsWritten(chunkSize: Int) {
+    let tree: JSONValue = [
+      "name": "a\"b\\c\u{E9}\n\u{1}", "empty": [], "none": [:], "shape": [2, 0, 12_345_678_901, -7],
+      "nest\u{E9}d": [["x": nil, "y": [true, 1.5]], [:], []],
+    ]
+    var chunks: [[UInt8]] = []
+    JSONWriter.streamPretty(chunkSize: chunkSize, to: { chunks.append(Array($0)) }) { writer in
+      writer.beginObject()
+      writer.key("name")
+      writer.string("a\"b\\c\u{E9}\n\u{1}")
+      writer.key(literal: "empty")
+      writer.beginArray()
+      writer.endArray()
+      writer.key("none")
+      writer.beginObject()
+      writer.endObject()
+      writer.key("shape")
+      writer.beginArray()
+      for dimension in [2, 0, 12_345_678_901, -7] { writer.integer(dimension) }
+      writer.endArray()
+      writer.key(literal: "nest\u{E9}d")
+      writer.beginArray()
+      writer.write(["x": nil, "y": [true, 1.5]], sortKeys: false)
+      writer.write([:], sortKeys: false)
+      writer.beginArray()
+      writer.endArray()
+      writer.endArray()
+      writer.endObject()
+    }
+    let expected = JSONWriter.pretty(tree, sortKeys: false) + "\n"
+    #expect(String(decoding: chunks.flatMap { $0 }, as: UTF8.self) == expected)
+    #expect(String(decoding: JSONWriter.prettyBytes { $0.write(tree, sortKeys: false) }, as: UTF8.self) == expected)
+    #expect(expected.contains(#""name": "a\"b\\c\u00e9\n\u0001","#))
+    #expect(chunkSize > 1 << 19 || chunks.count > 10)
+  }
+
+  /// The writer's plain-text test, eight bytes at a time and on the last word, escapes what
+  /// needs it at every offset.
+  @Test(arguments: 1..<20)
+  func escapesAtEveryOffsetOfAWord(length: Int) throws {
+    for position in 0..<length {
+      for special in ["\"", "\\", "\n", "\u{7F}", "\u{E9}", "\u{1}"] {
+        var characters = Array(repeating: "a", count: length)
+        characters[position] = special
+        let text = characters.joined()
+        let quoted = JSONWriter.quote(text)
+        #expect(try StrictJSONParser.parse(Array(quoted.utf8)) == .string(text))
+        #expect(quoted.utf8.count > text.utf8.count + 2, "\(text.debugDescription) is escaped")
+      }
+    }
+    let plain = String(repeating: "a", count: length)
+    #expect(JSONWriter.quote(plain) == "\"\(plain)\"")
+  }
 }
