@@ -188,7 +188,13 @@ public enum Converter {
     let detection = FormatDetector.detect(checkpoint)
     let algorithm = try chooseAlgorithm(
       request.algorithm, detection: detection, location: model.openPath, ignoringDetection: request.ignoreDetection)
-    let kwargs = try request.algorithmKwargs.checked(for: algorithm)
+    let kwargs: AlgorithmKwargs
+    do {
+      kwargs = try request.algorithmKwargs.checked(for: algorithm)
+    } catch {
+      // With `--algorithm auto` the keys can only be checked once the layout is detected.
+      throw CheckpointError(.invalidArgument, file: model.openPath, reason: "--algorithm-kwargs: \(error)")
+    }
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     return SourceDraft(
       checkpoint: checkpoint, unwrapped: unwrapped, config: configJSON, configPath: configPath,

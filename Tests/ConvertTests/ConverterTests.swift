@@ -40,10 +40,16 @@ func convertForTest(
   maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize,
   allowDrop: [String] = [], dropUnknown: Bool = false, validateDevice: String? = nil, chunkSize: Int = 4096
 ) throws(CheckpointError) -> ConversionReport {
-  try Converter.convert(
+  let algorithmKwargs: AlgorithmKwargs
+  do {
+    algorithmKwargs = try AlgorithmKwargs(json: kwargs)
+  } catch {
+    throw CheckpointError(.invalidArgument, file: "kwargs", reason: error.description)
+  }
+  return try Converter.convert(
     ConversionRequest(
       model: model, verifier: verifier, algorithm: algorithm, outputPath: output,
-      algorithmKwargs: try AlgorithmKwargs(json: kwargs), validateDevice: validateDevice, dtype: dtype,
+      algorithmKwargs: algorithmKwargs, validateDevice: validateDevice, dtype: dtype,
       force: force,
       maxShardSize: maxShardSize, allowDrop: allowDrop, dropUnknown: dropUnknown),
     open: { path throws(CheckpointError) in try TestCheckpoints.open(path) }, chunkSize: chunkSize)
