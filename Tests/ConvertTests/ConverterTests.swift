@@ -39,7 +39,7 @@ func convertForTest(
   kwargs: JSONValue = .object([]), dtype: DType? = nil, force: Bool = false,
   maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize,
   allowDrop: [String] = [], dropUnknown: Bool = false, validateDevice: String? = nil, chunkSize: Int = 4096
-) throws(CheckpointError) -> ConversionReport {
+) throws -> ConversionReport {
   try Converter.convert(
     ConversionRequest(
       model: model, verifier: verifier, algorithm: algorithm, outputPath: output,
