@@ -43,9 +43,9 @@ struct AtomicOutputDirectory: Sendable {
 
   /// Checks `outputPath` and creates the temporary sibling (and missing parent directories).
   ///
-  /// - Throws: ``CheckpointError`` (`.invalidArgument`) when the output exists and is not a
-  ///   directory, or is a non-empty directory without `force`; (`.io`) when the temporary
-  ///   directory cannot be created.
+  /// - Throws: ``ConversionError`` (`.output`) when the output exists and is not a directory,
+  ///   or is a non-empty directory without `force`; (`.write`) when the temporary directory
+  ///   cannot be created.
   static func create(at outputPath: String, force: Bool) throws -> AtomicOutputDirectory {
     let trimmed = Self.trimmingTrailingSlashes(outputPath)
     guard !trimmed.isEmpty, trimmed != ".", trimmed != "..", !trimmed.hasSuffix("/."),
@@ -421,7 +421,7 @@ final class OutputLock: @unchecked Sendable {
 
   /// Takes the lock without waiting.
   ///
-  /// - Throws: ``CheckpointError`` (`.io`) naming `outputPath` when another process holds the
+  /// - Throws: ``ConversionError`` (`.output`) naming `outputPath` when another process holds the
   ///   lock, the lock file cannot be created, or a file at its path was not made by a convert.
   static func acquire(directory: String, name: String, outputPath: String) throws -> OutputLock {
     let path = (directory.isEmpty ? "" : directory + "/") + AtomicOutputDirectory.siblingName(of: name, suffix: ".lock")

@@ -107,8 +107,10 @@ public enum Converter {
   /// `hashing source files`) and, while tensors are written and while `validateDevice` checks
   /// read the output, bytes done of the total (`writing tensors`, `validating`).
   ///
-  /// - Throws: ``CheckpointError`` with a one-line reason naming the file and, where it
-  ///   applies, the tensor.
+  /// - Throws: one line naming the file and, where it applies, the tensor:
+  ///   ``CheckpointError`` for a source or verifier that cannot be read, ``ConversionError`` for
+  ///   a conversion refused or an output not written, ``UsageError`` for a request that cannot
+  ///   be honoured, and what the request's `fetch` throws.
   public static func convert(
     _ request: ConversionRequest, progress: ProgressHandler? = nil
   ) throws -> ConversionReport {
@@ -188,7 +190,13 @@ public enum Converter {
     let detection = FormatDetector.detect(checkpoint)
     let algorithm = try chooseAlgorithm(
       request.algorithm, detection: detection, location: model.openPath, ignoringDetection: request.ignoreDetection)
-    let kwargs = try request.algorithmKwargs.checked(for: algorithm)
+    let kwargs: AlgorithmKwargs
+    do {
+      kwargs = try request.algorithmKwargs.checked(for: algorithm)
+    } catch {
+      // With `--algorithm auto` the keys can only be checked once the layout is detected.
+      throw UsageError(model.openPath, reason: "--algorithm-kwargs: \(error)")
+    }
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     return SourceDraft(
       checkpoint: checkpoint, unwrapped: unwrapped, config: configJSON, configPath: configPath,

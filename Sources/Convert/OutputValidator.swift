@@ -11,7 +11,7 @@ enum OutputValidator {
   ///   not under the temporary directory (which is gone by the time they are read).
   /// - Parameter progress: receives `validating` updates (bytes read of bytes to read).
   /// - Returns: one line per thing checked (for the JSON report) and the verify report.
-  /// - Throws: ``CheckpointError`` (`.malformed`) naming the first error finding.
+  /// - Throws: ``ConversionError`` (`.refused`) naming the first error finding.
   static func validate(
     directory: String, displayDirectory: String, verifier: String, open: CheckpointOpener,
     progress: ProgressHandler? = nil
@@ -61,7 +61,7 @@ enum OutputValidator {
   /// `config.json` and tensor list stand in for the files. These are the checks `verify` runs
   /// on the written output, not a copy of them.
   ///
-  /// - Throws: ``CheckpointError`` (`.malformed`) naming the first error finding.
+  /// - Throws: ``ConversionError`` (`.refused`) naming the first error finding.
   static func checkPlan(
     config: JSONValue, tensors: [SafetensorsWriter.Entry], outputPath: String, verifier: String
   ) throws {

@@ -127,9 +127,10 @@ public struct SafetensorsWriter: Sendable {
   /// as `displayDirectory/<name>` (the final output path when writing into a temporary one).
   /// `progress` receives `writing tensors` updates: tensor bytes written of ``totalBytes(of:)``.
   ///
-  /// - Throws: ``CheckpointError``: `.invalidArgument` for a duplicate or reserved name, a shape
-  ///   that does not match its source, an impossible cast, or a narrowing cast that overflows
-  ///   (naming the tensor and the element); `.io` when a file cannot be written.
+  /// - Throws: ``ConversionError``: `.refused` for a duplicate or reserved name, a shape that
+  ///   does not match its source, an impossible cast, or a narrowing cast that overflows
+  ///   (naming the tensor and the element); `.write` when a file cannot be written.
+  ///   ``CheckpointError`` when a source tensor cannot be read.
   package func write(
     _ entries: [Entry], into directory: String, reader: TensorReader, displayDirectory: String? = nil,
     progress: ProgressHandler? = nil

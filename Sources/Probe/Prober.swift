@@ -19,6 +19,8 @@ public enum Prober {
   public static let defaultPromptLength = 32
   /// The largest `speculativeTokens` accepted.
   public static let maximumSpeculativeTokens = 32
+  /// The largest `maxTokens` accepted.
+  package static let maximumTokens = 1 << 20
 
   /// Probes the draft at `draft` against the verifier at `verifier` (local directories or
   /// weights files with a `config.json` beside them).
@@ -38,8 +40,8 @@ public enum Prober {
       throw ProbeError(
         .invalidInput, file: draft, reason: "num_speculative_tokens \(k) is outside 1...\(maximumSpeculativeTokens)")
     }
-    guard (1...(1 << 20)).contains(options.maxTokens) else {
-      throw ProbeError(.invalidInput, file: draft, reason: "max_tokens \(options.maxTokens) is outside 1...1048576")
+    guard (1...maximumTokens).contains(options.maxTokens) else {
+      throw ProbeError(.invalidInput, file: draft, reason: "max_tokens \(options.maxTokens) is outside 1...\(maximumTokens)")
     }
     let prompts: [[Int]]
     if let given = options.prompts {

@@ -54,8 +54,9 @@ struct ConvertCommand: ParsableCommand {
       "A JSON object of algorithm options.",
       discussion: "eagle: layernorms, fusion_bias. eagle3: norm_before_residual, "
         + "eagle_aux_hidden_state_layer_ids, norm_before_fc, fc_norm, norm_output. "
-        + "dflash: aux_hidden_state_layer_ids."))
-  var algorithmKwargs: String?
+        + "dflash: aux_hidden_state_layer_ids.", valueName: "json"),
+    transform: AlgorithmKwargs.parseArgument)
+  var algorithmKwargs: AlgorithmKwargs?
 
   @Option(
     name: [.customLong("validate-device"), .customLong("validate_device")],
@@ -102,6 +103,10 @@ struct ConvertCommand: ParsableCommand {
   @OptionGroup(title: "Hub and URL sources")
   var sources: SourceOptions
 
+  func validate() throws {
+    try algorithmKwargs?.validate(for: algorithm)
+  }
+
   func run() throws {
     try runReportingErrors { try execute() }
   }
@@ -109,13 +114,11 @@ struct ConvertCommand: ParsableCommand {
   private func execute() throws {
     // A file-size limit (ulimit -f) must give a clean "File too large" error, not a signal.
     signal(SIGXFSZ, SIG_IGN)
-    var kwargs = AlgorithmKwargs()
-    if let algorithmKwargs { kwargs = try AlgorithmKwargs(parsing: algorithmKwargs) }
     let request = ConversionRequest(
       model: try resolveForCommand(model, need: .checkpoint, options: sources),
       verifier: try resolveForCommand(verifier, need: .configOnly, options: sources),
       fetch: sources.fetcher, algorithm: algorithm,
-      outputPath: outputPath, algorithmKwargs: kwargs, validateDevice: validateDevice,
+      outputPath: outputPath, algorithmKwargs: algorithmKwargs ?? AlgorithmKwargs(), validateDevice: validateDevice,
       dtype: dtype?.dtype, force: force, ignoreDetection: ignoreDetection, maxShardSize: maxShardSize.bytes,
       allowDrop: allowDrop, dropUnknown: dropUnknown)
     let progress = ProgressLine()

@@ -69,7 +69,7 @@ struct DiffCommand: ParsableCommand {
 
   func validate() throws {
     for (flag, value) in [("--rtol", rtol), ("--atol", atol)] {
-      if let value, !value.isFinite || value < 0 {
+      if let value, !DiffOptions.isValidTolerance(value) {
         throw ValidationError("\(flag) must be a finite number >= 0")
       }
     }
@@ -87,7 +87,7 @@ struct DiffCommand: ParsableCommand {
       let sourceB = try resolveForCommand(b, need: need, options: sources)
       let pathA = commandPath(sourceA)
       let pathB = commandPath(sourceB)
-      let options = DiffOptions(
+      let options = try DiffOptions(
         values: values, rtol: rtol, atol: atol, mapping: mapping,
         structureOnly: sourceA.isPartial || sourceB.isPartial)
       let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: meter.handler)

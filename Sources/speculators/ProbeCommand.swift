@@ -34,14 +34,8 @@ struct ProbeCommand: ParsableCommand {
   @Option(help: "The verifier: a local directory holding config.json and its weights, a Hub id or a URL.")
   var verifier: String
 
-  @Option(help: "JSON lines, one list of token ids per prompt.")
-  var promptIds: String?
-
-  @Option(help: "Tokens generated per prompt.")
-  var maxTokens: Int = 32
-
-  @Option(help: "Draft tokens per step (default: the draft's speculative_tokens, else 3).")
-  var numSpeculativeTokens: Int?
+  @OptionGroup
+  var probeArguments: ProbeArguments
 
   @Flag(help: "Do not try alternative readings when acceptance is near zero.")
   var noDiagnosis = false
@@ -52,19 +46,10 @@ struct ProbeCommand: ParsableCommand {
   @OptionGroup(title: "Hub and URL sources")
   var sources: SourceOptions
 
-  func validate() throws {
-    guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
-    if let k = numSpeculativeTokens, !(1...Prober.maximumSpeculativeTokens).contains(k) {
-      throw ValidationError("--num-speculative-tokens must be in 1...\(Prober.maximumSpeculativeTokens)")
-    }
-  }
-
   func run() throws {
     var collapsed = false
     try runReportingErrors {
-      let prompts = try promptIds.map(PromptFile.read)
-      let options = ProbeOptions(
-        prompts: prompts, maxTokens: maxTokens, speculativeTokens: numSpeculativeTokens, diagnose: !noDiagnosis)
+      let options = try probeArguments.options(diagnose: !noDiagnosis)
       // The probe multiplies every weight: Hub ids and URLs are fetched whole.
       let draftPath = try localPathForCommand(draft, need: .checkpoint, options: sources)
       let verifierPath = try localPathForCommand(verifier, need: .checkpoint, options: sources)

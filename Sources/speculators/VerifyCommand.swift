@@ -46,14 +46,8 @@ struct VerifyCommand: ParsableCommand {
   @Flag(help: "Decode the draft against the verifier's weights (greedy, as vLLM): near-zero acceptance and the reading that restores it become findings.")
   var probe = false
 
-  @Option(help: "With --probe: JSON lines, one list of token ids per prompt.")
-  var promptIds: String?
-
-  @Option(help: "With --probe: tokens generated per prompt.")
-  var maxTokens: Int = 32
-
-  @Option(help: "With --probe: draft tokens per step (default: the draft's speculative_tokens, else 3).")
-  var numSpeculativeTokens: Int?
+  @OptionGroup(title: "Acceptance probe (with --probe)")
+  var probeArguments: ProbeArguments
 
   @Flag(help: "Print one JSON document (schemas/verify-report.schema.json).")
   var json = false
@@ -63,6 +57,12 @@ struct VerifyCommand: ParsableCommand {
 
   @Flag(help: "Print the check catalogue (with --json: schemas/check-catalogue.schema.json) and exit.")
   var listChecks = false
+
+  func validate() throws {
+    if path == nil && !listChecks {
+      throw ValidationError("verify: missing PATH (the checkpoint to verify)")
+    }
+  }
 
   func run() throws {
     try runReportingErrors {
@@ -74,10 +74,7 @@ struct VerifyCommand: ParsableCommand {
         }
         return
       }
-      guard let path else {
-        printError("verify: missing PATH (the checkpoint to verify)")
-        throw ExitStatus.inputError
-      }
+      guard let path else { return }  // refused by validate()
       let manifestSource: VerifyOptions.ManifestSource =
         switch manifest {
         case nil: .none
@@ -96,12 +93,7 @@ struct VerifyCommand: ParsableCommand {
         let verifierPath = try verifier.map { (given) throws in
           try localPathForCommand(given, need: probe ? .checkpoint : .configOnly, options: sources)
         }
-        let probeOptions =
-          probe
-          ? ProbeOptions(
-            prompts: try promptIds.map(PromptFile.read), maxTokens: maxTokens,
-            speculativeTokens: numSpeculativeTokens)
-          : nil
+        let probeOptions = probe ? try probeArguments.options() : nil
         report = try Verifier.verify(
           path: local,
           options: VerifyOptions(

@@ -20,11 +20,10 @@ struct AlgorithmKwargsTests {
   @Test("an unknown kwarg is an error naming it and the valid ones")
   func unknown() throws {
     let kwargs = try AlgorithmKwargs(parsing: #"{"layernorms": true, "cache_dir": "/tmp"}"#)
-    let error = #expect(throws: CheckpointError.self) { try kwargs.checked(for: .eagle) }
-    #expect(
-      error?.description
-        == "--algorithm-kwargs: unknown eagle kwarg 'cache_dir' (valid: fusion_bias, layernorms)")
-    let wrongAlgorithm = #expect(throws: CheckpointError.self) { try kwargs.checked(for: .eagle3) }
+    let error = #expect(throws: AlgorithmKwargs.Invalid.self) { try kwargs.checked(for: .eagle) }
+    #expect(error?.description == "unknown eagle kwarg 'cache_dir' (valid: fusion_bias, layernorms)")
+    #expect(error?.offset == nil)
+    let wrongAlgorithm = #expect(throws: AlgorithmKwargs.Invalid.self) { try kwargs.checked(for: .eagle3) }
     #expect(wrongAlgorithm?.reason.contains("unknown eagle3 kwarg 'layernorms'") == true)
   }
 
@@ -38,8 +37,15 @@ struct AlgorithmKwargsTests {
       (#"{"a": 1, "a": 2}"#, "invalid JSON"),
     ])
   func bad(text: String, message: String) {
-    let error = #expect(throws: CheckpointError.self) { try AlgorithmKwargs(parsing: text) }
-    #expect(error?.file == "--algorithm-kwargs")
+    let error = #expect(throws: AlgorithmKwargs.Invalid.self) { try AlgorithmKwargs(parsing: text) }
     #expect(error?.reason.contains(message) == true, "\(error?.reason ?? "")")
+    #expect((error?.offset != nil) == message.hasPrefix("invalid JSON"))
+  }
+
+  @Test("invalid JSON is reported with its byte offset")
+  func offset() {
+    let error = #expect(throws: AlgorithmKwargs.Invalid.self) { try AlgorithmKwargs(parsing: #"{"layernorms": tru}"#) }
+    #expect(error?.offset == 15)
+    #expect(error?.description.hasPrefix("offset 15: invalid JSON: ") == true, "\(error?.description ?? "")")
   }
 }

@@ -278,19 +278,25 @@ struct ConvertBadInputTests {
     }
   }
 
-  @Test("unknown kwarg and malformed kwargs")
+  @Test("unknown kwarg and malformed kwargs are usage errors; with --algorithm auto, once detected")
   func kwargs() throws {
     try refuses(
-      "unknown eagle kwarg 'norm_before_residual' (valid: fusion_bias, layernorms)",
+      "error: --algorithm-kwargs: unknown eagle kwarg 'norm_before_residual' (valid: fusion_bias, layernorms) (see --help)",
       [
         "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier",
         "--algorithm-kwargs", #"{"norm_before_residual": true}"#,
       ])
     try refuses(
-      "--algorithm-kwargs: offset",
+      "error: The value '{oops' is invalid for '--algorithm-kwargs <json>': offset 1: invalid JSON: ",
       [
         "Fixtures/eagle1-bin", "--algorithm", "eagle", "--verifier", "Fixtures/verifier",
         "--algorithm-kwargs", "{oops",
+      ])
+    try refuses(
+      "error: Fixtures/eagle1-bin: --algorithm-kwargs: unknown eagle kwarg 'norm_before_residual' (valid: fusion_bias, layernorms)\n",
+      [
+        "Fixtures/eagle1-bin", "--algorithm", "auto", "--verifier", "Fixtures/verifier",
+        "--algorithm-kwargs", #"{"norm_before_residual": true}"#,
       ])
   }
 

@@ -52,8 +52,8 @@ enum DiffScenario {
     return try TestCheckpoints.write(shards, config: config, in: try TestCheckpoints.directory())
   }
 
-  static func diff(_ a: Checkpoint, _ b: Checkpoint, _ options: DiffOptions = DiffOptions()) throws -> DiffReport {
-    try CheckpointDiffer.diff(a, b, options: options)
+  static func diff(_ a: Checkpoint, _ b: Checkpoint, _ options: DiffOptions? = nil) throws -> DiffReport {
+    try CheckpointDiffer.diff(a, b, options: options ?? DiffOptions())
   }
 }
 
@@ -119,7 +119,7 @@ enum DiffScenario {
     let name = "layers.0.mlp.down_proj.weight"
     let a = try DiffScenario.conversion()
     let perturbed = try DiffScenario.conversion(DiffScenario.tensors(perturb: (name, 3, 0.25)))
-    let options = DiffOptions(structureOnly: true)
+    let options = try DiffOptions(structureOnly: true)
     let same = try DiffScenario.diff(a, perturbed, options)
     #expect(same.result == .equal)  // bytes differ, but none was read
     #expect(same.tensors.allSatisfy { $0.status == .bytesNotRead && $0.a?.digest == nil && $0.b?.digest == nil })
@@ -129,8 +129,8 @@ enum DiffScenario {
     #expect(half.result == .different)
     #expect(half.tensors.filter { $0.status == .notComparable }.count == 3)
     #expect(half.dtypeChanges == 3)
-    #expect(throws: CheckpointError.self) {
-      _ = try DiffScenario.diff(a, a, DiffOptions(values: true, structureOnly: true))
+    #expect(throws: DiffOptions.Invalid(reason: "a structure-only comparison reads no values")) {
+      _ = try DiffOptions(values: true, structureOnly: true)
     }
   }
 
@@ -281,12 +281,13 @@ enum DiffScenario {
   }
 
   @Test func invalidTolerancesAreRefused() throws {
-    let a = try DiffScenario.conversion()
-    #expect(
-      throws: CheckpointError(.invalidArgument, file: "--rtol", reason: "tolerance must be a finite number >= 0, got -1.0")
-    ) {
-      try DiffScenario.diff(a, a, DiffOptions(rtol: -1))
+    #expect(throws: DiffOptions.Invalid(reason: "rtol must be a finite number >= 0, got -1.0")) {
+      try DiffOptions(rtol: -1)
     }
+    #expect(throws: DiffOptions.Invalid(reason: "atol must be a finite number >= 0, got nan")) {
+      try DiffOptions(atol: .nan)
+    }
+    #expect(!DiffOptions.isValidTolerance(.infinity) && DiffOptions.isValidTolerance(0))
   }
 
   @Test func progressReachesTheTotal() throws {
@@ -303,12 +304,13 @@ enum DiffScenario {
     #expect(last.bytesTotal == a.totalTensorBytes + b.totalTensorBytes)
   }
 
-  @Test func optionsDefaults() {
-    #expect(DiffOptions().relativeTolerance == 0 && DiffOptions().absoluteTolerance == 0)
-    #expect(!DiffOptions().compareValues)
-    let values = DiffOptions(values: true)
+  @Test func optionsDefaults() throws {
+    let exact = try DiffOptions()
+    #expect(exact.relativeTolerance == 0 && exact.absoluteTolerance == 0)
+    #expect(!exact.compareValues)
+    let values = try DiffOptions(values: true)
     #expect(values.relativeTolerance == 1e-5 && values.absoluteTolerance == 1e-8)
-    let implied = DiffOptions(atol: 0.5)
+    let implied = try DiffOptions(atol: 0.5)
     #expect(implied.compareValues && implied.relativeTolerance == 1e-5 && implied.absoluteTolerance == 0.5)
   }
 }

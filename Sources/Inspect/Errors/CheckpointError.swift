@@ -18,8 +18,6 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
     case limitExceeded
     /// A required file or tensor is missing.
     case notFound
-    /// The caller passed an argument that cannot be honoured.
-    case invalidArgument
     /// The bytes asked for were not fetched: a stand-in of a remote file holds only its header
     /// and the ranges read by HTTP Range (``PresentBytes``).
     case notFetched

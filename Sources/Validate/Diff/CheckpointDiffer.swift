@@ -22,11 +22,10 @@ public enum CheckpointDiffer {
   ///   - options: how to compare.
   ///   - progress: receives a `diff` update (tensor pairs and their bytes done) each time a
   ///     tensor pair is done, from worker threads.
-  /// - Throws: ``CheckpointError`` when either side cannot be read, or the options are invalid.
+  /// - Throws: ``CheckpointError`` when either side cannot be read.
   public static func diff(
     _ a: String, _ b: String, options: DiffOptions, progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
-    try options.validate()
     let sideA = try DiffSide.open(a)
     let sideB = try DiffSide.open(b)
     return try diff(sideA, sideB, options: options, reader: TensorReader(), progress: progress)
@@ -37,7 +36,6 @@ public enum CheckpointDiffer {
     _ a: Checkpoint, _ b: Checkpoint, options: DiffOptions, reader: TensorReader = TensorReader(),
     progress: ProgressHandler? = nil
   ) throws(CheckpointError) -> DiffReport {
-    try options.validate()
     return try diff(
       DiffSide(checkpoint: a), DiffSide(checkpoint: b), options: options, reader: reader, progress: progress)
   }

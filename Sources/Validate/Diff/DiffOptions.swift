@@ -32,39 +32,49 @@ public struct DiffOptions: Sendable, Equatable {
   public static let defaultAbsoluteTolerance = 1e-8
 
   /// Whether tensors equal in value (within tolerance) count as equal whatever their bytes.
-  public var compareValues: Bool
+  public private(set) var compareValues: Bool
   /// The relative tolerance in effect.
-  public var relativeTolerance: Double
+  public private(set) var relativeTolerance: Double
   /// The absolute tolerance in effect.
-  public var absoluteTolerance: Double
+  public private(set) var absoluteTolerance: Double
   /// How tensors are paired.
   public var mapping: Mapping
   /// Whether only the structure is compared: configs, metadata, files, tensor names, dtypes
   /// and shapes, with no tensor byte read. A pair of equal dtype and shape is then
   /// ``TensorComparison/Status/bytesNotRead``, a dtype change ``TensorComparison/Status/notComparable``.
-  public var structureOnly: Bool
+  public private(set) var structureOnly: Bool
 
   /// Creates options. Giving `rtol` or `atol` implies `values`.
+  ///
+  /// - Throws: ``Invalid`` for a tolerance that is negative or not finite
+  ///   (``isValidTolerance(_:)``), or a structure-only comparison that would compare values.
   public init(
     values: Bool = false, rtol: Double? = nil, atol: Double? = nil, mapping: Mapping = .auto, structureOnly: Bool = false
-  ) {
+  ) throws(Invalid) {
     compareValues = values || rtol != nil || atol != nil
     relativeTolerance = rtol ?? (compareValues ? Self.defaultRelativeTolerance : 0)
     absoluteTolerance = atol ?? (compareValues ? Self.defaultAbsoluteTolerance : 0)
     self.mapping = mapping
     self.structureOnly = structureOnly
+    if structureOnly && compareValues {
+      throw Invalid(reason: "a structure-only comparison reads no values")
+    }
+    for (name, value) in [("rtol", relativeTolerance), ("atol", absoluteTolerance)] where !Self.isValidTolerance(value) {
+      throw Invalid(reason: "\(name) must be a finite number >= 0, got \(value)")
+    }
   }
 
-  /// Checks that both tolerances are finite and not negative, and that a structure-only
-  /// comparison does not also compare values.
-  package func validate() throws(CheckpointError) {
-    if structureOnly && compareValues {
-      throw CheckpointError(
-        .invalidArgument, file: "--values", reason: "a structure-only comparison reads no values")
-    }
-    for (flag, value) in [("--rtol", relativeTolerance), ("--atol", absoluteTolerance)]
-    where !value.isFinite || value < 0 {
-      throw CheckpointError(.invalidArgument, file: flag, reason: "tolerance must be a finite number >= 0, got \(value)")
-    }
+  /// Whether `value` can be a tolerance: finite and not negative.
+  package static func isValidTolerance(_ value: Double) -> Bool {
+    value.isFinite && value >= 0
+  }
+
+  /// Why options cannot be used (the command line refuses such flags before it reads anything).
+  public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong.
+    package var reason: String
+
+    /// The reason.
+    public var description: String { reason }
   }
 }
