@@ -44,6 +44,6 @@ public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible, L
   /// One printable line: file, tensor and reason (``LocatedError/line``); a wrapped reader
   /// error as the reader rendered it.
   public var description: String {
-    kind == .unreadable ? CheckpointError.printable(reason) : line
+    kind == .unreadable ? TerminalText.escaped(reason) : line
   }
 }

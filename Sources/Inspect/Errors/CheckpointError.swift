@@ -47,9 +47,4 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
 
   /// One line: file, offset, tensor and reason, escaped (``LocatedError/line``).
   public var description: String { line }
-
-  /// `text` as one printable line (``TerminalText/escaped(_:keepingLineBreaks:)``).
-  public static func printable(_ text: String) -> String {
-    TerminalText.escaped(text)
-  }
 }
