@@ -235,12 +235,12 @@ struct AtomicOutputDirectory: Sendable {
 
   /// `.<name><suffix>`, or, when that exceeds ``nameMax`` bytes, `.<start of name>~<digest>
   /// <suffix>`: the longest prefix of `name` that fits (whole characters) and 16 hex digits of
-  /// the SHA-256 of the full name, so different long names keep different siblings.
+  /// the XXH3-128 of the full name, so different long names keep different siblings.
   static func siblingName(of name: String, suffix: String) -> String {
     let plain = "." + name + suffix
     guard plain.utf8.count > nameMax else { return plain }
-    let digest = name.utf8.withContiguousStorageIfAvailable { SHA256Hasher.hex(of: UnsafeRawBufferPointer($0)) }
-      ?? Array(name.utf8).withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+    let digest = name.utf8.withContiguousStorageIfAvailable { XXH3Hasher.hex(of: UnsafeRawBufferPointer($0)) }
+      ?? Array(name.utf8).withUnsafeBytes { XXH3Hasher.hex(of: $0) }
     let tail = "~" + digest.prefix(16) + suffix
     var budget = nameMax - 1 - tail.utf8.count
     var kept = ""

@@ -49,12 +49,18 @@ final class FileSink {
   init(path: String, displayName: String) throws(ConversionError) {
     self.path = path
     self.displayName = displayName
+    let hasher: SHA256Hasher
+    do {
+      hasher = try SHA256Hasher()
+    } catch {
+      throw ConversionError(.write, file: displayName, reason: error.description)
+    }
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
       throw ConversionError(
         .write, file: displayName, reason: "cannot create: \(System.message())")
     }
-    stage = WriteStage(descriptor: fd, displayName: displayName)
+    stage = WriteStage(descriptor: fd, displayName: displayName, hasher: hasher)
     // Aligned for direct I/O, and to huge pages so that pinning a buffer for a direct write
     // touches a few page-table entries rather than a thousand.
     storage = UnsafeMutableRawPointer.allocate(
@@ -152,7 +158,7 @@ private final class WriteStage: @unchecked Sendable {
   private let displayName: String
   /// Bytes written to the file so far.
   private var written = 0
-  private var hasher: SHA256Hasher? = SHA256Hasher()
+  private var hasher: SHA256Hasher?
   private let error = Mutex<ConversionError?>(nil)
 
   /// Whether writes currently bypass the page cache.
@@ -160,9 +166,10 @@ private final class WriteStage: @unchecked Sendable {
   /// The size direct writes are a multiple of (and the buffers are aligned to).
   private static let directBlock = 4096
 
-  init(descriptor: Int32, displayName: String) {
+  init(descriptor: Int32, displayName: String, hasher: consuming SHA256Hasher) {
     self.descriptor = descriptor
     self.displayName = displayName
+    self.hasher = consume hasher
     direct = speculators_set_direct_io(descriptor, 1) == 0
   }
 

@@ -82,7 +82,7 @@ struct VerifierModel {
     return VerifierModel(
       given: source.given, nameOrPath: nameOrPath, provenance: SourceProvenance(source),
       model: VerifierConfig(directory: directory, configPath: configPath, config: ModelConfig(json)),
-      configSHA256: SHA256Hasher.hex(of: mapped.bytes))
+      configSHA256: try SHA256Hasher.hex(of: mapped.bytes, for: configPath))
   }
 
   /// Finds the verifier's token embedding, opening only the weights file that holds it.

@@ -172,7 +172,7 @@ final class DownloadSink: HTTPBodySink {
     self.progress = progress
     descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else { throw Self.ioError(path, "cannot open the partial download") }
-    var hasher = SHA256Hasher()
+    var hasher = try SHA256Hasher(source: path)
     var buffer = [UInt8](repeating: 0, count: 1 << 20)
     while true {
       let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
@@ -190,7 +190,7 @@ final class DownloadSink: HTTPBodySink {
     guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
       throw Self.ioError(path, "cannot truncate the partial download")
     }
-    hasher = SHA256Hasher()
+    hasher = try SHA256Hasher(source: path)
     written = 0
     restartNeeded = false
   }

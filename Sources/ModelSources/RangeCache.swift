@@ -75,7 +75,7 @@ struct RangeCache {
   /// The bytes of a recorded piece, checked against its SHA-256; nil when missing or changed.
   func pieceBytes(_ piece: FetchedRange, etag: String) -> MappedFile? {
     guard let mapped = try? MappedFile(path: piecePath(etag: etag, offset: piece.offset, length: piece.length)),
-      mapped.bytes.count == Int(piece.length), SHA256Hasher.hex(of: mapped.bytes) == piece.sha256
+      mapped.bytes.count == Int(piece.length), (try? SHA256Hasher.hex(of: mapped.bytes)) == piece.sha256
     else { return nil }
     return mapped
   }

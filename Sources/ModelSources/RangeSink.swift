@@ -17,7 +17,7 @@ final class RangeSink: HTTPBodySink {
   /// The destination file, or nil to keep the bytes in ``bytes``.
   private var descriptor: Int32 = -1
   private(set) var bytes: [UInt8] = []
-  private var hasher: SHA256Hasher? = SHA256Hasher()
+  private var hasher: SHA256Hasher?
   /// Bytes of the full body to skip before the range (a 200 answer).
   private var toSkip: Int64 = 0
   /// Bytes of the range kept so far.
@@ -33,6 +33,7 @@ final class RangeSink: HTTPBodySink {
     self.length = length
     self.fileSize = fileSize
     self.label = label
+    hasher = try SHA256Hasher(source: label)
     if let path {
       descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
       guard descriptor >= 0 else { throw DownloadSink.ioError(path, "cannot create the range piece") }

@@ -70,7 +70,7 @@ struct RangedFileFetcher {
       let header = try fetchRange(8, Int64(headerLength), of: file, keep: false)
       // One piece for the 8-byte length and the header.
       let piece = prefix.bytes + header.bytes
-      let sha = piece.withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+      let sha = try SHA256Hasher.hex(of: piece, for: file.label)
       let range = FetchedRange(file: file.name, offset: 0, length: Int64(piece.count), sha256: sha)
       try writeAtomically(cache.piecePath(etag: file.etag, offset: 0, length: range.length), contents: piece)
       record.pieces.removeAll { $0.offset == 0 }

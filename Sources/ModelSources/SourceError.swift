@@ -50,3 +50,15 @@ public struct SourceError: Error, Sendable, Equatable, CustomStringConvertible, 
   /// One printable line: file, offset, tensor and reason.
   public var description: String { line }
 }
+
+extension SHA256Hasher {
+  /// Starts a digest of `file` (a download, a cached piece, a source's name): a failure is a
+  /// ``SourceError`` naming it.
+  init(source file: String) throws(SourceError) {
+    do {
+      try self.init()
+    } catch {
+      throw SourceError(.cache, file: file, reason: error.description)
+    }
+  }
+}

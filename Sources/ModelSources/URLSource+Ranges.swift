@@ -174,11 +174,12 @@ extension URLSource {
     guard (200..<300).contains(head.status) else { throw Self.statusError(head, url: location) }
     let vouched = name == fileName ? fragmentSHA256 : nil
     guard let size = head.header("content-length").flatMap({ Int64($0) }), size >= 0 else { return .wholeOnly }
-    let validator =
-      head.header("etag").flatMap(HubClient.normalizeETag) ?? vouched
-      ?? head.header("last-modified").map { text in
-        "modified-" + Array("\(text)\n\(size)".utf8).withUnsafeBytes { SHA256Hasher.hex(of: $0) }.prefix(32)
-      }
+    var validator = head.header("etag").flatMap(HubClient.normalizeETag) ?? vouched
+    if validator == nil, let modified = head.header("last-modified") {
+      var hasher = try SHA256Hasher(source: label)
+      Array("\(modified)\n\(size)".utf8).withUnsafeBytes { hasher.update($0) }
+      validator = "modified-" + hasher.finalizeHex().prefix(32)
+    }
     guard let validator else { return .wholeOnly }
     return .ranged(
       RemoteFile(name: name, label: label, location: head.url, size: size, etag: validator, vouchedSHA256: vouched))

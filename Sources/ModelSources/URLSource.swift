@@ -41,7 +41,7 @@ struct URLSource {
       fileName = nil
       base = stripped.path.hasSuffix("/") ? stripped : stripped.appendingPathComponent("")
     }
-    var hasher = SHA256Hasher()
+    var hasher = try SHA256Hasher(source: given)
     Array(base.absoluteString.utf8).withUnsafeBytes { hasher.update($0) }
     directory = options.urlCacheDirectory + "/" + String(hasher.finalizeHex().prefix(16))
   }

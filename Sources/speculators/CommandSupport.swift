@@ -4,6 +4,7 @@ import Inspect
 import ModelSources
 import Platform
 import Probe
+import Validate
 
 /// Exit statuses shared by every command (README, "Commands").
 enum ExitStatus {
@@ -20,6 +21,7 @@ enum ExitStatus {
     case is ConversionError: inputError  // a conversion refused, or its output could not be written
     case is UsageError: inputError  // an argument the library cannot honour
     case is ProbeError: inputError  // the probe's inputs
+    case is AlgorithmKwargs.Invalid, is DiffOptions.Invalid: inputError  // a flag value
     default: inputError
     }
   }

@@ -93,7 +93,7 @@ struct DiffCommand: ParsableCommand {
       let report = try CheckpointDiffer.diff(pathA, pathB, options: options, progress: meter.handler)
       meter.finish()
       if json {
-        printJSON(report.json())
+        printJSON(DiffRendering.json(report))
       } else {
         OutputStream.standardOutput.emit(DiffRendering.lines(report))
       }

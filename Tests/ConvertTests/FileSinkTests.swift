@@ -44,7 +44,7 @@ struct FileSinkTests {
     #expect(result.size == bytes.count)
     #expect(onDisk.count == bytes.count)
     #expect(onDisk == Data(bytes))
-    #expect(result.sha256 == bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) })
+    #expect(try result.sha256 == bytes.withUnsafeBytes { try SHA256Hasher.hex(of: $0) })
   }
 
   @Test("an exact multiple of the buffer size has no buffered tail and is written whole")
@@ -53,7 +53,7 @@ struct FileSinkTests {
     let path = try makeTemporaryDirectory() + "/whole.bin"
     let result = try Self.write(bytes, to: path)
     #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
-    #expect(result.sha256 == bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) })
+    #expect(try result.sha256 == bytes.withUnsafeBytes { try SHA256Hasher.hex(of: $0) })
   }
 
   // tmpfs and other memory file systems may refuse direct I/O; the sink must fall back.
@@ -67,7 +67,7 @@ struct FileSinkTests {
     let bytes = Self.pattern(count: FileSink.bufferSize + 999)
     let result = try Self.write(bytes, to: directory + "/x.bin")
     #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/x.bin")) == Data(bytes))
-    #expect(result.sha256 == bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) })
+    #expect(try result.sha256 == bytes.withUnsafeBytes { try SHA256Hasher.hex(of: $0) })
   }
 
   @Test("an existing file is refused with a message naming it, and left as it was")

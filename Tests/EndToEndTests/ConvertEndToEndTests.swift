@@ -45,7 +45,7 @@ private func expectedTensors(_ name: String) throws -> [String: (dtype: String, 
 
 private func sha256(_ url: URL) throws -> String {
   let bytes = try [UInt8](Data(contentsOf: url))
-  return bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+  return try bytes.withUnsafeBytes { try SHA256Hasher.hex(of: $0) }
 }
 
 @Suite("convert end to end", .enabled(if: readersAvailable, "checkpoint readers are not built in this tree"))

@@ -127,6 +127,11 @@ import Testing
     let changed = Self.tensors(try Self.json(result)).filter { $0["status"] as? String != "identical" }
     #expect(changed.map { $0["name"] as? String } == ["final_norm.weight", "norm.weight"])
     #expect(changed.map { $0["status"] as? String } == ["only-in-b", "only-in-a"])
+    // The summary line is the text's last line and the JSON's summary.line.
+    let line = "different: files 1 difference (1 not counted); tensors 15 identical, 1 only in A, 1 only in B"
+    #expect((try Self.json(result)["summary"] as? [String: Any])?["line"] as? String == line)
+    let text = try runSpeculators(["diff", Self.fixture("reference/eagle3-embed"), copy.path])
+    #expect(text.stdout.hasSuffix("\n" + line + "\n"), "\(text.stdout)")
   }
 
   @Test func aChangedConfigKeyIsReportedByPath() throws {

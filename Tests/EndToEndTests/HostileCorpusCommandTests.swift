@@ -183,7 +183,7 @@ struct Snapshot: Equatable {
         continue
       }
       let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
-      files[file] = "\(bytes.count) " + bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+      files[file] = try "\(bytes.count) " + bytes.withUnsafeBytes { try SHA256Hasher.hex(of: $0) }
     }
   }
 }

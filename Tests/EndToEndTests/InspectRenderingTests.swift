@@ -61,6 +61,53 @@ import Testing
     #expect(!text.contains("By dtype"))
   }
 
+  /// An EAGLE-3 draft as the SafeAILab trainer writes it (or SpecForge: the same names).
+  static let eagle3Detection = Detection(
+    format: .eagle3SafeAILab, confidence: 0.8, signature: "midlayer.* tensors, fc.weight [64, 192] = 3×hidden",
+    evidence: ["midlayer.* tensors", "t2d [512] BOOL present"], alternatives: [.eagle3SpecForge],
+    facts: DetectedFacts(
+      hiddenSize: 64, vocabSize: 512, draftVocabSize: 128, decoderLayers: 1, fcInputWidth: 192, auxStateCount: 3,
+      d2tPresent: true, t2dPresent: true, weightsDType: .F16),
+    conversion: .algorithm(.eagle3))
+
+  @Test func detectionLeadsWithFormatAlgorithmSignatureAndFacts() {
+    let lines = InspectRendering.detectionLines(Self.eagle3Detection)
+    #expect(
+      lines == [
+        "format:     eagle3-safeailab — EAGLE-3 draft written by SafeAILab (confidence 0.80)",
+        "algorithm:  eagle3",
+        "signature:  midlayer.* tensors, fc.weight [64, 192] = 3×hidden",
+        "facts:      hidden 64, vocab 512, draft vocab 128, 1 decoder layer, fc in 192 (3 aux states), "
+          + "embeddings no, d2t yes, t2d yes, fusion bias no, layernorms no, weights F16",
+        "could be:   eagle3-specforge",
+        "evidence:",
+        "  - midlayer.* tensors",
+        "  - t2d [512] BOOL present",
+      ])
+  }
+
+  @Test func detectionWithoutAnAlgorithmShowsTheReasonPrefixAndNotes() {
+    var detection = Self.eagle3Detection
+    detection.conversion = .none(reason: "this is a base model, not a draft; pass it as --verifier")
+    detection.strippedPrefix = "model."
+    detection.notes = ["config says 2 layers"]
+    detection.facts = DetectedFacts(targetHiddenSize: 4096, decoderLayers: 2, fcInputWidth: 8, auxStateCount: 1)
+    let lines = InspectRendering.detectionLines(detection)
+    #expect(lines[1] == "algorithm:  none — this is a base model, not a draft; pass it as --verifier")
+    #expect(
+      lines[3] == "facts:      target hidden 4096, 2 decoder layers, fc in 8 (1 aux state), "
+        + "embeddings no, d2t no, t2d no, fusion bias no, layernorms no")
+    #expect(lines[4] == "prefix:     \"model.\" stripped from tensor names")
+    #expect(lines.suffix(2) == ["notes:", "  - config says 2 layers"])
+  }
+
+  @Test func confidenceHasTwoDecimals() {
+    #expect(InspectRendering.confidence(0.5) == "0.50")
+    #expect(InspectRendering.confidence(0.05) == "0.05")
+    #expect(InspectRendering.confidence(1) == "1.00")
+    #expect(InspectRendering.confidence(0.6666) == "0.67")
+  }
+
   @Test func longNamesAreShortenedInTheMiddle() {
     var table = TextTable(columns: [.init("name", flexible: true), .init("size", .right)])
     table.append(["model.layers.31.self_attn.q_proj.weight", "1.0 KiB"])

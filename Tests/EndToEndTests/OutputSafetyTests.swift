@@ -236,7 +236,7 @@ enum OutputCheck {
       guard let name = file["name"]?.stringValue, let size = file["size"]?.intValue,
         let digest = file["sha256"]?.stringValue,
         let bytes = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path),
-        bytes.count == size, bytes.withUnsafeBytes({ SHA256Hasher.hex(of: $0) }) == digest
+        bytes.count == size, (try? bytes.withUnsafeBytes({ try SHA256Hasher.hex(of: $0) })) == digest
       else { return false }
       listed.insert(name)
     }

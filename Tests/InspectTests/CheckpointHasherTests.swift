@@ -25,6 +25,16 @@ import Testing
         == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
   }
 
+  @Test func sha256OfBytesMatchesTheStandardVectors() throws {
+    let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    #expect(try SHA256Hasher.hex(of: Array("abc".utf8), for: "abc") == abc)
+    #expect(try Array("abc".utf8).withUnsafeBytes { try SHA256Hasher.hex(of: $0) } == abc)
+    var streamed = try SHA256Hasher(for: "streamed")
+    for piece in ["a", "", "bc"] { Array(piece.utf8).withUnsafeBytes { streamed.update($0) } }
+    #expect(streamed.finalizeHex() == abc)
+    #expect(try SHA256Hasher.hex(of: [], for: "empty") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+  }
+
   @Test func fileDigestsAreKeyedByPathAndMatchSha256sum() throws {
     let verifier = HashingTestSupport.fixtures.appendingPathComponent("verifier")
     let paths = try FileManager.default.contentsOfDirectory(atPath: verifier.path).map {

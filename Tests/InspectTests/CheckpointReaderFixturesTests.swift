@@ -98,7 +98,7 @@ import Testing
       #expect(tensor.byteCount == truth["byte_count"]?.intValue, "\(tensorName)")
       #expect(tensor.file == directory + "/" + (truth["file"]?.stringValue ?? "?"), "\(tensorName)")
       let bytes = try reader.bytes(of: tensor)
-      let digest = bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+      let digest = try bytes.withUnsafeBytes { try SHA256Hasher.hex(of: $0) }
       #expect(digest == truth["sha256"]?.stringValue, "\(tensorName)")
     }
   }

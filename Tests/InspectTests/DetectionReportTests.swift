@@ -2,7 +2,7 @@ import Testing
 
 @testable import Inspect
 
-/// The detection block as `inspect` renders it, and the `--algorithm` check `convert` uses.
+/// The detection block of `inspect --json`, and the `--algorithm` check `convert` uses.
 @Suite struct DetectionReportTests {
   typealias S = SyntheticDrafts
 
@@ -46,32 +46,6 @@ import Testing
       S.checkpoint(S.eagle3Layers(embed: true, d2t: true, t2d: true, prefix: "model.")))
     #expect(detection.json()["stripped_prefix"] == "model.")
     #expect(Detection.rounded(0.6666) == 0.67)
-    #expect(Detection.formatted(0.5) == "0.50")
-    #expect(Detection.formatted(0.05) == "0.05")
-    #expect(Detection.formatted(1) == "1.00")
-  }
-
-  @Test func humanLinesLeadWithFormatAlgorithmAndSignature() {
-    let lines = Self.safeAILab.humanLines
-    #expect(lines[0] == "format:     eagle3-safeailab — EAGLE-3 draft written by SafeAILab (confidence 0.80)")
-    #expect(lines[1] == "algorithm:  eagle3")
-    #expect(lines[2] == "signature:  midlayer.* tensors, fc.weight [64, 192] = 3×hidden")
-    #expect(
-      lines[3].hasPrefix(
-        "facts:      hidden 64, vocab 512, draft vocab 128, 1 decoder layer, fc in 192 (3 aux states)"))
-    #expect(lines.contains("could be:   eagle3-specforge"))
-    #expect(lines.contains("  - t2d [512] BOOL present"))
-    #expect(!lines.contains("notes:"))
-  }
-
-  @Test func humanLinesForNoAlgorithmShowTheReasonAndNotes() {
-    let detection = FormatDetector.detect(
-      S.checkpoint(S.eagle1(dtype: .F32, bias: true), files: [S.binFile]))
-    #expect(detection.humanLines[1] == "algorithm:  eagle")
-    #expect(detection.humanLines.contains("notes:"))
-    let verifier = FormatDetector.detect(S.checkpoint(S.llamaVerifier()))
-    #expect(
-      verifier.humanLines[1] == "algorithm:  none — this is a base model, not a draft; pass it as --verifier")
   }
 
   // MARK: --algorithm check

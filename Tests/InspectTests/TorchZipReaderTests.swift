@@ -38,7 +38,7 @@ import Testing
       #expect(layout == want.layout, "\(file) \(want.name)")
       let bytes = try reader.bytes(of: tensor)
       #expect(bytes.count == tensor.byteCount, "\(file) \(want.name)")
-      #expect(bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) } == want.sha256, "\(file) \(want.name)")
+      #expect(try bytes.withUnsafeBytes { try SHA256Hasher.hex(of: $0) } == want.sha256, "\(file) \(want.name)")
     }
   }
 
@@ -256,7 +256,7 @@ func readTorch(_ builder: ZipFixtureBuilder) throws -> [TensorInfo] {
       let want = try #require(expected[tensor.name])
       #expect(tensor.dtype.rawValue == want.dtype, "\(relativePath) \(tensor.name)")
       #expect(tensor.shape == want.shape, "\(relativePath) \(tensor.name)")
-      let digest = try reader.bytes(of: tensor).withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+      let digest = try reader.bytes(of: tensor).withUnsafeBytes { try SHA256Hasher.hex(of: $0) }
       #expect(digest == want.sha256, "\(relativePath) \(tensor.name)")
     }
   }

@@ -23,7 +23,7 @@ struct HubDownloadTests {
     #expect(contents(repoDir + "/refs/main") == Array(commit.utf8))
 
     let weights = try #require(singleFileRepo["model.safetensors"])
-    let digest = sha256Hex(weights)
+    let digest = try sha256Hex(weights)
     let link = try FileManager.default.destinationOfSymbolicLink(atPath: source.path + "/model.safetensors")
     #expect(link == "../../blobs/" + digest)
     #expect(contents(repoDir + "/blobs/" + digest) == weights)
@@ -107,7 +107,7 @@ struct HubDownloadTests {
   func truncatedThenResumedNextRun() throws {
     let hub = try HubEmulator(repos: ["org/model": singleFileRepo], arguments: ["--cut", "model.safetensors"])
     let weights = try #require(singleFileRepo["model.safetensors"])
-    let digest = sha256Hex(weights)
+    let digest = try sha256Hex(weights)
     let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: hub.options(maxAttempts: 1))
     }
@@ -129,7 +129,7 @@ struct HubDownloadTests {
   @Test("a checksum mismatch is refused and leaves nothing of that file in blobs/ or snapshots/")
   func checksumMismatch() throws {
     let hub = try HubEmulator(repos: ["org/model": singleFileRepo], arguments: ["--corrupt", "model.safetensors"])
-    let digest = sha256Hex(try #require(singleFileRepo["model.safetensors"]))
+    let digest = try sha256Hex(#require(singleFileRepo["model.safetensors"]))
     let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: hub.options())
     }

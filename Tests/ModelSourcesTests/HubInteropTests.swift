@@ -46,7 +46,7 @@ struct HubInteropTests {
     let hub = try HubEmulator(repos: ["org/verifier": shardedRepo])
     let source = try SourceResolver.resolve("org/verifier", need: .checkpoint, options: hub.options())
     let shard = "model-00001-of-00002.safetensors"
-    let digest = sha256Hex(try #require(shardedRepo[shard]))
+    let digest = try sha256Hex(#require(shardedRepo[shard]))
     let result = try HubInterop.run(
       python,
       [HubInterop.script, "--cache-dir", hub.cacheDirectory, "--repo", "org/verifier"]

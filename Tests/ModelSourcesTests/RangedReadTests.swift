@@ -134,7 +134,7 @@ struct RangedReadTests {
     #expect(fetched.file == "model-00001-of-00002.safetensors")
     let shard = try #require(verifier[fetched.file])
     let bytes = Array(shard[Int(fetched.offset)..<Int(fetched.offset + fetched.length)])
-    #expect(fetched.sha256 == sha256Hex(bytes))
+    #expect(try fetched.sha256 == sha256Hex(bytes))
     let local = try AuditManifest(contentsOf: parent + "/local/speculators-manifest.json")
     #expect(local.verifier.embeddingsFetched == nil)
     #expect(manifest.tensors == local.tensors)

@@ -48,7 +48,7 @@ struct URLSourceTests {
   @Test("a #sha256= fragment is verified, and a mismatch keeps nothing")
   func fragmentChecksum() throws {
     let hub = try HubEmulator(repos: [:], staticFiles: Self.files)
-    let good = sha256Hex(try #require(Self.files["plain/model.safetensors"]))
+    let good = try sha256Hex(#require(Self.files["plain/model.safetensors"]))
     let bad = String(repeating: "0", count: 64)
     let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve(

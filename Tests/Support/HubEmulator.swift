@@ -152,8 +152,8 @@ public func fakeWeights(_ count: Int, seed: UInt64) -> [UInt8] {
 }
 
 /// SHA-256 hex of `bytes`.
-public func sha256Hex(_ bytes: [UInt8]) -> String {
-  bytes.withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+public func sha256Hex(_ bytes: [UInt8]) throws -> String {
+  try bytes.withUnsafeBytes { try SHA256Hasher.hex(of: $0) }
 }
 
 /// The bytes of the file at `path` (following symlinks).

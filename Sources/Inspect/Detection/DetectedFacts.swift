@@ -74,27 +74,4 @@ public struct DetectedFacts: Sendable, Hashable {
       "weights_dtype": weightsDType.map { .string($0.rawValue) } ?? .null,
     ]
   }
-
-  /// One human line, for example
-  /// `hidden 64, vocab 512, draft vocab 128, 1 decoder layer, fc in 192 (3 aux states), ...`.
-  package var summary: String {
-    var parts: [String] = []
-    if let hiddenSize { parts.append("hidden \(hiddenSize)") }
-    if let targetHiddenSize { parts.append("target hidden \(targetHiddenSize)") }
-    if let vocabSize { parts.append("vocab \(vocabSize)") }
-    if let draftVocabSize { parts.append("draft vocab \(draftVocabSize)") }
-    parts.append("\(decoderLayers) decoder layer\(decoderLayers == 1 ? "" : "s")")
-    if let fcInputWidth {
-      parts.append(
-        "fc in \(fcInputWidth)" + (auxStateCount.map { " (\($0) aux state\($0 == 1 ? "" : "s"))" } ?? ""))
-    }
-    func flag(_ name: String, _ value: Bool) -> String { "\(name) \(value ? "yes" : "no")" }
-    parts.append(flag("embeddings", embeddingsPresent))
-    parts.append(flag("d2t", d2tPresent))
-    parts.append(flag("t2d", t2dPresent))
-    parts.append(flag("fusion bias", fusionBias))
-    parts.append(flag("layernorms", layernorms))
-    if let weightsDType { parts.append("weights \(weightsDType.rawValue)") }
-    return parts.joined(separator: ", ")
-  }
 }

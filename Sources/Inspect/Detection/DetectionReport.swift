@@ -22,35 +22,7 @@ extension Detection {
     ]
   }
 
-  /// A few human-readable lines: format and confidence, algorithm, signature, facts, then the
-  /// evidence, alternatives and notes (one per line, indented).
-  package var humanLines: [String] {
-    var lines = [
-      "format:     \(format.rawValue) — \(format.title) (confidence \(Detection.formatted(confidence)))",
-      "algorithm:  " + (conversion.algorithm?.rawValue ?? "none — \(conversion.reason ?? "")"),
-      "signature:  \(signature)",
-      "facts:      \(facts.summary)",
-    ]
-    if let strippedPrefix { lines.append("prefix:     \"\(strippedPrefix)\" stripped from tensor names") }
-    if !alternatives.isEmpty {
-      lines.append("could be:   " + alternatives.map(\.rawValue).joined(separator: ", "))
-    }
-    lines.append("evidence:")
-    lines += evidence.map { "  - \($0)" }
-    if !notes.isEmpty {
-      lines.append("notes:")
-      lines += notes.map { "  - \($0)" }
-    }
-    return lines
-  }
-
   static func rounded(_ value: Double) -> Double {
     (value * 100).rounded() / 100
-  }
-
-  static func formatted(_ value: Double) -> String {
-    let hundredths = Int((value * 100).rounded())
-    let fraction = hundredths % 100
-    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
   }
 }

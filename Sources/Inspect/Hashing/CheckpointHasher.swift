@@ -38,7 +38,7 @@ package enum CheckpointHasher {
     file.adviseSequential()
     switch algorithm {
     case .sha256:
-      var hasher = SHA256Hasher()
+      var hasher = try SHA256Hasher(for: path)
       forEachChunk(of: file, progress: progress) { hasher.update($0) }
       return hasher.finalizeHex()
     case .xxh3:

@@ -4,7 +4,8 @@ import Validate
 
 
 /// Human rendering of a ``DiffReport``: one line per difference, values cut to fit, identical
-/// tensors counted rather than listed, and the summary line last.
+/// tensors counted rather than listed, and the summary line last (the JSON document, which
+/// carries that line, is in `DiffRendering+JSON.swift`).
 enum DiffRendering {
   /// Tensor lines shown per status before the rest are counted.
   static let linesPerStatus = 20
@@ -84,7 +85,7 @@ enum DiffRendering {
     }
 
     lines.blank()
-    lines.add(styled(report.summaryLine, report.result == .different ? .bad : .good))
+    lines.add(styled(summaryLine(report), report.result == .different ? .bad : .good))
     return lines
   }
 
@@ -183,9 +184,54 @@ enum DiffRendering {
     return "{\(headA) => \(headB)}." + partsA.suffix(common).joined(separator: ".")
   }
 
-  /// How a status is counted in words (`only in B`, `differ`).
+  /// One line: the verdict and the counts behind it, e.g.
+  /// `different: config 1 difference; tensors 11 identical, 1 differs, 1 only in B`. It ends the
+  /// text and is the JSON document's `summary.line`.
+  static func summaryLine(_ report: DiffReport) -> String {
+    var sections: [String] = []
+    func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)" + (n == 1 ? "" : "s") }
+    func section(_ label: String, _ differences: [ConfigDifference]) {
+      guard !differences.isEmpty else { return }
+      let volatile = differences.filter(\.isVolatile).count
+      sections.append(
+        "\(label) " + count(differences.count, "difference") + (volatile > 0 ? " (\(volatile) volatile)" : ""))
+    }
+    section("config", report.configDifferences)
+    section("metadata", report.metadataDifferences)
+    section("manifest", report.manifestDifferences)
+    let files = report.fileDifferences
+    if !files.isEmpty {
+      let counting = files.filter(\.isDifference).count
+      sections.append(
+        "files " + count(files.count, "difference")
+          + (counting < files.count ? " (\(files.count - counting) not counted)" : ""))
+    }
+    let counts = report.statusCounts
+    let parts = TensorComparison.Status.allCases.compactMap { status -> String? in
+      guard let n = counts[status], n > 0 else { return nil }
+      return "\(n) \(phrase(for: status, count: n))"
+    }
+    sections.append("tensors " + (parts.isEmpty ? "none" : parts.joined(separator: ", ")))
+    let dtype = report.dtypeChanges
+    if dtype > 0 { sections.append(count(dtype, "dtype change")) }
+    return "\(report.result.rawValue): " + sections.joined(separator: "; ")
+  }
+
+  /// How a status reads after a count ("3 identical", "1 differs", "2 only in A").
   static func phrase(for status: TensorComparison.Status, count: Int) -> String {
-    DiffReport.phrase(for: status, count: count)
+    switch status {
+    case .identical: return "identical"
+    case .equalValues: return "equal in value"
+    case .withinTolerance: return "within tolerance"
+    case .different: return count == 1 ? "differs" : "differ"
+    case .shapeChanged: return "shape changed"
+    case .bytesNotRead: return "same dtype and shape (bytes not read)"
+    case .notComparable: return "not comparable"
+    case .onlyInA: return "only in A"
+    case .onlyInB: return "only in B"
+    case .dropped: return "dropped by the conversion"
+    case .added: return "added by the conversion"
+    }
   }
 
   private static func describe(_ side: DiffReport.SideSummary) -> String {

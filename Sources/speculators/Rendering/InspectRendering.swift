@@ -43,7 +43,7 @@ enum InspectRendering {
 
     out.blank()
     out.add(styled("Detection", .heading))
-    for line in report.detection.humanLines {
+    for line in detectionLines(report.detection) {
       for piece in wrap("  " + line, width: width) { out.add(Piece(piece)) }
     }
 
@@ -80,6 +80,59 @@ enum InspectRendering {
       add(dtypes, width: width, to: &out)
     }
     return out
+  }
+
+  /// The detection block: format and confidence, algorithm, signature, facts, then the
+  /// evidence, alternatives and notes (one per line, indented).
+  static func detectionLines(_ detection: Detection) -> [String] {
+    let conversion = detection.conversion
+    var lines = [
+      "format:     \(detection.format.rawValue) — \(detection.format.title) "
+        + "(confidence \(confidence(detection.confidence)))",
+      "algorithm:  " + (conversion.algorithm?.rawValue ?? "none — \(conversion.reason ?? "")"),
+      "signature:  \(detection.signature)",
+      "facts:      \(facts(detection.facts))",
+    ]
+    if let prefix = detection.strippedPrefix { lines.append("prefix:     \"\(prefix)\" stripped from tensor names") }
+    if !detection.alternatives.isEmpty {
+      lines.append("could be:   " + detection.alternatives.map(\.rawValue).joined(separator: ", "))
+    }
+    lines.append("evidence:")
+    lines += detection.evidence.map { "  - \($0)" }
+    if !detection.notes.isEmpty {
+      lines.append("notes:")
+      lines += detection.notes.map { "  - \($0)" }
+    }
+    return lines
+  }
+
+  /// The detected facts on one line, for example
+  /// `hidden 64, vocab 512, draft vocab 128, 1 decoder layer, fc in 192 (3 aux states), ...`.
+  static func facts(_ facts: DetectedFacts) -> String {
+    var parts: [String] = []
+    if let hidden = facts.hiddenSize { parts.append("hidden \(hidden)") }
+    if let target = facts.targetHiddenSize { parts.append("target hidden \(target)") }
+    if let vocab = facts.vocabSize { parts.append("vocab \(vocab)") }
+    if let draftVocab = facts.draftVocabSize { parts.append("draft vocab \(draftVocab)") }
+    parts.append("\(facts.decoderLayers) decoder layer\(facts.decoderLayers == 1 ? "" : "s")")
+    if let width = facts.fcInputWidth {
+      parts.append("fc in \(width)" + (facts.auxStateCount.map { " (\($0) aux state\($0 == 1 ? "" : "s"))" } ?? ""))
+    }
+    func flag(_ name: String, _ value: Bool) -> String { "\(name) \(value ? "yes" : "no")" }
+    parts.append(flag("embeddings", facts.embeddingsPresent))
+    parts.append(flag("d2t", facts.d2tPresent))
+    parts.append(flag("t2d", facts.t2dPresent))
+    parts.append(flag("fusion bias", facts.fusionBias))
+    parts.append(flag("layernorms", facts.layernorms))
+    if let dtype = facts.weightsDType { parts.append("weights \(dtype.rawValue)") }
+    return parts.joined(separator: ", ")
+  }
+
+  /// A confidence with two decimals (`0.80`), as the JSON rounds it.
+  static func confidence(_ value: Double) -> String {
+    let hundredths = Int((value * 100).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
   }
 
   /// The tensor table: name, dtype, shape, parameters and size, and the file when the tensors

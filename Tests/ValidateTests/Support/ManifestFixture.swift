@@ -9,7 +9,7 @@ enum ManifestFixture {
     var files: [JSONValue] = []
     for file in written.checkpoint.files.sorted(by: { $0.name < $1.name }) {
       let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
-      let sha = data.withUnsafeBytes { SHA256Hasher.hex(of: $0) }
+      let sha = try data.withUnsafeBytes { try SHA256Hasher.hex(of: $0) }
       files.append(["name": .string(file.name), "size": .int(Int64(data.count)), "sha256": .string(sha)])
     }
     for (name, size, sha) in extraFiles {
