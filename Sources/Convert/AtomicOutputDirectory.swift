@@ -16,8 +16,9 @@ import Platform
 ///   `<parent>/.<name>.lock` (held until ``commit()`` or ``discard()``, released by the kernel
 ///   if the process dies) and refuses while another process holds it. Holding the lock, it also
 ///   cleans up after writers that were killed: a `.<name>.tmp-<token>` directory is deleted
-///   only when it holds the marker file ``markerName`` naming that same token, so directories
-///   the user made with similar names are never touched. Nothing this writer did not write is
+///   only when it holds the marker file ``markerName`` naming that same token (or nothing but
+///   that marker cut short, a prefix of the token: a writer killed while writing it), so
+///   directories the user made with similar names are never touched. Nothing this writer did not write is
 ///   ever renamed into the output path.
 /// - Before its renames, ``commit()`` records its token in the lock file (see ``OutputLock``):
 ///   from removing the marker until the lock is released, the directories it is moving
@@ -189,11 +190,16 @@ struct AtomicOutputDirectory: Sendable {
     for entry in directoryEntries(directory) ?? [] where entry.hasPrefix(stem) {
       let token = String(entry.dropFirst(stem.count))
       guard isToken(token) else { continue }
-      if readMarker(in: prefix + entry) == token {
+      let marker = markerBytes(in: prefix + entry)
+      if marker == Array(token.utf8) {
         removeMarkedTree(prefix + entry)
       } else {
-        // Killed between creating it and writing its marker: empty, so removing it loses
-        // nothing (rmdir refuses a directory that holds anything).
+        // Killed between creating it and writing its marker: it is empty, or holds only the
+        // marker file cut short (a prefix of the token), so removing it loses nothing (rmdir
+        // refuses a directory that holds anything else).
+        if let marker, Array(token.utf8).starts(with: marker), directoryEntries(prefix + entry) == [markerName] {
+          unlink(prefix + entry + "/" + markerName)
+        }
         rmdir(prefix + entry)
       }
     }
@@ -261,17 +267,19 @@ struct AtomicOutputDirectory: Sendable {
     return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
   }
 
-  /// The token in a directory's marker file, or `nil` when it has none (or not a plain file).
-  private static func readMarker(in directory: String) -> String? {
+  /// The bytes of a directory's marker file (at most a token's 32), or `nil` when it has none
+  /// (or not a plain file, or a longer one).
+  private static func markerBytes(in directory: String) -> [UInt8]? {
     var info = stat()
     guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
     let fd = open(directory + "/" + markerName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size == 32 else { return nil }
-    var buffer = [UInt8](repeating: 0, count: 32)
-    guard buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, 32) }) == 32 else { return nil }
-    return String(decoding: buffer, as: UTF8.self)
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 32 else { return nil }
+    let size = Int(info.st_size)
+    var buffer = [UInt8](repeating: 0, count: size)
+    guard buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, size) }) == size else { return nil }
+    return buffer
   }
 
   // MARK: helpers

@@ -23,7 +23,7 @@ package enum ModelReference: Sendable, Equatable {
   ) throws(SourceError) -> ModelReference {
     let lowered = text.lowercased()
     if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-      guard let url = URL(string: text), let host = url.host, !host.isEmpty else {
+      guard let url = httpURL(text) else {
         throw SourceError(.invalidReference, file: text, reason: "not a valid http(s) URL")
       }
       return .url(url)
@@ -47,6 +47,15 @@ package enum ModelReference: Sendable, Equatable {
       return .local(path: text)
     }
     return try hubReference(text, given: text)
+  }
+
+  /// `text` as an `http(s)` URL with a host, or `nil` (a Hub endpoint must be one too).
+  package static func httpURL(_ text: String) -> URL? {
+    let lowered = text.lowercased()
+    guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://"), let url = URL(string: text),
+      let host = url.host, !host.isEmpty
+    else { return nil }
+    return url
   }
 
   /// Whether the first segment of `text` names an existing local directory (`fx/` in

@@ -57,6 +57,9 @@ struct SourceOptions: ParsableArguments {
       throw ValidationError("\(flag) must be a positive number of seconds")
     }
     if lowSpeedLimit < 0 { throw ValidationError("--low-speed-limit must be 0 or a positive number of bytes") }
+    if let endpoint, ModelReference.httpURL(endpoint) == nil {
+      throw ValidationError("--endpoint must be an http(s) URL with a host, such as https://huggingface.co")
+    }
   }
 
   /// The limits every request of this command runs under.

@@ -198,6 +198,34 @@ struct AtomicOutputDirectoryLockTests {
     #expect(try entries(parent).isEmpty)
   }
 
+  @Test("a token-named directory holding only its marker cut short (a writer killed while writing it) is removed")
+  func partialMarker() throws {
+    let parent = try makeTemporaryDirectory()
+    var kept: [String] = []
+    for length in [0, 1, 31] {
+      let token = AtomicOutputDirectory.newToken()
+      let name = ".out.tmp-" + token
+      try FileManager.default.createDirectory(atPath: parent + "/" + name, withIntermediateDirectories: true)
+      try String(token.prefix(length)).write(
+        toFile: parent + "/" + name + "/" + AtomicOutputDirectory.markerName, atomically: false, encoding: .utf8)
+    }
+    // Not a prefix of its own token, or beside other files: left alone.
+    for (marker, extra) in [("x", false), ("", true)] {
+      let token = AtomicOutputDirectory.newToken()
+      let name = ".out.tmp-" + token
+      try FileManager.default.createDirectory(atPath: parent + "/" + name, withIntermediateDirectories: true)
+      try marker.write(toFile: parent + "/" + name + "/" + AtomicOutputDirectory.markerName, atomically: false, encoding: .utf8)
+      if extra { try "mine".write(toFile: parent + "/" + name + "/a", atomically: false, encoding: .utf8) }
+      kept.append(name)
+    }
+    let output = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+    output.discard()
+    #expect(try entries(parent) == kept.sorted())
+    for name in kept {
+      #expect(FileManager.default.fileExists(atPath: parent + "/" + name + "/" + AtomicOutputDirectory.markerName))
+    }
+  }
+
   @Test("output names of 225 to 255 bytes get siblings within NAME_MAX", arguments: [225, 240, 250, 255])
   func longNames(length: Int) throws {
     let parent = try makeTemporaryDirectory()
