@@ -44,15 +44,15 @@ struct AtomicOutputDirectory: Sendable {
 
   /// Checks `outputPath` and creates the temporary sibling (and missing parent directories).
   ///
-  /// - Throws: ``CheckpointError`` (`.invalidArgument`) when the output exists and is not a
-  ///   directory, or is a non-empty directory without `force`; (`.io`) when the temporary
-  ///   directory cannot be created.
-  static func create(at outputPath: String, force: Bool) throws(CheckpointError) -> AtomicOutputDirectory {
+  /// - Throws: ``ConversionError`` (`.output`) when the output exists and is not a directory,
+  ///   or is a non-empty directory without `force`; (`.write`) when the temporary directory
+  ///   cannot be created.
+  static func create(at outputPath: String, force: Bool) throws -> AtomicOutputDirectory {
     let trimmed = Self.trimmingTrailingSlashes(outputPath)
     guard !trimmed.isEmpty, trimmed != ".", trimmed != "..", !trimmed.hasSuffix("/."),
       !trimmed.hasSuffix("/..")
     else {
-      throw CheckpointError(.invalidArgument, file: outputPath, reason: "not a usable output directory name")
+      throw ConversionError(.output, file: outputPath, reason: "not a usable output directory name")
     }
     let (parent, name) = split(trimmed)
     try makeDirectories(parent)
@@ -63,7 +63,7 @@ struct AtomicOutputDirectory: Sendable {
     }
     recoverFromKilledWriters(parent: parent, name: name)
     let replaces: Bool
-    do throws(CheckpointError) {
+    do throws {
       replaces = try checkExisting(trimmed, force: force)
     } catch {
       lock.release()
@@ -78,12 +78,12 @@ struct AtomicOutputDirectory: Sendable {
       let reason = System.message()
       TerminationCleanup.unregister(output)
       lock.release()
-      throw CheckpointError(.io, file: outputPath, reason: "cannot create a temporary directory next to it: \(reason)")
+      throw ConversionError(.write, file: outputPath, reason: "cannot create a temporary directory next to it: \(reason)")
     }
     guard writeMarker(in: temporary, token: token) else {
       let reason = System.message()
       output.discard()
-      throw CheckpointError(.io, file: outputPath, reason: "cannot write into the temporary directory next to it: \(reason)")
+      throw ConversionError(.write, file: outputPath, reason: "cannot write into the temporary directory next to it: \(reason)")
     }
     return output
   }
@@ -109,13 +109,13 @@ struct AtomicOutputDirectory: Sendable {
 
   /// Syncs the temporary directory and renames it into place (replacing the old output when
   /// allowed), then syncs the parent.
-  func commit() throws(CheckpointError) {
+  func commit() throws {
     // A termination signal arriving meanwhile waits for the renames, then finds nothing of
     // this writer's to remove but the old output (or nothing).
-    try TerminationCleanup.committing(self) { () throws(CheckpointError) in try commitLocked() }
+    try TerminationCleanup.committing(self) { () throws in try commitLocked() }
   }
 
-  private func commitLocked() throws(CheckpointError) {
+  private func commitLocked() throws {
     defer { lock.release() }
     // From here until the lock is released the directories being moved carry no marker: the
     // record in the lock file is what names them as this writer's if it is killed meanwhile.
@@ -132,21 +132,21 @@ struct AtomicOutputDirectory: Sendable {
       let aside = (parent == "" ? "" : parent + "/") + Self.siblingName(of: name, suffix: ".old-" + token)
       let movedAside = rename(finalPath, aside) == 0
       guard movedAside || errno == ENOENT else {
-        throw CheckpointError(
-          .io, file: finalPath,
+        throw ConversionError(
+          .write, file: finalPath,
           reason: "cannot move the existing output aside: \(System.message())")
       }
       guard rename(temporaryPath, finalPath) == 0 else {
         let reason = System.message()
         if movedAside { _ = rename(aside, finalPath) }
-        throw CheckpointError(
-          .io, file: finalPath, reason: "cannot move the new output into place: \(reason)")
+        throw ConversionError(
+          .write, file: finalPath, reason: "cannot move the new output into place: \(reason)")
       }
       if movedAside { Self.removeTree(aside) }
     } else {
       guard rename(temporaryPath, finalPath) == 0 else {
-        throw CheckpointError(
-          .io, file: finalPath,
+        throw ConversionError(
+          .write, file: finalPath,
           reason: "cannot move the new output into place: \(System.message())")
       }
     }
@@ -285,24 +285,24 @@ struct AtomicOutputDirectory: Sendable {
   // MARK: helpers
 
   /// Whether an existing output will be replaced; throws when it may not be.
-  private static func checkExisting(_ path: String, force: Bool) throws(CheckpointError) -> Bool {
+  private static func checkExisting(_ path: String, force: Bool) throws -> Bool {
     var info = stat()
     guard lstat(path, &info) == 0 else {
       if errno == ENOENT { return false }
-      throw CheckpointError(
-        .io, file: path, reason: "cannot inspect the output path: \(System.message())")
+      throw ConversionError(
+        .output, file: path, reason: "cannot inspect the output path: \(System.message())")
     }
     guard (info.st_mode & S_IFMT) == S_IFDIR else {
-      throw CheckpointError(
-        .invalidArgument, file: path, reason: "the output path exists and is not a directory")
+      throw ConversionError(
+        .output, file: path, reason: "the output path exists and is not a directory")
     }
     if force { return true }
     guard let entries = directoryEntries(path) else {
-      throw CheckpointError(.io, file: path, reason: "cannot list the existing output directory")
+      throw ConversionError(.output, file: path, reason: "cannot list the existing output directory")
     }
     guard entries.isEmpty else {
-      throw CheckpointError(
-        .invalidArgument, file: path,
+      throw ConversionError(
+        .output, file: path,
         reason: "the output directory exists and is not empty (pass --force to replace it)")
     }
     return true
@@ -321,19 +321,19 @@ struct AtomicOutputDirectory: Sendable {
     return (parent.isEmpty ? "/" : parent, String(path[path.index(after: slash)...]))
   }
 
-  private static func makeDirectories(_ path: String) throws(CheckpointError) {
+  private static func makeDirectories(_ path: String) throws {
     guard !path.isEmpty else { return }
     var info = stat()
     if stat(path, &info) == 0 {
       guard (info.st_mode & S_IFMT) == S_IFDIR else {
-        throw CheckpointError(.invalidArgument, file: path, reason: "the output's parent is not a directory")
+        throw ConversionError(.output, file: path, reason: "the output's parent is not a directory")
       }
       return
     }
     try makeDirectories(split(path).parent == "/" ? "" : split(path).parent)
     guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
-      throw CheckpointError(
-        .io, file: path, reason: "cannot create the output's parent: \(System.message())")
+      throw ConversionError(
+        .write, file: path, reason: "cannot create the output's parent: \(System.message())")
     }
   }
 
@@ -429,9 +429,9 @@ final class OutputLock: @unchecked Sendable {
 
   /// Takes the lock without waiting.
   ///
-  /// - Throws: ``CheckpointError`` (`.io`) naming `outputPath` when another process holds the
+  /// - Throws: ``ConversionError`` (`.output`) naming `outputPath` when another process holds the
   ///   lock, the lock file cannot be created, or a file at its path was not made by a convert.
-  static func acquire(directory: String, name: String, outputPath: String) throws(CheckpointError) -> OutputLock {
+  static func acquire(directory: String, name: String, outputPath: String) throws -> OutputLock {
     let path = (directory.isEmpty ? "" : directory + "/") + AtomicOutputDirectory.siblingName(of: name, suffix: ".lock")
     // A releasing holder unlinks the file before unlocking: retry when the locked file is no
     // longer the one at `path`.
@@ -442,18 +442,18 @@ final class OutputLock: @unchecked Sendable {
         if fd < 0 && errno == ENOENT { continue }
       }
       guard fd >= 0 else {
-        throw CheckpointError(
-          .io, file: outputPath, reason: "cannot create the lock file \(path): \(System.message())")
+        throw ConversionError(
+          .output, file: outputPath, reason: "cannot create the lock file \(path): \(System.message())")
       }
       guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
         let code = errno
         close(fd)
         if code == EWOULDBLOCK {
-          throw CheckpointError(
-            .io, file: outputPath,
+          throw ConversionError(
+            .output, file: outputPath,
             reason: "another convert is writing this output (it holds \(path)); try again when it has finished")
         }
-        throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): \(System.message(code))")
+        throw ConversionError(.output, file: outputPath, reason: "cannot lock \(path): \(System.message(code))")
       }
       var held = stat()
       var current = stat()
@@ -474,19 +474,19 @@ final class OutputLock: @unchecked Sendable {
         guard written == content.count else {
           let reason = System.message()
           close(fd)
-          throw CheckpointError(.io, file: outputPath, reason: "cannot write the lock file \(path): \(reason)")
+          throw ConversionError(.output, file: outputPath, reason: "cannot write the lock file \(path): \(reason)")
         }
       } else if (held.st_mode & S_IFMT) != S_IFREG || found == .foreign {
         close(fd)
-        throw CheckpointError(
-          .io, file: outputPath,
+        throw ConversionError(
+          .output, file: outputPath,
           reason: "\(path) exists and is not a convert lock file; remove it or choose another output path")
       }
       var interrupted: String?
       if count > 0, case .committing(let token) = found { interrupted = token }
       return OutputLock(path: path, descriptor: fd, interruptedCommit: interrupted)
     }
-    throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): it keeps being replaced")
+    throw ConversionError(.output, file: outputPath, reason: "cannot lock \(path): it keeps being replaced")
   }
 
   /// Records in the lock file that the writer with `token` is committing, synced before its

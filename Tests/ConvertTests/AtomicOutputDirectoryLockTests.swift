@@ -17,10 +17,10 @@ struct AtomicOutputDirectoryLockTests {
     let parent = try makeTemporaryDirectory()
     let first = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
     #expect(FileManager.default.fileExists(atPath: parent + "/.out.lock"))
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: ConversionError.self) {
       try AtomicOutputDirectory.create(at: parent + "/out", force: true)
     }
-    #expect(error?.kind == .io)
+    #expect(error?.kind == .output)
     #expect(
       error?.reason == "another convert is writing this output (it holds \(parent)/.out.lock); try again when it "
         + "has finished")
@@ -161,7 +161,7 @@ struct AtomicOutputDirectoryLockTests {
     let base = String(decoding: OutputLock.content, as: UTF8.self)
     for content in [base + "committing xyz\n", base + "committing " + AtomicOutputDirectory.newToken(), base + "x"] {
       try content.write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
-      let error = #expect(throws: CheckpointError.self) {
+      let error = #expect(throws: ConversionError.self) {
         try AtomicOutputDirectory.create(at: parent + "/out", force: false)
       }
       #expect(error?.reason.hasSuffix("is not a convert lock file; remove it or choose another output path") == true)
@@ -174,7 +174,7 @@ struct AtomicOutputDirectoryLockTests {
     let parent = try makeTemporaryDirectory()
     for content in ["my notes\n", String(repeating: "x", count: 100)] {
       try content.write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
-      let error = #expect(throws: CheckpointError.self) {
+      let error = #expect(throws: ConversionError.self) {
         try AtomicOutputDirectory.create(at: parent + "/out", force: false)
       }
       #expect(
