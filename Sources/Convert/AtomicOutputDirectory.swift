@@ -16,8 +16,9 @@ import Platform
 ///   `<parent>/.<name>.lock` (held until ``commit()`` or ``discard()``, released by the kernel
 ///   if the process dies) and refuses while another process holds it. Holding the lock, it also
 ///   cleans up after writers that were killed: a `.<name>.tmp-<token>` directory is deleted
-///   only when it holds the marker file ``markerName`` naming that same token, so directories
-///   the user made with similar names are never touched. Nothing this writer did not write is
+///   only when it holds the marker file ``markerName`` naming that same token (or nothing but
+///   that marker cut short, a prefix of the token: a writer killed while writing it), so
+///   directories the user made with similar names are never touched. Nothing this writer did not write is
 ///   ever renamed into the output path.
 /// - Before its renames, ``commit()`` records its token in the lock file (see ``OutputLock``):
 ///   from removing the marker until the lock is released, the directories it is moving
@@ -43,15 +44,15 @@ struct AtomicOutputDirectory: Sendable {
 
   /// Checks `outputPath` and creates the temporary sibling (and missing parent directories).
   ///
-  /// - Throws: ``CheckpointError`` (`.invalidArgument`) when the output exists and is not a
-  ///   directory, or is a non-empty directory without `force`; (`.io`) when the temporary
-  ///   directory cannot be created.
-  static func create(at outputPath: String, force: Bool) throws(CheckpointError) -> AtomicOutputDirectory {
+  /// - Throws: ``ConversionError`` (`.output`) when the output exists and is not a directory,
+  ///   or is a non-empty directory without `force`; (`.write`) when the temporary directory
+  ///   cannot be created.
+  static func create(at outputPath: String, force: Bool) throws -> AtomicOutputDirectory {
     let trimmed = Self.trimmingTrailingSlashes(outputPath)
     guard !trimmed.isEmpty, trimmed != ".", trimmed != "..", !trimmed.hasSuffix("/."),
       !trimmed.hasSuffix("/..")
     else {
-      throw CheckpointError(.invalidArgument, file: outputPath, reason: "not a usable output directory name")
+      throw ConversionError(.output, file: outputPath, reason: "not a usable output directory name")
     }
     let (parent, name) = split(trimmed)
     try makeDirectories(parent)
@@ -62,7 +63,7 @@ struct AtomicOutputDirectory: Sendable {
     }
     recoverFromKilledWriters(parent: parent, name: name)
     let replaces: Bool
-    do throws(CheckpointError) {
+    do throws {
       replaces = try checkExisting(trimmed, force: force)
     } catch {
       lock.release()
@@ -77,12 +78,12 @@ struct AtomicOutputDirectory: Sendable {
       let reason = System.message()
       TerminationCleanup.unregister(output)
       lock.release()
-      throw CheckpointError(.io, file: outputPath, reason: "cannot create a temporary directory next to it: \(reason)")
+      throw ConversionError(.write, file: outputPath, reason: "cannot create a temporary directory next to it: \(reason)")
     }
     guard writeMarker(in: temporary, token: token) else {
       let reason = System.message()
       output.discard()
-      throw CheckpointError(.io, file: outputPath, reason: "cannot write into the temporary directory next to it: \(reason)")
+      throw ConversionError(.write, file: outputPath, reason: "cannot write into the temporary directory next to it: \(reason)")
     }
     return output
   }
@@ -108,13 +109,13 @@ struct AtomicOutputDirectory: Sendable {
 
   /// Syncs the temporary directory and renames it into place (replacing the old output when
   /// allowed), then syncs the parent.
-  func commit() throws(CheckpointError) {
+  func commit() throws {
     // A termination signal arriving meanwhile waits for the renames, then finds nothing of
     // this writer's to remove but the old output (or nothing).
-    try TerminationCleanup.committing(self) { () throws(CheckpointError) in try commitLocked() }
+    try TerminationCleanup.committing(self) { () throws in try commitLocked() }
   }
 
-  private func commitLocked() throws(CheckpointError) {
+  private func commitLocked() throws {
     defer { lock.release() }
     // From here until the lock is released the directories being moved carry no marker: the
     // record in the lock file is what names them as this writer's if it is killed meanwhile.
@@ -131,21 +132,21 @@ struct AtomicOutputDirectory: Sendable {
       let aside = (parent == "" ? "" : parent + "/") + Self.siblingName(of: name, suffix: ".old-" + token)
       let movedAside = rename(finalPath, aside) == 0
       guard movedAside || errno == ENOENT else {
-        throw CheckpointError(
-          .io, file: finalPath,
+        throw ConversionError(
+          .write, file: finalPath,
           reason: "cannot move the existing output aside: \(System.message())")
       }
       guard rename(temporaryPath, finalPath) == 0 else {
         let reason = System.message()
         if movedAside { _ = rename(aside, finalPath) }
-        throw CheckpointError(
-          .io, file: finalPath, reason: "cannot move the new output into place: \(reason)")
+        throw ConversionError(
+          .write, file: finalPath, reason: "cannot move the new output into place: \(reason)")
       }
       if movedAside { Self.removeTree(aside) }
     } else {
       guard rename(temporaryPath, finalPath) == 0 else {
-        throw CheckpointError(
-          .io, file: finalPath,
+        throw ConversionError(
+          .write, file: finalPath,
           reason: "cannot move the new output into place: \(System.message())")
       }
     }
@@ -189,11 +190,16 @@ struct AtomicOutputDirectory: Sendable {
     for entry in directoryEntries(directory) ?? [] where entry.hasPrefix(stem) {
       let token = String(entry.dropFirst(stem.count))
       guard isToken(token) else { continue }
-      if readMarker(in: prefix + entry) == token {
+      let marker = markerBytes(in: prefix + entry)
+      if marker == Array(token.utf8) {
         removeMarkedTree(prefix + entry)
       } else {
-        // Killed between creating it and writing its marker: empty, so removing it loses
-        // nothing (rmdir refuses a directory that holds anything).
+        // Killed between creating it and writing its marker: it is empty, or holds only the
+        // marker file cut short (a prefix of the token), so removing it loses nothing (rmdir
+        // refuses a directory that holds anything else).
+        if let marker, Array(token.utf8).starts(with: marker), directoryEntries(prefix + entry) == [markerName] {
+          unlink(prefix + entry + "/" + markerName)
+        }
         rmdir(prefix + entry)
       }
     }
@@ -261,40 +267,42 @@ struct AtomicOutputDirectory: Sendable {
     return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
   }
 
-  /// The token in a directory's marker file, or `nil` when it has none (or not a plain file).
-  private static func readMarker(in directory: String) -> String? {
+  /// The bytes of a directory's marker file (at most a token's 32), or `nil` when it has none
+  /// (or not a plain file, or a longer one).
+  private static func markerBytes(in directory: String) -> [UInt8]? {
     var info = stat()
     guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
     let fd = open(directory + "/" + markerName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size == 32 else { return nil }
-    var buffer = [UInt8](repeating: 0, count: 32)
-    guard buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, 32) }) == 32 else { return nil }
-    return String(decoding: buffer, as: UTF8.self)
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 32 else { return nil }
+    let size = Int(info.st_size)
+    var buffer = [UInt8](repeating: 0, count: size)
+    guard buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, size) }) == size else { return nil }
+    return buffer
   }
 
   // MARK: helpers
 
   /// Whether an existing output will be replaced; throws when it may not be.
-  private static func checkExisting(_ path: String, force: Bool) throws(CheckpointError) -> Bool {
+  private static func checkExisting(_ path: String, force: Bool) throws -> Bool {
     var info = stat()
     guard lstat(path, &info) == 0 else {
       if errno == ENOENT { return false }
-      throw CheckpointError(
-        .io, file: path, reason: "cannot inspect the output path: \(System.message())")
+      throw ConversionError(
+        .output, file: path, reason: "cannot inspect the output path: \(System.message())")
     }
     guard (info.st_mode & S_IFMT) == S_IFDIR else {
-      throw CheckpointError(
-        .invalidArgument, file: path, reason: "the output path exists and is not a directory")
+      throw ConversionError(
+        .output, file: path, reason: "the output path exists and is not a directory")
     }
     if force { return true }
     guard let entries = directoryEntries(path) else {
-      throw CheckpointError(.io, file: path, reason: "cannot list the existing output directory")
+      throw ConversionError(.output, file: path, reason: "cannot list the existing output directory")
     }
     guard entries.isEmpty else {
-      throw CheckpointError(
-        .invalidArgument, file: path,
+      throw ConversionError(
+        .output, file: path,
         reason: "the output directory exists and is not empty (pass --force to replace it)")
     }
     return true
@@ -313,19 +321,19 @@ struct AtomicOutputDirectory: Sendable {
     return (parent.isEmpty ? "/" : parent, String(path[path.index(after: slash)...]))
   }
 
-  private static func makeDirectories(_ path: String) throws(CheckpointError) {
+  private static func makeDirectories(_ path: String) throws {
     guard !path.isEmpty else { return }
     var info = stat()
     if stat(path, &info) == 0 {
       guard (info.st_mode & S_IFMT) == S_IFDIR else {
-        throw CheckpointError(.invalidArgument, file: path, reason: "the output's parent is not a directory")
+        throw ConversionError(.output, file: path, reason: "the output's parent is not a directory")
       }
       return
     }
     try makeDirectories(split(path).parent == "/" ? "" : split(path).parent)
     guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
-      throw CheckpointError(
-        .io, file: path, reason: "cannot create the output's parent: \(System.message())")
+      throw ConversionError(
+        .write, file: path, reason: "cannot create the output's parent: \(System.message())")
     }
   }
 
@@ -421,9 +429,9 @@ final class OutputLock: @unchecked Sendable {
 
   /// Takes the lock without waiting.
   ///
-  /// - Throws: ``CheckpointError`` (`.io`) naming `outputPath` when another process holds the
+  /// - Throws: ``ConversionError`` (`.output`) naming `outputPath` when another process holds the
   ///   lock, the lock file cannot be created, or a file at its path was not made by a convert.
-  static func acquire(directory: String, name: String, outputPath: String) throws(CheckpointError) -> OutputLock {
+  static func acquire(directory: String, name: String, outputPath: String) throws -> OutputLock {
     let path = (directory.isEmpty ? "" : directory + "/") + AtomicOutputDirectory.siblingName(of: name, suffix: ".lock")
     // A releasing holder unlinks the file before unlocking: retry when the locked file is no
     // longer the one at `path`.
@@ -434,18 +442,18 @@ final class OutputLock: @unchecked Sendable {
         if fd < 0 && errno == ENOENT { continue }
       }
       guard fd >= 0 else {
-        throw CheckpointError(
-          .io, file: outputPath, reason: "cannot create the lock file \(path): \(System.message())")
+        throw ConversionError(
+          .output, file: outputPath, reason: "cannot create the lock file \(path): \(System.message())")
       }
       guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
         let code = errno
         close(fd)
         if code == EWOULDBLOCK {
-          throw CheckpointError(
-            .io, file: outputPath,
+          throw ConversionError(
+            .output, file: outputPath,
             reason: "another convert is writing this output (it holds \(path)); try again when it has finished")
         }
-        throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): \(System.message(code))")
+        throw ConversionError(.output, file: outputPath, reason: "cannot lock \(path): \(System.message(code))")
       }
       var held = stat()
       var current = stat()
@@ -466,19 +474,19 @@ final class OutputLock: @unchecked Sendable {
         guard written == content.count else {
           let reason = System.message()
           close(fd)
-          throw CheckpointError(.io, file: outputPath, reason: "cannot write the lock file \(path): \(reason)")
+          throw ConversionError(.output, file: outputPath, reason: "cannot write the lock file \(path): \(reason)")
         }
       } else if (held.st_mode & S_IFMT) != S_IFREG || found == .foreign {
         close(fd)
-        throw CheckpointError(
-          .io, file: outputPath,
+        throw ConversionError(
+          .output, file: outputPath,
           reason: "\(path) exists and is not a convert lock file; remove it or choose another output path")
       }
       var interrupted: String?
       if count > 0, case .committing(let token) = found { interrupted = token }
       return OutputLock(path: path, descriptor: fd, interruptedCommit: interrupted)
     }
-    throw CheckpointError(.io, file: outputPath, reason: "cannot lock \(path): it keeps being replaced")
+    throw ConversionError(.output, file: outputPath, reason: "cannot lock \(path): it keeps being replaced")
   }
 
   /// Records in the lock file that the writer with `token` is committing, synced before its

@@ -29,7 +29,7 @@ struct ConversionDraft: Sendable {
 }
 
 /// Finds the verifier's token embedding: the tensor and the name of the file holding it.
-typealias EmbeddingLocator = @Sendable () throws(CheckpointError) -> (tensor: TensorInfo, file: String)
+typealias EmbeddingLocator = @Sendable () throws -> (tensor: TensorInfo, file: String)
 
 /// The inputs both algorithms read.
 struct ConversionInputs: Sendable {
@@ -55,7 +55,7 @@ struct ConversionInputs: Sendable {
   var reader: TensorReader
 
   /// An integer the source config must have.
-  func requiredInt(_ key: String) throws(CheckpointError) -> Int {
+  func requiredInt(_ key: String) throws -> Int {
     guard let value = config.int(key) else {
       throw CheckpointError(.malformed, file: configPath, reason: "'\(key)' is missing or not an integer")
     }
@@ -66,7 +66,7 @@ struct ConversionInputs: Sendable {
   }
 
   /// The source tensor behind a planned rename.
-  func sourceTensor(_ name: String) throws(CheckpointError) -> TensorInfo {
+  func sourceTensor(_ name: String) throws -> TensorInfo {
     guard let tensor = checkpoint.tensor(named: name) else {
       throw CheckpointError(
         .notFound, file: checkpoint.location, tensor: name, reason: "tensor missing from the source")
@@ -75,13 +75,13 @@ struct ConversionInputs: Sendable {
   }
 
   /// The output dtype of a source tensor: `--dtype` for floats when given, else unchanged.
-  func outputDType(for source: DType) throws(CheckpointError) -> DType {
+  func outputDType(for source: DType) throws -> DType {
     guard let dtype, source.isFloatingPoint else { return source }
     return dtype
   }
 
   /// The planned copies of every rename in `plan`.
-  func copies(of plan: ConversionMapping.Plan) throws(CheckpointError) -> [PlannedTensor] {
+  func copies(of plan: ConversionMapping.Plan) throws -> [PlannedTensor] {
     var planned: [PlannedTensor] = []
     for rename in plan.renames {
       let source = try sourceTensor(rename.source)

@@ -107,11 +107,13 @@ public enum Converter {
   /// `hashing source files`) and, while tensors are written and while `validateDevice` checks
   /// read the output, bytes done of the total (`writing tensors`, `validating`).
   ///
-  /// - Throws: ``CheckpointError`` with a one-line reason naming the file and, where it
-  ///   applies, the tensor.
+  /// - Throws: one line naming the file and, where it applies, the tensor:
+  ///   ``CheckpointError`` for a source or verifier that cannot be read, ``ConversionError`` for
+  ///   a conversion refused or an output not written, ``UsageError`` for a request that cannot
+  ///   be honoured, and what the request's `fetch` throws.
   public static func convert(
     _ request: ConversionRequest, progress: ProgressHandler? = nil
-  ) throws(CheckpointError) -> ConversionReport {
+  ) throws -> ConversionReport {
     try convert(
       request, open: { path throws(CheckpointError) in try CheckpointReader.open(path) }, progress: progress)
   }
@@ -122,17 +124,17 @@ public enum Converter {
     _ request: ConversionRequest, open: @escaping CheckpointOpener,
     chunkSize: Int = TensorReader.defaultChunk,
     progress: ProgressHandler? = nil
-  ) throws(CheckpointError) -> ConversionReport {
+  ) throws -> ConversionReport {
     // The command line refuses such values while parsing its flags; a library caller's request
     // is refused here, naming the output they would have shaped.
     guard request.maxShardSize > 0 else {
-      throw CheckpointError(
-        .invalidArgument, file: request.outputPath,
+      throw UsageError(
+        request.outputPath,
         reason: "the maximum shard size must be a positive number of bytes, not \(request.maxShardSize)")
     }
     if let dtype = request.dtype, !ElementCodec.castTypes.contains(dtype) {
-      throw CheckpointError(
-        .invalidArgument, file: request.outputPath,
+      throw UsageError(
+        request.outputPath,
         reason: "cannot write tensors as \(dtype.torchName): the output dtype is float32, float16 or bfloat16")
     }
     try checkOutputIsSeparate(request.outputPath, from: [request.model.path, request.verifier.path])
@@ -170,7 +172,7 @@ public enum Converter {
   /// Opens the draft, bounds its config, detects its layout and settles the algorithm and
   /// its options.
   private static func readSource(_ request: ConversionRequest, open: CheckpointOpener)
-    throws(CheckpointError) -> SourceDraft
+    throws -> SourceDraft
   {
     let model = request.model
     let checkpoint = try open(model.openPath)
@@ -193,7 +195,7 @@ public enum Converter {
       kwargs = try request.algorithmKwargs.checked(for: algorithm)
     } catch {
       // With `--algorithm auto` the keys can only be checked once the layout is detected.
-      throw CheckpointError(.invalidArgument, file: model.openPath, reason: "--algorithm-kwargs: \(error)")
+      throw UsageError(model.openPath, reason: "--algorithm-kwargs: \(error)")
     }
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     return SourceDraft(
@@ -209,12 +211,12 @@ public enum Converter {
   ) -> EmbeddingLocator {
     let verifierSource = request.verifier
     let fetch = request.fetch
-    return { () throws(CheckpointError) in
+    return { () throws in
       guard verifierSource.origin != .local else { return try verifier.locateEmbeddings(open: open) }
       // Hub or URL verifier: fetch the index and the one shard holding the embedding, open only it.
       guard let fetch else {
-        throw CheckpointError(
-          .invalidArgument, file: verifierSource.given,
+        throw UsageError(
+          verifierSource.given,
           reason: "the verifier's token embedding is needed but no source fetcher was given")
       }
       let withWeights = try fetch(verifierSource.given, .embeddings)
@@ -229,7 +231,7 @@ public enum Converter {
   private static func planDraft(
     _ request: ConversionRequest, source: SourceDraft, verifier: VerifierModel, reader: TensorReader,
     locateEmbeddings: @escaping EmbeddingLocator
-  ) throws(CheckpointError) -> ConversionDraft {
+  ) throws -> ConversionDraft {
     let inputs = ConversionInputs(
       checkpoint: source.unwrapped.checkpoint, config: ModelConfig(source.config), configPath: source.configPath,
       verifier: verifier, kwargs: source.kwargs, dtype: request.dtype, allowDrop: request.allowDrop,
@@ -263,11 +265,11 @@ public enum Converter {
     _ request: ConversionRequest, source: SourceDraft, verifier: VerifierModel, draft: ConversionDraft,
     reader: TensorReader, open: @escaping CheckpointOpener, chunkSize: Int, embeddingsFetched: FetchedRangeBox,
     progress: ProgressHandler?
-  ) throws(CheckpointError) -> ConversionReport {
+  ) throws -> ConversionReport {
     let output = try AtomicOutputDirectory.create(at: request.outputPath, force: request.force)
     // Source digests for the manifest are independent of the output: hash them meanwhile.
     let sourceDigests = BackgroundFileDigests(hashedSourceFiles(of: source.checkpoint).map(\.path))
-    do throws(CheckpointError) {
+    do throws {
       let writer = SafetensorsWriter(maxShardSize: request.maxShardSize, chunkSize: chunkSize)
       let written = try writer.write(
         draft.tensors.map(\.entry), into: output.temporaryPath, reader: reader,
@@ -303,7 +305,7 @@ public enum Converter {
   private static func validate(
     _ request: ConversionRequest, output: AtomicOutputDirectory, verifier: VerifierModel,
     open: @escaping CheckpointOpener, progress: ProgressHandler?
-  ) throws(CheckpointError) -> ConversionReport.Validation? {
+  ) throws -> ConversionReport.Validation? {
     guard let device = request.validateDevice else { return nil }
     let validated = try OutputValidator.validate(
       directory: output.temporaryPath, displayDirectory: output.finalPath, verifier: verifier.configPath,
@@ -319,28 +321,28 @@ public enum Converter {
   /// `ignoringDetection` (the user knows better than the detector).
   private static func chooseAlgorithm(
     _ choice: AlgorithmChoice, detection: Detection, location: String, ignoringDetection: Bool
-  ) throws(CheckpointError) -> ConversionAlgorithm {
+  ) throws -> ConversionAlgorithm {
     switch choice {
     case .auto:
       guard let detected = detection.conversion.algorithm else {
         if detection.format != .unknown, let reason = detection.conversion.reason {
-          throw CheckpointError(
-            .invalidArgument, file: location,
+          throw ConversionError(
+            .refused, file: location,
             reason: "cannot convert: \(detection.format.rawValue) (\(detection.signature)): \(reason)")
         }
-        throw CheckpointError(
-          .invalidArgument, file: location,
+        throw ConversionError(
+          .refused, file: location,
           reason: "cannot choose an algorithm: \(detection.format.rawValue) (\(detection.signature)); "
             + "pass --algorithm eagle, eagle3 or dflash")
       }
       return detected
     case .eagle, .eagle3, .dflash:
       guard let chosen = ConversionAlgorithm(rawValue: choice.rawValue) else {
-        throw CheckpointError(.invalidArgument, file: location, reason: "unknown algorithm \(choice.rawValue)")
+        throw UsageError(location, reason: "unknown algorithm \(choice.rawValue)")
       }
       if !ignoringDetection, let conflict = detection.conflict(withRequested: chosen) {
-        throw CheckpointError(
-          .invalidArgument, file: location, reason: conflict + " (--ignore-detection converts anyway)")
+        throw ConversionError(
+          .refused, file: location, reason: conflict + " (--ignore-detection converts anyway)")
       }
       return chosen
     }
@@ -348,14 +350,14 @@ public enum Converter {
 
   /// Refuses an output directory that is (or contains) the source or the verifier.
   private static func checkOutputIsSeparate(_ outputPath: String, from inputs: [String])
-    throws(CheckpointError)
+    throws
   {
     let output = canonicalPath(outputPath)
     for input in inputs {
       let directory = canonicalPath(input)
       if output == directory || directory.hasPrefix(output + "/") {
-        throw CheckpointError(
-          .invalidArgument, file: outputPath, reason: "the output path is (or contains) an input checkpoint")
+        throw ConversionError(
+          .output, file: outputPath, reason: "the output path is (or contains) an input checkpoint")
       }
     }
   }
@@ -371,7 +373,7 @@ public enum Converter {
     checkpoint: Checkpoint, detection: Detection, verifier: VerifierModel, draft: ConversionDraft,
     written: SafetensorsWriter.Output, outputFiles: [AuditManifest.FileDigest],
     sourceDigests digests: [String: String], embeddingsFetched: FetchedRange?
-  ) throws(CheckpointError) -> AuditManifest {
+  ) throws -> AuditManifest {
     let hashed = hashedSourceFiles(of: checkpoint)
     let sourceFiles = hashed.map { AuditManifest.FileDigest(name: $0.name, size: $0.size, sha256: digests[$0.path] ?? "") }
     let writtenByName = Dictionary(
@@ -480,7 +482,7 @@ public func convertModel(
   validateDevice: String? = nil, algorithmKwargs: AlgorithmKwargs = AlgorithmKwargs(), dtype: DType? = nil,
   force: Bool = false, maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize, allowDrop: [String] = [],
   dropUnknown: Bool = false
-) throws(CheckpointError) -> ConversionReport {
+) throws -> ConversionReport {
   try Converter.convert(
     ConversionRequest(
       model: model, verifier: verifier, fetch: fetch, algorithm: algorithm,

@@ -26,12 +26,12 @@ enum DFlashConversion {
     "architectures", "auto_map", "block_size", "dflash_config", "num_target_layers",
   ]
 
-  static func build(_ inputs: ConversionInputs) throws(CheckpointError) -> ConversionDraft {
+  static func build(_ inputs: ConversionInputs) throws -> ConversionDraft {
     let location = inputs.checkpoint.location
     let config = inputs.config
     let plan = try ConversionMapping.plan(
       for: inputs.checkpoint, algorithm: .dflash,
-      options: .init(allowDrop: inputs.allowDrop, dropUnknown: inputs.dropUnknown))
+      options: .init(allowDrop: inputs.allowDrop, dropUnknown: inputs.dropUnknown)).checked()
     var tensors = try inputs.copies(of: plan)
     var warnings = plan.warnings
     let verifier = inputs.verifier
@@ -44,8 +44,8 @@ enum DFlashConversion {
       throw CheckpointError(.notFound, file: location, reason: "no decoder layer (layers.0.*)")
     }
     if let verifierHidden = verifier.hiddenSize, verifierHidden != hidden {
-      throw CheckpointError(
-        .invalidArgument, file: verifier.configPath,
+      throw ConversionError(
+        .refused, file: verifier.configPath,
         reason: "verifier hidden_size \(verifierHidden) does not match the draft's hidden_size \(hidden)")
     }
     guard let fcIndex = tensors.firstIndex(where: { $0.entry.name == "fc.weight" }) else {
@@ -56,8 +56,8 @@ enum DFlashConversion {
     guard fc.entry.shape.count == 2, fc.entry.shape[0] == hidden, fc.entry.shape[1] > 0,
       fc.entry.shape[1] % hidden == 0
     else {
-      throw CheckpointError(
-        .invalidArgument, file: fc.source?.file ?? location, tensor: "fc.weight",
+      throw ConversionError(
+        .refused, file: fc.source?.file ?? location, tensor: "fc.weight",
         reason: "shape \(fc.entry.shape) is not [\(hidden), n×\(hidden)]")
     }
 
@@ -78,14 +78,14 @@ enum DFlashConversion {
       throw CheckpointError(
         .malformed, file: inputs.configPath, reason: "dflash_config.mask_token_id must be a non-negative integer")
     } else if let vocab = verifier.vocabSize, let id = mask.intValue, id >= vocab {
-      throw CheckpointError(
-        .invalidArgument, file: inputs.configPath,
+      throw ConversionError(
+        .refused, file: inputs.configPath,
         reason: "dflash_config.mask_token_id \(id) is outside the verifier vocabulary (\(vocab))")
     }
     let auxIDs = try auxLayerIDs(inputs, dflashConfig: dflashConfig)
     if let layers = verifier.layerCount, let bad = auxIDs.first(where: { $0 >= layers }) {
-      throw CheckpointError(
-        .invalidArgument, file: verifier.configPath,
+      throw ConversionError(
+        .refused, file: verifier.configPath,
         reason: "aux_hidden_state_layer_ids entry \(bad) is not below the verifier's num_hidden_layers \(layers)")
     }
 
@@ -96,8 +96,8 @@ enum DFlashConversion {
       guard !plan.splits.isEmpty, sourceStates > auxIDs.count, let source = fc.source,
         let sliced = source.leadingColumns(auxIDs.count * hidden)
       else {
-        throw CheckpointError(
-          .invalidArgument, file: fc.source?.file ?? location, tensor: "fc.weight",
+        throw ConversionError(
+          .refused, file: fc.source?.file ?? location, tensor: "fc.weight",
           reason: "takes \(sourceStates) hidden states but aux_hidden_state_layer_ids has \(auxIDs.count) "
             + "(\(auxIDs.map(String.init).joined(separator: ", "))); pass the ids with --algorithm-kwargs")
       }
@@ -115,8 +115,8 @@ enum DFlashConversion {
       let source = try inputs.sourceTensor(split.source)
       let sizes = [heads * headDim, kvHeads * headDim, kvHeads * headDim]
       guard source.shape.first == sizes.reduce(0, +) else {
-        throw CheckpointError(
-          .invalidArgument, file: source.file, tensor: source.name,
+        throw ConversionError(
+          .refused, file: source.file, tensor: source.name,
           reason: "\(source.shape.first ?? 0) rows do not split into q/k/v of \(sizes.map(String.init).joined(separator: "/")) "
             + "(num_attention_heads \(heads), num_key_value_heads \(kvHeads), head_dim \(headDim))")
       }
@@ -185,7 +185,7 @@ enum DFlashConversion {
   /// The kwarg, else `dflash_config.target_layer_ids + 1` without the verifier's layer count.
   private static func auxLayerIDs(
     _ inputs: ConversionInputs, dflashConfig: JSONValue?
-  ) throws(CheckpointError) -> [Int] {
+  ) throws -> [Int] {
     if let ids = inputs.kwargs.auxHiddenStateLayerIDs { return ids }
     guard let elements = dflashConfig?["target_layer_ids"]?.arrayValue else {
       throw CheckpointError(

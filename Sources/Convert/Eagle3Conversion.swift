@@ -22,7 +22,7 @@ enum Eagle3Conversion {
   /// Converts `inputs`: plan the tensors, check the geometry against the verifier, settle the
   /// vocabularies and the embeddings, then the flags and the config. Each stage throws the
   /// first problem it finds, in that order.
-  static func build(_ inputs: ConversionInputs) throws(CheckpointError) -> ConversionDraft {
+  static func build(_ inputs: ConversionInputs) throws -> ConversionDraft {
     var build = try Build(inputs)
     let geometry = try build.geometry()
     let draftVocab = try build.vocabularies(geometry)
@@ -68,11 +68,11 @@ enum Eagle3Conversion {
     var warnings: [String]
 
     /// Plans the renames and copies.
-    init(_ inputs: ConversionInputs) throws(CheckpointError) {
+    init(_ inputs: ConversionInputs) throws {
       self.inputs = inputs
       plan = try ConversionMapping.plan(
         for: inputs.checkpoint, algorithm: .eagle3,
-        options: .init(allowDrop: inputs.allowDrop, dropUnknown: inputs.dropUnknown))
+        options: .init(allowDrop: inputs.allowDrop, dropUnknown: inputs.dropUnknown)).checked()
       tensors = try inputs.copies(of: plan)
       warnings = plan.warnings
     }
@@ -82,7 +82,7 @@ enum Eagle3Conversion {
 
     func planned(_ name: String) -> PlannedTensor? { tensors.first { $0.entry.name == name } }
 
-    func require(_ name: String, _ why: String) throws(CheckpointError) -> PlannedTensor {
+    func require(_ name: String, _ why: String) throws -> PlannedTensor {
       guard let found = planned(name) else {
         throw CheckpointError(.notFound, file: location, tensor: name, reason: why)
       }
@@ -91,7 +91,7 @@ enum Eagle3Conversion {
 
     /// The draft's hidden size, `fc` and `lm_head`, its decoder layers, and the verifier's
     /// hidden and vocabulary sizes, checked against each other.
-    func geometry() throws(CheckpointError) -> Geometry {
+    func geometry() throws -> Geometry {
       let hidden = try inputs.requiredInt("hidden_size")
       let fc = try require("fc.weight", "an EAGLE-3 draft needs its fusion layer")
       let lmHead = try require("lm_head.weight", "an EAGLE-3 draft needs its own lm_head")
@@ -107,8 +107,8 @@ enum Eagle3Conversion {
           .malformed, file: verifier.configPath, reason: "the verifier config has no vocab_size")
       }
       if let declared = inputs.config.targetHiddenSize, declared != verifierHidden {
-        throw CheckpointError(
-          .invalidArgument, file: verifier.configPath,
+        throw ConversionError(
+          .refused, file: verifier.configPath,
           reason:
             "verifier hidden_size \(verifierHidden) does not fit the draft (target_hidden_size \(declared))")
       }
@@ -116,8 +116,8 @@ enum Eagle3Conversion {
       guard fc.entry.shape.count == 2, fc.entry.shape[0] == hidden, fc.entry.shape[1] > 0,
         fc.entry.shape[1] % targetHidden == 0
       else {
-        throw CheckpointError(
-          .invalidArgument, file: fc.source?.file ?? location, tensor: "fc.weight",
+        throw ConversionError(
+          .refused, file: fc.source?.file ?? location, tensor: "fc.weight",
           reason:
             "shape \(fc.entry.shape) does not fit hidden_size \(hidden) and verifier hidden_size \(verifierHidden) "
             + "(expected [\(hidden), k×\(targetHidden)])")
@@ -131,7 +131,7 @@ enum Eagle3Conversion {
     }
 
     /// The draft vocabulary size, after checking `lm_head` and the vocabulary maps against it.
-    mutating func vocabularies(_ geometry: Geometry) throws(CheckpointError) -> Int {
+    mutating func vocabularies(_ geometry: Geometry) throws -> Int {
       let (vocab, hidden, lmHead) = (geometry.vocab, geometry.hidden, geometry.lmHead)
       if let sourceVocab = inputs.config.vocabSize, sourceVocab != vocab {
         warnings.append("the source config says vocab_size \(sourceVocab); the verifier's \(vocab) is written")
@@ -140,8 +140,8 @@ enum Eagle3Conversion {
         inputs, planned: tensors, lmHeadRows: lmHead.entry.shape.first ?? 0, vocab: vocab)
       guard lmHead.entry.shape == [draftVocab, hidden] else {
         let rows = lmHead.entry.shape.first ?? 0
-        throw CheckpointError(
-          .invalidArgument, file: lmHead.source?.file ?? location, tensor: "lm_head.weight",
+        throw ConversionError(
+          .refused, file: lmHead.source?.file ?? location, tensor: "lm_head.weight",
           reason: rows > draftVocab
             ? "\(rows) rows is wider than the draft vocabulary (\(draftVocab))"
             : "shape \(lmHead.entry.shape) does not match [draft_vocab_size \(draftVocab), hidden_size \(hidden)]"
@@ -154,14 +154,14 @@ enum Eagle3Conversion {
     /// Checks the draft's own embedding, or plans the verifier's copy when the draft has none.
     ///
     /// - Returns: the verifier weights file the embedding is copied from, if it is.
-    mutating func embeddings(_ geometry: Geometry) throws(CheckpointError) -> String? {
+    mutating func embeddings(_ geometry: Geometry) throws -> String? {
       let (vocab, hidden) = (geometry.vocab, geometry.hidden)
       let floatType = inputs.dtype ?? geometry.fc.entry.dtype
       var embeddingsFile: String?
       if let embed = planned("embed_tokens.weight") {
         guard embed.entry.shape == [vocab, hidden] else {
-          throw CheckpointError(
-            .invalidArgument, file: embed.source?.file ?? location, tensor: "embed_tokens.weight",
+          throw ConversionError(
+            .refused, file: embed.source?.file ?? location, tensor: "embed_tokens.weight",
             reason:
               "shape \(embed.entry.shape) does not fit the verifier vocabulary \(vocab) and hidden_size \(hidden)"
           )
@@ -169,13 +169,13 @@ enum Eagle3Conversion {
       } else if plan.verifierTensors.contains("embed_tokens.weight") {
         let (tensor, file) = try inputs.locateEmbeddings()
         guard tensor.shape == [vocab, hidden] else {
-          throw CheckpointError(
-            .invalidArgument, file: tensor.file, tensor: tensor.name,
+          throw ConversionError(
+            .refused, file: tensor.file, tensor: tensor.name,
             reason: "verifier embeddings \(tensor.shape) do not fit the draft ([\(vocab), \(hidden)])")
         }
         guard tensor.dtype.isFloatingPoint, ElementCodec.canCast(from: tensor.dtype, to: floatType) else {
-          throw CheckpointError(
-            .unsupported, file: tensor.file, tensor: tensor.name,
+          throw ConversionError(
+            .refused, file: tensor.file, tensor: tensor.name,
             reason: "cannot copy \(tensor.dtype.rawValue) embeddings into a \(floatType.rawValue) draft")
         }
         tensors.append(
@@ -201,7 +201,7 @@ enum Eagle3Conversion {
     /// `norm_before_residual` and the flags written only when they hold (`norm_before_fc`,
     /// `fc_norm`, `norm_output`, `eagle_aux_hidden_state_layer_ids`), checked against the
     /// tensors and the verifier.
-    mutating func optionalFlags(_ geometry: Geometry) throws(CheckpointError)
+    mutating func optionalFlags(_ geometry: Geometry) throws
       -> (normBeforeResidual: Bool, optional: [(key: String, value: JSONValue)])
     {
       let kwargs = inputs.kwargs
@@ -209,18 +209,18 @@ enum Eagle3Conversion {
       var optional: [(key: String, value: JSONValue)] = []
       let normBeforeResidual = kwargs.normBeforeResidual ?? inputs.config.bool("norm_before_residual") ?? false
       if kwargs.normBeforeFC == true && !plan.flags.normBeforeFC {
-        throw CheckpointError(
-          .invalidArgument, file: location, tensor: "input_norm.weight",
+        throw ConversionError(
+          .refused, file: location, tensor: "input_norm.weight",
           reason: "norm_before_fc is requested but the draft has no input_norm.weight")
       }
       if kwargs.fcNorm == true && !plan.flags.fcNorm {
-        throw CheckpointError(
-          .invalidArgument, file: location, tensor: "fc_norm.0.weight",
+        throw ConversionError(
+          .refused, file: location, tensor: "fc_norm.0.weight",
           reason: "fc_norm is requested but the draft has no fc_norm.N.weight tensors")
       }
       if plan.flags.normBeforeFC && plan.flags.fcNorm {
-        throw CheckpointError(
-          .invalidArgument, file: location,
+        throw ConversionError(
+          .refused, file: location,
           reason:
             "the draft has both input_norm.weight (norm_before_fc) and fc_norm.N.weight (fc_norm), which exclude each other"
         )
@@ -240,16 +240,16 @@ enum Eagle3Conversion {
       // norm_output: the kwarg, else the source config's flag (as speculators 0.9.0 reads both).
       if kwargs.normOutput ?? inputs.config.bool("norm_output") ?? false {
         guard planned("norm.weight") != nil else {
-          throw CheckpointError(
-            .invalidArgument, file: location, tensor: "norm.weight",
+          throw ConversionError(
+            .refused, file: location, tensor: "norm.weight",
             reason: "norm_output is requested but the draft has no norm.weight")
         }
         optional.append(("norm_output", true))
       }
       if let ids = try auxLayerIDs(inputs) {
         guard ids.count == auxCount else {
-          throw CheckpointError(
-            .invalidArgument, file: location, tensor: "fc.weight",
+          throw ConversionError(
+            .refused, file: location, tensor: "fc.weight",
             reason:
               "eagle_aux_hidden_state_layer_ids has \(ids.count) entries but fc.weight takes \(auxCount) hidden states"
           )
@@ -257,15 +257,15 @@ enum Eagle3Conversion {
         if let layers = verifier.layerCount,
           let bad = ids.first(where: { $0 > VLLMServing.highestAuxLayerID(verifierLayers: layers) })
         {
-          throw CheckpointError(
-            .invalidArgument, file: verifier.configPath,
+          throw ConversionError(
+            .refused, file: verifier.configPath,
             reason:
               "eagle_aux_hidden_state_layer_ids entry \(bad) is above the verifier's num_hidden_layers \(layers) (vLLM taps layer inputs 0...\(layers))"
           )
         }
         if Set(ids).count != ids.count {
-          throw CheckpointError(
-            .invalidArgument, file: location,
+          throw ConversionError(
+            .refused, file: location,
             reason: "eagle_aux_hidden_state_layer_ids \(ids) repeats a layer (vLLM collects each layer once, so "
               + "fc would get fewer hidden states than it takes)")
         }
@@ -282,7 +282,7 @@ enum Eagle3Conversion {
     /// The Speculators `config.json`.
     func config(
       _ geometry: Geometry, draftVocab: Int, normBeforeResidual: Bool, optional: [(key: String, value: JSONValue)]
-    ) throws(CheckpointError) -> JSONValue {
+    ) throws -> JSONValue {
       let (hidden, vocab, layerCount) = (geometry.hidden, geometry.vocab, plan.flags.layerCount)
       let floatType = inputs.dtype ?? geometry.fc.entry.dtype
       let targetHiddenValue = geometry.targetHiddenValue
@@ -322,19 +322,19 @@ enum Eagle3Conversion {
   /// The draft vocabulary size: `d2t` length, else the source config, else `lm_head` rows.
   private static func draftVocabulary(
     _ inputs: ConversionInputs, planned: [PlannedTensor], lmHeadRows: Int, vocab: Int
-  ) throws(CheckpointError) -> Int {
+  ) throws -> Int {
     let d2t = planned.first { $0.entry.name == "d2t" }
     let fromTensor = d2t.map { $0.entry.shape.first ?? 0 }
     let fromConfig = inputs.config.draftVocabSize
     if let fromTensor, let fromConfig, fromTensor != fromConfig {
-      throw CheckpointError(
-        .invalidArgument, file: inputs.configPath,
+      throw ConversionError(
+        .refused, file: inputs.configPath,
         reason: "draft_vocab_size \(fromConfig) disagrees with d2t (\(fromTensor) entries)")
     }
     let draftVocab = fromTensor ?? fromConfig ?? lmHeadRows
     if d2t == nil && draftVocab < vocab {
-      throw CheckpointError(
-        .invalidArgument, file: inputs.checkpoint.location, tensor: "d2t",
+      throw ConversionError(
+        .refused, file: inputs.checkpoint.location, tensor: "d2t",
         reason:
           "the draft vocabulary (\(draftVocab)) is smaller than the verifier's (\(vocab)) but there is no d2t "
           + "to map draft tokens to verifier tokens")
@@ -347,7 +347,7 @@ enum Eagle3Conversion {
   /// entries set, set at every mapped id.
   private static func checkVocabularyMaps(
     _ inputs: ConversionInputs, planned: [PlannedTensor], draftVocab: Int, vocab: Int
-  ) throws(CheckpointError) {
+  ) throws {
     let d2t = planned.first { $0.entry.name == "d2t" }?.source
     let t2d = planned.first { $0.entry.name == "t2d" }?.source
     var mask: [Bool]?
@@ -361,8 +361,8 @@ enum Eagle3Conversion {
         // Blame the verifier only when the draft's own config agrees with its t2d; otherwise
         // the map itself is short (or long) for the vocabulary both configs name.
         if inputs.config.vocabSize == t2d.shape[0] {
-          throw CheckpointError(
-            .invalidArgument, file: inputs.verifier.configPath,
+          throw ConversionError(
+            .refused, file: inputs.verifier.configPath,
             reason: "verifier vocab_size \(vocab) does not fit the draft (t2d covers \(t2d.shape[0]) tokens)")
         }
         throw CheckpointError(
@@ -378,8 +378,8 @@ enum Eagle3Conversion {
       let decoded = VocabularyMaps.decodeMask(bytes)
       let popcount = decoded.count { $0 }
       guard popcount == draftVocab else {
-        throw CheckpointError(
-          .invalidArgument, file: t2d.file, tensor: "t2d",
+        throw ConversionError(
+          .refused, file: t2d.file, tensor: "t2d",
           reason: "\(popcount) tokens are marked but the draft vocabulary has \(draftVocab)")
       }
       mask = decoded
@@ -398,14 +398,14 @@ enum Eagle3Conversion {
       let analysis = VocabularyMaps(offsets: offsets, mask: mask).analyse(vocabSize: vocab)
       if let index = analysis.firstBadDraftID {
         if analysis.outOfRange.first == index {
-          throw CheckpointError(
-            .invalidArgument, file: d2t.file, tensor: "d2t",
+          throw ConversionError(
+            .refused, file: d2t.file, tensor: "d2t",
             reason:
               "entry \(index) maps to token \(index) + \(offsets[index]), outside the verifier vocabulary (\(vocab))")
         }
         let target = analysis.notMarked.first?.target ?? index
-        throw CheckpointError(
-          .invalidArgument, file: d2t.file, tensor: "d2t",
+        throw ConversionError(
+          .refused, file: d2t.file, tensor: "d2t",
           reason: "entry \(index) maps to token \(target), which t2d does not mark")
       }
     }
@@ -414,9 +414,9 @@ enum Eagle3Conversion {
   /// The aux layer ids: kwarg, else the source's top-level key (vLLM convention, as is), else
   /// SpecForge/ModelOpt `eagle_config.eagle_aux_hidden_state_layer_ids` (output-of-layer
   /// convention, +1 to convert to vLLM's input-of-layer convention).
-  private static func auxLayerIDs(_ inputs: ConversionInputs) throws(CheckpointError) -> [Int]? {
+  private static func auxLayerIDs(_ inputs: ConversionInputs) throws -> [Int]? {
     if let ids = inputs.kwargs.auxHiddenStateLayerIDs { return ids }
-    func read(_ value: JSONValue?, _ path: String) throws(CheckpointError) -> [Int]? {
+    func read(_ value: JSONValue?, _ path: String) throws -> [Int]? {
       guard let value, !value.isNull else { return nil }
       guard let elements = value.arrayValue, !elements.isEmpty else {
         throw CheckpointError(

@@ -9,13 +9,13 @@ import Inspect
 /// The verifier must have the draft's hidden size and vocabulary (eagle drafts read the
 /// verifier's embeddings and `lm_head`).
 enum EagleConversion {
-  static func build(_ inputs: ConversionInputs) throws(CheckpointError) -> ConversionDraft {
+  static func build(_ inputs: ConversionInputs) throws -> ConversionDraft {
     let kwargs = inputs.kwargs
     let plan = try ConversionMapping.plan(
       for: inputs.checkpoint, algorithm: .eagle,
       options: .init(
         layernorms: kwargs.layernorms ?? false, fusionBias: kwargs.fusionBias ?? false,
-        allowDrop: inputs.allowDrop, dropUnknown: inputs.dropUnknown))
+        allowDrop: inputs.allowDrop, dropUnknown: inputs.dropUnknown)).checked()
     var tensors = try inputs.copies(of: plan)
     guard let fc = tensors.first(where: { $0.entry.name == "fusion_fc.weight" }) else {
       throw CheckpointError(
@@ -41,8 +41,8 @@ enum EagleConversion {
         .malformed, file: verifier.configPath, reason: "the verifier config has no hidden_size")
     }
     guard verifierHidden == hidden else {
-      throw CheckpointError(
-        .invalidArgument, file: verifier.configPath,
+      throw ConversionError(
+        .refused, file: verifier.configPath,
         reason: "verifier hidden_size \(verifierHidden) does not fit the draft (hidden_size \(hidden)): "
           + "an eagle draft concatenates the verifier's hidden state with its embedding")
     }
@@ -52,8 +52,8 @@ enum EagleConversion {
     }
     let draftVocab = inputs.config.vocabSize ?? verifierVocab
     guard draftVocab == verifierVocab else {
-      throw CheckpointError(
-        .invalidArgument, file: verifier.configPath,
+      throw ConversionError(
+        .refused, file: verifier.configPath,
         reason: "verifier vocab_size \(verifierVocab) does not fit the draft (vocab_size \(draftVocab)): "
           + "an eagle draft uses the verifier's embeddings and lm_head")
     }

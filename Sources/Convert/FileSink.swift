@@ -20,7 +20,7 @@ import Synchronization
 /// The unaligned tail of the last buffer is written through the page cache; where direct I/O is
 /// refused, every write is.
 ///
-/// Every failure is a ``CheckpointError`` of kind `.io` naming the file (by `displayName`) and
+/// Every failure is a ``ConversionError`` of kind `.write` naming the file (by `displayName`) and
 /// the operating-system reason (for example `File too large` when a file-size limit is hit).
 /// A write error is reported by the first ``write(_:)-`` or ``finish()`` call after it happens.
 final class FileSink {
@@ -46,14 +46,19 @@ final class FileSink {
   private var closed = false
 
   /// Creates `path`, which must not exist.
-  init(path: String, displayName: String) throws(CheckpointError) {
+  init(path: String, displayName: String) throws(ConversionError) {
     self.path = path
     self.displayName = displayName
-    let hasher = try SHA256Hasher(for: displayName)
+    let hasher: SHA256Hasher
+    do {
+      hasher = try SHA256Hasher()
+    } catch {
+      throw ConversionError(.write, file: displayName, reason: error.description)
+    }
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
-      throw CheckpointError(
-        .io, file: displayName, reason: "cannot create: \(System.message())")
+      throw ConversionError(
+        .write, file: displayName, reason: "cannot create: \(System.message())")
     }
     stage = WriteStage(descriptor: fd, displayName: displayName, hasher: hasher)
     // Aligned for direct I/O, and to huge pages so that pinning a buffer for a direct write
@@ -73,7 +78,7 @@ final class FileSink {
   }
 
   /// Appends bytes.
-  func write(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+  func write(_ bytes: UnsafeRawBufferPointer) throws(ConversionError) {
     guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
@@ -91,13 +96,13 @@ final class FileSink {
   }
 
   /// Appends the bytes of an array.
-  func write(_ bytes: [UInt8]) throws(CheckpointError) {
-    try withBytes(of: bytes) { raw throws(CheckpointError) in try write(raw) }
+  func write(_ bytes: [UInt8]) throws(ConversionError) {
+    try withBytes(of: bytes) { raw throws(ConversionError) in try write(raw) }
   }
 
   /// Flushes, fsyncs and closes; returns the file's SHA-256.
-  func finish() throws(CheckpointError) -> String {
-    guard !closed else { throw CheckpointError(.io, file: displayName, reason: "file finished twice") }
+  func finish() throws(ConversionError) -> String {
+    guard !closed else { throw ConversionError(.write, file: displayName, reason: "file finished twice") }
     closed = true
     if filled > 0 { submit() }
     hashQueue.sync {}
@@ -154,7 +159,7 @@ private final class WriteStage: @unchecked Sendable {
   /// Bytes written to the file so far.
   private var written = 0
   private var hasher: SHA256Hasher?
-  private let error = Mutex<CheckpointError?>(nil)
+  private let error = Mutex<ConversionError?>(nil)
 
   /// Whether writes currently bypass the page cache.
   private var direct: Bool
@@ -169,7 +174,7 @@ private final class WriteStage: @unchecked Sendable {
   }
 
   /// The first write error, if any.
-  var failure: CheckpointError? { error.withLock { $0 } }
+  var failure: ConversionError? { error.withLock { $0 } }
 
   /// Adds a buffer to the file's SHA-256 (hash queue).
   func hash(_ bytes: UnsafeRawBufferPointer) {
@@ -179,7 +184,7 @@ private final class WriteStage: @unchecked Sendable {
   /// Writes a buffer at the end of the file (write queue).
   func write(_ bytes: UnsafeRawBufferPointer) {
     guard failure == nil, descriptor >= 0 else { return }
-    do throws(CheckpointError) {
+    do throws(ConversionError) {
       let aligned = direct ? bytes.count - bytes.count % Self.directBlock : 0
       if aligned > 0 {
         try writeDirect(UnsafeRawBufferPointer(rebasing: bytes[0..<aligned]))
@@ -195,7 +200,7 @@ private final class WriteStage: @unchecked Sendable {
   /// Writes block-aligned bytes with direct I/O. When the file system refuses it after all
   /// (`EINVAL`), or a write comes back short of a block boundary (a file-size limit, say), the
   /// rest goes through ``writeBuffered(_:)``, which reports any real error.
-  private func writeDirect(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+  private func writeDirect(_ bytes: UnsafeRawBufferPointer) throws(ConversionError) {
     guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
@@ -215,7 +220,7 @@ private final class WriteStage: @unchecked Sendable {
   /// writing those bytes to disk (Linux), so the disk works while the next buffers are produced
   /// and the final `fsync` has little left to wait for. The writeback request is only a hint:
   /// its errors surface at `fsync`.
-  private func writeBuffered(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+  private func writeBuffered(_ bytes: UnsafeRawBufferPointer) throws(ConversionError) {
     if direct {
       direct = false
       _ = speculators_set_direct_io(descriptor, 0)
@@ -225,20 +230,20 @@ private final class WriteStage: @unchecked Sendable {
     written += bytes.count
   }
 
-  func finish() throws(CheckpointError) -> String {
+  func finish() throws(ConversionError) -> String {
     if let failure { throw failure }
     guard fsync(descriptor) == 0 else {
-      throw CheckpointError(
-        .io, file: displayName, reason: "cannot sync: \(System.message())")
+      throw ConversionError(
+        .write, file: displayName, reason: "cannot sync: \(System.message())")
     }
     let result = systemClose(descriptor)
     descriptor = -1
     guard result == 0 else {
-      throw CheckpointError(
-        .io, file: displayName, reason: "cannot close: \(System.message())")
+      throw ConversionError(
+        .write, file: displayName, reason: "cannot close: \(System.message())")
     }
     guard let finished = hasher.take() else {
-      throw CheckpointError(.io, file: displayName, reason: "file finished twice")
+      throw ConversionError(.write, file: displayName, reason: "file finished twice")
     }
     return finished.finalizeHex()
   }
@@ -248,22 +253,22 @@ private final class WriteStage: @unchecked Sendable {
     descriptor = -1
   }
 
-  private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+  private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(ConversionError) {
     guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
       let written = System.retryingInterrupts { systemWrite(descriptor, base + offset, bytes.count - offset) }
       if written < 0 { throw writeError() }
       if written == 0 {
-        throw CheckpointError(.io, file: displayName, reason: "cannot write: no progress (disk full?)")
+        throw ConversionError(.write, file: displayName, reason: "cannot write: no progress (disk full?)")
       }
       offset += written
     }
   }
 
   /// The error for a failed `write(2)`, naming the file and the system's reason (`errno`).
-  private func writeError() -> CheckpointError {
-    CheckpointError(.io, file: displayName, reason: "cannot write: \(System.message())")
+  private func writeError() -> ConversionError {
+    ConversionError(.write, file: displayName, reason: "cannot write: \(System.message())")
   }
 }
 

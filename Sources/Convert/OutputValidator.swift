@@ -11,11 +11,11 @@ enum OutputValidator {
   ///   not under the temporary directory (which is gone by the time they are read).
   /// - Parameter progress: receives `validating` updates (bytes read of bytes to read).
   /// - Returns: one line per thing checked (for the JSON report) and the verify report.
-  /// - Throws: ``CheckpointError`` (`.malformed`) naming the first error finding.
+  /// - Throws: ``ConversionError`` (`.refused`) naming the first error finding.
   static func validate(
     directory: String, displayDirectory: String, verifier: String, open: CheckpointOpener,
     progress: ProgressHandler? = nil
-  ) throws(CheckpointError) -> (checks: [String], report: VerifyReport) {
+  ) throws -> (checks: [String], report: VerifyReport) {
     let checkpoint = try open(directory)
     let options = VerifyOptions(
       verifier: verifier, manifest: .file(directory + "/" + AuditManifest.fileName), scanContent: true)
@@ -40,8 +40,8 @@ enum OutputValidator {
     if let first = report.findings.first(where: {
       $0.severity == .error && !CheckCatalogue.servingChecks.contains($0.check)
     }) {
-      throw CheckpointError(
-        .malformed,
+      throw ConversionError(
+        .refused,
         file: first.file.map { $0.hasPrefix("/") ? shown($0) : displayDirectory + "/" + $0 } ?? displayDirectory,
         tensor: first.tensor,
         reason: "verify found \(report.errorCount) error(s), nothing was written; first: [\(first.check)] "
@@ -61,10 +61,10 @@ enum OutputValidator {
   /// `config.json` and tensor list stand in for the files. These are the checks `verify` runs
   /// on the written output, not a copy of them.
   ///
-  /// - Throws: ``CheckpointError`` (`.malformed`) naming the first error finding.
+  /// - Throws: ``ConversionError`` (`.refused`) naming the first error finding.
   static func checkPlan(
     config: JSONValue, tensors: [SafetensorsWriter.Entry], outputPath: String, verifier: String
-  ) throws(CheckpointError) {
+  ) throws {
     let file = "model.safetensors"
     var offset = 0
     var planned: [TensorInfo] = []
@@ -89,12 +89,12 @@ enum OutputValidator {
 
   /// Throws the first error finding of `report`, with the error count.
   private static func refuseErrors(_ report: VerifyReport, directory: String, what: String)
-    throws(CheckpointError)
+    throws
   {
     let errors = report.findings.filter { $0.severity == .error }
     guard let first = errors.first else { return }
-    throw CheckpointError(
-      .malformed, file: first.file ?? directory, tensor: first.tensor,
+    throw ConversionError(
+      .refused, file: first.file ?? directory, tensor: first.tensor,
       reason: "\(what) \(errors.count) error(s); first: [\(first.check)] \(first.message)")
   }
 }

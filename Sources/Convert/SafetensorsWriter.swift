@@ -127,17 +127,18 @@ public struct SafetensorsWriter: Sendable {
   /// as `displayDirectory/<name>` (the final output path when writing into a temporary one).
   /// `progress` receives `writing tensors` updates: tensor bytes written of ``totalBytes(of:)``.
   ///
-  /// - Throws: ``CheckpointError``: `.invalidArgument` for a duplicate or reserved name, a shape
-  ///   that does not match its source, an impossible cast, or a narrowing cast that overflows
-  ///   (naming the tensor and the element); `.io` when a file cannot be written.
+  /// - Throws: ``ConversionError``: `.refused` for a duplicate or reserved name, a shape that
+  ///   does not match its source, an impossible cast, or a narrowing cast that overflows
+  ///   (naming the tensor and the element); `.write` when a file cannot be written.
+  ///   ``CheckpointError`` when a source tensor cannot be read.
   package func write(
     _ entries: [Entry], into directory: String, reader: TensorReader, displayDirectory: String? = nil,
     progress: ProgressHandler? = nil
-  ) throws(CheckpointError) -> Output {
+  ) throws -> Output {
     let shown = displayDirectory ?? directory
     guard maxShardSize > 0 else {
-      throw CheckpointError(
-        .invalidArgument, file: directory, reason: "the maximum shard size must be positive")
+      throw UsageError(
+        directory, reason: "the maximum shard size must be positive")
     }
     try validate(entries, directory: directory)
     let counter = progress.map { ProgressCounter(task: "writing tensors", total: Self.totalBytes(of: entries), handler: $0) }
@@ -173,7 +174,7 @@ public struct SafetensorsWriter: Sendable {
   /// Writes a small text file and returns its digest; errors name it under `displayDirectory`.
   package static func writeText(
     _ text: String, named name: String, in directory: String, displayDirectory: String? = nil
-  ) throws(CheckpointError) -> AuditManifest.FileDigest {
+  ) throws -> AuditManifest.FileDigest {
     let sink = try FileSink(
       path: directory + "/" + name, displayName: (displayDirectory ?? directory) + "/" + name)
     try sink.write(Array(text.utf8))
@@ -181,48 +182,48 @@ public struct SafetensorsWriter: Sendable {
     return AuditManifest.FileDigest(name: name, size: sink.size, sha256: sha)
   }
 
-  private func validate(_ entries: [Entry], directory: String) throws(CheckpointError) {
+  private func validate(_ entries: [Entry], directory: String) throws {
     var seen = Set<String>()
     for entry in entries {
       guard entry.name != "__metadata__", !entry.name.isEmpty else {
-        throw CheckpointError(
-          .invalidArgument, file: directory, tensor: entry.name, reason: "reserved tensor name")
+        throw ConversionError(
+          .refused, file: directory, tensor: entry.name, reason: "reserved tensor name")
       }
       guard seen.insert(entry.name).inserted else {
-        throw CheckpointError(
-          .invalidArgument, file: directory, tensor: entry.name, reason: "tensor written twice")
+        throw ConversionError(
+          .refused, file: directory, tensor: entry.name, reason: "tensor written twice")
       }
       guard checkedByteCount(shape: entry.shape, dtype: entry.dtype) != nil else {
-        throw CheckpointError(
-          .invalidArgument, file: directory, tensor: entry.name, reason: "tensor size overflows")
+        throw ConversionError(
+          .refused, file: directory, tensor: entry.name, reason: "tensor size overflows")
       }
       guard entry.dtype.bytesPerElement != nil else {
-        throw CheckpointError(
-          .unsupported, file: directory, tensor: entry.name,
+        throw ConversionError(
+          .refused, file: directory, tensor: entry.name,
           reason: "sub-byte dtype \(entry.dtype.rawValue) cannot be written")
       }
       switch entry.content {
       case .tensor(let source):
         guard !TensorReader.isExpandedView(source) else {
-          throw CheckpointError(
-            .unsupported, file: source.file, tensor: source.name,
+          throw ConversionError(
+            .refused, file: source.file, tensor: source.name,
             reason: "an expanded view (shape \(source.shape), a stride of 0 or overlapping strides) cannot be "
               + "converted: the output stores dense tensors; save it with .contiguous() or .clone() first")
         }
         guard source.elementCount == entry.shape.reduce(1, *) else {
-          throw CheckpointError(
-            .invalidArgument, file: source.file, tensor: source.name,
+          throw ConversionError(
+            .refused, file: source.file, tensor: source.name,
             reason: "shape \(source.shape) does not match the output shape \(entry.shape)")
         }
         guard source.dtype == entry.dtype || ElementCodec.canCast(from: source.dtype, to: entry.dtype) else {
-          throw CheckpointError(
-            .invalidArgument, file: source.file, tensor: source.name,
+          throw ConversionError(
+            .refused, file: source.file, tensor: source.name,
             reason: "cannot cast \(source.dtype.rawValue) to \(entry.dtype.rawValue)")
         }
       case .fill:
         guard ElementCodec.castTypes.contains(entry.dtype) else {
-          throw CheckpointError(
-            .invalidArgument, file: directory, tensor: entry.name,
+          throw ConversionError(
+            .refused, file: directory, tensor: entry.name,
             reason: "constant tensors must be F32, F16 or BF16, not \(entry.dtype.rawValue)")
         }
       }
@@ -259,11 +260,11 @@ public struct SafetensorsWriter: Sendable {
   private func writeShard(
     _ shard: [Entry], named name: String, in directory: String, shownAs shown: String, reader: TensorReader,
     progress: ProgressCounter?
-  ) throws(CheckpointError) -> ([WrittenTensor], AuditManifest.FileDigest) {
+  ) throws -> ([WrittenTensor], AuditManifest.FileDigest) {
     let header = Self.header(for: shard)
     guard header.count <= Self.maximumHeaderSize else {
-      throw CheckpointError(
-        .limitExceeded, file: shown, reason: "header of \(header.count) bytes exceeds 100 MB")
+      throw ConversionError(
+        .refused, file: shown, reason: "header of \(header.count) bytes exceeds 100 MB")
     }
     let sink = try FileSink(path: directory + "/" + name, displayName: shown)
     let length = UInt64(header.count)
@@ -287,7 +288,7 @@ public struct SafetensorsWriter: Sendable {
 
   private func writeTensor(
     _ entry: Entry, to sink: FileSink, reader: TensorReader, progress: ProgressCounter?
-  ) throws(CheckpointError) -> (String, String?) {
+  ) throws -> (String, String?) {
     var outputHasher = XXH3Hasher()
     let expected = checkedByteCount(shape: entry.shape, dtype: entry.dtype) ?? 0
     switch entry.content {
@@ -299,7 +300,7 @@ public struct SafetensorsWriter: Sendable {
       var remaining = expected
       while remaining > 0 {
         let take = min(remaining, block.count)
-        try withBytes(of: block) { raw throws(CheckpointError) in
+        try withBytes(of: block) { raw throws in
           let slice = UnsafeRawBufferPointer(rebasing: raw[0..<take])
           outputHasher.update(slice)
           try sink.write(slice)
@@ -336,12 +337,12 @@ public struct SafetensorsWriter: Sendable {
                 ElementCodec.cast(chunk, from: source.dtype, to: entry.dtype, into: out)
               }
               if let index = outcome.firstOverflow {
-                throw CheckpointError(
-                  .invalidArgument, file: source.file, tensor: source.name,
+                throw ConversionError(
+                  .refused, file: source.file, tensor: source.name,
                   reason: "element \(elementBase + index) (\(outcome.overflowValue ?? .infinity)) overflows "
                     + "\(entry.dtype.torchName); refusing the narrowing cast")
               }
-              try withBytes(of: scratch) { raw throws(CheckpointError) in
+              try withBytes(of: scratch) { raw throws in
                 let slice = UnsafeRawBufferPointer(rebasing: raw[0..<(count * outSize)])
                 outputHasher.update(slice)
                 try sink.write(slice)
@@ -357,7 +358,7 @@ public struct SafetensorsWriter: Sendable {
             }
           }
         }
-      } catch let error as CheckpointError {
+      } catch let error as any LocatedError {
         throw error
       } catch {
         throw CheckpointError(.io, file: source.file, tensor: source.name, reason: "\(error)")

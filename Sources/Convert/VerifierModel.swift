@@ -34,7 +34,7 @@ struct VerifierModel {
 
   /// Loads the verifier's `config.json` from a resolved source (a directory, its `config.json`,
   /// or a weights file next to one).
-  static func load(_ source: ResolvedSource) throws(CheckpointError) -> VerifierModel {
+  static func load(_ source: ResolvedSource) throws -> VerifierModel {
     let path = source.openPath
     let entry = FileSystem.entry(at: path)
     guard entry != .missing else {
@@ -42,7 +42,7 @@ struct VerifierModel {
     }
     let isDirectory = entry == .directory
     guard isDirectory || FileSystem.isRegularFile(path) else {
-      throw CheckpointError(.invalidArgument, file: path, reason: "the verifier is not a regular file or directory")
+      throw UsageError(path, reason: "the verifier is not a regular file or directory")
     }
     let (directory, configPath) = VerifierConfig.location(of: path, isDirectory: isDirectory)
     let mapped: MappedFile
@@ -90,7 +90,7 @@ struct VerifierModel {
   /// - Returns: the tensor and the name of its file (relative to the verifier directory).
   /// - Throws: ``CheckpointError`` (`.notFound`) when the verifier has no weights or no
   ///   embedding under any known name; (`.malformed`) for an unsafe shard name in the index.
-  func locateEmbeddings(open: CheckpointOpener) throws(CheckpointError) -> (tensor: TensorInfo, file: String)
+  func locateEmbeddings(open: CheckpointOpener) throws -> (tensor: TensorInfo, file: String)
   {
     for indexName in Self.indexNames {
       let indexPath = model.directory + "/" + indexName
@@ -148,7 +148,7 @@ struct VerifierModel {
   /// absent region. `fetched` is that range, with its SHA-256, for the manifest.
   func locateEmbeddings(
     in resolved: ResolvedSource, open: CheckpointOpener
-  ) throws(CheckpointError) -> (tensor: TensorInfo, file: String, fetched: FetchedRange?) {
+  ) throws -> (tensor: TensorInfo, file: String, fetched: FetchedRange?) {
     for file in resolved.files where file.name != "config.json" && !file.name.hasSuffix(".index.json") {
       let checkpoint = try open(file.localPath)
       for name in Self.embeddingNames {

@@ -43,15 +43,15 @@ struct DownloadResult: Sendable {
 struct FileDownloader {
   let http: SourceHTTPClient
   /// Turns an unexpected HTTP status into the error the user sees.
-  let statusError: (HTTPResponseHead) -> CheckpointError
+  let statusError: (HTTPResponseHead) -> SourceError
 
   func download(
     _ request: DownloadRequest, incompletePath: String, finalPath: String
-  ) throws(CheckpointError) -> DownloadResult {
+  ) throws(SourceError) -> DownloadResult {
     let progress = http.options.progress
     let attempts = http.options.maxAttempts
     if let limit = request.maximumSize, let size = request.expectedSize, size > limit {
-      throw CheckpointError(
+      throw SourceError(
         .limitExceeded, file: request.label, reason: "the source announces \(size) bytes, over the \(limit)-byte limit")
     }
     let sink = try DownloadSink(
@@ -100,8 +100,8 @@ struct FileDownloader {
         lastReason = reason
         if canRetry { progress.report(.retrying(label: request.label, bytes: sink.written, reason: reason)) }
       case .stalled(let reason):
-        throw CheckpointError(
-          .io, file: request.label,
+        throw SourceError(
+          .transfer, file: request.label,
           reason: "\(reason); stopped after \(sink.written) bytes"
             + (sink.written > 0 ? " (the partial file is kept and the next run resumes it)" : ""))
       case .aborted(let error):
@@ -112,33 +112,33 @@ struct FileDownloader {
     guard complete else {
       let expected = (sink.totalSize ?? request.expectedSize).map { " of \($0)" } ?? ""
       if sink.written > 0 {
-        throw CheckpointError(
-          .io, file: request.label,
+        throw SourceError(
+          .transfer, file: request.label,
           reason: "truncated download: received \(sink.written)\(expected) bytes after \(attempts) "
             + "attempt(s) (\(lastReason)); the partial file is kept and the next run resumes it")
       }
-      throw CheckpointError(
-        .io, file: request.label,
+      throw SourceError(
+        .transfer, file: request.label,
         reason: "download from \(HTTPTransport.hostName(request.url)) failed after \(attempts) attempt(s): \(lastReason)")
     }
     let bytes = sink.written
     let digest = try sink.finish()
     if let size = request.expectedSize, bytes != size {
       unlink(incompletePath)
-      throw CheckpointError(
-        .malformed, file: request.label,
+      throw SourceError(
+        .unexpectedAnswer, file: request.label,
         reason: "size mismatch: expected \(size) bytes, received \(bytes); nothing was kept")
     }
     if let expected = request.expectedSHA256, expected != digest {
       unlink(incompletePath)
-      throw CheckpointError(
-        .malformed, file: request.label,
+      throw SourceError(
+        .unexpectedAnswer, file: request.label,
         reason: "checksum mismatch: the source says sha256 \(expected), the downloaded bytes hash to "
           + "\(digest); nothing was kept")
     }
     guard rename(incompletePath, finalPath) == 0 else {
       let reason = System.message()
-      throw CheckpointError(.io, file: finalPath, reason: "cannot move the download into place: \(reason)")
+      throw SourceError(.cache, file: finalPath, reason: "cannot move the download into place: \(reason)")
     }
     progress.report(.finished(label: request.label, bytes: bytes))
     return DownloadResult(bytes: bytes, sha256: digest, resumedFrom: resumedFrom)
@@ -164,7 +164,7 @@ final class DownloadSink: HTTPBodySink {
   /// Opens (or creates) the partial file and hashes what it already holds.
   init(
     path: String, label: String, expectedSize: Int64?, maximumSize: Int64? = nil, progress: DownloadProgress
-  ) throws(CheckpointError) {
+  ) throws(SourceError) {
     self.path = path
     self.label = label
     self.expectedSize = expectedSize
@@ -172,7 +172,7 @@ final class DownloadSink: HTTPBodySink {
     self.progress = progress
     descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else { throw Self.ioError(path, "cannot open the partial download") }
-    var hasher = try SHA256Hasher(for: path)
+    var hasher = try SHA256Hasher(source: path)
     var buffer = [UInt8](repeating: 0, count: 1 << 20)
     while true {
       let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
@@ -186,16 +186,16 @@ final class DownloadSink: HTTPBodySink {
   }
 
   /// Empties the partial file and the hash.
-  func reset() throws(CheckpointError) {
+  func reset() throws(SourceError) {
     guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
       throw Self.ioError(path, "cannot truncate the partial download")
     }
-    hasher = try SHA256Hasher(for: path)
+    hasher = try SHA256Hasher(source: path)
     written = 0
     restartNeeded = false
   }
 
-  func begin(_ head: HTTPResponseHead) throws(CheckpointError) -> Bool {
+  func begin(_ head: HTTPResponseHead) throws(SourceError) -> Bool {
     restartNeeded = false
     totalSize = nil
     switch head.status {
@@ -214,14 +214,14 @@ final class DownloadSink: HTTPBodySink {
       return false
     }
     if let totalSize, let expectedSize, totalSize != expectedSize {
-      throw CheckpointError(
-        .malformed, file: label,
+      throw SourceError(
+        .unexpectedAnswer, file: label,
         reason: "the server sends \(totalSize) bytes but the file should have \(expectedSize)")
     }
     return true
   }
 
-  func write(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+  func write(_ bytes: UnsafeRawBufferPointer) throws(SourceError) {
     guard let base = bytes.baseAddress else { return }
     var offset = 0
     while offset < bytes.count {
@@ -230,14 +230,14 @@ final class DownloadSink: HTTPBodySink {
       offset += count
     }
     if let maximumSize, written + Int64(bytes.count) > maximumSize {
-      throw CheckpointError(
+      throw SourceError(
         .limitExceeded, file: label,
         reason: "the server sends more than \(maximumSize) bytes for a metadata file; nothing was kept")
     }
     hasher?.update(bytes)
     written += Int64(bytes.count)
     if let totalSize, written > totalSize {
-      throw CheckpointError(.malformed, file: label, reason: "the server sent more than \(totalSize) bytes")
+      throw SourceError(.unexpectedAnswer, file: label, reason: "the server sent more than \(totalSize) bytes")
     }
     progress.report(
       .progressed(
@@ -245,7 +245,7 @@ final class DownloadSink: HTTPBodySink {
   }
 
   /// Flushes the file to disk and returns the SHA-256 of everything written.
-  func finish() throws(CheckpointError) -> String {
+  func finish() throws(SourceError) -> String {
     guard fsync(descriptor) == 0 else { throw Self.ioError(path, "cannot flush the download") }
     guard let hasher = hasher.take() else { return "" }
     return hasher.finalizeHex()
@@ -270,8 +270,8 @@ final class DownloadSink: HTTPBodySink {
     return (start, Int64(halves[1]))
   }
 
-  static func ioError(_ path: String, _ what: String) -> CheckpointError {
-    CheckpointError(.io, file: path, reason: "\(what): \(System.message())")
+  static func ioError(_ path: String, _ what: String) -> SourceError {
+    SourceError(.cache, file: path, reason: "\(what): \(System.message())")
   }
 }
 

@@ -24,9 +24,9 @@ struct HTTPResponseHead: Sendable {
 /// Where a response body goes, chunk by chunk, as it arrives.
 protocol HTTPBodySink: AnyObject {
   /// Called once with the final (non-redirect) response; return `false` to discard the body.
-  func begin(_ head: HTTPResponseHead) throws(CheckpointError) -> Bool
+  func begin(_ head: HTTPResponseHead) throws(SourceError) -> Bool
   /// Called for each chunk of the body, in order.
-  func write(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError)
+  func write(_ bytes: UnsafeRawBufferPointer) throws(SourceError)
   /// True once the sink holds all it needs: the transfer then stops and counts as complete
   /// (a server that ignores `Range` sends the whole file; the rest is not read).
   var isSatisfied: Bool { get }
@@ -71,7 +71,7 @@ enum HTTPOutcome {
   /// `reason` names the host. Not worth retrying.
   case stalled(reason: String)
   /// The sink refused the response or failed to store it.
-  case aborted(CheckpointError)
+  case aborted(SourceError)
 }
 
 /// Synchronous HTTP over Foundation's `URLSession` (FoundationNetworking on Linux).
@@ -246,7 +246,7 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
   private var head: HTTPResponseHead?
   private var wantsBody = false
   private var satisfied = false
-  private var abort: CheckpointError?
+  private var abort: SourceError?
   private var transportError: String?
 
   init(sink: HTTPBodySink?, watch: TransferWatch) {
@@ -316,8 +316,8 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
   func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
     watch.add(data.count)
     guard wantsBody, abort == nil, !satisfied, !isFinished, let sink else { return }
-    let failure = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> CheckpointError? in
-      do throws(CheckpointError) {
+    let failure = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> SourceError? in
+      do throws(SourceError) {
         try sink.write(bytes)
         return nil
       } catch {

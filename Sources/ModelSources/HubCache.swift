@@ -83,7 +83,7 @@ package struct HubCache: Sendable {
   }
 
   /// Points `snapshots/<commit>/<file>` at `blobs/<etag>` with a relative symlink, atomically.
-  func link(_ repository: HubRepository, commit: String, file: String, etag: String) throws(CheckpointError) {
+  func link(_ repository: HubRepository, commit: String, file: String, etag: String) throws(SourceError) {
     let path = snapshotPath(repository, commit: commit, file: file)
     try createDirectory((path as NSString).deletingLastPathComponent)
     let depth = file.split(separator: "/").count - 1
@@ -107,7 +107,7 @@ package struct HubCache: Sendable {
   }
 
   /// Writes `refs/<revision>` = `commit` atomically (nothing when the revision is the commit).
-  func writeReference(_ repository: HubRepository, revision: String, commit: String) throws(CheckpointError) {
+  func writeReference(_ repository: HubRepository, revision: String, commit: String) throws(SourceError) {
     guard revision != commit else { return }
     let path = repositoryDirectory(repository) + "/refs/" + revision
     try writeAtomically(path, contents: Array(commit.utf8))
@@ -116,8 +116,8 @@ package struct HubCache: Sendable {
   /// Runs `body` holding an exclusive `flock` on the blob's lock file, so two processes (this
   /// tool or `huggingface_hub`) never write the same blob at once.
   func withBlobLock<T>(
-    _ repository: HubRepository, etag: String, _ body: () throws(CheckpointError) -> T
-  ) throws(CheckpointError) -> T {
+    _ repository: HubRepository, etag: String, _ body: () throws(SourceError) -> T
+  ) throws(SourceError) -> T {
     let path = lockPath(repository, etag: etag)
     try createDirectory((path as NSString).deletingLastPathComponent)
     let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
@@ -131,23 +131,23 @@ package struct HubCache: Sendable {
   }
 
   /// Rejects repository-relative file names that could leave the snapshot folder.
-  static func validateFileName(_ name: String, source: String) throws(CheckpointError) {
+  static func validateFileName(_ name: String, source: String) throws(SourceError) {
     let components = name.split(separator: "/", omittingEmptySubsequences: false)
     let bad = name.isEmpty || name.utf8.count > 1024 || name.hasPrefix("/") || name.contains("\\")
       || name.unicodeScalars.contains { $0.value < 0x20 }
       || components.contains { $0.isEmpty || $0 == "." || $0 == ".." }
     if bad {
-      throw CheckpointError(.malformed, file: source, reason: "unsafe file name '\(name)' in the file list")
+      throw SourceError(.unexpectedAnswer, file: source, reason: "unsafe file name '\(name)' in the file list")
     }
   }
 }
 
 /// Creates `path` and its parents.
-func createDirectory(_ path: String) throws(CheckpointError) {
+func createDirectory(_ path: String) throws(SourceError) {
   do {
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   } catch {
-    throw CheckpointError(.io, file: path, reason: "cannot create the directory: \(error.localizedDescription)")
+    throw SourceError(.cache, file: path, reason: "cannot create the directory: \(error.localizedDescription)")
   }
 }
 
@@ -158,11 +158,11 @@ func directoryExists(_ path: String) -> Bool {
 }
 
 /// Writes `contents` to a temporary sibling and renames it over `path`.
-func writeAtomically(_ path: String, contents: [UInt8]) throws(CheckpointError) {
+func writeAtomically(_ path: String, contents: [UInt8]) throws(SourceError) {
   try createDirectory((path as NSString).deletingLastPathComponent)
   let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
   guard FileManager.default.createFile(atPath: temporary, contents: Data(contents)) else {
-    throw CheckpointError(.io, file: temporary, reason: "cannot write")
+    throw SourceError(.cache, file: temporary, reason: "cannot write")
   }
   guard rename(temporary, path) == 0 else {
     let error = DownloadSink.ioError(path, "cannot move into place")

@@ -24,11 +24,11 @@ struct HubClient {
   let http: SourceHTTPClient
 
   /// `{endpoint}/{org}/{name}/resolve/{revision}/{file}`.
-  func resolveURL(_ repository: HubRepository, revision: String, file: String) throws(CheckpointError) -> URL {
+  func resolveURL(_ repository: HubRepository, revision: String, file: String) throws(SourceError) -> URL {
     let path = file.split(separator: "/").map { Self.encode(String($0)) }.joined(separator: "/")
     let text = "\(options.endpoint)/\(repository.id)/resolve/\(Self.encode(revision))/\(path)"
     guard let url = URL(string: text) else {
-      throw CheckpointError(.invalidArgument, file: options.endpoint, reason: "not a valid Hub endpoint URL")
+      throw SourceError(.invalidReference, file: options.endpoint, reason: "not a valid Hub endpoint URL")
     }
     return url
   }
@@ -37,14 +37,14 @@ struct HubClient {
   /// Returns nil when the file does not exist at that revision (the Hub's `EntryNotFound`).
   func metadata(
     _ repository: HubRepository, revision: String, file: String
-  ) throws(CheckpointError) -> HubFileMetadata? {
+  ) throws(SourceError) -> HubFileMetadata? {
     let url = try resolveURL(repository, revision: revision, file: file)
     let label = "\(repository.id): \(file)"
     let head: HTTPResponseHead
     switch http.send(method: "HEAD", url: url, redirects: .sameOrigin) {
     case .completed(let received): head = received
     case .transportFailed(_, let reason): throw unreachable(reason, label: label)
-    case .stalled(let reason): throw CheckpointError(.io, file: label, reason: reason)
+    case .stalled(let reason): throw SourceError(.transfer, file: label, reason: reason)
     case .aborted(let error): throw error
     }
     if head.status == 404 && head.header("x-error-code") == "EntryNotFound" { return nil }
@@ -52,13 +52,13 @@ struct HubClient {
       throw statusError(head, repository: repository, revision: revision, file: file)
     }
     guard let commit = head.header("x-repo-commit"), HubRepository.isCommitHash(commit) else {
-      throw CheckpointError(
-        .malformed, file: label,
+      throw SourceError(
+        .unexpectedAnswer, file: label,
         reason: "the server at \(options.endpoint) is not a Hugging Face Hub (no X-Repo-Commit header)")
     }
     let linked = head.header("x-linked-etag").flatMap(Self.normalizeETag)
     guard let etag = linked ?? head.header("etag").flatMap(Self.normalizeETag) else {
-      throw CheckpointError(.malformed, file: label, reason: "the Hub sent no usable ETag for the file")
+      throw SourceError(.unexpectedAnswer, file: label, reason: "the Hub sent no usable ETag for the file")
     }
     let sizeText = head.header("x-linked-size") ?? (head.isRedirect ? nil : head.header("content-length"))
     let location = head.isRedirect ? (http.redirectTarget(head) ?? url) : head.url
@@ -70,17 +70,17 @@ struct HubClient {
   /// `GET {endpoint}/api/models/{repo}/revision/{revision}`: the commit and every file name.
   func listFiles(
     _ repository: HubRepository, revision: String
-  ) throws(CheckpointError) -> (commit: String, files: Set<String>) {
+  ) throws(SourceError) -> (commit: String, files: Set<String>) {
     let text = "\(options.endpoint)/api/models/\(repository.id)/revision/\(Self.encode(revision))"
     guard let url = URL(string: text) else {
-      throw CheckpointError(.invalidArgument, file: options.endpoint, reason: "not a valid Hub endpoint URL")
+      throw SourceError(.invalidReference, file: options.endpoint, reason: "not a valid Hub endpoint URL")
     }
     let collector = MemorySink(limit: Self.maximumListingSize, label: repository.id + ": file list")
     let head: HTTPResponseHead
     switch http.send(method: "GET", url: url, sink: collector, redirects: .sameOrigin) {
     case .completed(let received): head = received
     case .transportFailed(_, let reason): throw unreachable(reason, label: repository.id + ": file list")
-    case .stalled(let reason): throw CheckpointError(.io, file: repository.id + ": file list", reason: reason)
+    case .stalled(let reason): throw SourceError(.transfer, file: repository.id + ": file list", reason: reason)
     case .aborted(let error): throw error
     }
     let body = collector.bytes
@@ -91,14 +91,14 @@ struct HubClient {
     do {
       json = try StrictJSONParser.parse(body)
     } catch {
-      throw CheckpointError(
-        .malformed, file: repository.id, offset: UInt64(error.offset),
+      throw SourceError(
+        .unexpectedAnswer, file: repository.id, offset: UInt64(error.offset),
         reason: "the Hub's file list is not valid JSON: \(error.reason)")
     }
     guard let commit = json["sha"]?.stringValue, HubRepository.isCommitHash(commit),
       let siblings = json["siblings"]?.arrayValue
     else {
-      throw CheckpointError(.malformed, file: repository.id, reason: "the Hub's file list has no 'sha' or 'siblings'")
+      throw SourceError(.unexpectedAnswer, file: repository.id, reason: "the Hub's file list has no 'sha' or 'siblings'")
     }
     var files: Set<String> = []
     for sibling in siblings {
@@ -112,7 +112,7 @@ struct HubClient {
   /// The user-facing error for an HTTP status, using the Hub's `X-Error-Code` where present.
   func statusError(
     _ head: HTTPResponseHead, repository: HubRepository, revision: String, file: String?
-  ) -> CheckpointError {
+  ) -> SourceError {
     let code = head.header("x-error-code")
     let label = file.map { "\(repository.id): \($0)" } ?? repository.id
     let status = "HTTP \(head.status)"
@@ -143,12 +143,12 @@ struct HubClient {
       let message = head.header("x-error-message").map { ": \($0)" } ?? ""
       reason = "unexpected answer from \(options.endpoint) (\(status))\(message)"
     }
-    return CheckpointError(head.status == 404 ? .notFound : .io, file: label, reason: reason)
+    return SourceError(head.status == 404 ? .notFound : .transfer, file: label, reason: reason)
   }
 
-  func unreachable(_ reason: String, label: String) -> CheckpointError {
-    CheckpointError(
-      .io, file: label,
+  func unreachable(_ reason: String, label: String) -> SourceError {
+    SourceError(
+      .unreachable, file: label,
       reason: "cannot reach \(options.endpoint): \(reason) (use --offline or HF_HUB_OFFLINE=1 to read only the cache)")
   }
 

@@ -7,13 +7,13 @@ package struct HubRepository: Sendable, Hashable, CustomStringConvertible {
 
   /// Validates `id`: two parts of letters, digits, `_`, `-` and `.`, each starting and ending
   /// with a letter, digit or `_`, no `--` or `..`, at most 96 characters.
-  package init(_ id: String) throws(CheckpointError) {
+  package init(_ id: String) throws(SourceError) {
     let parts = id.split(separator: "/", omittingEmptySubsequences: false)
     guard parts.count == 2, id.count <= 96, !id.contains("--"), !id.contains(".."),
       !id.hasSuffix(".git"), parts.allSatisfy(Self.isValidPart)
     else {
-      throw CheckpointError(
-        .invalidArgument, file: id,
+      throw SourceError(
+        .invalidReference, file: id,
         reason: "not a Hugging Face Hub id (expected org/name with letters, digits, '_', '-', '.')")
     }
     self.id = id
@@ -39,7 +39,7 @@ package struct HubRepository: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// Rejects revisions that could escape the cache's `refs/` folder or break a URL.
-  static func validateRevision(_ revision: String, given: String) throws(CheckpointError) {
+  static func validateRevision(_ revision: String, given: String) throws(SourceError) {
     let components = revision.split(separator: "/", omittingEmptySubsequences: false)
     let badScalar = revision.unicodeScalars.contains {
       $0.properties.isWhitespace || $0.value < 0x20 || $0 == "\\" || $0.value == 0x7F
@@ -47,8 +47,8 @@ package struct HubRepository: Sendable, Hashable, CustomStringConvertible {
     guard !revision.isEmpty, revision.utf8.count <= 256, !badScalar,
       components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
     else {
-      throw CheckpointError(
-        .invalidArgument, file: given, reason: "'\(revision)' is not a valid revision (branch, tag or commit)")
+      throw SourceError(
+        .invalidReference, file: given, reason: "'\(revision)' is not a valid revision (branch, tag or commit)")
     }
   }
 

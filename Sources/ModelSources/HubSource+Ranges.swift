@@ -10,11 +10,11 @@ import Inspect
 extension HubSource {
   /// The ranged resolution: the range cache first (no request when it holds every piece), then
   /// the Hub.
-  func resolveRanged(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource {
+  func resolveRanged(_ need: SourceNeeds) throws -> ResolvedSource {
     if let cached = try fromCache(need.whole) { return cached }
     if let cached = try fromRangeCache(need) { return cached }
     if options.offline {
-      throw CheckpointError(.notFound, file: given, reason: try offlineReason(need.whole))
+      throw SourceError(.notFound, file: given, reason: try offlineReason(need.whole))
     }
     return try downloadRanged(need)
   }
@@ -22,7 +22,7 @@ extension HubSource {
   var rangeCache: RangeCache { RangeCache(root: options.rangeCacheDirectory + "/" + repository.cacheFolderName) }
 
   /// The stand-in directory from cached pieces alone, or nil when something is missing.
-  private func fromRangeCache(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource? {
+  private func fromRangeCache(_ need: SourceNeeds) throws -> ResolvedSource? {
     guard let commit = rangeCache.commit(for: requestedRevision) else { return nil }
     let snapshot = cache.snapshotDirectory(repository, commit: commit)
     var files: [SourceFile] = []
@@ -54,7 +54,7 @@ extension HubSource {
     return try standInResult(commit: commit, files: files)
   }
 
-  private func downloadRanged(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource {
+  private func downloadRanged(_ need: SourceNeeds) throws -> ResolvedSource {
     let client = HubClient(options: options, http: SourceHTTPClient(options: options))
     let listing = try client.listFiles(repository, revision: requestedRevision)
     let commit = listing.commit
@@ -77,11 +77,11 @@ extension HubSource {
       let indexFile = try fetch(index, commit: commit, client: client)
       files.append(indexFile)
       guard let bytes = FileManager.default.contents(atPath: indexFile.localPath) else {
-        throw CheckpointError(.io, file: indexFile.localPath, reason: "cannot read the downloaded index")
+        throw SourceError(.cache, file: indexFile.localPath, reason: "cannot read the downloaded index")
       }
       weights = try WeightSelection.shards(inIndex: [UInt8](bytes), for: need.weights, label: "\(repository.id): \(index)")
       for shard in weights where !listing.files.contains(shard) {
-        throw CheckpointError(
+        throw SourceError(
           .notFound, file: "\(repository.id): \(index)", reason: "names shard '\(shard)', which the repository lacks")
       }
     }
@@ -111,13 +111,13 @@ extension HubSource {
   /// Reads `name`'s header and the needed tensors' ranges, unless cached, and builds its stand-in.
   private func fetchRanges(
     _ name: String, need: SourceNeeds, commit: String, client: HubClient
-  ) throws(CheckpointError) -> SourceFile {
+  ) throws -> SourceFile {
     guard let metadata = try client.metadata(repository, revision: commit, file: name) else {
-      throw CheckpointError(
+      throw SourceError(
         .notFound, file: "\(repository.id): \(name)", reason: "listed by the Hub but not downloadable at \(commit)")
     }
     guard let size = metadata.size else {
-      throw CheckpointError(.malformed, file: "\(repository.id): \(name)", reason: "the Hub announced no size for the file")
+      throw SourceError(.unexpectedAnswer, file: "\(repository.id): \(name)", reason: "the Hub announced no size for the file")
     }
     let file = RemoteFile(
       name: name, label: "\(repository.id): \(name)", location: metadata.location, size: size, etag: metadata.etag,
@@ -125,7 +125,7 @@ extension HubSource {
     return try rangedFetcher(commit: commit, client: client).fetch(file, need: need)
   }
 
-  private func standInResult(commit: String, files: [SourceFile]) throws(CheckpointError) -> ResolvedSource {
+  private func standInResult(commit: String, files: [SourceFile]) throws -> ResolvedSource {
     let (directory, placed) = try rangedFetcher(commit: commit, client: nil).placeInStandInDirectory(files)
     return ResolvedSource(
       given: given, origin: .hub, path: directory, hubID: repository.id, requestedRevision: requestedRevision,

@@ -18,18 +18,18 @@ struct HubSource {
     self.cache = HubCache(root: options.cacheDirectory)
   }
 
-  func resolve(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource {
+  func resolve(_ need: SourceNeeds) throws -> ResolvedSource {
     if need.bytes != .whole && need.weights != .none { return try resolveRanged(need) }
     if let cached = try fromCache(need) { return cached }
     if options.offline {
-      throw CheckpointError(.notFound, file: given, reason: try offlineReason(need))
+      throw SourceError(.notFound, file: given, reason: try offlineReason(need))
     }
     return try download(need)
   }
 
   // MARK: - Cache
 
-  private func check(_ need: SourceNeeds, commit: String) throws(CheckpointError) -> WeightSelection.CacheCheck {
+  private func check(_ need: SourceNeeds, commit: String) throws -> WeightSelection.CacheCheck {
     let directory = cache.snapshotDirectory(repository, commit: commit)
     return try WeightSelection.check(
       need, present: cache.snapshotFiles(repository, commit: commit),
@@ -38,7 +38,7 @@ struct HubSource {
       label: repository.id)
   }
 
-  func fromCache(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource? {
+  func fromCache(_ need: SourceNeeds) throws -> ResolvedSource? {
     guard let commit = cache.commit(for: repository, revision: requestedRevision),
       case .complete(let names) = try check(need, commit: commit)
     else { return nil }
@@ -48,7 +48,7 @@ struct HubSource {
     return result(commit: commit, files: files)
   }
 
-  func offlineReason(_ need: SourceNeeds) throws(CheckpointError) -> String {
+  func offlineReason(_ need: SourceNeeds) throws -> String {
     let mode = "offline (--offline or HF_HUB_OFFLINE=1)"
     guard let commit = cache.commit(for: repository, revision: requestedRevision) else {
       return "\(mode) and the Hugging Face cache at \(options.cacheDirectory) has no snapshot of "
@@ -61,15 +61,15 @@ struct HubSource {
 
   // MARK: - Hub
 
-  private func download(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource {
+  private func download(_ need: SourceNeeds) throws -> ResolvedSource {
     let client = HubClient(options: options, http: SourceHTTPClient(options: options))
     var fetched: [SourceFile] = []
     let commit: String
     if need.weights == .none {
       // Config only: one HEAD tells the commit; no file list needed.
-      guard need.config else { throw CheckpointError(.invalidArgument, file: given, reason: "nothing to fetch") }
+      guard need.config else { throw UsageError(given, reason: "nothing to fetch") }
       guard let metadata = try client.metadata(repository, revision: requestedRevision, file: "config.json") else {
-        throw CheckpointError(
+        throw SourceError(
           .notFound, file: "\(repository.id): config.json",
           reason: "the repository has no config.json at revision '\(requestedRevision)'")
       }
@@ -92,13 +92,13 @@ struct HubSource {
         let indexFile = try fetch(index, commit: commit, client: client)
         fetched.append(indexFile)
         guard let bytes = FileManager.default.contents(atPath: indexFile.localPath) else {
-          throw CheckpointError(.io, file: indexFile.localPath, reason: "cannot read the downloaded index")
+          throw SourceError(.cache, file: indexFile.localPath, reason: "cannot read the downloaded index")
         }
         let shards = try WeightSelection.shards(
           inIndex: [UInt8](bytes), for: need.weights, label: "\(repository.id): \(index)")
         for shard in shards {
           guard listing.files.contains(shard) else {
-            throw CheckpointError(
+            throw SourceError(
               .notFound, file: "\(repository.id): \(index)", reason: "names shard '\(shard)', which the repository lacks")
           }
           fetched.append(try fetch(shard, commit: commit, client: client))
@@ -110,21 +110,21 @@ struct HubSource {
   }
 
   /// Fetches `name` at the pinned `commit`.
-  func fetch(_ name: String, commit: String, client: HubClient) throws(CheckpointError) -> SourceFile {
+  func fetch(_ name: String, commit: String, client: HubClient) throws(SourceError) -> SourceFile {
     guard let metadata = try client.metadata(repository, revision: commit, file: name) else {
-      throw CheckpointError(
+      throw SourceError(
         .notFound, file: "\(repository.id): \(name)", reason: "listed by the Hub but not downloadable at \(commit)")
     }
     return try fetch(name, metadata: metadata, client: client)
   }
 
   /// Links `name` into the snapshot, downloading its blob unless the cache already has it.
-  private func fetch(_ name: String, metadata: HubFileMetadata, client: HubClient) throws(CheckpointError) -> SourceFile {
+  private func fetch(_ name: String, metadata: HubFileMetadata, client: HubClient) throws(SourceError) -> SourceFile {
     let blob = cache.blobPath(repository, etag: metadata.etag)
     var downloaded = false
     if !FileManager.default.fileExists(atPath: blob) {
       try createDirectory((blob as NSString).deletingLastPathComponent)
-      downloaded = try cache.withBlobLock(repository, etag: metadata.etag) { () throws(CheckpointError) -> Bool in
+      downloaded = try cache.withBlobLock(repository, etag: metadata.etag) { () throws(SourceError) -> Bool in
         // Another process may have finished it while we waited for the lock.
         if FileManager.default.fileExists(atPath: blob) { return false }
         let downloader = FileDownloader(http: client.http) { head in

@@ -20,11 +20,11 @@ package enum ModelReference: Sendable, Equatable {
   package static func parse(
     _ text: String,
     fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
-  ) throws(CheckpointError) -> ModelReference {
+  ) throws(SourceError) -> ModelReference {
     let lowered = text.lowercased()
     if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-      guard let url = URL(string: text), let host = url.host, !host.isEmpty else {
-        throw CheckpointError(.invalidArgument, file: text, reason: "not a valid http(s) URL")
+      guard let url = httpURL(text) else {
+        throw SourceError(.invalidReference, file: text, reason: "not a valid http(s) URL")
       }
       return .url(url)
     }
@@ -33,20 +33,29 @@ package enum ModelReference: Sendable, Equatable {
     }
     if lowered.hasPrefix("file://") {
       guard let url = URL(string: text), url.isFileURL else {
-        throw CheckpointError(.invalidArgument, file: text, reason: "not a valid file URL")
+        throw SourceError(.invalidReference, file: text, reason: "not a valid file URL")
       }
       return .local(path: url.path)
     }
     if let scheme = text.range(of: "://") {
       let name = text[..<scheme.lowerBound]
-      throw CheckpointError(
-        .unsupported, file: text,
+      throw SourceError(
+        .invalidReference, file: text,
         reason: "'\(name)://' sources are not supported; use a local path, a Hub id or an http(s) URL")
     }
     if fileExists(text) || !looksLikeHubID(text) || namesLocalDirectory(text, fileExists: fileExists) {
       return .local(path: text)
     }
     return try hubReference(text, given: text)
+  }
+
+  /// `text` as an `http(s)` URL with a host, or `nil` (a Hub endpoint must be one too).
+  package static func httpURL(_ text: String) -> URL? {
+    let lowered = text.lowercased()
+    guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://"), let url = URL(string: text),
+      let host = url.host, !host.isEmpty
+    else { return nil }
+    return url
   }
 
   /// Whether the first segment of `text` names an existing local directory (`fx/` in
@@ -67,13 +76,13 @@ package enum ModelReference: Sendable, Equatable {
     return (try? HubRepository(String(id))) != nil
   }
 
-  private static func hubReference(_ text: String, given: String) throws(CheckpointError) -> ModelReference {
+  private static func hubReference(_ text: String, given: String) throws(SourceError) -> ModelReference {
     let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
     let repository: HubRepository
     do {
       repository = try HubRepository(String(parts[0]))
     } catch {
-      throw CheckpointError(error.kind, file: given, reason: error.reason)
+      throw SourceError(error.kind, file: given, reason: error.reason)
     }
     guard parts.count == 2 else { return .hub(repository, revision: nil) }
     let revision = String(parts[1])

@@ -43,7 +43,7 @@ struct RangeCache {
     return HubRepository.isCommitHash(commit) ? commit : nil
   }
 
-  func writeReference(revision: String, commit: String) throws(CheckpointError) {
+  func writeReference(revision: String, commit: String) throws(SourceError) {
     guard revision != commit else { return }
     try writeAtomically(root + "/refs/" + revision, contents: Array(commit.utf8))
   }
@@ -63,7 +63,7 @@ struct RangeCache {
     return FileRecord(etag: etag, size: Int64(size), pieces: pieces)
   }
 
-  func save(_ record: FileRecord, commit: String, file: String) throws(CheckpointError) {
+  func save(_ record: FileRecord, commit: String, file: String) throws(SourceError) {
     let json: JSONValue = [
       "etag": .string(record.etag), "size": .int(record.size),
       "pieces": .array(
@@ -81,7 +81,7 @@ struct RangeCache {
   }
 
   /// Writes the sparse stand-in of `file`: `record.size` bytes, each piece at its offset.
-  func buildStandIn(_ record: FileRecord, commit: String, file: String) throws(CheckpointError) -> String {
+  func buildStandIn(_ record: FileRecord, commit: String, file: String) throws(SourceError) -> String {
     let path = standInDirectory(commit: commit) + "/" + file
     try createDirectory((path as NSString).deletingLastPathComponent)
     let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -95,8 +95,8 @@ struct RangeCache {
     for piece in record.pieces {
       guard let mapped = pieceBytes(piece, etag: record.etag) else {
         unlink(temporary)
-        throw CheckpointError(
-          .malformed, file: piecePath(etag: record.etag, offset: piece.offset, length: piece.length),
+        throw SourceError(
+          .cache, file: piecePath(etag: record.etag, offset: piece.offset, length: piece.length),
           reason: "a cached range piece is missing or does not match its SHA-256")
       }
       var done = 0

@@ -28,12 +28,12 @@ final class RangeSink: HTTPBodySink {
   private(set) var received: Int64 = 0
 
   /// A sink for the range; `path` (created or truncated) receives it, or memory when nil.
-  init(offset: Int64, length: Int64, fileSize: Int64?, label: String, path: String?) throws(CheckpointError) {
+  init(offset: Int64, length: Int64, fileSize: Int64?, label: String, path: String?) throws(SourceError) {
     self.offset = offset
     self.length = length
     self.fileSize = fileSize
     self.label = label
-    hasher = try SHA256Hasher(for: label)
+    hasher = try SHA256Hasher(source: label)
     if let path {
       descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
       guard descriptor >= 0 else { throw DownloadSink.ioError(path, "cannot create the range piece") }
@@ -55,19 +55,19 @@ final class RangeSink: HTTPBodySink {
   /// `"bytes=a-b"`.
   var rangeHeader: String { "bytes=\(offset)-\(offset + length - 1)" }
 
-  func begin(_ head: HTTPResponseHead) throws(CheckpointError) -> Bool {
+  func begin(_ head: HTTPResponseHead) throws(SourceError) -> Bool {
     switch head.status {
     case 206:
       guard let range = head.header("content-range").flatMap(Self.parseContentRange),
         range.start == offset, range.end == offset + length - 1
       else {
-        throw CheckpointError(
-          .malformed, file: label,
+        throw SourceError(
+          .unexpectedAnswer, file: label,
           reason: "asked for \(rangeHeader), the server sent '\(head.header("content-range") ?? "no Content-Range")'")
       }
       if let fileSize, let total = range.total, total != fileSize {
-        throw CheckpointError(
-          .malformed, file: label, reason: "the server says the file has \(total) bytes, the Hub said \(fileSize)")
+        throw SourceError(
+          .unexpectedAnswer, file: label, reason: "the server says the file has \(total) bytes, the Hub said \(fileSize)")
       }
     case 200:
       ignoredRange = true
@@ -78,7 +78,7 @@ final class RangeSink: HTTPBodySink {
     return true
   }
 
-  func write(_ chunk: UnsafeRawBufferPointer) throws(CheckpointError) {
+  func write(_ chunk: UnsafeRawBufferPointer) throws(SourceError) {
     received += Int64(chunk.count)
     var slice = chunk
     if toSkip > 0 {
@@ -96,7 +96,7 @@ final class RangeSink: HTTPBodySink {
         let count = posixWrite(descriptor, base + done, take - done)
         if count < 0 {
           if errno == EINTR { continue }
-          throw CheckpointError(.io, file: label, reason: "cannot write the range piece: \(String(cString: strerror(errno)))")
+          throw SourceError(.cache, file: label, reason: "cannot write the range piece: \(String(cString: strerror(errno)))")
         }
         done += count
       }

@@ -32,11 +32,11 @@ struct RangedFileFetcher {
   let http: SourceHTTPClient
   let progress: DownloadProgress
   /// The error for an answer that is not a success (the Hub's error codes, a URL's status).
-  let statusError: (HTTPResponseHead, RemoteFile) -> CheckpointError
+  let statusError: (HTTPResponseHead, RemoteFile) -> SourceError
 
   /// The stand-in of `name` from cached pieces alone, or nil when something `need` asks for is
   /// missing (then ``fetch(_:need:)`` reads it).
-  func cached(_ name: String, need: SourceNeeds, vouchedSHA256: (RangeCache.FileRecord) -> String?) throws(CheckpointError)
+  func cached(_ name: String, need: SourceNeeds, vouchedSHA256: (RangeCache.FileRecord) -> String?) throws
     -> SourceFile?
   {
     guard let record = cache.record(commit: key, file: name),
@@ -52,7 +52,7 @@ struct RangedFileFetcher {
 
   /// Reads `file`'s header (8 bytes, then the header) and the ranges of the tensors `need`
   /// asks for, unless cached, and builds its stand-in.
-  func fetch(_ file: RemoteFile, need: SourceNeeds) throws(CheckpointError) -> SourceFile {
+  func fetch(_ file: RemoteFile, need: SourceNeeds) throws -> SourceFile {
     var record = cache.record(commit: key, file: file.name) ?? RangeCache.FileRecord(etag: file.etag, size: file.size, pieces: [])
     if record.etag != file.etag || record.size != file.size {
       record = RangeCache.FileRecord(etag: file.etag, size: file.size, pieces: [])
@@ -114,7 +114,7 @@ struct RangedFileFetcher {
   /// caller stores) or straight into the piece cache (`keep: true`).
   private func fetchRange(
     _ offset: Int64, _ length: Int64, of file: RemoteFile, keep: Bool
-  ) throws(CheckpointError) -> (bytes: [UInt8], range: FetchedRange) {
+  ) throws(SourceError) -> (bytes: [UInt8], range: FetchedRange) {
     let label = "\(file.label) bytes \(offset)-\(offset + length - 1)"
     let piecePath = cache.piecePath(etag: file.etag, offset: offset, length: length)
     let temporary = piecePath + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -130,14 +130,14 @@ struct RangedFileFetcher {
     case .completed(let head):
       guard (200..<300).contains(head.status) else { throw statusError(head, file) }
     case .transportFailed(_, let reason):
-      throw CheckpointError(.io, file: label, reason: "reading from \(host) failed: \(reason)")
+      throw SourceError(.transfer, file: label, reason: "reading from \(host) failed: \(reason)")
     case .stalled(let reason):
-      throw CheckpointError(.io, file: label, reason: reason)
+      throw SourceError(.transfer, file: label, reason: reason)
     case .aborted(let error):
       throw error
     }
     guard sink.kept == length else {
-      throw CheckpointError(.io, file: label, reason: "\(host) sent \(sink.kept) of the \(length) bytes asked for")
+      throw SourceError(.transfer, file: label, reason: "\(host) sent \(sink.kept) of the \(length) bytes asked for")
     }
     if sink.ignoredRange {
       progress.report(
@@ -156,7 +156,7 @@ struct RangedFileFetcher {
 
   /// Places `files` in the stand-in directory of ``key`` (whole files as links, stand-ins where
   /// they were built), so it opens like any checkpoint directory; returns them at their places.
-  func placeInStandInDirectory(_ files: [SourceFile]) throws(CheckpointError) -> (directory: String, files: [SourceFile]) {
+  func placeInStandInDirectory(_ files: [SourceFile]) throws(SourceError) -> (directory: String, files: [SourceFile]) {
     let directory = cache.standInDirectory(commit: key)
     try createDirectory(directory)
     var placed: [SourceFile] = []

@@ -55,7 +55,7 @@ struct SourceHTTPClient: Sendable {
       current = next
     }
     return .aborted(
-      CheckpointError(.io, file: url.absoluteString, reason: "more than \(Self.maximumRedirects) redirects"))
+      SourceError(.transfer, file: url.absoluteString, reason: "more than \(Self.maximumRedirects) redirects"))
   }
 
   /// The absolute `http(s)` URL a redirect points to.
@@ -79,11 +79,11 @@ final class MemorySink: HTTPBodySink {
     self.label = label
   }
 
-  func begin(_ head: HTTPResponseHead) throws(CheckpointError) -> Bool { true }
+  func begin(_ head: HTTPResponseHead) throws(SourceError) -> Bool { true }
 
-  func write(_ chunk: UnsafeRawBufferPointer) throws(CheckpointError) {
+  func write(_ chunk: UnsafeRawBufferPointer) throws(SourceError) {
     guard bytes.count + chunk.count <= limit else {
-      throw CheckpointError(.limitExceeded, file: label, reason: "the server's answer exceeds \(limit) bytes")
+      throw SourceError(.limitExceeded, file: label, reason: "the server's answer exceeds \(limit) bytes")
     }
     bytes.append(contentsOf: chunk)
   }

@@ -17,14 +17,14 @@ import Platform
 public enum SourceResolver {
   /// Resolves `reference` for a command that needs `need`.
   ///
-  /// Errors (``CheckpointError``, one line each): an unknown repository, revision or file
-  /// (`notFound`), a gated or private repository without a usable token, offline with nothing
-  /// cached (`notFound`), a truncated download (the partial file is kept for the next run), a
-  /// checksum mismatch (nothing is kept). Nothing is linked into a snapshot before its bytes are
-  /// complete and verified.
+  /// Errors, one line each: ``SourceError`` for an unknown repository, revision or file, a
+  /// gated or private repository without a usable token, offline with nothing cached, a
+  /// truncated download (the partial file is kept for the next run), a checksum mismatch
+  /// (nothing is kept); `CheckpointError` for a fetched index or header that is not valid.
+  /// Nothing is linked into a snapshot before its bytes are complete and verified.
   public static func resolve(
     _ reference: String, need: SourceNeeds, options: HubOptions
-  ) throws(CheckpointError) -> ResolvedSource {
+  ) throws -> ResolvedSource {
     switch try ModelReference.parse(reference) {
     case .local(let path):
       guard FileManager.default.fileExists(atPath: path) else {
@@ -32,12 +32,12 @@ public enum SourceResolver {
         var info = stat()
         if lstat(path, &info) == 0 {
           let reason = stat(path, &info) == 0 ? "cannot be read" : System.message()
-          throw CheckpointError(.io, file: reference, reason: "\(reason) (a symbolic link that leads nowhere usable)")
+          throw SourceError(.notFound, file: reference, reason: "\(reason) (a symbolic link that leads nowhere usable)")
         }
         if ModelReference.namesLocalDirectory(path, fileExists: { FileManager.default.fileExists(atPath: $0) }) {
-          throw CheckpointError(.notFound, file: reference, reason: "no such file or directory" + suggestion(for: path))
+          throw SourceError(.notFound, file: reference, reason: "no such file or directory" + suggestion(for: path))
         }
-        throw CheckpointError(
+        throw SourceError(
           .notFound, file: reference,
           reason: "no such file or directory (nor a Hugging Face Hub id 'org/name[@revision]' or an http(s) URL)")
       }
@@ -48,7 +48,7 @@ public enum SourceResolver {
           .resolve(need)
       } catch where !reference.lowercased().hasPrefix("hf://") && isFailedLookup(error) {
         // `org/name` could have been a path: say that first, then why the Hub lookup failed.
-        throw CheckpointError(error.kind, file: reference, reason: "no local path '\(reference)'; \(error.description)")
+        throw SourceError(.notFound, file: reference, reason: "no local path '\(reference)'; \(error)")
       }
     case .url(let url):
       return try URLSource(url: url, given: reference, options: options).resolve(need)
@@ -56,8 +56,9 @@ public enum SourceResolver {
   }
 
   /// Whether `error` says the Hub has no such repository or revision, or could not be asked.
-  static func isFailedLookup(_ error: CheckpointError) -> Bool {
-    error.kind == .notFound || error.reason.hasPrefix("cannot reach ")
+  static func isFailedLookup(_ error: any Error) -> Bool {
+    if let error = error as? SourceError { return error.kind == .notFound || error.kind == .unreachable }
+    return (error as? CheckpointError)?.kind == .notFound
   }
 
   /// ` (did you mean 'dir/entry'?)` for the entry of the missing path's directory closest to

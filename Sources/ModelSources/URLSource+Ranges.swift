@@ -30,7 +30,7 @@ extension URLSource {
   private var selectionPath: String { rangeCache.standInDirectory(commit: Self.rangeKey) + "/.weights" }
 
   /// The stand-in directory from the caches alone, or nil when something is missing.
-  func fromRangeCache(_ need: SourceNeeds, layout fixed: WeightFiles.Selection?) throws(CheckpointError) -> ResolvedSource? {
+  func fromRangeCache(_ need: SourceNeeds, layout fixed: WeightFiles.Selection?) throws -> ResolvedSource? {
     var files: [SourceFile] = []
     if need.config {
       if FileManager.default.fileExists(atPath: filesDirectory + "/config.json") {
@@ -71,7 +71,7 @@ extension URLSource {
 
   /// Reads config.json and an index whole, and each safetensors file's header (and the
   /// tensors `need` asks for) by range.
-  func downloadRanged(_ need: SourceNeeds, layout fixed: WeightFiles.Selection?) throws(CheckpointError) -> ResolvedSource {
+  func downloadRanged(_ need: SourceNeeds, layout fixed: WeightFiles.Selection?) throws -> ResolvedSource {
     var files: [SourceFile] = []
     if need.config, let config = try fetch("config.json", required: false) { files.append(config) }
     var layout = fixed
@@ -97,7 +97,7 @@ extension URLSource {
         }
       }
       guard layout != nil else {
-        throw CheckpointError(
+        throw SourceError(
           .notFound, file: given,
           reason: "no model.safetensors(.index.json) or pytorch_model.bin(.index.json) under this URL")
       }
@@ -109,7 +109,7 @@ extension URLSource {
     case .index(let index):
       if fixed != nil, let file = try fetch(index, required: true) { files.append(file) }
       guard let bytes = FileManager.default.contents(atPath: filesDirectory + "/" + index) else {
-        throw CheckpointError(.io, file: filesDirectory + "/" + index, reason: "cannot read the downloaded index")
+        throw SourceError(.cache, file: filesDirectory + "/" + index, reason: "cannot read the downloaded index")
       }
       weights = try WeightSelection.shards(inIndex: [UInt8](bytes), for: need.weights, label: given + ": " + index)
     case nil:
@@ -123,7 +123,7 @@ extension URLSource {
         if let known = probed[name] { lookup = known } else { lookup = try lookUp(name) }
         switch lookup {
         case .absent:
-          throw CheckpointError(.notFound, file: try fileURL(for: name).absoluteString, reason: "HTTP 404")
+          throw SourceError(.notFound, file: try fileURL(for: name).absoluteString, reason: "HTTP 404")
         case .ranged(let file): remote = file
         case .wholeOnly: break
         }
@@ -158,15 +158,15 @@ extension URLSource {
   }
 
   /// `HEAD` of file `name` (redirects followed).
-  func lookUp(_ name: String) throws(CheckpointError) -> Lookup {
+  func lookUp(_ name: String) throws(SourceError) -> Lookup {
     let location = try fileURL(for: name)
     let label = "\(location.host ?? "url"): \(name)"
     let head: HTTPResponseHead
     switch SourceHTTPClient(options: options).send(method: "HEAD", url: location, redirects: .all) {
     case .completed(let received): head = received
     case .transportFailed(_, let reason):
-      throw CheckpointError(.io, file: label, reason: "cannot reach \(HTTPTransport.hostName(location)): \(reason)")
-    case .stalled(let reason): throw CheckpointError(.io, file: label, reason: reason)
+      throw SourceError(.unreachable, file: label, reason: "cannot reach \(HTTPTransport.hostName(location)): \(reason)")
+    case .stalled(let reason): throw SourceError(.transfer, file: label, reason: reason)
     case .aborted(let error): throw error
     }
     if head.status == 404 { return .absent }
@@ -176,14 +176,16 @@ extension URLSource {
     guard let size = head.header("content-length").flatMap({ Int64($0) }), size >= 0 else { return .wholeOnly }
     var validator = head.header("etag").flatMap(HubClient.normalizeETag) ?? vouched
     if validator == nil, let modified = head.header("last-modified") {
-      validator = "modified-" + (try SHA256Hasher.hex(of: Array("\(modified)\n\(size)".utf8), for: label)).prefix(32)
+      var hasher = try SHA256Hasher(source: label)
+      Array("\(modified)\n\(size)".utf8).withUnsafeBytes { hasher.update($0) }
+      validator = "modified-" + hasher.finalizeHex().prefix(32)
     }
     guard let validator else { return .wholeOnly }
     return .ranged(
       RemoteFile(name: name, label: label, location: head.url, size: size, etag: validator, vouchedSHA256: vouched))
   }
 
-  private func standInResult(_ files: [SourceFile]) throws(CheckpointError) -> ResolvedSource {
+  private func standInResult(_ files: [SourceFile]) throws -> ResolvedSource {
     let (directory, placed) = try fetcher.placeInStandInDirectory(files)
     var path = directory
     if let fileName { path += "/" + fileName }

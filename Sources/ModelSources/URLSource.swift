@@ -22,7 +22,7 @@ struct URLSource {
   /// `<url cache>/<key>`.
   let directory: String
 
-  init(url: URL, given: String, options: HubOptions) throws(CheckpointError) {
+  init(url: URL, given: String, options: HubOptions) throws(SourceError) {
     self.url = url
     self.given = given
     self.options = options
@@ -30,7 +30,7 @@ struct URLSource {
     components?.query = nil
     components?.fragment = nil
     guard let components, let stripped = components.url else {
-      throw CheckpointError(.invalidArgument, file: given, reason: "not a valid http(s) URL")
+      throw SourceError(.invalidReference, file: given, reason: "not a valid http(s) URL")
     }
     let last = stripped.path.hasSuffix("/") ? "" : stripped.lastPathComponent
     if last.contains(".") {
@@ -41,7 +41,7 @@ struct URLSource {
       fileName = nil
       base = stripped.path.hasSuffix("/") ? stripped : stripped.appendingPathComponent("")
     }
-    var hasher = try SHA256Hasher(for: given)
+    var hasher = try SHA256Hasher(source: given)
     Array(base.absoluteString.utf8).withUnsafeBytes { hasher.update($0) }
     directory = options.urlCacheDirectory + "/" + String(hasher.finalizeHex().prefix(16))
   }
@@ -55,7 +55,7 @@ struct URLSource {
     return HubClient.isSHA256(value) ? value : nil
   }
 
-  func resolve(_ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource {
+  func resolve(_ need: SourceNeeds) throws -> ResolvedSource {
     let layout = fileName.map(WeightSelection.layout(ofFile:))
     // Whole files already in the URL cache are read as they are, whatever the need.
     let check = try WeightSelection.check(
@@ -71,7 +71,7 @@ struct URLSource {
     if options.offline {
       var lacking = "it"
       if case .missing(let what) = check { lacking = what }
-      throw CheckpointError(
+      throw SourceError(
         .notFound, file: given,
         reason: "offline (--offline or HF_HUB_OFFLINE=1) and the URL cache at \(directory) lacks \(lacking)")
     }
@@ -80,7 +80,7 @@ struct URLSource {
     return ranged ? try downloadRanged(need, layout: layout) : try download(need, layout: layout)
   }
 
-  private func download(_ need: SourceNeeds, layout fixed: WeightFiles.Selection?) throws(CheckpointError) -> ResolvedSource {
+  private func download(_ need: SourceNeeds, layout fixed: WeightFiles.Selection?) throws -> ResolvedSource {
     var files: [SourceFile] = []
     if need.config && fileName != "config.json" {
       if let config = try fetch("config.json", required: fixed == nil && need.weights == .none) {
@@ -104,7 +104,7 @@ struct URLSource {
         }
       }
       guard layout != nil else {
-        throw CheckpointError(
+        throw SourceError(
           .notFound, file: given,
           reason: "no model.safetensors(.index.json) or pytorch_model.bin(.index.json) under this URL")
       }
@@ -114,7 +114,7 @@ struct URLSource {
     if case .index(let index) = layout {
       if fixed != nil, let file = try fetch(index, required: true) { files.append(file) }
       guard let bytes = FileManager.default.contents(atPath: filesDirectory + "/" + index) else {
-        throw CheckpointError(.io, file: filesDirectory + "/" + index, reason: "cannot read the downloaded index")
+        throw SourceError(.cache, file: filesDirectory + "/" + index, reason: "cannot read the downloaded index")
       }
       for shard in try WeightSelection.shards(inIndex: [UInt8](bytes), for: need.weights, label: given + ": " + index) {
         if let file = try fetch(shard, required: true) { files.append(file) }
@@ -125,7 +125,7 @@ struct URLSource {
 
   /// The URL of file `name`: the given URL (without its fragment) for the file it names, else
   /// `name` under the base.
-  func fileURL(for name: String) throws(CheckpointError) -> URL {
+  func fileURL(for name: String) throws(SourceError) -> URL {
     if name == fileName {
       var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
       components?.fragment = nil
@@ -133,7 +133,7 @@ struct URLSource {
     }
     let path = name.split(separator: "/").map { HubClient.encode(String($0)) }.joined(separator: "/")
     guard let resolved = URL(string: path, relativeTo: base)?.absoluteURL else {
-      throw CheckpointError(.invalidArgument, file: given, reason: "cannot form a URL for '\(name)'")
+      throw SourceError(.invalidReference, file: given, reason: "cannot form a URL for '\(name)'")
     }
     return resolved
   }
@@ -147,7 +147,7 @@ struct URLSource {
 
   /// Downloads `name` unless present; nil (and an `absent/` marker) when the server says 404
   /// and the file is optional.
-  func fetch(_ name: String, required: Bool) throws(CheckpointError) -> SourceFile? {
+  func fetch(_ name: String, required: Bool) throws(SourceError) -> SourceFile? {
     let finalPath = filesDirectory + "/" + name
     let isNamedFile = name == fileName
     if FileManager.default.fileExists(atPath: finalPath) {
@@ -175,8 +175,8 @@ struct URLSource {
   }
 
   /// The error for a non-success answer from `url`: `notFound` for a 404, else `io`.
-  static func statusError(_ head: HTTPResponseHead, url: URL) -> CheckpointError {
-    CheckpointError(head.status == 404 ? .notFound : .io, file: url.absoluteString, reason: "HTTP \(head.status)")
+  static func statusError(_ head: HTTPResponseHead, url: URL) -> SourceError {
+    SourceError(head.status == 404 ? .notFound : .transfer, file: url.absoluteString, reason: "HTTP \(head.status)")
   }
 
   private func result(_ files: [SourceFile]) -> ResolvedSource {

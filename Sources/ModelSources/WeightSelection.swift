@@ -6,11 +6,11 @@ import Inspect
 enum WeightSelection {
   /// The weights among `names` (a Hub file list or a cache folder), or the error naming
   /// `label` when there are none or several candidates.
-  static func layout(in names: Set<String>, label: String) throws(CheckpointError) -> WeightFiles.Selection {
+  static func layout(in names: Set<String>, label: String) throws(SourceError) -> WeightFiles.Selection {
     switch WeightFiles.select(among: names) {
     case .success(let selection): return selection
     case .failure(let refusal):
-      throw CheckpointError(refusal == .none ? .notFound : .invalidArgument, file: label, reason: refusal.reason)
+      throw SourceError(refusal == .none ? .notFound : .unsupportedLayout, file: label, reason: refusal.reason)
     }
   }
 
@@ -22,7 +22,7 @@ enum WeightSelection {
   /// The shards an index names that hold `weights` (sorted, distinct, validated).
   static func shards(
     inIndex bytes: [UInt8], for weights: SourceNeeds.Weights, label: String
-  ) throws(CheckpointError) -> [String] {
+  ) throws -> [String] {
     let json: JSONValue
     do {
       json = try StrictJSONParser.parse(bytes)
@@ -62,7 +62,7 @@ enum WeightSelection {
   static func check(
     _ need: SourceNeeds, present: Set<String>, layout fixedLayout: WeightFiles.Selection? = nil,
     isKnownAbsent: (String) -> Bool, readFile: (String) -> [UInt8]?, label: String
-  ) throws(CheckpointError) -> CacheCheck {
+  ) throws -> CacheCheck {
     var files: [String] = []
     if need.config {
       if present.contains("config.json") {

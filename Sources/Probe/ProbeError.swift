@@ -4,7 +4,7 @@ import Inspect
 ///
 /// Every error names the file (and tensor, where one is concerned) and renders as one line
 /// (``description``), as the CLI prints it before exiting with status 2.
-public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible, LocatedError {
   /// The broad class of failure.
   public enum Kind: String, Sendable {
     /// The verifier's or the draft's architecture is not one the probe can run.
@@ -41,11 +41,9 @@ public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     self.init(.unreadable, file: error.file, tensor: error.tensor, reason: error.description)
   }
 
-  /// One printable line: file, tensor and reason.
+  /// One printable line: file, tensor and reason (``LocatedError/line``); a wrapped reader
+  /// error as the reader rendered it.
   public var description: String {
-    if kind == .unreadable { return CheckpointError.printable(reason) }
-    var parts = [file]
-    if let tensor { parts.append("tensor '\(tensor)'") }
-    return CheckpointError.printable(parts.joined(separator: ": ") + ": " + reason)
+    kind == .unreadable ? TerminalText.escaped(reason) : line
   }
 }

@@ -15,14 +15,15 @@ public enum Verifier {
   /// Opens the checkpoint at `path` (headers only) and verifies it.
   ///
   /// - Throws: ``CheckpointError`` for input errors: an unreadable checkpoint, verifier or
-  ///   manifest, or a checkpoint that is no recognisable draft.
+  ///   manifest, or a checkpoint that is no recognisable draft; ``UsageError`` for a draft
+  ///   given as `--verifier`.
   ///
   /// - Parameter progress: receives `reading` updates (bytes read of bytes to read) while
   ///   `--content` and `--manifest` read tensor and file bytes, from worker threads.
   public static func verify(
     path: String, options: VerifyOptions = VerifyOptions(),
     progress: ProgressHandler? = nil
-  ) throws(CheckpointError) -> VerifyReport {
+  ) throws -> VerifyReport {
     try verify(checkpoint: CheckpointReader.open(path), options: options, progress: progress)
   }
 
@@ -34,7 +35,7 @@ public enum Verifier {
   public static func verify(
     checkpoint: Checkpoint, options: VerifyOptions = VerifyOptions(),
     progress: ProgressHandler? = nil
-  ) throws(CheckpointError) -> VerifyReport {
+  ) throws -> VerifyReport {
     let run = VerificationRun(checkpoint: checkpoint, options: options)
     if let progress {
       run.progress = ProgressCounter(task: "reading", total: bytesToRead(checkpoint, options), handler: progress)
@@ -143,7 +144,7 @@ public enum Verifier {
   /// Resolves the verifier (even without a table, so that a bad `--verifier` is always an
   /// input error), bounds its config and runs the compatibility checks.
   private static func checkVerifier(_ run: VerificationRun, table: ExpectedTensors.TensorSet?)
-    throws(CheckpointError) -> VerifierStage
+    throws -> VerifierStage
   {
     if !run.has("embed_tokens.weight") { run.notApplicable([.verifierEmbeddingsMatch]) }
     let resolution = try VerifierResolution.resolve(run)

@@ -31,8 +31,9 @@ enum VerifierResolution {
   /// Resolves the verifier for `run`.
   ///
   /// - Throws: ``CheckpointError`` when `--verifier` names something that is not a readable
-  ///   local verifier, or a verifier config is not valid JSON.
-  static func resolve(_ run: VerificationRun) throws(CheckpointError) -> Outcome {
+  ///   local verifier, or a verifier config is not valid JSON; ``UsageError`` when it names a
+  ///   draft.
+  static func resolve(_ run: VerificationRun) throws -> Outcome {
     if let given = run.options.verifier {
       let path = FileSystem.resolve(given, against: workingDirectory(run))
       let (directory, configPath) = try locateConfig(given: given, path: path)

@@ -1,6 +1,10 @@
 import ArgumentParser
+import Convert
 import Inspect
+import ModelSources
 import Platform
+import Probe
+import Validate
 
 /// Exit statuses shared by every command (README, "Commands").
 enum ExitStatus {
@@ -8,9 +12,23 @@ enum ExitStatus {
   static let findings = ExitCode(1)
   /// A usage or input error.
   static let inputError = ExitCode(2)
+
+  /// The status for a library error, by its domain: the one place that decides it.
+  static func status(for error: any Error) -> ExitCode {
+    switch error {
+    case is CheckpointError: inputError  // a checkpoint's files cannot be read as their format says
+    case is SourceError: inputError  // a Hub id, URL or cache could not provide the files
+    case is ConversionError: inputError  // a conversion refused, or its output could not be written
+    case is UsageError: inputError  // an argument the library cannot honour
+    case is ProbeError: inputError  // the probe's inputs
+    case is AlgorithmKwargs.Invalid, is DiffOptions.Invalid: inputError  // a flag value
+    default: inputError
+    }
+  }
 }
 
-/// Runs `body`, turning library errors into one line on stderr and exit status 2.
+/// Runs `body`, turning library errors into one line on stderr and their domain's exit status
+/// (``ExitStatus/status(for:)``).
 func runReportingErrors(_ body: () throws -> Void) throws {
   do {
     try body()
@@ -20,12 +38,9 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     throw error
   } catch let error as ValidationError {
     throw error
-  } catch let error as CheckpointError {
-    printError(error.description)
-    throw ExitStatus.inputError
   } catch {
     printError("\(error)")
-    throw ExitStatus.inputError
+    throw ExitStatus.status(for: error)
   }
 }
 

@@ -57,6 +57,9 @@ struct SourceOptions: ParsableArguments {
       throw ValidationError("\(flag) must be a positive number of seconds")
     }
     if lowSpeedLimit < 0 { throw ValidationError("--low-speed-limit must be 0 or a positive number of bytes") }
+    if let endpoint, ModelReference.httpURL(endpoint) == nil {
+      throw ValidationError("--endpoint must be an http(s) URL with a host, such as https://huggingface.co")
+    }
   }
 
   /// The limits every request of this command runs under.
@@ -76,7 +79,7 @@ struct SourceOptions: ParsableArguments {
   var fetcher: SourceFetcher {
     let options = hubOptions
     let whole = download
-    return { reference, need throws(CheckpointError) in
+    return { reference, need in
       try SourceResolver.resolve(reference, need: whole ? need.whole : need, options: options)
     }
   }
@@ -87,10 +90,11 @@ struct SourceOptions: ParsableArguments {
 ///
 /// Every library entry point takes resolved local sources; commands resolve first, here.
 ///
-/// Errors are ``CheckpointError``s, so `runReportingErrors` prints one line and exits 2.
+/// Errors are `SourceError`s (and `CheckpointError`s for fetched files that do not parse), so
+/// `runReportingErrors` prints one line and exits 2.
 func resolveForCommand(
   _ reference: String, need: SourceNeeds, options: SourceOptions
-) throws(CheckpointError) -> ResolvedSource {
+) throws -> ResolvedSource {
   try SourceResolver.resolve(reference, need: need, options: options.hubOptions)
 }
 
@@ -98,7 +102,7 @@ func resolveForCommand(
 /// reports and errors show it unchanged), otherwise the cached download.
 func localPathForCommand(
   _ reference: String, need: SourceNeeds, options: SourceOptions
-) throws(CheckpointError) -> String {
+) throws -> String {
   commandPath(try resolveForCommand(reference, need: need, options: options))
 }
 

@@ -90,7 +90,7 @@ struct VerifyCommand: ParsableCommand {
         // --probe runs both models, so it needs every weight of the draft and the verifier.
         let local = try localPathForCommand(
           path, need: readsValues || probe ? .checkpoint : sources.headersUnlessDownloading(), options: sources)
-        let verifierPath = try verifier.map { (given) throws(CheckpointError) in
+        let verifierPath = try verifier.map { (given) throws in
           try localPathForCommand(given, need: probe ? .checkpoint : .configOnly, options: sources)
         }
         let probeOptions = probe ? try probeArguments.options() : nil

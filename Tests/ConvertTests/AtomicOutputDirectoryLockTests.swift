@@ -17,10 +17,10 @@ struct AtomicOutputDirectoryLockTests {
     let parent = try makeTemporaryDirectory()
     let first = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
     #expect(FileManager.default.fileExists(atPath: parent + "/.out.lock"))
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: ConversionError.self) {
       try AtomicOutputDirectory.create(at: parent + "/out", force: true)
     }
-    #expect(error?.kind == .io)
+    #expect(error?.kind == .output)
     #expect(
       error?.reason == "another convert is writing this output (it holds \(parent)/.out.lock); try again when it "
         + "has finished")
@@ -161,7 +161,7 @@ struct AtomicOutputDirectoryLockTests {
     let base = String(decoding: OutputLock.content, as: UTF8.self)
     for content in [base + "committing xyz\n", base + "committing " + AtomicOutputDirectory.newToken(), base + "x"] {
       try content.write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
-      let error = #expect(throws: CheckpointError.self) {
+      let error = #expect(throws: ConversionError.self) {
         try AtomicOutputDirectory.create(at: parent + "/out", force: false)
       }
       #expect(error?.reason.hasSuffix("is not a convert lock file; remove it or choose another output path") == true)
@@ -174,7 +174,7 @@ struct AtomicOutputDirectoryLockTests {
     let parent = try makeTemporaryDirectory()
     for content in ["my notes\n", String(repeating: "x", count: 100)] {
       try content.write(toFile: parent + "/.out.lock", atomically: false, encoding: .utf8)
-      let error = #expect(throws: CheckpointError.self) {
+      let error = #expect(throws: ConversionError.self) {
         try AtomicOutputDirectory.create(at: parent + "/out", force: false)
       }
       #expect(
@@ -196,6 +196,34 @@ struct AtomicOutputDirectoryLockTests {
     #expect(try String(contentsOfFile: parent + "/.out.lock", encoding: .utf8) == "speculators convert lock\n")
     output.discard()
     #expect(try entries(parent).isEmpty)
+  }
+
+  @Test("a token-named directory holding only its marker cut short (a writer killed while writing it) is removed")
+  func partialMarker() throws {
+    let parent = try makeTemporaryDirectory()
+    var kept: [String] = []
+    for length in [0, 1, 31] {
+      let token = AtomicOutputDirectory.newToken()
+      let name = ".out.tmp-" + token
+      try FileManager.default.createDirectory(atPath: parent + "/" + name, withIntermediateDirectories: true)
+      try String(token.prefix(length)).write(
+        toFile: parent + "/" + name + "/" + AtomicOutputDirectory.markerName, atomically: false, encoding: .utf8)
+    }
+    // Not a prefix of its own token, or beside other files: left alone.
+    for (marker, extra) in [("x", false), ("", true)] {
+      let token = AtomicOutputDirectory.newToken()
+      let name = ".out.tmp-" + token
+      try FileManager.default.createDirectory(atPath: parent + "/" + name, withIntermediateDirectories: true)
+      try marker.write(toFile: parent + "/" + name + "/" + AtomicOutputDirectory.markerName, atomically: false, encoding: .utf8)
+      if extra { try "mine".write(toFile: parent + "/" + name + "/a", atomically: false, encoding: .utf8) }
+      kept.append(name)
+    }
+    let output = try AtomicOutputDirectory.create(at: parent + "/out", force: false)
+    output.discard()
+    #expect(try entries(parent) == kept.sorted())
+    for name in kept {
+      #expect(FileManager.default.fileExists(atPath: parent + "/" + name + "/" + AtomicOutputDirectory.markerName))
+    }
   }
 
   @Test("output names of 225 to 255 bytes get siblings within NAME_MAX", arguments: [225, 240, 250, 255])

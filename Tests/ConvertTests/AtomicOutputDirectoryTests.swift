@@ -38,7 +38,7 @@ struct AtomicOutputDirectoryTests {
     let parent = try makeTemporaryDirectory()
     try FileManager.default.createDirectory(atPath: parent + "/out", withIntermediateDirectories: true)
     try "old".write(toFile: parent + "/out/old.txt", atomically: false, encoding: .utf8)
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: ConversionError.self) {
       try AtomicOutputDirectory.create(at: parent + "/out", force: false)
     }
     #expect(error?.reason == "the output directory exists and is not empty (pass --force to replace it)")
@@ -64,7 +64,7 @@ struct AtomicOutputDirectoryTests {
     let parent = try makeTemporaryDirectory()
     try "x".write(toFile: parent + "/out", atomically: false, encoding: .utf8)
     for force in [false, true] {
-      let error = #expect(throws: CheckpointError.self) {
+      let error = #expect(throws: ConversionError.self) {
         try AtomicOutputDirectory.create(at: parent + "/out", force: force)
       }
       #expect(error?.reason == "the output path exists and is not a directory")

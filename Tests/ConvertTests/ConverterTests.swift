@@ -39,13 +39,8 @@ func convertForTest(
   kwargs: JSONValue = .object([]), dtype: DType? = nil, force: Bool = false,
   maxShardSize: Int = SafetensorsWriter.defaultMaxShardSize,
   allowDrop: [String] = [], dropUnknown: Bool = false, validateDevice: String? = nil, chunkSize: Int = 4096
-) throws(CheckpointError) -> ConversionReport {
-  let algorithmKwargs: AlgorithmKwargs
-  do {
-    algorithmKwargs = try AlgorithmKwargs(json: kwargs)
-  } catch {
-    throw CheckpointError(.invalidArgument, file: "kwargs", reason: error.description)
-  }
+) throws -> ConversionReport {
+  let algorithmKwargs = try AlgorithmKwargs(json: kwargs)
   return try Converter.convert(
     ConversionRequest(
       model: model, verifier: verifier, algorithm: algorithm, outputPath: output,
@@ -249,15 +244,16 @@ struct ConverterErrorTests {
     _ expectedReason: String, model: String, algorithm: AlgorithmChoice = .auto,
     verifier: String = FixturePaths.path("verifier"),
     kwargs: JSONValue = .object([]), prepare: (String) throws -> Void = { _ in }
-  ) throws -> CheckpointError? {
+  ) throws -> (any Error)? {
     let parent = try makeTemporaryDirectory()
     try prepare(parent)
     let before = listing(parent)
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: (any Error).self) {
       try convertForTest(
         model: model, algorithm: algorithm, verifier: verifier, output: parent + "/out", kwargs: kwargs)
     }
-    #expect(error?.description.contains(expectedReason) == true, "\(error?.description ?? "no error")")
+    let line = error.map { "\($0)" } ?? "no error"
+    #expect(line.contains(expectedReason), "\(line)")
     #expect(listing(parent) == before)
     return error
   }
@@ -306,8 +302,7 @@ struct ConverterErrorTests {
         model: FixturePaths.path("eagle3-embed"), verifier: FixturePaths.path("verifier"), algorithm: .eagle3,
         outputPath: output, dtype: .I8),
     ] {
-      let error = #expect(throws: CheckpointError.self) { try Converter.convert(request) }
-      #expect(error?.kind == .invalidArgument)
+      let error = #expect(throws: UsageError.self) { try Converter.convert(request) }
       #expect(error?.file == output)
       #expect(error?.description.contains("--") == false)
       #expect(listing(parent) == [])
@@ -452,11 +447,12 @@ struct ConverterOptionTests {
 
   @Test("the output may not be an input")
   func outputIsInput() throws {
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: ConversionError.self) {
       try convertForTest(
         model: FixturePaths.path("eagle-safetensors"), algorithm: .eagle,
         output: FixturePaths.path("eagle-safetensors"), force: true)
     }
+    #expect(error?.kind == .output)
     #expect(error?.reason == "the output path is (or contains) an input checkpoint")
     #expect(listing(FixturePaths.path("eagle-safetensors")) == ["config.json", "model.safetensors"])
   }

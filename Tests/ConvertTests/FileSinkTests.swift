@@ -77,9 +77,19 @@ struct FileSinkTests {
     #expect {
       _ = try FileSink(path: path, displayName: "out/taken.bin")
     } throws: { error in
-      let error = error as? CheckpointError
+      let error = error as? ConversionError
       return error?.file == "out/taken.bin" && error?.reason.hasPrefix("cannot create: File exists") == true
     }
     #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("keep".utf8))
+  }
+}
+
+@Suite("ConversionError")
+struct ConversionErrorTests {
+  @Test("renders as file: tensor: reason with untrusted names escaped, as a reading error does")
+  func line() {
+    let error = ConversionError(.refused, file: "out\u{7}", tensor: "t\u{1B}", reason: "no")
+    #expect(error.description == "out\\x07: tensor 't\\x1b': no")
+    #expect(error.description == CheckpointError(.io, file: "out\u{7}", tensor: "t\u{1B}", reason: "no").description)
   }
 }

@@ -7,6 +7,10 @@ import Testing
     (["diff", "/nonexistent/a", "/nonexistent/b", "--rtol=-1"], "error: --rtol must be a finite number >= 0"),
     (["diff", "/nonexistent/a", "/nonexistent/b", "--atol", "nan"], "error: --atol must be a finite number >= 0"),
     (["verify"], "error: verify: missing PATH (the checkpoint to verify)"),
+    (
+      ["inspect", "org/name", "--endpoint", "huggingface.co"],
+      "error: --endpoint must be an http(s) URL with a host, such as https://huggingface.co"
+    ),
     (["verify", "/nonexistent/draft", "--probe", "--max-tokens", "0"], "error: --max-tokens must be in 1...1048576"),
     (
       ["verify", "/nonexistent/draft", "--probe", "--num-speculative-tokens", "33"],

@@ -32,3 +32,14 @@ import Testing
     #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 })
   }
 }
+
+/// Every domain's error prints through the one rendering (`LocatedError.line`).
+@Suite struct UsageErrorPrintableTests {
+  @Test("a usage error renders as argument: tensor: reason, escaped like a reading error")
+  func sameLineAsAReadingError() {
+    let usage = UsageError("d\u{1B}[2J", tensor: "x\u{202E}", reason: "bad\n")
+    let reading = CheckpointError(.malformed, file: "d\u{1B}[2J", tensor: "x\u{202E}", reason: "bad\n")
+    #expect(usage.description == "d\\x1b[2J: tensor 'x\\u{202E}': bad\\x0a")
+    #expect(usage.description == reading.description)
+  }
+}

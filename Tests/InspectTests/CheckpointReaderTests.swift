@@ -117,7 +117,7 @@ func openError(_ path: String) throws -> CheckpointError {
     try scratch.write("a.pth", TinyCheckpoint.safetensors(["x"]))
     try scratch.write("b.bin", TinyCheckpoint.safetensors(["y"]))
     let error = try openError(scratch.path)
-    #expect(error.kind == .invalidArgument)
+    #expect(error.kind == .unsupported)
     #expect(error.reason == "several weights files and no index (a.pth, b.bin); pass the one to use")
   }
 

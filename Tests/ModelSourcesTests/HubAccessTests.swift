@@ -10,7 +10,7 @@ struct HubAccessTests {
   @Test("offline with nothing cached is a clear error and makes no request")
   func offlineWithNothingCached() throws {
     let hub = try HubEmulator(repos: ["org/model": singleFileRepo])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: hub.options(offline: true))
     }
     #expect(error?.kind == .notFound)
@@ -31,7 +31,7 @@ struct HubAccessTests {
     let cached = try SourceResolver.resolve("org/verifier", need: .embeddings.whole, options: hub.options(offline: true))
     #expect(cached.downloadedFiles.isEmpty)
     #expect(cached.weightPaths.count == 1)
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/verifier", need: .checkpoint, options: hub.options(offline: true))
     }
     #expect(error?.reason.hasSuffix("lacks model-00002-of-00002.safetensors; run once online to fetch it") == true)
@@ -57,7 +57,7 @@ struct HubAccessTests {
   func gatedWithoutToken() throws {
     let hub = try HubEmulator(
       repos: ["org/gated": singleFileRepo], arguments: ["--gated", "org/gated", "--token", "hf_secret"])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/gated", need: .configOnly, options: hub.options())
     }
     #expect(
@@ -72,7 +72,7 @@ struct HubAccessTests {
   func gatedWithWrongToken() throws {
     let hub = try HubEmulator(
       repos: ["org/gated": singleFileRepo], arguments: ["--gated", "org/gated", "--token", "hf_secret"])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/gated", need: .checkpoint, options: hub.options(token: "hf_other"))
     }
     #expect(
@@ -84,16 +84,16 @@ struct HubAccessTests {
   @Test("an unknown repository and an unknown revision are named as such (HTTP 404)")
   func notFound() throws {
     let hub = try HubEmulator(repos: ["org/model": singleFileRepo])
-    let repoError = #expect(throws: CheckpointError.self) {
+    let repoError = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/missing", need: .checkpoint, options: hub.options())
     }
     #expect(repoError?.description == "org/missing: no local path 'org/missing'; org/missing: repository not found on \(hub.endpoint) (HTTP 404)")
     #expect(repoError?.kind == .notFound)
-    let configError = #expect(throws: CheckpointError.self) {
+    let configError = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/missing", need: .configOnly, options: hub.options())
     }
     #expect(configError?.description == "org/missing: no local path 'org/missing'; org/missing: config.json: repository not found on \(hub.endpoint) (HTTP 404)")
-    let revisionError = #expect(throws: CheckpointError.self) {
+    let revisionError = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model@v9", need: .checkpoint, options: hub.options())
     }
     #expect(revisionError?.description == "org/model@v9: no local path 'org/model@v9'; org/model: revision 'v9' not found on \(hub.endpoint) (HTTP 404)")
@@ -105,12 +105,12 @@ struct HubAccessTests {
     let options = HubOptions(
       endpoint: "http://127.0.0.1:9", cacheDirectory: NSTemporaryDirectory() + "hub-unreachable-\(UUID())",
       urlCacheDirectory: NSTemporaryDirectory() + "urls-unreachable-\(UUID())", maxAttempts: 1, timeout: 5)
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .configOnly, options: options)
     }
     #expect(error?.description.hasPrefix("org/model: no local path 'org/model'; org/model: config.json: cannot reach http://127.0.0.1:9: ") == true)
     #expect(error?.description.hasSuffix("(use --offline or HF_HUB_OFFLINE=1 to read only the cache)") == true)
-    let listingError = #expect(throws: CheckpointError.self) {
+    let listingError = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: options)
     }
     #expect(listingError?.description.hasPrefix("org/model: no local path 'org/model'; org/model: file list: cannot reach http://127.0.0.1:9: ") == true)

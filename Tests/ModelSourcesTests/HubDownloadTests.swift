@@ -108,7 +108,7 @@ struct HubDownloadTests {
     let hub = try HubEmulator(repos: ["org/model": singleFileRepo], arguments: ["--cut", "model.safetensors"])
     let weights = try #require(singleFileRepo["model.safetensors"])
     let digest = try sha256Hex(weights)
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: hub.options(maxAttempts: 1))
     }
     #expect(error?.description.hasPrefix("org/model: model.safetensors: truncated download: received 150000 of 300000 bytes") == true)
@@ -130,7 +130,7 @@ struct HubDownloadTests {
   func checksumMismatch() throws {
     let hub = try HubEmulator(repos: ["org/model": singleFileRepo], arguments: ["--corrupt", "model.safetensors"])
     let digest = try sha256Hex(#require(singleFileRepo["model.safetensors"]))
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: hub.options())
     }
     #expect(error?.file == "org/model: model.safetensors")
@@ -147,7 +147,7 @@ struct HubDownloadTests {
   func noConfig() throws {
     let weightsOnly = ["model.safetensors": fakeWeights(1000, seed: 9)]
     let hub = try HubEmulator(repos: ["org/bare": weightsOnly])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/bare", need: .configOnly, options: hub.options())
     }
     #expect(error?.description == "org/bare: no local path 'org/bare'; org/bare: config.json: the repository has no config.json at revision 'main'")
@@ -169,10 +169,10 @@ struct HubDownloadTests {
       "b.safetensors": fakeWeights(500, seed: 5), "optimizer.bin": fakeWeights(100, seed: 6),
     ]
     let hub = try HubEmulator(repos: ["org/two": repo])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/two", need: .checkpoint, options: hub.options())
     }
-    #expect(error?.kind == .invalidArgument)
+    #expect(error?.kind == .unsupportedLayout)
     #expect(error?.reason == WeightFiles.Refusal.severalFiles(["a.safetensors", "b.safetensors"]).reason)
     #expect(error?.file == "org/two (revision 'main')")
     #expect(try !hub.requests().contains { $0.path.contains(".safetensors") })

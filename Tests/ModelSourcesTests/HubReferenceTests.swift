@@ -39,13 +39,13 @@ struct HubReferenceTests {
       ("https://", "https://: not a valid http(s) URL"),
     ])
   func malformed(text: String, prefix: String) {
-    let error = #expect(throws: CheckpointError.self) { try ModelReference.parse(text) { _ in false } }
+    let error = #expect(throws: SourceError.self) { try ModelReference.parse(text) { _ in false } }
     #expect(error?.description.hasPrefix(prefix) == true)
   }
 
   @Test("a local path that does not exist is reported as such")
   func missingLocal() {
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("/nonexistent/draft", need: .checkpoint, options: HubOptions(
         cacheDirectory: "/nonexistent/cache", urlCacheDirectory: "/nonexistent/urls", offline: true))
     }
@@ -55,7 +55,7 @@ struct HubReferenceTests {
   @Test("an index naming an unsafe shard is refused")
   func unsafeShard() {
     let index = Array(#"{"weight_map": {"a": "../../etc/passwd"}}"#.utf8)
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try WeightSelection.shards(inIndex: index, for: .all, label: "org/m: model.safetensors.index.json")
     }
     #expect(error?.description == "org/m: model.safetensors.index.json: unsafe file name '../../etc/passwd' in the file list")
@@ -114,7 +114,7 @@ struct MistypedPathTests {
     FileManager.default.changeCurrentDirectoryPath(base)
     defer { FileManager.default.changeCurrentDirectoryPath(here) }
     #expect(try ModelReference.parse("fx/verifer-small") == .local(path: "fx/verifer-small"))
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("fx/verifer-small", need: .checkpoint, options: hub.options())
     }
     #expect(error?.description == "fx/verifer-small: no such file or directory (did you mean 'fx/verifier-small'?)")
@@ -132,11 +132,23 @@ struct MistypedPathTests {
   @Test("a two-segment id the Hub does not know leads with 'no local path'")
   func unknownHubID() throws {
     let hub = try HubEmulator(repos: [:])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("nobody/nothing", need: .configOnly, options: hub.options())
     }
     #expect(error?.file == "nobody/nothing")
     #expect(error?.reason.hasPrefix("no local path 'nobody/nothing'; nobody/nothing") == true, "\(String(describing: error))")
     #expect(error?.reason.contains("repository not found") == true)
+  }
+}
+
+@Suite("SourceError")
+struct SourceErrorTests {
+  @Test("renders as file: offset: reason with untrusted text escaped, as a reading error does")
+  func line() {
+    let error = SourceError(.unexpectedAnswer, file: "org/m: file list\u{1B}", offset: 3, reason: "x\u{202E}")
+    #expect(error.description == "org/m: file list\\x1b: offset 3: x\\u{202E}")
+    #expect(
+      error.description
+        == CheckpointError(.malformed, file: "org/m: file list\u{1B}", offset: 3, reason: "x\u{202E}").description)
   }
 }

@@ -16,7 +16,7 @@ struct SlowServerTests {
   func trickledWeights() throws {
     let hub = try HubEmulator(
       repos: ["org/model": singleFileRepo], arguments: ["--trickle", "model.safetensors", "--trickle-interval", "1"])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: hub.options(limits: quick))
     }
     #expect(error?.file == "org/model: model.safetensors")
@@ -30,7 +30,7 @@ struct SlowServerTests {
   func trickledListing() throws {
     let hub = try HubEmulator(
       repos: ["org/model": singleFileRepo], arguments: ["--trickle", "api", "--trickle-interval", "1"])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: hub.options(limits: quick))
     }
     #expect(error?.file == "org/model: file list")
@@ -40,7 +40,7 @@ struct SlowServerTests {
   @Test("an endless file list stops at the listing cap")
   func endlessListing() throws {
     let hub = try HubEmulator(repos: ["org/model": singleFileRepo], arguments: ["--endless", "api"])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .checkpoint, options: hub.options(limits: quick))
     }
     #expect(error?.kind == .limitExceeded)
@@ -50,7 +50,7 @@ struct SlowServerTests {
   @Test("an endless config.json stops at the metadata cap and leaves nothing behind")
   func endlessConfig() throws {
     let hub = try HubEmulator(repos: ["org/model": singleFileRepo], arguments: ["--endless", "config.json"])
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve("org/model", need: .configOnly, options: hub.options(limits: quick))
     }
     #expect(error?.kind == .limitExceeded)

@@ -50,7 +50,7 @@ struct URLSourceTests {
     let hub = try HubEmulator(repos: [:], staticFiles: Self.files)
     let good = try sha256Hex(#require(Self.files["plain/model.safetensors"]))
     let bad = String(repeating: "0", count: 64)
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve(
         hub.cdn + "/files/plain/model.safetensors#sha256=" + bad, need: .checkpoint, options: hub.options())
     }
@@ -64,7 +64,7 @@ struct URLSourceTests {
   func missingFile() throws {
     let hub = try HubEmulator(repos: [:], staticFiles: Self.files)
     let url = hub.cdn + "/files/plain/nope.safetensors"
-    let error = #expect(throws: CheckpointError.self) {
+    let error = #expect(throws: SourceError.self) {
       try SourceResolver.resolve(url, need: .checkpoint, options: hub.options())
     }
     #expect(error?.description == url + ": HTTP 404")

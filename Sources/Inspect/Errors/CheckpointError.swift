@@ -1,9 +1,9 @@
-/// An error raised while reading, validating or writing a checkpoint.
+/// An error raised while reading or validating a checkpoint: the reading and format domain.
 ///
 /// Every error names the file it concerns and, where it applies, the byte offset and the
 /// tensor. ``description`` renders all of that as one line suitable for a terminal or a log:
 /// `model.safetensors: offset 8: header is not valid UTF-8`.
-public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertible, LocatedError {
   /// The broad class of failure, stable across releases.
   public enum Kind: String, Sendable, Codable {
     /// The file could not be opened, read, written or mapped.
@@ -18,8 +18,6 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
     case limitExceeded
     /// A required file or tensor is missing.
     case notFound
-    /// The caller passed an argument that cannot be honoured.
-    case invalidArgument
     /// The bytes asked for were not fetched: a stand-in of a remote file holds only its header
     /// and the ranges read by HTTP Range (``PresentBytes``).
     case notFetched
@@ -47,20 +45,6 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
     self.reason = reason
   }
 
-  /// One line: file, offset, tensor and reason.
-  ///
-  /// Names in a message come from untrusted files, so control characters and bidirectional
-  /// formatting characters are escaped (``TerminalText``): the line stays one line and cannot
-  /// drive the terminal it is printed on.
-  public var description: String {
-    var parts = [file]
-    if let offset { parts.append("offset \(offset)") }
-    if let tensor { parts.append("tensor '\(tensor)'") }
-    return Self.printable(parts.joined(separator: ": ") + ": " + reason)
-  }
-
-  /// `text` as one printable line (``TerminalText/escaped(_:keepingLineBreaks:)``).
-  public static func printable(_ text: String) -> String {
-    TerminalText.escaped(text)
-  }
+  /// One line: file, offset, tensor and reason, escaped (``LocatedError/line``).
+  public var description: String { line }
 }

@@ -24,7 +24,7 @@ public enum CheckpointReader {
     case .missing:
       throw CheckpointError(.notFound, file: path, reason: "no such file or directory")
     case .other:
-      throw CheckpointError(.invalidArgument, file: path, reason: "not a regular file or directory")
+      throw CheckpointError(.io, file: path, reason: "not a regular file or directory")
     case .directory:
       let names = try FileSystem.contents(of: location).filter { !$0.hasPrefix(".") }
       let weights = try selectWeights(in: location, names: names)
@@ -59,7 +59,7 @@ public enum CheckpointReader {
     case .success(.index(let name)): return .index(name)
     case .success(.file(let name)): return .files([name])
     case .failure(let refusal):
-      throw CheckpointError(refusal == .none ? .notFound : .invalidArgument, file: directory, reason: refusal.reason)
+      throw CheckpointError(refusal == .none ? .notFound : .unsupported, file: directory, reason: refusal.reason)
     }
   }
 

@@ -137,6 +137,17 @@ package enum ConversionMapping {
     package var flags: Flags
     /// Notes worth showing to the user (a dropped trained weight, a forced flag).
     package var warnings: [String]
+    /// The usage error for an `allowDrop` pattern that matches no source tensor. The plan is
+    /// then unfinished: ``checked()`` throws this.
+    package var unmatchedAllowDrop: UsageError? = nil
+
+    /// The plan, once no `allowDrop` pattern is left unmatched.
+    ///
+    /// - Throws: ``unmatchedAllowDrop``.
+    package func checked() throws(UsageError) -> Plan {
+      if let unmatchedAllowDrop { throw unmatchedAllowDrop }
+      return self
+    }
 
     /// The Speculators name a source tensor maps to, or `nil` when it is dropped or unknown.
     package func outputName(for source: String) -> String? {
@@ -160,9 +171,11 @@ package enum ConversionMapping {
 
   /// Plans the conversion of a checkpoint holding `tensorNames`; `location` names it in errors.
   ///
-  /// - Throws: ``CheckpointError`` (`.invalidArgument`) when tensors are unknown to the layout
-  ///   and not allowed to drop, when two source tensors map to one output name, when an
-  ///   `allowDrop` pattern matches nothing, or when eagle3 layers are not numbered `0..<n`.
+  /// - Throws: ``CheckpointError`` (`.unsupported`) when tensors are unknown to the layout
+  ///   and not allowed to drop, when two source tensors map to one output name, or when
+  ///   layers are not numbered `0..<n`. An `allowDrop` pattern that matches nothing ends the
+  ///   plan early with ``Plan/unmatchedAllowDrop`` set (callers that take the patterns from
+  ///   their user call ``Plan/checked()``).
   package static func plan(
     tensorNames: [String], algorithm: ConversionAlgorithm, options: Options = Options(),
     location: String
@@ -422,7 +435,7 @@ private struct PlanBuilder {
           let outputs = ["q_proj", "k_proj", "v_proj"].map { "layers.\(index).self_attn.\($0).\(kind)" }
           if let conflict = outputs.first(where: names.contains) {
             throw CheckpointError(
-              .invalidArgument, file: location, tensor: name,
+              .unsupported, file: location, tensor: name,
               reason: "the checkpoint has both this fused projection and '\(conflict)'")
           }
           if explicitlyAllowed(name) {
@@ -453,7 +466,7 @@ private struct PlanBuilder {
     guard let highest = layers.max(), highest + 1 != layers.count else { return }
     let missing = (0...highest).filter { !layers.contains($0) }.map(String.init).joined(separator: ", ")
     throw CheckpointError(
-      .invalidArgument, file: location,
+      .unsupported, file: location,
       reason: "decoder layers are not numbered 0..<\(highest + 1): layer \(missing) missing")
   }
 
@@ -462,8 +475,9 @@ private struct PlanBuilder {
   mutating func finish(tensorNames: [String]) throws(CheckpointError) -> Mapping.Plan {
     for pattern in options.allowDrop
     where !tensorNames.contains(where: { Mapping.matches($0, pattern: pattern) }) {
-      throw CheckpointError(
-        .invalidArgument, file: location, reason: "--allow-drop '\(pattern)' matches no tensor of the source")
+      var plan = built()
+      plan.unmatchedAllowDrop = UsageError(location, reason: "--allow-drop '\(pattern)' matches no tensor of the source")
+      return plan
     }
     if !unplaced.isEmpty {
       let list = unplaced.prefix(8).map { "'\($0.name)' (\($0.reason))" }.joined(separator: ", ")
@@ -477,7 +491,7 @@ private struct PlanBuilder {
             + "tensors fit nowhere); check --algorithm"
           : "pass --allow-drop NAME (or --drop-unknown) to drop them"
       throw CheckpointError(
-        .invalidArgument, file: location,
+        .unsupported, file: location,
         reason:
           "\(unplaced.count) \(noun) cannot be placed in the \(algorithm.rawValue) layout: \(list)\(more); "
           + advice)
@@ -486,13 +500,18 @@ private struct PlanBuilder {
     for rename in renames {
       if let other = byOutput[rename.output] {
         throw CheckpointError(
-          .invalidArgument, file: location, tensor: rename.output,
+          .unsupported, file: location, tensor: rename.output,
           reason:
             "both '\(other)' and '\(rename.source)' map to this name; pass --allow-drop with one of them")
       }
       byOutput[rename.output] = rename.source
     }
-    return Mapping.Plan(
+    return built()
+  }
+
+  /// The plan as built so far.
+  private func built() -> Mapping.Plan {
+    Mapping.Plan(
       algorithm: algorithm,
       renames: renames.sorted { $0.output < $1.output },
       dropped: dropped.sorted { $0.name < $1.name },

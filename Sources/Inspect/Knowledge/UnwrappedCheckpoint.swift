@@ -30,7 +30,7 @@ package struct UnwrappedCheckpoint: Sendable {
       }
       guard seen.insert(tensor.name).inserted else {
         throw CheckpointError(
-          .invalidArgument, file: checkpoint.location, tensor: tensor.name,
+          .unsupported, file: checkpoint.location, tensor: tensor.name,
           reason: "two tensors have this name once the wrapper prefix '\(prefix)' is removed")
       }
       tensors.append(tensor)

@@ -48,10 +48,10 @@ package struct VerifierConfig: Sendable {
 
   /// The error that refuses a draft given (as `given`) for the verifier: a draft would convert
   /// and verify clean, and be served wrongly (``DraftRecognition``); `nil` for a verifier.
-  package static func draftRefusal(config: JSONValue?, weights: Checkpoint?, given: String) -> CheckpointError? {
+  package static func draftRefusal(config: JSONValue?, weights: Checkpoint?, given: String) -> UsageError? {
     guard let evidence = DraftRecognition.draftEvidence(config: config, checkpoint: weights) else { return nil }
-    return CheckpointError(
-      .invalidArgument, file: given,
+    return UsageError(
+      given,
       reason: "--verifier is a draft (\(evidence)), not the model it drafts for; pass the verifier model")
   }
 

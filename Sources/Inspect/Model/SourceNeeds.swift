@@ -81,4 +81,4 @@ public struct SourceNeeds: Sendable, Hashable {
 /// the draft lacks its own. Library entry points take resolved sources; the executable passes
 /// the model-source resolver as this.
 public typealias SourceFetcher =
-  @Sendable (_ reference: String, _ need: SourceNeeds) throws(CheckpointError) -> ResolvedSource
+  @Sendable (_ reference: String, _ need: SourceNeeds) throws -> ResolvedSource
