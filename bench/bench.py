@@ -26,7 +26,7 @@ import time
 
 def run_once(argv, cwd=None, capture=False):
     """Runs argv, discarding its output (or, with capture, keeping its stdout); returns (wall
-    seconds, peak RSS bytes, exit status, stdout bytes or None)."""
+    seconds, peak RSS bytes, exit status, stdout bytes or None, CPU seconds: user + system)."""
     start = time.monotonic()
     with open(os.devnull, "wb") as sink:
         process = subprocess.Popen(argv, stdout=subprocess.PIPE if capture else sink, stderr=sink, cwd=cwd)
@@ -34,15 +34,17 @@ def run_once(argv, cwd=None, capture=False):
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss * 1024, process.returncode, output
+    return wall, usage.ru_maxrss * 1024, process.returncode, output, usage.ru_utime + usage.ru_stime
 
 
 def measure(commands, reps, capture=False):
     """Times each (label, argv, prepare) command `reps` times after one warm-up each, taking the
     commands in turn (A B C A B C ...) so that drift in machine speed affects all alike.
-    Returns one row per command: median, min and max wall time, peak RSS, exit statuses, and with
-    capture the stdout of every counted run."""
+    Returns one row per command: median, min and max wall time, median CPU time, peak RSS, exit
+    statuses, every counted run's wall and CPU time (in round order), and with capture the stdout
+    of every counted run."""
     walls = [[] for _ in commands]
+    cpus = [[] for _ in commands]
     peaks = [[] for _ in commands]
     statuses = [set() for _ in commands]
     outputs = [[] for _ in commands]
@@ -50,14 +52,16 @@ def measure(commands, reps, capture=False):
         for index, (_, argv, prepare) in enumerate(commands):
             if prepare:
                 prepare()
-            wall, peak, status, output = run_once(argv, capture=capture)
+            wall, peak, status, output, cpu = run_once(argv, capture=capture)
             if round_index == 0:
                 continue
             walls[index].append(wall)
+            cpus[index].append(cpu)
             peaks[index].append(peak)
             statuses[index].add(status)
             outputs[index].append(output)
     return [{"label": label, "wall": statistics.median(walls[i]), "min": min(walls[i]), "max": max(walls[i]),
+             "cpu": statistics.median(cpus[i]), "walls": walls[i], "cpus": cpus[i],
              "rss": max(peaks[i]), "status": sorted(statuses[i]), "outputs": outputs[i]}
             for i, (label, _, _) in enumerate(commands)]
 

@@ -9,11 +9,13 @@ the headers and the index. The input is generated on first use under WORK/moe-he
 
 Run with the `torch` environment's Python (`bash scripts/venv.sh torch`); it needs torch and
 safetensors for the input and the peer. Prints medians (and min/max) of N runs after one
-warm-up each, commands taken in turn, and the ratio Python / ours (> 1: we are faster).
+warm-up each, commands taken in turn, wall and CPU (user + system) time, and the median of the
+run-by-run ratios ours / Python (< 1: we are faster).
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -95,9 +97,14 @@ def main():
     ours, peer = rows
     print(f"inspect of {TENSORS:,} tensors in {SHARDS} shards, {args.reps} runs after a warm-up each")
     for row in rows:
-        print(f"  {row['label']:<50} median {row['wall']:.3f} s  (min {row['min']:.3f}, max {row['max']:.3f})"
-              f"  peak RSS {row['rss'] / 1e6:.0f} MB  exit {row['status']}")
-    print(f"  ours / Python = {ours['wall'] / peer['wall']:.2f}  (Python / ours = {peer['wall'] / ours['wall']:.2f}x)")
+        print(f"  {row['label']:<50} median wall {row['wall']:.3f} s  (min {row['min']:.3f}, max {row['max']:.3f})"
+              f"  CPU {row['cpu']:.3f} s  peak RSS {row['rss'] / 1e6:.0f} MB  exit {row['status']}")
+    # Each round ran both commands back to back: their ratio is the figure that holds when the
+    # machine's speed drifts.
+    for figure in ("walls", "cpus"):
+        ratios = [a / b for a, b in zip(ours[figure], peer[figure]) if b > 0]
+        print(f"  ours / Python, {figure[:-1]} time: median {statistics.median(ratios):.2f}"
+              f"  (min {min(ratios):.2f}, max {max(ratios):.2f})")
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def run(work, ours, hf_python, reps, measure, run_once, max_tokens=16, k=3):
     with open(many, "w") as out:
         for _ in range(4):
             out.writelines(json.dumps(p) + "\n" for p in prompts)
-    _, many_rss, many_status, _ = run_once(
+    _, many_rss, many_status, _, _ = run_once(
         [ours, "probe", draft, "--verifier", verifier, "--json", "--no-diagnosis", "--prompt-ids", many,
          "--max-tokens", str(max_tokens), "--num-speculative-tokens", str(k)])
     print(f"\npeak RSS bound: 1.2 x {weights / 1e9:.2f} GB of verifier weights + 512 MiB = {bound / MB:.0f} MiB; "

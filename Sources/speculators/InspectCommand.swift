@@ -37,7 +37,7 @@ struct InspectCommand: ParsableCommand {
     try runReportingErrors {
       let report = try Inspector.inspect(path: localPathForCommand(path, need: sources.headersUnlessDownloading(), options: sources))
       if json {
-        JSONWriter.writePretty(report.json(), sortKeys: false, to: OutputStream.standardOutput.writeAll)
+        JSONWriter.streamPretty(to: OutputStream.standardOutput.writeAll) { report.writeJSON(to: &$0) }
       } else {
         OutputStream.standardOutput.emit(InspectRendering.lines(report, width: terminalWidth()))
       }

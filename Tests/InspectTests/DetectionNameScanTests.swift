@@ -124,4 +124,33 @@ import Testing
       S.checkpoint(["model.layers.3.x", "model.layers.5.y", "layers.9.z"].map { S.tensor($0, [1]) }))
     #expect(scoped.layerIndices(under: "model.") == [3, 5])
   }
+
+  /// Neighbours that share leading segments (each name is scanned from the last dot it shares
+  /// with the one before) give what splitting every name gives.
+  @Test func layerIndicesOfNeighboursSharingSegmentsMatchSplitting() {
+    let names = [
+      "a.layers.1.layers.2.x", "a.layers.1.layers.3", "a.layers.1.layers.30", "a.layers.10", "a.layers.1x.layers.4",
+      "a.layers.2", "a.layers.2.midlayer.9", "a.layersx.5", "a.midlayer.6.layers.7", "layers", "layers.5.layers",
+      "layers.5.layers.6", "layers.5.layersx.7", "layers.50.b", "layers.50.layers.8", "layers.6\u{E9}.layers.11",
+      "layers.60.layers.12.\u{E9}", "midlayer.1.layers.13", "midlayer.1.layers.13.layers", "x.layers.14",
+      "x.layers.14.layers.15", "x.layers.14.layers.15.layers.16",
+    ]
+    let context = DetectionContext(S.checkpoint(names.map { S.tensor($0, [1]) }))
+    func split(_ component: String, under start: String) -> [Int] {
+      var found = Set<Int>()
+      for name in names where name.utf8.starts(with: start.utf8) {
+        let segments = String(decoding: name.utf8.dropFirst(start.utf8.count), as: UTF8.self)
+          .split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        for index in segments.indices.dropLast() where segments[index] == component {
+          if let number = Int(segments[index + 1]), number >= 0 { found.insert(number) }
+        }
+      }
+      return found.sorted()
+    }
+    for start in ["", "a.", "layers.", "x.layers."] {
+      let both = context.layerIndices(components: ["layers", "midlayer"], under: start)
+      #expect(both[0] == split("layers", under: start), "under \(start)")
+      #expect(both[1] == split("midlayer", under: start), "under \(start)")
+    }
+  }
 }

@@ -151,11 +151,25 @@ struct DetectionContext: Sendable {
     let markers = components.map { Array($0.utf8) }
     let skip = start.utf8.count
     let startPattern = TensorNamePattern(start)
+    // Sorted neighbours share most of their segments, which the name before has counted
+    // already: each name is scanned from the last dot it shares with the one before.
+    var previousName: UnsafeBufferPointer<UInt8>?
     names.forEachName { _, text in
-      guard startPattern.isPrefix(of: text) else { return }
+      guard startPattern.isPrefix(of: text) else {
+        previousName = nil
+        return
+      }
+      defer { previousName = text }
       var segmentStart = skip
       var previousMarker: Int?
-      var position = skip
+      if let previousName, let dot = Self.lastSharedDot(text, previousName, from: skip) {
+        var start = dot
+        while start > skip, text[start - 1] != UInt8(ascii: ".") { start -= 1 }
+        let segment = UnsafeBufferPointer(rebasing: text[start..<dot])
+        previousMarker = markers.firstIndex { Self.equal(segment, $0) }
+        segmentStart = dot + 1
+      }
+      var position = segmentStart
       while position <= text.count {
         if position == text.count || text[position] == UInt8(ascii: ".") {
           let segment = UnsafeBufferPointer(rebasing: text[segmentStart..<position])
@@ -173,6 +187,34 @@ struct DetectionContext: Sendable {
       }
     }
     return indices.map { $0.sorted() }
+  }
+
+  /// The position of the last `.` at or after `start` in the bytes that `name` and `other`
+  /// begin with alike.
+  private static func lastSharedDot(
+    _ name: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>, from start: Int
+  ) -> Int? {
+    let common = min(name.count, other.count)
+    var shared = 0
+    if let left = name.baseAddress, let right = other.baseAddress {
+      // Eight bytes at a time, then the first differing byte of the word that differs.
+      while common - shared >= 8 {
+        let difference = UInt64(littleEndian: UnsafeRawPointer(left + shared).loadUnaligned(as: UInt64.self))
+          ^ UInt64(littleEndian: UnsafeRawPointer(right + shared).loadUnaligned(as: UInt64.self))
+        if difference != 0 {
+          shared += difference.trailingZeroBitCount / 8
+          break
+        }
+        shared += 8
+      }
+    }
+    while shared < common, name[shared] == other[shared] { shared += 1 }
+    var dot = shared - 1
+    while dot >= start {
+      if name[dot] == UInt8(ascii: ".") { return dot }
+      dot -= 1
+    }
+    return nil
   }
 
   private static func equal(_ segment: UnsafeBufferPointer<UInt8>, _ marker: [UInt8]) -> Bool {

@@ -295,81 +295,116 @@ package enum SafetensorsReader {
     guard parser.nextValueKind() == .object else {
       return failure("entry is \(describe(try parser.parseValue())), not an object")
     }
-    var dtypeValue: JSONValue?
+    var dtypeValue: DTypeField?
     var shapeValue: IntegerList?
     var offsetsValue: IntegerList?
     // Unknown fields are ignored, as the reference reader does.
-    try parser.forEachMember { parser, field, _ throws(StrictJSONParser.Failure) in
-      switch field {
-      case "dtype": dtypeValue = try parser.parseValue()
-      case "shape": shapeValue = try IntegerList(&parser)
-      case "data_offsets": offsetsValue = try IntegerList(&parser)
-      default: _ = try parser.parseValue()
+    try parser.forEachMemberToken { parser, field, _ throws(StrictJSONParser.Failure) in
+      if field.spells("dtype") {
+        dtypeValue = try DTypeField(&parser)
+      } else if field.spells("shape") {
+        shapeValue = try IntegerList(&parser, keepingAll: true)
+      } else if field.spells("data_offsets") {
+        offsetsValue = try IntegerList(&parser, keepingAll: false)
+      } else {
+        _ = try parser.parseValue()
       }
     }
     guard let dtypeValue else { return failure("missing 'dtype'") }
     guard let shapeValue else { return failure("missing 'shape'") }
     guard let offsetsValue else { return failure("missing 'data_offsets'") }
 
-    guard case .string(let dtypeName) = dtypeValue else {
-      return failure("dtype is \(describe(dtypeValue)), not a string")
+    let dtype: DType
+    switch dtypeValue {
+    case .dtype(let known): dtype = known
+    case .unknown(let dtypeName): return failure("unknown dtype '\(dtypeName)'")
+    case .other(let value): return failure("dtype is \(describe(value)), not a string")
     }
-    guard let dtype = DType(rawValue: dtypeName) else {
-      return failure("unknown dtype '\(dtypeName)'")
+    if let value = shapeValue.notArray {
+      return failure("shape is \(describe(value)), not an array")
     }
-    guard case .array(let shape, _, let badShape) = shapeValue else {
-      return failure("shape is \(describe(shapeValue.value)), not an array")
-    }
-    if let badShape {
+    if let badShape = shapeValue.firstBad {
       return failure("shape[\(badShape.index)] is \(describe(badShape.value)), not a non-negative integer")
     }
-    guard case .array(let offsets, let offsetCount, let badOffset) = offsetsValue else {
-      return failure("data_offsets is \(describe(offsetsValue.value)), not an array")
+    if let value = offsetsValue.notArray {
+      return failure("data_offsets is \(describe(value)), not an array")
     }
-    guard offsetCount == 2 else {
-      return failure("data_offsets has \(offsetCount) elements, not 2")
+    guard offsetsValue.count == 2 else {
+      return failure("data_offsets has \(offsetsValue.count) elements, not 2")
     }
-    if let badOffset {
+    if let badOffset = offsetsValue.firstBad {
       return failure("data_offsets[\(badOffset.index)] is \(describe(badOffset.value)), not a non-negative integer")
     }
-    return .success(Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1]))
+    return .success(
+      Entry(name: name, dtype: dtype, shape: shapeValue.values, begin: offsetsValue.first, end: offsetsValue.second))
   }
 
-  /// A `shape` or `data_offsets` value: an array read as non-negative integers, or the value
-  /// it is instead.
-  private enum IntegerList {
-    /// An array of `count` elements: the leading elements that are non-negative integers
-    /// fitting `Int`, and the first element that is not, if any.
-    case array([Int], count: Int, firstBad: (index: Int, value: JSONValue)?)
-    /// Not an array.
+  /// A `dtype` value: a known spelling, an unknown string, or another value.
+  private enum DTypeField {
+    case dtype(DType)
+    case unknown(String)
     case other(JSONValue)
 
     /// Reads the value at the parser's position.
     init(_ parser: inout StrictJSONParser) throws(StrictJSONParser.Failure) {
-      guard parser.nextValueKind() == .array else {
+      guard parser.nextValueKind() == .string else {
         self = .other(try parser.parseValue())
         return
       }
-      var values: [Int] = []
-      var count = 0
-      var firstBad: (index: Int, value: JSONValue)?
+      let token = try parser.parseStringToken()
+      let known: DType?
+      switch token {
+      case .ascii(let bytes): known = DType(spelling: bytes)
+      case .decoded(let text): known = DType(rawValue: text)
+      }
+      self = known.map { .dtype($0) } ?? .unknown(token.string)
+    }
+  }
+
+  /// A `shape` or `data_offsets` value: an array read as non-negative integers, or the value
+  /// it is instead.
+  private struct IntegerList {
+    /// The value when it is not an array.
+    var notArray: JSONValue?
+    /// How many elements the array has.
+    var count = 0
+    /// The leading elements that are non-negative integers fitting `Int` (only when kept).
+    var values: [Int] = []
+    /// The first two of them (0 where absent).
+    var first = 0
+    var second = 0
+    /// The first element that is not one, if any.
+    var firstBad: (index: Int, value: JSONValue)?
+
+    /// Reads the value at the parser's position, keeping every good element in ``values``
+    /// when `keepingAll`, else only ``first`` and ``second``.
+    init(_ parser: inout StrictJSONParser, keepingAll: Bool) throws(StrictJSONParser.Failure) {
+      guard parser.nextValueKind() == .array else {
+        notArray = try parser.parseValue()
+        return
+      }
       try parser.forEachElement { parser, index throws(StrictJSONParser.Failure) in
-        let element = try parser.parseValue()
         count += 1
-        guard firstBad == nil else { return }
-        if case .int(let number) = element, number >= 0, let exact = Int(exactly: number) {
-          values.append(exact)
-        } else {
-          firstBad = (index, element)
+        var element: Int? = parser.parseNonNegativeInteger()
+        if element == nil {
+          let value = try parser.parseValue()
+          if case .int(let number) = value, number >= 0, let exact = Int(exactly: number) {
+            element = exact
+          } else if firstBad == nil {
+            firstBad = (index, value)
+          }
+        }
+        guard firstBad == nil, let element else { return }
+        switch index {
+        case 0: first = element
+        case 1: second = element
+        default: break
+        }
+        if keepingAll {
+          if values.isEmpty { values.reserveCapacity(4) }
+          values.append(element)
         }
       }
-      self = .array(values, count: count, firstBad: firstBad)
-    }
-
-    /// The value when it is not an array (for messages).
-    var value: JSONValue {
-      if case .other(let value) = self { return value }
-      return .array([])
     }
   }
 

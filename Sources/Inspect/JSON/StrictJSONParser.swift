@@ -63,8 +63,6 @@ package struct StrictJSONParser {
   private var position = 0
   /// How many arrays and objects enclose the position.
   private var depth = 0
-  /// Whether the last string parsed had no escapes and only ASCII bytes.
-  private var lastStringWasPlainASCII = false
 
   /// A parser at the start of `bytes` (which must outlive it).
   package init(_ bytes: UnsafeRawBufferPointer) {
@@ -151,6 +149,14 @@ package struct StrictJSONParser {
   package mutating func forEachMember(
     _ body: (inout StrictJSONParser, _ key: String, _ keyOffset: Int) throws(Failure) -> Void
   ) throws(Failure) {
+    try forEachMemberToken { parser, key, keyOffset throws(Failure) in try body(&parser, key.string, keyOffset) }
+  }
+
+  /// ``forEachMember(_:)`` with each key as a ``StringToken``: a decoder that only compares
+  /// keys with known field names makes no `String` of them.
+  package mutating func forEachMemberToken(
+    _ body: (inout StrictJSONParser, _ key: StringToken, _ keyOffset: Int) throws(Failure) -> Void
+  ) throws(Failure) {
     skipWhitespace()
     guard current == UInt8(ascii: "{") else { throw fail("expected an object") }
     depth += 1
@@ -167,10 +173,10 @@ package struct StrictJSONParser {
       skipWhitespace()
       let keyOffset = position
       guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-      let key = try parseString()
-      let asciiBytes = lastStringWasPlainASCII ? UnsafeRawBufferPointer(rebasing: bytes[(keyOffset + 1)..<(position - 1)]) : nil
-      guard keys.insert(key, asciiBytes: asciiBytes) else {
-        throw Failure(offset: keyOffset, reason: "duplicate key \"\(key)\"", duplicateKey: key, depth: depth)
+      let key = try parseStringToken()
+      guard keys.insert(key) else {
+        let text = key.string
+        throw Failure(offset: keyOffset, reason: "duplicate key \"\(text)\"", duplicateKey: text, depth: depth)
       }
       skipWhitespace()
       guard current == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
@@ -239,9 +245,9 @@ package struct StrictJSONParser {
     private var strings: [String]?
     private var set: Set<String>?
 
-    /// Notes `key` (with its bytes when it is plain ASCII); `false` if it was already there.
-    mutating func insert(_ key: String, asciiBytes: UnsafeRawBufferPointer?) -> Bool {
-      if strings == nil, let asciiBytes {
+    /// Notes `key`; `false` if it was already there.
+    mutating func insert(_ key: StringToken) -> Bool {
+      if strings == nil, case .ascii(let asciiBytes) = key {
         if count > 0, !(ascending && Self.precedes(last, asciiBytes)) {
           ascending = false
           if count <= 16 {
@@ -257,7 +263,7 @@ package struct StrictJSONParser {
         }
       }
       if strings == nil { strings = (0..<count).map { String(decoding: stored($0), as: UTF8.self) } }
-      return insertString(key)
+      return insertString(key.string)
     }
 
     private mutating func insertString(_ key: String) -> Bool {
@@ -393,10 +399,49 @@ package struct StrictJSONParser {
     return position - start
   }
 
+  /// A string as read from the document.
+  package enum StringToken {
+    /// A string without escapes whose bytes are all ASCII: its bytes between the quotes,
+    /// which are its UTF-8 (valid while the parsed buffer is).
+    case ascii(UnsafeRawBufferPointer)
+    /// Any other string, decoded.
+    case decoded(String)
+
+    /// The string.
+    package var string: String {
+      switch self {
+      case .ascii(let bytes): return String(decoding: bytes, as: UTF8.self)
+      case .decoded(let text): return text
+      }
+    }
+
+    /// Whether the string is `text` (ASCII), compared without making a `String` of a plain one.
+    package func spells(_ text: StaticString) -> Bool {
+      switch self {
+      case .ascii(let bytes):
+        guard bytes.count == text.utf8CodeUnitCount else { return false }
+        return text.withUTF8Buffer { literal in
+          guard let left = literal.baseAddress, let right = bytes.baseAddress else { return true }
+          return memcmp(left, right, literal.count) == 0
+        }
+      case .decoded(let decoded):
+        return text.withUTF8Buffer { literal in decoded.utf8.elementsEqual(literal) }
+      }
+    }
+  }
+
   /// Parses the string that must come next. When its bytes spell `candidate` exactly, that
   /// string is returned instead of a new one (repeated values, such as the shard name of each
   /// entry of an index, then share one string).
   package mutating func parseString(reusing candidate: String? = nil) throws(Failure) -> String {
+    let token = try parseStringToken()
+    if let candidate, case .ascii(let bytes) = token, Self.spells(bytes, candidate) { return candidate }
+    return token.string
+  }
+
+  /// Parses the string that must come next, making a `String` only when it has escapes or
+  /// bytes beyond ASCII.
+  package mutating func parseStringToken() throws(Failure) -> StringToken {
     skipWhitespace()
     guard current == UInt8(ascii: "\"") else { throw fail("expected a string") }
     let start = position
@@ -406,13 +451,22 @@ package struct StrictJSONParser {
     var hasEscape = false
     var highBits: UInt8 = 0
     // Eight bytes at a time while none is a quote, a backslash or a control character (most
-    // of a tensor name), then byte by byte from the word that holds one.
+    // of a tensor name); in the word that holds one, the bytes before the first of them count
+    // too, and the byte loop below starts at it.
     if let base = bytes.baseAddress {
       var wordHighBits: UInt64 = 0
       while bytes.count - scan >= 8 {
-        let word = base.loadUnaligned(fromByteOffset: scan, as: UInt64.self)
-        guard !Self.hasByte(0x22, in: word), !Self.hasByte(0x5C, in: word), !Self.hasByte(below: 0x20, in: word)
-        else { break }
+        let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: scan, as: UInt64.self))
+        let special = ASCIIWords.byteMask(0x22, in: word) | ASCIIWords.byteMask(0x5C, in: word)
+          | ASCIIWords.byteMask(below: 0x20, in: word)
+        if special != 0 {
+          // The lowest flagged byte is the first special one (only bytes above it can be
+          // flagged wrongly).
+          let before = special.trailingZeroBitCount / 8
+          if before > 0 { wordHighBits |= word & (UInt64.max >> (64 - 8 * before)) }
+          scan += before
+          break
+        }
         wordHighBits |= word
         scan += 8
       }
@@ -427,27 +481,47 @@ package struct StrictJSONParser {
       scan += 1
     }
     guard scan < bytes.count else { throw fail("unterminated string", at: start) }
-    lastStringWasPlainASCII = !hasEscape && highBits < 0x80
-    if !hasEscape {
-      let slice = UnsafeRawBufferPointer(rebasing: bytes[position..<scan])
-      if let candidate, Self.spells(slice, candidate) {
-        position = scan + 1
-        return candidate
-      }
-      let text: String
-      if highBits < 0x80 {
-        // ASCII is valid UTF-8.
-        text = String(decoding: slice, as: UTF8.self)
-      } else {
-        guard let validated = String(validating: slice, as: UTF8.self) else {
-          throw fail("invalid UTF-8 in string", at: position)
-        }
-        text = validated
-      }
+    if hasEscape { return .decoded(try parseEscapedString(start: start, scanned: scan)) }
+    let slice = UnsafeRawBufferPointer(rebasing: bytes[position..<scan])
+    if highBits < 0x80 {
       position = scan + 1
-      return text
+      return .ascii(slice)
     }
-    return try parseEscapedString(start: start, scanned: scan)
+    guard let validated = String(validating: slice, as: UTF8.self) else {
+      throw fail("invalid UTF-8 in string", at: position)
+    }
+    position = scan + 1
+    return .decoded(validated)
+  }
+
+  /// The next value when it is a non-negative integer literal that fits `Int`, consumed;
+  /// `nil`, consuming nothing, for any other value (``parseValue()`` then reads it, or says
+  /// what is wrong with it).
+  package mutating func parseNonNegativeInteger() -> Int? {
+    skipWhitespace()
+    var scan = position
+    var value = 0
+    guard scan < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[scan]) else { return nil }
+    if bytes[scan] == UInt8(ascii: "0") {
+      scan += 1
+    } else {
+      while scan < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[scan]) {
+        let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+        let (sum, overflow2) = times10.addingReportingOverflow(Int(bytes[scan] - UInt8(ascii: "0")))
+        if overflow1 || overflow2 { return nil }
+        value = sum
+        scan += 1
+      }
+    }
+    // A fraction or an exponent makes it another number, a digit after a leading zero an error.
+    if scan < bytes.count {
+      switch bytes[scan] {
+      case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "0")...UInt8(ascii: "9"): return nil
+      default: break
+      }
+    }
+    position = scan
+    return value
   }
 
   /// Whether `bytes` are the UTF-8 of `text`.
@@ -458,16 +532,6 @@ package struct StrictJSONParser {
       return memcmp(left, right, utf8.count) == 0
     }
     return verdict ?? false
-  }
-
-  /// Whether some byte of `word` is `byte`.
-  private static func hasByte(_ byte: UInt8, in word: UInt64) -> Bool {
-    hasByte(below: 1, in: word ^ (UInt64(byte) &* 0x0101_0101_0101_0101))
-  }
-
-  /// Whether some byte of `word` is below `limit` (at most 0x80): exact for whether any is.
-  private static func hasByte(below limit: UInt8, in word: UInt64) -> Bool {
-    (word &- UInt64(limit) &* 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
   }
 
   /// The rest of a string with escapes: `start` is its opening quote; the bytes before

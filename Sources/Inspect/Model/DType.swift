@@ -7,6 +7,39 @@ public enum DType: String, Sendable, Hashable, CaseIterable, Codable {
   case BOOL, F4, F6_E2M3, F6_E3M2, U8, I8, F8_E5M2, F8_E4M3, F8_E8M0, F8_E4M3FNUZ, F8_E5M2FNUZ
   case I16, U16, F16, BF16, I32, U32, F32, C64, F64, I64, U64
 
+  /// The dtype whose safetensors spelling is `bytes` (the UTF-8 between a header's quotes),
+  /// found without making a `String`: `DType(rawValue:)` for the bytes of a header entry.
+  package init?(spelling bytes: UnsafeRawBufferPointer) {
+    guard let key = Self.spellingKey(bytes), let found = Self.spellingKeys.firstIndex(of: key) else { return nil }
+    self = Self.allCases[found]
+  }
+
+  /// Every case's spelling as a ``spellingKey(_:)``, in `allCases` order.
+  private static let spellingKeys: [SpellingKey] = allCases.map { dtype in
+    var raw = dtype.rawValue
+    return raw.withUTF8 { Self.spellingKey(UnsafeRawBufferPointer($0)) } ?? SpellingKey(low: 0, high: 0, count: 0)
+  }
+
+  private struct SpellingKey: Equatable {
+    var low: UInt64
+    var high: UInt64
+    var count: Int
+  }
+
+  /// Up to 16 bytes packed into two words (`nil` for longer spellings, which name no dtype).
+  private static func spellingKey(_ bytes: UnsafeRawBufferPointer) -> SpellingKey? {
+    guard bytes.count <= 16 else { return nil }
+    var key = SpellingKey(low: 0, high: 0, count: bytes.count)
+    for (index, byte) in bytes.enumerated() {
+      if index < 8 {
+        key.low |= UInt64(byte) << (8 * UInt64(index))
+      } else {
+        key.high |= UInt64(byte) << (8 * UInt64(index - 8))
+      }
+    }
+    return key
+  }
+
   /// Bits per element (4 and 6 for the sub-byte formats).
   public var bitsPerElement: Int {
     switch self {

@@ -198,37 +198,83 @@ public struct InspectReport: Sendable {
     detection = FormatDetector.detect(checkpoint)
   }
 
-  /// The `--json` document (schemas/inspect-report.schema.json).
+  /// The `--json` document (schemas/inspect-report.schema.json) as a value: what
+  /// ``writeJSON(to:)`` writes, read back by the strict parser, so the two cannot differ.
   public func json() -> JSONValue {
-    func number(_ value: Int) -> JSONValue { .int(Int64(value)) }
-    func totalsJSON(_ totals: Totals) -> [(key: String, value: JSONValue)] {
-      [("tensors", number(totals.tensors)), ("parameters", number(totals.parameters)), ("bytes", number(totals.bytes))]
+    let bytes = JSONWriter.prettyBytes { writeJSON(to: &$0) }
+    // The writer's output is strict JSON (the tests hold it to that); `null` is never returned.
+    return (try? StrictJSONParser.parse(bytes)) ?? .null
+  }
+
+  /// Writes the `--json` document (schemas/inspect-report.schema.json) into `writer` member by
+  /// member: a checkpoint's 100,000 tensor entries go out without a tree of them.
+  package func writeJSON(to writer: inout JSONWriter) {
+    func totals(_ totals: Totals) {
+      writer.member("tensors", totals.tensors)
+      writer.member("parameters", totals.parameters)
+      writer.member("bytes", totals.bytes)
     }
-    let fileList: [JSONValue] = files.map {
-      .object([("name", .string($0.name)), ("size", number($0.size)), ("kind", .string($0.kind.rawValue))])
+    writer.beginObject()
+    writer.member("location", location)
+    writer.member("directory", directory)
+    writer.key(literal: "files")
+    writer.beginArray()
+    for file in files {
+      writer.beginObject()
+      writer.member("name", file.name)
+      writer.member("size", file.size)
+      writer.member("kind", file.kind.rawValue)
+      writer.endObject()
     }
-    let tensorList: [JSONValue] = tensors.map {
-      .object([
-        ("name", .string($0.name)), ("dtype", .string($0.dtype.rawValue)),
-        ("shape", .array($0.shape.map(number))), ("parameters", number($0.parameters)),
-        ("bytes", number($0.bytes)), ("file", .string($0.file)),
-      ])
+    writer.endArray()
+    writer.key(literal: "config")
+    writer.write(config.map { .object($0.fields) } ?? .null, sortKeys: false)
+    writer.key(literal: "detection")
+    writer.write(detection.json(), sortKeys: false)
+    writer.key(literal: "metadata")
+    writer.beginObject()
+    for file in metadata.keys.sorted() {
+      let map = metadata[file] ?? [:]
+      writer.key(file)
+      writer.beginObject()
+      for key in map.keys.sorted() {
+        writer.key(key)
+        writer.string(map[key] ?? "")
+      }
+      writer.endObject()
     }
-    let metadataJSON: JSONValue = .object(
-      metadata.keys.sorted().map { file in
-        let map = metadata[file] ?? [:]
-        return (file, .object(map.keys.sorted().map { ($0, .string(map[$0] ?? "")) }))
-      })
-    return .object([
-      ("location", .string(location)),
-      ("directory", .string(directory)),
-      ("files", .array(fileList)),
-      ("config", config.map { .object($0.fields) } ?? .null),
-      ("detection", detection.json()),
-      ("metadata", metadataJSON),
-      ("tensors", .array(tensorList)),
-      ("totals", .object(totalsJSON(totals))),
-      ("dtypes", .array(dtypes.map { .object([("dtype", .string($0.dtype.rawValue))] + totalsJSON($0.totals)) })),
-    ])
+    writer.endObject()
+    writer.key(literal: "tensors")
+    writer.beginArray()
+    tensors.withUnsafeBufferPointer { tensors in
+      for tensor in tensors {
+        writer.beginObject()
+        writer.member("name", tensor.name)
+        writer.member("dtype", tensor.dtype.rawValue)
+        writer.key(literal: "shape")
+        writer.beginArray()
+        for dimension in tensor.shape { writer.integer(dimension) }
+        writer.endArray()
+        writer.member("parameters", tensor.parameters)
+        writer.member("bytes", tensor.bytes)
+        writer.member("file", tensor.file)
+        writer.endObject()
+      }
+    }
+    writer.endArray()
+    writer.key(literal: "totals")
+    writer.beginObject()
+    totals(self.totals)
+    writer.endObject()
+    writer.key(literal: "dtypes")
+    writer.beginArray()
+    for entry in dtypes {
+      writer.beginObject()
+      writer.member("dtype", entry.dtype.rawValue)
+      totals(entry.totals)
+      writer.endObject()
+    }
+    writer.endArray()
+    writer.endObject()
   }
 }
