@@ -11,7 +11,8 @@ import Inspect
 ///   convention; replaces the ids derived from the draft's `dflash_config.target_layer_ids`).
 ///
 /// An unknown key is an error naming it and listing the valid ones, never ignored. Errors are
-/// ``Invalid``: the text is the user's, so the command line reports them as usage errors.
+/// `UsageError`s naming `--algorithm-kwargs` (the text is the user's), with the byte offset for
+/// invalid JSON.
 public struct AlgorithmKwargs: Sendable, Hashable {
   /// The object as given (an empty object when none).
   public var json: JSONValue
@@ -30,6 +31,9 @@ public struct AlgorithmKwargs: Sendable, Hashable {
   public var fcNorm: Bool?
   /// eagle3 `norm_output`.
   public var normOutput: Bool?
+
+  /// The flag the kwargs come from, which their errors name.
+  package static let flag = "--algorithm-kwargs"
 
   /// The keys each algorithm accepts.
   package static func validKeys(for algorithm: ConversionAlgorithm) -> [String] {
@@ -58,25 +62,25 @@ public struct AlgorithmKwargs: Sendable, Hashable {
 
   /// Parses the JSON text of `--algorithm-kwargs`.
   ///
-  /// - Throws: ``Invalid`` for invalid JSON (with the byte offset), a non-object, or a value of
+  /// - Throws: `UsageError` for invalid JSON (with the byte offset), a non-object, or a value of
   ///   the wrong type.
-  public init(parsing text: String) throws(Invalid) {
+  public init(parsing text: String) throws(UsageError) {
     let parsed: JSONValue
     do {
       parsed = try StrictJSONParser.parse(Array(text.utf8))
     } catch {
-      throw Invalid(offset: error.offset, reason: "invalid JSON: \(error.reason)")
+      throw UsageError(Self.flag, offset: UInt64(max(0, error.offset)), reason: "invalid JSON: \(error.reason)")
     }
     try self.init(json: parsed)
   }
 
   /// Reads kwargs from a JSON object.
   ///
-  /// - Throws: ``Invalid`` for a non-object or a value of the wrong type. Unknown keys are
+  /// - Throws: `UsageError` for a non-object or a value of the wrong type. Unknown keys are
   ///   checked by ``checked(for:)`` once the algorithm is known.
-  package init(json: JSONValue) throws(Invalid) {
+  package init(json: JSONValue) throws(UsageError) {
     guard let members = json.objectMembers else {
-      throw Invalid(reason: "must be a JSON object, not \(json.typeName)")
+      throw UsageError(Self.flag, reason: "must be a JSON object, not \(json.typeName)")
     }
     self.json = json
     for (key, value) in members {
@@ -90,13 +94,13 @@ public struct AlgorithmKwargs: Sendable, Hashable {
       case "eagle_aux_hidden_state_layer_ids", "aux_hidden_state_layer_ids":
         if value.isNull { break }
         guard let elements = value.arrayValue, !elements.isEmpty else {
-          throw Invalid(reason: "'\(key)' must be a non-empty list of integers")
+          throw UsageError(Self.flag, reason: "'\(key)' must be a non-empty list of integers")
         }
         var ids: [Int] = []
         for element in elements {
           guard case .int(let raw) = element, let id = Int(exactly: raw), id >= 0, id < ConfigBounds.maximumCount
           else {
-            throw Invalid(reason: "'\(key)' must hold integers from 0 to \(ConfigBounds.maximumCount - 1)")
+            throw UsageError(Self.flag, reason: "'\(key)' must hold integers from 0 to \(ConfigBounds.maximumCount - 1)")
           }
           ids.append(id)
         }
@@ -109,41 +113,20 @@ public struct AlgorithmKwargs: Sendable, Hashable {
 
   /// Returns the kwargs after checking every key is one `algorithm` accepts.
   ///
-  /// - Throws: ``Invalid`` naming the first unknown key and listing the valid ones.
-  package func checked(for algorithm: ConversionAlgorithm) throws(Invalid) -> AlgorithmKwargs {
+  /// - Throws: `UsageError` naming the first unknown key and listing the valid ones.
+  package func checked(for algorithm: ConversionAlgorithm) throws(UsageError) -> AlgorithmKwargs {
     let valid = Self.validKeys(for: algorithm)
     for (key, _) in json.objectMembers ?? [] where !valid.contains(key) {
-      throw Invalid(reason: "unknown \(algorithm.rawValue) kwarg '\(key)' (valid: \(valid.joined(separator: ", ")))")
+      throw UsageError(Self.flag, reason: "unknown \(algorithm.rawValue) kwarg '\(key)' (valid: \(valid.joined(separator: ", ")))")
     }
     return self
   }
 
-  private static func bool(_ key: String, _ value: JSONValue) throws(Invalid) -> Bool? {
+  private static func bool(_ key: String, _ value: JSONValue) throws(UsageError) -> Bool? {
     if value.isNull { return nil }
     guard let flag = value.boolValue else {
-      throw Invalid(reason: "'\(key)' must be true or false, not \(value.typeName)")
+      throw UsageError(Self.flag, reason: "'\(key)' must be true or false, not \(value.typeName)")
     }
     return flag
-  }
-}
-
-extension AlgorithmKwargs {
-  /// Why an `--algorithm-kwargs` text cannot be used: invalid JSON, a value of the wrong type,
-  /// or a key the algorithm does not take. The command line reports it as a usage error.
-  public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The byte offset in the JSON text, for invalid JSON.
-    package var offset: Int?
-    /// What is wrong, naming the key where one is at fault.
-    package var reason: String
-
-    init(offset: Int? = nil, reason: String) {
-      self.offset = offset
-      self.reason = reason
-    }
-
-    /// `offset N: reason`, or the reason alone.
-    public var description: String {
-      offset.map { "offset \($0): \(reason)" } ?? reason
-    }
   }
 }

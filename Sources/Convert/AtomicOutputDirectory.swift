@@ -166,8 +166,7 @@ struct AtomicOutputDirectory: Sendable {
     // is, nothing can be created in it any more.
     for _ in 0..<64 {
       Self.removeMarkedTree(temporaryPath)
-      var info = stat()
-      if lstat(temporaryPath, &info) != 0 { break }
+      if !FileSystem.existsWithoutFollowingLinks(temporaryPath) { break }
     }
     lock.release()
   }
@@ -215,9 +214,8 @@ struct AtomicOutputDirectory: Sendable {
     let prefix = parent.isEmpty ? "" : parent + "/"
     let temporary = prefix + siblingName(of: name, suffix: ".tmp-" + token)
     let aside = prefix + siblingName(of: name, suffix: ".old-" + token)
-    var info = stat()
-    if lstat(aside, &info) == 0 {
-      guard lstat(output, &info) == 0 else { return }
+    if FileSystem.existsWithoutFollowingLinks(aside) {
+      guard FileSystem.existsWithoutFollowingLinks(output) else { return }
       removeTree(aside)
     }
     removeTree(temporary)

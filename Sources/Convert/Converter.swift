@@ -195,7 +195,7 @@ public enum Converter {
       kwargs = try request.algorithmKwargs.checked(for: algorithm)
     } catch {
       // With `--algorithm auto` the keys can only be checked once the layout is detected.
-      throw UsageError(model.openPath, reason: "--algorithm-kwargs: \(error)")
+      throw UsageError(model.openPath, reason: "\(error.file): \(error.reason)")
     }
     let unwrapped = try UnwrappedCheckpoint.unwrapping(checkpoint, prefix: detection.strippedPrefix)
     return SourceDraft(

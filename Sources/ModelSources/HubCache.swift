@@ -178,10 +178,7 @@ func listFiles(under directory: String) -> Set<String> {
   while let name = enumerator.nextObject() as? String {
     let last = (name as NSString).lastPathComponent
     if last.hasPrefix(".") || last.contains(".tmp-") { continue }
-    var status = stat()
-    if stat(directory + "/" + name, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG {
-      names.insert(name)
-    }
+    if FileSystem.isRegularFile(directory + "/" + name) { names.insert(name) }
   }
   return names
 }

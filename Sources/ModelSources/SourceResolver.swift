@@ -27,14 +27,14 @@ public enum SourceResolver {
   ) throws -> ResolvedSource {
     switch try ModelReference.parse(reference) {
     case .local(let path):
-      guard FileManager.default.fileExists(atPath: path) else {
+      guard FileSystem.entry(at: path) != .missing else {
         // Something is there (a symbolic link loop, a link to nothing): say what, not "no such file".
-        var info = stat()
-        if lstat(path, &info) == 0 {
-          let reason = stat(path, &info) == 0 ? "cannot be read" : System.message()
+        if FileSystem.existsWithoutFollowingLinks(path) {
+          // `entry(at:)` is `missing` when following the link fails, leaving that failure in errno.
+          let reason = FileSystem.entry(at: path) == .missing ? System.message() : "cannot be read"
           throw SourceError(.notFound, file: reference, reason: "\(reason) (a symbolic link that leads nowhere usable)")
         }
-        if ModelReference.namesLocalDirectory(path, fileExists: { FileManager.default.fileExists(atPath: $0) }) {
+        if ModelReference.namesLocalDirectory(path, fileExists: { FileSystem.entry(at: $0) != .missing }) {
           throw SourceError(.notFound, file: reference, reason: "no such file or directory" + suggestion(for: path))
         }
         throw SourceError(

@@ -19,9 +19,8 @@ enum ExitStatus {
     case is CheckpointError: inputError  // a checkpoint's files cannot be read as their format says
     case is SourceError: inputError  // a Hub id, URL or cache could not provide the files
     case is ConversionError: inputError  // a conversion refused, or its output could not be written
-    case is UsageError: inputError  // an argument the library cannot honour
+    case is UsageError: inputError  // an argument the library cannot honour, such as a flag value
     case is ProbeError: inputError  // the probe's inputs
-    case is AlgorithmKwargs.Invalid, is DiffOptions.Invalid: inputError  // a flag value
     default: inputError
     }
   }

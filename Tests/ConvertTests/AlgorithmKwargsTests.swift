@@ -20,10 +20,10 @@ struct AlgorithmKwargsTests {
   @Test("an unknown kwarg is an error naming it and the valid ones")
   func unknown() throws {
     let kwargs = try AlgorithmKwargs(parsing: #"{"layernorms": true, "cache_dir": "/tmp"}"#)
-    let error = #expect(throws: AlgorithmKwargs.Invalid.self) { try kwargs.checked(for: .eagle) }
-    #expect(error?.description == "unknown eagle kwarg 'cache_dir' (valid: fusion_bias, layernorms)")
-    #expect(error?.offset == nil)
-    let wrongAlgorithm = #expect(throws: AlgorithmKwargs.Invalid.self) { try kwargs.checked(for: .eagle3) }
+    #expect(throws: UsageError("--algorithm-kwargs", reason: "unknown eagle kwarg 'cache_dir' (valid: fusion_bias, layernorms)")) {
+      try kwargs.checked(for: .eagle)
+    }
+    let wrongAlgorithm = #expect(throws: UsageError.self) { try kwargs.checked(for: .eagle3) }
     #expect(wrongAlgorithm?.reason.contains("unknown eagle3 kwarg 'layernorms'") == true)
   }
 
@@ -37,15 +37,16 @@ struct AlgorithmKwargsTests {
       (#"{"a": 1, "a": 2}"#, "invalid JSON"),
     ])
   func bad(text: String, message: String) {
-    let error = #expect(throws: AlgorithmKwargs.Invalid.self) { try AlgorithmKwargs(parsing: text) }
+    let error = #expect(throws: UsageError.self) { try AlgorithmKwargs(parsing: text) }
+    #expect(error?.file == "--algorithm-kwargs")
     #expect(error?.reason.contains(message) == true, "\(error?.reason ?? "")")
     #expect((error?.offset != nil) == message.hasPrefix("invalid JSON"))
   }
 
   @Test("invalid JSON is reported with its byte offset")
   func offset() {
-    let error = #expect(throws: AlgorithmKwargs.Invalid.self) { try AlgorithmKwargs(parsing: #"{"layernorms": tru}"#) }
+    let error = #expect(throws: UsageError.self) { try AlgorithmKwargs(parsing: #"{"layernorms": tru}"#) }
     #expect(error?.offset == 15)
-    #expect(error?.description.hasPrefix("offset 15: invalid JSON: ") == true, "\(error?.description ?? "")")
+    #expect(error?.description.hasPrefix("--algorithm-kwargs: offset 15: invalid JSON: ") == true, "\(error?.description ?? "")")
   }
 }

@@ -22,6 +22,10 @@ import Testing
       "error: The value '[1]' is invalid for '--algorithm-kwargs <json>': must be a JSON object, not array"
     ),
     (
+      ["convert", "/nonexistent/draft", "--algorithm", "eagle3", "--verifier", "/nonexistent/v", "--algorithm-kwargs", "{oops"],
+      "error: The value '{oops' is invalid for '--algorithm-kwargs <json>': offset 1: invalid JSON: expected a string key"
+    ),
+    (
       [
         "convert", "/nonexistent/draft", "--algorithm", "dflash", "--verifier", "/nonexistent/v", "--algorithm-kwargs",
         #"{"layernorms": true}"#,

@@ -52,6 +52,25 @@ struct HubReferenceTests {
     #expect(error?.description.hasPrefix("/nonexistent/draft: no such file or directory") == true)
   }
 
+  @Test("a symbolic link to nothing, or a loop, is reported as a link that leads nowhere")
+  func danglingLocal() throws {
+    let directory = FileManager.default.temporaryDirectory.path + "/dangling-\(UInt64.random(in: 0 ... .max))"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try FileManager.default.createSymbolicLink(atPath: directory + "/dangling", withDestinationPath: directory + "/absent")
+    try FileManager.default.createSymbolicLink(atPath: directory + "/loop", withDestinationPath: directory + "/loop")
+    #expect(FileSystem.existsWithoutFollowingLinks(directory + "/dangling"))
+    #expect(FileSystem.entry(at: directory + "/dangling") == .missing)
+    #expect(!FileSystem.existsWithoutFollowingLinks(directory + "/absent"))
+    for (name, reason) in [("dangling", "No such file or directory"), ("loop", "Too many levels of symbolic links")] {
+      let error = #expect(throws: SourceError.self) {
+        try SourceResolver.resolve(directory + "/" + name, need: .checkpoint, options: HubOptions(
+          cacheDirectory: "/nonexistent/cache", urlCacheDirectory: "/nonexistent/urls", offline: true))
+      }
+      #expect(error?.description == "\(directory)/\(name): \(reason) (a symbolic link that leads nowhere usable)")
+    }
+  }
+
   @Test("an index naming an unsafe shard is refused")
   func unsafeShard() {
     let index = Array(#"{"weight_map": {"a": "../../etc/passwd"}}"#.utf8)

@@ -127,7 +127,7 @@ enum DiffScenario {
     #expect(half.result == .different)
     #expect(half.tensors.filter { $0.status == .notComparable }.count == 3)
     #expect(half.dtypeChanges == 3)
-    #expect(throws: DiffOptions.Invalid(reason: "a structure-only comparison reads no values")) {
+    #expect(throws: UsageError("--values", reason: "a structure-only comparison reads no values")) {
       _ = try DiffOptions(values: true, structureOnly: true)
     }
   }
@@ -277,10 +277,10 @@ enum DiffScenario {
   }
 
   @Test func invalidTolerancesAreRefused() throws {
-    #expect(throws: DiffOptions.Invalid(reason: "rtol must be a finite number >= 0, got -1.0")) {
+    #expect(throws: UsageError("--rtol", reason: "must be a finite number >= 0, got -1.0")) {
       try DiffOptions(rtol: -1)
     }
-    #expect(throws: DiffOptions.Invalid(reason: "atol must be a finite number >= 0, got nan")) {
+    #expect(throws: UsageError("--atol", reason: "must be a finite number >= 0, got nan")) {
       try DiffOptions(atol: .nan)
     }
     #expect(!DiffOptions.isValidTolerance(.infinity) && DiffOptions.isValidTolerance(0))

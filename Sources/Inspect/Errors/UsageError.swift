@@ -4,18 +4,22 @@
 ///
 /// `file` names the argument (a flag such as `--values`, or the path or source the caller
 /// gave); ``description`` renders it as one line (``LocatedError/line``):
-/// `--values: a structure-only comparison reads no values`.
+/// `--values: a structure-only comparison reads no values`. A flag whose value is a text the
+/// tool parses (the JSON of `--algorithm-kwargs`) names the byte `offset` in that text.
 public struct UsageError: Error, Sendable, Hashable, CustomStringConvertible, LocatedError {
   /// The argument concerned: a flag, or the path or source as the caller gave it.
   package var file: String
+  /// The byte offset in the argument's text, where it is parsed (invalid JSON).
+  package var offset: UInt64?
   /// The tensor concerned, if any.
   package var tensor: String?
   /// A short human reason, without the argument.
   package var reason: String
 
   /// Creates an error.
-  package init(_ file: String, tensor: String? = nil, reason: String) {
+  package init(_ file: String, offset: UInt64? = nil, tensor: String? = nil, reason: String) {
     self.file = file
+    self.offset = offset
     self.tensor = tensor
     self.reason = reason
   }

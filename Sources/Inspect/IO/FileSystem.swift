@@ -23,6 +23,13 @@ package enum FileSystem {
     }
   }
 
+  /// Whether anything is at `path` itself, not following a final symbolic link: a link counts
+  /// even when it leads nowhere (``entry(at:)`` then says `missing`).
+  package static func existsWithoutFollowingLinks(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
+  }
+
   /// Whether `path` is a regular file (following symbolic links).
   package static func isRegularFile(_ path: String) -> Bool {
     if case .regularFile = entry(at: path) { return true }

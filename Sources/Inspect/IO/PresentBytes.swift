@@ -64,8 +64,7 @@ package struct PresentBytes: Sendable, Equatable {
   ///   never as a whole file.
   package static func of(_ path: String) throws(CheckpointError) -> PresentBytes? {
     let record = recordPath(for: path)
-    var info = stat()
-    guard lstat(record, &info) == 0 else { return nil }
+    guard FileSystem.existsWithoutFollowingLinks(record) else { return nil }
     let mapped = try MappedFile(path: record)
     let json: JSONValue
     do {

@@ -46,35 +46,26 @@ public struct DiffOptions: Sendable, Equatable {
 
   /// Creates options. Giving `rtol` or `atol` implies `values`.
   ///
-  /// - Throws: ``Invalid`` for a tolerance that is negative or not finite
+  /// - Throws: `UsageError` naming the flag: a tolerance that is negative or not finite
   ///   (``isValidTolerance(_:)``), or a structure-only comparison that would compare values.
   public init(
     values: Bool = false, rtol: Double? = nil, atol: Double? = nil, mapping: Mapping = .auto, structureOnly: Bool = false
-  ) throws(Invalid) {
+  ) throws(UsageError) {
     compareValues = values || rtol != nil || atol != nil
     relativeTolerance = rtol ?? (compareValues ? Self.defaultRelativeTolerance : 0)
     absoluteTolerance = atol ?? (compareValues ? Self.defaultAbsoluteTolerance : 0)
     self.mapping = mapping
     self.structureOnly = structureOnly
     if structureOnly && compareValues {
-      throw Invalid(reason: "a structure-only comparison reads no values")
+      throw UsageError("--values", reason: "a structure-only comparison reads no values")
     }
     for (name, value) in [("rtol", relativeTolerance), ("atol", absoluteTolerance)] where !Self.isValidTolerance(value) {
-      throw Invalid(reason: "\(name) must be a finite number >= 0, got \(value)")
+      throw UsageError("--\(name)", reason: "must be a finite number >= 0, got \(value)")
     }
   }
 
   /// Whether `value` can be a tolerance: finite and not negative.
   package static func isValidTolerance(_ value: Double) -> Bool {
     value.isFinite && value >= 0
-  }
-
-  /// Why options cannot be used (the command line refuses such flags before it reads anything).
-  public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What is wrong.
-    package var reason: String
-
-    /// The reason.
-    public var description: String { reason }
   }
 }

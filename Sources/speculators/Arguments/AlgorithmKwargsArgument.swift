@@ -9,8 +9,14 @@ extension AlgorithmKwargs {
     do {
       return try AlgorithmKwargs(parsing: text)
     } catch {
-      throw ValidationError(error.description)
+      throw ValidationError(valueMessage(error))
     }
+  }
+
+  /// `offset N: reason`, or the reason alone: the error without the flag, which the argument
+  /// parser's own message names (`The value '…' is invalid for '--algorithm-kwargs <json>': …`).
+  private static func valueMessage(_ error: UsageError) -> String {
+    (error.offset.map { "offset \($0): " } ?? "") + error.reason
   }
 
   /// Checks the keys against an algorithm given on the command line (`--algorithm auto` is
@@ -20,7 +26,7 @@ extension AlgorithmKwargs {
     do {
       _ = try checked(for: algorithm)
     } catch {
-      throw ValidationError("--algorithm-kwargs: \(error)")
+      throw ValidationError("\(error.file): \(error.reason)")
     }
   }
 }
