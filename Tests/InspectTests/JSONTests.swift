@@ -25,6 +25,14 @@ import Testing
     }
   }
 
+  @Test func duplicateKeyReasonIsOneLineAndKeepsTheKey() throws {
+    let error = try #require(throws: StrictJSONParser.Failure.self) {
+      try StrictJSONParser.parse(Array(#"{"a\nb\u001b": 1, "a\nb\u001b": 2}"#.utf8))
+    }
+    #expect(error.reason == #"duplicate key "a\x0ab\x1b""#)
+    #expect(error.duplicateKey == "a\nb\u{1B}")
+  }
+
   @Test func rejectsInvalidUTF8() {
     let bytes: [UInt8] = [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D]
     #expect(throws: StrictJSONParser.Failure.self) { try StrictJSONParser.parse(bytes) }

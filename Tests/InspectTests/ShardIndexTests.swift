@@ -43,6 +43,7 @@ func tensor(_ name: String, in file: String) -> TensorInfo {
 
   @Test(arguments: [
     (#"{"weight_map": {"a": "x", "a": "y"}}"#, #"index is not valid JSON: duplicate key "a""#),
+    (#"{"weight_map": {"a\nb": "x", "a\nb": "y"}}"#, #"index is not valid JSON: duplicate key "a\x0ab""#),
     ("[]", "index is an array, not an object"),
     (#"{"metadata": {}}"#, "index has no 'weight_map'"),
     (#"{"weight_map": []}"#, "'weight_map' is an array, not an object"),

@@ -419,7 +419,9 @@ package enum SafetensorsReader {
   ) -> CheckpointError {
     let offset = UInt64(8 + error.offset)
     if let key = error.duplicateKey, error.depth == 1 {
-      let reason = key == "__metadata__" ? "duplicate '__metadata__' entry" : "duplicate tensor name '\(key)'"
+      let reason =
+        key == "__metadata__"
+        ? "duplicate '__metadata__' entry" : "duplicate tensor name '\(TerminalText.escaped(key))'"
       return CheckpointError(.malformed, file: path, offset: offset, reason: reason)
     }
     if error.reason.hasPrefix("trailing characters"), error.offset < header.count,

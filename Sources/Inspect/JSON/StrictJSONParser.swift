@@ -175,8 +175,10 @@ package struct StrictJSONParser {
       guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
       let key = try parseStringToken()
       guard keys.insert(key) else {
+        // The key is quoted escaped (``TerminalText``): a reason is one line, whatever the key holds.
         let text = key.string
-        throw Failure(offset: keyOffset, reason: "duplicate key \"\(text)\"", duplicateKey: text, depth: depth)
+        throw Failure(
+          offset: keyOffset, reason: "duplicate key \"\(TerminalText.escaped(text))\"", duplicateKey: text, depth: depth)
       }
       skipWhitespace()
       guard current == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
