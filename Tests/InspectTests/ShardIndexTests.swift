@@ -85,6 +85,15 @@ func tensor(_ name: String, in file: String) -> TensorInfo {
     ])
   }
 
+  @Test func verifyQuotesShardNamesOnOneLine() throws {
+    let index = try parseIndex(#"{"weight_map": {"a": "x\ny.safetensors", "b": "x\ny.safetensors"}}"#)
+    let error = try #require(throws: CheckpointError.self) {
+      try index.verify(tensorsByShard: ["x\ny.safetensors": [tensor("a", in: "shard")]])
+    }
+    #expect(error.tensor == "b")
+    #expect(error.reason == "index places the tensor in 'x\\x0ay.safetensors' but that shard does not contain it")
+  }
+
   @Test(arguments: [
     (
       ["model-00001-of-00002.safetensors": ["a", "z"], "model-00002-of-00002.safetensors": ["b", "c"]],

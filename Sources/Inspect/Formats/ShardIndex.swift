@@ -170,6 +170,7 @@ package struct ShardIndex: Sendable {
   /// ``verify(tensorsByShard:shardPaths:)``, returning for each of ``shards`` (in order) the
   /// position in ``entries`` of each of its tensors. After it returns, every position is
   /// named exactly once, so the tensors laid out by these positions are in name order.
+  /// Shard names are quoted escaped in reasons (``TerminalText``): a reason is one line.
   func entryPositions(
     tensorsByShard: [String: [TensorInfo]], shardPaths: [String: String] = [:]
   ) throws(CheckpointError) -> [[Int]] {
@@ -191,7 +192,7 @@ package struct ShardIndex: Sendable {
         } else {
           throw CheckpointError(
             .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
-            reason: "tensor is in shard '\(shard)' but missing from the index \(Self.fileName(path))")
+            reason: "tensor is in shard '\(TerminalText.escaped(shard))' but missing from the index \(Self.fileName(path))")
         }
         hint = position + 1
         let listed = entries[position].shard
@@ -200,11 +201,14 @@ package struct ShardIndex: Sendable {
             let (first, second) = listed < shard ? (listed, shard) : (shard, listed)
             throw CheckpointError(
               .malformed, file: shardPaths[shard] ?? shard, tensor: tensor.name,
-              reason: "tensor is stored in both '\(first)' and '\(second)'")
+              reason:
+              "tensor is stored in both '\(TerminalText.escaped(first))' and '\(TerminalText.escaped(second))'")
           }
           throw CheckpointError(
             .malformed, file: path, tensor: tensor.name,
-            reason: "index places the tensor in '\(listed)' but it is stored in '\(shard)'")
+            reason:
+              "index places the tensor in '\(TerminalText.escaped(listed))' but it is stored in '\(TerminalText.escaped(shard))'"
+          )
         }
         seen[position] = true
         shardPositions.append(position)
@@ -214,7 +218,7 @@ package struct ShardIndex: Sendable {
     if let missing = seen.firstIndex(of: false) {
       throw CheckpointError(
         .malformed, file: path, tensor: entries[missing].tensor,
-        reason: "index places the tensor in '\(entries[missing].shard)' but that shard does not contain it")
+        reason: "index places the tensor in '\(TerminalText.escaped(entries[missing].shard))' but that shard does not contain it")
     }
     return positions
   }
