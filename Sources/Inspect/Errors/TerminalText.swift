@@ -42,19 +42,13 @@ public enum TerminalText {
   static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>, keepingLineBreaks: Bool) -> Bool {
     guard let base = bytes.baseAddress else { return false }
     let raw = UnsafeRawPointer(base)
-    let high: UInt64 = 0x8080_8080_8080_8080
     var index = 0
     while index < bytes.count {
-      // Eight bytes at once when all are printable ASCII (0x20...0x7E): none has its top bit,
-      // none is below 0x20, none is 0x7F. Other words are looked at byte by byte.
-      if index + 8 <= bytes.count {
-        let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-        let below20 = (word &- 0x2020_2020_2020_2020) & ~word & high
-        let is7F = (word &+ 0x0101_0101_0101_0101) & high
-        if word & high == 0, below20 == 0, is7F == 0 {
-          index += 8
-          continue
-        }
+      // Eight bytes at once when all are printable ASCII (0x20...0x7E); other words are looked
+      // at byte by byte.
+      if index + 8 <= bytes.count, ASCIIWords.isPrintable(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+        index += 8
+        continue
       }
       let end = min(index + 8, bytes.count)
       while index < end {

@@ -1,4 +1,5 @@
-/// Tests on eight bytes at a time, for the JSON parser's and writer's string scans.
+/// Tests on eight bytes at a time, for the JSON parser's and writer's string scans and the
+/// terminal escaping check.
 enum ASCIIWords {
   /// Whether some byte of `word` is `byte`.
   @inline(__always)
@@ -27,14 +28,20 @@ enum ASCIIWords {
     (word &- UInt64(limit) &* 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
   }
 
+  /// Whether every byte of `word` is printable ASCII (0x20–0x7E): none has its top bit, none is
+  /// below 0x20, none is 0x7F.
+  @inline(__always)
+  static func isPrintable(_ word: UInt64) -> Bool {
+    word & 0x8080_8080_8080_8080 == 0 && !hasByte(below: 0x20, in: word) && !hasByte(0x7F, in: word)
+  }
+
   /// Whether every byte of `bytes` is printable ASCII (0x20–0x7E) other than `"` and `\`:
   /// text that JSON writes as it is.
   static func isPrintableWithoutQuoteOrBackslash(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let base = bytes.baseAddress else { return true }
     func plain(at offset: Int) -> Bool {
       let word = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-      return word & 0x8080_8080_8080_8080 == 0 && !hasByte(below: 0x20, in: word) && !hasByte(0x7F, in: word)
-        && !hasByte(0x22, in: word) && !hasByte(0x5C, in: word)
+      return isPrintable(word) && !hasByte(0x22, in: word) && !hasByte(0x5C, in: word)
     }
     var offset = 0
     while bytes.count - offset >= 8 {
